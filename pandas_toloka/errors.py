@@ -1,0 +1,268 @@
+"""Exceptions raised by pandas-toloka.
+
+Every exception the package raises on purpose derives from :class:`TolokaError`,
+so ``except pandas_toloka.TolokaError`` catches them all. Errors that mean
+"your input is wrong" also derive from :class:`ValueError` (or
+:class:`TypeError`), so code written against plain Python conventions keeps
+working.
+
+API errors (:class:`TolokaApiError` and its subclasses) mirror the Toloka
+error body: ``status``, ``code``, ``message``, ``request_id`` and ``payload``.
+They are chosen by the ``code`` of the body, as the Toloka API reference asks
+clients to do, falling back to the HTTP status when the body has no code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__all__ = [
+    "TolokaError",
+    "InvalidArgumentError",
+    "MissingColumnsError",
+    "MissingTokenError",
+    "OutputValueError",
+    "TolokaApiError",
+    "ValidationError",
+    "AuthenticationError",
+    "AccessDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "ServerError",
+    "TolokaConnectionError",
+    "OperationError",
+    "OperationFailedError",
+    "OperationTimeoutError",
+    "OperationInterruptedError",
+    "error_class_for",
+]
+
+
+class TolokaError(Exception):
+    """Base class of every error raised by pandas-toloka."""
+
+
+class InvalidArgumentError(TolokaError, ValueError):
+    """An argument has a wrong value; the message says which and how to fix it."""
+
+
+class MissingColumnsError(InvalidArgumentError):
+    """A DataFrame lacks columns a method needs.
+
+    Attributes
+    ----------
+    missing : list of str
+        The columns that are needed but absent.
+    present : list of str
+        The columns the frame has.
+    """
+
+    def __init__(self, missing: list[str], present: list[str], *, purpose: str = "") -> None:
+        self.missing = list(missing)
+        self.present = [str(c) for c in present]
+        what = f" {purpose}" if purpose else ""
+        super().__init__(
+            f"The DataFrame is missing column(s) {self.missing} needed{what}; "
+            f"it has {self.present}. Rename your columns or pass the column names as arguments."
+        )
+
+
+class MissingTokenError(TolokaError):
+    """No Toloka token was given and none was found in the environment."""
+
+
+class OutputValueError(TolokaError, ValueError):
+    """A value does not fit the type its output field declares.
+
+    Attributes
+    ----------
+    task_id : str or None
+        The task whose value is wrong.
+    field : str
+        The output field.
+    value : object
+        The offending value.
+    """
+
+    def __init__(self, message: str, *, task_id: str | None, field: str, value: Any) -> None:
+        self.task_id = task_id
+        self.field = field
+        self.value = value
+        super().__init__(message)
+
+
+class TolokaConnectionError(TolokaError, ConnectionError):
+    """The server could not be reached, or the connection broke, after all retries."""
+
+
+class TolokaApiError(TolokaError):
+    """The Toloka API answered with an error.
+
+    Attributes
+    ----------
+    status : int
+        HTTP status code.
+    code : str
+        Toloka error code from the body, e.g. ``"DOES_NOT_EXIST"``.
+    message : str
+        Human-readable message from the body.
+    request_id : str or None
+        The server's request id, useful when contacting support.
+    payload : dict or None
+        Structured details, e.g. per-field validation errors.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.payload = dict(payload) if payload is not None else None
+        self.hint = hint
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        text = f"{self.status} {self.code}: {self.message}"
+        if self.payload:
+            text += f" (payload: {self.payload})"
+        if self.request_id:
+            text += f" [request_id={self.request_id}]"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+
+class ValidationError(TolokaApiError, ValueError):
+    """The server rejected the request's parameters (400 ``VALIDATION_ERROR``)."""
+
+
+class AuthenticationError(TolokaApiError):
+    """The token is missing, malformed or not accepted (401)."""
+
+
+class AccessDeniedError(AuthenticationError):
+    """The token is valid but may not access this object (403 ``ACCESS_DENIED``)."""
+
+
+class NotFoundError(TolokaApiError, LookupError):
+    """The pool, project, operation or task does not exist (404 ``DOES_NOT_EXIST``)."""
+
+
+class ConflictError(TolokaApiError):
+    """The object is in a state that does not allow the request (409).
+
+    Codes: ``CONFLICT_STATE``, ``INAPPROPRIATE_STATUS``, ``ONLY_FOR_POOL_WITH_MIXER``.
+    """
+
+
+class RateLimitError(TolokaApiError):
+    """Too many requests (429 ``TOO_MANY_REQUESTS``) and waiting is not sensible.
+
+    Attributes
+    ----------
+    retry_after : float or None
+        Seconds the server asked to wait, when it said.
+    interval : str or None
+        The exhausted quota: ``"MIN"``, ``"HOUR"`` or ``"DAY"``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        self.interval = (payload or {}).get("interval")
+        super().__init__(
+            status, code, message, request_id=request_id, payload=payload, hint=hint
+        )
+
+
+class ServerError(TolokaApiError):
+    """The server failed (5xx) after all retries."""
+
+
+class OperationError(TolokaError):
+    """Base class for errors about an asynchronous operation.
+
+    Attributes
+    ----------
+    operation_id : str
+        Pass it as ``operation_id=`` to resume reading the operation.
+    """
+
+    def __init__(self, message: str, *, operation_id: str) -> None:
+        self.operation_id = operation_id
+        super().__init__(message)
+
+
+class OperationFailedError(OperationError):
+    """The operation ended with status ``FAIL``.
+
+    Attributes
+    ----------
+    details : dict
+        The operation's ``details`` as the server sent them (often empty).
+    """
+
+    def __init__(self, message: str, *, operation_id: str, details: Mapping[str, Any] | None) -> None:
+        self.details = dict(details or {})
+        super().__init__(message, operation_id=operation_id)
+
+
+class OperationTimeoutError(OperationError, TimeoutError):
+    """The operation did not finish within the wait timeout."""
+
+
+class OperationInterruptedError(OperationError, KeyboardInterrupt):
+    """The wait was interrupted (Ctrl-C); the operation goes on on the server."""
+
+
+_BY_CODE: dict[str, type[TolokaApiError]] = {
+    "VALIDATION_ERROR": ValidationError,
+    "AUTHENTICATION_ERROR": AuthenticationError,
+    "ACCESS_DENIED": AccessDeniedError,
+    "DOES_NOT_EXIST": NotFoundError,
+    "CONFLICT_STATE": ConflictError,
+    "INAPPROPRIATE_STATUS": ConflictError,
+    "ONLY_FOR_POOL_WITH_MIXER": ConflictError,
+    "TOO_MANY_REQUESTS": RateLimitError,
+    "INTERNAL_ERROR": ServerError,
+    "REMOTE_SERVICE_UNAVAILABLE": ServerError,
+}
+
+_BY_STATUS: dict[int, type[TolokaApiError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: AccessDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status: int, code: str | None) -> type[TolokaApiError]:
+    """Return the exception class for an API error, by ``code`` first, then by status."""
+    if code and code in _BY_CODE:
+        return _BY_CODE[code]
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return TolokaApiError
