@@ -146,7 +146,7 @@ class OutputField:
             for value in allowed:
                 if not _python_value_ok(value, field_type):
                     raise InvalidArgumentError(
-                        f"allowed value {value!r} of output field {name!r} is not a {field_type}."
+                        f"allowed value {value!r} of output field {name!r} is not of type {field_type}."
                     )
         return cls(
             name=str(name),
@@ -332,7 +332,7 @@ def _raise_first_bad(
             where = f"task {task_id!r}" if task_id is not None else f"row {index}"
             expected = f"of type {field.type}"
             if field.allowed_values is not None:
-                expected += f" in {list(field.allowed_values)}"
+                expected += f" with allowed values {list(field.allowed_values)}"
             raise OutputValueError(
                 f"Output field {field.name!r} of {where} has value {value!r}, "
                 f"which is not {expected} as the project's output spec declares. "

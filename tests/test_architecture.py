@@ -1,0 +1,74 @@
+"""The doors that must never exist between the package's rooms.
+
+Aggregation is pure computation; the bundled server never imports the client
+side, and the client side never imports the bundled server. Checked on the
+source with :mod:`ast`, so that a lazy import inside a function counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "pandas_toloka"
+
+CLIENT_SIDE = ("client", "reader", "responses", "accessor", "_server_aggregate", "_operation", "_paging")
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    # room (module or sub-package)    -> modules it must not import (relative to the package, or top-level names)
+    "aggregation": ("requests", "urllib3", "http", "socket", "server", *CLIENT_SIDE),
+    "server": CLIENT_SIDE,
+    **{name: ("server",) for name in CLIENT_SIDE},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute dotted names imported by a module, relative imports resolved."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package_parts = module.split(".")[:-1]  # for __init__.py the "module" part is "__init__"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package_parts[: len(package_parts) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            found.add(stem)
+            found.update(f"{stem}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _room_files(room: str) -> list[Path]:
+    directory = PACKAGE / room
+    if directory.is_dir():
+        return sorted(directory.rglob("*.py"))
+    single = PACKAGE / f"{room}.py"
+    return [single] if single.exists() else []
+
+
+def _violations(room: str) -> list[str]:
+    bad = []
+    for path in _room_files(room):
+        for name in _imports(path):
+            for target in FORBIDDEN[room]:
+                qualified = f"pandas_toloka.{target}"
+                if name == target or name.startswith(target + ".") or name == qualified or name.startswith(qualified + "."):
+                    bad.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    return bad
+
+
+@pytest.mark.parametrize("room", sorted(FORBIDDEN))
+def test_no_forbidden_imports(room: str) -> None:
+    if not _room_files(room):
+        pytest.skip(f"pandas_toloka.{room} does not exist (yet)")
+    assert _violations(room) == []
+
+
+def test_the_checker_sees_relative_imports(tmp_path: Path) -> None:
+    found = _imports(PACKAGE / "schema.py")
+    assert "pandas_toloka.errors.OutputValueError" in found
+    assert "pyarrow" in found
