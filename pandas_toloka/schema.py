@@ -31,6 +31,7 @@ __all__ = [
     "check_dtype_backend",
     "empty_frame",
     "field_to_arrow",
+    "label_space",
     "options_count",
     "parse_output_spec",
     "responses_schema",
@@ -603,3 +604,21 @@ def type_mapping_table() -> str:
     )
     rows.append("| *pool_id, task_id* | `string` | `string[pyarrow]` | `string` | ids are always text |")
     return "\n".join(rows) + "\n"
+
+
+def label_space(field: OutputField) -> list[Any] | None:
+    """The full set of answers a field allows, for aggregation; None when unbounded.
+
+    ``allowed_values`` in the spec's order when given, ``[False, True]`` for a
+    BOOLEAN, ``min_value..max_value`` for an INTEGER bounded on both sides,
+    otherwise None (the answers observed are then the label space). Dawid–Skene
+    uses it so that a label nobody chose can still win, both in the bundled
+    server and in ``df.toloka.aggregate_locally``.
+    """
+    if field.allowed_values is not None:
+        return list(field.allowed_values)
+    if field.type == "BOOLEAN":
+        return [False, True]
+    if field.type == "INTEGER" and field.min_value is not None and field.max_value is not None:
+        return list(range(int(field.min_value), int(field.max_value) + 1))
+    return None

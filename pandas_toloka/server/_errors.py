@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["ApiError", "validation_error", "not_found", "STATUS_CODES"]
+__all__ = ["STATUS_CODES", "ApiError", "not_found", "validation_error"]
 
 #: The default Toloka error ``code`` for an HTTP status.
 STATUS_CODES: dict[int, str] = {

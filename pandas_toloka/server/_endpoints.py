@@ -1,0 +1,306 @@
+"""The API endpoints: query parsing and the answer of each route.
+
+Every endpoint takes the :class:`Context`, the :class:`Request` and the path
+parameters, and returns ``(status, json_object)`` (or ``(status, bytes)`` of
+JSON already encoded) or raises
+:class:`~._errors.ApiError`. The HTTP transport lives in :mod:`._http`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ._aggregate import Aggregator, check_request, parse_request
+from ._assignments import assignment_page
+from ._errors import ApiError, not_found, validation_error
+from ._fastjson import join_rows
+from ._faults import Faults
+from ._operations import Operation, OperationRunner
+from ._serialize import key_range, page_bounds, parse_datetime
+from ._store import ASSIGNMENT_STATUSES, Store
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ROUTES", "Context", "Request"]
+
+MAX_LIMIT = 100_000
+DEFAULT_LIMIT = 50
+
+
+@dataclass
+class Context:
+    """What the endpoints of one server share."""
+
+    store: Store
+    aggregator: Aggregator
+    runner: OperationRunner
+    faults: Faults
+
+
+@dataclass
+class Request:
+    """One parsed HTTP request."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+Answer = tuple[int, Any]
+
+# ------------------------------------------------------------------ query helpers
+
+
+def _limit(query: Mapping[str, str]) -> int:
+    text = query.get("limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    try:
+        value = int(text)
+    except ValueError:
+        raise validation_error("limit", f"limit must be a positive integer, got {text!r}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise validation_error("limit", f"limit must be between 1 and {MAX_LIMIT}, got {value}")
+    return value
+
+
+def _choice(query: Mapping[str, str], name: str, allowed: Sequence[str]) -> str | None:
+    value = query.get(name)
+    if value is not None and value not in allowed:
+        raise validation_error(name, f"{name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def _bounds(query: Mapping[str, str], key: str) -> dict[str, str | None]:
+    return {op: query.get(f"{key}_{op}") for op in ("gt", "gte", "lt", "lte")}
+
+
+def _datetime_param(query: Mapping[str, str], name: str) -> str | None:
+    """A datetime filter, normalised to the served format so strings compare as times."""
+    text = query.get(name)
+    if text is None:
+        return None
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        raise validation_error(name, f"{name} must be an ISO-8601 datetime, got {text!r}") from None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _in_bounds(value: str, bounds: Mapping[str, str | None]) -> bool:
+    gt, gte, lt, lte = bounds["gt"], bounds["gte"], bounds["lt"], bounds["lte"]
+    return (
+        (gt is None or value > gt)
+        and (gte is None or value >= gte)
+        and (lt is None or value < lt)
+        and (lte is None or value <= lte)
+    )
+
+
+def _page_objects(
+    objects: list[dict[str, Any]], query: Mapping[str, str], *, sort_keys: Sequence[str] = ("id",)
+) -> Answer:
+    """Keyset paging of small in-memory lists: ``sort``, ``id_*`` filters, ``limit``."""
+    allowed = [k for key in sort_keys for k in (key, "-" + key)]
+    sort = _choice(query, "sort", allowed) or sort_keys[0]
+    limit = _limit(query)
+    bounds = _bounds(query, "id")
+    items = [o for o in objects if _in_bounds(str(o["id"]), bounds)]
+    key = sort.lstrip("-")
+    items.sort(key=lambda o: (str(o.get(key, "")), str(o["id"])), reverse=sort.startswith("-"))
+    return 200, {"items": items[:limit], "has_more": len(items) > limit}
+
+
+# ------------------------------------------------------------------ aggregation
+
+
+def _rate_limit(ctx: Context) -> None:
+    if not ctx.faults.enforce_rate_limits:
+        return
+    hit = ctx.faults.rate_limiter.acquire()
+    if hit is not None:
+        interval, retry_after = hit
+        raise ApiError(
+            429,
+            "TOO_MANY_REQUESTS",
+            f"Too many aggregation requests (quota per {interval})",
+            {"interval": interval},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def aggregate_by_pool(ctx: Context, request: Request) -> Answer:
+    _rate_limit(ctx)
+    aggregation = parse_request(request.body, by_task=False)
+    pool = check_request(aggregation, ctx.store)
+    fault = ctx.faults.take(request.method, request.path, frozenset({"fail_operation"}))
+    fail = str(fault.params.get("message", "injected failure")) if fault is not None else None
+    operation = ctx.runner.submit(aggregation, pool, fail=fail)
+    return 201, operation.to_json()
+
+
+def aggregate_by_task(ctx: Context, request: Request) -> Answer:
+    _rate_limit(ctx)
+    aggregation = parse_request(request.body, by_task=True)
+    pool = check_request(aggregation, ctx.store)
+    return 201, ctx.aggregator.aggregate_task(aggregation, pool)
+
+
+def _operation(ctx: Context, operation_id: str) -> Operation:
+    operation = ctx.runner.get(operation_id)
+    if operation is None:
+        raise not_found("Operation", operation_id)
+    return operation
+
+
+def get_operation(ctx: Context, request: Request, operation_id: str) -> Answer:
+    return 200, _operation(ctx, operation_id).to_json()
+
+
+def list_operations(ctx: Context, request: Request) -> Answer:
+    query = request.query
+    kind = _choice(query, "type", ["SOLUTION.AGGREGATE", *_OTHER_OPERATION_TYPES])
+    status = _choice(query, "status", ["PENDING", "RUNNING", "SUCCESS", "FAIL"])
+    submitted = {op: _datetime_param(query, f"submitted_{op}") for op in ("gt", "gte", "lt", "lte")}
+    objects = []
+    for operation in ctx.runner.all():
+        data = operation.to_json()
+        if kind is not None and data["type"] != kind:
+            continue
+        if status is not None and data["status"] != status:
+            continue
+        if not _in_bounds(operation.submitted.strftime("%Y-%m-%dT%H:%M:%S.%f"), submitted):
+            continue
+        objects.append(data)
+    return _page_objects(objects, query, sort_keys=("id", "submitted"))
+
+
+_OTHER_OPERATION_TYPES = ("POOL.OPEN", "POOL.CLOSE", "TASK.BATCH_CREATE", "PROJECT.ARCHIVE")
+
+
+def aggregated_solutions(ctx: Context, request: Request, operation_id: str) -> Answer:
+    operation = _operation(ctx, operation_id)
+    query = request.query
+    sort = _choice(query, "sort", ["task_id", "-task_id"])
+    limit = _limit(query)
+    table, rows = operation.result, operation.rows
+    if operation.status != "SUCCESS" or table is None or rows is None:
+        raise ApiError(
+            409,
+            "INAPPROPRIATE_STATUS",
+            f"Operation {operation_id} is {operation.status}: results exist only after SUCCESS",
+        )
+    keys = table.column("task_id").chunk(0) if table.num_rows else pa.array([], pa.string())
+    lo, hi = key_range(keys, **_bounds(query, "task_id"))
+    if sort is None:
+        order = operation.unsorted_order()
+        selected = order[(order >= lo) & (order < hi)]
+        has_more = len(selected) > limit
+        page = rows.take(pa.array(selected[:limit], pa.int64()))
+    else:
+        start, stop, has_more = page_bounds(lo, hi, limit, descending=sort == "-task_id")
+        if sort == "-task_id":
+            page = rows.take(pa.array(np.arange(stop - 1, start - 1, -1, dtype=np.int64)))
+        else:
+            page = rows.slice(start, stop - start)
+    return 200, join_rows(page, has_more)
+
+
+# ------------------------------------------------------------------ pools, projects, skills
+
+
+def get_pool(ctx: Context, request: Request, pool_id: str) -> Answer:
+    pool = ctx.store.pool(pool_id)
+    if pool is None:
+        raise not_found("Pool", pool_id)
+    return 200, pool.to_json()
+
+
+def list_pools(ctx: Context, request: Request) -> Answer:
+    pools = [p.to_json() for p in ctx.store.pools()]
+    for key in ("project_id", "status"):
+        if key in request.query:
+            pools = [p for p in pools if str(p.get(key)) == request.query[key]]
+    return _page_objects(pools, request.query, sort_keys=("id", "created"))
+
+
+def get_project(ctx: Context, request: Request, project_id: str) -> Answer:
+    project = ctx.store.project(project_id)
+    if project is None:
+        raise not_found("Project", project_id)
+    return 200, project.to_json()
+
+
+def list_projects(ctx: Context, request: Request) -> Answer:
+    return _page_objects(
+        [p.to_json() for p in ctx.store.projects()], request.query, sort_keys=("id", "created")
+    )
+
+
+def user_skills(ctx: Context, request: Request) -> Answer:
+    query = request.query
+    skills = ctx.store.skills()
+    if "skill_id" in query:
+        skills = skills[skills["skill_id"] == query["skill_id"]]
+    if "user_id" in query:
+        skills = skills[skills["worker_id"] == query["user_id"]]
+    values = skills["value"].to_numpy(dtype=float)
+    objects = [
+        {"id": f"{s}:{w}", "skill_id": s, "user_id": w, "value": round(v), "exact_value": v}
+        for s, w, v in zip(
+            skills["skill_id"].tolist(), skills["worker_id"].tolist(), values.tolist()
+        )
+    ]
+    return _page_objects(objects, query)
+
+
+# ------------------------------------------------------------------ assignments
+
+
+def assignments(ctx: Context, request: Request) -> Answer:
+    query = request.query
+    status = _choice(query, "status", ASSIGNMENT_STATUSES)
+    sort = _choice(query, "sort", ["id", "-id"]) or "id"
+    descending = sort == "-id"
+    limit = _limit(query)
+    bounds = _bounds(query, "id")
+    if "pool_id" in query:
+        pool = ctx.store.pool(query["pool_id"])
+        if pool is None:
+            raise not_found("Pool", query["pool_id"])
+        pools = [pool]
+    else:
+        pools = ctx.store.pools()
+    items: list[tuple[str, str]] = []
+    total = 0
+    for pool in pools:
+        page, matching = assignment_page(pool, status, bounds, limit, descending)
+        items.extend(page)
+        total += matching
+    if len(pools) > 1:
+        items.sort(key=lambda item: item[0], reverse=descending)
+    body = ",".join(text for _, text in items[:limit])
+    more = "true" if total > limit else "false"
+    return 200, ('{"items":[' + body + '],"has_more":' + more + "}").encode("utf-8")
+
+
+Endpoint = Callable[..., Answer]
+
+#: (method, path pattern with ``{name}`` segments, endpoint), matched in order.
+ROUTES: list[tuple[str, str, Endpoint]] = [
+    ("POST", "/aggregated-solutions/aggregate-by-pool", aggregate_by_pool),
+    ("POST", "/aggregated-solutions/aggregate-by-task", aggregate_by_task),
+    ("GET", "/aggregated-solutions/{operation_id}", aggregated_solutions),
+    ("GET", "/operations", list_operations),
+    ("GET", "/operations/{operation_id}", get_operation),
+    ("GET", "/pools", list_pools),
+    ("GET", "/pools/{pool_id}", get_pool),
+    ("GET", "/projects", list_projects),
+    ("GET", "/projects/{project_id}", get_project),
+    ("GET", "/assignments", assignments),
+    ("GET", "/user-skills", user_skills),
+]

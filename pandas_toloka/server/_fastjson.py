@@ -1,0 +1,97 @@
+"""Vectorised JSON encoding of Arrow columns: one JSON text per row, built with Arrow kernels.
+
+A finished operation encodes each aggregated solution once; a page is then a
+slice of that string column joined with commas, so serving 100,000 rows costs
+a few milliseconds instead of building 100,000 dicts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["join_rows", "json_column", "solution_rows"]
+
+_CONTROL = r"[\x00-\x1f]"
+
+
+def _json_strings(values: pa.Array) -> pa.Array:
+    """JSON string literals (with quotes) of a string array; nulls stay null."""
+    values = pc.cast(values, pa.string())
+    if pc.any(pc.match_substring_regex(values, _CONTROL)).as_py():
+        # Rare: control characters need \\uXXXX escapes; let json do it.
+        return pa.array(
+            [None if v is None else json.dumps(v, ensure_ascii=False) for v in values.to_pylist()],
+            pa.string(),
+        )
+    escaped = pc.replace_substring(values, "\\", "\\\\")
+    escaped = pc.replace_substring(escaped, '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _json_floats(values: pa.Array) -> pa.Array:
+    if not pc.all(pc.is_finite(values)).as_py() in (True, None):
+        raise ValueError("JSON cannot carry NaN or infinite numbers")
+    text = pc.cast(values, pa.string())
+    # Keep floats recognisable as floats: "1" -> "1.0".
+    integral = pc.invert(pc.match_substring_regex(text, "[.eE]"))
+    return pc.if_else(integral, pc.binary_join_element_wise(text, ".0", ""), text)
+
+
+def json_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The JSON text of every value of a scalar Arrow column (``null`` for nulls).
+
+    Supports strings, dictionary-encoded strings, booleans, integers and floats;
+    anything else falls back to :func:`json.dumps` per value.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        dictionary = json_column(values.dictionary)
+        encoded = pc.take(dictionary, values.indices)
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        encoded = _json_strings(values)
+    elif pa.types.is_boolean(kind):
+        encoded = pc.if_else(values, "true", "false")
+    elif pa.types.is_integer(kind):
+        encoded = pc.cast(values, pa.string())
+    elif pa.types.is_floating(kind):
+        encoded = _json_floats(values)
+    else:
+        encoded = pa.array(
+            [None if v is None else json.dumps(v, ensure_ascii=False) for v in values.to_pylist()],
+            pa.string(),
+        )
+    return pc.fill_null(encoded, "null")
+
+
+def solution_rows(
+    table: pa.Table, pool_id: str, fields: Sequence[str], columns: Sequence[str]
+) -> pa.Array:
+    """One ``{"pool_id", "task_id", "confidence", "output_values"}`` JSON object per row of a results table."""
+    parts: list[pa.Array | str] = [
+        '{"pool_id":' + json.dumps(pool_id, ensure_ascii=False) + ',"task_id":',
+        json_column(table.column("task_id")),
+        ',"confidence":',
+        json_column(table.column("confidence")),
+        ',"output_values":{',
+    ]
+    for i, (name, column) in enumerate(zip(fields, columns)):
+        parts.append(("," if i else "") + json.dumps(name, ensure_ascii=False) + ":")
+        parts.append(json_column(table.column(column)))
+    parts.append("}}")
+    if table.num_rows == 0:
+        return pa.array([], pa.string())
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def join_rows(rows: pa.Array, has_more: bool) -> bytes:
+    """The page body ``{"items": [rows...], "has_more": ...}`` as UTF-8 bytes."""
+    body = ",".join(rows.to_pylist())
+    return ('{"items":[' + body + '],"has_more":' + ("true" if has_more else "false") + "}").encode(
+        "utf-8"
+    )

@@ -1,0 +1,199 @@
+"""Fault injection: make a running server misbehave on purpose, for client tests.
+
+``server.faults`` is a :class:`Faults`. Each :meth:`Faults.add` queues a fault
+that hits the next ``count`` requests matching its optional ``method`` and
+``path`` (prefix) filters; the first queued fault that matches a request is
+used and loses one count.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidArgumentError
+
+__all__ = ["FAULT_KINDS", "REQUEST_FAULTS", "Fault", "Faults", "RateLimiter"]
+
+#: Faults that act on the HTTP exchange itself.
+REQUEST_FAULTS = frozenset({"rate_limit", "server_error", "drop", "slow"})
+#: ``fail_operation`` makes the operation started by a matching POST end in ``FAIL``.
+FAULT_KINDS = REQUEST_FAULTS | {"fail_operation"}
+
+_INTERVALS = ("MIN", "HOUR", "DAY")
+
+
+@dataclass
+class Fault:
+    """One queued fault; ``remaining`` counts the requests it still hits."""
+
+    kind: str
+    remaining: int
+    method: str | None = None
+    path: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this fault applies to a request (path without the query)."""
+        if self.method is not None and self.method != method.upper():
+            return False
+        return self.path is None or path.startswith(self.path)
+
+
+class RateLimiter:
+    """Sliding-window quotas, by default Toloka's 5/min, 30/h, 200/day.
+
+    Parameters
+    ----------
+    limits : sequence of (interval, seconds, max_count)
+        The windows; the first one exhausted is reported.
+    """
+
+    DEFAULT_LIMITS = (("MIN", 60.0, 5), ("HOUR", 3600.0, 30), ("DAY", 86400.0, 200))
+
+    def __init__(self, limits: tuple[tuple[str, float, int], ...] = DEFAULT_LIMITS) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._times: collections.deque[float] = collections.deque()
+
+    def acquire(self, now: float | None = None) -> tuple[str, int] | None:
+        """Count one request; return ``(interval, retry_after_seconds)`` if over quota."""
+        now = time.monotonic() if now is None else now
+        longest = max(seconds for _, seconds, _ in self.limits)
+        with self._lock:
+            while self._times and self._times[0] <= now - longest:
+                self._times.popleft()
+            for interval, seconds, max_count in self.limits:
+                in_window = [t for t in self._times if t > now - seconds]
+                if len(in_window) >= max_count:
+                    wait = in_window[-max_count] + seconds - now
+                    return interval, max(1, math.ceil(wait))
+            self._times.append(now)
+            return None
+
+    def reset(self) -> None:
+        """Forget every counted request."""
+        with self._lock:
+            self._times.clear()
+
+
+class Faults:
+    """The fault switchboard of one server.
+
+    Attributes
+    ----------
+    latency : float
+        Seconds added to every request (for benchmarks).
+    enforce_rate_limits : bool
+        When true, aggregation POSTs beyond 5/min, 30/h or 200/day get
+        429 ``TOO_MANY_REQUESTS`` with ``payload.interval`` and ``Retry-After``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self.latency = 0.0
+        self.enforce_rate_limits = False
+        self.rate_limiter = RateLimiter()
+
+    def add(
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        **params: Any,
+    ) -> Fault:
+        """Queue a fault for the next ``count`` matching requests.
+
+        Parameters
+        ----------
+        kind : {"rate_limit", "server_error", "drop", "slow", "fail_operation"}
+            ``rate_limit``: 429 ``TOO_MANY_REQUESTS``; params ``retry_after``
+            (seconds, sent as the ``Retry-After`` header) and/or ``interval``
+            (``MIN``/``HOUR``/``DAY``, sent as ``payload.interval``); with neither,
+            ``Retry-After: 1``. ``server_error``: param ``status`` (default 500;
+            500 → ``INTERNAL_ERROR``, 503 → ``REMOTE_SERVICE_UNAVAILABLE``), optional
+            ``retry_after``. ``drop``: the request is served, but only the headers and
+            part of the body are sent before the connection is closed. ``slow``: param
+            ``delay`` (seconds, default 1) slept before answering normally.
+            ``fail_operation``: the operation started by the matching aggregation
+            POST ends in ``FAIL``.
+        count : int
+            How many matching requests the fault hits.
+        method : str, optional
+            Only requests with this HTTP method.
+        path : str, optional
+            Only requests whose path starts with this, e.g. ``"/api/v1/operations"``.
+
+        Returns
+        -------
+        Fault
+            The queued fault (its ``remaining`` drops as it hits).
+        """
+        if kind not in FAULT_KINDS:
+            raise InvalidArgumentError(
+                f"Unknown fault kind {kind!r}; use one of {sorted(FAULT_KINDS)}"
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidArgumentError(f"count must be a positive int, got {count!r}")
+        allowed = {
+            "rate_limit": {"retry_after", "interval"},
+            "server_error": {"status", "retry_after"},
+            "drop": set(),
+            "slow": {"delay"},
+            "fail_operation": {"message"},
+        }[kind]
+        unknown = set(params) - allowed
+        if unknown:
+            raise InvalidArgumentError(f"Fault {kind!r} takes no parameter(s) {sorted(unknown)}")
+        if kind == "rate_limit" and params.get("interval") not in (None, *_INTERVALS):
+            raise InvalidArgumentError(
+                f"interval must be one of {_INTERVALS}, got {params['interval']!r}"
+            )
+        if kind == "server_error":
+            status = params.setdefault("status", 500)
+            if not isinstance(status, int) or not 500 <= status <= 599:
+                raise InvalidArgumentError(f"status must be a 5xx int, got {status!r}")
+        if kind == "slow":
+            params.setdefault("delay", 1.0)
+        fault = Fault(kind, count, method.upper() if method else None, path, dict(params))
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Drop every queued fault, the latency and the rate-limit history."""
+        with self._lock:
+            self._faults.clear()
+        self.latency = 0.0
+        self.enforce_rate_limits = False
+        self.rate_limiter.reset()
+
+    @property
+    def pending(self) -> list[Fault]:
+        """The faults still queued (a copy)."""
+        with self._lock:
+            return list(self._faults)
+
+    def take(self, method: str, path: str, kinds: frozenset[str] = REQUEST_FAULTS) -> Fault | None:
+        """Consume one hit of the first queued fault of ``kinds`` matching the request."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind in kinds and fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def __repr__(self) -> str:
+        return (
+            f"Faults(pending={[(f.kind, f.remaining) for f in self.pending]}, "
+            f"latency={self.latency}, enforce_rate_limits={self.enforce_rate_limits})"
+        )

@@ -1,0 +1,210 @@
+"""Asynchronous aggregation operations: records, background runner, kept results.
+
+Each ``aggregate-by-pool`` request becomes an :class:`Operation` run on a
+daemon thread: ``PENDING`` → ``RUNNING`` (progress rising) → ``SUCCESS`` or
+``FAIL``. ``operation_delay`` seconds are spent in ``PENDING`` and again in
+``RUNNING`` before the aggregation itself, so a client can observe the
+lifecycle. The results of a successful operation are kept as an Arrow table
+sorted by ``task_id``, with each row's JSON encoded once; every page is cut
+from them without re-aggregating or re-encoding.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ._aggregate import AggregationRequest, Aggregator
+from ._fastjson import solution_rows
+from ._serialize import format_datetime
+from ._store import Pool, column_name
+
+__all__ = ["Operation", "OperationRunner"]
+
+logger = logging.getLogger(__name__)
+
+
+class Operation:
+    """One ``SOLUTION.AGGREGATE`` operation and, once it succeeds, its results."""
+
+    type = "SOLUTION.AGGREGATE"
+
+    def __init__(self, request: AggregationRequest, pool: Pool) -> None:
+        self.id = str(uuid.uuid4())
+        self.request = request
+        self.pool = pool
+        self.status = "PENDING"
+        self.submitted = datetime.now(timezone.utc)
+        self.started: datetime | None = None
+        self.finished: datetime | None = None
+        self.progress = 0
+        self.details: dict[str, Any] = {}
+        self.result: pa.Table | None = None
+        self.rows: pa.Array | None = None  # one JSON object per result row, in task_id order
+        self._order: np.ndarray | None = None
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The aggregated output fields."""
+        return self.request.fields
+
+    @property
+    def result_columns(self) -> list[str]:
+        """The results-table column of each aggregated field."""
+        return [column_name(name) for name in self.request.fields]
+
+    def to_json(self) -> dict[str, Any]:
+        """The operation as ``GET /operations/{id}`` returns it."""
+        with self._lock:
+            parameters: dict[str, Any] = {
+                "pool_id": self.pool.id,
+                "algorithm": self.request.type,
+                "aggregated_output_fields": list(self.request.fields),
+                "project_id": self.pool.project.id,
+            }
+            if self.request.skill_id is not None:
+                parameters["answer_weight_skill_id"] = self.request.skill_id
+            out: dict[str, Any] = {
+                "id": self.id,
+                "type": self.type,
+                "status": self.status,
+                "submitted": format_datetime(self.submitted),
+            }
+            if self.started is not None:
+                out["started"] = format_datetime(self.started)
+            if self.finished is not None:
+                out["finished"] = format_datetime(self.finished)
+            out["progress"] = self.progress
+            out["parameters"] = parameters
+            out["details"] = dict(self.details)
+            return out
+
+    def set_progress(self, value: int) -> None:
+        """Raise the progress (it never goes down)."""
+        with self._lock:
+            self.progress = max(self.progress, min(100, int(value)))
+
+    def start(self) -> None:
+        with self._lock:
+            self.status = "RUNNING"
+            self.started = datetime.now(timezone.utc)
+
+    def succeed(self, result: pa.Table, rows: pa.Array) -> None:
+        with self._lock:
+            self.result = result
+            self.rows = rows
+            self.progress = 100
+            self.status = "SUCCESS"
+            self.finished = datetime.now(timezone.utc)
+        self.done.set()
+
+    def fail(self, message: str) -> None:
+        with self._lock:
+            if self.started is None:
+                self.started = datetime.now(timezone.utc)
+            self.status = "FAIL"
+            self.finished = datetime.now(timezone.utc)
+            self.details = {"message": message}
+        self.done.set()
+
+    def unsorted_order(self) -> np.ndarray:
+        """A deterministic shuffle of the result rows: the order served without ``sort``."""
+        with self._lock:
+            if self._order is None:
+                assert self.result is not None
+                seed = int(uuid.UUID(self.id).hex[:16], 16)
+                self._order = np.random.default_rng(seed).permutation(self.result.num_rows)
+            return self._order
+
+
+class OperationRunner:
+    """Starts operations on daemon threads and keeps every operation by id.
+
+    Parameters
+    ----------
+    aggregator : Aggregator
+    delay : float
+        Seconds spent in PENDING and again in RUNNING before aggregating.
+    max_running : int
+        How many aggregations run at once; others wait in PENDING.
+    """
+
+    def __init__(self, aggregator: Aggregator, *, delay: float = 0.0, max_running: int = 2) -> None:
+        self.aggregator = aggregator
+        self.delay = float(delay)
+        self._slots = threading.BoundedSemaphore(max_running)
+        self._lock = threading.Lock()
+        self._operations: dict[str, Operation] = {}
+        self._stop = threading.Event()
+
+    def submit(
+        self, request: AggregationRequest, pool: Pool, *, fail: str | None = None
+    ) -> Operation:
+        """Create an operation and start it in the background.
+
+        ``fail`` (from the ``fail_operation`` fault) makes it end in FAIL with that message.
+        """
+        operation = Operation(request, pool)
+        with self._lock:
+            self._operations[operation.id] = operation
+        thread = threading.Thread(
+            target=self._run,
+            args=(operation, fail),
+            name=f"toloka-operation-{operation.id[:8]}",
+            daemon=True,
+        )
+        thread.start()
+        return operation
+
+    def get(self, operation_id: str) -> Operation | None:
+        with self._lock:
+            return self._operations.get(operation_id)
+
+    def all(self) -> list[Operation]:
+        with self._lock:
+            return list(self._operations.values())
+
+    def stop(self) -> None:
+        """Cut the pacing waits short (operations still running finish on their own)."""
+        self._stop.set()
+
+    def resume(self) -> None:
+        """Pace operations again after :meth:`stop` (the server restarted)."""
+        self._stop.clear()
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stop.wait(seconds)
+
+    def _run(self, operation: Operation, fail: str | None) -> None:
+        try:
+            self._pause(self.delay)
+            with self._slots:
+                operation.start()
+                steps = 4
+                for step in range(1, steps + 1):
+                    self._pause(self.delay / steps)
+                    operation.set_progress(step * 15)
+                if fail is not None:
+                    raise RuntimeError(fail)
+                result = self.aggregator.aggregate_pool(
+                    operation.request, operation.pool, operation.set_progress
+                )
+                rows = solution_rows(
+                    result, operation.pool.id, operation.fields, operation.result_columns
+                )
+            operation.succeed(result, rows)
+            logger.info(
+                "operation %s succeeded: %d aggregated tasks", operation.id, result.num_rows
+            )
+        except Exception as exc:  # an aggregation failure is the operation's FAIL, not a crash
+            logger.warning("operation %s failed: %s", operation.id, exc, exc_info=fail is None)
+            operation.fail(str(exc) or type(exc).__name__)

@@ -1,0 +1,269 @@
+"""``LocalTolokaServer``: the public face of the bundled Toloka-compatible server."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InvalidArgumentError
+from ..schema import parse_output_spec
+from ._aggregate import Aggregator
+from ._endpoints import Context
+from ._faults import Faults
+from ._http import HTTPServer
+from ._operations import OperationRunner
+from ._store import Pool, Store, normalize_responses
+
+__all__ = ["LocalTolokaServer", "RequestLog"]
+
+logger = logging.getLogger(__name__)
+
+
+class RequestLog(list[tuple[str, str]]):
+    """A list of ``(method, path_with_query)`` of every request, appended under a lock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def append(self, item: tuple[str, str]) -> None:
+        with self._lock:
+            super().append(item)
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+
+    def snapshot(self) -> list[tuple[str, str]]:
+        """A copy, safe to iterate while requests arrive."""
+        with self._lock:
+            return list(self)
+
+
+class LocalTolokaServer:
+    """A local server speaking the Toloka aggregation API under ``/api/v1``.
+
+    Parameters
+    ----------
+    token : str, optional
+        The token clients must send (``Authorization: ApiKey <token>`` or
+        ``OAuth <token>``); generated with :func:`secrets.token_urlsafe` if omitted.
+    host : str, default "127.0.0.1"
+    port : int, default 0
+        0 picks a free port; read it back from :attr:`url` once started.
+    faults : Faults, optional
+        A fault switchboard to share; a fresh one by default.
+    operation_delay : float, default 0
+        Seconds an aggregation spends in PENDING and again in RUNNING (with the
+        progress rising), so clients can observe the lifecycle.
+
+    Examples
+    --------
+    >>> server = LocalTolokaServer(token="secret")
+    >>> server.add_pool("7", responses=df, output_spec={"result": {"type": "BOOLEAN"}})  # doctest: +SKIP
+    >>> with server:  # doctest: +SKIP
+    ...     requests.get(server.url + "/api/v1/pools/7", headers={"Authorization": "ApiKey secret"})
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        faults: Faults | None = None,
+        operation_delay: float = 0.0,
+    ) -> None:
+        if token is not None and (not isinstance(token, str) or not token.strip() or " " in token):
+            raise InvalidArgumentError("token must be a non-empty string without spaces")
+        self.token = token if token is not None else secrets.token_urlsafe(24)
+        self.host = host
+        self.port = int(port)
+        self.faults = faults if faults is not None else Faults()
+        self.request_log = RequestLog()
+        self.store = Store()
+        self.aggregator = Aggregator(self.store)
+        self.operations = OperationRunner(self.aggregator, delay=operation_delay)
+        self._lock = threading.Lock()
+        self._httpd: HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ data
+
+    def add_pool(
+        self,
+        pool_id: str | int,
+        responses: pd.DataFrame,
+        output_spec: Mapping[str, Any],
+        skills: pd.DataFrame | None = None,
+        smart_mixing: bool = False,
+        project_id: str | int | None = None,
+        *,
+        dynamic_overlap_config: Mapping[str, Any] | None = None,
+        mixer_config: Mapping[str, Any] | None = None,
+        ground_truth: pd.DataFrame | None = None,
+        pool_info: Mapping[str, Any] | None = None,
+        project_info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Serve a pool (replacing one with the same id); works before and after start.
+
+        Parameters
+        ----------
+        pool_id : str or int
+        responses : DataFrame
+            ``task_id``, ``worker_id``, one column per output field; optional
+            ``status`` (default ``ACCEPTED``), ``assignment_id`` (default: one
+            assignment per row) and ``submitted`` (default: now).
+        output_spec : mapping
+            The project's ``task_spec.output_spec``.
+        skills : DataFrame, optional
+            ``worker_id``, ``skill_id``, ``value`` (0..100); merged into the
+            server-wide skills served by ``/user-skills``.
+        smart_mixing : bool, default False
+            Give the pool a ``mixer_config`` (allows aggregation by skill).
+        project_id : str or int, optional
+            Defaults to the pool id. Pools may share a project with the same spec.
+        dynamic_overlap_config, mixer_config : mapping, optional
+            Served as the pool's fields of the same name; either allows aggregation by skill.
+        ground_truth : DataFrame, optional
+            ``task_id`` and true values per field; kept for demos, not served.
+        pool_info, project_info : mapping, optional
+            Extra JSON fields of the pool and project objects.
+
+        Raises
+        ------
+        InvalidArgumentError, MissingColumnsError, OutputValueError
+            On a bad spec, missing columns or values the spec does not allow.
+        """
+        pool_key = str(pool_id).strip()
+        if not pool_key or "/" in pool_key:
+            raise InvalidArgumentError(
+                f"pool_id must be a non-empty string without '/', got {pool_id!r}"
+            )
+        project_key = pool_key if project_id is None else str(project_id).strip()
+        if not project_key or "/" in project_key:
+            raise InvalidArgumentError(
+                f"project_id must be a non-empty string without '/', got {project_id!r}"
+            )
+        if smart_mixing and mixer_config is None:
+            mixer_config = {
+                "real_tasks_count": 1,
+                "golden_tasks_count": 0,
+                "training_tasks_count": 0,
+            }
+        fields = parse_output_spec(output_spec)
+        if not fields:
+            raise InvalidArgumentError("output_spec declares no field")
+        created = datetime.now(timezone.utc)
+        table = normalize_responses(pool_key, responses, fields, created)
+        if ground_truth is not None and "task_id" not in ground_truth.columns:
+            raise InvalidArgumentError("ground_truth needs a task_id column")
+        project = self.store.add_project(project_key, output_spec, project_info)
+        if skills is not None:
+            self.store.add_skills(skills)
+        pool = Pool(
+            pool_key,
+            project,
+            table,
+            mixer_config=mixer_config,
+            dynamic_overlap_config=dynamic_overlap_config,
+            info=pool_info,
+            ground_truth=ground_truth,
+            created=created,
+        )
+        self.store.put_pool(pool)
+        logger.info("serving pool %s: %d responses", pool_key, table.num_rows)
+
+    def add_skills(self, skills: pd.DataFrame) -> None:
+        """Merge skill values (``worker_id``, ``skill_id``, ``value``) into ``/user-skills``."""
+        self.store.add_skills(skills)
+
+    def ground_truth(self, pool_id: str | int) -> pd.DataFrame | None:
+        """The ground truth given for a pool, if any."""
+        pool = self.store.pool(str(pool_id))
+        return None if pool is None else pool.ground_truth
+
+    @property
+    def pool_ids(self) -> list[str]:
+        """Ids of the pools served."""
+        return [p.id for p in self.store.pools()]
+
+    @classmethod
+    def from_directory(cls, path: str | Path, **kwargs: Any) -> LocalTolokaServer:
+        """A server serving every pool of a data directory (see docs/server.md)."""
+        from ._loader import load_directory
+
+        server = cls(**kwargs)
+        load_directory(server, Path(path))
+        return server
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` (without ``/api/v1``); the bound port once started."""
+        port = self._httpd.server_address[1] if self._httpd is not None else self.port
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{port}"
+
+    def start(self) -> LocalTolokaServer:
+        """Bind and serve in a background daemon thread; returns ``self``."""
+        with self._lock:
+            if self._httpd is not None:
+                return self
+            self.operations.resume()
+            context = Context(self.store, self.aggregator, self.operations, self.faults)
+            httpd = HTTPServer((self.host, self.port), context, self.token, self.request_log)
+            self._httpd = httpd
+            self._thread = threading.Thread(
+                target=httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="toloka-local-server",
+                daemon=True,
+            )
+            self._thread.start()
+        logger.info("local Toloka server listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close open connections and join the server thread."""
+        with self._lock:
+            httpd, thread = self._httpd, self._thread
+            self._httpd = self._thread = None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.close_connections()
+        httpd.server_close()
+        if thread is not None:
+            thread.join()
+        self.operations.stop()
+        logger.info("local Toloka server stopped")
+
+    def serve_forever(self) -> None:
+        """Start if needed and block until :meth:`stop` (or Ctrl-C in the main thread)."""
+        self.start()
+        thread = self._thread
+        while thread is not None and thread.is_alive():
+            thread.join(0.2)
+
+    def __enter__(self) -> LocalTolokaServer:  # noqa: PYI034 - Self needs Python 3.11
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"url={self.url!r}" if self.running else "stopped"
+        return f"LocalTolokaServer({state}, pools={self.pool_ids})"

@@ -1,0 +1,117 @@
+"""Transport: HTTP/1.1, keep-alive, auth, routing, JSON errors, request log."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+
+from .conftest import TOKEN, Api
+
+
+def _raw_exchange(server, requests_bytes: bytes) -> bytes:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(requests_bytes)
+        chunks = b""
+        while chunks.count(b"HTTP/1.1 ") < requests_bytes.count(b"GET ") or not chunks.endswith(
+            b"}"
+        ):
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks += data
+        return chunks
+
+
+def test_http11_content_length_and_keep_alive(server):
+    request = (
+        f"GET /api/v1/pools/7 HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey {TOKEN}\r\n\r\n".encode()
+    )
+    answer = _raw_exchange(server, request * 2)  # two requests on one connection
+    assert answer.count(b"HTTP/1.1 200") == 2
+    head = answer.split(b"\r\n\r\n")[0].decode().lower()
+    assert "content-length:" in head
+    assert "content-type: application/json" in head
+
+
+@pytest.mark.parametrize("scheme", ["ApiKey", "OAuth"])
+def test_both_auth_schemes(server, scheme):
+    response = Api(server, scheme=scheme).get("/pools/7")
+    assert response.status_code == 200
+    assert response.json()["id"] == "7"
+
+
+@pytest.mark.parametrize("header", [None, "ApiKey wrong", "Bearer " + TOKEN, "ApiKey", TOKEN])
+def test_missing_or_wrong_token_is_401(server, header):
+    headers = {} if header is None else {"Authorization": header}
+    response = requests.get(server.url + "/api/v1/pools/7", headers=headers, timeout=5)
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "AUTHENTICATION_ERROR"
+    assert body["request_id"]
+    assert TOKEN not in response.text
+
+
+def test_unknown_route_is_json_404(api):
+    for path in ("/nope", "/pools/7/tasks"):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "DOES_NOT_EXIST"
+    response = api.session.get(api.server.url + "/elsewhere", timeout=5)
+    assert response.status_code == 404 and response.json()["code"] == "DOES_NOT_EXIST"
+
+
+def test_wrong_method_is_json_405(api):
+    response = api.session.get(api.root + "/aggregated-solutions/aggregate-by-pool", timeout=5)
+    assert response.status_code == 405
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["Allow"] == "POST"
+    response = api.session.delete(api.root + "/pools/7", timeout=5)
+    assert response.status_code == 405 and response.json()["request_id"]
+
+
+def test_malformed_json_is_400(api):
+    response = api.session.post(
+        api.root + "/aggregated-solutions/aggregate-by-pool",
+        data=b"{not json",
+        timeout=5,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_every_answer_has_a_request_id_header(api):
+    ok = api.get("/pools")
+    error = api.get("/pools/none")
+    assert (
+        ok.headers["X-Request-Id"] and error.headers["X-Request-Id"] == error.json()["request_id"]
+    )
+
+
+def test_request_log_records_method_and_query(server, api):
+    server.request_log.clear()
+    api.get("/pools", limit=5)
+    api.aggregate("7")
+    assert server.request_log == [
+        ("GET", "/api/v1/pools?limit=5"),
+        ("POST", "/api/v1/aggregated-solutions/aggregate-by-pool"),
+    ]
+    assert [m for m, _ in server.request_log].count("POST") == 1
+
+
+def test_trailing_slash_and_quoted_ids(api):
+    assert api.get("/pools/7/").status_code == 200
+    assert api.get("/pools/%37").json()["id"] == "7"
+
+
+def test_internal_error_is_json_500(server, api, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(server.store, "pool", boom)
+    response = api.get("/pools/7")
+    assert response.status_code == 500
+    assert response.json()["code"] == "INTERNAL_ERROR"

@@ -1,0 +1,79 @@
+"""CLI: ``pandas-toloka make-demo-data`` and a ``serve`` subprocess smoke test."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import requests
+
+from pandas_toloka.cli import main
+
+
+def test_make_demo_data(tmp_path, capsys):
+    assert main(["make-demo-data", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "1001" in out and "1002" in out
+    assert (tmp_path / "demo" / "pools" / "1001" / "responses.parquet").exists()
+    assert (tmp_path / "demo" / "skills.parquet").exists()
+
+
+def test_serve_missing_data_dir_fails(tmp_path, capsys):
+    assert main(["serve", "--data", str(tmp_path / "nothing"), "--port", "0"]) == 1
+    assert "pools" in capsys.readouterr().err
+
+
+def _serve(args: list[str]) -> tuple[subprocess.Popen[str], str, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pandas_toloka", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = token = None
+    deadline = time.monotonic() + 30
+    while (url is None or token is None) and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if url is None and (match := re.search(r"(http://127\.0\.0\.1:\d+)", line)):
+            url = match.group(1)
+        if line.startswith("token: "):
+            token = line.split(": ", 1)[1].strip()
+    assert url and token, process.stderr.read() if process.poll() is not None else "no URL printed"
+    return process, url, token
+
+
+def test_serve_subprocess_smoke(tmp_path):
+    assert main(["make-demo-data", str(tmp_path)]) == 0
+    process, url, token = _serve(["--data", str(tmp_path), "--token", "cli-token"])
+    try:
+        assert token == "cli-token"
+        response = requests.get(
+            url + "/api/v1/pools", headers={"Authorization": f"ApiKey {token}"}, timeout=10
+        )
+        assert [p["id"] for p in response.json()["items"]] == ["1001", "1002"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+def test_serve_without_data_serves_demo_pools_with_a_random_token():
+    process, url, token = _serve([])
+    try:
+        assert len(token) >= 20
+        headers = {"Authorization": f"OAuth {token}"}
+        assert (
+            requests.get(url + "/api/v1/pools/1001", headers=headers, timeout=10).json()["id"]
+            == "1001"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]
