@@ -1,0 +1,327 @@
+"""Dawid–Skene aggregation: per-worker confusion matrices fitted by EM.
+
+Semantics follow crowd-kit 1.4's ``DawidSkene`` (see ``docs/algorithms.md``);
+the implementation is vectorised over integer codes (see :mod:`._em`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidArgumentError
+from ._em import EMResult, ResponseCodes, run_em
+from ._encoding import build_result, check_distinct_names, check_frame, encode_column, encode_labels
+
+__all__ = ["DawidSkeneModel", "dawid_skene", "fit_dawid_skene"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class DawidSkeneModel:
+    """A fitted Dawid–Skene model.
+
+    Attributes
+    ----------
+    labels : pandas.Index
+        The label space, sorted, with the input label column's dtype.
+    tasks : pandas.Index
+        Task ids, sorted, with the input task column's dtype.
+    workers : pandas.Index
+        Worker ids, sorted, with the input worker column's dtype.
+    posteriors : numpy.ndarray
+        ``(n_tasks, n_labels)``: ``posteriors[t, k]`` = P(true label of task ``t`` is ``labels[k]``).
+    priors : numpy.ndarray
+        ``(n_labels,)`` class priors (mean posterior).
+    confusion : numpy.ndarray
+        ``(n_workers, n_labels, n_labels)``, indexed ``[worker, true, observed]``:
+        P(worker answers ``observed`` | the true label is ``true``). Each
+        ``[worker, true, :]`` row sums to 1.
+    n_responses : numpy.ndarray
+        ``(n_workers,)`` number of responses of each worker.
+    n_iter_run : int
+        EM iterations run.
+    converged : bool
+        Whether EM stopped because the objective gained less than ``tol``.
+    loss_history : tuple of float
+        The objective (evidence lower bound per response) after each iteration.
+    task_column, worker_column, label_column : hashable
+        Column names used for the frames this model returns.
+    """
+
+    labels: pd.Index
+    tasks: pd.Index
+    workers: pd.Index
+    posteriors: np.ndarray
+    priors: np.ndarray
+    confusion: np.ndarray
+    n_responses: np.ndarray
+    n_iter_run: int
+    converged: bool
+    loss_history: tuple[float, ...] = ()
+    task_column: Hashable = "task_id"
+    worker_column: Hashable = "worker_id"
+    label_column: Hashable = "result"
+
+    def __repr__(self) -> str:
+        return (
+            f"DawidSkeneModel(n_tasks={len(self.tasks)}, n_workers={len(self.workers)}, "
+            f"labels={list(self.labels)!r}, n_iter_run={self.n_iter_run}, converged={self.converged})"
+        )
+
+    @property
+    def answer_codes(self) -> np.ndarray:
+        """Position in :attr:`labels` of each task's answer (first maximum on ties)."""
+        if self.posteriors.shape[1] == 0:
+            return np.zeros(len(self.tasks), dtype=np.intp)
+        return self.posteriors.argmax(axis=1)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The aggregation result: one row per task.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :attr:`task_column`, :attr:`label_column` (the most probable
+            label; ties go to the first label in sorted order) and ``confidence``
+            (its posterior probability), sorted by task.
+        """
+        codes = self.answer_codes
+        confidence = self.posteriors[np.arange(len(codes)), codes] if len(codes) else np.zeros(0)
+        return build_result(
+            self.task_column, self.tasks, {self.label_column: self.labels.take(codes)}, confidence
+        )
+
+    def _task_position(self, task_id: Any) -> int:
+        try:
+            position = self.tasks.get_loc(task_id)
+        except (KeyError, TypeError) as exc:
+            raise KeyError(f"Task {task_id!r} is not in the fitted responses.") from exc
+        if not isinstance(position, (int, np.integer)):  # pragma: no cover - tasks are unique
+            raise KeyError(f"Task {task_id!r} is ambiguous.")
+        return int(position)
+
+    def task_posterior(self, task_id: Any) -> pd.Series:
+        """The posterior distribution of one task's true label.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by :attr:`labels`, named after the task.
+
+        Raises
+        ------
+        KeyError
+            If the task was not in the fitted responses.
+        """
+        row = self.posteriors[self._task_position(task_id)]
+        return pd.Series(row, index=self.labels, name=task_id, dtype=np.float64)
+
+    def task_result(self, task_id: Any) -> dict[str, Any]:
+        """The aggregated answer of one task, in O(1) after the first call.
+
+        Returns
+        -------
+        dict
+            ``{"task_id": ..., "label": ..., "confidence": float}`` with the
+            task id and label as Python scalars.
+
+        Raises
+        ------
+        KeyError
+            If the task was not in the fitted responses.
+        """
+        position = self._task_position(task_id)
+        row = self.posteriors[position]
+        code = int(row.argmax())
+        return {
+            "task_id": _scalar(self.tasks[position]),
+            "label": _scalar(self.labels[code]),
+            "confidence": float(row[code]),
+        }
+
+    def posterior_frame(self) -> pd.DataFrame:
+        """All posteriors as a ``tasks x labels`` frame (index: tasks, columns: labels)."""
+        return pd.DataFrame(self.posteriors, index=self.tasks, columns=self.labels)
+
+    def worker_quality(self) -> pd.DataFrame:
+        """One row per worker: responses and expected accuracy.
+
+        ``accuracy`` is the probability, under the model, that the worker
+        answers a random task correctly: ``sum_k priors[k] * confusion[w, k, k]``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :attr:`worker_column`, ``n_responses`` (int64), ``accuracy``
+            (float64), sorted by worker.
+        """
+        diagonal = np.diagonal(self.confusion, axis1=1, axis2=2)  # (W, K)
+        accuracy = diagonal @ self.priors if diagonal.size else np.zeros(len(self.workers))
+        return pd.DataFrame(
+            {
+                self.worker_column: self.workers.array,
+                "n_responses": self.n_responses.astype(np.int64),
+                "accuracy": np.asarray(accuracy, dtype=np.float64),
+            }
+        )
+
+    def confusion_frame(self) -> pd.DataFrame:
+        """The confusion matrices as a long, tidy frame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (worker, true label, observed label): columns
+            :attr:`worker_column`, ``true_label``, ``observed_label``,
+            ``probability`` (float64).
+        """
+        W, K = len(self.workers), len(self.labels)
+        w, k, o = (a.ravel() for a in np.indices((W, K, K)))
+        return pd.DataFrame(
+            {
+                self.worker_column: self.workers.take(w).array,
+                "true_label": self.labels.take(k).array,
+                "observed_label": self.labels.take(o).array,
+                "probability": self.confusion.reshape(-1).astype(np.float64),
+            }
+        )
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_iteration_args(n_iter: object, tol: object) -> tuple[int, float]:
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        raise InvalidArgumentError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
+        raise InvalidArgumentError(f"tol must be a number, got {tol!r}.")
+    if not np.isfinite(tol) or tol < 0:
+        raise InvalidArgumentError(f"tol must be a finite number >= 0, got {tol!r}.")
+    return int(n_iter), float(tol)
+
+
+def fit_dawid_skene(
+    responses: pd.DataFrame,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    label: Hashable = "result",
+    n_iter: int = 100,
+    tol: float = 1e-5,
+    labels: Iterable[object] | None = None,
+) -> DawidSkeneModel:
+    """Fit a Dawid–Skene model to crowd responses.
+
+    EM over one confusion matrix per worker and class priors, started from
+    majority-vote shares, as crowd-kit's ``DawidSkene`` does (see
+    ``docs/algorithms.md`` for the formulas and degenerate cases).
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        One row per response. Columns of any dtype backend.
+    task, worker, label : hashable, default "task_id", "worker_id", "result"
+        Column names.
+    n_iter : int, default 100
+        Maximum number of EM iterations; 0 keeps the majority-vote shares.
+    tol : float, default 1e-5
+        Stop when the objective (evidence lower bound per response) gains less
+        than this in an iteration.
+    labels : iterable, optional
+        The full label space (e.g. the output field's ``allowed_values``); a
+        label nobody chose can then still get posterior mass. Default: the
+        labels observed.
+
+    Returns
+    -------
+    DawidSkeneModel
+
+    Raises
+    ------
+    MissingColumnsError
+        If a column is absent.
+    InvalidArgumentError
+        If a task, worker or label is null, a label is outside ``labels``, or
+        ``n_iter``/``tol`` are invalid.
+    """
+    n_iter, tol = _check_iteration_args(n_iter, tol)
+    check_distinct_names([task, label], task=task, worker=worker, label=label)
+    frame = check_frame(responses, [task, worker, label], purpose="for Dawid-Skene")
+    tasks = encode_column(frame[task], role="task")
+    workers = encode_column(frame[worker], role="worker")
+    labs = encode_labels(frame[label], labels)
+    T, W, K = tasks.size, workers.size, labs.size
+    n_responses = np.bincount(workers.codes, minlength=W)
+    if T == 0:
+        fit = EMResult(np.zeros((0, K)), np.zeros(K), np.zeros((0, K, K)), 0, True, ())
+    else:
+        fit = run_em(
+            ResponseCodes(tasks.codes, workers.codes, labs.codes, T, W, K), n_iter=n_iter, tol=tol
+        )
+    logger.info(
+        "Dawid-Skene on %d responses (%d tasks, %d workers, %d labels): %d iterations, converged=%s",
+        len(frame),
+        T,
+        W,
+        K,
+        fit.n_iter_run,
+        fit.converged,
+    )
+    return DawidSkeneModel(
+        labels=labs.uniques,
+        tasks=tasks.uniques,
+        workers=workers.uniques,
+        posteriors=fit.posteriors,
+        priors=fit.priors,
+        confusion=fit.confusion,
+        n_responses=n_responses,
+        n_iter_run=fit.n_iter_run,
+        converged=fit.converged,
+        loss_history=fit.loss_history,
+        task_column=task,
+        worker_column=worker,
+        label_column=label,
+    )
+
+
+def dawid_skene(
+    responses: pd.DataFrame,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    label: Hashable = "result",
+    n_iter: int = 100,
+    tol: float = 1e-5,
+    labels: Iterable[object] | None = None,
+) -> pd.DataFrame:
+    """Aggregate responses with Dawid–Skene.
+
+    Same parameters as :func:`fit_dawid_skene`; equivalent to
+    ``fit_dawid_skene(...).to_frame()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task, sorted by task: ``task``, ``label`` (the most probable
+        label, same dtype as the input; ties go to the first label in sorted
+        order) and ``confidence`` (float64, its posterior probability).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"task_id": ["t1", "t1", "t2", "t2"],
+    ...                    "worker_id": ["a", "b", "a", "b"],
+    ...                    "result": ["cat", "cat", "dog", "dog"]})
+    >>> dawid_skene(df)["result"].tolist()
+    ['cat', 'dog']
+    """
+    return fit_dawid_skene(
+        responses, task=task, worker=worker, label=label, n_iter=n_iter, tol=tol, labels=labels
+    ).to_frame()
