@@ -189,9 +189,7 @@ class RateLimitError(TolokaApiError):
     ) -> None:
         self.retry_after = retry_after
         self.interval = (payload or {}).get("interval")
-        super().__init__(
-            status, code, message, request_id=request_id, payload=payload, hint=hint
-        )
+        super().__init__(status, code, message, request_id=request_id, payload=payload, hint=hint)
 
 
 class ServerError(TolokaApiError):
@@ -221,7 +219,9 @@ class OperationFailedError(OperationError):
         The operation's ``details`` as the server sent them (often empty).
     """
 
-    def __init__(self, message: str, *, operation_id: str, details: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, message: str, *, operation_id: str, details: Mapping[str, Any] | None
+    ) -> None:
         self.details = dict(details or {})
         super().__init__(message, operation_id=operation_id)
 

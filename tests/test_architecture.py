@@ -14,7 +14,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pandas_toloka"
 
-CLIENT_SIDE = ("client", "reader", "responses", "accessor", "_server_aggregate", "_operation", "_paging")
+CLIENT_SIDE = (
+    "client",
+    "reader",
+    "responses",
+    "accessor",
+    "_server_aggregate",
+    "_operation",
+    "_paging",
+)
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     # room (module or sub-package)    -> modules it must not import (relative to the package, or top-level names)
     "aggregation": ("requests", "urllib3", "http", "socket", "server", *CLIENT_SIDE),
@@ -56,7 +64,12 @@ def _violations(room: str) -> list[str]:
         for name in _imports(path):
             for target in FORBIDDEN[room]:
                 qualified = f"pandas_toloka.{target}"
-                if name == target or name.startswith(target + ".") or name == qualified or name.startswith(qualified + "."):
+                if (
+                    name == target
+                    or name.startswith(target + ".")
+                    or name == qualified
+                    or name.startswith(qualified + ".")
+                ):
                     bad.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
     return bad
 

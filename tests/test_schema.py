@@ -40,10 +40,16 @@ def test_parse_output_spec_keeps_order_and_attributes() -> None:
     assert parsed["result"].n_options == 3
     assert parsed["weight"].n_options is None
     assert [f.name for f in parsed.values() if f.is_aggregatable] == [
-        "result", "text", "score", "weight", "sure"
+        "result",
+        "text",
+        "score",
+        "weight",
+        "sure",
     ]
     assert parsed["result"].to_spec() == {
-        "type": "STRING", "required": True, "allowed_values": ["cat", "dog", "bird"]
+        "type": "STRING",
+        "required": True,
+        "allowed_values": ["cat", "dog", "bird"],
     }
 
 
@@ -71,22 +77,52 @@ def test_options_count_falls_back_to_observed() -> None:
 
 def test_page_to_batch_types_every_field(fields: list[schema.OutputField]) -> None:
     items = [
-        _item("a", 1, result="dog", text="héllo", score=5.0, weight=2, sure=True,
-              meta={"k": [1, None]}, tags=["x"], counts=[1, 2]),
-        _item("b", 0, result=None, text=None, score=None, weight=None, sure=None,
-              meta=None, tags=None, counts=None),
+        _item(
+            "a",
+            1,
+            result="dog",
+            text="héllo",
+            score=5.0,
+            weight=2,
+            sure=True,
+            meta={"k": [1, None]},
+            tags=["x"],
+            counts=[1, 2],
+        ),
+        _item(
+            "b",
+            0,
+            result=None,
+            text=None,
+            score=None,
+            weight=None,
+            sure=None,
+            meta=None,
+            tags=None,
+            counts=None,
+        ),
         {"pool_id": "7", "task_id": "c", "confidence": 0.25},
     ]
     batch = schema.aggregated_page_to_batch(items, fields)
     assert batch.schema == schema.aggregated_schema(fields)
     rows = batch.to_pylist()
     assert rows[0] == {
-        "pool_id": "7", "task_id": "a", "confidence": 1.0, "result": "dog", "text": "héllo",
-        "score": 5, "weight": 2.0, "sure": True, "meta": '{"k": [1, null]}', "tags": ["x"],
+        "pool_id": "7",
+        "task_id": "a",
+        "confidence": 1.0,
+        "result": "dog",
+        "text": "héllo",
+        "score": 5,
+        "weight": 2.0,
+        "sure": True,
+        "meta": '{"k": [1, null]}',
+        "tags": ["x"],
         "counts": [1, 2],
     }
     assert isinstance(rows[0]["confidence"], float) and isinstance(rows[0]["score"], int)
-    assert all(v is None for k, v in rows[1].items() if k not in ("pool_id", "task_id", "confidence"))
+    assert all(
+        v is None for k, v in rows[1].items() if k not in ("pool_id", "task_id", "confidence")
+    )
     assert rows[2]["result"] is None and rows[2]["confidence"] == 0.25
     # the dictionary keeps every allowed value, in the spec's order, even unseen ones
     assert batch.column("result").dictionary.to_pylist() == ["cat", "dog", "bird"]
@@ -130,8 +166,17 @@ def test_missing_task_id_and_bad_confidence_are_errors(fields: list[schema.Outpu
 
 
 def test_field_named_like_a_meta_column_is_prefixed() -> None:
-    fields = list(schema.parse_output_spec({"task_id": {"type": "STRING"}, "ok": {"type": "BOOLEAN"}}).values())
-    item = {"pool_id": "7", "task_id": "t1", "confidence": 1, "output_values": {"task_id": "answer", "ok": False}}
+    fields = list(
+        schema.parse_output_spec(
+            {"task_id": {"type": "STRING"}, "ok": {"type": "BOOLEAN"}}
+        ).values()
+    )
+    item = {
+        "pool_id": "7",
+        "task_id": "t1",
+        "confidence": 1,
+        "output_values": {"task_id": "answer", "ok": False},
+    }
     batch = schema.aggregated_page_to_batch([item], fields)
     assert batch.schema.names == ["pool_id", "task_id", "confidence", "output_values.task_id", "ok"]
     assert batch.column("task_id").to_pylist() == ["t1"]
@@ -148,7 +193,9 @@ def test_empty_page_has_full_schema(fields: list[schema.OutputField]) -> None:
 
 
 def test_to_pandas_backends(fields: list[schema.OutputField]) -> None:
-    batch = schema.aggregated_page_to_batch([_item("a", 1, result="cat", score=3, sure=False)], fields)
+    batch = schema.aggregated_page_to_batch(
+        [_item("a", 1, result="cat", score=3, sure=False)], fields
+    )
     arrow = schema.to_pandas(batch)
     assert arrow["confidence"].dtype == pd.ArrowDtype(pa.float64())
     assert arrow["score"].dtype == pd.ArrowDtype(pa.int64())
@@ -165,10 +212,14 @@ def test_to_pandas_backends(fields: list[schema.OutputField]) -> None:
 @pytest.mark.parametrize("dtype_backend", ["pyarrow", "numpy_nullable"])
 def test_parquet_round_trip_is_lossless(tmp_path, fields, dtype_backend: str) -> None:
     items = [
-        _item("a", 1, result="dog", score=5, weight=0.1, sure=True, meta=[1], tags=["x"], counts=[1]),
+        _item(
+            "a", 1, result="dog", score=5, weight=0.1, sure=True, meta=[1], tags=["x"], counts=[1]
+        ),
         _item("b", 0.5, text="ü"),
     ]
-    frame = schema.to_pandas(schema.aggregated_page_to_batch(items, fields), dtype_backend=dtype_backend)
+    frame = schema.to_pandas(
+        schema.aggregated_page_to_batch(items, fields), dtype_backend=dtype_backend
+    )
     frame.attrs["toloka"] = {"pool_id": "7", "fields": ["result"]}
     path = tmp_path / "out.parquet"
     frame.to_parquet(path)

@@ -1,0 +1,47 @@
+"""The single source of truth for types: Toloka output spec → Arrow → pandas.
+
+A project's ``task_spec.output_spec`` declares each output field's type. This
+module turns that declaration into an :class:`OutputField`, maps it to one
+Arrow type (:data:`ARROW_TYPES` and :meth:`OutputField.arrow_type`), converts
+JSON values strictly into Arrow arrays of that type, and converts Arrow data to
+pandas for either ``dtype_backend``. The reader, the accessor and the bundled
+server all use it; nothing else in the package maps types.
+"""
+
+from __future__ import annotations
+
+from ._fields import (
+    AGGREGATED_META_COLUMNS,
+    ARROW_TYPES,
+    RESPONSES_META_COLUMNS,
+    SUBMITTED_TYPE,
+    OutputField,
+    aggregated_schema,
+    label_space,
+    options_count,
+    parse_output_spec,
+    responses_schema,
+    result_column_name,
+)
+from ._pandas import check_dtype_backend, empty_frame, to_pandas, type_mapping_table
+from ._values import aggregated_page_to_batch, field_to_arrow
+
+__all__ = [
+    "AGGREGATED_META_COLUMNS",
+    "ARROW_TYPES",
+    "RESPONSES_META_COLUMNS",
+    "SUBMITTED_TYPE",
+    "OutputField",
+    "aggregated_page_to_batch",
+    "aggregated_schema",
+    "check_dtype_backend",
+    "empty_frame",
+    "field_to_arrow",
+    "label_space",
+    "options_count",
+    "parse_output_spec",
+    "responses_schema",
+    "result_column_name",
+    "to_pandas",
+    "type_mapping_table",
+]

@@ -1,0 +1,268 @@
+"""Output fields, their Arrow types and the column layout of result tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import pyarrow as pa
+
+from ..errors import InvalidArgumentError
+
+_STRING = pa.string()
+
+
+def _list_of(value_type: pa.DataType) -> pa.DataType:
+    # "element" is the name Parquet gives list items: the type then survives a round trip.
+    return pa.list_(pa.field("element", value_type))
+
+
+#: Arrow type of each Toloka output field type (STRING with ``allowed_values``
+#: becomes ``dictionary<int32, string>`` instead, see :meth:`OutputField.arrow_type`).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "STRING": _STRING,
+    "INTEGER": pa.int64(),
+    "FLOAT": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "URL": _STRING,
+    "FILE": _STRING,
+    "COORDINATES": _STRING,
+    "JSON": _STRING,
+    "ARRAY_STRING": _list_of(_STRING),
+    "ARRAY_INTEGER": _list_of(pa.int64()),
+    "ARRAY_FLOAT": _list_of(pa.float64()),
+    "ARRAY_BOOLEAN": _list_of(pa.bool_()),
+    "ARRAY_URL": _list_of(_STRING),
+    "ARRAY_FILE": _list_of(_STRING),
+    "ARRAY_COORDINATES": _list_of(_STRING),
+}
+
+NOTES: dict[str, str] = {
+    "STRING": "free text",
+    "URL": "the URL as text",
+    "FILE": "the file id as text",
+    "COORDINATES": 'text as Toloka sends it, e.g. "55.75,37.62"',
+    "JSON": "the value re-serialised as JSON text (lossless, any JSON)",
+}
+
+_AGGREGATABLE = frozenset({"STRING", "INTEGER", "FLOAT", "BOOLEAN"})
+
+#: Metadata columns of an aggregated-solutions frame, in order.
+AGGREGATED_META_COLUMNS: tuple[str, ...] = ("pool_id", "task_id", "confidence")
+#: Metadata columns of a raw-responses frame, in order.
+RESPONSES_META_COLUMNS: tuple[str, ...] = (
+    "pool_id",
+    "task_id",
+    "worker_id",
+    "assignment_id",
+    "status",
+    "submitted",
+)
+_ALL_META = frozenset(AGGREGATED_META_COLUMNS) | frozenset(RESPONSES_META_COLUMNS)
+_COLLISION_PREFIX = "output_values."
+
+
+@dataclass(frozen=True)
+class OutputField:
+    """One output field of a Toloka project, as its output spec declares it.
+
+    Parameters
+    ----------
+    name : str
+        Field name, the key in ``output_values``.
+    type : str
+        Toloka type, one of the keys of :data:`ARROW_TYPES`.
+    required : bool, default True
+    allowed_values : tuple, optional
+        The values a worker may choose from, in the spec's order.
+    min_value, max_value : int or float, optional
+        Bounds of an INTEGER or FLOAT field.
+    hidden : bool, default False
+    """
+
+    name: str
+    type: str
+    required: bool = True
+    allowed_values: tuple[Any, ...] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    hidden: bool = False
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Mapping[str, Any]) -> OutputField:
+        """Build a field from its output-spec entry, e.g. ``{"type": "STRING", ...}``."""
+        if not isinstance(spec, Mapping):
+            raise InvalidArgumentError(
+                f"Output spec of field {name!r} must be a mapping like "
+                f'{{"type": "STRING"}}, got {type(spec).__name__}.'
+            )
+        field_type = spec.get("type")
+        if field_type not in ARROW_TYPES:
+            raise InvalidArgumentError(
+                f"Output field {name!r} has unknown type {field_type!r}; "
+                f"expected one of {sorted(ARROW_TYPES)}."
+            )
+        allowed = spec.get("allowed_values")
+        if allowed is not None:
+            if not isinstance(allowed, (list, tuple)) or not allowed:
+                raise InvalidArgumentError(
+                    f"allowed_values of output field {name!r} must be a non-empty list."
+                )
+            if len(set(allowed)) != len(allowed):
+                raise InvalidArgumentError(
+                    f"allowed_values of output field {name!r} has duplicates: {list(allowed)}."
+                )
+            from ._values import python_value_ok  # _values builds on this module
+
+            allowed = tuple(allowed)
+            for value in allowed:
+                if not python_value_ok(value, field_type):
+                    raise InvalidArgumentError(
+                        f"allowed value {value!r} of output field {name!r} is not of type {field_type}."
+                    )
+        return cls(
+            name=str(name),
+            type=str(field_type),
+            required=bool(spec.get("required", True)),
+            allowed_values=allowed,
+            min_value=spec.get("min_value"),
+            max_value=spec.get("max_value"),
+            hidden=bool(spec.get("hidden", False)),
+        )
+
+    @property
+    def is_categorical(self) -> bool:
+        """Whether the field becomes an Arrow dictionary / pandas categorical column."""
+        return self.type == "STRING" and self.allowed_values is not None
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type of this field's column."""
+        if self.is_categorical:
+            return pa.dictionary(pa.int32(), _STRING)
+        return ARROW_TYPES[self.type]
+
+    @property
+    def n_options(self) -> int | None:
+        """The number of possible answers ``Y``, when the spec bounds it.
+
+        ``len(allowed_values)`` when given, 2 for BOOLEAN, ``max - min + 1``
+        for an INTEGER with both bounds, otherwise None.
+        """
+        if self.allowed_values is not None:
+            return len(self.allowed_values)
+        if self.type == "BOOLEAN":
+            return 2
+        if self.type == "INTEGER" and self.min_value is not None and self.max_value is not None:
+            return int(self.max_value) - int(self.min_value) + 1
+        return None
+
+    @property
+    def is_aggregatable(self) -> bool:
+        """Whether the server can aggregate this field (scalar STRING, INTEGER, FLOAT, BOOLEAN)."""
+        return self.type in _AGGREGATABLE
+
+    def to_spec(self) -> dict[str, Any]:
+        """The output-spec entry of this field, as Toloka's API returns it."""
+        spec: dict[str, Any] = {"type": self.type, "required": self.required}
+        if self.allowed_values is not None:
+            spec["allowed_values"] = list(self.allowed_values)
+        if self.min_value is not None:
+            spec["min_value"] = self.min_value
+        if self.max_value is not None:
+            spec["max_value"] = self.max_value
+        if self.hidden:
+            spec["hidden"] = True
+        return spec
+
+
+def parse_output_spec(output_spec: Mapping[str, Any]) -> dict[str, OutputField]:
+    """Parse a project's ``task_spec.output_spec`` into fields, keeping its order.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the spec is not a mapping or declares an unknown type.
+    """
+    if not isinstance(output_spec, Mapping):
+        raise InvalidArgumentError(
+            f"output_spec must be a mapping of field name to spec, got {type(output_spec).__name__}."
+        )
+    return {str(name): OutputField.from_spec(str(name), spec) for name, spec in output_spec.items()}
+
+
+def options_count(field: OutputField, observed: int) -> int:
+    """``Y`` for skill-weighted confidence: the spec's bound, else the observed distinct answers.
+
+    Fields without a declared set of values (free STRING, FLOAT, unbounded
+    INTEGER) fall back to the number of distinct answers observed in the pool,
+    at least 2.
+    """
+    declared = field.n_options
+    if declared is not None:
+        return declared
+    return max(2, int(observed))
+
+
+def result_column_name(
+    field_name: str, meta_columns: Sequence[str] = AGGREGATED_META_COLUMNS
+) -> str:
+    """The column name of an output field in a result frame.
+
+    A field is named after itself unless that clashes with a metadata column
+    (``pool_id``, ``task_id``, ``confidence``, ...); then it becomes
+    ``"output_values.<name>"``, which cannot clash since Toloka field names
+    contain no dots.
+    """
+    if field_name in meta_columns or field_name in _ALL_META:
+        return _COLLISION_PREFIX + field_name
+    return field_name
+
+
+def aggregated_schema(fields: Sequence[OutputField]) -> pa.Schema:
+    """Arrow schema of aggregated solutions: ``pool_id``, ``task_id``, ``confidence``, fields."""
+    columns = [
+        pa.field("pool_id", _STRING),
+        pa.field("task_id", _STRING),
+        pa.field("confidence", pa.float64()),
+    ]
+    columns += [pa.field(result_column_name(f.name), f.arrow_type) for f in fields]
+    return pa.schema(columns)
+
+
+#: Arrow type of the ``submitted`` column of raw responses (Toloka sends UTC).
+SUBMITTED_TYPE = pa.timestamp("us", tz="UTC")
+
+
+def responses_schema(fields: Sequence[OutputField]) -> pa.Schema:
+    """Arrow schema of raw responses: metadata columns, then one column per field."""
+    columns = [
+        pa.field("pool_id", _STRING),
+        pa.field("task_id", _STRING),
+        pa.field("worker_id", _STRING),
+        pa.field("assignment_id", _STRING),
+        pa.field("status", _STRING),
+        pa.field("submitted", SUBMITTED_TYPE),
+    ]
+    columns += [
+        pa.field(result_column_name(f.name, RESPONSES_META_COLUMNS), f.arrow_type) for f in fields
+    ]
+    return pa.schema(columns)
+
+
+def label_space(field: OutputField) -> list[Any] | None:
+    """The full set of answers a field allows, for aggregation; None when unbounded.
+
+    ``allowed_values`` in the spec's order when given, ``[False, True]`` for a
+    BOOLEAN, ``min_value..max_value`` for an INTEGER bounded on both sides,
+    otherwise None (the answers observed are then the label space). Dawid–Skene
+    uses it so that a label nobody chose can still win, both in the bundled
+    server and in ``df.toloka.aggregate_locally``.
+    """
+    if field.allowed_values is not None:
+        return list(field.allowed_values)
+    if field.type == "BOOLEAN":
+        return [False, True]
+    if field.type == "INTEGER" and field.min_value is not None and field.max_value is not None:
+        return list(range(int(field.min_value), int(field.max_value) + 1))
+    return None

@@ -1,0 +1,250 @@
+"""Strict conversion of JSON values to Arrow arrays of a field's declared type."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import OutputValueError
+from ._fields import ARROW_TYPES, OutputField, aggregated_schema
+
+_STRING = pa.string()
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _scalar_kind(field_type: str) -> str:
+    base = field_type[len("ARRAY_") :] if field_type.startswith("ARRAY_") else field_type
+    return {"INTEGER": "int", "FLOAT": "float", "BOOLEAN": "bool"}.get(base, "str")
+
+
+def _python_scalar_ok(value: Any, kind: str) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "int":
+        if isinstance(value, float):
+            return math.isfinite(value) and value.is_integer() and _INT64_MIN <= value <= _INT64_MAX
+        return isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX
+    return isinstance(value, (int, float))
+
+
+def python_value_ok(value: Any, field_type: str) -> bool:
+    if value is None or field_type == "JSON":
+        return True
+    kind = _scalar_kind(field_type)
+    if field_type.startswith("ARRAY_"):
+        return isinstance(value, list) and all(
+            v is None or _python_scalar_ok(v, kind) for v in value
+        )
+    return _python_scalar_ok(value, kind)
+
+
+def _describe_task(task_ids: Sequence[Any] | pa.Array | None, index: int) -> str | None:
+    if task_ids is None:
+        return None
+    value = task_ids[index]
+    if isinstance(value, pa.Scalar):
+        value = value.as_py()
+    return None if value is None else str(value)
+
+
+def _raise_first_bad(
+    values: Sequence[Any], field: OutputField, task_ids: Sequence[Any] | pa.Array | None
+) -> None:
+    for index, value in enumerate(values):
+        ok = python_value_ok(value, field.type)
+        if ok and field.allowed_values is not None and value is not None:
+            ok = value in field.allowed_values
+        if not ok:
+            task_id = _describe_task(task_ids, index)
+            where = f"task {task_id!r}" if task_id is not None else f"row {index}"
+            expected = f"of type {field.type}"
+            if field.allowed_values is not None:
+                expected += f" with allowed values {list(field.allowed_values)}"
+            raise OutputValueError(
+                f"Output field {field.name!r} of {where} has value {value!r}, "
+                f"which is not {expected} as the project's output spec declares. "
+                "Check the project's output spec or the data sent for this task.",
+                task_id=task_id,
+                field=field.name,
+                value=value,
+            )
+    raise OutputValueError(  # pragma: no cover - the predicates mirror Arrow's checks
+        f"Output field {field.name!r} has values that do not fit {field.type}.",
+        task_id=None,
+        field=field.name,
+        value=None,
+    )
+
+
+def _coerce_scalar_array(array: pa.Array, kind: str) -> pa.Array | None:
+    """Cast an inferred Arrow array to the kind's type, or None if it does not fit."""
+    inferred = array.type
+    if pa.types.is_null(inferred):
+        target = {"str": _STRING, "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}[
+            kind
+        ]
+        return pa.nulls(len(array), target)
+    if kind == "str":
+        return (
+            array.cast(_STRING)
+            if pa.types.is_string(inferred) or pa.types.is_large_string(inferred)
+            else None
+        )
+    if kind == "bool":
+        return array if pa.types.is_boolean(inferred) else None
+    if kind == "float":
+        return (
+            array.cast(pa.float64())
+            if pa.types.is_integer(inferred) or pa.types.is_floating(inferred)
+            else None
+        )
+    if pa.types.is_integer(inferred):
+        return array.cast(pa.int64())
+    if pa.types.is_floating(inferred):
+        finite = pc.is_finite(array)
+        integral = pc.equal(pc.floor(array), array)
+        in_range = pc.and_(pc.greater_equal(array, float(_INT64_MIN)), pc.less(array, float(2**63)))
+        if pc.all(pc.and_(pc.and_(finite, integral), in_range)).as_py() in (True, None):
+            return array.cast(pa.int64(), safe=False)
+    return None
+
+
+def field_to_arrow(
+    values: Sequence[Any],
+    field: OutputField,
+    *,
+    task_ids: Sequence[Any] | pa.Array | None = None,
+) -> pa.Array:
+    """Convert one field's JSON values to an Arrow array of the field's type, strictly.
+
+    Parameters
+    ----------
+    values : sequence
+        Python values as ``json.loads`` produced them; None is a missing value.
+    field : OutputField
+    task_ids : sequence or pyarrow.Array, optional
+        Task ids aligned with ``values``, used only to name the task in errors.
+
+    Returns
+    -------
+    pyarrow.Array
+        Of type ``field.arrow_type``.
+
+    Raises
+    ------
+    OutputValueError
+        If a value does not fit the declared type or is not an allowed value;
+        names the task and the field. Nothing is cast lossily: ``1.5`` in an
+        INTEGER field is an error, ``1.0`` becomes ``1``.
+    """
+    if field.type == "JSON":
+        texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        return pa.array(texts, type=_STRING)
+    kind = _scalar_kind(field.type)
+    try:
+        inferred = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        _raise_first_bad(values, field, task_ids)
+        raise  # pragma: no cover
+    if field.type.startswith("ARRAY_"):
+        result = _coerce_list_array(inferred, kind, field)
+    else:
+        result = _coerce_scalar_array(inferred, kind)
+    if result is None:
+        _raise_first_bad(values, field, task_ids)
+        raise AssertionError  # pragma: no cover
+    if field.allowed_values is not None and not field.type.startswith("ARRAY_"):
+        result = _apply_allowed_values(result, values, field, task_ids)
+    return result
+
+
+def _coerce_list_array(inferred: pa.Array, kind: str, field: OutputField) -> pa.Array | None:
+    target = ARROW_TYPES[field.type]
+    if pa.types.is_null(inferred.type):
+        return pa.nulls(len(inferred), target)
+    if not (pa.types.is_list(inferred.type) or pa.types.is_large_list(inferred.type)):
+        return None
+    items = _coerce_scalar_array(inferred.values, kind)
+    if items is None:
+        return None
+    offsets = inferred.offsets
+    return pa.ListArray.from_arrays(
+        offsets, items, type=target, mask=inferred.is_null() if inferred.null_count else None
+    )
+
+
+def _apply_allowed_values(
+    array: pa.Array,
+    values: Sequence[Any],
+    field: OutputField,
+    task_ids: Sequence[Any] | pa.Array | None,
+) -> pa.Array:
+    assert field.allowed_values is not None
+    allowed = pa.array(list(field.allowed_values), type=array.type)
+    indices = pc.index_in(array, value_set=allowed)
+    if indices.null_count != array.null_count:
+        _raise_first_bad(values, field, task_ids)
+    if field.is_categorical:
+        return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), allowed)
+    return array
+
+
+def aggregated_page_to_batch(
+    items: Sequence[Mapping[str, Any]], fields: Sequence[OutputField]
+) -> pa.RecordBatch:
+    """Convert the ``items`` of a ``GET /aggregated-solutions`` page to a typed batch.
+
+    Parameters
+    ----------
+    items : list of dict
+        Items as parsed from JSON: ``pool_id``, ``task_id``, ``confidence``,
+        ``output_values``.
+    fields : sequence of OutputField
+        The aggregated fields, in column order.
+
+    Returns
+    -------
+    pyarrow.RecordBatch
+        With exactly :func:`aggregated_schema` ``(fields)``.
+
+    Raises
+    ------
+    OutputValueError
+        If an item lacks a task id, has a non-numeric confidence, or a value
+        does not fit its field's type.
+    """
+    schema = aggregated_schema(fields)
+    try:
+        base = pa.array(items, type=pa.struct(list(schema)[:3]))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise OutputValueError(
+            f"The server sent an aggregated solution that does not have string pool_id/task_id "
+            f"and numeric confidence: {exc}",
+            task_id=None,
+            field="task_id",
+            value=None,
+        ) from exc
+    pool_ids, task_ids, confidence = base.field(0), base.field(1), base.field(2)
+    if task_ids.null_count:
+        index = task_ids.is_null().index(True).as_py()
+        raise OutputValueError(
+            f"The server sent an aggregated solution without task_id (item {index} of the page).",
+            task_id=None,
+            field="task_id",
+            value=None,
+        )
+    arrays = [pool_ids, task_ids, confidence]
+    if fields:
+        output_values = [item.get("output_values") or {} for item in items]
+        for field in fields:
+            column = [values.get(field.name) for values in output_values]
+            arrays.append(field_to_arrow(column, field, task_ids=task_ids))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
