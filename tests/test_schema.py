@@ -233,3 +233,11 @@ def test_type_mapping_table_covers_every_type() -> None:
     for toloka_type in schema.ARROW_TYPES:
         assert f"| {toloka_type} |" in table
     assert "`dictionary<values=string, indices=int32, ordered=0>`" in table
+
+
+def test_numbers_outside_declared_bounds_are_errors(fields: list[schema.OutputField]) -> None:
+    with pytest.raises(OutputValueError, match=r"outside \[1, 5\]") as info:
+        schema.aggregated_page_to_batch([_item("t9", score=6)], fields)
+    assert (info.value.task_id, info.value.field, info.value.value) == ("t9", "score", 6)
+    batch = schema.aggregated_page_to_batch([_item("t1", score=1), _item("t5", score=5)], fields)
+    assert batch.column("score").to_pylist() == [1, 5]

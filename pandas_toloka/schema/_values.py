@@ -143,7 +143,8 @@ def field_to_arrow(
     OutputValueError
         If a value does not fit the declared type or is not an allowed value;
         names the task and the field. Nothing is cast lossily: ``1.5`` in an
-        INTEGER field is an error, ``1.0`` becomes ``1``.
+        INTEGER field is an error, ``1.0`` becomes ``1``. INTEGER and FLOAT
+        values must lie within the field's ``min_value``/``max_value``.
     """
     if field.type == "JSON":
         texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
@@ -163,7 +164,35 @@ def field_to_arrow(
         raise AssertionError  # pragma: no cover
     if field.allowed_values is not None and not field.type.startswith("ARRAY_"):
         result = _apply_allowed_values(result, values, field, task_ids)
+    _check_bounds(result, field, task_ids)
     return result
+
+
+def _check_bounds(
+    array: pa.Array, field: OutputField, task_ids: Sequence[Any] | pa.Array | None
+) -> None:
+    """Raise if an INTEGER or FLOAT value lies outside ``min_value``..``max_value``."""
+    if field.type not in ("INTEGER", "FLOAT"):
+        return
+    bad = None
+    if field.min_value is not None:
+        bad = pc.less(array, field.min_value)
+    if field.max_value is not None:
+        above = pc.greater(array, field.max_value)
+        bad = above if bad is None else pc.or_(bad, above)
+    if bad is None or not pc.any(bad).as_py():
+        return
+    index = pc.index(bad, True).as_py()
+    value = array[index].as_py()
+    task_id = _describe_task(task_ids, index)
+    where = f"task {task_id!r}" if task_id is not None else f"row {index}"
+    raise OutputValueError(
+        f"Output field {field.name!r} of {where} has value {value!r}, outside "
+        f"[{field.min_value}, {field.max_value}] as the project's output spec declares.",
+        task_id=task_id,
+        field=field.name,
+        value=value,
+    )
 
 
 def _coerce_list_array(inferred: pa.Array, kind: str, field: OutputField) -> pa.Array | None:

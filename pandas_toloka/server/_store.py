@@ -24,7 +24,7 @@ from ..errors import InvalidArgumentError, MissingColumnsError, OutputValueError
 from ..schema import OutputField, field_to_arrow, parse_output_spec
 from ._serialize import format_datetime
 
-__all__ = ["ASSIGNMENT_STATUSES", "Pool", "Project", "Store", "check_value_bounds", "column_name"]
+__all__ = ["ASSIGNMENT_STATUSES", "Pool", "Project", "Store", "column_name"]
 
 ASSIGNMENT_STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
 _versions = itertools.count(1)
@@ -33,32 +33,6 @@ _versions = itertools.count(1)
 def column_name(field_name: str) -> str:
     """The internal column of an output field (prefixed: a field may be called ``task_id``)."""
     return "out." + field_name
-
-
-def check_value_bounds(array: pa.Array, field: OutputField, task_ids: pa.Array) -> None:
-    """Raise :class:`OutputValueError` if a number lies outside ``min_value``..``max_value``.
-
-    (``schema.field_to_arrow`` checks types and allowed values, not bounds.)
-    """
-    if field.type not in ("INTEGER", "FLOAT"):
-        return
-    bad = None
-    if field.min_value is not None:
-        bad = pc.less(array, field.min_value)
-    if field.max_value is not None:
-        above = pc.greater(array, field.max_value)
-        bad = above if bad is None else pc.or_(bad, above)
-    if bad is None or not pc.any(bad).as_py():
-        return
-    index = pc.index(bad, True).as_py()
-    value = array[index].as_py()
-    raise OutputValueError(
-        f"Output field {field.name!r} of task {task_ids[index].as_py()!r} has value {value!r}, "
-        f"outside [{field.min_value}, {field.max_value}] declared by the output spec.",
-        task_id=task_ids[index].as_py(),
-        field=field.name,
-        value=value,
-    )
 
 
 def _string_column(frame: pd.DataFrame, name: str) -> pa.Array:
@@ -149,7 +123,6 @@ def normalize_responses(
                 field=name,
                 value=None,
             )
-        check_value_bounds(array, f, task_ids)
         columns[column_name(name)] = array
     return pa.table(columns)
 
