@@ -1,0 +1,381 @@
+"""Server-side aggregation of a frame's tasks: per-task calls or one operation per pool.
+
+Two strategies give the same answers:
+
+``by_task``
+    ``POST /aggregated-solutions/aggregate-by-task`` once per distinct
+    ``(pool_id, task_id)``, run concurrently by a bounded thread pool over the
+    one pooled :class:`Client` session (each call retried by the client).
+    Costs ``n`` requests and about ``ceil(n / max_workers)`` round trips of
+    wall time.
+``by_pool``
+    One ``aggregate-by-pool`` operation per distinct pool, read with the
+    reader (:func:`open_aggregated_solutions`) and filtered to the listed
+    tasks. Costs 1 POST, the polls while the operation runs (seconds on the
+    bundled server; minutes to hours on Toloka) and ``ceil(pool size /
+    100,000)`` pages — independent of ``n`` — and uses one unit of the
+    aggregation quota (5 per minute, 30 per hour, 200 per day).
+
+``auto`` decides per pool: ``by_task`` while the pool has at most
+:data:`BY_TASK_MAX_TASKS` distinct tasks in the frame, ``by_pool`` above.
+At the default 16 workers and a 0.1 s round trip, 1,000 per-task calls take
+about 6 s, which is about what waiting for even a quick pool operation
+costs, and they leave the scarce aggregation quota untouched.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import threading
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import schema
+from ._operation import _check_local, _field_names, resolve_fields
+from ._progress import make_bar
+from .client import AggregationType, Client
+from .errors import InvalidArgumentError, MissingColumnsError, NotFoundError
+from .reader import open_aggregated_solutions
+from .schema import OutputField
+
+__all__ = [
+    "BY_TASK_MAX_TASKS",
+    "DEFAULT_MAX_WORKERS",
+    "STRATEGIES",
+    "MissingAggregatesWarning",
+    "ServerAggregation",
+    "aggregate_frame",
+    "aggregate_on_server",
+    "choose_strategy",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ``strategy="auto"`` uses per-task calls for pools with at most this many distinct tasks.
+BY_TASK_MAX_TASKS = 1_000
+#: Concurrent per-task requests.
+DEFAULT_MAX_WORKERS = 16
+STRATEGIES = ("auto", "by_task", "by_pool")
+_NO_ANSWER = "the server has no accepted answer for the task (or the task is not in the pool)"
+_NOT_IN_RESULTS = "the task is not in the pool's aggregation results (no accepted answer, or not in the pool)"
+
+
+class MissingAggregatesWarning(UserWarning):
+    """Some tasks of the frame got no aggregated answer; their rows hold missing values."""
+
+
+@dataclass
+class ServerAggregation:
+    """The outcome of :func:`aggregate_on_server`.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        Aggregated solutions with :func:`schema.aggregated_schema` of ``fields``,
+        one row per (pool, task) that got an answer.
+    fields : list of OutputField
+    strategies : dict
+        Pool id -> the strategy used for it.
+    missing : dict
+        Reason -> number of distinct tasks without an answer for that reason.
+    requests : int
+        HTTP requests issued for per-task aggregation.
+    """
+
+    table: pa.Table
+    fields: list[OutputField]
+    strategies: dict[str, str]
+    missing: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+
+
+def check_strategy(strategy: str) -> str:
+    """Validate ``strategy=``."""
+    if strategy not in STRATEGIES:
+        raise InvalidArgumentError(f"strategy must be one of {list(STRATEGIES)}, got {strategy!r}.")
+    return strategy
+
+
+def choose_strategy(n_tasks: int, strategy: str = "auto", *, threshold: int = BY_TASK_MAX_TASKS) -> str:
+    """The strategy for one pool with ``n_tasks`` distinct tasks to aggregate (see module notes)."""
+    check_strategy(strategy)
+    if strategy != "auto":
+        return strategy
+    return "by_task" if n_tasks <= threshold else "by_pool"
+
+
+def _spec_fields(
+    client: Client, pools: Sequence[str], kind: AggregationType, names: list[str] | None, skill: str | None
+) -> list[OutputField]:
+    """Resolve the fields with the reader's rules; every pool must type them the same way."""
+    _check_local(kind, names, skill)
+    chosen: list[OutputField] | None = None
+    for pool in pools:
+        fields = resolve_fields(schema.parse_output_spec(client.get_output_spec(pool)), names, pool)
+        if chosen is None:
+            chosen = fields
+            names = [f.name for f in fields]
+        elif [f.arrow_type for f in fields] != [f.arrow_type for f in chosen]:
+            raise InvalidArgumentError(
+                f"Pool {pool!r} types the fields {names} differently from pool {pools[0]!r}; "
+                "aggregate pools of different projects separately."
+            )
+    assert chosen is not None
+    return chosen
+
+
+def _by_task(
+    client: Client,
+    pairs: list[tuple[str, str]],
+    *,
+    kind: AggregationType,
+    fields: list[OutputField],
+    skill: str | None,
+    max_workers: int,
+    bar: Any,
+) -> tuple[list[dict[str, Any]], int]:
+    """Aggregate (pool, task) pairs one request each, concurrently.
+
+    Returns the answers and how many tasks the server has no answer for (404
+    naming the task). A 404 about anything else (an unknown skill) is raised.
+    """
+    names = [f.name for f in fields]
+    lock = threading.Lock()
+    missing = 0
+
+    def one(pair: tuple[str, str]) -> dict[str, Any] | None:
+        nonlocal missing
+        pool_id, task_id = pair
+        try:
+            return client.aggregate_by_task(
+                task_id, pool_id=pool_id, type=kind, fields=names, answer_weight_skill_id=skill
+            )
+        except NotFoundError as exc:
+            if task_id not in str(exc):
+                raise
+            with lock:
+                missing += 1
+            return None
+        finally:
+            bar.update(1)
+
+    items: list[dict[str, Any]] = []
+    workers = max(1, min(max_workers, len(pairs)))
+    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toloka-aggregate") as executor:
+        futures = [executor.submit(one, pair) for pair in pairs]
+        try:
+            for future in futures:
+                item = future.result()
+                if item is not None:
+                    items.append(item)
+        except BaseException:
+            for pending in futures:
+                pending.cancel()
+            raise
+    return items, missing
+
+
+def _by_pool(
+    client: Client,
+    pool_id: str,
+    task_ids: list[str],
+    *,
+    kind: AggregationType,
+    fields: list[OutputField],
+    skill: str | None,
+    progress: bool,
+) -> tuple[pa.Table, int]:
+    """Aggregate the whole pool with one operation and keep the listed tasks."""
+    with open_aggregated_solutions(
+        pool_id,
+        type=kind,
+        fields=[f.name for f in fields],
+        answer_weight_skill_id=skill,
+        client=client,
+        progress_bar=progress,
+    ) as stream:
+        table = stream.read_table()
+    wanted = pa.array(task_ids, type=pa.string())
+    table = table.filter(pc.is_in(table.column("task_id"), value_set=wanted))
+    return table, len(task_ids) - table.num_rows
+
+
+def aggregate_on_server(
+    client: Client,
+    keys: dict[str, list[str]],
+    *,
+    type: str | AggregationType,
+    fields: str | Sequence[str] | None,
+    answer_weight_skill_id: str | int | None,
+    strategy: str,
+    max_workers: int,
+    progress: bool,
+    taken: Sequence[Hashable] = (),
+) -> ServerAggregation:
+    """Aggregate the given tasks of each pool on the server.
+
+    Parameters
+    ----------
+    client : Client
+    keys : dict
+        Pool id -> its distinct task ids.
+    type, fields, answer_weight_skill_id
+        As for :func:`read_aggregated_solutions`.
+    strategy : {'auto', 'by_task', 'by_pool'}
+    max_workers : int
+        Concurrent per-task requests.
+    progress : bool
+        Show a progress bar over the tasks (by_task) or the operation (by_pool).
+    taken : sequence of str, optional
+        Column names already in use: if an output column would take one, an
+        error is raised once the fields are known, before anything is aggregated.
+
+    Returns
+    -------
+    ServerAggregation
+    """
+    check_strategy(strategy)
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise InvalidArgumentError(f"max_workers must be a positive int, got {max_workers!r}.")
+    kind = AggregationType.parse(type)
+    skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
+    if kind is AggregationType.DAWID_SKENE and skill is not None:
+        logger.warning("DAWID_SKENE ignores answer_weight_skill_id=%s", skill)
+        skill = None
+    pools = sorted(keys)
+    names = _field_names(fields)
+    chosen = _spec_fields(client, pools, kind, names, skill) if pools else []
+    outputs = ["confidence", *(schema.result_column_name(f.name) for f in chosen)]
+    if not pools and names is not None:
+        outputs += [schema.result_column_name(n) for n in names]
+    clash = [c for c in outputs if c in taken]
+    if clash:
+        raise InvalidArgumentError(
+            f"The frame already has column(s) {clash}, which the aggregated answers would "
+            "overwrite; rename or drop them first."
+        )
+    result = ServerAggregation(schema.aggregated_schema(chosen).empty_table(), chosen, {})
+    if not pools:
+        return result
+    plan = {pool: choose_strategy(len(keys[pool]), strategy) for pool in pools}
+    result.strategies = plan
+    tables: list[pa.Table] = []
+    pairs = [(pool, task) for pool in pools if plan[pool] == "by_task" for task in keys[pool]]
+    if pairs:
+        with make_bar(progress, total=len(pairs), desc="Aggregating tasks", unit=" tasks") as bar:
+            items, not_found = _by_task(
+                client, pairs, kind=kind, fields=chosen, skill=skill, max_workers=max_workers, bar=bar
+            )
+        result.requests += len(pairs)
+        if items:
+            tables.append(pa.Table.from_batches([schema.aggregated_page_to_batch(items, chosen)]))
+        if not_found:
+            result.missing[_NO_ANSWER] = not_found
+    for pool in pools:
+        if plan[pool] != "by_pool":
+            continue
+        table, absent = _by_pool(client, pool, keys[pool], kind=kind, fields=chosen, skill=skill, progress=progress)
+        tables.append(table)
+        if absent:
+            result.missing[_NOT_IN_RESULTS] = result.missing.get(_NOT_IN_RESULTS, 0) + absent
+    logger.info("aggregated %d task(s) of %d pool(s) on the server: %s", sum(map(len, keys.values())), len(pools), plan)
+    result.table = pa.concat_tables(tables).cast(result.table.schema) if tables else result.table
+    return result
+
+
+def _id_array(series: Any) -> pa.Array:
+    """A column of ids as an Arrow string array (numbers become their text; nulls stay null)."""
+    data = pa.array(series.astype("string[pyarrow]").array)
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks() if data.num_chunks else pa.array([], type=pa.string())
+    return data.cast(pa.string())
+
+
+def _row_keys(frame: pd.DataFrame, *, task: Hashable, pool_column: Hashable, pool_id: str | None) -> tuple[pa.Array, pa.Array]:
+    tasks = _id_array(frame[task])
+    if pool_id is not None:
+        pools = pa.array([str(pool_id)] * len(frame), type=pa.string())
+    else:
+        pools = _id_array(frame[pool_column])
+    return pools, tasks
+
+
+def _missing_message(missing: dict[str, int], n_tasks: int, n_rows: int) -> str:
+    reasons = "; ".join(f"{count} because {reason}" for reason, count in missing.items())
+    total = sum(missing.values())
+    return (
+        f"{total} of {n_tasks} task(s) got no aggregated answer ({n_rows} row(s) keep missing "
+        f"values for confidence and the fields): {reasons}."
+    )
+
+
+def aggregate_frame(
+    frame: pd.DataFrame,
+    *,
+    client: Client,
+    type: str | AggregationType,
+    fields: str | Sequence[str] | None,
+    answer_weight_skill_id: str | int | None,
+    task: Hashable,
+    pool_column: Hashable,
+    pool_id: str | int | None,
+    strategy: str,
+    max_workers: int,
+    progress: bool,
+    dtype_backend: str,
+) -> pd.DataFrame:
+    """Aggregate a frame's tasks on the server and join the answers back; see ``df.toloka.aggregate``."""
+    schema.check_dtype_backend(dtype_backend)
+    check_strategy(strategy)
+    needed = [task] if pool_id is not None else [task, pool_column]
+    missing_columns = [str(c) for c in needed if c not in frame.columns]
+    if missing_columns:
+        hint = "" if pool_id is not None else " (or pass pool_id=)"
+        raise MissingColumnsError(missing_columns, list(frame.columns), purpose=f"to aggregate tasks on the server{hint}")
+    pool = None if pool_id is None else str(pool_id)
+    pools, tasks = _row_keys(frame, task=task, pool_column=pool_column, pool_id=pool)
+    valid = pc.and_(pc.is_valid(pools), pc.is_valid(tasks))
+    keys: dict[str, list[str]] = {}
+    if len(frame):
+        distinct = pa.table({"pool": pools, "task": tasks}).filter(valid).group_by(["pool", "task"]).aggregate([])
+        distinct = distinct.sort_by([("pool", "ascending"), ("task", "ascending")])
+        for p, t in zip(distinct.column("pool").to_pylist(), distinct.column("task").to_pylist()):
+            keys.setdefault(p, []).append(t)
+    outcome = aggregate_on_server(
+        client, keys, type=type, fields=fields, answer_weight_skill_id=answer_weight_skill_id,
+        strategy=strategy, max_workers=max_workers, progress=progress, taken=list(frame.columns),
+    )
+    added = [schema.result_column_name(f.name) for f in outcome.fields]
+    result = outcome.table
+    separator = "\x1f"
+    row_keys = pc.binary_join_element_wise(pools, tasks, separator)
+    answer_keys = pc.binary_join_element_wise(result.column("pool_id"), result.column("task_id"), separator)
+    position = pc.index_in(row_keys, value_set=answer_keys.combine_chunks())
+    joined = result.select(["confidence", *added]).take(position)
+    answers = schema.to_pandas(joined, dtype_backend=dtype_backend)
+    out = frame.copy()
+    for column in answers.columns:
+        out[column] = answers[column].array
+    n_invalid = len(frame) - pc.sum(valid.cast(pa.int64())).as_py() if len(frame) else 0
+    if n_invalid:
+        outcome.missing["the row has no task id or pool id"] = n_invalid
+    unanswered = int(position.null_count)
+    if unanswered:
+        n_tasks = sum(map(len, keys.values())) + n_invalid
+        warnings.warn(_missing_message(outcome.missing, n_tasks, unanswered), MissingAggregatesWarning, stacklevel=3)
+    out.attrs = dict(frame.attrs)
+    out.attrs["toloka"] = {
+        "kind": "joined_aggregates",
+        "type": AggregationType.parse(type).value,
+        "fields": [f.name for f in outcome.fields],
+        "output_spec": {f.name: f.to_spec() for f in outcome.fields},
+        "strategies": outcome.strategies,
+    }
+    return out

@@ -1,0 +1,258 @@
+"""The ``DataFrame.toloka`` accessor: aggregate a frame's tasks or responses in one call.
+
+Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
+(pandas builds a new one on every attribute access); each method checks the
+columns it needs and hands the work to a module with one concern:
+:mod:`._server_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import _local_aggregate, _server_aggregate, plotting
+from ._progress import progress_enabled
+from ._server_aggregate import DEFAULT_MAX_WORKERS, MissingAggregatesWarning
+from .client import AggregationType, Client
+from .errors import InvalidArgumentError
+from .responses import client_scope as _client_scope
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["TolokaAccessor", "MissingAggregatesWarning"]
+
+logger = logging.getLogger(__name__)
+
+
+@pd.api.extensions.register_dataframe_accessor("toloka")
+class TolokaAccessor:
+    """Toloka aggregation for a DataFrame of tasks or of raw responses.
+
+    A frame of tasks (``task_id``, ``pool_id``, inputs...) is aggregated on
+    the server with :meth:`aggregate`; a frame of responses (from
+    :func:`read_responses`, or any ``task``/``worker``/``label`` frame) is
+    aggregated on this machine with :meth:`aggregate_locally`, with the same
+    algorithms and output schema as the server.
+
+    Examples
+    --------
+    >>> import pandas_toloka as ptk  # registers the accessor
+    >>> out = tasks.toloka.aggregate(type="DAWID_SKENE", client=client)  # doctest: +SKIP
+    """
+
+    def __init__(self, pandas_obj: pd.DataFrame) -> None:
+        self._obj = pandas_obj
+
+    # ------------------------------------------------------------------ server side
+
+    def aggregate(
+        self,
+        type: str | AggregationType = "DAWID_SKENE",
+        *,
+        fields: str | Sequence[str] | None = None,
+        answer_weight_skill_id: str | int | None = None,
+        pool_id: str | int | None = None,
+        task: Hashable = "task_id",
+        pool_column: Hashable = "pool_id",
+        strategy: str = "auto",
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        client: Client | None = None,
+        token: str | None = None,
+        environment: str | None = None,
+        url: str | None = None,
+        progress_bar: bool | None = None,
+        dtype_backend: str = "pyarrow",
+    ) -> pd.DataFrame:
+        """Aggregate the frame's tasks on the server and join the answers to each row.
+
+        Parameters
+        ----------
+        type : {'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP'}, default 'DAWID_SKENE'
+            The server's algorithm.
+        fields : str or list of str, optional
+            Output fields to aggregate, as for :func:`read_aggregated_solutions`
+            (default: the pool's only aggregatable field).
+        answer_weight_skill_id : str, optional
+            The skill weighing answers; required for WEIGHTED_DYNAMIC_OVERLAP.
+        pool_id : str, optional
+            The pool of every row; default: the ``pool_column`` column.
+        task, pool_column : str, default 'task_id', 'pool_id'
+            Columns with the task and pool ids.
+        strategy : {'auto', 'by_task', 'by_pool'}, default 'auto'
+            ``'by_task'`` aggregates each distinct task with one request
+            (``max_workers`` at a time); ``'by_pool'`` runs one aggregation
+            operation per pool and keeps the listed tasks. ``'auto'`` chooses per
+            pool: by task up to 1,000 distinct tasks, by pool above.
+        max_workers : int, default 16
+            Concurrent per-task requests.
+        client, token, environment, url
+            As for :func:`read_aggregated_solutions`.
+        progress_bar : bool, optional
+            Progress over the tasks (by task) or the operation (by pool).
+        dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+            Back-end data type of the added columns.
+
+        Returns
+        -------
+        DataFrame
+            A new frame with the input's index, row order and columns, plus
+            ``confidence`` and one column per field typed as
+            :func:`read_aggregated_solutions` types it. Duplicate task ids are
+            aggregated once and the answer is repeated on each of their rows.
+
+        Warns
+        -----
+        MissingAggregatesWarning
+            When some tasks got no answer (no accepted response, not in the
+            pool, or no id); their rows are kept with missing values.
+
+        Raises
+        ------
+        MissingColumnsError
+            If the task column, or the pool column without ``pool_id=``, is absent.
+        InvalidArgumentError
+            If the frame already has a column the answers would overwrite, or an
+            argument is invalid.
+        """
+        with _client_scope(client, token=token, environment=environment, url=url) as resolved:
+            return _server_aggregate.aggregate_frame(
+                self._obj, client=resolved, type=type, fields=fields,
+                answer_weight_skill_id=answer_weight_skill_id, task=task, pool_column=pool_column,
+                pool_id=pool_id, strategy=strategy, max_workers=max_workers,
+                progress=progress_enabled(progress_bar), dtype_backend=dtype_backend,
+            )
+
+    # ------------------------------------------------------------------ local
+
+    def aggregate_locally(
+        self,
+        type: str = "DAWID_SKENE",
+        fields: str | Sequence[str] | None = None,
+        skills: pd.DataFrame | pd.Series | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        skill_id: str | None = None,
+        n_iter: int = 100,
+        tol: float = 1e-5,
+        dtype_backend: str = "pyarrow",
+    ) -> pd.DataFrame:
+        """Aggregate raw responses on this machine, exactly as the server would.
+
+        Parameters
+        ----------
+        type : {'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP', 'MAJORITY_VOTE'}, default 'DAWID_SKENE'
+        fields : str or list of str, optional
+            The answer column(s) (the label column of a crowd-kit style frame).
+            Default: the only aggregatable field of the output spec, or the only
+            column that is not a task, worker or metadata column.
+        skills : DataFrame or Series, optional
+            For WEIGHTED_DYNAMIC_OVERLAP: ``worker_id`` and ``value`` (0..100)
+            columns (optionally ``skill_id``), or values indexed by worker.
+        task, worker : str, default 'task_id', 'worker_id'
+            Column names, e.g. ``task="task", worker="worker"`` for crowd-kit frames.
+        pool_id : str, optional
+            Aggregate only this pool of a ``pool_id`` column, or name the pool
+            of a frame without one. Several pools are aggregated separately.
+        output_spec : dict, optional
+            Types of the fields; default ``df.attrs["toloka"]["output_spec"]``
+            (set by :func:`read_responses`), else inferred from the dtypes.
+        status : str, list or None, default 'ACCEPTED'
+            Rows kept when the frame has a ``status`` column; None keeps all.
+        skill_id : str, optional
+            Which skill of a ``skills`` frame with several.
+        n_iter, tol
+            Dawid–Skene iterations and tolerance.
+        dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+
+        Returns
+        -------
+        DataFrame
+            The schema of :func:`read_aggregated_solutions`: ``pool_id``,
+            ``task_id``, ``confidence``, one typed column per field, sorted by
+            pool and task id. On a pool of the bundled server it equals the
+            server's result.
+
+        Notes
+        -----
+        Rows with a missing answer are skipped, as the server skips them.
+        ``Y`` (WEIGHTED_DYNAMIC_OVERLAP) and the label space (DAWID_SKENE) come
+        from the output spec's ``allowed_values`` (or BOOLEAN / bounded
+        INTEGER), or the categories of a categorical column; failing those,
+        ``Y`` is the number of distinct answers observed in the pool.
+        """
+        return _local_aggregate.aggregate_local(
+            self._obj, type=type, fields=fields, skills=skills, task=task, worker=worker,
+            pool_id=pool_id, output_spec=output_spec, status=status, skill_id=skill_id,
+            n_iter=n_iter, tol=tol, dtype_backend=dtype_backend,
+        )
+
+    def worker_quality(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        confusion: bool = False,
+        n_iter: int = 100,
+        tol: float = 1e-5,
+    ) -> pd.DataFrame:
+        """Estimate each worker's quality with Dawid–Skene.
+
+        Parameters
+        ----------
+        field : str, optional
+            The answer column, as ``fields`` of :meth:`aggregate_locally`.
+        task, worker, output_spec, status, n_iter, tol
+            As for :meth:`aggregate_locally`.
+        confusion : bool, default False
+            Return the confusion matrices instead, one row per (worker, true
+            label, observed label) with a ``probability``.
+
+        Returns
+        -------
+        DataFrame
+            One row per worker, sorted by worker: the worker column,
+            ``n_responses`` and ``accuracy`` (probability of a right answer on
+            a random task under the fitted model).
+        """
+        model = _local_aggregate.fit_worker_model(
+            self._obj, field=field, task=task, worker=worker, output_spec=output_spec,
+            status=status, n_iter=n_iter, tol=tol,
+        )
+        return model.confusion_frame() if confusion else model.worker_quality()
+
+    # ------------------------------------------------------------------ plots
+
+    def plot_confidence(
+        self, *, by: Hashable | None = None, bins: int = 20, ax: Axes | None = None
+    ) -> Axes:
+        """Histogram of ``confidence``, one series per answer; see :func:`plotting.plot_confidence`."""
+        return plotting.plot_confidence(self._obj, by=by, bins=bins, ax=ax)
+
+    def plot_worker_quality(
+        self, field: str | None = None, *, top: int | None = 30, ax: Axes | None = None, **kwargs: Any
+    ) -> Axes:
+        """Bar chart of per-worker accuracy.
+
+        On a frame of responses, the accuracy is estimated first with
+        :meth:`worker_quality` (``field`` and ``**kwargs`` go there); a frame
+        that already has ``accuracy`` is plotted as it is.
+        """
+        frame = self._obj
+        if "accuracy" not in frame.columns:
+            frame = self.worker_quality(field, **kwargs)
+        elif field is not None or kwargs:
+            raise InvalidArgumentError("The frame already holds accuracies; field= and options do not apply.")
+        return plotting.plot_worker_quality(frame, top=top, ax=ax)
+

@@ -1,0 +1,399 @@
+"""Read a pool's raw responses (one row per answered task) into a typed DataFrame.
+
+``GET /api/v1/assignments`` returns assignments: one worker's answers to a
+task suite, ``solutions[i]`` answering ``tasks[i]``. :func:`read_responses`
+pages them with keyset paging on the assignment id and flattens every
+assignment into one row per task, typing the output columns from the
+project's output spec through :mod:`pandas_toloka.schema`, exactly as the
+aggregated-solutions reader does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, Iterator, Mapping, Sequence
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import schema
+from ._paging import check_page_size
+from ._progress import make_bar, progress_enabled
+from .client import Client
+from .errors import InvalidArgumentError, OutputValueError, TolokaError
+from .schema import OutputField
+
+__all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE", "STATUSES"]
+
+logger = logging.getLogger(__name__)
+
+#: Key of ``DataFrame.attrs`` under which frames from this package describe themselves.
+ATTRS_KEY = "toloka"
+#: Assignments asked for per request. The API allows up to 100,000, but one page is
+#: held as parsed JSON while it is flattened: 10,000 assignments keep that under
+#: ~100 MB for suites of 5 tasks and cost few extra requests (see the benchmark).
+DEFAULT_PAGE_SIZE = 10_000
+#: Assignment statuses of the Toloka API.
+STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
+
+_ASSIGNMENT_TYPE = pa.struct(
+    [
+        pa.field("id", pa.string()),
+        pa.field("pool_id", pa.string()),
+        pa.field("user_id", pa.string()),
+        pa.field("status", pa.string()),
+        pa.field("submitted", pa.string()),
+        pa.field("tasks", pa.list_(pa.struct([pa.field("id", pa.string())]))),
+    ]
+)
+
+
+@contextlib.contextmanager
+def client_scope(
+    client: Client | None, *, token: str | None, environment: str | None, url: str | None
+) -> Iterator[Client]:
+    """Use ``client`` as given, or build one from the credentials and close it afterwards."""
+    if client is not None:
+        if token is not None or url is not None or environment is not None:
+            raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
+        yield client
+        return
+    with Client(token, environment=environment, url=url) as own:
+        yield own
+
+
+def _check_status(status: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """Normalise ``status=`` to a tuple of statuses, or None for every status."""
+    if status is None:
+        return None
+    wanted = (status,) if isinstance(status, str) else tuple(status)
+    bad = [s for s in wanted if s not in STATUSES]
+    if bad or not wanted:
+        raise InvalidArgumentError(
+            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
+            f"got {status!r}."
+        )
+    return wanted
+
+
+def _parse_submitted(text: pa.Array) -> pa.Array:
+    """Toloka datetimes (UTC, usually without a zone suffix) -> ``timestamp[us, UTC]``."""
+    try:
+        return text.cast(pa.timestamp("us")).cast(schema.SUBMITTED_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:  # with a zone suffix such as "Z" or "+00:00"
+        return text.cast(schema.SUBMITTED_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise OutputValueError(
+            f"The server sent an assignment whose 'submitted' is not an ISO-8601 datetime: {exc}",
+            task_id=None,
+            field="submitted",
+            value=None,
+        ) from exc
+
+
+def _solution_values(items: Sequence[Mapping[str, Any]], task_counts: list[int]) -> list[Any]:
+    """``output_values`` of every (assignment, task) row, None where there is no solution."""
+    values: list[Any] = []
+    for item, n_tasks in zip(items, task_counts):
+        solutions = item.get("solutions") or ()
+        if len(solutions) == n_tasks:
+            values.extend([s.get("output_values") if s else None for s in solutions])
+        elif not solutions:  # e.g. ACTIVE or EXPIRED assignments: no answers yet
+            values.extend([None] * n_tasks)
+        else:
+            raise TolokaError(
+                f"Assignment {item.get('id')!r} has {n_tasks} task(s) but {len(solutions)} "
+                "solution(s); solutions[i] must answer tasks[i]."
+            )
+    return values
+
+
+def assignments_to_table(
+    items: Sequence[Mapping[str, Any]],
+    fields: Sequence[OutputField],
+    *,
+    pool_id: str | None = None,
+) -> pa.Table:
+    """Flatten a page of assignments into one typed row per (assignment, task).
+
+    Parameters
+    ----------
+    items : list of dict
+        Assignments as ``GET /assignments`` returns them.
+    fields : sequence of OutputField
+        The project's output fields, in column order.
+    pool_id : str, optional
+        Used where an assignment does not say its pool.
+
+    Returns
+    -------
+    pyarrow.Table
+        With exactly :func:`pandas_toloka.schema.responses_schema` ``(fields)``,
+        rows in the order of ``items``, tasks in suite order within an assignment.
+        Dictionary columns hold every allowed value, even when empty.
+
+    Raises
+    ------
+    OutputValueError
+        If a value does not fit its field's type (names the task and field).
+    """
+    target = schema.responses_schema(fields)
+    try:
+        assignments = pa.array(items, type=_ASSIGNMENT_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise OutputValueError(
+            f"The server sent assignments whose ids, status or tasks are not strings/lists: {exc}",
+            task_id=None,
+            field="tasks",
+            value=None,
+        ) from exc
+    tasks = assignments.field("tasks")
+    task_counts = pc.fill_null(pc.list_value_length(tasks), 0)
+    parents = pc.list_parent_indices(tasks)
+    task_ids = pc.list_flatten(tasks).field("id")
+    if task_ids.null_count:
+        raise OutputValueError(
+            "The server sent an assignment with a task without id.",
+            task_id=None,
+            field="task_id",
+            value=None,
+        )
+    pools = assignments.field("pool_id")
+    if pool_id is not None:
+        pools = pc.fill_null(pools, pool_id)
+    columns: list[pa.Array] = [
+        pools.take(parents),
+        task_ids,
+        assignments.field("user_id").take(parents),
+        assignments.field("id").take(parents),
+        assignments.field("status").take(parents),
+        _parse_submitted(assignments.field("submitted")).take(parents),
+    ]
+    if fields:
+        outputs = _solution_values(items, task_counts.to_pylist())
+        for field in fields:
+            values = [None if o is None else o.get(field.name) for o in outputs]
+            columns.append(schema.field_to_arrow(values, field, task_ids=task_ids))
+    return pa.Table.from_arrays(columns, schema=target)
+
+
+def _page_params(
+    pool_id: str, statuses: tuple[str, ...] | None, page_size: int, last_id: str | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"pool_id": pool_id, "sort": "id", "limit": page_size}
+    if statuses is not None and len(statuses) == 1:
+        params["status"] = statuses[0]
+    if last_id is not None:
+        params["id_gt"] = last_id
+    return params
+
+
+def _iter_tables(
+    pool_id: str,
+    *,
+    statuses: tuple[str, ...] | None,
+    client: Client,
+    fields: Sequence[OutputField],
+    page_size: int,
+    progress: Any,
+) -> Iterator[pa.Table]:
+    """Keyset-page ``GET /assignments`` and yield one typed table per page."""
+    last_id: str | None = None
+    pages = 0
+    while True:
+        page = client.get_json("/assignments", _page_params(pool_id, statuses, page_size, last_id))
+        items = page.get("items") or []
+        has_more = bool(page.get("has_more"))
+        pages += 1
+        if has_more and not items:
+            raise TolokaError(
+                f"The server answered has_more=true with an empty page of assignments of pool "
+                f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
+            )
+        table = assignments_to_table(items, fields, pool_id=pool_id)
+        if statuses is not None and len(statuses) != 1 and table.num_rows:
+            table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
+        if progress is not None:
+            progress.update(table.num_rows)
+        logger.debug("pool %s: page %d, %d assignments, %d rows", pool_id, pages, len(items), table.num_rows)
+        yield table
+        if not has_more:
+            return
+        last_id = str(items[-1]["id"])
+
+
+def _fields_and_spec(
+    client: Client, pool_id: str, output_spec: Mapping[str, Any] | None
+) -> tuple[list[OutputField], dict[str, Any]]:
+    spec = client.get_output_spec(pool_id) if output_spec is None else output_spec
+    fields = list(schema.parse_output_spec(spec).values())
+    return fields, {f.name: f.to_spec() for f in fields}
+
+
+def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None) -> dict[str, Any]:
+    return {
+        "kind": "responses",
+        "pool_id": pool_id,
+        "output_spec": spec,
+        "status": None if statuses is None else list(statuses),
+    }
+
+
+def iter_responses(
+    pool_id: str,
+    *,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    output_spec: Mapping[str, Any] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress_bar: bool | None = None,
+    dtype_backend: str = "pyarrow",
+) -> Iterator[pd.DataFrame]:
+    """Stream a pool's raw responses, one DataFrame per page of assignments.
+
+    Takes the same arguments as :func:`read_responses`. Each chunk holds the
+    rows of at most ``page_size`` assignments and has the full schema, so
+    memory stays bounded whatever the pool's size. Chunks come in assignment
+    id order; an empty pool yields no chunk.
+
+    Yields
+    ------
+    DataFrame
+        One chunk, with ``attrs["toloka"]`` set as in :func:`read_responses`.
+
+    See Also
+    --------
+    read_responses : Read every response at once.
+    """
+    statuses = _check_status(status)
+    check_page_size(page_size)
+    schema.check_dtype_backend(dtype_backend)
+    if client is not None and (token is not None or environment is not None or url is not None):
+        raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
+    return _iter_frames(
+        str(pool_id), statuses, client, dict(token=token, environment=environment, url=url),
+        output_spec, page_size, progress_bar, dtype_backend,
+    )
+
+
+def _iter_frames(
+    pool_id: str,
+    statuses: tuple[str, ...] | None,
+    client: Client | None,
+    credentials: dict[str, Any],
+    output_spec: Mapping[str, Any] | None,
+    page_size: int,
+    progress_bar: bool | None,
+    dtype_backend: str,
+) -> Iterator[pd.DataFrame]:
+    with client_scope(client, **credentials) as resolved, make_bar(
+        progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
+    ) as bar:
+        fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
+        attrs = _attrs(pool_id, spec, statuses)
+        for table in _iter_tables(
+            pool_id, statuses=statuses, client=resolved, fields=fields, page_size=page_size, progress=bar
+        ):
+            if table.num_rows:
+                frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+                frame.attrs[ATTRS_KEY] = dict(attrs)
+                yield frame
+
+
+def read_responses(
+    pool_id: str,
+    *,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    output_spec: Mapping[str, Any] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress_bar: bool | None = None,
+    dtype_backend: str = "pyarrow",
+) -> pd.DataFrame:
+    """Read a pool's raw responses into a DataFrame, one row per (assignment, task).
+
+    Parameters
+    ----------
+    pool_id : str
+        The pool whose assignments to read.
+    status : str, list of str or None, default "ACCEPTED"
+        Keep assignments with this status (or any of these statuses); None
+        keeps every status. Only ACCEPTED assignments are aggregated by Toloka.
+    client : Client, optional
+        The client to use; otherwise one is built from ``token``,
+        ``environment`` and ``url`` as :func:`read_aggregated_solutions` does.
+    token, environment, url : str, optional
+        Credentials and target, when ``client`` is not given.
+    output_spec : dict, optional
+        The project's ``output_spec``; read from the pool's project when omitted.
+    page_size : int, default 10000
+        Assignments per request, at most 100,000. One page is held as parsed
+        JSON while it is converted, so this bounds the extra memory.
+    progress_bar : bool, optional
+        Show a progress bar over the rows read; None shows it only in a terminal
+        or notebook, as the reader does.
+    dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+        Back-end data type applied to the resultant :class:`DataFrame`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``pool_id``, ``task_id``, ``worker_id`` (the assignment's
+        ``user_id``), ``assignment_id``, ``status``, ``submitted``
+        (``timestamp[us, UTC]``), then one column per output field typed as
+        :func:`read_aggregated_solutions` types it (a field clashing with a
+        metadata column is named ``output_values.<name>``). Rows are in
+        assignment id order, then in the suite's task order; an assignment
+        without solutions (e.g. ACTIVE) gives rows with missing values.
+        ``attrs["toloka"]`` holds ``{"kind": "responses", "pool_id",
+        "output_spec", "status"}``, which :meth:`DataFrame.toloka.aggregate_locally`
+        uses to type and count the options of each field.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``status``, ``page_size`` or ``dtype_backend`` is invalid.
+    OutputValueError
+        If an answer does not fit its field's declared type.
+    TolokaApiError
+        If the API answers with an error (e.g. :class:`NotFoundError` for an
+        unknown pool).
+
+    See Also
+    --------
+    iter_responses : Stream the responses in bounded chunks.
+    read_aggregated_solutions : Read the server's aggregated answers.
+
+    Examples
+    --------
+    >>> responses = ptk.read_responses("36502086", client=client)  # doctest: +SKIP
+    >>> responses.toloka.aggregate_locally(type="DAWID_SKENE")  # doctest: +SKIP
+    """
+    pool_id = str(pool_id)
+    statuses = _check_status(status)
+    check_page_size(page_size)
+    schema.check_dtype_backend(dtype_backend)
+    with client_scope(client, token=token, environment=environment, url=url) as resolved, make_bar(
+        progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
+    ) as bar:
+        fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
+        tables = list(
+            _iter_tables(
+                pool_id, statuses=statuses, client=resolved, fields=fields, page_size=page_size, progress=bar
+            )
+        )
+    table = pa.concat_tables(tables) if tables else assignments_to_table([], fields, pool_id=pool_id)
+    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+    frame.attrs[ATTRS_KEY] = _attrs(pool_id, spec, statuses)
+    logger.info("pool %s: read %d responses in %d page(s)", pool_id, len(frame), len(tables))
+    return frame
