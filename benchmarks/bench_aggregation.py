@@ -1,0 +1,264 @@
+"""Benchmark pandas-toloka's aggregation against crowd-kit.
+
+Usage::
+
+    python benchmarks/bench_aggregation.py [--sizes 100000 1000000 10000000]
+
+For each size a deterministic synthetic pool with ground truth is written to a
+temporary Parquet file: 5 responses per task, ``K`` classes with unequal
+priors, one worker per 500 responses, 70 % good workers (accuracy 0.65-0.95),
+20 % mediocre (0.40-0.65), 10 % spammers (uniformly random answers); rows are
+shuffled; task and worker ids are strings.
+
+Each measured case (ours / crowd-kit x Dawid-Skene / majority vote) runs in a
+fresh Python subprocess that loads the file, then resets its peak-RSS mark
+(``/proc/self/clear_refs``; elsewhere the peak of ``getrusage`` is used) and
+runs the aggregation once. Reported: wall time of the aggregation call (input
+validation, encoding, EM and building the result frame included), peak
+memory above the loaded-data baseline, EM iterations, accuracy against the
+ground truth, and ratios to crowd-kit measured in the same run. Ours reads
+the data with ``dtype_backend="pyarrow"`` (this package's default), crowd-kit
+with pandas' default dtypes (what its documentation uses).
+
+crowd-kit's ``DawidSkene`` takes about a second per iteration per million
+responses: above ``--ck-ds-max`` responses it is skipped, and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = ("ours-DS", "ours-MV", "crowdkit-DS", "crowdkit-MV")
+
+
+# --------------------------------------------------------------------------- data
+def synthesize(n: int, *, n_labels: int, seed: int = 20240601) -> dict[str, np.ndarray]:
+    """Deterministic synthetic responses (integer codes) and ground truth."""
+    rng = np.random.default_rng(seed)
+    per_task = 5
+    n_tasks = max(1, n // per_task)
+    n_workers = max(50, n // 500)
+    priors = np.linspace(2.0, 1.0, n_labels)
+    priors /= priors.sum()
+    truth = rng.choice(n_labels, n_tasks, p=priors)
+    kind = rng.random(n_workers)
+    accuracy = np.where(
+        kind < 0.7,
+        rng.uniform(0.65, 0.95, n_workers),
+        np.where(kind < 0.9, rng.uniform(0.40, 0.65, n_workers), 1.0 / n_labels),
+    )
+    # Five distinct workers per task: r, r + s, r + 2s, ... (mod W) with 4s < W.
+    start = rng.integers(0, n_workers, n_tasks)
+    step = rng.integers(1, max(2, n_workers // per_task), n_tasks)
+    task = np.repeat(np.arange(n_tasks), per_task)
+    worker = ((start[:, None] + np.arange(per_task) * step[:, None]) % n_workers).ravel()
+    true_label = truth[task]
+    correct = rng.random(len(task)) < accuracy[worker]
+    wrong = (true_label + rng.integers(1, max(2, n_labels), len(task))) % n_labels
+    label = np.where(correct, true_label, wrong)
+    order = rng.permutation(len(task))
+    return {"task": task[order], "worker": worker[order], "label": label[order], "truth": truth}
+
+
+def write_dataset(n: int, n_labels: int, folder: Path) -> Path:
+    """Write the synthetic pool of size ``n`` as Parquet; return the folder."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    data = synthesize(n, n_labels=n_labels)
+
+    def ids(prefix: str, codes: np.ndarray) -> pa.Array:
+        return pc.binary_join_element_wise(prefix, pa.array(codes).cast(pa.string()), "")
+
+    names = np.array([f"class_{k}" for k in range(n_labels)])
+    responses = pa.table(
+        {
+            "task_id": ids("t", data["task"]),
+            "worker_id": ids("w", data["worker"]),
+            "result": pa.array(names[data["label"]]),
+        }
+    )
+    truth = pa.table(
+        {"task_id": ids("t", np.arange(len(data["truth"]))), "truth": pa.array(names[data["truth"]])}
+    )
+    target = folder / f"n{n}"
+    target.mkdir(parents=True, exist_ok=True)
+    pq.write_table(responses, target / "responses.parquet")
+    pq.write_table(truth, target / "truth.parquet")
+    return target
+
+
+# --------------------------------------------------------------------------- child
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(field)
+
+
+def run_case(case: str, folder: Path) -> dict[str, object]:
+    """Run one case in this (fresh) process; return its measurements."""
+    import pandas as pd
+
+    if case.startswith("ours"):
+        sys.path.insert(0, str(REPO))
+        from pandas_toloka.aggregation import fit_dawid_skene, majority_vote
+
+        df = pd.read_parquet(folder / "responses.parquet", dtype_backend="pyarrow")
+    else:
+        from crowdkit.aggregation import DawidSkene, MajorityVote
+
+        df = pd.read_parquet(folder / "responses.parquet").rename(
+            columns={"task_id": "task", "worker_id": "worker", "result": "label"}
+        )
+    truth = pd.read_parquet(folder / "truth.parquet").set_index("task_id")["truth"].astype(object)
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset the peak-RSS mark to the current RSS
+        baseline, exact = _rss_kib("VmRSS"), True
+    except OSError:
+        baseline, exact = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, False
+
+    iterations: int | None = None
+    start = time.perf_counter()
+    if case == "ours-DS":
+        model = fit_dawid_skene(df)
+        labels = model.to_frame().set_index("task_id")["result"]
+        iterations = model.n_iter_run
+    elif case == "ours-MV":
+        labels = majority_vote(df).set_index("task_id")["result"]
+    elif case == "crowdkit-DS":
+        ds = DawidSkene(n_iter=100, tol=1e-5).fit(df)
+        labels = ds.labels_
+        iterations = len(ds.loss_history_)
+    elif case == "crowdkit-MV":
+        labels = MajorityVote().fit_predict(df)
+    else:
+        raise SystemExit(f"unknown case {case}")
+    elapsed = time.perf_counter() - start
+
+    peak = _rss_kib("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    predicted = labels.astype(object).reindex(truth.index)
+    accuracy = float((predicted.to_numpy() == truth.to_numpy()).mean())
+    return {
+        "case": case,
+        "seconds": elapsed,
+        "peak_mib": max(0, peak - baseline) / 1024,
+        "iterations": iterations,
+        "accuracy": accuracy,
+        "n_tasks": int(len(labels)),
+    }
+
+
+# --------------------------------------------------------------------------- parent
+def measure(case: str, folder: Path, timeout: float) -> dict[str, object]:
+    """Run ``case`` in a fresh subprocess; a timeout or crash is reported, not raised."""
+    command = [sys.executable, __file__, "--run", case, str(folder)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"case": case, "note": f"timeout > {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["?"]
+        return {"case": case, "note": f"failed: {tail[0][:60]}"}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _fmt(value: object, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    """Print results as a Markdown table, with ratios to crowd-kit of the same size."""
+    header = (
+        "| responses | algorithm | implementation | time (s) | peak mem (MiB) | iterations "
+        "| accuracy | speed-up vs crowd-kit | memory vs crowd-kit |"
+    )
+    print(header)
+    print("|" + "---|" * 9)
+    by_key = {(r["size"], r["case"]): r for r in rows}
+    for row in rows:
+        impl, algo = str(row["case"]).split("-")
+        if "note" in row:
+            cells = [f"{row['size']:,}", algo, impl, str(row["note"]), "—", "—", "—", "—", "—"]
+            print("| " + " | ".join(cells) + " |")
+            continue
+        speedup = memory = "—"
+        theirs = by_key.get((row["size"], f"crowdkit-{algo}"))
+        if impl == "ours" and theirs is not None and "note" not in theirs:
+            speedup = f"{float(theirs['seconds']) / max(float(row['seconds']), 1e-9):.1f}x"  # type: ignore[arg-type]
+            memory = f"{float(row['peak_mib']) / max(float(theirs['peak_mib']), 1e-9):.2f}x"  # type: ignore[arg-type]
+        elif impl == "ours":
+            speedup = memory = "crowd-kit not run"
+        cells = [
+            f"{row['size']:,}", algo, "pandas-toloka" if impl == "ours" else "crowd-kit 1.4",
+            _fmt(row["seconds"], ".3f"), _fmt(row["peak_mib"], ".0f"), _fmt(row["iterations"], "d"),
+            _fmt(row["accuracy"], ".4f"), speedup, memory,
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--labels", type=int, default=3, help="number of classes (default 3)")
+    parser.add_argument("--ck-ds-max", type=int, default=2_000_000,
+                        help="largest size at which crowd-kit's DawidSkene runs (default 2,000,000)")
+    parser.add_argument("--ck-mv-max", type=int, default=10_000_000,
+                        help="largest size at which crowd-kit's MajorityVote runs (default 10,000,000)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per case (default 900)")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--run", nargs=2, metavar=("CASE", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.run:
+        print(json.dumps(run_case(args.run[0], Path(args.run[1]))))
+        return 0
+
+    try:
+        import crowdkit  # noqa: F401
+
+        have_crowdkit = True
+    except ImportError:
+        have_crowdkit = False
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench_aggregation_") as tmp:
+        for size in args.sizes:
+            folder = write_dataset(size, args.labels, Path(tmp))
+            for case in CASES:
+                limit = args.ck_ds_max if case == "crowdkit-DS" else args.ck_mv_max
+                if case.startswith("crowdkit") and not have_crowdkit:
+                    row: dict[str, object] = {"case": case, "note": "skipped: crowd-kit not installed"}
+                elif case.startswith("crowdkit") and size > limit:
+                    row = {"case": case, "note": f"skipped: > {limit:,} responses (too slow)"}
+                else:
+                    row = measure(case, folder, args.timeout)
+                row["size"] = size
+                rows.append(row)
+                print(f"# {size:,} {case}: {row}", file=sys.stderr, flush=True)
+    print(f"\nSynthetic pools: 5 responses per task, {args.labels} classes; "
+          f"Python {sys.version.split()[0]}, numpy {np.__version__}.\n")
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,268 @@
+"""Start (or resume) a pool aggregation and wait for it, with a progress bar.
+
+The arguments are checked locally before anything is started: the algorithm
+is known, Dawid-Skene gets exactly one field, skill aggregation gets a skill,
+and the fields exist in the project's output spec and can be aggregated.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ._progress import make_bar
+from .client import AggregationType, Client
+from .errors import (
+    InvalidArgumentError,
+    OperationFailedError,
+    OperationInterruptedError,
+    OperationTimeoutError,
+)
+from .schema import OutputField, parse_output_spec
+
+__all__ = ["AggregationRequest", "start_or_resume", "wait_operation", "DEFAULT_WAIT_TIMEOUT"]
+
+logger = logging.getLogger(__name__)
+
+#: Default wait for an aggregation: real ones take minutes to hours.
+DEFAULT_WAIT_TIMEOUT = 6 * 3600.0
+
+_AGGREGATE_OPERATION = "SOLUTION.AGGREGATE"
+_DONE = ("SUCCESS", "FAIL")
+
+
+@dataclass
+class AggregationRequest:
+    """A checked aggregation: what was asked and the operation that computes it."""
+
+    pool_id: str
+    type: AggregationType
+    fields: list[OutputField]
+    answer_weight_skill_id: str | None
+    operation: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def operation_id(self) -> str:
+        return str(self.operation["id"])
+
+
+def _field_names(fields: str | Sequence[str] | None) -> list[str] | None:
+    if fields is None:
+        return None
+    names = [fields] if isinstance(fields, str) else list(fields)
+    if not names:
+        raise InvalidArgumentError("fields is empty; pass a field name, a list of names, or None.")
+    if not all(isinstance(name, str) and name for name in names):
+        raise InvalidArgumentError(f"fields must be output field names (str), got {names!r}.")
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(f"fields has duplicates: {names!r}.")
+    return names
+
+
+def _check_local(kind: AggregationType, names: list[str] | None, skill: str | None) -> None:
+    if kind is AggregationType.DAWID_SKENE and names is not None and len(names) != 1:
+        raise InvalidArgumentError(
+            f"DAWID_SKENE aggregates exactly one field, got {names!r}; read the fields one at a "
+            "time, or use type='WEIGHTED_DYNAMIC_OVERLAP' with answer_weight_skill_id."
+        )
+    if kind is AggregationType.WEIGHTED_DYNAMIC_OVERLAP and not skill:
+        raise InvalidArgumentError(
+            "WEIGHTED_DYNAMIC_OVERLAP weighs each answer by a skill: pass answer_weight_skill_id= "
+            "(the pool's dynamic overlap skill), or use type='DAWID_SKENE'."
+        )
+
+
+def resolve_fields(spec: dict[str, OutputField], names: list[str] | None, pool_id: str) -> list[OutputField]:
+    """The output fields to aggregate, checked against the project's output spec."""
+    aggregatable = [f.name for f in spec.values() if f.is_aggregatable]
+    if names is None:
+        if len(aggregatable) == 1:
+            return [spec[aggregatable[0]]]
+        if not aggregatable:
+            raise InvalidArgumentError(
+                f"Pool {pool_id!r} has no output field that can be aggregated (its fields: "
+                f"{[f'{f.name} ({f.type})' for f in spec.values()]})."
+            )
+        raise InvalidArgumentError(
+            f"Pool {pool_id!r} has several fields that can be aggregated: {aggregatable}; "
+            "choose with fields=..."
+        )
+    out = []
+    for name in names:
+        if name not in spec:
+            raise InvalidArgumentError(
+                f"Pool {pool_id!r} has no output field {name!r}; its fields are {list(spec)}."
+            )
+        if not spec[name].is_aggregatable:
+            raise InvalidArgumentError(
+                f"Output field {name!r} of pool {pool_id!r} has type {spec[name].type}, which "
+                f"cannot be aggregated; fields that can: {aggregatable}."
+            )
+        out.append(spec[name])
+    return out
+
+
+def start_or_resume(
+    client: Client,
+    pool_id: str | int | None,
+    *,
+    type: str | AggregationType | None,
+    fields: str | Sequence[str] | None,
+    answer_weight_skill_id: str | int | None,
+    operation_id: str | None,
+) -> AggregationRequest:
+    """Check the arguments, then start an aggregation or fetch the given one.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the arguments contradict each other, the output spec, or the
+        operation given by ``operation_id``.
+    """
+    names = _field_names(fields)
+    kind = AggregationType.parse(type) if type is not None else None
+    skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
+    pool = None if pool_id is None else str(pool_id)
+    if pool is not None and not pool.strip():
+        raise InvalidArgumentError("pool_id is empty.")
+    if operation_id is not None:
+        return _resume(client, str(operation_id), pool, kind, names, skill)
+    if pool is None:
+        raise InvalidArgumentError("Pass a pool_id (or operation_id= to read a started aggregation).")
+    kind = kind or AggregationType.DAWID_SKENE
+    _check_local(kind, names, skill)
+    if kind is AggregationType.DAWID_SKENE and skill is not None:
+        logger.warning("DAWID_SKENE ignores answer_weight_skill_id=%s", skill)
+        skill = None
+    spec = parse_output_spec(client.get_output_spec(pool))
+    chosen = resolve_fields(spec, names, pool)
+    operation = client.aggregate_by_pool(
+        pool, type=kind, fields=[f.name for f in chosen], answer_weight_skill_id=skill
+    )
+    logger.info("Started aggregation %s of pool %s (%s)", operation.get("id"), pool, kind.value)
+    return AggregationRequest(pool, kind, chosen, skill, operation)
+
+
+def _resume(
+    client: Client,
+    operation_id: str,
+    pool: str | None,
+    kind: AggregationType | None,
+    names: list[str] | None,
+    skill: str | None,
+) -> AggregationRequest:
+    operation = client.get_operation(operation_id)
+    if operation.get("type", _AGGREGATE_OPERATION) != _AGGREGATE_OPERATION:
+        raise InvalidArgumentError(
+            f"Operation {operation_id!r} is a {operation.get('type')} operation, not a pool "
+            "aggregation (SOLUTION.AGGREGATE)."
+        )
+    params = operation.get("parameters") or {}
+    op_pool = params.get("pool_id")
+    if pool is not None and op_pool is not None and str(op_pool) != pool:
+        raise InvalidArgumentError(
+            f"Operation {operation_id!r} aggregates pool {op_pool!r}, not pool {pool!r}."
+        )
+    pool = pool if op_pool is None else str(op_pool)
+    if pool is None:
+        raise InvalidArgumentError(f"Operation {operation_id!r} does not say its pool; pass pool_id.")
+    op_kind = AggregationType.parse(params["algorithm"]) if params.get("algorithm") else None
+    if kind is not None and op_kind is not None and kind is not op_kind:
+        raise InvalidArgumentError(
+            f"Operation {operation_id!r} runs {op_kind.value}, not {kind.value}; omit type= "
+            "or pass the operation's."
+        )
+    kind = op_kind or kind or AggregationType.DAWID_SKENE
+    op_names = params.get("aggregated_output_fields")
+    if names is not None and op_names is not None and sorted(names) != sorted(op_names):
+        raise InvalidArgumentError(
+            f"Operation {operation_id!r} aggregated fields {list(op_names)}, not {names}."
+        )
+    names = names if names is not None else (list(op_names) if op_names else None)
+    skill = skill if skill is not None else params.get("answer_weight_skill_id")
+    spec = parse_output_spec(client.get_output_spec(pool))
+    chosen = resolve_fields(spec, names, pool)
+    return AggregationRequest(pool, kind, chosen, None if skill is None else str(skill), operation)
+
+
+def wait_operation(
+    client: Client,
+    operation: dict[str, Any],
+    *,
+    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    progress: bool = False,
+    description: str = "Aggregating",
+) -> dict[str, Any]:
+    """Poll an operation until SUCCESS, with a gentle back-off and a progress bar.
+
+    Returns
+    -------
+    dict
+        The finished operation.
+
+    Raises
+    ------
+    OperationFailedError
+        If it ends in ``FAIL``.
+    OperationTimeoutError
+        If it does not finish within ``wait_timeout`` seconds.
+    OperationInterruptedError
+        On Ctrl-C; the operation goes on on the server.
+    """
+    op_id = str(operation["id"])
+    started = time.monotonic()
+    delay = client.poll_min
+    bar = make_bar(
+        progress,
+        total=100,
+        desc=description,
+        unit="%",
+        bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}% [{elapsed}]",
+    )
+    try:
+        bar.update(_progress_of(operation) - bar.n)
+        while operation.get("status") not in _DONE:
+            elapsed = time.monotonic() - started
+            if wait_timeout is not None and elapsed >= wait_timeout:
+                raise OperationTimeoutError(
+                    f"Aggregation {op_id} did not finish within {wait_timeout:g} s (status "
+                    f"{operation.get('status')}, {_progress_of(operation)}% done). It goes on on the "
+                    f"server: read it later with operation_id={op_id!r}.",
+                    operation_id=op_id,
+                )
+            pause = delay if wait_timeout is None else min(delay, wait_timeout - elapsed)
+            time.sleep(max(pause, 0.0))
+            delay = min(delay * 1.5, client.poll_max)
+            operation = client.get_operation(op_id)
+            bar.update(_progress_of(operation) - bar.n)
+    except OperationInterruptedError:
+        raise
+    except KeyboardInterrupt as exc:
+        raise OperationInterruptedError(
+            f"Interrupted while waiting for aggregation {op_id}; it goes on on the server: read it "
+            f"later with operation_id={op_id!r}.",
+            operation_id=op_id,
+        ) from exc
+    finally:
+        bar.close()
+    if operation.get("status") == "FAIL":
+        details = operation.get("details") or {}
+        raise OperationFailedError(
+            f"Aggregation {op_id} failed on the server (details: {details or 'none given'}). "
+            "Check the pool's data and parameters, then start a new aggregation.",
+            operation_id=op_id,
+            details=details,
+        )
+    return operation
+
+
+def _progress_of(operation: dict[str, Any]) -> int:
+    value = operation.get("progress")
+    if operation.get("status") == "SUCCESS":
+        return 100
+    try:
+        return max(0, min(100, int(value or 0)))
+    except (TypeError, ValueError):
+        return 0

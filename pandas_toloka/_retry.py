@@ -1,0 +1,225 @@
+"""How the client handles failures: which to retry, how long to wait, what to tell the user.
+
+Pure computations (no network, no sleeping), so they can be unit-tested.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import json
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import requests
+
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TolokaApiError,
+    error_class_for,
+)
+
+__all__ = [
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "api_error",
+    "backoff_delay",
+    "error_hint",
+    "parse_retry_after",
+    "rate_limit_hint",
+]
+
+#: HTTP statuses a GET is retried on.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+_QUOTA_WORDS = {"MIN": "per-minute", "HOUR": "hourly", "DAY": "daily"}
+_QUOTA_SPANS = {"MIN": "a minute", "HOUR": "an hour", "DAY": "24 hours"}
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Exponential back-off with jitter for the ``attempt``-th retry (1-based).
+
+    The delay is ``min(cap, base * 2 ** (attempt - 1))`` scaled by a random
+    factor in ``[0.5, 1)``, so that clients retrying together spread out.
+    """
+    if attempt < 1:
+        raise ValueError("attempt is 1-based")
+    ceiling = min(cap, base * 2.0 ** (attempt - 1))
+    return ceiling * (0.5 + 0.5 * rand())
+
+
+def parse_retry_after(value: str | None, *, now: _dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.timezone.utc)
+        now = now or _dt.datetime.now(_dt.timezone.utc)
+        return max(0.0, (when - now).total_seconds())
+    return max(0.0, seconds) if seconds == seconds else None  # NaN check
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the client retries.
+
+    Parameters
+    ----------
+    max_attempts : int
+        Attempts per request, the first included.
+    backoff_base, backoff_max : float
+        Seconds of the first back-off and the longest one.
+    rate_limit_wait : float
+        Seconds waited on a per-minute quota (``payload.interval == "MIN"``)
+        when the server sends no ``Retry-After``.
+    max_wait : float
+        The longest single wait the client accepts; a server asking for longer
+        makes the request fail with a message saying when to come back.
+    """
+
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    rate_limit_wait: float = 60.0
+    max_wait: float = 300.0
+
+    def backoff(self, attempt: int) -> float:
+        """Back-off before the ``attempt``-th retry."""
+        return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_max)
+
+    def wait_for(
+        self,
+        status: int,
+        attempt: int,
+        *,
+        retry_after: float | None,
+        payload: Mapping[str, object] | None,
+    ) -> float | None:
+        """Seconds to wait before retrying a failed answer, or None to give up.
+
+        Parameters
+        ----------
+        status : int
+            HTTP status of the answer (only :data:`RETRY_STATUSES` are retried).
+        attempt : int
+            Attempts made so far (1 after the first failure).
+        retry_after : float or None
+            The ``Retry-After`` header, in seconds.
+        payload : mapping or None
+            The error body's payload (``interval`` of a 429).
+        """
+        if status not in RETRY_STATUSES or attempt >= self.max_attempts:
+            return None
+        interval = (payload or {}).get("interval") if status == 429 else None
+        if interval in ("HOUR", "DAY"):
+            return None
+        if status == 429:
+            if retry_after is not None:
+                wait = retry_after
+            elif interval == "MIN":
+                wait = self.rate_limit_wait
+            else:
+                wait = self.backoff(attempt)
+        else:
+            wait = max(self.backoff(attempt), retry_after or 0.0)
+        return wait if wait <= self.max_wait else None
+
+
+def rate_limit_hint(
+    interval: object, retry_after: float | None, *, now: _dt.datetime | None = None
+) -> str:
+    """A sentence telling the user when to come back after a 429."""
+    quota = _QUOTA_WORDS.get(str(interval), "")
+    what = f"The {quota} request quota" if quota else "The request quota"
+    if retry_after is not None:
+        now = now or _dt.datetime.now(_dt.timezone.utc)
+        when = (now + _dt.timedelta(seconds=retry_after)).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{what} is used up; try again after {when} (in {retry_after:.0f} s)"
+    span = _QUOTA_SPANS.get(str(interval))
+    if span:
+        return f"{what} is used up; try again in up to {span}"
+    return f"{what} is used up; try again later"
+
+
+def error_hint(
+    cls: type[TolokaApiError],
+    code: str,
+    payload: Mapping[str, Any] | None,
+    retry_after: float | None,
+    base_url: str,
+) -> str | None:
+    """What the user should do about an API error, as a sentence (or None)."""
+    if issubclass(cls, RateLimitError):
+        return rate_limit_hint((payload or {}).get("interval"), retry_after)
+    if issubclass(cls, AuthenticationError):
+        return (
+            f"Check the token (token=, TOLOKA_API_KEY or TOLOKA_TOKEN) and that it belongs to "
+            f"{base_url}"
+        )
+    if issubclass(cls, NotFoundError):
+        return f"Check the id and the environment ({base_url}: production and sandbox ids differ)"
+    if code == "ONLY_FOR_POOL_WITH_MIXER":
+        return (
+            "WEIGHTED_DYNAMIC_OVERLAP needs a pool with smart mixing or dynamic overlap; "
+            "use type='DAWID_SKENE' for this pool"
+        )
+    if issubclass(cls, ConflictError):
+        return "The object's current status does not allow this request"
+    if issubclass(cls, ServerError):
+        return "The server kept failing; try again later"
+    return None
+
+
+def api_error(
+    response: requests.Response,
+    content: bytes,
+    *,
+    redact: Callable[[str], str],
+    base_url: str,
+) -> TolokaApiError:
+    """The typed exception for an error answer, chosen by the body's ``code``.
+
+    ``redact`` removes the token from any text the server echoed back.
+    """
+    status = response.status_code
+    try:
+        parsed = json.loads(content)
+        body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+    except ValueError:
+        body = {}
+    code = str(body.get("code") or f"HTTP_{status}")
+    message = redact(str(body.get("message") or response.reason or "error"))
+    if not body:
+        message += f" ({redact(content[:200].decode('utf-8', 'replace'))!r})"
+    payload = body.get("payload") if isinstance(body.get("payload"), dict) else None
+    if payload is not None:
+        payload = json.loads(redact(json.dumps(payload)))
+    request_id = body.get("request_id") or response.headers.get("X-Request-Id")
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    cls = error_class_for(status, code)
+    hint = error_hint(cls, code, payload, retry_after, base_url)
+    kwargs: dict[str, Any] = {"request_id": request_id, "payload": payload, "hint": hint}
+    if issubclass(cls, RateLimitError):
+        kwargs["retry_after"] = retry_after
+    return cls(status, code, message, **kwargs)

@@ -1,0 +1,127 @@
+"""``pandas-toloka demo``: the whole job end to end on the bundled server's demo data.
+
+Starts a local Toloka-compatible server on 127.0.0.1 with the demo pools (in
+memory, no files needed), reads the Dawid-Skene and the skill-weighted
+aggregation with :func:`read_aggregated_solutions` exactly as against the
+real Toloka, compares their accuracy with majority vote on the demo's ground
+truth, and writes the results to Parquet. This is the one module that joins
+the server and the client side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from . import EXIT_ERROR, EXIT_OK
+from ..aggregation import majority_vote
+from ..client import Client
+from ..errors import TolokaError
+from ..reader import read_aggregated_solutions
+from ..server import LocalTolokaServer
+from ..server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID, DemoPool, add_demo_pools
+
+__all__ = ["register", "run", "run_demo"]
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``demo`` subcommand."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="aggregate the demo pools on a local server and write Parquet",
+        description=(
+            "Start the bundled Toloka-compatible server on the demo data, read the Dawid-Skene "
+            "and the skill-weighted aggregations into typed DataFrames, compare them with "
+            "majority vote on the ground truth and write Parquet files."
+        ),
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, default=Path("demo-output"), metavar="DIR",
+        help="directory for the Parquet files (default: ./demo-output)",
+    )
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress_bar", action="store_true", default=None,
+                          help="always show progress bars")
+    progress.add_argument("--no-progress", dest="progress_bar", action="store_false",
+                          help="never show progress bars")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _accuracy(predicted: pd.DataFrame, truth: pd.DataFrame, field: str) -> float:
+    joined = truth[["task_id", field]].merge(
+        predicted[["task_id", field]].astype({field: object, "task_id": object}),
+        on="task_id", suffixes=("_true", "_pred"),
+    )
+    return float((joined[f"{field}_true"].astype(object) == joined[f"{field}_pred"]).mean())
+
+
+def _majority(pool: DemoPool, field: str) -> pd.DataFrame:
+    accepted = pool.responses[pool.responses["status"] == "ACCEPTED"]
+    return majority_vote(accepted, label=field)
+
+
+def _section(title: str, out: TextIO) -> None:
+    print(f"\n== {title} " + "=" * max(0, 70 - len(title)), file=out)
+
+
+def run_demo(output: Path, *, progress_bar: bool | None = None, out: TextIO = sys.stdout) -> dict[str, Path]:
+    """Run the demo, print its report to ``out`` and return the Parquet files written."""
+    server = LocalTolokaServer()
+    data = add_demo_pools(server)
+    output.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    with server, Client(server.token, url=server.url, poll_min=0.05, poll_max=0.5) as client:
+        print(f"Local Toloka-compatible server on {server.url} serving pools {server.pool_ids}", file=out)
+
+        ds_pool = data.pools[DS_POOL_ID]
+        _section(f"Pool {DS_POOL_ID}: {ds_pool.description}", out)
+        print(f'df = ptk.read_aggregated_solutions("{DS_POOL_ID}", type="DAWID_SKENE", fields="result")',
+              file=out)
+        ds = read_aggregated_solutions(DS_POOL_ID, type="DAWID_SKENE", fields="result", client=client,
+                                       progress_bar=progress_bar)
+        print(ds.head().to_string(), file=out)
+        print("\ndtypes:\n" + ds.dtypes.to_string(), file=out)
+        ds_acc = _accuracy(ds, ds_pool.ground_truth, "result")
+        mv_acc = _accuracy(_majority(ds_pool, "result"), ds_pool.ground_truth, "result")
+        print(f"\naccuracy vs ground truth: Dawid-Skene {ds_acc:.3f}, majority vote {mv_acc:.3f} "
+              f"({len(ds)} tasks)", file=out)
+        written["dawid_skene"] = output / "aggregated.parquet"
+        ds.to_parquet(written["dawid_skene"])
+
+        wdo_pool = data.pools[SKILL_POOL_ID]
+        _section(f"Pool {SKILL_POOL_ID}: {wdo_pool.description}", out)
+        print(f'df = ptk.read_aggregated_solutions("{SKILL_POOL_ID}", type="WEIGHTED_DYNAMIC_OVERLAP", '
+              f'fields=["result", "sure"], answer_weight_skill_id="{SKILL_ID}")', file=out)
+        wdo = read_aggregated_solutions(
+            SKILL_POOL_ID, type="WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"],
+            answer_weight_skill_id=SKILL_ID, client=client, progress_bar=progress_bar,
+        )
+        print(wdo.head().to_string(), file=out)
+        print("\ndtypes:\n" + wdo.dtypes.to_string(), file=out)
+        for field in ("result", "sure"):
+            acc = _accuracy(wdo, wdo_pool.ground_truth, field)
+            mv = _accuracy(_majority(wdo_pool, field), wdo_pool.ground_truth, field)
+            print(f"accuracy of {field!r} vs ground truth: skill-weighted {acc:.3f}, "
+                  f"majority vote {mv:.3f}", file=out)
+        written["weighted_dynamic_overlap"] = output / "aggregated_by_skill.parquet"
+        wdo.to_parquet(written["weighted_dynamic_overlap"])
+
+    _section("Written", out)
+    for path in written.values():
+        print(f"{path}  (read back: pd.read_parquet({str(path)!r}, dtype_backend='pyarrow'))", file=out)
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``pandas-toloka demo``; returns the exit code."""
+    try:
+        run_demo(args.output, progress_bar=args.progress_bar)
+    except TolokaError as exc:
+        print(f"pandas-toloka demo: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK

@@ -1,0 +1,380 @@
+"""Read the results of a Toloka pool aggregation into typed DataFrames.
+
+:func:`read_aggregated_solutions` starts the server-side aggregation of a
+pool (or resumes one by ``operation_id``), waits for it, pages through the
+results with keyset paging and converts each page straight into Arrow with
+the schema the project's output spec declares. :func:`iter_aggregated_solutions`
+does the same in bounded chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator, Sequence
+
+import pandas as pd
+import pyarrow as pa
+
+from ._operation import DEFAULT_WAIT_TIMEOUT, AggregationRequest, start_or_resume, wait_operation
+from ._paging import MAX_PAGE_SIZE, check_page_size, iter_solution_pages
+from ._progress import make_bar, progress_enabled
+from ._version import __version__
+from .client import AggregationType, Client
+from .errors import InvalidArgumentError, OperationInterruptedError
+from .schema import aggregated_page_to_batch, aggregated_schema, check_dtype_backend, to_pandas
+
+__all__ = [
+    "AggregatedSolutions",
+    "iter_aggregated_solutions",
+    "open_aggregated_solutions",
+    "read_aggregated_solutions",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class AggregatedSolutions:
+    """A finished pool aggregation whose results are streamed as Arrow batches.
+
+    Made by :func:`open_aggregated_solutions`; a context manager that closes
+    the client it created. Iterating yields :class:`pyarrow.RecordBatch`
+    objects with exactly :attr:`schema`, one per page, in ``task_id`` order.
+
+    Attributes
+    ----------
+    schema : pyarrow.Schema
+        Columns ``pool_id``, ``task_id``, ``confidence``, then the fields.
+    attrs : dict
+        JSON-serialisable provenance, stored as ``df.attrs["toloka"]``.
+    operation_id : str
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        request: AggregationRequest,
+        *,
+        owns_client: bool,
+        page_size: int,
+        progress: bool,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.schema: pa.Schema = aggregated_schema(request.fields)
+        self.attrs: dict[str, Any] = _provenance(client, request, page_size)
+        self._owns_client = owns_client
+        self._page_size = page_size
+        self._progress = progress
+
+    @property
+    def operation_id(self) -> str:
+        return self.request.operation_id
+
+    def __enter__(self) -> AggregatedSolutions:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the client if this object created it."""
+        if self._owns_client:
+            self.client.close()
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for page in self.iter_pages():
+            yield from page.to_batches()
+
+    def iter_pages(self) -> Iterator[pa.Table]:
+        """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
+        op_id = self.operation_id
+        bar = make_bar(
+            self._progress, desc=f"Downloading pool {self.request.pool_id}", unit=" rows", unit_scale=True
+        )
+        batches: list[pa.RecordBatch] = []
+        try:
+            for items in iter_solution_pages(self.client, op_id, page_size=self._page_size):
+                if items is None:  # end of a page
+                    yield pa.Table.from_batches(batches, schema=self.schema)
+                    batches = []
+                    continue
+                batch = aggregated_page_to_batch(items, self.request.fields)
+                del items
+                bar.update(batch.num_rows)
+                batches.append(batch)
+        except OperationInterruptedError:
+            raise
+        except KeyboardInterrupt as exc:
+            raise OperationInterruptedError(
+                f"Interrupted while downloading the results of aggregation {op_id}; they stay on "
+                f"the server: read them with operation_id={op_id!r}.",
+                operation_id=op_id,
+            ) from exc
+        finally:
+            bar.close()
+
+    def read_table(self) -> pa.Table:
+        """All results as one :class:`pyarrow.Table` (empty but typed when there are none)."""
+        return pa.Table.from_batches(list(self), schema=self.schema)
+
+
+def _provenance(client: Client, request: AggregationRequest, page_size: int) -> dict[str, Any]:
+    operation = request.operation
+    return {
+        "pool_id": request.pool_id,
+        "operation_id": request.operation_id,
+        "type": request.type.value,
+        "fields": [f.name for f in request.fields],
+        "answer_weight_skill_id": request.answer_weight_skill_id,
+        "submitted": operation.get("submitted"),
+        "started": operation.get("started"),
+        "finished": operation.get("finished"),
+        "environment": client.environment,
+        "base_url": client.base_url,
+        "library": f"pandas-toloka {__version__}",
+    }
+
+
+def open_aggregated_solutions(
+    pool_id: str | int | None = None,
+    *,
+    type: str | AggregationType | None = None,
+    fields: str | Sequence[str] | None = None,
+    answer_weight_skill_id: str | int | None = None,
+    operation_id: str | None = None,
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    progress_bar: bool | None = None,
+    page_size: int = MAX_PAGE_SIZE,
+    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+) -> AggregatedSolutions:
+    """Start or resume an aggregation, wait for it, and return a stream of its batches.
+
+    The lower-level form of :func:`read_aggregated_solutions`, for writers that
+    consume Arrow batches (the ``pandas-toloka aggregate`` command writes them
+    to Parquet). The arguments are those of :func:`read_aggregated_solutions`.
+
+    Returns
+    -------
+    AggregatedSolutions
+        Use it as a context manager and iterate over it.
+    """
+    check_page_size(page_size)
+    if wait_timeout is not None and not wait_timeout > 0:
+        raise InvalidArgumentError(f"wait_timeout must be positive seconds or None, got {wait_timeout!r}.")
+    owns = client is None
+    if client is None:
+        client = Client(token, environment=environment, url=url)
+    elif token is not None or environment is not None or url is not None:
+        raise InvalidArgumentError(
+            "Pass either client= or token=/environment=/url=, not both: the client already "
+            "holds its token and URL."
+        )
+    progress = progress_enabled(progress_bar)
+    try:
+        request = start_or_resume(
+            client,
+            pool_id,
+            type=type,
+            fields=fields,
+            answer_weight_skill_id=answer_weight_skill_id,
+            operation_id=operation_id,
+        )
+        request.operation = wait_operation(
+            client,
+            request.operation,
+            wait_timeout=wait_timeout,
+            progress=progress,
+            description=f"Aggregating pool {request.pool_id}",
+        )
+    except BaseException:
+        if owns:
+            client.close()
+        raise
+    return AggregatedSolutions(client, request, owns_client=owns, page_size=page_size, progress=progress)
+
+
+def read_aggregated_solutions(
+    pool_id: str | int | None = None,
+    *,
+    type: str | AggregationType | None = None,
+    fields: str | Sequence[str] | None = None,
+    answer_weight_skill_id: str | int | None = None,
+    operation_id: str | None = None,
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    progress_bar: bool | None = None,
+    dtype_backend: str = "pyarrow",
+    page_size: int = MAX_PAGE_SIZE,
+    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+) -> pd.DataFrame:
+    """Aggregate a pool's responses on the Toloka server and return one row per task.
+
+    Starts the aggregation (``POST /aggregated-solutions/aggregate-by-pool``),
+    waits for it and reads every result with keyset paging, typing each column
+    from the project's output spec.
+
+    Parameters
+    ----------
+    pool_id : str
+        The pool to aggregate. May be omitted with ``operation_id``.
+    type : {'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP'} or AggregationType, optional
+        The algorithm. Default: ``'DAWID_SKENE'``, or the operation's own
+        when resuming with ``operation_id``.
+    fields : str or list of str, optional
+        Output fields to aggregate. Dawid-Skene takes exactly one; skill
+        aggregation takes one or more. Default: the pool's only field that can
+        be aggregated (an error names the choices when there are several).
+    answer_weight_skill_id : str, optional
+        The skill weighing each answer; required for ``WEIGHTED_DYNAMIC_OVERLAP``.
+    operation_id : str, optional
+        Read an aggregation that was already started (e.g. after a timeout or
+        Ctrl-C) instead of starting a new one; waits if it is still running.
+    client : Client, optional
+        A configured client. Otherwise one is made from ``token``,
+        ``environment`` and ``url`` and closed afterwards.
+    token : str, optional
+        Default: the ``TOLOKA_API_KEY`` or ``TOLOKA_TOKEN`` environment variable.
+    environment : {'PRODUCTION', 'SANDBOX'} or URL, optional
+        Default: the ``TOLOKA_URL`` environment variable, else PRODUCTION.
+    url : str, optional
+        Base URL of a Toloka-compatible server, e.g. ``http://127.0.0.1:8000``.
+    progress_bar : bool, optional
+        Show progress of the aggregation and of the download on stderr. Default
+        (None): shown in a terminal or notebook, hidden otherwise.
+    dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+        Back-end data type applied to the resultant :class:`DataFrame`.
+        Behaviour is as follows:
+
+        * ``"numpy_nullable"``: returns nullable-dtype-backed :class:`DataFrame`.
+        * ``"pyarrow"``: returns pyarrow-backed nullable :class:`ArrowDtype`
+          DataFrame.
+    page_size : int, default 100000
+        Results per request (the API's maximum is 100,000).
+    wait_timeout : float or None, default 21600 (6 hours)
+        Seconds to wait for the aggregation; None waits forever.
+
+    Returns
+    -------
+    DataFrame
+        One row per task, sorted by ``task_id``: ``pool_id``, ``task_id``,
+        ``confidence``, then one column per field, named after it (a field
+        named like one of those three becomes ``output_values.<name>``).
+        ``df.attrs["toloka"]`` records the pool, operation, algorithm, fields,
+        times and server, and survives ``to_parquet``.
+
+    Raises
+    ------
+    MissingTokenError
+        If no token is given or set in the environment.
+    InvalidArgumentError
+        If the arguments do not fit each other or the project's output spec.
+    OperationFailedError, OperationTimeoutError, OperationInterruptedError
+        If the aggregation fails, outlasts ``wait_timeout`` or is interrupted;
+        each names the ``operation_id`` to resume with.
+    OutputValueError
+        If a value does not fit its field's declared type; names the task.
+    TolokaApiError
+        For errors answered by the server, by their ``code``.
+
+    See Also
+    --------
+    iter_aggregated_solutions : The same, in chunks of bounded size.
+
+    Examples
+    --------
+    >>> df = ptk.read_aggregated_solutions("36502086", fields="result")  # doctest: +SKIP
+    >>> df.to_parquet("aggregated.parquet")  # doctest: +SKIP
+    """
+    backend = check_dtype_backend(dtype_backend)
+    with open_aggregated_solutions(
+        pool_id,
+        type=type,
+        fields=fields,
+        answer_weight_skill_id=answer_weight_skill_id,
+        operation_id=operation_id,
+        client=client,
+        token=token,
+        environment=environment,
+        url=url,
+        progress_bar=progress_bar,
+        page_size=page_size,
+        wait_timeout=wait_timeout,
+    ) as stream:
+        table = stream.read_table()
+        frame = to_pandas(table, dtype_backend=backend)
+        del table
+        frame.attrs["toloka"] = dict(stream.attrs)
+    return frame
+
+
+def iter_aggregated_solutions(
+    pool_id: str | int | None = None,
+    *,
+    type: str | AggregationType | None = None,
+    fields: str | Sequence[str] | None = None,
+    answer_weight_skill_id: str | int | None = None,
+    operation_id: str | None = None,
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    progress_bar: bool | None = None,
+    dtype_backend: str = "pyarrow",
+    page_size: int = MAX_PAGE_SIZE,
+    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+) -> Iterator[pd.DataFrame]:
+    """Like :func:`read_aggregated_solutions`, in DataFrames of at most ``page_size`` rows.
+
+    Memory stays flat however large the pool: one page at a time. The chunks
+    carry a running index and the same ``attrs``, so ``pd.concat(chunks)``
+    equals what :func:`read_aggregated_solutions` returns. A pool without
+    results yields one empty, fully typed DataFrame.
+
+    Parameters
+    ----------
+    pool_id, type, fields, answer_weight_skill_id, operation_id, client, token, \
+environment, url, progress_bar, dtype_backend, page_size, wait_timeout
+        As for :func:`read_aggregated_solutions`. The aggregation starts when
+        iteration starts.
+
+    Yields
+    ------
+    DataFrame
+    """
+    backend = check_dtype_backend(dtype_backend)
+    check_page_size(page_size)
+    arguments = dict(
+        type=type,
+        fields=fields,
+        answer_weight_skill_id=answer_weight_skill_id,
+        operation_id=operation_id,
+        client=client,
+        token=token,
+        environment=environment,
+        url=url,
+        progress_bar=progress_bar,
+        page_size=page_size,
+        wait_timeout=wait_timeout,
+    )
+    return _iter_frames(pool_id, backend, arguments)
+
+
+def _iter_frames(pool_id: str | int | None, backend: str, arguments: dict[str, Any]) -> Iterator[pd.DataFrame]:
+    with open_aggregated_solutions(pool_id, **arguments) as stream:
+        offset = 0
+        for page in stream.iter_pages():
+            frame = to_pandas(page, dtype_backend=backend)
+            del page
+            frame.index = pd.RangeIndex(offset, offset + len(frame))
+            offset += len(frame)
+            frame.attrs["toloka"] = dict(stream.attrs)
+            yield frame
+        if offset == 0:
+            frame = to_pandas(stream.schema.empty_table(), dtype_backend=backend)
+            frame.attrs["toloka"] = dict(stream.attrs)
+            yield frame

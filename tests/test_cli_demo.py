@@ -1,0 +1,26 @@
+"""``pandas-toloka demo``: the README's main job runs end to end and writes Parquet."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pandas_toloka.cli import EXIT_OK, main
+
+
+def test_demo_reports_accuracy_and_writes_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--output", str(out), "--no-progress"]) == EXIT_OK
+    text = capsys.readouterr().out
+    ds_acc, mv_acc = map(float, re.search(r"Dawid-Skene ([\d.]+), majority vote ([\d.]+)", text).groups())
+    assert ds_acc > mv_acc  # the demo pool is made for Dawid-Skene to beat majority vote
+    assert "skill-weighted" in text and "double[pyarrow]" in text
+    ds = pd.read_parquet(out / "aggregated.parquet", dtype_backend="pyarrow")
+    wdo = pd.read_parquet(out / "aggregated_by_skill.parquet", dtype_backend="pyarrow")
+    assert len(ds) == 2000 and ds.attrs["toloka"]["type"] == "DAWID_SKENE"
+    assert list(wdo.columns) == ["pool_id", "task_id", "confidence", "result", "sure"]
+    assert str(wdo["sure"].dtype) == "bool[pyarrow]"
+    assert str(out / "aggregated.parquet") in text
