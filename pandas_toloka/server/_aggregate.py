@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import OutputField, field_to_arrow, options_count
+from ..schema import OutputField, field_to_arrow, label_space, options_count
 from ._errors import ApiError, not_found, validation_error
 from ._store import Pool, Store, column_name
 
@@ -124,16 +124,6 @@ def check_request(request: AggregationRequest, store: Store) -> Pool:
     return pool
 
 
-def _labels(field: OutputField) -> list[Any] | None:
-    if field.allowed_values is not None:
-        return list(field.allowed_values)
-    if field.type == "BOOLEAN":
-        return [False, True]
-    if field.type == "INTEGER" and field.n_options is not None and field.min_value is not None:
-        return list(range(int(field.min_value), int(field.min_value) + field.n_options))
-    return None
-
-
 def result_table(frame: pd.DataFrame, fields: list[OutputField]) -> pa.Table:
     """Turn an algorithm's output into the results table, sorted by ``task_id``."""
     task_ids = pa.array(frame["task_id"].astype(str).to_numpy(dtype=object), type=pa.string())
@@ -180,7 +170,7 @@ class Aggregator:
                 task="task_id",
                 worker="worker_id",
                 label=column,
-                labels=_labels(pool.fields[field_name]),
+                labels=label_space(pool.fields[field_name]),
             )
             with self._lock:
                 # Drop models of replaced versions of the pool.
