@@ -78,7 +78,7 @@ def _floor(url: str, op_id: str) -> dict[str, Any]:
 def _ptk_read(url: str, op_id: str) -> dict[str, Any]:
     import pyarrow as pa
 
-    import pandas_toloka.reader as reader
+    from pandas_toloka import reader
     from pandas_toloka.client import Client
 
     with Client(TOKEN, url=url) as client:
@@ -88,7 +88,7 @@ def _ptk_read(url: str, op_id: str) -> dict[str, Any]:
 
 
 def _ptk_iter(url: str, op_id: str) -> dict[str, Any]:
-    import pandas_toloka.reader as reader
+    from pandas_toloka import reader
     from pandas_toloka.client import Client
 
     rows = 0
@@ -116,7 +116,7 @@ def _toloka_kit(url: str, op_id: str, batch_size: int | None) -> dict[str, Any]:
 
 def _child(case: str, url: str, op_id: str) -> None:
     if case.startswith("tk"):
-        import pandas  # noqa: F401  - imported before the baseline, like the others
+        import pandas
         import toloka.client  # noqa: F401
     else:
         import pandas  # noqa: F401

@@ -5,12 +5,16 @@ Importing the package registers the ``DataFrame.toloka`` accessor.
 
 from __future__ import annotations
 
+from . import accessor as _accessor  # noqa: F401  (registers DataFrame.toloka)
 from ._version import __version__
+from .accessor import TolokaAccessor
+from .client import AggregationType, Client, Environment
 from .errors import (
     AccessDeniedError,
     AuthenticationError,
     ConflictError,
     InvalidArgumentError,
+    MissingAggregatesWarning,
     MissingColumnsError,
     MissingTokenError,
     NotFoundError,
@@ -19,6 +23,8 @@ from .errors import (
     OperationInterruptedError,
     OperationTimeoutError,
     OutputValueError,
+    PagingError,
+    PlottingUnavailableError,
     RateLimitError,
     ServerError,
     TolokaApiError,
@@ -26,9 +32,29 @@ from .errors import (
     TolokaError,
     ValidationError,
 )
+from .reader import (
+    AggregatedSolutions,
+    iter_aggregated_solutions,
+    open_aggregated_solutions,
+    read_aggregated_solutions,
+)
+from .responses import iter_responses, read_responses
 
 __all__ = [
     "__version__",
+    "read_aggregated_solutions",
+    "iter_aggregated_solutions",
+    "open_aggregated_solutions",
+    "AggregatedSolutions",
+    "read_responses",
+    "iter_responses",
+    "Client",
+    "Environment",
+    "AggregationType",
+    "TolokaAccessor",
+    "MissingAggregatesWarning",
+    "PagingError",
+    "PlottingUnavailableError",
     "AccessDeniedError",
     "AuthenticationError",
     "ConflictError",

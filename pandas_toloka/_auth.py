@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from .errors import InvalidArgumentError, MissingTokenError
 
@@ -58,8 +58,7 @@ def _normalise_url(url: str) -> str:
             f"Toloka URL {url!r} must start with http:// or https://, "
             "e.g. 'http://127.0.0.1:8000' for a local server."
         )
-    if url.endswith(API_PREFIX):
-        url = url[: -len(API_PREFIX)]
+    url = url.removesuffix(API_PREFIX)
     return url
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ._progress import make_bar
 from .client import AggregationType, Client
@@ -22,7 +23,7 @@ from .errors import (
 )
 from .schema import OutputField, parse_output_spec
 
-__all__ = ["AggregationRequest", "start_or_resume", "wait_operation", "DEFAULT_WAIT_TIMEOUT"]
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "AggregationRequest", "start_or_resume", "wait_operation"]
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .client import Client
-from .errors import InvalidArgumentError, TolokaError
+from .errors import InvalidArgumentError, PagingError
 
 __all__ = [
     "CHUNK_ROWS",
@@ -35,10 +36,6 @@ CHUNK_ROWS = 10_000
 
 _DECODE = json.JSONDecoder().raw_decode
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-class PagingError(TolokaError):
-    """The server's pages break the paging contract (order or ``has_more``)."""
 
 
 def check_page_size(page_size: int) -> int:

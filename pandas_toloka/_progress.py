@@ -11,7 +11,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["in_notebook", "progress_enabled", "make_bar"]
+__all__ = ["in_notebook", "make_bar", "progress_enabled"]
 
 
 def in_notebook() -> bool:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as _dt
 import email.utils
 import json
+import math
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import requests
 
@@ -77,7 +79,7 @@ def parse_retry_after(value: str | None, *, now: _dt.datetime | None = None) -> 
             when = when.replace(tzinfo=_dt.timezone.utc)
         now = now or _dt.datetime.now(_dt.timezone.utc)
         return max(0.0, (when - now).total_seconds())
-    return max(0.0, seconds) if seconds == seconds else None  # NaN check
+    return None if math.isnan(seconds) else max(0.0, seconds)
 
 
 @dataclass(frozen=True)

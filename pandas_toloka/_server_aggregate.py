@@ -41,7 +41,12 @@ from . import schema
 from ._operation import _check_local, _field_names, resolve_fields
 from ._progress import make_bar
 from .client import AggregationType, Client
-from .errors import InvalidArgumentError, MissingColumnsError, NotFoundError
+from .errors import (
+    InvalidArgumentError,
+    MissingAggregatesWarning,
+    MissingColumnsError,
+    NotFoundError,
+)
 from .reader import open_aggregated_solutions
 from .schema import OutputField
 
@@ -65,10 +70,6 @@ DEFAULT_MAX_WORKERS = 16
 STRATEGIES = ("auto", "by_task", "by_pool")
 _NO_ANSWER = "the server has no accepted answer for the task (or the task is not in the pool)"
 _NOT_IN_RESULTS = "the task is not in the pool's aggregation results (no accepted answer, or not in the pool)"
-
-
-class MissingAggregatesWarning(UserWarning):
-    """Some tasks of the frame got no aggregated answer; their rows hold missing values."""
 
 
 @dataclass

@@ -14,7 +14,8 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter

@@ -35,6 +35,9 @@ __all__ = [
     "OperationFailedError",
     "OperationTimeoutError",
     "OperationInterruptedError",
+    "PagingError",
+    "PlottingUnavailableError",
+    "MissingAggregatesWarning",
     "error_class_for",
 ]
 
@@ -232,6 +235,18 @@ class OperationTimeoutError(OperationError, TimeoutError):
 
 class OperationInterruptedError(OperationError, KeyboardInterrupt):
     """The wait was interrupted (Ctrl-C); the operation goes on on the server."""
+
+
+class PagingError(TolokaError):
+    """The server's pages break the paging contract (order or ``has_more``)."""
+
+
+class PlottingUnavailableError(TolokaError, ImportError):
+    """matplotlib is not installed; ``pip install 'pandas-toloka[plot]'``."""
+
+
+class MissingAggregatesWarning(UserWarning):
+    """Some tasks of the frame got no aggregated answer; their rows hold missing values."""
 
 
 _BY_CODE: dict[str, type[TolokaApiError]] = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidArgumentError, MissingColumnsError, TolokaError
+from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["PlottingUnavailableError", "plot_confidence", "plot_worker_quality"]
 
 logger = logging.getLogger(__name__)
-
-
-class PlottingUnavailableError(TolokaError, ImportError):
-    """matplotlib is not installed."""
 
 
 def _pyplot() -> Any:

@@ -10,7 +10,8 @@ does the same in bounded chunks.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa

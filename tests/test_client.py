@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 
 from pandas_toloka import _auth, _retry
-from pandas_toloka.client import AggregationType, Client, Environment, format_datetime, parse_datetime
+from pandas_toloka.client import (
+    AggregationType,
+    Client,
+    Environment,
+    format_datetime,
+    parse_datetime,
+)
 from pandas_toloka.errors import (
     AuthenticationError,
     ConflictError,

@@ -18,7 +18,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE
 from ..client import AggregationType, Client
 from ..errors import (
     InvalidArgumentError,
@@ -29,6 +28,7 @@ from ..errors import (
 )
 from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import to_pandas
+from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE
 
 __all__ = ["register", "run", "write_parquet"]
 

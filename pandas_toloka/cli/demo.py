@@ -17,13 +17,13 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from . import EXIT_ERROR, EXIT_OK
 from ..aggregation import majority_vote
 from ..client import Client
 from ..errors import TolokaError
 from ..reader import read_aggregated_solutions
 from ..server import LocalTolokaServer
 from ..server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID, DemoPool, add_demo_pools
+from . import EXIT_ERROR, EXIT_OK
 
 __all__ = ["register", "run", "run_demo"]
 
@@ -69,8 +69,11 @@ def _section(title: str, out: TextIO) -> None:
     print(f"\n== {title} " + "=" * max(0, 70 - len(title)), file=out)
 
 
-def run_demo(output: Path, *, progress_bar: bool | None = None, out: TextIO = sys.stdout) -> dict[str, Path]:
-    """Run the demo, print its report to ``out`` and return the Parquet files written."""
+def run_demo(
+    output: Path, *, progress_bar: bool | None = None, out: TextIO | None = None
+) -> dict[str, Path]:
+    """Run the demo, print its report to ``out`` (stdout) and return the Parquet files written."""
+    out = out if out is not None else sys.stdout
     server = LocalTolokaServer()
     data = add_demo_pools(server)
     output.mkdir(parents=True, exist_ok=True)
