@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +14,17 @@ from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
 from pandas_toloka.reader import read_aggregated_solutions
 from pandas_toloka.responses import read_responses
-from pandas_toloka.server import LocalTolokaServer, add_demo_pools
+from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server.demo import DemoData
 
 SKILL = "501"
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[LocalTolokaServer, Client, DemoData]]:
-    with LocalTolokaServer() as server, Client(server.token, url=server.url) as client:
-        data = add_demo_pools(server)
-        yield server, client, data
+@pytest.fixture
+def served(
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
+) -> tuple[LocalTolokaServer, Client, DemoData]:
+    return demo_served
 
 
 def _assert_same(local: pd.DataFrame, remote: pd.DataFrame) -> None:

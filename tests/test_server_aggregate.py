@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +14,17 @@ from pandas_toloka._server_aggregate import BY_TASK_MAX_TASKS, MissingAggregates
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError, NotFoundError
 from pandas_toloka.reader import read_aggregated_solutions
-from pandas_toloka.server import LocalTolokaServer, add_demo_pools
+from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server.demo import DemoData
 
 SKILL = "501"
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[LocalTolokaServer, Client, DemoData]]:
-    with LocalTolokaServer() as server, Client(server.token, url=server.url) as client:
-        data = add_demo_pools(server)
-        yield server, client, data
+@pytest.fixture
+def served(
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
+) -> tuple[LocalTolokaServer, Client, DemoData]:
+    return demo_served
 
 
 def _tasks(data: DemoData, pool: str, n: int) -> pd.DataFrame:
