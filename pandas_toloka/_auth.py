@@ -9,6 +9,7 @@ import enum
 import os
 from collections.abc import Mapping
 
+from ._protocol import API_PREFIX
 from .errors import InvalidArgumentError, MissingTokenError
 
 __all__ = [
@@ -27,8 +28,6 @@ __all__ = [
 TOKEN_ENV_VARS: tuple[str, ...] = ("TOLOKA_API_KEY", "TOLOKA_TOKEN")
 #: Environment variable with a base URL (e.g. the bundled local server's).
 URL_ENV_VAR = "TOLOKA_URL"
-#: Path of the API root below a base URL.
-API_PREFIX = "/api/v1"
 
 
 class Environment(str, enum.Enum):

@@ -22,7 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from .aggregation import DawidSkeneModel, dawid_skene, fit_dawid_skene, majority_vote, weighted_dynamic_overlap
+from .aggregation import (
+    DawidSkeneModel,
+    dawid_skene,
+    fit_dawid_skene,
+    majority_vote,
+    weighted_dynamic_overlap,
+)
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import OutputField
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ._protocol import MAX_PAGE_SIZE
 from .client import Client
 from .errors import InvalidArgumentError, PagingError
 
@@ -29,8 +30,6 @@ __all__ = [
     "iter_solution_pages",
 ]
 
-#: The API's largest ``limit``.
-MAX_PAGE_SIZE = 100_000
 #: Items decoded into Python objects at a time.
 CHUNK_ROWS = 10_000
 

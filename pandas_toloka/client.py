@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import email.utils
-import enum
 import json
 import logging
 import threading
@@ -20,7 +19,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from ._auth import API_PREFIX, Environment, auth_header, resolve_base_url, resolve_token
+from ._auth import Environment, auth_header, resolve_base_url, resolve_token
+from ._protocol import API_PREFIX, AggregationType, format_datetime, parse_datetime
 from ._retry import RetryPolicy, api_error, parse_retry_after
 from ._version import __version__
 from .errors import InvalidArgumentError, NotFoundError, ServerError, TolokaConnectionError
@@ -35,42 +35,6 @@ _TRANSIENT = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-class AggregationType(str, enum.Enum):
-    """Aggregation algorithms of the Toloka API."""
-
-    DAWID_SKENE = "DAWID_SKENE"
-    WEIGHTED_DYNAMIC_OVERLAP = "WEIGHTED_DYNAMIC_OVERLAP"
-
-    def __str__(self) -> str:
-        return self.value
-
-    @classmethod
-    def parse(cls, value: str | AggregationType) -> AggregationType:
-        """Accept a member or its name in any case, else raise InvalidArgumentError."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str) and value.strip().upper() in cls.__members__:
-            return cls[value.strip().upper()]
-        raise InvalidArgumentError(
-            f"Unknown aggregation type {value!r}; use one of {[m.value for m in cls]}."
-        )
-
-
-def parse_datetime(value: str | None) -> _dt.datetime | None:
-    """Parse a Toloka datetime (UTC ISO-8601 without zone) into an aware datetime."""
-    if not value:
-        return None
-    parsed = _dt.datetime.fromisoformat(value.rstrip("Z"))
-    return parsed.replace(tzinfo=_dt.timezone.utc) if parsed.tzinfo is None else parsed
-
-
-def format_datetime(value: _dt.datetime) -> str:
-    """Format a datetime the way Toloka expects it: UTC, milliseconds, no zone."""
-    if value.tzinfo is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds")
 
 
 def _field_names(fields: str | Iterable[str]) -> list[str]:
@@ -429,7 +393,7 @@ class Client:
         matches = []
         for op in operations:
             params = op.get("parameters") or {}
-            submitted = parse_datetime(op.get("submitted"))
+            submitted = parse_datetime(op["submitted"]) if op.get("submitted") else None
             if submitted is not None and submitted < since:
                 continue
             if str(params.get("pool_id")) != body["pool_id"] or params.get("algorithm") != body["type"]:

@@ -17,13 +17,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._protocol import AggregationType
 from ..schema import OutputField, field_to_arrow, label_space, options_count
 from ._errors import ApiError, not_found, validation_error
 from ._store import Pool, Store, column_name
 
 __all__ = ["ALGORITHMS", "AggregationRequest", "Aggregator", "check_request", "parse_request"]
 
-ALGORITHMS = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP")
+ALGORITHMS = tuple(kind.value for kind in AggregationType)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .._protocol import MAX_PAGE_SIZE
 from ._aggregate import Aggregator, check_request, parse_request
 from ._assignments import assignment_page
 from ._errors import ApiError, not_found, validation_error
@@ -26,7 +27,7 @@ from ._store import ASSIGNMENT_STATUSES, Store
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ROUTES", "Context", "Request"]
 
-MAX_LIMIT = 100_000
+MAX_LIMIT = MAX_PAGE_SIZE
 DEFAULT_LIMIT = 50
 
 

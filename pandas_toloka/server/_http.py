@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .._protocol import API_PREFIX
 from ._endpoints import ROUTES, Context, Endpoint, Request
 from ._errors import ApiError
 from ._serialize import dumps
@@ -26,7 +27,6 @@ __all__ = ["API_PREFIX", "HTTPServer"]
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 _AUTH_SCHEMES = ("apikey", "oauth")
 
 

@@ -7,12 +7,15 @@ plus ``O(log N)`` to find it in a table of ``N`` rows.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .._protocol import format_datetime
+from .._protocol import parse_datetime as parse_aware_datetime
 
 __all__ = [
     "bisect_left",
@@ -33,25 +36,15 @@ def dumps(obj: Any) -> bytes:
     )
 
 
-def format_datetime(value: datetime) -> str:
-    """Format as Toloka does: UTC ISO-8601, no zone suffix, millisecond fraction."""
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-
-
 def parse_datetime(text: str) -> datetime:
-    """Parse a Toloka datetime (zone suffix optional, taken as UTC) into a naive UTC datetime.
+    """Parse a Toloka datetime into a naive UTC datetime, as the server keeps them.
 
     Raises
     ------
     ValueError
         If ``text`` is not an ISO-8601 datetime.
     """
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
+    return parse_aware_datetime(text).replace(tzinfo=None)
 
 
 def format_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -1,0 +1,83 @@
+"""Facts of the Toloka wire protocol that the client side and the bundled server share.
+
+Neither side imports the other; both import this module, so the API prefix,
+the page-size limits, the algorithm names and the datetime format are written
+down once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import re
+
+from .errors import InvalidArgumentError
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "AggregationType",
+    "format_datetime",
+    "parse_datetime",
+]
+
+#: Path prefix of every endpoint.
+API_PREFIX = "/api/v1"
+#: ``limit`` of list endpoints when the request gives none.
+DEFAULT_PAGE_SIZE = 50
+#: Largest ``limit`` a list endpoint accepts.
+MAX_PAGE_SIZE = 100_000
+
+
+class AggregationType(str, enum.Enum):
+    """Aggregation algorithms of the Toloka API."""
+
+    DAWID_SKENE = "DAWID_SKENE"
+    WEIGHTED_DYNAMIC_OVERLAP = "WEIGHTED_DYNAMIC_OVERLAP"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str | AggregationType) -> AggregationType:
+        """Accept a member or its name in any case, else raise InvalidArgumentError."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str) and value.strip().upper() in cls.__members__:
+            return cls[value.strip().upper()]
+        raise InvalidArgumentError(
+            f"Unknown aggregation type {value!r}; use one of {[m.value for m in cls]}."
+        )
+
+
+_FRACTION = re.compile(r"\.(\d{1,9})")
+
+
+def format_datetime(value: _dt.datetime) -> str:
+    """Format as Toloka does: UTC ISO-8601, no zone suffix, millisecond fraction.
+
+    A naive datetime is taken to be UTC already.
+    """
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds")
+
+
+def parse_datetime(text: str) -> _dt.datetime:
+    """Parse a Toloka datetime into an aware UTC datetime.
+
+    Toloka sends UTC without a zone suffix and a fraction of 0–6 digits; a
+    zone suffix (``Z`` or an offset), when present, is honoured.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not an ISO-8601 datetime.
+    """
+    # Python 3.10's fromisoformat takes only 3 or 6 fraction digits: pad to 6.
+    text = _FRACTION.sub(lambda m: "." + m.group(1).ljust(6, "0")[:6], text.strip(), count=1)
+    value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_dt.timezone.utc)
+    return value.astimezone(_dt.timezone.utc)
