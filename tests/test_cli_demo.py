@@ -24,3 +24,8 @@ def test_demo_reports_accuracy_and_writes_parquet(tmp_path: Path, capsys: pytest
     assert list(wdo.columns) == ["pool_id", "task_id", "confidence", "result", "sure"]
     assert str(wdo["sure"].dtype) == "bool[pyarrow]"
     assert str(out / "aggregated.parquet") in text
+    # local aggregation of the raw responses agrees with the server, and the plot is saved
+    assert "local result equals the server's: labels identical" in text
+    assert "least accurate workers" in text
+    png = out / "confidence.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000

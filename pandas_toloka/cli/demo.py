@@ -21,6 +21,7 @@ from ..aggregation import majority_vote
 from ..client import Client
 from ..errors import TolokaError
 from ..reader import read_aggregated_solutions
+from ..responses import read_responses
 from ..server import LocalTolokaServer
 from ..server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID, DemoPool, add_demo_pools
 from . import EXIT_ERROR, EXIT_OK
@@ -40,14 +41,24 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--output", "-o", type=Path, default=Path("demo-output"), metavar="DIR",
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("demo-output"),
+        metavar="DIR",
         help="directory for the Parquet files (default: ./demo-output)",
     )
     progress = parser.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress_bar", action="store_true", default=None,
-                          help="always show progress bars")
-    progress.add_argument("--no-progress", dest="progress_bar", action="store_false",
-                          help="never show progress bars")
+    progress.add_argument(
+        "--progress",
+        dest="progress_bar",
+        action="store_true",
+        default=None,
+        help="always show progress bars",
+    )
+    progress.add_argument(
+        "--no-progress", dest="progress_bar", action="store_false", help="never show progress bars"
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -55,7 +66,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def _accuracy(predicted: pd.DataFrame, truth: pd.DataFrame, field: str) -> float:
     joined = truth[["task_id", field]].merge(
         predicted[["task_id", field]].astype({field: object, "task_id": object}),
-        on="task_id", suffixes=("_true", "_pred"),
+        on="task_id",
+        suffixes=("_true", "_pred"),
     )
     return float((joined[f"{field}_true"].astype(object) == joined[f"{field}_pred"]).mean())
 
@@ -69,6 +81,47 @@ def _section(title: str, out: TextIO) -> None:
     print(f"\n== {title} " + "=" * max(0, 70 - len(title)), file=out)
 
 
+def _local_section(
+    server_result: pd.DataFrame,
+    client: Client,
+    output: Path,
+    written: dict[str, Path],
+    *,
+    progress_bar: bool | None,
+    out: TextIO,
+) -> None:
+    """Raw responses aggregated locally, checked against the server; worker quality; a plot."""
+    _section(f"Pool {DS_POOL_ID}: raw responses, aggregated locally", out)
+    print(f'responses = ptk.read_responses("{DS_POOL_ID}")', file=out)
+    print(
+        'local = responses.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")', file=out
+    )
+    responses = read_responses(DS_POOL_ID, client=client, progress_bar=progress_bar)
+    local = responses.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
+    same_labels = local["result"].astype(object).equals(server_result["result"].astype(object))
+    gap = float((local["confidence"] - server_result["confidence"]).abs().max())
+    print(
+        f"{len(responses)} accepted responses; local result equals the server's: labels "
+        f"{'identical' if same_labels else 'DIFFERENT'}, max |confidence difference| {gap:.2g}",
+        file=out,
+    )
+    quality = responses.toloka.worker_quality("result").sort_values("accuracy")
+    print("\nleast accurate workers (Dawid-Skene estimate):", file=out)
+    print(quality.head().to_string(index=False), file=out)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    except ImportError:
+        print(
+            "\n(no matplotlib: pip install 'pandas-toloka[plot]' for the confidence plot)", file=out
+        )
+        return
+    ax = server_result.toloka.plot_confidence()
+    written["confidence_plot"] = output / "confidence.png"
+    ax.figure.savefig(written["confidence_plot"], dpi=100, bbox_inches="tight")
+
+
 def run_demo(
     output: Path, *, progress_bar: bool | None = None, out: TextIO | None = None
 ) -> dict[str, Path]:
@@ -79,44 +132,72 @@ def run_demo(
     output.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     with server, Client(server.token, url=server.url, poll_min=0.05, poll_max=0.5) as client:
-        print(f"Local Toloka-compatible server on {server.url} serving pools {server.pool_ids}", file=out)
+        print(
+            f"Local Toloka-compatible server on {server.url} serving pools {server.pool_ids}",
+            file=out,
+        )
 
         ds_pool = data.pools[DS_POOL_ID]
         _section(f"Pool {DS_POOL_ID}: {ds_pool.description}", out)
-        print(f'df = ptk.read_aggregated_solutions("{DS_POOL_ID}", type="DAWID_SKENE", fields="result")',
-              file=out)
-        ds = read_aggregated_solutions(DS_POOL_ID, type="DAWID_SKENE", fields="result", client=client,
-                                       progress_bar=progress_bar)
+        print(
+            f'df = ptk.read_aggregated_solutions("{DS_POOL_ID}", type="DAWID_SKENE", fields="result")',
+            file=out,
+        )
+        ds = read_aggregated_solutions(
+            DS_POOL_ID,
+            type="DAWID_SKENE",
+            fields="result",
+            client=client,
+            progress_bar=progress_bar,
+        )
         print(ds.head().to_string(), file=out)
         print("\ndtypes:\n" + ds.dtypes.to_string(), file=out)
         ds_acc = _accuracy(ds, ds_pool.ground_truth, "result")
         mv_acc = _accuracy(_majority(ds_pool, "result"), ds_pool.ground_truth, "result")
-        print(f"\naccuracy vs ground truth: Dawid-Skene {ds_acc:.3f}, majority vote {mv_acc:.3f} "
-              f"({len(ds)} tasks)", file=out)
+        print(
+            f"\naccuracy vs ground truth: Dawid-Skene {ds_acc:.3f}, majority vote {mv_acc:.3f} "
+            f"({len(ds)} tasks)",
+            file=out,
+        )
         written["dawid_skene"] = output / "aggregated.parquet"
         ds.to_parquet(written["dawid_skene"])
+        _local_section(ds, client, output, written, progress_bar=progress_bar, out=out)
 
         wdo_pool = data.pools[SKILL_POOL_ID]
         _section(f"Pool {SKILL_POOL_ID}: {wdo_pool.description}", out)
-        print(f'df = ptk.read_aggregated_solutions("{SKILL_POOL_ID}", type="WEIGHTED_DYNAMIC_OVERLAP", '
-              f'fields=["result", "sure"], answer_weight_skill_id="{SKILL_ID}")', file=out)
+        print(
+            f'df = ptk.read_aggregated_solutions("{SKILL_POOL_ID}", type="WEIGHTED_DYNAMIC_OVERLAP", '
+            f'fields=["result", "sure"], answer_weight_skill_id="{SKILL_ID}")',
+            file=out,
+        )
         wdo = read_aggregated_solutions(
-            SKILL_POOL_ID, type="WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"],
-            answer_weight_skill_id=SKILL_ID, client=client, progress_bar=progress_bar,
+            SKILL_POOL_ID,
+            type="WEIGHTED_DYNAMIC_OVERLAP",
+            fields=["result", "sure"],
+            answer_weight_skill_id=SKILL_ID,
+            client=client,
+            progress_bar=progress_bar,
         )
         print(wdo.head().to_string(), file=out)
         print("\ndtypes:\n" + wdo.dtypes.to_string(), file=out)
         for field in ("result", "sure"):
             acc = _accuracy(wdo, wdo_pool.ground_truth, field)
             mv = _accuracy(_majority(wdo_pool, field), wdo_pool.ground_truth, field)
-            print(f"accuracy of {field!r} vs ground truth: skill-weighted {acc:.3f}, "
-                  f"majority vote {mv:.3f}", file=out)
+            print(
+                f"accuracy of {field!r} vs ground truth: skill-weighted {acc:.3f}, "
+                f"majority vote {mv:.3f}",
+                file=out,
+            )
         written["weighted_dynamic_overlap"] = output / "aggregated_by_skill.parquet"
         wdo.to_parquet(written["weighted_dynamic_overlap"])
 
     _section("Written", out)
     for path in written.values():
-        print(f"{path}  (read back: pd.read_parquet({str(path)!r}, dtype_backend='pyarrow'))", file=out)
+        if path.suffix == ".parquet":
+            hint = f"read back: pd.read_parquet({str(path)!r}, dtype_backend='pyarrow')"
+            print(f"{path}  ({hint})", file=out)
+        else:
+            print(path, file=out)
     return written
 
 
