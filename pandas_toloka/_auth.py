@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import os
+import urllib.parse
 from collections.abc import Mapping
 
 from ._protocol import API_PREFIX
@@ -51,11 +52,22 @@ BASE_URLS: dict[Environment, str] = {
 
 
 def _normalise_url(url: str) -> str:
-    url = url.strip().rstrip("/")
+    given = url
+    url = url.strip()
     if not url.startswith(("http://", "https://")):
         raise InvalidArgumentError(
-            f"Toloka URL {url!r} must start with http:// or https://, "
+            f"Toloka URL {given!r} must start with http:// or https://, "
             "e.g. 'http://127.0.0.1:8000' for a local server."
+        )
+    url = url.rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise InvalidArgumentError(f"Toloka URL {given!r} is not a valid URL: {exc}.") from None
+    if not parts.hostname or any(c.isspace() for c in url) or (port is not None and not 0 < port < 65536):
+        raise InvalidArgumentError(
+            f"Toloka URL {given!r} has no valid host; use e.g. 'http://127.0.0.1:8000'."
         )
     url = url.removesuffix(API_PREFIX)
     return url
@@ -128,17 +140,33 @@ def resolve_token(token: str | None = None, *, environ: Mapping[str, str] | None
     if token is not None and not isinstance(token, str):
         raise InvalidArgumentError(f"token must be a str, got {type(token).__name__}.")
     if token and token.strip():
-        return token.strip()
+        return _checked(token.strip(), "token=")
     env = os.environ if environ is None else environ
     for name in TOKEN_ENV_VARS:
         value = env.get(name, "").strip()
         if value:
-            return value
+            return _checked(value, name)
     raise MissingTokenError(
         "No Toloka token: pass token=..., or set the environment variable "
         f"{TOKEN_ENV_VARS[0]} (an API key from Profile → Integrations) or {TOKEN_ENV_VARS[1]} "
         "(a legacy OAuth token)."
     )
+
+
+def _checked(token: str, source: str) -> str:
+    """``token`` if it can be sent in an HTTP header; the error never shows the token."""
+    secret = token
+    for scheme in ("ApiKey ", "OAuth "):
+        if secret.startswith(scheme):
+            secret = secret[len(scheme) :].strip()
+    for position, char in enumerate(secret):
+        if not "!" <= char <= "~":  # printable ASCII without spaces
+            kind = "a space" if char.isspace() else "a non-ASCII or control character"
+            raise InvalidArgumentError(
+                f"The Toloka token from {source} contains {kind} at position {position}, which "
+                "cannot be sent in an HTTP header; copy the token again (Profile → Integrations)."
+            )
+    return token
 
 
 def is_api_key(token: str) -> bool:

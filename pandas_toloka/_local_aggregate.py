@@ -202,17 +202,28 @@ def normalise_skills(
             raise MissingColumnsError(missing, list(skills.columns), purpose="in skills=")
         frame = skills
         if "skill_id" in skills.columns:
-            ids = skills["skill_id"].dropna().astype(str).unique()
+            skill_ids = schema.id_array(skills["skill_id"])
+            ids = sorted(set(skill_ids.drop_null().to_pylist()))
             if skill_id is not None:
-                frame = skills[skills["skill_id"].astype(str) == str(skill_id)]
+                chosen = pc.fill_null(pc.equal(skill_ids, schema.id_array([skill_id])[0]), False)
+                frame = skills[chosen.to_numpy(zero_copy_only=False)]
+                if frame.empty:
+                    raise InvalidArgumentError(
+                        f"skills= has no value of skill_id={skill_id!r}; its skills are {ids}."
+                    )
             elif len(ids) > 1:
                 raise InvalidArgumentError(
-                    f"skills= holds several skills {sorted(ids)}; pass skill_id= to choose one."
+                    f"skills= holds several skills {ids}; pass skill_id= to choose one."
                 )
         frame = frame[needed]
     else:
         raise InvalidArgumentError(
             f"skills must be a DataFrame or a Series, got {type(skills).__name__}."
+        )
+    if frame.empty:
+        raise InvalidArgumentError(
+            "skills= is empty: WEIGHTED_DYNAMIC_OVERLAP weighs each answer by its worker's skill, "
+            "so give at least one worker's value (0..100)."
         )
     try:
         workers = frame["worker_id"].astype(like.dtype)
@@ -263,7 +274,7 @@ def _run(
 
 
 def _to_table(result: pd.DataFrame, pool_id: str | None, fields: list[FieldColumn], task: Hashable) -> pa.Table:
-    task_ids = pa.array(result[task].astype(str).to_numpy(dtype=object), type=pa.string())
+    task_ids = schema.id_array(result[task])  # as the server writes ids: 9 and 9.0 become "9"
     arrays = [
         pa.array([pool_id] * len(result), type=pa.string()),
         task_ids,
@@ -281,11 +292,22 @@ def _pool_groups(
     if "pool_id" not in frame.columns:
         meta = frame.attrs.get(_ATTRS_KEY)
         default = meta.get("pool_id") if isinstance(meta, Mapping) else None
-        return [(pool_id if pool_id is not None else default, frame)]
-    pools = frame["pool_id"].astype(str)
+        name = pool_id if pool_id is not None else default
+        return [(None if name is None else schema.id_array([name])[0].as_py(), frame)]
+    pools = schema.id_array(frame["pool_id"])
     if pool_id is not None:
-        return [(str(pool_id), frame[(pools == str(pool_id)).to_numpy(dtype=bool)])]
-    return [(str(p), frame[(pools == p).to_numpy(dtype=bool)]) for p in sorted(pools.dropna().unique())]
+        wanted = schema.id_array([pool_id])[0]
+        rows = pc.fill_null(pc.equal(pools, wanted), False).to_numpy(zero_copy_only=False)
+        return [(wanted.as_py(), frame[rows])]
+    if pools.null_count:
+        first = pc.index(pools.is_null(), True).as_py()
+        raise InvalidArgumentError(
+            f"The pool_id column has {pools.null_count} missing value(s) (first in row {first}); "
+            "every response needs its pool: fill or drop those rows, or drop the column and pass "
+            "pool_id= to name the one pool."
+        )
+    names = sorted(set(pools.to_pylist()))
+    return [(p, frame[pc.equal(pools, p).to_numpy(zero_copy_only=False)]) for p in names]
 
 
 def aggregate_local(

@@ -20,10 +20,19 @@ from .errors import (
     OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
+    TolokaApiError,
+    TolokaConnectionError,
+    TolokaError,
 )
 from .schema import OutputField, parse_output_spec
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "AggregationRequest", "start_or_resume", "wait_operation"]
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "AggregationRequest",
+    "name_operation",
+    "start_or_resume",
+    "wait_operation",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +191,13 @@ def _resume(
             f"Operation {operation_id!r} aggregated fields {list(op_names)}, not {names}."
         )
     names = names if names is not None else (list(op_names) if op_names else None)
-    skill = skill if skill is not None else params.get("answer_weight_skill_id")
+    op_skill = params.get("answer_weight_skill_id")
+    if skill is not None and op_skill is not None and str(op_skill) != skill:
+        raise InvalidArgumentError(
+            f"Operation {operation_id!r} weighs answers by skill {str(op_skill)!r}, not {skill!r}; "
+            "omit answer_weight_skill_id= or pass the operation's."
+        )
+    skill = skill if skill is not None else op_skill
     spec = parse_output_spec(client.get_output_spec(pool))
     chosen = resolve_fields(spec, names, pool)
     return AggregationRequest(pool, kind, chosen, None if skill is None else str(skill), operation)
@@ -240,6 +255,9 @@ def wait_operation(
             bar.update(_progress_of(operation) - bar.n)
     except OperationInterruptedError:
         raise
+    except (TolokaApiError, TolokaConnectionError) as exc:
+        name_operation(exc, op_id, "waiting for")
+        raise
     except KeyboardInterrupt as exc:
         raise OperationInterruptedError(
             f"Interrupted while waiting for aggregation {op_id}; it goes on on the server: read it "
@@ -257,6 +275,25 @@ def wait_operation(
             details=details,
         )
     return operation
+
+
+def name_operation(error: TolokaError, operation_id: str, doing: str) -> None:
+    """Add the operation to the message of an error met while waiting for or reading it.
+
+    The aggregation goes on (or stays readable) on the server, so the message
+    says how to resume, and ``error.operation_id`` holds the id.
+    """
+    if getattr(error, "operation_id", None) is not None:
+        return
+    error.operation_id = operation_id  # type: ignore[attr-defined]
+    note = (
+        f" (while {doing} aggregation {operation_id}, which stays on the server: resume with "
+        f"operation_id={operation_id!r})"
+    )
+    if error.args and isinstance(error.args[0], str):
+        error.args = (error.args[0] + note, *error.args[1:])
+    else:
+        error.args = (*error.args, note.strip())
 
 
 def _progress_of(operation: dict[str, Any]) -> int:

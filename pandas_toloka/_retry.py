@@ -205,23 +205,31 @@ def api_error(
     ``redact`` removes the token from any text the server echoed back.
     """
     status = response.status_code
+    # Redact the whole text first: a server or proxy may echo the Authorization
+    # header in any member of the body (code, request_id, ...) or in an HTML page.
+    text = redact(content.decode("utf-8", "replace"))
     try:
-        parsed = json.loads(content)
+        parsed = json.loads(text)
         body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     except ValueError:
         body = {}
+    if body:  # and again once decoded, should the echo have been written with JSON escapes
+        try:
+            body = json.loads(redact(json.dumps(body, ensure_ascii=False)))
+        except ValueError:  # pragma: no cover - a token with JSON metacharacters
+            body = {"message": "(error body withheld: it may hold the token)"}
     code = str(body.get("code") or f"HTTP_{status}")
-    message = redact(str(body.get("message") or response.reason or "error"))
+    message = str(body.get("message") or redact(response.reason or "") or "error")
     if not body:
-        message += f" ({redact(content[:200].decode('utf-8', 'replace'))!r})"
+        message += f" ({text[:200]!r})"  # cut after redacting, so no piece of a token survives
     payload = body.get("payload") if isinstance(body.get("payload"), dict) else None
-    if payload is not None:
-        payload = json.loads(redact(json.dumps(payload)))
-    request_id = body.get("request_id") or response.headers.get("X-Request-Id")
+    request_id = body.get("request_id") or redact(response.headers.get("X-Request-Id") or "") or None
+    if request_id is not None:
+        request_id = str(request_id)
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     cls = error_class_for(status, code)
     hint = error_hint(cls, code, payload, retry_after, base_url)
     kwargs: dict[str, Any] = {"request_id": request_id, "payload": payload, "hint": hint}
-    if issubclass(cls, RateLimitError):
+    if issubclass(cls, (RateLimitError, ServerError)):
         kwargs["retry_after"] = retry_after
     return cls(status, code, message, **kwargs)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Hashable, Sequence
@@ -132,6 +133,18 @@ def _spec_fields(
     return chosen
 
 
+def _about_task(error: NotFoundError, task_id: str) -> bool:
+    """Whether a 404 of aggregate-by-task says the task has no answer, not that the skill is unknown.
+
+    The pool was checked before, so the 404 is about the task or the skill; the
+    task id must appear as a whole token (task ``"9"`` is not in ``"Skill '999'"``)
+    and nothing else in the message may be about a skill.
+    """
+    token = re.compile(r"(?<![\w.-])" + re.escape(task_id) + r"(?![\w.-])")
+    text = error.message
+    return token.search(text) is not None and "skill" not in token.sub("", text).lower()
+
+
 def _by_task(
     client: Client,
     pairs: list[tuple[str, str]],
@@ -159,7 +172,7 @@ def _by_task(
                 task_id, pool_id=pool_id, type=kind, fields=names, answer_weight_skill_id=skill
             )
         except NotFoundError as exc:
-            if task_id not in str(exc):
+            if not _about_task(exc, task_id):
                 raise
             with lock:
                 missing += 1
@@ -292,11 +305,8 @@ def aggregate_on_server(
 
 
 def _id_array(series: Any) -> pa.Array:
-    """A column of ids as an Arrow string array (numbers become their text; nulls stay null)."""
-    data = pa.array(series.astype("string[pyarrow]").array)
-    if isinstance(data, pa.ChunkedArray):
-        data = data.combine_chunks() if data.num_chunks else pa.array([], type=pa.string())
-    return data.cast(pa.string())
+    """A column of ids as an Arrow string array (``9`` and ``9.0`` become ``"9"``; nulls stay null)."""
+    return schema.id_array(series)
 
 
 def _row_keys(frame: pd.DataFrame, *, task: Hashable, pool_column: Hashable, pool_id: str | None) -> tuple[pa.Array, pa.Array]:
@@ -342,7 +352,10 @@ def aggregate_frame(
         raise MissingColumnsError(missing_columns, list(frame.columns), purpose=f"to aggregate tasks on the server{hint}")
     pool = None if pool_id is None else str(pool_id)
     pools, tasks = _row_keys(frame, task=task, pool_column=pool_column, pool_id=pool)
-    valid = pc.and_(pc.is_valid(pools), pc.is_valid(tasks))
+    # an empty id is no id: the API requires task_id and pool_id (400 VALUE_REQUIRED)
+    valid = pc.fill_null(
+        pc.and_(pc.greater(pc.utf8_length(pools), 0), pc.greater(pc.utf8_length(tasks), 0)), False
+    )
     keys: dict[str, list[str]] = {}
     if len(frame):
         distinct = pa.table({"pool": pools, "task": tasks}).filter(valid).group_by(["pool", "task"]).aggregate([])

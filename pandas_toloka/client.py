@@ -13,17 +13,24 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from ._auth import Environment, auth_header, resolve_base_url, resolve_token
+from ._bodies import aggregation_body, newest_matching_operation, query, raw
 from ._protocol import API_PREFIX, AggregationType, format_datetime, parse_datetime
 from ._retry import RetryPolicy, api_error, parse_retry_after
 from ._version import __version__
-from .errors import InvalidArgumentError, NotFoundError, ServerError, TolokaConnectionError
+from .errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    ServerError,
+    TolokaConnectionError,
+    TolokaError,
+)
 
 __all__ = ["AggregationType", "Client", "Environment", "format_datetime", "parse_datetime"]
 
@@ -35,10 +42,6 @@ _TRANSIENT = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-def _field_names(fields: str | Iterable[str]) -> list[str]:
-    return [fields] if isinstance(fields, str) else [str(f) for f in fields]
 
 
 class Client:
@@ -206,7 +209,7 @@ class Client:
         Retried like :meth:`get_json`; ``check`` may raise :class:`ValueError`
         for a body that is incomplete, which is retried like a dropped connection.
         """
-        body: bytes = self._request("GET", path, params=params, idempotent=True, parse=_raw(check))
+        body: bytes = self._request("GET", path, params=params, idempotent=True, parse=raw(check))
         return body
 
     def _request(
@@ -222,13 +225,13 @@ class Client:
         url = self._url(path)
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else None
-        query = _query(params)
+        query_params = query(params)
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = self._session.request(
-                    method, url, params=query, data=data, headers=headers, timeout=self.timeout
+                    method, url, params=query_params, data=data, headers=headers, timeout=self.timeout
                 )
                 content = response.content
             except _TRANSIENT as exc:
@@ -245,6 +248,11 @@ class Client:
                     f"attempt(s): {self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the "
                     "URL and your network, then try again."
                 ) from exc
+            except (requests.RequestException, ValueError) as exc:  # invalid URL, header...: not retried
+                raise TolokaConnectionError(
+                    f"{method} {self.api_url}{'/' + path.lstrip('/')} could not be sent: "
+                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}."
+                ) from None
             self._note_date(response)
             if response.status_code < 400:
                 try:
@@ -341,7 +349,7 @@ class Client:
         Safe to call from many threads at once; retried like a GET since it
         changes nothing on the server.
         """
-        body = _aggregation_body(pool_id, type, fields, answer_weight_skill_id)
+        body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
         body["task_id"] = str(task_id)
         return dict(self.post_json("/aggregated-solutions/aggregate-by-task", body, idempotent=True))
 
@@ -360,7 +368,7 @@ class Client:
         since the first attempt and adopts one matching this pool, type and
         fields before it posts again. Hence at most one aggregation is started.
         """
-        body = _aggregation_body(pool_id, type, fields, answer_weight_skill_id)
+        body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
         margin = 2.0 if self._clock_offset is not None else 120.0
         since = self.server_now() - _dt.timedelta(seconds=margin)
         attempt = 0
@@ -369,9 +377,14 @@ class Client:
             try:
                 return dict(self.post_json("/aggregated-solutions/aggregate-by-pool", body))
             except (TolokaConnectionError, ServerError) as exc:
-                if attempt >= self.retry.max_attempts:
-                    raise
                 wait = max(self.retry.backoff(attempt), getattr(exc, "retry_after", None) or 0.0)
+                if attempt >= self.retry.max_attempts or wait > self.retry.max_wait:
+                    # Giving up: the failed attempt may still have started it (a dropped answer).
+                    found = self._find_aggregation(body, since, quiet=True)
+                    if found is not None:
+                        logger.info("Adopted aggregation %s started by the failed attempt", found["id"])
+                        return found
+                    raise
                 logger.warning(
                     "Starting the aggregation of pool %s failed (%s); checking whether it started "
                     "anyway before trying again in %.2f s", pool_id, exc.__class__.__name__, wait,
@@ -382,65 +395,22 @@ class Client:
                     logger.info("Adopted aggregation %s started by the failed attempt", found["id"])
                     return found
 
-    def _find_aggregation(self, body: Mapping[str, Any], since: _dt.datetime) -> dict[str, Any] | None:
-        """The newest SOLUTION.AGGREGATE operation submitted since ``since`` that matches ``body``."""
+    def _find_aggregation(
+        self, body: Mapping[str, Any], since: _dt.datetime, *, quiet: bool = False
+    ) -> dict[str, Any] | None:
+        """The newest SOLUTION.AGGREGATE operation submitted since ``since`` that matches ``body``.
+
+        With ``quiet``, a failure to list the operations means "none found"
+        (the caller then raises its own, more telling error).
+        """
         try:
             operations = self.list_operations(type="SOLUTION.AGGREGATE", submitted_gte=since)
         except NotFoundError:
             logger.warning("This server cannot list operations; cannot check for a started aggregation")
             return None
-        wanted_fields = sorted(f["name"] for f in body["fields"])
-        matches = []
-        for op in operations:
-            params = op.get("parameters") or {}
-            submitted = parse_datetime(op["submitted"]) if op.get("submitted") else None
-            if submitted is not None and submitted < since:
-                continue
-            if str(params.get("pool_id")) != body["pool_id"] or params.get("algorithm") != body["type"]:
-                continue
-            if sorted(params.get("aggregated_output_fields") or []) != wanted_fields:
-                continue
-            skill = params.get("answer_weight_skill_id")
-            if skill is not None and body.get("answer_weight_skill_id") not in (None, str(skill)):
-                continue
-            matches.append(op)
-        if not matches:
+        except TolokaError:
+            if not quiet:
+                raise
+            logger.warning("Could not list operations to check for a started aggregation")
             return None
-        return max(matches, key=lambda op: op.get("submitted") or "")
-
-
-def _aggregation_body(
-    pool_id: str,
-    type: str | AggregationType,
-    fields: str | Sequence[str],
-    answer_weight_skill_id: str | None,
-) -> dict[str, Any]:
-    kind = AggregationType.parse(type)
-    body: dict[str, Any] = {
-        "type": kind.value,
-        "pool_id": str(pool_id),
-        "fields": [{"name": name} for name in _field_names(fields)],
-    }
-    if answer_weight_skill_id is not None:
-        body["answer_weight_skill_id"] = str(answer_weight_skill_id)
-    return body
-
-
-def _raw(check: Callable[[bytes], object] | None) -> Callable[[bytes], bytes]:
-    def parse(content: bytes) -> bytes:
-        if check is not None:
-            check(content)
-        return content
-
-    return parse
-
-
-def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not params:
-        return None
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        out[key] = ("true" if value else "false") if isinstance(value, bool) else value
-    return out
+        return newest_matching_operation(operations, body, since)

@@ -196,7 +196,27 @@ class RateLimitError(TolokaApiError):
 
 
 class ServerError(TolokaApiError):
-    """The server failed (5xx) after all retries."""
+    """The server failed (5xx) after all retries.
+
+    Attributes
+    ----------
+    retry_after : float or None
+        Seconds the server asked to wait (``Retry-After``), when it said.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(status, code, message, request_id=request_id, payload=payload, hint=hint)
 
 
 class OperationError(TolokaError):

@@ -16,12 +16,23 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._operation import DEFAULT_WAIT_TIMEOUT, AggregationRequest, start_or_resume, wait_operation
+from ._operation import (
+    DEFAULT_WAIT_TIMEOUT,
+    AggregationRequest,
+    name_operation,
+    start_or_resume,
+    wait_operation,
+)
 from ._paging import MAX_PAGE_SIZE, check_page_size, iter_solution_pages
 from ._progress import make_bar, progress_enabled
 from ._version import __version__
 from .client import AggregationType, Client
-from .errors import InvalidArgumentError, OperationInterruptedError
+from .errors import (
+    InvalidArgumentError,
+    OperationInterruptedError,
+    TolokaApiError,
+    TolokaConnectionError,
+)
 from .schema import aggregated_page_to_batch, aggregated_schema, check_dtype_backend, to_pandas
 
 __all__ = [
@@ -104,6 +115,9 @@ class AggregatedSolutions:
                 bar.update(batch.num_rows)
                 batches.append(batch)
         except OperationInterruptedError:
+            raise
+        except (TolokaApiError, TolokaConnectionError) as exc:
+            name_operation(exc, op_id, "reading the results of")
             raise
         except KeyboardInterrupt as exc:
             raise OperationInterruptedError(

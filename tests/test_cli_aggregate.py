@@ -123,3 +123,65 @@ def test_failed_operation_and_missing_token(server: LocalTolokaServer, tmp_path:
     assert main(args) == EXIT_ERROR
     assert "TOLOKA_API_KEY" in capsys.readouterr().err
     assert _leftovers(tmp_path) == []
+
+
+def test_output_file_gets_the_usual_permissions(server: LocalTolokaServer, tmp_path: Path) -> None:
+    """Not the owner-only mode of the temporary file: other jobs of an ETL must read it."""
+    import os
+
+    out = tmp_path / "shared.parquet"
+    old = os.umask(0o022)
+    try:
+        assert main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress",
+                     "-o", str(out)]) == EXIT_OK
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("target", ["directory", "under_a_file"])
+def test_unwritable_output_is_refused_before_aggregating(server: LocalTolokaServer, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         target: str) -> None:
+    (tmp_path / "a_file").write_text("x")
+    out = tmp_path if target == "directory" else tmp_path / "a_file" / "out.parquet"
+    server.request_log.clear()
+    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress", "-o", str(out)])
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and ("is a directory" in err or "is not a directory" in err)
+    assert server.request_log.snapshot() == []  # no aggregation quota spent
+    assert _leftovers(tmp_path) == ["a_file"]
+
+
+def test_write_failure_is_exit_1_without_traceback(server: LocalTolokaServer, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / ("n" * 237 + ".parquet")  # fine, but the temporary file's longer name is not
+    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress", "-o", str(out)])
+    assert code == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err
+    assert _leftovers(tmp_path) == []
+
+
+def test_malformed_url_is_a_usage_error(server: LocalTolokaServer, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["aggregate", "p1", "--url", "http://[::1", "--no-progress", "-o", str(tmp_path / "o.parquet")])
+    assert code == EXIT_USAGE and "not a valid URL" in capsys.readouterr().err
+
+
+def test_network_failure_while_waiting_says_how_to_resume(server: LocalTolokaServer, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    server.operations.delay = 0.2  # type: ignore[attr-defined]
+    server.faults.add("server_error", count=10, status=500, path="/api/v1/operations/", method="GET")
+    out = tmp_path / "out.parquet"
+    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress",
+                 "--max-attempts", "2", "-o", str(out)])
+    assert code == EXIT_ERROR
+    err = capsys.readouterr().err
+    op_id = err.split("--operation-id ")[1].split()[0]
+    assert f"operation_id={op_id!r}" in err
+    server.faults.clear()
+    assert main(["aggregate", "--operation-id", op_id, "--url", server.url, "--no-progress",
+                 "-o", str(out)]) == EXIT_OK
+    assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id

@@ -22,6 +22,7 @@ from pandas_toloka.errors import (
     OperationTimeoutError,
     OutputValueError,
     RateLimitError,
+    ServerError,
 )
 from pandas_toloka.reader import iter_aggregated_solutions, read_aggregated_solutions
 from pandas_toloka.schema import type_mapping_table
@@ -341,3 +342,45 @@ def test_dropped_page_is_fetched_again(server: LocalTolokaServer, client: Client
     server.faults.add("drop", count=2, path=f"/api/v1/aggregated-solutions/{op_id}")
     again = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False, page_size=12)
     pd.testing.assert_frame_equal(again, full)
+
+
+# --------------------------------------------------------------------------- review: resuming
+
+
+def test_errors_while_waiting_or_reading_name_the_operation(server: LocalTolokaServer) -> None:
+    """A network failure during a long wait leaves the aggregation running: say how to resume."""
+    with Client(server.token, url=server.url, max_attempts=2, backoff_base=0.01, poll_min=0.01) as client:
+        server.operations.delay = 0.2  # type: ignore[attr-defined]
+        server.faults.add("server_error", count=2, status=503, path="/api/v1/operations/")
+        with pytest.raises(ServerError, match="resume with operation_id=") as info:
+            read_aggregated_solutions("ds", client=client, progress_bar=False)
+        op_id = info.value.operation_id  # type: ignore[attr-defined]
+        assert op_id in str(info.value) and _posts(server) == 1
+        server.faults.add("server_error", count=2, status=500, path="/api/v1/aggregated-solutions/",
+                          method="GET")
+        with pytest.raises(ServerError, match=f"operation_id='{op_id}'"):
+            read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False)
+        df = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False)
+    assert len(df) == 30 and _posts(server) == 1
+
+
+def test_resume_refuses_another_skill(client: Client) -> None:
+    df = read_aggregated_solutions("wdo", type="WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"],
+                                   answer_weight_skill_id="sk1", client=client, progress_bar=False)
+    op_id = df.attrs["toloka"]["operation_id"]
+    with pytest.raises(InvalidArgumentError, match="by skill 'sk1', not 'sk2'"):
+        read_aggregated_solutions(operation_id=op_id, answer_weight_skill_id="sk2", client=client)
+    again = read_aggregated_solutions(operation_id=op_id, answer_weight_skill_id="sk1", client=client,
+                                      progress_bar=False)
+    assert again.attrs["toloka"]["answer_weight_skill_id"] == "sk1"
+
+
+@pytest.mark.parametrize("value", ["numpy", None, "PyArrow"])
+def test_dtype_backend_message_is_pandas_own(client: Client, value: object) -> None:
+    import io
+
+    with pytest.raises(ValueError) as theirs:
+        pd.read_csv(io.StringIO("a\n1"), dtype_backend=value)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError) as ours:
+        read_aggregated_solutions("ds", client=client, dtype_backend=value)  # type: ignore[arg-type]
+    assert str(ours.value) == str(theirs.value)

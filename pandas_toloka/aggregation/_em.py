@@ -4,9 +4,10 @@ Notation: ``n`` responses, ``T`` tasks, ``W`` workers, ``K`` labels. Response
 ``i`` is worker ``w_i``'s observed label ``o_i`` for task ``t_i``. Posteriors
 are kept labels-first, ``(K, T)``, so that each label's row is contiguous.
 
-Everything is accumulated with :func:`numpy.bincount` and gathered with fancy
-indexing; the only Python loops run over the ``K`` labels and the iterations.
-Memory is ``O(n + T*K + W*K*K)``: nothing of size ``n*K`` is materialised.
+The per-response sums of every iteration go through :class:`._layout.TaskGrid`
+(contiguous gathers and :func:`numpy.bincount`); the only Python loops run over
+the ``K`` labels, the grid's few rows and the iterations. Memory is
+``O(n + T*K + W*K*K)``: nothing of size ``n*K`` is materialised.
 """
 
 from __future__ import annotations

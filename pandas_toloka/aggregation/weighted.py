@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: ``q`` is clipped into ``[SKILL_EPS, 1 - SKILL_EPS]`` for the confidence only.
 SKILL_EPS = 1e-6
+#: Above this many task x option cells the sums are kept sparse.
+DENSE_CELL_LIMIT = 1 << 26
 #: Summed weights are compared after rounding to this many decimals (in skill units).
 _WEIGHT_DECIMALS = 9
 
@@ -118,7 +120,13 @@ def _joint_options(encoded: list[Encoded]) -> tuple[np.ndarray, np.ndarray]:
     joint = np.zeros(len(encoded[0].codes), dtype=np.int64)
     for enc in encoded:
         joint = joint * max(enc.size, 1) + enc.codes
-    seen, option = np.unique(joint, return_inverse=True)
+    space = int(np.prod([max(enc.size, 1) for enc in encoded], dtype=np.float64))
+    if space <= DENSE_CELL_LIMIT:  # O(n + space) remapping of the tuples that occur
+        present = np.bincount(joint, minlength=space) > 0
+        seen = np.flatnonzero(present)
+        option = (np.cumsum(present) - 1)[joint]
+    else:
+        seen, option = np.unique(joint, return_inverse=True)
     parts = np.empty((len(seen), len(encoded)), dtype=np.intp)
     rest = seen.copy()
     for j in range(len(encoded) - 1, -1, -1):
@@ -248,6 +256,59 @@ def _aggregate(
     else:
         evidence = np.zeros(len(task))
 
+    if T * J <= DENSE_CELL_LIMIT:
+        answer, confidence = _decide_dense(task, option, weight, evidence, T, J, Y)
+    else:
+        answer, confidence = _decide_sparse(task, option, weight, evidence, T, J, Y)
+    if Y <= 1:
+        confidence = np.ones(T)
+    unskilled = np.bincount(task, weights=known.astype(np.float64), minlength=T) == 0
+    if unskilled.any():
+        logger.warning(
+            "%d task(s) have no response from a worker with a known skill: their answer is the "
+            "majority vote with confidence 1/Y.",
+            int(unskilled.sum()),
+        )
+    return answer, confidence
+
+
+def _decide_dense(
+    task: np.ndarray,
+    option: np.ndarray,
+    weight: np.ndarray,
+    evidence: np.ndarray,
+    T: int,
+    J: int,
+    Y: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Winner and confidence per task from dense ``(J, T)`` option x task sums."""
+    flat = option * T + task
+    votes = np.bincount(flat, minlength=J * T).reshape(J, T)
+    summed = np.bincount(flat, weights=weight, minlength=J * T).reshape(J, T)
+    score = np.round(summed, _WEIGHT_DECIMALS)
+    chosen = votes > 0
+    score[~chosen] = -np.inf
+    candidate = score == score.max(axis=0)
+    ballots = np.where(candidate, votes, -1)
+    winner = np.argmax(ballots == ballots.max(axis=0), axis=0)  # first = smallest option
+    # Posterior: options nobody chose (or only workers without skill) have evidence 0.
+    log_p = np.bincount(flat, weights=evidence, minlength=J * T).reshape(J, T)
+    top = np.maximum(log_p.max(axis=0), 0.0)
+    total = np.exp(log_p - top).sum(axis=0) + (Y - J) * np.exp(-top)
+    columns = np.arange(T)
+    return winner, np.exp(log_p[winner, columns] - top) / total
+
+
+def _decide_sparse(
+    task: np.ndarray,
+    option: np.ndarray,
+    weight: np.ndarray,
+    evidence: np.ndarray,
+    T: int,
+    J: int,
+    Y: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Winner and confidence per task from one cell per observed (task, option) pair."""
     # One cell per observed (task, option) pair, sorted by task then option.
     keys, cell_of = np.unique(task.astype(np.int64) * J + option, return_inverse=True)
     cell_task = keys // J
@@ -268,17 +329,7 @@ def _aggregate(
     top = np.maximum(_segment_max(cell_evidence, cell_task), 0.0)
     shifted = np.exp(cell_evidence - top[cell_task])
     total = np.bincount(cell_task, weights=shifted, minlength=T) + (Y - n_chosen) * np.exp(-top)
-    confidence = np.exp(cell_evidence[winner] - top) / total
-    if Y <= 1:
-        confidence = np.ones(T)
-    unskilled = np.bincount(task, weights=known.astype(np.float64), minlength=T) == 0
-    if unskilled.any():
-        logger.warning(
-            "%d task(s) have no response from a worker with a known skill: their answer is the "
-            "majority vote with confidence 1/Y.",
-            int(unskilled.sum()),
-        )
-    return cell_option[winner], confidence
+    return cell_option[winner], np.exp(cell_evidence[winner] - top) / total
 
 
 def _segment_max(values: np.ndarray, segment: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from ..client import AggregationType, Client
 from ..errors import (
     InvalidArgumentError,
     MissingTokenError,
+    OperationError,
     OperationInterruptedError,
     OperationTimeoutError,
     TolokaError,
@@ -30,7 +31,7 @@ from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import to_pandas
 from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE
 
-__all__ = ["register", "run", "write_parquet"]
+__all__ = ["check_output", "register", "run", "write_parquet"]
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -91,6 +92,31 @@ def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
     return stream.schema.with_metadata(metadata)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def check_output(output: Path) -> str | None:
+    """Why ``output`` cannot be written (checked before an aggregation is started), or None."""
+    output = Path(output)
+    try:
+        if output.is_dir():
+            return f"-o {output}: is a directory; give the path of the Parquet file to write."
+    except OSError as exc:  # e.g. a name too long for the file system
+        return f"-o {output}: {exc.strerror or exc}."
+    directory = output.parent if str(output.parent) else Path(".")
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return f"-o {output}: {parent} is not a directory."
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return f"-o {output}: cannot write in {parent} (permission denied)."
+            return None
+    return None  # pragma: no cover - the root always exists
+
+
 def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
     """Write every batch of ``stream`` to ``output`` atomically; return the row count."""
     output = Path(output)
@@ -105,6 +131,8 @@ def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
             for page in stream.iter_pages():
                 writer.write_table(page)
                 rows += page.num_rows
+        # mkstemp creates the file readable by its owner only; give it the mode any new file gets.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, output)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -114,6 +142,10 @@ def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka aggregate``; returns the exit code."""
+    problem = check_output(args.output)
+    if problem is not None:  # before anything uses up the aggregation quota
+        print(f"pandas-toloka aggregate: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         client = Client(environment=args.environment, url=args.url, max_attempts=args.max_attempts)
     except InvalidArgumentError as exc:
@@ -149,6 +181,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except TolokaError as exc:
         print(f"pandas-toloka aggregate: {type(exc).__name__}: {exc}", file=sys.stderr)
+        resumable = getattr(exc, "operation_id", None)
+        if resumable is not None and not isinstance(exc, OperationError):  # e.g. the network broke
+            print(f"Resume with: --operation-id {resumable}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, pa.ArrowException) as exc:  # the output could not be written
+        print(f"pandas-toloka aggregate: cannot write {args.output}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print(f"Wrote {rows} aggregated rows to {args.output} (operation {operation_id}).")
     return EXIT_OK

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._fields import (
     AGGREGATED_META_COLUMNS,
     ARROW_TYPES,
+    OUTPUT_VALUES_PREFIX,
     RESPONSES_META_COLUMNS,
     SUBMITTED_TYPE,
     OutputField,
@@ -23,12 +24,14 @@ from ._fields import (
     responses_schema,
     result_column_name,
 )
+from ._ids import id_array
 from ._pandas import check_dtype_backend, empty_frame, to_pandas, type_mapping_table
 from ._values import aggregated_page_to_batch, field_to_arrow
 
 __all__ = [
     "AGGREGATED_META_COLUMNS",
     "ARROW_TYPES",
+    "OUTPUT_VALUES_PREFIX",
     "RESPONSES_META_COLUMNS",
     "SUBMITTED_TYPE",
     "OutputField",
@@ -37,6 +40,7 @@ __all__ = [
     "check_dtype_backend",
     "empty_frame",
     "field_to_arrow",
+    "id_array",
     "label_space",
     "options_count",
     "parse_output_spec",

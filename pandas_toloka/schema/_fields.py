@@ -60,6 +60,8 @@ RESPONSES_META_COLUMNS: tuple[str, ...] = (
 )
 _ALL_META = frozenset(AGGREGATED_META_COLUMNS) | frozenset(RESPONSES_META_COLUMNS)
 _COLLISION_PREFIX = "output_values."
+#: Prefix of the column of a field named like a metadata column, e.g. ``output_values.task_id``.
+OUTPUT_VALUES_PREFIX = _COLLISION_PREFIX
 
 
 @dataclass(frozen=True)

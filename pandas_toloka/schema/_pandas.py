@@ -16,9 +16,10 @@ _DTYPE_BACKENDS = ("pyarrow", "numpy_nullable")
 
 def check_dtype_backend(dtype_backend: Any) -> str:
     """Validate ``dtype_backend`` the way pandas does, returning it."""
-    if dtype_backend not in _DTYPE_BACKENDS:
+    if not isinstance(dtype_backend, str) or dtype_backend not in _DTYPE_BACKENDS:
+        # pandas' own wording (pandas.util._validators.check_dtype_backend)
         raise InvalidArgumentError(
-            f"dtype_backend {dtype_backend!r} is invalid, only 'numpy_nullable' and "
+            f"dtype_backend {dtype_backend} is invalid, only 'numpy_nullable' and "
             "'pyarrow' are allowed."
         )
     return str(dtype_backend)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .._protocol import API_PREFIX
 from ._endpoints import ROUTES, Context, Endpoint, Request
-from ._errors import ApiError
+from ._errors import STATUS_CODES, ApiError
 from ._serialize import dumps
 
 __all__ = ["API_PREFIX", "HTTPServer"]
@@ -28,6 +28,8 @@ __all__ = ["API_PREFIX", "HTTPServer"]
 logger = logging.getLogger(__name__)
 
 _AUTH_SCHEMES = ("apikey", "oauth")
+#: Toloka codes of the errors :mod:`http.server` answers before a request reaches the router.
+_TRANSPORT_CODES = {501: "METHOD_NOT_ALLOWED", 505: "VALIDATION_ERROR"}
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -76,7 +78,25 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._handle()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+    # Other methods reach the router too, which answers 405 in JSON (HEAD without a body).
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors found by :mod:`http.server` itself (malformed request line, unknown method,
+        oversized headers) are JSON with a Toloka ``code`` too, not the default HTML page."""
+        short = self.responses.get(code, ("Error", ""))[0]
+        kind = _TRANSPORT_CODES.get(code) or STATUS_CODES.get(code)
+        if kind is None:
+            kind = "VALIDATION_ERROR" if 400 <= code < 500 else "INTERNAL_ERROR"
+        data = dumps(ApiError(code, kind, message or short).body(str(uuid.uuid4())))
+        self.log_error("code %d, message %s", code, message or short)
+        self.send_response(code, short)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 205, 304):
+            self.wfile.write(data)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -167,6 +187,8 @@ class _Handler(BaseHTTPRequestHandler):
         if drop:
             self.send_header("Connection", "close")
         self.end_headers()
+        if self.command == "HEAD":  # headers only, as HTTP requires
+            return
         if drop:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()

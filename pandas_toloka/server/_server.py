@@ -120,7 +120,11 @@ class LocalTolokaServer:
         responses : DataFrame
             ``task_id``, ``worker_id``, one column per output field; optional
             ``status`` (default ``ACCEPTED``), ``assignment_id`` (default: one
-            assignment per row) and ``submitted`` (default: now).
+            assignment per row) and ``submitted`` (default: now). Ids may be
+            numbers (``9`` and ``9.0`` are served as ``"9"``), never missing or
+            empty. A field named like one of these columns (e.g. ``task_id``)
+            is read from ``output_values.<name>``, as :func:`read_responses`
+            names it; any field may use that column name.
         output_spec : mapping
             The project's ``task_spec.output_spec``.
         skills : DataFrame, optional

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import logging
 
@@ -265,3 +266,24 @@ def test_every_task_appears_once_sorted() -> None:
     assert result["task_id"].tolist() == sorted(set(tasks.tolist()))
     assert ((result["confidence"] > 0) & (result["confidence"] <= 1)).all()
     assert list(itertools.islice(result.columns, 3)) == ["task_id", "result", "confidence"]
+
+
+def test_sparse_path_equals_dense(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    n = 4000
+    df = pd.DataFrame(
+        {
+            "task_id": rng.integers(0, 400, n),
+            "worker_id": rng.integers(0, 60, n),
+            "result": rng.choice(["a", "b", "c", "d"], n),
+            "sure": rng.random(n) < 0.5,
+        }
+    )
+    skills = pd.DataFrame(
+        {"worker_id": range(0, 60, 3), "value": rng.choice([0, 20, 50, 70, 100], 20)}
+    )
+    dense = _wdo(df, skills, fields=["result", "sure"], n_options=8)
+    module = importlib.import_module("pandas_toloka.aggregation.weighted")
+    monkeypatch.setattr(module, "DENSE_CELL_LIMIT", 0)
+    sparse = _wdo(df, skills, fields=["result", "sure"], n_options=8)
+    pd.testing.assert_frame_equal(dense, sparse, rtol=1e-12)

@@ -115,3 +115,38 @@ def test_internal_error_is_json_500(server, api, monkeypatch):
     response = api.get("/pools/7")
     assert response.status_code == 500
     assert response.json()["code"] == "INTERNAL_ERROR"
+
+
+def test_methods_http_server_does_not_know_answer_json(api):
+    """HEAD, OPTIONS and unknown methods get a JSON error with a Toloka code, not an HTML page."""
+    head = api.session.head(api.root + "/pools/7", timeout=5)
+    assert head.status_code == 405 and head.headers["Allow"] == "GET" and head.content == b""
+    options = api.session.options(api.root + "/pools/7", timeout=5)
+    assert options.status_code == 405 and options.json()["code"] == "METHOD_NOT_ALLOWED"
+    for method in ("TRACE", "BREW"):
+        response = api.session.request(method, api.root + "/pools/7", timeout=5)
+        assert response.status_code == 501
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["code"] == "METHOD_NOT_ALLOWED" and response.json()["request_id"]
+    assert api.get("/pools/7").status_code == 200  # the session still works after a HEAD
+
+
+def test_malformed_request_line_and_headers_answer_json(server):
+    garbled = _raw_exchange(server, b"GET /api/v1/pools HTTP/1.1 extra\r\nHost: x\r\n\r\n")
+    assert b'"code":"VALIDATION_ERROR"' in garbled and b"<html" not in garbled.lower()
+    too_many = b"GET /api/v1/pools HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 150 + b"\r\n"
+    answer = _raw_exchange(server, too_many)
+    assert b"HTTP/1.1 431" in answer and b"application/json" in answer and b'"code":' in answer
+
+
+def test_keep_alive_over_many_requests_and_errors(api):
+    """One pooled connection serves a long mix of answers and errors (bodies always read)."""
+    for _ in range(15):
+        assert api.get("/pools/7").status_code == 200
+        assert api.get("/pools/nope").status_code == 404
+        assert api.get("/operations", limit=100_001).status_code == 400
+        assert api.session.post(api.root + "/aggregated-solutions/aggregate-by-pool",
+                                data=b"{nope", timeout=5).status_code == 400
+        assert api.session.get(api.root + "/pools/7", headers={"Authorization": "OAuth bad"},
+                               timeout=5).status_code == 401
+    assert len(api.server._httpd._connections) == 1  # every request on the same socket
