@@ -136,7 +136,7 @@ def resolve_field_columns(
     spec = schema.parse_output_spec(output_spec) if output_spec is not None else None
     if fields is None:
         if spec is not None:
-            names = [f.name for f in spec.values() if f.is_aggregatable and not f.hidden]
+            names = [f.name for f in schema.default_aggregation_fields(spec)]
         else:
             names = [str(c) for c in frame.columns if c not in reserved]
         if len(names) > 1:  # as read_aggregated_solutions: no guessing between fields

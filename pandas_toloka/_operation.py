@@ -24,7 +24,7 @@ from .errors import (
     TolokaConnectionError,
     TolokaError,
 )
-from .schema import OutputField, parse_output_spec
+from .schema import OutputField, default_aggregation_fields, parse_output_spec
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
@@ -88,16 +88,17 @@ def resolve_fields(spec: dict[str, OutputField], names: list[str] | None, pool_i
     """The output fields to aggregate, checked against the project's output spec."""
     aggregatable = [f.name for f in spec.values() if f.is_aggregatable]
     if names is None:
-        if len(aggregatable) == 1:
-            return [spec[aggregatable[0]]]
-        if not aggregatable:
+        candidates = default_aggregation_fields(spec)
+        if len(candidates) == 1:
+            return candidates
+        if not candidates:
             raise InvalidArgumentError(
                 f"Pool {pool_id!r} has no output field that can be aggregated (its fields: "
                 f"{[f'{f.name} ({f.type})' for f in spec.values()]})."
             )
         raise InvalidArgumentError(
-            f"Pool {pool_id!r} has several fields that can be aggregated: {aggregatable}; "
-            "choose with fields=..."
+            f"Pool {pool_id!r} has several fields that can be aggregated: "
+            f"{[f.name for f in candidates]}; choose with fields=..."
         )
     out = []
     for name in names:

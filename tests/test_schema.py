@@ -241,3 +241,14 @@ def test_numbers_outside_declared_bounds_are_errors(fields: list[schema.OutputFi
     assert (info.value.task_id, info.value.field, info.value.value) == ("t9", "score", 6)
     batch = schema.aggregated_page_to_batch([_item("t1", score=1), _item("t5", score=5)], fields)
     assert batch.column("score").to_pylist() == [1, 5]
+
+
+def test_default_aggregation_fields_skip_hidden_and_unaggregatable() -> None:
+    spec = schema.parse_output_spec(
+        {
+            "result": {"type": "STRING", "allowed_values": ["a", "b"]},
+            "secret": {"type": "BOOLEAN", "hidden": True},
+            "photo": {"type": "FILE"},
+        }
+    )
+    assert [f.name for f in schema.default_aggregation_fields(spec)] == ["result"]

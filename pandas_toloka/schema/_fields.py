@@ -193,6 +193,15 @@ def parse_output_spec(output_spec: Mapping[str, Any]) -> dict[str, OutputField]:
     return {str(name): OutputField.from_spec(str(name), spec) for name, spec in output_spec.items()}
 
 
+def default_aggregation_fields(spec: Mapping[str, OutputField]) -> list[OutputField]:
+    """The fields ``fields=None`` may choose from: aggregatable and not hidden.
+
+    The reader, the accessor and local aggregation all resolve ``fields=None``
+    to the single field this returns, and refuse to guess between several.
+    """
+    return [f for f in spec.values() if f.is_aggregatable and not f.hidden]
+
+
 def options_count(field: OutputField, observed: int) -> int:
     """``Y`` for skill-weighted confidence: the spec's bound, else the observed distinct answers.
 
