@@ -22,7 +22,7 @@ from . import schema
 from ._paging import check_page_size
 from ._progress import make_bar, progress_enabled
 from .client import Client
-from .errors import InvalidArgumentError, OutputValueError, TolokaError
+from .errors import InvalidArgumentError, OutputValueError, PagingError, TolokaError
 from .schema import OutputField
 
 __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE", "STATUSES"]
@@ -210,7 +210,7 @@ def _iter_tables(
         has_more = bool(page.get("has_more"))
         pages += 1
         if has_more and not items:
-            raise TolokaError(
+            raise PagingError(
                 f"The server answered has_more=true with an empty page of assignments of pool "
                 f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
             )
