@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -29,7 +30,8 @@ from pandas_toloka.client import Client
 from pandas_toloka.server import LocalTolokaServer
 
 SPEC = {"result": {"type": "STRING", "allowed_values": ["cat", "dog", "other"]}, "sure": {"type": "BOOLEAN"}}
-DEFAULT_KIT_PYTHON = "/work/benchvenv-accessor/bin/python"
+# toloka-kit 1.2.3 pins old httpx/cattrs/tenacity: it lives in a venv of its own (benchmarks/README.md).
+DEFAULT_KIT_PYTHON = os.environ.get("TOLOKA_KIT_PYTHON", "")
 
 
 def synthetic_pool(n_tasks: int, overlap: int, suite: int, seed: int = 7) -> pd.DataFrame:
@@ -161,8 +163,8 @@ def bench_read(n_responses: int, kit_python: str) -> str:
                       ("pandas_toloka.read_responses", sys.executable, CHILD_PTK)]
         results = {}
         for name, python, code in contenders:
-            if not Path(python).exists():
-                results[name] = f"not run: {python} does not exist (pip install toloka-kit==1.2.3 'httpx<0.28' 'cattrs<26' 'tenacity<8.3')"
+            if not python or not Path(python).exists():
+                results[name] = f"not run: no toloka-kit python given (--toloka-kit-python or TOLOKA_KIT_PYTHON) (pip install toloka-kit==1.2.3 'httpx<0.28' 'cattrs<26' 'tenacity<8.3')"
                 continue
             results[name] = _child(python, code, server.url, server.token, "3001")
     base = results[contenders[0][0]]

@@ -195,7 +195,11 @@ def _fmt(value: Any, pattern: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
-    parser.add_argument("--toloka-kit-python", default=None, help="python of a venv with toloka-kit 1.2.3")
+    parser.add_argument(
+        "--toloka-kit-python",
+        default=os.environ.get("TOLOKA_KIT_PYTHON") or None,
+        help="python of a venv with toloka-kit 1.2.3 (default: $TOLOKA_KIT_PYTHON)",
+    )
     parser.add_argument("--case-timeout", type=float, default=1800.0)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each fast case (median time, max peak)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
