@@ -29,7 +29,10 @@ import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
 from pandas_toloka.client import Client
 from pandas_toloka.server import LocalTolokaServer
 
-SPEC = {"result": {"type": "STRING", "allowed_values": ["cat", "dog", "other"]}, "sure": {"type": "BOOLEAN"}}
+SPEC = {
+    "result": {"type": "STRING", "allowed_values": ["cat", "dog", "other"]},
+    "sure": {"type": "BOOLEAN"},
+}
 # toloka-kit 1.2.3 pins old httpx/cattrs/tenacity: it lives in a venv of its own (benchmarks/README.md).
 DEFAULT_KIT_PYTHON = os.environ.get("TOLOKA_KIT_PYTHON", "")
 
@@ -38,8 +41,8 @@ def synthetic_pool(n_tasks: int, overlap: int, suite: int, seed: int = 7) -> pd.
     """``n_tasks * overlap`` responses; each assignment is one worker answering ``suite`` tasks."""
     rng = np.random.default_rng(seed)
     n_suites = n_tasks // suite
-    suite_of = np.repeat(np.arange(n_suites), suite)                 # per task
-    rows_suite = np.repeat(np.arange(n_suites), overlap * suite)     # per response
+    suite_of = np.repeat(np.arange(n_suites), suite)  # per task
+    rows_suite = np.repeat(np.arange(n_suites), overlap * suite)  # per response
     slot = np.tile(np.repeat(np.arange(overlap), suite), n_suites)
     task = rows_suite * suite + np.tile(np.arange(suite), n_suites * overlap)
     workers = rng.integers(0, 500, size=(n_suites, overlap))
@@ -51,7 +54,10 @@ def synthetic_pool(n_tasks: int, overlap: int, suite: int, seed: int = 7) -> pd.
         {
             "task_id": np.char.add("t", np.char.zfill(task.astype(str), 8)),
             "worker_id": np.char.add("w", workers[rows_suite, slot].astype(str)),
-            "assignment_id": np.char.add(np.char.add("a", np.char.zfill(rows_suite.astype(str), 8)), np.char.add("-", slot.astype(str))),
+            "assignment_id": np.char.add(
+                np.char.add("a", np.char.zfill(rows_suite.astype(str), 8)),
+                np.char.add("-", slot.astype(str)),
+            ),
             "result": np.array(["cat", "dog", "other"], dtype=object)[answer],
             "sure": right,
         }
@@ -60,7 +66,10 @@ def synthetic_pool(n_tasks: int, overlap: int, suite: int, seed: int = 7) -> pd.
 
 def table(rows: list[dict[str, object]], columns: list[str]) -> str:
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
-    lines = [" | ".join(c.ljust(widths[c]) for c in columns), "-+-".join("-" * widths[c] for c in columns)]
+    lines = [
+        " | ".join(c.ljust(widths[c]) for c in columns),
+        "-+-".join("-" * widths[c] for c in columns),
+    ]
     lines += [" | ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
     return "\n".join(lines)
 
@@ -71,7 +80,9 @@ def bench_aggregate(n_tasks: int, sample: int, full_baseline: bool, latency: flo
         server.add_pool("2001", responses=responses, output_spec=SPEC)
         tasks = pd.DataFrame({"task_id": responses["task_id"].unique(), "pool_id": "2001"})
         tasks = tasks.sample(frac=1.0, random_state=1).reset_index(drop=True)
-        client.aggregate_by_task(tasks["task_id"].iloc[0], pool_id="2001", type="DAWID_SKENE", fields="result")  # fit once
+        client.aggregate_by_task(
+            tasks["task_id"].iloc[0], pool_id="2001", type="DAWID_SKENE", fields="result"
+        )  # fit once
         server.faults.latency = latency
         rows = []
 
@@ -81,21 +92,41 @@ def bench_aggregate(n_tasks: int, sample: int, full_baseline: bool, latency: flo
             client.aggregate_by_task(task_id, pool_id="2001", type="DAWID_SKENE", fields="result")
         naive = (time.perf_counter() - start) * len(tasks) / n_naive
         note = "measured" if n_naive == len(tasks) else f"timed on {n_naive} tasks, extrapolated"
-        rows.append({"method": "naive sequential per-task calls (baseline)", "requests": len(tasks),
-                     "seconds": f"{naive:.2f}", "tasks/s": f"{len(tasks) / naive:,.0f}", "speed-up": "1.0x", "note": note})
+        rows.append(
+            {
+                "method": "naive sequential per-task calls (baseline)",
+                "requests": len(tasks),
+                "seconds": f"{naive:.2f}",
+                "tasks/s": f"{len(tasks) / naive:,.0f}",
+                "speed-up": "1.0x",
+                "note": note,
+            }
+        )
 
         for strategy in ("auto", "by_task"):
             server.request_log.clear()
             start = time.perf_counter()
-            out = tasks.toloka.aggregate(fields="result", client=client, strategy=strategy, progress_bar=False)
+            out = tasks.toloka.aggregate(
+                fields="result", client=client, strategy=strategy, progress_bar=False
+            )
             took = time.perf_counter() - start
             assert out["result"].notna().all() and len(out) == len(tasks)
             chosen = out.attrs["toloka"]["strategies"]["2001"]
-            rows.append({"method": f"df.toloka.aggregate(strategy={strategy!r}) -> {chosen}",
-                         "requests": len(server.request_log.snapshot()), "seconds": f"{took:.2f}",
-                         "tasks/s": f"{len(tasks) / took:,.0f}", "speed-up": f"{naive / took:.1f}x"})
-    head = f"aggregate {len(tasks):,} tasks, DAWID_SKENE, {latency * 1000:.0f} ms latency per request"
-    return head + "\n" + table(rows, ["method", "requests", "seconds", "tasks/s", "speed-up", "note"])
+            rows.append(
+                {
+                    "method": f"df.toloka.aggregate(strategy={strategy!r}) -> {chosen}",
+                    "requests": len(server.request_log.snapshot()),
+                    "seconds": f"{took:.2f}",
+                    "tasks/s": f"{len(tasks) / took:,.0f}",
+                    "speed-up": f"{naive / took:.1f}x",
+                }
+            )
+    head = (
+        f"aggregate {len(tasks):,} tasks, DAWID_SKENE, {latency * 1000:.0f} ms latency per request"
+    )
+    return (
+        head + "\n" + table(rows, ["method", "requests", "seconds", "tasks/s", "speed-up", "note"])
+    )
 
 
 CHILD_PTK = """
@@ -148,7 +179,9 @@ print(json.dumps({"rows": len(df), "seconds": took, "cpu": sum(resource.getrusag
 
 
 def _child(python: str, code: str, url: str, token: str, pool: str) -> dict[str, float] | str:
-    done = subprocess.run([python, "-c", code, url, token, pool], capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [python, "-c", code, url, token, pool], capture_output=True, text=True, timeout=3600
+    )
     if done.returncode != 0:
         return (done.stderr.strip().splitlines() or ["failed"])[-1]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -159,12 +192,16 @@ def bench_read(n_responses: int, kit_python: str) -> str:
     rows = []
     with LocalTolokaServer() as server:
         server.add_pool("3001", responses=responses, output_spec=SPEC)
-        contenders = [("toloka-kit 1.2.3 get_assignments + DataFrame (baseline)", kit_python, CHILD_KIT),
-                      ("pandas_toloka.read_responses", sys.executable, CHILD_PTK)]
+        contenders = [
+            ("toloka-kit 1.2.3 get_assignments + DataFrame (baseline)", kit_python, CHILD_KIT),
+            ("pandas_toloka.read_responses", sys.executable, CHILD_PTK),
+        ]
         results = {}
         for name, python, code in contenders:
             if not python or not Path(python).exists():
-                results[name] = f"not run: no toloka-kit python given (--toloka-kit-python or TOLOKA_KIT_PYTHON) (pip install toloka-kit==1.2.3 'httpx<0.28' 'cattrs<26' 'tenacity<8.3')"
+                results[name] = (
+                    "not run: no toloka-kit python given (--toloka-kit-python or TOLOKA_KIT_PYTHON) (pip install toloka-kit==1.2.3 'httpx<0.28' 'cattrs<26' 'tenacity<8.3')"
+                )
                 continue
             results[name] = _child(python, code, server.url, server.token, "3001")
     base = results[contenders[0][0]]
@@ -175,16 +212,40 @@ def bench_read(n_responses: int, kit_python: str) -> str:
             continue
         speed = f"{base['seconds'] / r['seconds']:.1f}x" if isinstance(base, dict) else "n/a"
         cpu_speed = f"{base['cpu'] / r['cpu']:.1f}x" if isinstance(base, dict) else "n/a"
-        rows.append({"reader": name, "rows": f"{int(r['rows']):,}", "seconds": f"{r['seconds']:.1f}",
-                     "rows/s": f"{r['rows'] / r['seconds']:,.0f}", "speed-up": speed,
-                     "client CPU s": f"{r['cpu']:.1f}", "CPU rows/s": f"{r['rows'] / r['cpu']:,.0f}",
-                     "CPU speed-up": cpu_speed, "peak RSS (MB)": f"{r['peak_mb']:,.0f}",
-                     "added after imports (MB)": f"{r['added_mb']:,.0f}", "frame (MB)": f"{r['frame_mb']:,.0f}"})
+        rows.append(
+            {
+                "reader": name,
+                "rows": f"{int(r['rows']):,}",
+                "seconds": f"{r['seconds']:.1f}",
+                "rows/s": f"{r['rows'] / r['seconds']:,.0f}",
+                "speed-up": speed,
+                "client CPU s": f"{r['cpu']:.1f}",
+                "CPU rows/s": f"{r['rows'] / r['cpu']:,.0f}",
+                "CPU speed-up": cpu_speed,
+                "peak RSS (MB)": f"{r['peak_mb']:,.0f}",
+                "added after imports (MB)": f"{r['added_mb']:,.0f}",
+                "frame (MB)": f"{r['frame_mb']:,.0f}",
+            }
+        )
     head = f"read {n_responses:,} responses ({n_responses // 5:,} assignments x 5 tasks), status=ACCEPTED, no latency"
-    notes = ("\nseconds/rows/s: wall clock, including the bundled server building the JSON (the same for both);"
-             "\nclient CPU s: CPU time of the reading process alone (HTTP, JSON, flattening, DataFrame).")
-    columns = ["reader", "rows", "seconds", "rows/s", "speed-up", "client CPU s", "CPU rows/s", "CPU speed-up",
-               "peak RSS (MB)", "added after imports (MB)", "frame (MB)", "note"]
+    notes = (
+        "\nseconds/rows/s: wall clock, including the bundled server building the JSON (the same for both);"
+        "\nclient CPU s: CPU time of the reading process alone (HTTP, JSON, flattening, DataFrame)."
+    )
+    columns = [
+        "reader",
+        "rows",
+        "seconds",
+        "rows/s",
+        "speed-up",
+        "client CPU s",
+        "CPU rows/s",
+        "CPU speed-up",
+        "peak RSS (MB)",
+        "added after imports (MB)",
+        "frame (MB)",
+        "note",
+    ]
     return head + "\n" + table(rows, columns) + notes
 
 
@@ -192,7 +253,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--baseline-sample", type=int, default=1_000)
-    parser.add_argument("--full-baseline", action="store_true", help="time all naive calls (about 4 minutes)")
+    parser.add_argument(
+        "--full-baseline", action="store_true", help="time all naive calls (about 4 minutes)"
+    )
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--toloka-kit-python", default=DEFAULT_KIT_PYTHON)
@@ -200,7 +263,10 @@ def main() -> None:
     parser.add_argument("--skip-read", action="store_true")
     args = parser.parse_args()
     if not args.skip_aggregate:
-        print(bench_aggregate(args.tasks, args.baseline_sample, args.full_baseline, args.latency), flush=True)
+        print(
+            bench_aggregate(args.tasks, args.baseline_sample, args.full_baseline, args.latency),
+            flush=True,
+        )
         print()
     if not args.skip_read:
         print(bench_read(args.responses, args.toloka_kit_python), flush=True)

@@ -93,7 +93,9 @@ def _ptk_iter(url: str, op_id: str) -> dict[str, Any]:
 
     rows = 0
     with Client(TOKEN, url=url) as client:
-        for chunk in reader.iter_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False):
+        for chunk in reader.iter_aggregated_solutions(
+            operation_id=op_id, client=client, progress_bar=False
+        ):
             rows += len(chunk)
     return {"rows": rows}
 
@@ -155,15 +157,22 @@ def _make_server(n_tasks: int) -> tuple[Any, str]:
     from pandas_toloka.server import LocalTolokaServer
 
     rng = np.random.default_rng(0)
-    ids = np.char.add(np.char.zfill(np.arange(n_tasks).astype(str), 10), "--64382dfc97aa9547ff8a2299")
-    responses = pd.DataFrame({
-        "task_id": ids,
-        "worker_id": rng.integers(0, 1000, n_tasks).astype(str),
-        "result": np.where(rng.random(n_tasks) < 0.5, "cat", "dog"),
-    })
+    ids = np.char.add(
+        np.char.zfill(np.arange(n_tasks).astype(str), 10), "--64382dfc97aa9547ff8a2299"
+    )
+    responses = pd.DataFrame(
+        {
+            "task_id": ids,
+            "worker_id": rng.integers(0, 1000, n_tasks).astype(str),
+            "result": np.where(rng.random(n_tasks) < 0.5, "cat", "dog"),
+        }
+    )
     server = LocalTolokaServer(token=TOKEN)
-    server.add_pool(POOL_ID, responses=responses,
-                    output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}})
+    server.add_pool(
+        POOL_ID,
+        responses=responses,
+        output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}},
+    )
     del responses
     server.start()
     with Client(TOKEN, url=server.url) as client:
@@ -193,7 +202,9 @@ def _fmt(value: Any, pattern: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument(
         "--toloka-kit-python",
@@ -201,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         help="python of a venv with toloka-kit 1.2.3 (default: $TOLOKA_KIT_PYTHON)",
     )
     parser.add_argument("--case-timeout", type=float, default=1800.0)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each fast case (median time, max peak)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each fast case (median time, max peak)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--op", help=argparse.SUPPRESS)
@@ -222,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
                     runs[case].append(out)
                     print(size, case, out, file=sys.stderr, flush=True)
             for case in cases:
-                timed = sorted((o for o in runs[case] if "seconds" in o), key=lambda o: o["seconds"])
+                timed = sorted(
+                    (o for o in runs[case] if "seconds" in o), key=lambda o: o["seconds"]
+                )
                 median = timed[len(timed) // 2] if timed else runs[case][-1]
                 if timed:
                     median["peak_mb"] = max(o["peak_mb"] for o in timed)
@@ -230,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
             if i == 0:
                 for case in ("tk_100k", "tk_default"):
                     if args.toloka_kit_python:
-                        out = _run_case(args.toloka_kit_python, case, server.url, op_id, args.case_timeout)
+                        out = _run_case(
+                            args.toloka_kit_python, case, server.url, op_id, args.case_timeout
+                        )
                     else:
                         out = {"error": "not run: pass --toloka-kit-python"}
                     results.append((size, case, out))
@@ -238,11 +255,17 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
 
-    print("| tasks | case | wall s | rows/s | peak MB above baseline | vs floor (time) | toloka-kit (default) / case (time) | notes |")
+    print(
+        "| tasks | case | wall s | rows/s | peak MB above baseline | vs floor (time) | toloka-kit (default) / case (time) | notes |"
+    )
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for size, case, out in results:
-        floor = next((o for s, c, o in results if s == size and c == "floor" and "seconds" in o), None)
-        tk = next((o for s, c, o in results if s == size and c == "tk_default" and "seconds" in o), None)
+        floor = next(
+            (o for s, c, o in results if s == size and c == "floor" and "seconds" in o), None
+        )
+        tk = next(
+            (o for s, c, o in results if s == size and c == "tk_default" and "seconds" in o), None
+        )
         if "seconds" not in out:
             print(f"| {size:,} | {case} | - | - | - | - | - | {out.get('error')} |")
             continue
@@ -251,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         speedup = tk["seconds"] / seconds if tk else None
         notes = []
         if "table_mb" in out:
-            notes.append(f"final table {out['table_mb']:.0f} MB; peak/table {out['peak_mb'] / out['table_mb']:.2f}x")
+            notes.append(
+                f"final table {out['table_mb']:.0f} MB; peak/table {out['peak_mb'] / out['table_mb']:.2f}x"
+            )
         if out.get("rows") != size:
             notes.append(f"ROWS {out.get('rows')} != {size}")
         print(

@@ -65,7 +65,11 @@ def _normalise_url(url: str) -> str:
         port = parts.port  # raises ValueError for a port that is not a number
     except ValueError as exc:
         raise InvalidArgumentError(f"Toloka URL {given!r} is not a valid URL: {exc}.") from None
-    if not parts.hostname or any(c.isspace() for c in url) or (port is not None and not 0 < port < 65536):
+    if (
+        not parts.hostname
+        or any(c.isspace() for c in url)
+        or (port is not None and not 0 < port < 65536)
+    ):
         raise InvalidArgumentError(
             f"Toloka URL {given!r} has no valid host; use e.g. 'http://127.0.0.1:8000'."
         )

@@ -66,7 +66,9 @@ def check_type(type: str) -> str:
     return str(kind)
 
 
-def frame_output_spec(frame: pd.DataFrame, output_spec: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+def frame_output_spec(
+    frame: pd.DataFrame, output_spec: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
     """The output spec given, else the one :func:`read_responses` left in ``attrs``."""
     if output_spec is not None:
         return output_spec
@@ -104,10 +106,16 @@ def infer_field(series: pd.Series, name: str) -> OutputField:
         return OutputField(name, "INTEGER")
     if pd.api.types.is_float_dtype(dtype):
         return OutputField(name, "FLOAT")
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         kind = pd.api.types.infer_dtype(series, skipna=True)
-        mapped = {"string": "STRING", "empty": "STRING", "integer": "INTEGER", "floating": "FLOAT",
-                  "mixed-integer-float": "FLOAT", "boolean": "BOOLEAN"}.get(kind)
+        mapped = {
+            "string": "STRING",
+            "empty": "STRING",
+            "integer": "INTEGER",
+            "floating": "FLOAT",
+            "mixed-integer-float": "FLOAT",
+            "boolean": "BOOLEAN",
+        }.get(kind)
         if mapped is not None:
             return OutputField(name, mapped)
     raise InvalidArgumentError(
@@ -164,7 +172,9 @@ def resolve_field_columns(
                 )
             field = spec[name]
             if not field.is_aggregatable:
-                raise InvalidArgumentError(f"Field {name!r} of type {field.type} cannot be aggregated.")
+                raise InvalidArgumentError(
+                    f"Field {name!r} of type {field.type} cannot be aggregated."
+                )
         else:
             field = infer_field(frame[column], name)
         resolved.append(FieldColumn(field, column))
@@ -194,7 +204,9 @@ def normalise_skills(
             "(0..100) columns, or a Series of values indexed by worker."
         )
     if isinstance(skills, pd.Series):
-        frame = pd.DataFrame({"worker_id": skills.index.to_numpy(dtype=object), "value": skills.to_numpy()})
+        frame = pd.DataFrame(
+            {"worker_id": skills.index.to_numpy(dtype=object), "value": skills.to_numpy()}
+        )
     elif isinstance(skills, pd.DataFrame):
         needed = ["worker_id", "value"]
         missing = [c for c in needed if c not in skills.columns]
@@ -262,18 +274,31 @@ def _run(
     if kind == "WEIGHTED_DYNAMIC_OVERLAP":
         assert skills is not None
         # Y from the pool's accepted answers to each field, as the server counts them.
-        n_options = {fc.column: schema.options_count(fc.field, int(accepted[fc.column].nunique())) for fc in fields}
+        n_options = {
+            fc.column: schema.options_count(fc.field, int(accepted[fc.column].nunique()))
+            for fc in fields
+        }
         return weighted_dynamic_overlap(
-            rows, skills, fields=columns, n_options=n_options, task=task, worker=worker,
-            skill_worker="worker_id", skill_value="value",
+            rows,
+            skills,
+            fields=columns,
+            n_options=n_options,
+            task=task,
+            worker=worker,
+            skill_worker="worker_id",
+            skill_value="value",
         )
     labels = schema.label_space(fields[0].field)
     if kind == "DAWID_SKENE":
-        return dawid_skene(rows, task=task, worker=worker, label=columns[0], labels=labels, n_iter=n_iter, tol=tol)
+        return dawid_skene(
+            rows, task=task, worker=worker, label=columns[0], labels=labels, n_iter=n_iter, tol=tol
+        )
     return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
 
 
-def _to_table(result: pd.DataFrame, pool_id: str | None, fields: list[FieldColumn], task: Hashable) -> pa.Table:
+def _to_table(
+    result: pd.DataFrame, pool_id: str | None, fields: list[FieldColumn], task: Hashable
+) -> pa.Table:
     task_ids = schema.id_array(result[task])  # as the server writes ids: 9 and 9.0 become "9"
     arrays = [
         pa.array([pool_id] * len(result), type=pa.string()),
@@ -283,12 +308,12 @@ def _to_table(result: pd.DataFrame, pool_id: str | None, fields: list[FieldColum
     for fc in fields:
         values = result[fc.column].astype(object).tolist()
         arrays.append(schema.field_to_arrow(values, fc.field, task_ids=task_ids))
-    return pa.Table.from_arrays(arrays, schema=schema.aggregated_schema([fc.field for fc in fields]))
+    return pa.Table.from_arrays(
+        arrays, schema=schema.aggregated_schema([fc.field for fc in fields])
+    )
 
 
-def _pool_groups(
-    frame: pd.DataFrame, pool_id: str | None
-) -> list[tuple[str | None, pd.DataFrame]]:
+def _pool_groups(frame: pd.DataFrame, pool_id: str | None) -> list[tuple[str | None, pd.DataFrame]]:
     if "pool_id" not in frame.columns:
         meta = frame.attrs.get(_ATTRS_KEY)
         default = meta.get("pool_id") if isinstance(meta, Mapping) else None
@@ -336,17 +361,33 @@ def aggregate_local(
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
     columns = [fc.column for fc in resolved]
-    skill_frame = normalise_skills(skills, like=frame[worker], skill_id=skill_id) if kind == "WEIGHTED_DYNAMIC_OVERLAP" else None
+    skill_frame = (
+        normalise_skills(skills, like=frame[worker], skill_id=skill_id)
+        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        else None
+    )
     tables = []
     for pool, group in _pool_groups(frame, pool_id):
         accepted = _select_rows(group, status, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
-        result = _run(kind, rows, accepted, resolved, task=task, worker=worker, skills=skill_frame, n_iter=n_iter, tol=tol)
+        result = _run(
+            kind,
+            rows,
+            accepted,
+            resolved,
+            task=task,
+            worker=worker,
+            skills=skill_frame,
+            n_iter=n_iter,
+            tol=tol,
+        )
         tables.append(_to_table(result, pool, resolved, task))
     target = schema.aggregated_schema([fc.field for fc in resolved])
     table = pa.concat_tables(tables) if tables else target.empty_table()
-    table = table.take(pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")]))
+    table = table.take(
+        pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
+    )
     out = schema.to_pandas(table, dtype_backend=dtype_backend)
     out.attrs[_ATTRS_KEY] = {
         "kind": "aggregated",
@@ -371,11 +412,21 @@ def fit_worker_model(
     """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would, and return the model."""
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(missing, list(frame.columns), purpose="to estimate worker quality")
+        raise MissingColumnsError(
+            missing, list(frame.columns), purpose="to estimate worker quality"
+        )
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
-    (fc,) = resolve_field_columns(frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec)
+    (fc,) = resolve_field_columns(
+        frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
+    )
     rows = _select_rows(frame, status, [fc.column])[[task, worker, fc.column]]
     return fit_dawid_skene(
-        rows, task=task, worker=worker, label=fc.column, labels=schema.label_space(fc.field), n_iter=n_iter, tol=tol
+        rows,
+        task=task,
+        worker=worker,
+        label=fc.column,
+        labels=schema.label_space(fc.field),
+        n_iter=n_iter,
+        tol=tol,
     )

@@ -84,7 +84,9 @@ def _check_local(kind: AggregationType, names: list[str] | None, skill: str | No
         )
 
 
-def resolve_fields(spec: dict[str, OutputField], names: list[str] | None, pool_id: str) -> list[OutputField]:
+def resolve_fields(
+    spec: dict[str, OutputField], names: list[str] | None, pool_id: str
+) -> list[OutputField]:
     """The output fields to aggregate, checked against the project's output spec."""
     aggregatable = [f.name for f in spec.values() if f.is_aggregatable]
     if names is None:
@@ -141,7 +143,9 @@ def start_or_resume(
     if operation_id is not None:
         return _resume(client, str(operation_id), pool, kind, names, skill)
     if pool is None:
-        raise InvalidArgumentError("Pass a pool_id (or operation_id= to read a started aggregation).")
+        raise InvalidArgumentError(
+            "Pass a pool_id (or operation_id= to read a started aggregation)."
+        )
     kind = kind or AggregationType.DAWID_SKENE
     _check_local(kind, names, skill)
     if kind is AggregationType.DAWID_SKENE and skill is not None:
@@ -178,7 +182,9 @@ def _resume(
         )
     pool = pool if op_pool is None else str(op_pool)
     if pool is None:
-        raise InvalidArgumentError(f"Operation {operation_id!r} does not say its pool; pass pool_id.")
+        raise InvalidArgumentError(
+            f"Operation {operation_id!r} does not say its pool; pass pool_id."
+        )
     op_kind = AggregationType.parse(params["algorithm"]) if params.get("algorithm") else None
     if kind is not None and op_kind is not None and kind is not op_kind:
         raise InvalidArgumentError(

@@ -39,7 +39,11 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 def check_page_size(page_size: int) -> int:
     """Validate ``page_size`` (1 to 100,000)."""
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= MAX_PAGE_SIZE
+    ):
         raise InvalidArgumentError(
             f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, got {page_size!r}."
         )
@@ -58,7 +62,9 @@ def _skip(text: str, index: int) -> int:
 
 def _expect(text: str, index: int, char: str) -> int:
     if text[index] != char:
-        raise ValueError(f"expected {char!r} at position {index}, found {text[index:index + 20]!r}")
+        raise ValueError(
+            f"expected {char!r} at position {index}, found {text[index : index + 20]!r}"
+        )
     return index + 1
 
 
@@ -169,6 +175,8 @@ def iter_solution_pages(
             params["task_id_gt"] = cursor
             yield None
         elif has_more:
-            raise PagingError(f"The server said has_more for operation {operation_id} but sent no items.")
+            raise PagingError(
+                f"The server said has_more for operation {operation_id} but sent no items."
+            )
         if not has_more:
             return

@@ -223,7 +223,9 @@ def api_error(
     if not body:
         message += f" ({text[:200]!r})"  # cut after redacting, so no piece of a token survives
     payload = body.get("payload") if isinstance(body.get("payload"), dict) else None
-    request_id = body.get("request_id") or redact(response.headers.get("X-Request-Id") or "") or None
+    request_id = (
+        body.get("request_id") or redact(response.headers.get("X-Request-Id") or "") or None
+    )
     if request_id is not None:
         request_id = str(request_id)
     retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -70,7 +70,9 @@ BY_TASK_MAX_TASKS = 1_000
 DEFAULT_MAX_WORKERS = 16
 STRATEGIES = ("auto", "by_task", "by_pool")
 _NO_ANSWER = "the server has no accepted answer for the task (or the task is not in the pool)"
-_NOT_IN_RESULTS = "the task is not in the pool's aggregation results (no accepted answer, or not in the pool)"
+_NOT_IN_RESULTS = (
+    "the task is not in the pool's aggregation results (no accepted answer, or not in the pool)"
+)
 
 
 @dataclass
@@ -105,7 +107,9 @@ def check_strategy(strategy: str) -> str:
     return strategy
 
 
-def choose_strategy(n_tasks: int, strategy: str = "auto", *, threshold: int = BY_TASK_MAX_TASKS) -> str:
+def choose_strategy(
+    n_tasks: int, strategy: str = "auto", *, threshold: int = BY_TASK_MAX_TASKS
+) -> str:
     """The strategy for one pool with ``n_tasks`` distinct tasks to aggregate (see module notes)."""
     check_strategy(strategy)
     if strategy != "auto":
@@ -114,7 +118,11 @@ def choose_strategy(n_tasks: int, strategy: str = "auto", *, threshold: int = BY
 
 
 def _spec_fields(
-    client: Client, pools: Sequence[str], kind: AggregationType, names: list[str] | None, skill: str | None
+    client: Client,
+    pools: Sequence[str],
+    kind: AggregationType,
+    names: list[str] | None,
+    skill: str | None,
 ) -> list[OutputField]:
     """Resolve the fields with the reader's rules; every pool must type them the same way."""
     _check_local(kind, names, skill)
@@ -182,7 +190,9 @@ def _by_task(
 
     items: list[dict[str, Any]] = []
     workers = max(1, min(max_workers, len(pairs)))
-    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="toloka-aggregate") as executor:
+    with cf.ThreadPoolExecutor(
+        max_workers=workers, thread_name_prefix="toloka-aggregate"
+    ) as executor:
         futures = [executor.submit(one, pair) for pair in pairs]
         try:
             for future in futures:
@@ -285,7 +295,13 @@ def aggregate_on_server(
     if pairs:
         with make_bar(progress, total=len(pairs), desc="Aggregating tasks", unit=" tasks") as bar:
             items, not_found = _by_task(
-                client, pairs, kind=kind, fields=chosen, skill=skill, max_workers=max_workers, bar=bar
+                client,
+                pairs,
+                kind=kind,
+                fields=chosen,
+                skill=skill,
+                max_workers=max_workers,
+                bar=bar,
             )
         result.requests += len(pairs)
         if items:
@@ -295,11 +311,18 @@ def aggregate_on_server(
     for pool in pools:
         if plan[pool] != "by_pool":
             continue
-        table, absent = _by_pool(client, pool, keys[pool], kind=kind, fields=chosen, skill=skill, progress=progress)
+        table, absent = _by_pool(
+            client, pool, keys[pool], kind=kind, fields=chosen, skill=skill, progress=progress
+        )
         tables.append(table)
         if absent:
             result.missing[_NOT_IN_RESULTS] = result.missing.get(_NOT_IN_RESULTS, 0) + absent
-    logger.info("aggregated %d task(s) of %d pool(s) on the server: %s", sum(map(len, keys.values())), len(pools), plan)
+    logger.info(
+        "aggregated %d task(s) of %d pool(s) on the server: %s",
+        sum(map(len, keys.values())),
+        len(pools),
+        plan,
+    )
     result.table = pa.concat_tables(tables).cast(result.table.schema) if tables else result.table
     return result
 
@@ -309,7 +332,9 @@ def _id_array(series: Any) -> pa.Array:
     return schema.id_array(series)
 
 
-def _row_keys(frame: pd.DataFrame, *, task: Hashable, pool_column: Hashable, pool_id: str | None) -> tuple[pa.Array, pa.Array]:
+def _row_keys(
+    frame: pd.DataFrame, *, task: Hashable, pool_column: Hashable, pool_id: str | None
+) -> tuple[pa.Array, pa.Array]:
     tasks = _id_array(frame[task])
     if pool_id is not None:
         pools = pa.array([str(pool_id)] * len(frame), type=pa.string())
@@ -349,7 +374,9 @@ def aggregate_frame(
     missing_columns = [str(c) for c in needed if c not in frame.columns]
     if missing_columns:
         hint = "" if pool_id is not None else " (or pass pool_id=)"
-        raise MissingColumnsError(missing_columns, list(frame.columns), purpose=f"to aggregate tasks on the server{hint}")
+        raise MissingColumnsError(
+            missing_columns, list(frame.columns), purpose=f"to aggregate tasks on the server{hint}"
+        )
     pool = None if pool_id is None else str(pool_id)
     pools, tasks = _row_keys(frame, task=task, pool_column=pool_column, pool_id=pool)
     # an empty id is no id: the API requires task_id and pool_id (400 VALUE_REQUIRED)
@@ -358,19 +385,33 @@ def aggregate_frame(
     )
     keys: dict[str, list[str]] = {}
     if len(frame):
-        distinct = pa.table({"pool": pools, "task": tasks}).filter(valid).group_by(["pool", "task"]).aggregate([])
+        distinct = (
+            pa.table({"pool": pools, "task": tasks})
+            .filter(valid)
+            .group_by(["pool", "task"])
+            .aggregate([])
+        )
         distinct = distinct.sort_by([("pool", "ascending"), ("task", "ascending")])
         for p, t in zip(distinct.column("pool").to_pylist(), distinct.column("task").to_pylist()):
             keys.setdefault(p, []).append(t)
     outcome = aggregate_on_server(
-        client, keys, type=type, fields=fields, answer_weight_skill_id=answer_weight_skill_id,
-        strategy=strategy, max_workers=max_workers, progress=progress, taken=list(frame.columns),
+        client,
+        keys,
+        type=type,
+        fields=fields,
+        answer_weight_skill_id=answer_weight_skill_id,
+        strategy=strategy,
+        max_workers=max_workers,
+        progress=progress,
+        taken=list(frame.columns),
     )
     added = [schema.result_column_name(f.name) for f in outcome.fields]
     result = outcome.table
     separator = "\x1f"
     row_keys = pc.binary_join_element_wise(pools, tasks, separator)
-    answer_keys = pc.binary_join_element_wise(result.column("pool_id"), result.column("task_id"), separator)
+    answer_keys = pc.binary_join_element_wise(
+        result.column("pool_id"), result.column("task_id"), separator
+    )
     position = pc.index_in(row_keys, value_set=answer_keys.combine_chunks())
     joined = result.select(["confidence", *added]).take(position)
     answers = schema.to_pandas(joined, dtype_backend=dtype_backend)
@@ -383,7 +424,11 @@ def aggregate_frame(
     unanswered = int(position.null_count)
     if unanswered:
         n_tasks = sum(map(len, keys.values())) + n_invalid
-        warnings.warn(_missing_message(outcome.missing, n_tasks, unanswered), MissingAggregatesWarning, stacklevel=3)
+        warnings.warn(
+            _missing_message(outcome.missing, n_tasks, unanswered),
+            MissingAggregatesWarning,
+            stacklevel=3,
+        )
     out.attrs = dict(frame.attrs)
     out.attrs["toloka"] = {
         "kind": "joined_aggregates",

@@ -121,10 +121,18 @@ class TolokaAccessor:
         """
         with _client_scope(client, token=token, environment=environment, url=url) as resolved:
             return _server_aggregate.aggregate_frame(
-                self._obj, client=resolved, type=type, fields=fields,
-                answer_weight_skill_id=answer_weight_skill_id, task=task, pool_column=pool_column,
-                pool_id=pool_id, strategy=strategy, max_workers=max_workers,
-                progress=progress_enabled(progress_bar), dtype_backend=dtype_backend,
+                self._obj,
+                client=resolved,
+                type=type,
+                fields=fields,
+                answer_weight_skill_id=answer_weight_skill_id,
+                task=task,
+                pool_column=pool_column,
+                pool_id=pool_id,
+                strategy=strategy,
+                max_workers=max_workers,
+                progress=progress_enabled(progress_bar),
+                dtype_backend=dtype_backend,
             )
 
     # ------------------------------------------------------------------ local
@@ -190,9 +198,19 @@ class TolokaAccessor:
         ``Y`` is the number of distinct answers observed in the pool.
         """
         return _local_aggregate.aggregate_local(
-            self._obj, type=type, fields=fields, skills=skills, task=task, worker=worker,
-            pool_id=pool_id, output_spec=output_spec, status=status, skill_id=skill_id,
-            n_iter=n_iter, tol=tol, dtype_backend=dtype_backend,
+            self._obj,
+            type=type,
+            fields=fields,
+            skills=skills,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            skill_id=skill_id,
+            n_iter=n_iter,
+            tol=tol,
+            dtype_backend=dtype_backend,
         )
 
     def worker_quality(
@@ -227,8 +245,14 @@ class TolokaAccessor:
             a random task under the fitted model).
         """
         model = _local_aggregate.fit_worker_model(
-            self._obj, field=field, task=task, worker=worker, output_spec=output_spec,
-            status=status, n_iter=n_iter, tol=tol,
+            self._obj,
+            field=field,
+            task=task,
+            worker=worker,
+            output_spec=output_spec,
+            status=status,
+            n_iter=n_iter,
+            tol=tol,
         )
         return model.confusion_frame() if confusion else model.worker_quality()
 
@@ -241,7 +265,12 @@ class TolokaAccessor:
         return plotting.plot_confidence(self._obj, by=by, bins=bins, ax=ax)
 
     def plot_worker_quality(
-        self, field: str | None = None, *, top: int | None = 30, ax: Axes | None = None, **kwargs: Any
+        self,
+        field: str | None = None,
+        *,
+        top: int | None = 30,
+        ax: Axes | None = None,
+        **kwargs: Any,
     ) -> Axes:
         """Bar chart of per-worker accuracy.
 
@@ -253,6 +282,7 @@ class TolokaAccessor:
         if "accuracy" not in frame.columns:
             frame = self.worker_quality(field, **kwargs)
         elif field is not None or kwargs:
-            raise InvalidArgumentError("The frame already holds accuracies; field= and options do not apply.")
+            raise InvalidArgumentError(
+                "The frame already holds accuracies; field= and options do not apply."
+            )
         return plotting.plot_worker_quality(frame, top=top, ax=ax)
-

@@ -146,7 +146,9 @@ class Client:
 
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
-            raise InvalidArgumentError("Pass a path below the API root, e.g. '/pools/1', not a URL.")
+            raise InvalidArgumentError(
+                "Pass a path below the API root, e.g. '/pools/1', not a URL."
+            )
         return f"{self.api_url}/{path.lstrip('/')}"
 
     def server_now(self) -> _dt.datetime:
@@ -231,7 +233,12 @@ class Client:
             attempt += 1
             try:
                 response = self._session.request(
-                    method, url, params=query_params, data=data, headers=headers, timeout=self.timeout
+                    method,
+                    url,
+                    params=query_params,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
                 content = response.content
             except _TRANSIENT as exc:
@@ -239,7 +246,11 @@ class Client:
                     wait = self.retry.backoff(attempt)
                     logger.warning(
                         "%s %s failed (%s); retry %d in %.2f s",
-                        method, path, type(exc).__name__, attempt, wait,
+                        method,
+                        path,
+                        type(exc).__name__,
+                        attempt,
+                        wait,
                     )
                     time.sleep(wait)
                     continue
@@ -248,7 +259,10 @@ class Client:
                     f"attempt(s): {self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the "
                     "URL and your network, then try again."
                 ) from exc
-            except (requests.RequestException, ValueError) as exc:  # invalid URL, header...: not retried
+            except (
+                requests.RequestException,
+                ValueError,
+            ) as exc:  # invalid URL, header...: not retried
                 raise TolokaConnectionError(
                     f"{method} {self.api_url}{'/' + path.lstrip('/')} could not be sent: "
                     f"{self._redact(type(exc).__name__ + ': ' + str(exc))}."
@@ -275,7 +289,12 @@ class Client:
                 if pause is not None:
                     logger.warning(
                         "%s %s answered %d %s; retry %d in %.2f s",
-                        method, path, error.status, error.code, attempt, pause,
+                        method,
+                        path,
+                        error.status,
+                        error.code,
+                        attempt,
+                        pause,
                     )
                     time.sleep(pause)
                     continue
@@ -316,7 +335,9 @@ class Client:
             ``status="RUNNING"`` or ``submitted_gte="2024-01-01T00:00:00"``;
             datetimes may be given as :class:`datetime.datetime`.
         """
-        params = {k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()}
+        params = {
+            k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()
+        }
         params.setdefault("limit", 500)
         params["sort"] = "id"
         while True:
@@ -351,7 +372,9 @@ class Client:
         """
         body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
         body["task_id"] = str(task_id)
-        return dict(self.post_json("/aggregated-solutions/aggregate-by-task", body, idempotent=True))
+        return dict(
+            self.post_json("/aggregated-solutions/aggregate-by-task", body, idempotent=True)
+        )
 
     def aggregate_by_pool(
         self,
@@ -382,12 +405,17 @@ class Client:
                     # Giving up: the failed attempt may still have started it (a dropped answer).
                     found = self._find_aggregation(body, since, quiet=True)
                     if found is not None:
-                        logger.info("Adopted aggregation %s started by the failed attempt", found["id"])
+                        logger.info(
+                            "Adopted aggregation %s started by the failed attempt", found["id"]
+                        )
                         return found
                     raise
                 logger.warning(
                     "Starting the aggregation of pool %s failed (%s); checking whether it started "
-                    "anyway before trying again in %.2f s", pool_id, exc.__class__.__name__, wait,
+                    "anyway before trying again in %.2f s",
+                    pool_id,
+                    exc.__class__.__name__,
+                    wait,
                 )
                 time.sleep(wait)
                 found = self._find_aggregation(body, since)
@@ -406,7 +434,9 @@ class Client:
         try:
             operations = self.list_operations(type="SOLUTION.AGGREGATE", submitted_gte=since)
         except NotFoundError:
-            logger.warning("This server cannot list operations; cannot check for a started aggregation")
+            logger.warning(
+                "This server cannot list operations; cannot check for a started aggregation"
+            )
             return None
         except TolokaError:
             if not quiet:

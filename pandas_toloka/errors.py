@@ -14,7 +14,8 @@ clients to do, falling back to the HTTP status when the body has no code.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "TolokaError",

@@ -78,7 +78,9 @@ def plot_confidence(
     if "confidence" not in frame.columns:
         raise MissingColumnsError(["confidence"], list(frame.columns), purpose="to plot confidence")
     if by is not None and by not in frame.columns:
-        raise MissingColumnsError([str(by)], list(frame.columns), purpose="to split confidence by answer")
+        raise MissingColumnsError(
+            [str(by)], list(frame.columns), purpose="to split confidence by answer"
+        )
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise InvalidArgumentError(f"bins must be a positive int, got {bins!r}.")
     column = by if by is not None else _answer_column(frame)
@@ -93,11 +95,15 @@ def plot_confidence(
         labels = sorted({a for a in answers[known] if a is not None and a is not pd.NA}, key=str)
         groups = [(str(a), confidence[known & (answers == a)]) for a in labels]
     for label, values in groups:
-        ax.hist(values, bins=edges, histtype="step", linewidth=1.5, label=f"{label} (n={len(values)})")
+        ax.hist(
+            values, bins=edges, histtype="step", linewidth=1.5, label=f"{label} (n={len(values)})"
+        )
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel("confidence")
     ax.set_ylabel("tasks")
-    ax.set_title("Confidence of aggregated answers" + (f" by {column}" if column is not None else ""))
+    ax.set_title(
+        "Confidence of aggregated answers" + (f" by {column}" if column is not None else "")
+    )
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -146,10 +152,14 @@ def plot_worker_quality(
     ax.set_yticks(positions, labels=names)
     ax.invert_yaxis()
     if len(scores) and not np.isnan(scores).all():
-        ax.axvline(float(np.nanmean(scores)), color="tab:red", linestyle="--", label="mean of all workers")
+        ax.axvline(
+            float(np.nanmean(scores)), color="tab:red", linestyle="--", label="mean of all workers"
+        )
         ax.legend(loc="lower right", fontsize="small")
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel(str(value))
     ax.set_ylabel(str(worker))
-    ax.set_title(f"Worker {value}" + (f" (top {len(shown)} of {len(scores)})" if top is not None else ""))
+    ax.set_title(
+        f"Worker {value}" + (f" (top {len(shown)} of {len(scores)})" if top is not None else "")
+    )
     return ax

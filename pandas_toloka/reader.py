@@ -101,7 +101,10 @@ class AggregatedSolutions:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
         op_id = self.operation_id
         bar = make_bar(
-            self._progress, desc=f"Downloading pool {self.request.pool_id}", unit=" rows", unit_scale=True
+            self._progress,
+            desc=f"Downloading pool {self.request.pool_id}",
+            unit=" rows",
+            unit_scale=True,
         )
         batches: list[pa.RecordBatch] = []
         try:
@@ -178,7 +181,9 @@ def open_aggregated_solutions(
     """
     check_page_size(page_size)
     if wait_timeout is not None and not wait_timeout > 0:
-        raise InvalidArgumentError(f"wait_timeout must be positive seconds or None, got {wait_timeout!r}.")
+        raise InvalidArgumentError(
+            f"wait_timeout must be positive seconds or None, got {wait_timeout!r}."
+        )
     owns = client is None
     if client is None:
         client = Client(token, environment=environment, url=url)
@@ -208,7 +213,9 @@ def open_aggregated_solutions(
         if owns:
             client.close()
         raise
-    return AggregatedSolutions(client, request, owns_client=owns, page_size=page_size, progress=progress)
+    return AggregatedSolutions(
+        client, request, owns_client=owns, page_size=page_size, progress=progress
+    )
 
 
 def read_aggregated_solutions(
@@ -379,7 +386,9 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
     return _iter_frames(pool_id, backend, arguments)
 
 
-def _iter_frames(pool_id: str | int | None, backend: str, arguments: dict[str, Any]) -> Iterator[pd.DataFrame]:
+def _iter_frames(
+    pool_id: str | int | None, backend: str, arguments: dict[str, Any]
+) -> Iterator[pd.DataFrame]:
     with open_aggregated_solutions(pool_id, **arguments) as stream:
         offset = 0
         for page in stream.iter_pages():

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -219,7 +220,9 @@ def _iter_tables(
             table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
         if progress is not None:
             progress.update(table.num_rows)
-        logger.debug("pool %s: page %d, %d assignments, %d rows", pool_id, pages, len(items), table.num_rows)
+        logger.debug(
+            "pool %s: page %d, %d assignments, %d rows", pool_id, pages, len(items), table.num_rows
+        )
         yield table
         if not has_more:
             return
@@ -278,8 +281,14 @@ def iter_responses(
     if client is not None and (token is not None or environment is not None or url is not None):
         raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
     return _iter_frames(
-        str(pool_id), statuses, client, dict(token=token, environment=environment, url=url),
-        output_spec, page_size, progress_bar, dtype_backend,
+        str(pool_id),
+        statuses,
+        client,
+        dict(token=token, environment=environment, url=url),
+        output_spec,
+        page_size,
+        progress_bar,
+        dtype_backend,
     )
 
 
@@ -293,13 +302,21 @@ def _iter_frames(
     progress_bar: bool | None,
     dtype_backend: str,
 ) -> Iterator[pd.DataFrame]:
-    with client_scope(client, **credentials) as resolved, make_bar(
-        progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
-    ) as bar:
+    with (
+        client_scope(client, **credentials) as resolved,
+        make_bar(
+            progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
+        ) as bar,
+    ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
         attrs = _attrs(pool_id, spec, statuses)
         for table in _iter_tables(
-            pool_id, statuses=statuses, client=resolved, fields=fields, page_size=page_size, progress=bar
+            pool_id,
+            statuses=statuses,
+            client=resolved,
+            fields=fields,
+            page_size=page_size,
+            progress=bar,
         ):
             if table.num_rows:
                 frame = schema.to_pandas(table, dtype_backend=dtype_backend)
@@ -383,16 +400,26 @@ def read_responses(
     statuses = _check_status(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    with client_scope(client, token=token, environment=environment, url=url) as resolved, make_bar(
-        progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
-    ) as bar:
+    with (
+        client_scope(client, token=token, environment=environment, url=url) as resolved,
+        make_bar(
+            progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
+        ) as bar,
+    ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
         tables = list(
             _iter_tables(
-                pool_id, statuses=statuses, client=resolved, fields=fields, page_size=page_size, progress=bar
+                pool_id,
+                statuses=statuses,
+                client=resolved,
+                fields=fields,
+                page_size=page_size,
+                progress=bar,
             )
         )
-    table = pa.concat_tables(tables) if tables else assignments_to_table([], fields, pool_id=pool_id)
+    table = (
+        pa.concat_tables(tables) if tables else assignments_to_table([], fields, pool_id=pool_id)
+    )
     frame = schema.to_pandas(table, dtype_backend=dtype_backend)
     frame.attrs[ATTRS_KEY] = _attrs(pool_id, spec, statuses)
     logger.info("pool %s: read %d responses in %d page(s)", pool_id, len(frame), len(tables))

@@ -33,7 +33,9 @@ def test_each_method_names_missing_and_present_columns() -> None:
     with pytest.raises(MissingColumnsError) as info:
         df.toloka.aggregate(client=object())  # checked before any request
     assert info.value.missing == ["task_id", "pool_id"] and info.value.present == ["id", "answer"]
-    with pytest.raises(MissingColumnsError, match=r"missing column\(s\) \['task_id', 'worker_id'\]"):
+    with pytest.raises(
+        MissingColumnsError, match=r"missing column\(s\) \['task_id', 'worker_id'\]"
+    ):
         df.toloka.aggregate_locally()
     with pytest.raises(MissingColumnsError, match="worker quality"):
         df.toloka.worker_quality()
@@ -44,11 +46,15 @@ def test_each_method_names_missing_and_present_columns() -> None:
 def test_worker_quality_one_row_per_worker(responses: pd.DataFrame) -> None:
     quality = responses.toloka.worker_quality("result")
     assert list(quality.columns) == ["worker_id", "n_responses", "accuracy"]
-    assert quality["worker_id"].is_unique and set(quality["worker_id"]) == set(responses["worker_id"])
+    assert quality["worker_id"].is_unique and set(quality["worker_id"]) == set(
+        responses["worker_id"]
+    )
     assert quality["n_responses"].sum() == len(responses)
     assert ((quality["accuracy"] >= 0) & (quality["accuracy"] <= 1)).all()
     model = fit_dawid_skene(responses, label="result", labels=["cat", "dog"])
-    np.testing.assert_allclose(quality["accuracy"].to_numpy(), model.worker_quality()["accuracy"].to_numpy())
+    np.testing.assert_allclose(
+        quality["accuracy"].to_numpy(), model.worker_quality()["accuracy"].to_numpy()
+    )
     confusion = responses.toloka.worker_quality("result", confusion=True)
     assert len(confusion) == len(quality) * 4  # 2 labels: 2 x 2 cells per worker
     sums = confusion.groupby(["worker_id", "true_label"], observed=True)["probability"].sum()
@@ -70,11 +76,16 @@ def test_the_docs_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from pandas_toloka.reader import read_aggregated_solutions
     from pandas_toloka.responses import read_responses
 
-    for name, obj in [("Client", Client), ("read_responses", read_responses),
-                      ("read_aggregated_solutions", read_aggregated_solutions)]:
+    for name, obj in [
+        ("Client", Client),
+        ("read_responses", read_responses),
+        ("read_aggregated_solutions", read_aggregated_solutions),
+    ]:
         if not hasattr(ptk, name):  # until the package exports them
             monkeypatch.setattr(ptk, name, obj, raising=False)
-    text = (Path(__file__).resolve().parents[1] / "docs" / "accessor.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[1] / "docs" / "accessor.md").read_text(
+        encoding="utf-8"
+    )
     code = re.search(r"```python\n(.*?)```", text, re.S)
     assert code is not None
     namespace: dict[str, object] = {}

@@ -64,12 +64,7 @@ def _violations(room: str) -> list[str]:
         for name in _imports(path):
             for target in FORBIDDEN[room]:
                 qualified = f"pandas_toloka.{target}"
-                if (
-                    name == target
-                    or name.startswith(target + ".")
-                    or name == qualified
-                    or name.startswith(qualified + ".")
-                ):
+                if any(name == t or name.startswith(t + ".") for t in (target, qualified)):
                     bad.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
     return bad
 

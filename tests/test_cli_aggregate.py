@@ -15,13 +15,18 @@ from pandas_toloka.reader import read_aggregated_solutions
 from pandas_toloka.server import LocalTolokaServer
 
 TOKEN = "cli-test-token"
-SPEC = {"result": {"type": "STRING", "allowed_values": ["cat", "dog"]},
-        "sure": {"type": "INTEGER", "min_value": 1, "max_value": 3}}
+SPEC = {
+    "result": {"type": "STRING", "allowed_values": ["cat", "dog"]},
+    "sure": {"type": "INTEGER", "min_value": 1, "max_value": 3},
+}
 
 
 def _responses(n_tasks: int) -> pd.DataFrame:
-    rows = [(f"t{t:03d}", f"w{w}", ("cat", "dog")[(t + w) % 4 == 0], 1 + (t + w) % 3)
-            for t in range(n_tasks) for w in range(3)]
+    rows = [
+        (f"t{t:03d}", f"w{w}", ("cat", "dog")[(t + w) % 4 == 0], 1 + (t + w) % 3)
+        for t in range(n_tasks)
+        for w in range(3)
+    ]
     return pd.DataFrame(rows, columns=["task_id", "worker_id", "result", "sure"])
 
 
@@ -29,8 +34,12 @@ def _responses(n_tasks: int) -> pd.DataFrame:
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTolokaServer]:
     srv = LocalTolokaServer(token=TOKEN, operation_delay=0.02)
     srv.add_pool("p1", responses=_responses(25), output_spec=SPEC)
-    srv.add_skills(pd.DataFrame({"worker_id": ["w0", "w1", "w2"], "skill_id": "s", "value": [60, 80, 90]}))
-    srv.add_pool("mix", responses=_responses(10), output_spec=SPEC, smart_mixing=True, project_id="p1")
+    srv.add_skills(
+        pd.DataFrame({"worker_id": ["w0", "w1", "w2"], "skill_id": "s", "value": [60, 80, 90]})
+    )
+    srv.add_pool(
+        "mix", responses=_responses(10), output_spec=SPEC, smart_mixing=True, project_id="p1"
+    )
     monkeypatch.setenv("TOLOKA_API_KEY", TOKEN)
     monkeypatch.delenv("TOLOKA_TOKEN", raising=False)
     monkeypatch.delenv("TOLOKA_URL", raising=False)
@@ -42,11 +51,27 @@ def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-def test_writes_typed_parquet_equal_to_read(server: LocalTolokaServer, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_writes_typed_parquet_equal_to_read(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "sub" / "out.parquet"
-    code = main(["aggregate", "p1", "--type", "dawid_skene", "--field", "result", "--url", server.url,
-                 "--page-size", "7", "--no-progress", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--type",
+            "dawid_skene",
+            "--field",
+            "result",
+            "--url",
+            server.url,
+            "--page-size",
+            "7",
+            "--no-progress",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_OK
     assert "Wrote 25 aggregated rows" in capsys.readouterr().out
     assert _leftovers(out.parent) == ["out.parquet"]
@@ -55,8 +80,9 @@ def test_writes_typed_parquet_equal_to_read(server: LocalTolokaServer, tmp_path:
     op_id = back.attrs["toloka"]["operation_id"]
     with Client(TOKEN, url=server.url) as client:
         expected = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False)
-        nullable = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False,
-                                             dtype_backend="numpy_nullable")
+        nullable = read_aggregated_solutions(
+            operation_id=op_id, client=client, progress_bar=False, dtype_backend="numpy_nullable"
+        )
     pd.testing.assert_frame_equal(back, expected)
     assert back.attrs == expected.attrs
     plain = pd.read_parquet(out)  # readable without dtype_backend too
@@ -64,59 +90,130 @@ def test_writes_typed_parquet_equal_to_read(server: LocalTolokaServer, tmp_path:
     pd.testing.assert_frame_equal(plain, nullable)
 
 
-def test_multi_field_skill_aggregation_from_env_url(server: LocalTolokaServer, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_multi_field_skill_aggregation_from_env_url(
+    server: LocalTolokaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOLOKA_URL", server.url)
     out = tmp_path / "wdo.parquet"
-    code = main(["aggregate", "mix", "--type", "WEIGHTED_DYNAMIC_OVERLAP", "--field", "result",
-                 "--field", "sure", "--skill", "s", "--no-progress", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "mix",
+            "--type",
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            "--field",
+            "result",
+            "--field",
+            "sure",
+            "--skill",
+            "s",
+            "--no-progress",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_OK
     back = pd.read_parquet(out, dtype_backend="pyarrow")
     assert list(back.columns) == ["pool_id", "task_id", "confidence", "result", "sure"]
     assert str(back["sure"].dtype) == "int64[pyarrow]" and len(back) == 10
 
 
-def test_bad_field_is_usage_error_and_writes_nothing(server: LocalTolokaServer, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["aggregate", "p1", "--field", "nope", "--url", server.url, "-o", str(tmp_path / "x.parquet")])
+def test_bad_field_is_usage_error_and_writes_nothing(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--field",
+            "nope",
+            "--url",
+            server.url,
+            "-o",
+            str(tmp_path / "x.parquet"),
+        ]
+    )
     assert code == EXIT_USAGE
     assert "no output field 'nope'" in capsys.readouterr().err
     assert _leftovers(tmp_path) == []
 
 
-def test_timeout_then_resume(server: LocalTolokaServer, tmp_path: Path,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_timeout_then_resume(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server.operations.delay = 0.5  # type: ignore[attr-defined]
     out = tmp_path / "out.parquet"
-    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--wait-timeout", "0.05",
-                 "--no-progress", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--field",
+            "result",
+            "--url",
+            server.url,
+            "--wait-timeout",
+            "0.05",
+            "--no-progress",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_TIMEOUT
     err = capsys.readouterr().err
     op_id = err.split("--operation-id ")[1].split()[0]
     assert _leftovers(tmp_path) == []
-    code = main(["aggregate", "--operation-id", op_id, "--url", server.url, "--no-progress", "-o", str(out)])
+    code = main(
+        ["aggregate", "--operation-id", op_id, "--url", server.url, "--no-progress", "-o", str(out)]
+    )
     assert code == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id
 
 
-def test_failure_mid_stream_removes_the_temporary_file(server: LocalTolokaServer, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    server.faults.add("server_error", count=50, status=500, path="/api/v1/aggregated-solutions/",
-                      method="GET")
+def test_failure_mid_stream_removes_the_temporary_file(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.faults.add(
+        "server_error", count=50, status=500, path="/api/v1/aggregated-solutions/", method="GET"
+    )
     out = tmp_path / "out.parquet"
     out.write_bytes(b"old")  # an older result must survive a failed run
-    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress",
-                 "--max-attempts", "2", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--field",
+            "result",
+            "--url",
+            server.url,
+            "--no-progress",
+            "--max-attempts",
+            "2",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_ERROR
     assert "ServerError" in capsys.readouterr().err
     assert _leftovers(tmp_path) == ["out.parquet"] and out.read_bytes() == b"old"
 
 
-def test_failed_operation_and_missing_token(server: LocalTolokaServer, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_operation_and_missing_token(
+    server: LocalTolokaServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     server.faults.add("fail_operation", count=1)
-    args = ["aggregate", "p1", "--field", "result", "--url", server.url, "-o", str(tmp_path / "o.parquet")]
+    args = [
+        "aggregate",
+        "p1",
+        "--field",
+        "result",
+        "--url",
+        server.url,
+        "-o",
+        str(tmp_path / "o.parquet"),
+    ]
     assert main(args) == EXIT_ERROR
     assert "OperationFailedError" in capsys.readouterr().err
     monkeypatch.delenv("TOLOKA_API_KEY")
@@ -132,21 +229,47 @@ def test_output_file_gets_the_usual_permissions(server: LocalTolokaServer, tmp_p
     out = tmp_path / "shared.parquet"
     old = os.umask(0o022)
     try:
-        assert main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress",
-                     "-o", str(out)]) == EXIT_OK
+        assert (
+            main(
+                [
+                    "aggregate",
+                    "p1",
+                    "--field",
+                    "result",
+                    "--url",
+                    server.url,
+                    "--no-progress",
+                    "-o",
+                    str(out),
+                ]
+            )
+            == EXIT_OK
+        )
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
 
 
 @pytest.mark.parametrize("target", ["directory", "under_a_file"])
-def test_unwritable_output_is_refused_before_aggregating(server: LocalTolokaServer, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str],
-                                                         target: str) -> None:
+def test_unwritable_output_is_refused_before_aggregating(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
     (tmp_path / "a_file").write_text("x")
     out = tmp_path if target == "directory" else tmp_path / "a_file" / "out.parquet"
     server.request_log.clear()
-    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--field",
+            "result",
+            "--url",
+            server.url,
+            "--no-progress",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_USAGE
     err = capsys.readouterr().err
     assert "Traceback" not in err and ("is a directory" in err or "is not a directory" in err)
@@ -154,34 +277,87 @@ def test_unwritable_output_is_refused_before_aggregating(server: LocalTolokaServ
     assert _leftovers(tmp_path) == ["a_file"]
 
 
-def test_write_failure_is_exit_1_without_traceback(server: LocalTolokaServer, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_write_failure_is_exit_1_without_traceback(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / ("n" * 237 + ".parquet")  # fine, but the temporary file's longer name is not
-    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--field",
+            "result",
+            "--url",
+            server.url,
+            "--no-progress",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
     assert "cannot write" in err and "Traceback" not in err
     assert _leftovers(tmp_path) == []
 
 
-def test_malformed_url_is_a_usage_error(server: LocalTolokaServer, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["aggregate", "p1", "--url", "http://[::1", "--no-progress", "-o", str(tmp_path / "o.parquet")])
+def test_malformed_url_is_a_usage_error(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--url",
+            "http://[::1",
+            "--no-progress",
+            "-o",
+            str(tmp_path / "o.parquet"),
+        ]
+    )
     assert code == EXIT_USAGE and "not a valid URL" in capsys.readouterr().err
 
 
-def test_network_failure_while_waiting_says_how_to_resume(server: LocalTolokaServer, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_network_failure_while_waiting_says_how_to_resume(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server.operations.delay = 0.2  # type: ignore[attr-defined]
-    server.faults.add("server_error", count=10, status=500, path="/api/v1/operations/", method="GET")
+    server.faults.add(
+        "server_error", count=10, status=500, path="/api/v1/operations/", method="GET"
+    )
     out = tmp_path / "out.parquet"
-    code = main(["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress",
-                 "--max-attempts", "2", "-o", str(out)])
+    code = main(
+        [
+            "aggregate",
+            "p1",
+            "--field",
+            "result",
+            "--url",
+            server.url,
+            "--no-progress",
+            "--max-attempts",
+            "2",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
     op_id = err.split("--operation-id ")[1].split()[0]
     assert f"operation_id={op_id!r}" in err
     server.faults.clear()
-    assert main(["aggregate", "--operation-id", op_id, "--url", server.url, "--no-progress",
-                 "-o", str(out)]) == EXIT_OK
+    assert (
+        main(
+            [
+                "aggregate",
+                "--operation-id",
+                op_id,
+                "--url",
+                server.url,
+                "--no-progress",
+                "-o",
+                str(out),
+            ]
+        )
+        == EXIT_OK
+    )
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id

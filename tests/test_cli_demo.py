@@ -11,11 +11,15 @@ import pytest
 from pandas_toloka.cli import EXIT_OK, main
 
 
-def test_demo_reports_accuracy_and_writes_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_reports_accuracy_and_writes_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "demo"
     assert main(["demo", "--output", str(out), "--no-progress"]) == EXIT_OK
     text = capsys.readouterr().out
-    ds_acc, mv_acc = map(float, re.search(r"Dawid-Skene ([\d.]+), majority vote ([\d.]+)", text).groups())
+    ds_acc, mv_acc = map(
+        float, re.search(r"Dawid-Skene ([\d.]+), majority vote ([\d.]+)", text).groups()
+    )
     assert ds_acc > mv_acc  # the demo pool is made for Dawid-Skene to beat majority vote
     assert "skill-weighted" in text and "double[pyarrow]" in text
     ds = pd.read_parquet(out / "aggregated.parquet", dtype_backend="pyarrow")

@@ -63,8 +63,13 @@ def test_token_resolution_order() -> None:
 
 def test_base_url_resolution() -> None:
     assert _auth.resolve_base_url(None, None, environ={}) == ("https://toloka.dev", "PRODUCTION")
-    assert _auth.resolve_base_url("sandbox", None, environ={}) == ("https://sandbox.toloka.dev", "SANDBOX")
-    assert _auth.resolve_base_url(Environment.SANDBOX, environ={})[0] == "https://sandbox.toloka.dev"
+    assert _auth.resolve_base_url("sandbox", None, environ={}) == (
+        "https://sandbox.toloka.dev",
+        "SANDBOX",
+    )
+    assert (
+        _auth.resolve_base_url(Environment.SANDBOX, environ={})[0] == "https://sandbox.toloka.dev"
+    )
     local = {"TOLOKA_URL": "http://127.0.0.1:9/api/v1/"}
     assert _auth.resolve_base_url(None, None, environ=local) == ("http://127.0.0.1:9", "URL")
     assert _auth.resolve_base_url("PRODUCTION", None, environ=local)[1] == "PRODUCTION"
@@ -82,7 +87,9 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 def test_retry_policy_decisions() -> None:
-    policy = _retry.RetryPolicy(max_attempts=3, backoff_base=0.1, rate_limit_wait=7.0, max_wait=100.0)
+    policy = _retry.RetryPolicy(
+        max_attempts=3, backoff_base=0.1, rate_limit_wait=7.0, max_wait=100.0
+    )
     assert policy.wait_for(404, 1, retry_after=None, payload=None) is None
     assert policy.wait_for(503, 3, retry_after=None, payload=None) is None  # attempts used up
     assert policy.wait_for(503, 1, retry_after=5.0, payload=None) == 5.0
@@ -130,20 +137,27 @@ def test_client_from_environment_variables(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.fixture
 def server() -> Iterator[LocalTolokaServer]:
-    responses = pd.DataFrame({
-        "task_id": [f"t{t:02d}" for t in range(10) for _ in range(3)],
-        "worker_id": [f"w{w}" for _ in range(10) for w in range(3)],
-        "result": [("cat", "dog")[(t * w) % 3 == 1] for t in range(10) for w in range(3)],
-    })
+    responses = pd.DataFrame(
+        {
+            "task_id": [f"t{t:02d}" for t in range(10) for _ in range(3)],
+            "worker_id": [f"w{w}" for _ in range(10) for w in range(3)],
+            "result": [("cat", "dog")[(t * w) % 3 == 1] for t in range(10) for w in range(3)],
+        }
+    )
     srv = LocalTolokaServer(token=TOKEN)
-    srv.add_pool("ds", responses=responses,
-                 output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}})
+    srv.add_pool(
+        "ds",
+        responses=responses,
+        output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}},
+    )
     with srv:
         yield srv
 
 
 def _client(server, **kwargs) -> Client:  # type: ignore[no-untyped-def]
-    options = dict(backoff_base=0.01, backoff_max=0.05, rate_limit_wait=0.05, poll_min=0.02, poll_max=0.1)
+    options = dict(
+        backoff_base=0.01, backoff_max=0.05, rate_limit_wait=0.05, poll_min=0.02, poll_max=0.1
+    )
     options.update(kwargs)
     return Client(server.token, url=server.url, **options)  # type: ignore[arg-type]
 
@@ -218,13 +232,19 @@ def test_validation_and_conflict_errors_map_by_code(server) -> None:  # type: ig
             client.get_json("/operations", {"limit": 0})
         assert info.value.code == "VALIDATION_ERROR" and info.value.payload
         with pytest.raises(ConflictError, match="ONLY_FOR_POOL_WITH_MIXER"):
-            client.aggregate_by_pool("ds", type="WEIGHTED_DYNAMIC_OVERLAP", fields="result",
-                                     answer_weight_skill_id="skill")
+            client.aggregate_by_pool(
+                "ds",
+                type="WEIGHTED_DYNAMIC_OVERLAP",
+                fields="result",
+                answer_weight_skill_id="skill",
+            )
 
 
 def test_aggregate_by_task(server) -> None:  # type: ignore[no-untyped-def]
     with _client(server) as client:
-        solution = client.aggregate_by_task("t00", pool_id="ds", type="DAWID_SKENE", fields=["result"])
+        solution = client.aggregate_by_task(
+            "t00", pool_id="ds", type="DAWID_SKENE", fields=["result"]
+        )
     assert solution["task_id"] == "t00" and set(solution["output_values"]) == {"result"}
 
 
@@ -250,12 +270,17 @@ def test_concurrent_requests_from_threads(server) -> None:  # type: ignore[no-un
     results: list[str] = []
     errors: list[BaseException] = []
     with _client(server) as client:
+
         def work(i: int) -> None:
             try:
-                results.append(client.aggregate_by_task(
-                    f"t{i % 10:02d}", pool_id="ds", type="DAWID_SKENE", fields="result")["task_id"])
+                results.append(
+                    client.aggregate_by_task(
+                        f"t{i % 10:02d}", pool_id="ds", type="DAWID_SKENE", fields="result"
+                    )["task_id"]
+                )
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
+
         threads = [threading.Thread(target=work, args=(i,)) for i in range(24)]
         for t in threads:
             t.start()

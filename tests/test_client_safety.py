@@ -43,8 +43,14 @@ class _Echo(BaseHTTPRequestHandler):
             status, kind = 502, "text/html"
         else:  # JSON that puts the header everywhere, one copy with JSON escapes
             escaped = "".join(f"\\u{ord(c):04x}" for c in header)
-            text = json.dumps({"code": header, "request_id": header, "message": "bad " + header,
-                               "payload": {"header": header}})
+            text = json.dumps(
+                {
+                    "code": header,
+                    "request_id": header,
+                    "message": "bad " + header,
+                    "payload": {"header": header},
+                }
+            )
             body = text.replace('"bad ', '"bad ' + escaped + " ", 1).encode()
             status, kind = 400, "application/json"
         self.send_response(status)
@@ -59,7 +65,9 @@ class _Echo(BaseHTTPRequestHandler):
 def echo() -> Iterator[tuple[str, type[_Echo]]]:
     handler = type("Echo", (_Echo,), {})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
@@ -74,8 +82,9 @@ def _texts(exc: BaseException) -> str:
 
 
 @pytest.mark.parametrize("mode", ["json", "html"])
-def test_echoed_token_never_reaches_the_exception(echo: tuple[str, type[_Echo]], mode: str,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_echoed_token_never_reaches_the_exception(
+    echo: tuple[str, type[_Echo]], mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
     url, handler = echo
     handler.mode = mode
     caplog.set_level(logging.DEBUG)
@@ -96,7 +105,9 @@ def test_a_token_that_cannot_be_a_header_is_refused_without_showing_it(token: st
     assert token not in str(info.value) and token.split()[-1] not in str(info.value)
 
 
-@pytest.mark.parametrize("url", ["http://", "http://[::1", "http://exa mple.com", "http://127.0.0.1:1:2"])
+@pytest.mark.parametrize(
+    "url", ["http://", "http://[::1", "http://exa mple.com", "http://127.0.0.1:1:2"]
+)
 def test_malformed_urls_are_invalid_arguments(url: str) -> None:
     with pytest.raises(InvalidArgumentError, match="URL"):
         Client("token", url=url)
@@ -117,9 +128,13 @@ def test_unsendable_requests_are_toloka_errors(host: str) -> None:
 @pytest.fixture
 def server() -> Iterator[LocalTolokaServer]:
     srv = LocalTolokaServer(token="start-post-token")
-    srv.add_pool("p", responses=pd.DataFrame({"task_id": ["t1", "t1"], "worker_id": ["a", "b"],
-                                              "result": ["cat", "dog"]}),
-                 output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}})
+    srv.add_pool(
+        "p",
+        responses=pd.DataFrame(
+            {"task_id": ["t1", "t1"], "worker_id": ["a", "b"], "result": ["cat", "dog"]}
+        ),
+        output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}},
+    )
     with srv:
         yield srv
 
@@ -139,8 +154,9 @@ def test_last_attempt_dropped_after_starting_is_adopted_not_lost(server: LocalTo
     assert _posts(server) == 1
 
 
-def test_start_post_honours_retry_after_of_a_503(server: LocalTolokaServer,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_start_post_honours_retry_after_of_a_503(
+    server: LocalTolokaServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     server.faults.add("server_error", status=503, retry_after=3600, method="POST")
     with Client(server.token, url=server.url, max_wait=60) as client:

@@ -31,23 +31,44 @@ def _responses() -> pd.DataFrame:
     rows = []
     for t in range(6):
         for i, w in enumerate("abc"):
-            rows.append((f"t{t}", w, ("cat", "dog")[(t + i) % 3 == 0], (t * i) % 2 == 0, (t + i) % 3))
-    return pd.DataFrame(rows, columns=["task_id", "worker_id", "output_values.task_id",
-                                       "output_values.worker_id", "confidence"])
+            rows.append(
+                (f"t{t}", w, ("cat", "dog")[(t + i) % 3 == 0], (t * i) % 2 == 0, (t + i) % 3)
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "task_id",
+            "worker_id",
+            "output_values.task_id",
+            "output_values.worker_id",
+            "confidence",
+        ],
+    )
 
 
 def _numeric_responses() -> pd.DataFrame:
-    return pd.DataFrame({"task_id": [9, 9, 9, 10, 10, 10], "worker_id": [1, 2, 3] * 2,
-                         "result": ["cat", "cat", "dog", "dog", "dog", "cat"]})
+    return pd.DataFrame(
+        {
+            "task_id": [9, 9, 9, 10, 10, 10],
+            "worker_id": [1, 2, 3] * 2,
+            "result": ["cat", "cat", "dog", "dog", "dog", "cat"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[LocalTolokaServer, ptk.Client]]:
     server = LocalTolokaServer(token=TOKEN)
-    server.add_pool("meta", responses=_responses(), output_spec=SPEC, skills=SKILLS, smart_mixing=True)
-    server.add_pool("num", responses=_numeric_responses(), smart_mixing=True,
-                    output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}},
-                    skills=pd.DataFrame({"worker_id": [1.0, 2.0, 3.0], "skill_id": 999, "value": 80}))
+    server.add_pool(
+        "meta", responses=_responses(), output_spec=SPEC, skills=SKILLS, smart_mixing=True
+    )
+    server.add_pool(
+        "num",
+        responses=_numeric_responses(),
+        smart_mixing=True,
+        output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}},
+        skills=pd.DataFrame({"worker_id": [1.0, 2.0, 3.0], "skill_id": 999, "value": 80}),
+    )
     with server, ptk.Client(TOKEN, url=server.url, poll_min=0.01, poll_max=0.05) as client:
         yield server, client
 
@@ -68,35 +89,59 @@ def test_fields_named_like_id_columns_are_served_from_output_values(
     _, client = served
     responses = ptk.read_responses("meta", client=client, progress_bar=False)
     expected = _responses()
-    assert responses["output_values.task_id"].astype(str).tolist() == expected["output_values.task_id"].tolist()
-    assert responses["output_values.worker_id"].tolist() == expected["output_values.worker_id"].tolist()
+    assert (
+        responses["output_values.task_id"].astype(str).tolist()
+        == expected["output_values.task_id"].tolist()
+    )
+    assert (
+        responses["output_values.worker_id"].tolist()
+        == expected["output_values.worker_id"].tolist()
+    )
     assert responses["task_id"].tolist() == expected["task_id"].tolist()
     by_field = {}
     for field in SPEC:
-        server = ptk.read_aggregated_solutions("meta", fields=field, client=client, progress_bar=False)
+        server = ptk.read_aggregated_solutions(
+            "meta", fields=field, client=client, progress_bar=False
+        )
         local = responses.toloka.aggregate_locally(fields=field)
         pd.testing.assert_frame_equal(server, local, check_exact=False, rtol=1e-9)
         assert list(server.columns)[-1] == f"output_values.{field}"
         by_field[field] = server
-    server = ptk.read_aggregated_solutions("meta", type="WEIGHTED_DYNAMIC_OVERLAP", fields=list(SPEC),
-                                           answer_weight_skill_id="7", client=client, progress_bar=False)
-    local = responses.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", fields=list(SPEC), skills=SKILLS)
+    server = ptk.read_aggregated_solutions(
+        "meta",
+        type="WEIGHTED_DYNAMIC_OVERLAP",
+        fields=list(SPEC),
+        answer_weight_skill_id="7",
+        client=client,
+        progress_bar=False,
+    )
+    local = responses.toloka.aggregate_locally(
+        "WEIGHTED_DYNAMIC_OVERLAP", fields=list(SPEC), skills=SKILLS
+    )
     pd.testing.assert_frame_equal(server, local, check_exact=False, rtol=1e-9)
     tasks = pd.DataFrame({"task_id": ["t3", "t0"], "pool_id": "meta"}, index=["x", "y"])
     joined = tasks.toloka.aggregate(fields="task_id", client=client, progress_bar=False)
-    expected_answers = by_field["task_id"].set_index("task_id").loc[["t3", "t0"], "output_values.task_id"]
-    assert joined["output_values.task_id"].astype(str).tolist() == expected_answers.astype(str).tolist()
+    expected_answers = (
+        by_field["task_id"].set_index("task_id").loc[["t3", "t0"], "output_values.task_id"]
+    )
+    assert (
+        joined["output_values.task_id"].astype(str).tolist()
+        == expected_answers.astype(str).tolist()
+    )
     assert joined.index.tolist() == ["x", "y"]
 
 
 def test_a_field_named_like_an_id_column_without_its_answers_is_refused() -> None:
     server = LocalTolokaServer(token=TOKEN)
     with pytest.raises(MissingColumnsError, match="output_values.worker_id"):
-        server.add_pool("x", responses=_responses().drop(columns="output_values.worker_id"),
-                        output_spec=SPEC)
+        server.add_pool(
+            "x", responses=_responses().drop(columns="output_values.worker_id"), output_spec=SPEC
+        )
 
 
-def test_float_task_ids_match_the_servers_integer_ids(served: tuple[LocalTolokaServer, ptk.Client]) -> None:
+def test_float_task_ids_match_the_servers_integer_ids(
+    served: tuple[LocalTolokaServer, ptk.Client],
+) -> None:
     """Integer ids with a gap become float64 in pandas: 9.0 must still find task "9"."""
     _, client = served
     tasks = pd.DataFrame({"task_id": [10.0, np.nan, 9.0], "pool_id": "num"})
@@ -106,10 +151,13 @@ def test_float_task_ids_match_the_servers_integer_ids(served: tuple[LocalTolokaS
         assert out["confidence"].notna().tolist() == [True, False, True]
     server = ptk.read_aggregated_solutions("num", client=client, progress_bar=False)
     assert server["task_id"].tolist() == ["10", "9"]
-    local = _numeric_responses().toloka.aggregate_locally(pool_id="num", output_spec={
-        "result": {"type": "STRING", "allowed_values": ["cat", "dog"]}})
+    local = _numeric_responses().toloka.aggregate_locally(
+        pool_id="num", output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}}
+    )
     pd.testing.assert_frame_equal(server, local, check_exact=False, rtol=1e-9)
-    float_ids = _numeric_responses().astype({"task_id": float}).toloka.aggregate_locally(pool_id="num")
+    float_ids = (
+        _numeric_responses().astype({"task_id": float}).toloka.aggregate_locally(pool_id="num")
+    )
     assert float_ids["task_id"].tolist() == ["10", "9"]
 
 
@@ -120,37 +168,59 @@ def test_unknown_skill_is_an_error_even_when_the_task_id_is_in_its_message(
     _, client = served
     with pytest.raises(NotFoundError, match="Skill '99'"):
         pd.DataFrame({"task_id": ["9"], "pool_id": "num"}).toloka.aggregate(
-            "WEIGHTED_DYNAMIC_OVERLAP", answer_weight_skill_id="99", client=client,
-            strategy="by_task", progress_bar=False)
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            answer_weight_skill_id="99",
+            client=client,
+            strategy="by_task",
+            progress_bar=False,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = pd.DataFrame({"task_id": ["9"], "pool_id": "num"}).toloka.aggregate(
-            "WEIGHTED_DYNAMIC_OVERLAP", answer_weight_skill_id=999, client=client,
-            strategy="by_task", progress_bar=False)
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            answer_weight_skill_id=999,
+            client=client,
+            strategy="by_task",
+            progress_bar=False,
+        )
     assert out["confidence"].notna().all()
 
 
 def test_local_aggregation_never_drops_rows_without_a_pool() -> None:
-    frame = pd.DataFrame({"task_id": ["1", "1", "2", "2"], "worker_id": ["a", "b", "a", "b"],
-                          "result": ["x", "x", "y", "y"], "pool_id": [7, 7, None, None]})
+    frame = pd.DataFrame(
+        {
+            "task_id": ["1", "1", "2", "2"],
+            "worker_id": ["a", "b", "a", "b"],
+            "result": ["x", "x", "y", "y"],
+            "pool_id": [7, 7, None, None],
+        }
+    )
     with pytest.raises(InvalidArgumentError, match="pool_id column has 2 missing value"):
         frame.toloka.aggregate_locally(fields="result")
     out = frame.fillna({"pool_id": 8}).toloka.aggregate_locally(fields="result")
     assert out["pool_id"].tolist() == ["7", "8"]  # not "7.0"
-    assert frame.drop(columns="pool_id").toloka.aggregate_locally(pool_id=7)["pool_id"].tolist() == ["7", "7"]
+    assert frame.drop(columns="pool_id").toloka.aggregate_locally(pool_id=7)[
+        "pool_id"
+    ].tolist() == ["7", "7"]
 
 
 def test_local_skills_that_match_nothing_are_a_clear_error() -> None:
     frame = pd.DataFrame({"task": ["t", "t"], "worker": ["a", "b"], "label": [True, False]})
     with pytest.raises(InvalidArgumentError, match="skills= is empty"):
-        frame.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker",
-                                       skills=pd.DataFrame({"worker_id": [], "value": []}))
+        frame.toloka.aggregate_locally(
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            task="task",
+            worker="worker",
+            skills=pd.DataFrame({"worker_id": [], "value": []}),
+        )
     skills = pd.DataFrame({"worker_id": ["a", "b"], "skill_id": [501.0, 501.0], "value": [80, 70]})
     with pytest.raises(InvalidArgumentError, match=r"no value of skill_id='502'.*\['501'\]"):
-        frame.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker",
-                                       skills=skills, skill_id="502")
-    out = frame.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker",
-                                         skills=skills, skill_id=501)
+        frame.toloka.aggregate_locally(
+            "WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker", skills=skills, skill_id="502"
+        )
+    out = frame.toloka.aggregate_locally(
+        "WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker", skills=skills, skill_id=501
+    )
     assert out["label"].tolist() == [True]
 
 
@@ -160,8 +230,10 @@ def test_empty_ids_are_no_ids(served: tuple[LocalTolokaServer, ptk.Client]) -> N
     _, client = served
     with pytest.raises(InvalidArgumentError, match="empty id"):
         LocalTolokaServer(token=TOKEN).add_pool(
-            "e", responses=_numeric_responses().astype({"task_id": str}).replace({"task_id": {"9": ""}}),
-            output_spec={"result": {"type": "STRING"}})
+            "e",
+            responses=_numeric_responses().astype({"task_id": str}).replace({"task_id": {"9": ""}}),
+            output_spec={"result": {"type": "STRING"}},
+        )
     tasks = pd.DataFrame({"task_id": ["9", "", "10"], "pool_id": "num"})
     with pytest.warns(ptk.MissingAggregatesWarning, match="1 because the row has no task id"):
         out = tasks.toloka.aggregate(client=client, strategy="by_task", progress_bar=False)

@@ -33,30 +33,44 @@ def _assert_same(local: pd.DataFrame, remote: pd.DataFrame) -> None:
     assert local["task_id"].tolist() == remote["task_id"].tolist()
     for column in local.columns.drop(["confidence"]):
         assert local[column].tolist() == remote[column].tolist(), column
-    np.testing.assert_allclose(local["confidence"].to_numpy(float), remote["confidence"].to_numpy(float), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        local["confidence"].to_numpy(float), remote["confidence"].to_numpy(float), rtol=0, atol=1e-9
+    )
 
 
 def test_dawid_skene_equals_the_server(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
     _, client, _ = served
     responses = read_responses("1001", client=client, progress_bar=False)
-    remote = read_aggregated_solutions("1001", type="DAWID_SKENE", client=client, progress_bar=False)
+    remote = read_aggregated_solutions(
+        "1001", type="DAWID_SKENE", client=client, progress_bar=False
+    )
     local = responses.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
     assert len(local) == 2000
     _assert_same(local, remote)
 
 
-def test_weighted_dynamic_overlap_equals_the_server(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
+def test_weighted_dynamic_overlap_equals_the_server(
+    served: tuple[LocalTolokaServer, Client, DemoData],
+) -> None:
     _, client, data = served
     responses = read_responses("1002", client=client, progress_bar=False)
     remote = read_aggregated_solutions(
-        "1002", type="WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"], answer_weight_skill_id=SKILL,
-        client=client, progress_bar=False,
+        "1002",
+        type="WEIGHTED_DYNAMIC_OVERLAP",
+        fields=["result", "sure"],
+        answer_weight_skill_id=SKILL,
+        client=client,
+        progress_bar=False,
     )
-    local = responses.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", ["result", "sure"], data.skills, skill_id=SKILL)
+    local = responses.toloka.aggregate_locally(
+        "WEIGHTED_DYNAMIC_OVERLAP", ["result", "sure"], data.skills, skill_id=SKILL
+    )
     _assert_same(local, remote)
     # the same skills as a Series indexed by worker give the same answers
     skills = data.skills.set_index("worker_id")["value"]
-    again = responses.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", ["result", "sure"], skills)
+    again = responses.toloka.aggregate_locally(
+        "WEIGHTED_DYNAMIC_OVERLAP", ["result", "sure"], skills
+    )
     pd.testing.assert_frame_equal(again, local)
 
 
@@ -73,7 +87,9 @@ def test_rejected_answers_do_not_count(served: tuple[LocalTolokaServer, Client, 
     assert not with_rejected["confidence"].equals(accepted.toloka.aggregate_locally()["confidence"])
 
 
-def test_parquet_round_trip(served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path) -> None:
+def test_parquet_round_trip(
+    served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path
+) -> None:
     _, client, _ = served
     local = read_responses("1001", client=client, progress_bar=False).toloka.aggregate_locally()
     path = tmp_path / "local.parquet"
@@ -98,14 +114,18 @@ def test_crowd_kit_style_frame() -> None:
     assert out["task_id"].tolist() == ["1", "2", "3"] and out["pool_id"].isna().all()
     expected = majority_vote(CROWD, task="task", worker="worker", label="label")
     assert out["label"].tolist() == expected["label"].tolist()
-    np.testing.assert_allclose(out["confidence"].to_numpy(float), expected["confidence"].to_numpy(float))
+    np.testing.assert_allclose(
+        out["confidence"].to_numpy(float), expected["confidence"].to_numpy(float)
+    )
     ds = CROWD.toloka.aggregate_locally(task="task", worker="worker", fields="label", pool_id="p1")
     assert ds["pool_id"].tolist() == ["p1"] * 3 and ds["label"].notna().all()
 
 
 def test_y_fallback_observed_values_or_categories() -> None:
     """Y: the spec's allowed values, else categories, else distinct answers seen (at least 2)."""
-    frame = pd.DataFrame({"task_id": ["t"] * 3, "worker_id": ["a", "b", "c"], "result": ["yes"] * 3})
+    frame = pd.DataFrame(
+        {"task_id": ["t"] * 3, "worker_id": ["a", "b", "c"], "result": ["yes"] * 3}
+    )
     skills = pd.DataFrame({"worker_id": ["a", "b", "c"], "value": [70, 80, 90]})
     free = frame.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", "result", skills)
     assert free["confidence"].iloc[0] == pytest.approx(0.98824, abs=1e-5)  # Y = max(2, 1 seen)
@@ -115,7 +135,9 @@ def test_y_fallback_observed_values_or_categories() -> None:
     p_yes, p_other = q.prod(), ((1 - q) / 2).prod()
     assert three["confidence"].iloc[0] == pytest.approx(p_yes / (p_yes + 2 * p_other))
     spec = {"result": {"type": "STRING", "allowed_values": ["yes", "no", "maybe", "never"]}}
-    four = frame.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", "result", skills, output_spec=spec)
+    four = frame.toloka.aggregate_locally(
+        "WEIGHTED_DYNAMIC_OVERLAP", "result", skills, output_spec=spec
+    )
     p_other4 = ((1 - q) / 3).prod()
     assert four["confidence"].iloc[0] == pytest.approx(p_yes / (p_yes + 3 * p_other4))
     assert str(four["result"].dtype).startswith("dictionary")
@@ -126,14 +148,20 @@ def test_several_pools_are_aggregated_separately() -> None:
     out = two.toloka.aggregate_locally("MAJORITY_VOTE", "label", task="task", worker="worker")
     assert out["pool_id"].tolist() == ["p1"] * 3 + ["p2"] * 3
     assert out["label"].tolist()[:3] == ["no"] * 3
-    only = two.toloka.aggregate_locally("MAJORITY_VOTE", "label", task="task", worker="worker", pool_id="p2")
+    only = two.toloka.aggregate_locally(
+        "MAJORITY_VOTE", "label", task="task", worker="worker", pool_id="p2"
+    )
     assert only["pool_id"].tolist() == ["p2"] * 3
 
 
 def test_wrong_frames_and_arguments_are_rejected() -> None:
     with pytest.raises(MissingColumnsError) as info:
         CROWD.toloka.aggregate_locally()
-    assert info.value.missing == ["task_id", "worker_id"] and info.value.present == ["task", "worker", "label"]
+    assert info.value.missing == ["task_id", "worker_id"] and info.value.present == [
+        "task",
+        "worker",
+        "label",
+    ]
     with pytest.raises(MissingColumnsError, match="'answer'"):
         CROWD.toloka.aggregate_locally(fields="answer", task="task", worker="worker")
     with pytest.raises(InvalidArgumentError, match="type must be one of"):
@@ -142,16 +170,24 @@ def test_wrong_frames_and_arguments_are_rejected() -> None:
         CROWD.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker")
     two_skills = pd.DataFrame({"worker_id": ["a", "a"], "skill_id": ["1", "2"], "value": [50, 60]})
     with pytest.raises(InvalidArgumentError, match="skill_id="):
-        CROWD.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", "label", two_skills, task="task", worker="worker")
+        CROWD.toloka.aggregate_locally(
+            "WEIGHTED_DYNAMIC_OVERLAP", "label", two_skills, task="task", worker="worker"
+        )
     with pytest.raises(InvalidArgumentError, match="several fields"):
         CROWD.assign(extra=1).toloka.aggregate_locally(task="task", worker="worker")
     with pytest.raises(MissingColumnsError, match="value"):
         CROWD.toloka.aggregate_locally(
-            "WEIGHTED_DYNAMIC_OVERLAP", "label", pd.DataFrame({"worker_id": ["a"]}), task="task", worker="worker"
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            "label",
+            pd.DataFrame({"worker_id": ["a"]}),
+            task="task",
+            worker="worker",
         )
 
 
 def test_dawid_skene_takes_one_field() -> None:
     frame = CROWD.assign(other="x")
     with pytest.raises(InvalidArgumentError, match="exactly one field"):
-        frame.toloka.aggregate_locally("DAWID_SKENE", ["label", "other"], task="task", worker="worker")
+        frame.toloka.aggregate_locally(
+            "DAWID_SKENE", ["label", "other"], task="task", worker="worker"
+        )

@@ -67,6 +67,8 @@ def test_bad_arguments() -> None:
 def test_clear_error_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     frame = pd.DataFrame({"confidence": [0.5], "result": ["a"]})
-    with pytest.raises(plotting.PlottingUnavailableError, match=r"pip install 'pandas-toloka\[plot\]'"):
+    with pytest.raises(
+        plotting.PlottingUnavailableError, match=r"pip install 'pandas-toloka\[plot\]'"
+    ):
         plotting.plot_confidence(frame)
     assert issubclass(plotting.PlottingUnavailableError, ImportError)

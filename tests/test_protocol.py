@@ -24,7 +24,9 @@ UTC = dt.timezone.utc
         ("2023-04-13T18:39:12+02:00", dt.datetime(2023, 4, 13, 16, 39, 12, tzinfo=UTC)),
     ],
 )
-def test_parse_datetime_reads_every_fraction_length_as_utc(text: str, expected: dt.datetime) -> None:
+def test_parse_datetime_reads_every_fraction_length_as_utc(
+    text: str, expected: dt.datetime
+) -> None:
     assert parse_datetime(text) == expected
     assert parse_datetime(text).tzinfo is not None
 
@@ -43,7 +45,10 @@ def test_parse_datetime_rejects_garbage() -> None:
 
 def test_aggregation_type_parses_names_in_any_case() -> None:
     assert AggregationType.parse("dawid_skene") is AggregationType.DAWID_SKENE
-    assert AggregationType.parse(AggregationType.WEIGHTED_DYNAMIC_OVERLAP).value == "WEIGHTED_DYNAMIC_OVERLAP"
+    assert (
+        AggregationType.parse(AggregationType.WEIGHTED_DYNAMIC_OVERLAP).value
+        == "WEIGHTED_DYNAMIC_OVERLAP"
+    )
     assert str(AggregationType.DAWID_SKENE) == "DAWID_SKENE"
     with pytest.raises(InvalidArgumentError, match="DAWID_SKENE"):
         AggregationType.parse("MEDIAN")

@@ -19,7 +19,11 @@ OPERATION = {
     "submitted": "2023-04-13T16:39:12.422",
     "finished": "2023-04-13T16:39:13.000",
     "progress": 100,
-    "parameters": {"pool_id": "7", "algorithm": "DAWID_SKENE", "aggregated_output_fields": ["result"]},
+    "parameters": {
+        "pool_id": "7",
+        "algorithm": "DAWID_SKENE",
+        "aggregated_output_fields": ["result"],
+    },
     "details": {},
 }
 
@@ -40,15 +44,24 @@ def _routes(pages: list[object]) -> dict[str, list[object]]:
 @pytest.mark.parametrize(
     "pages, message",
     [
-        ([{"items": [_solution("a")], "has_more": True}, {"items": [], "has_more": True}], "has_more for operation op-1 but sent no items"),
         (
-            [{"items": [_solution("b")], "has_more": True}, {"items": [_solution("a")], "has_more": False}],
+            [{"items": [_solution("a")], "has_more": True}, {"items": [], "has_more": True}],
+            "has_more for operation op-1 but sent no items",
+        ),
+        (
+            [
+                {"items": [_solution("b")], "has_more": True},
+                {"items": [_solution("a")], "has_more": False},
+            ],
             "'a' after 'b'",
         ),
     ],
 )
 def test_reader_refuses_broken_pages(scripted_server, pages: list[object], message: str) -> None:
-    with scripted_server(_routes(pages)) as server, Client("t", url=server.url, max_attempts=1) as client:
+    with (
+        scripted_server(_routes(pages)) as server,
+        Client("t", url=server.url, max_attempts=1) as client,
+    ):
         with pytest.raises(PagingError, match=message):
             read_aggregated_solutions("7", operation_id="op-1", client=client, progress_bar=False)
     assert sum("/aggregated-solutions/" in path for path in server.requests) == 2
@@ -56,14 +69,21 @@ def test_reader_refuses_broken_pages(scripted_server, pages: list[object], messa
 
 def test_read_responses_refuses_has_more_with_an_empty_page(scripted_server) -> None:
     assignment = {
-        "id": "as-1", "pool_id": "7", "user_id": "w1", "status": "ACCEPTED",
-        "tasks": [{"id": "t1", "input_values": {}}], "solutions": [{"output_values": {"result": "x"}}],
+        "id": "as-1",
+        "pool_id": "7",
+        "user_id": "w1",
+        "status": "ACCEPTED",
+        "tasks": [{"id": "t1", "input_values": {}}],
+        "solutions": [{"output_values": {"result": "x"}}],
         "submitted": "2023-04-13T16:39:12.422",
     }
     routes = {
         "/api/v1/pools/7": [POOL],
         "/api/v1/projects/70": [PROJECT],
-        "/api/v1/assignments": [{"items": [assignment], "has_more": True}, {"items": [], "has_more": True}],
+        "/api/v1/assignments": [
+            {"items": [assignment], "has_more": True},
+            {"items": [], "has_more": True},
+        ],
     }
     with scripted_server(routes) as server, Client("t", url=server.url, max_attempts=1) as client:
         with pytest.raises(PagingError, match="has_more=true with an empty page"):

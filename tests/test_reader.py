@@ -33,7 +33,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "reader.md"
 LABELS = ["cat", "dog", "bird"]
 
 
-def _label_responses(n_tasks: int, *, workers: int = 3, seed: int = 0, prefix: str = "t") -> pd.DataFrame:
+def _label_responses(
+    n_tasks: int, *, workers: int = 3, seed: int = 0, prefix: str = "t"
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, len(LABELS), n_tasks)
     rows = []
@@ -50,7 +52,9 @@ def _wdo_responses(n_tasks: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         for w in range(3):
             rows.append((f"t{t:04d}", f"w{w}", (t + w) % 3 != 0, 1 + (t * w) % 3))
     responses = pd.DataFrame(rows, columns=["task_id", "worker_id", "result", "sure"])
-    skills = pd.DataFrame({"worker_id": ["w0", "w1", "w2"], "skill_id": "sk1", "value": [70, 80, 90]})
+    skills = pd.DataFrame(
+        {"worker_id": ["w0", "w1", "w2"], "skill_id": "sk1", "value": [70, 80, 90]}
+    )
     return responses, skills
 
 
@@ -58,17 +62,34 @@ def _make_server(**kwargs: object) -> LocalTolokaServer:
     server = LocalTolokaServer(token=TOKEN, **kwargs)  # type: ignore[arg-type]
     spec = {"result": {"type": "STRING", "allowed_values": LABELS}}
     server.add_pool("ds", responses=_label_responses(30), output_spec=spec)
-    server.add_pool("multi", responses=_label_responses(5).assign(url="http://x", other="cat"),
-                    output_spec={**spec, "other": {"type": "STRING", "allowed_values": LABELS},
-                                 "url": {"type": "URL"}})
+    server.add_pool(
+        "multi",
+        responses=_label_responses(5).assign(url="http://x", other="cat"),
+        output_spec={
+            **spec,
+            "other": {"type": "STRING", "allowed_values": LABELS},
+            "url": {"type": "URL"},
+        },
+    )
     responses, skills = _wdo_responses(12)
-    server.add_pool("wdo", responses=responses, skills=skills, smart_mixing=True, output_spec={
-        "result": {"type": "BOOLEAN"}, "sure": {"type": "INTEGER", "min_value": 1, "max_value": 3}})
+    server.add_pool(
+        "wdo",
+        responses=responses,
+        skills=skills,
+        smart_mixing=True,
+        output_spec={
+            "result": {"type": "BOOLEAN"},
+            "sure": {"type": "INTEGER", "min_value": 1, "max_value": 3},
+        },
+    )
     rejected = _label_responses(4).assign(status="REJECTED")
     server.add_pool("empty", responses=rejected, output_spec=spec)
     collide = _label_responses(6).rename(columns={"result": "confidence"})
-    server.add_pool("collide", responses=collide,
-                    output_spec={"confidence": {"type": "STRING", "allowed_values": LABELS}})
+    server.add_pool(
+        "collide",
+        responses=collide,
+        output_spec={"confidence": {"type": "STRING", "allowed_values": LABELS}},
+    )
     return server
 
 
@@ -80,8 +101,15 @@ def server() -> Iterator[LocalTolokaServer]:
 
 @pytest.fixture
 def client(server: LocalTolokaServer) -> Iterator[Client]:
-    with Client(server.token, url=server.url, backoff_base=0.01, backoff_max=0.05,
-                rate_limit_wait=0.05, poll_min=0.01, poll_max=0.05) as c:
+    with Client(
+        server.token,
+        url=server.url,
+        backoff_base=0.01,
+        backoff_max=0.05,
+        rate_limit_wait=0.05,
+        poll_min=0.01,
+        poll_max=0.05,
+    ) as c:
         yield c
 
 
@@ -102,13 +130,17 @@ def test_dawid_skene_end_to_end(client: Client) -> None:
     assert set(df["result"].astype(str)) <= set(LABELS)
     assert ((df["confidence"] > 0) & (df["confidence"] <= 1)).all()
     meta = df.attrs["toloka"]
-    assert meta["pool_id"] == "ds" and meta["type"] == "DAWID_SKENE" and meta["fields"] == ["result"]
+    assert (
+        meta["pool_id"] == "ds" and meta["type"] == "DAWID_SKENE" and meta["fields"] == ["result"]
+    )
     assert meta["finished"] and meta["base_url"] == client.base_url
     assert TOKEN not in repr(df.attrs)
 
 
 def test_numpy_nullable_backend(client: Client) -> None:
-    df = read_aggregated_solutions("ds", client=client, progress_bar=False, dtype_backend="numpy_nullable")
+    df = read_aggregated_solutions(
+        "ds", client=client, progress_bar=False, dtype_backend="numpy_nullable"
+    )
     assert isinstance(df["result"].dtype, pd.CategoricalDtype)
     assert list(df["result"].cat.categories) == LABELS
     assert df["confidence"].dtype == pd.Float64Dtype()
@@ -118,15 +150,27 @@ def test_numpy_nullable_backend(client: Client) -> None:
 
 
 def test_weighted_dynamic_overlap_multi_field(client: Client) -> None:
-    df = read_aggregated_solutions("wdo", type="weighted_dynamic_overlap", fields=["result", "sure"],
-                                   answer_weight_skill_id="sk1", client=client, progress_bar=False)
+    df = read_aggregated_solutions(
+        "wdo",
+        type="weighted_dynamic_overlap",
+        fields=["result", "sure"],
+        answer_weight_skill_id="sk1",
+        client=client,
+        progress_bar=False,
+    )
     assert list(df.columns) == ["pool_id", "task_id", "confidence", "result", "sure"]
     assert df["result"].dtype == pd.ArrowDtype(pa.bool_())
     assert df["sure"].dtype == pd.ArrowDtype(pa.int64())  # integers stay integers
     assert len(df) == 12 and df["sure"].between(1, 3).all()
-    nullable = read_aggregated_solutions(operation_id=df.attrs["toloka"]["operation_id"], client=client,
-                                         progress_bar=False, dtype_backend="numpy_nullable")
-    assert nullable["sure"].dtype == pd.Int64Dtype() and nullable["result"].dtype == pd.BooleanDtype()
+    nullable = read_aggregated_solutions(
+        operation_id=df.attrs["toloka"]["operation_id"],
+        client=client,
+        progress_bar=False,
+        dtype_backend="numpy_nullable",
+    )
+    assert (
+        nullable["sure"].dtype == pd.Int64Dtype() and nullable["result"].dtype == pd.BooleanDtype()
+    )
     assert df.attrs["toloka"]["answer_weight_skill_id"] == "sk1"
 
 
@@ -140,15 +184,21 @@ def test_resume_by_operation_id(server: LocalTolokaServer, client: Client) -> No
     with pytest.raises(InvalidArgumentError, match="not pool 'wdo'"):
         read_aggregated_solutions("wdo", operation_id=op_id, client=client)
     with pytest.raises(InvalidArgumentError, match="runs DAWID_SKENE"):
-        read_aggregated_solutions(operation_id=op_id, type="WEIGHTED_DYNAMIC_OVERLAP",
-                                  answer_weight_skill_id="sk1", client=client)
+        read_aggregated_solutions(
+            operation_id=op_id,
+            type="WEIGHTED_DYNAMIC_OVERLAP",
+            answer_weight_skill_id="sk1",
+            client=client,
+        )
 
 
 def test_timeout_names_operation_then_resume() -> None:
     with _make_server(operation_delay=0.3) as server:
         with Client(server.token, url=server.url, poll_min=0.01, poll_max=0.05) as client:
             with pytest.raises(OperationTimeoutError, match="operation_id=") as info:
-                read_aggregated_solutions("ds", client=client, progress_bar=False, wait_timeout=0.05)
+                read_aggregated_solutions(
+                    "ds", client=client, progress_bar=False, wait_timeout=0.05
+                )
             op_id = info.value.operation_id
             assert op_id in str(info.value)
             df = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False)
@@ -197,14 +247,21 @@ def test_field_named_like_meta_column(client: Client) -> None:
     assert set(df["output_values.confidence"].astype(str)) <= set(LABELS)
 
 
-def test_value_not_fitting_spec_names_task_and_field(server: LocalTolokaServer, client: Client) -> None:
+def test_value_not_fitting_spec_names_task_and_field(
+    server: LocalTolokaServer, client: Client
+) -> None:
     first = read_aggregated_solutions("ds", client=client, progress_bar=False)
     # The pool's spec changes after the aggregation: "bird" is no longer allowed.
-    server.add_pool("ds", responses=_label_responses(2).assign(result="cat"), project_id="ds2",
-                    output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog", "fish"]}})
+    server.add_pool(
+        "ds",
+        responses=_label_responses(2).assign(result="cat"),
+        project_id="ds2",
+        output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog", "fish"]}},
+    )
     with pytest.raises(OutputValueError, match="'result'") as info:
-        read_aggregated_solutions(operation_id=first.attrs["toloka"]["operation_id"], client=client,
-                                  progress_bar=False)
+        read_aggregated_solutions(
+            operation_id=first.attrs["toloka"]["operation_id"], client=client, progress_bar=False
+        )
     assert info.value.field == "result" and info.value.task_id in set(first["task_id"])
     assert info.value.task_id in str(info.value)
 
@@ -213,22 +270,33 @@ def test_value_not_fitting_spec_names_task_and_field(server: LocalTolokaServer, 
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 10, 15, 29, 30, 31])
-def test_paging_loses_and_duplicates_nothing(server: LocalTolokaServer, client: Client, page_size: int) -> None:
+def test_paging_loses_and_duplicates_nothing(
+    server: LocalTolokaServer, client: Client, page_size: int
+) -> None:
     full = read_aggregated_solutions("ds", client=client, progress_bar=False)
     op_id = full.attrs["toloka"]["operation_id"]
     server.request_log.clear()
-    paged = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False,
-                                      page_size=page_size)
+    paged = read_aggregated_solutions(
+        operation_id=op_id, client=client, progress_bar=False, page_size=page_size
+    )
     pd.testing.assert_frame_equal(paged, full)
-    pages = [p for m, p in server.request_log if p.startswith(f"/api/v1/aggregated-solutions/{op_id}")]
+    pages = [
+        p for m, p in server.request_log if p.startswith(f"/api/v1/aggregated-solutions/{op_id}")
+    ]
     assert len(pages) == math.ceil(30 / page_size)
     assert all("sort=task_id" in p for p in pages)
 
 
 def test_iter_chunks_are_bounded_and_concatenate_to_read(client: Client) -> None:
     full = read_aggregated_solutions("ds", client=client, progress_bar=False)
-    chunks = list(iter_aggregated_solutions(operation_id=full.attrs["toloka"]["operation_id"],
-                                            client=client, progress_bar=False, page_size=8))
+    chunks = list(
+        iter_aggregated_solutions(
+            operation_id=full.attrs["toloka"]["operation_id"],
+            client=client,
+            progress_bar=False,
+            page_size=8,
+        )
+    )
     assert [len(c) for c in chunks] == [8, 8, 8, 6]
     joined = pd.concat(chunks)
     pd.testing.assert_frame_equal(joined, full)
@@ -236,8 +304,14 @@ def test_iter_chunks_are_bounded_and_concatenate_to_read(client: Client) -> None
 
 
 def test_parquet_round_trip(client: Client, tmp_path: Path) -> None:
-    df = read_aggregated_solutions("wdo", type="WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"],
-                                   answer_weight_skill_id="sk1", client=client, progress_bar=False)
+    df = read_aggregated_solutions(
+        "wdo",
+        type="WEIGHTED_DYNAMIC_OVERLAP",
+        fields=["result", "sure"],
+        answer_weight_skill_id="sk1",
+        client=client,
+        progress_bar=False,
+    )
     ds = read_aggregated_solutions("ds", client=client, progress_bar=False)
     for frame in (df, ds):
         path = tmp_path / "out.parquet"
@@ -264,8 +338,9 @@ def test_parquet_round_trip(client: Client, tmp_path: Path) -> None:
         ({"page_size": 100_001}, "page_size"),
     ],
 )
-def test_bad_arguments_fail_before_starting(server: LocalTolokaServer, client: Client,
-                                            kwargs: dict, message: str) -> None:
+def test_bad_arguments_fail_before_starting(
+    server: LocalTolokaServer, client: Client, kwargs: dict, message: str
+) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         read_aggregated_solutions("multi", client=client, progress_bar=False, **kwargs)
     assert _posts(server) == 0
@@ -273,11 +348,18 @@ def test_bad_arguments_fail_before_starting(server: LocalTolokaServer, client: C
 
 def test_skill_aggregation_on_pool_without_mixer(client: Client) -> None:
     with pytest.raises(ConflictError, match="use type='DAWID_SKENE'"):
-        read_aggregated_solutions("ds", type="WEIGHTED_DYNAMIC_OVERLAP", answer_weight_skill_id="sk1",
-                                  client=client, progress_bar=False)
+        read_aggregated_solutions(
+            "ds",
+            type="WEIGHTED_DYNAMIC_OVERLAP",
+            answer_weight_skill_id="sk1",
+            client=client,
+            progress_bar=False,
+        )
 
 
-def test_connection_settings_from_environment(server: LocalTolokaServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connection_settings_from_environment(
+    server: LocalTolokaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TOLOKA_API_KEY", raising=False)
     monkeypatch.delenv("TOLOKA_TOKEN", raising=False)
     monkeypatch.setenv("TOLOKA_URL", server.url)
@@ -290,7 +372,9 @@ def test_connection_settings_from_environment(server: LocalTolokaServer, monkeyp
         read_aggregated_solutions("ds", client=Client(url=server.url), token=TOKEN)
 
 
-def test_rate_limited_start_is_waited_out_or_explained(server: LocalTolokaServer, client: Client) -> None:
+def test_rate_limited_start_is_waited_out_or_explained(
+    server: LocalTolokaServer, client: Client
+) -> None:
     server.faults.add("rate_limit", count=1, interval="MIN", method="POST")
     df = read_aggregated_solutions("ds", client=client, progress_bar=False)
     assert len(df) == 30 and _posts(server) == 2
@@ -322,16 +406,28 @@ def test_page_decoding_in_slices_equals_json_loads(chunk_rows: int, indent: int 
 
     from pandas_toloka._paging import iter_item_chunks
 
-    items = [{"task_id": f"t{i}", "confidence": i / 3, "output_values": {"r": ["a,]}", None, {"x": [1]}]}}
-             for i in range(7)]
-    for body in ({"has_more": True, "extra": {"items": [1]}, "items": items, "tail": [None]},
-                 {"items": [], "has_more": False}, {"items": items[:1]}, {}):
+    items = [
+        {
+            "task_id": f"t{i}",
+            "confidence": i / 3,
+            "output_values": {"r": ["a,]}", None, {"x": [1]}]},
+        }
+        for i in range(7)
+    ]
+    for body in (
+        {"has_more": True, "extra": {"items": [1]}, "items": items, "tail": [None]},
+        {"items": [], "has_more": False},
+        {"items": items[:1]},
+        {},
+    ):
         text = json.dumps(body, indent=indent)
         meta: dict = {}
         chunks = list(iter_item_chunks(text, meta, chunk_rows=chunk_rows))
         assert all(0 < len(c) <= chunk_rows for c in chunks)
         assert [i for c in chunks for i in c] == body.get("items", [])
-        assert {k: v for k, v in meta.items() if k != "items"} == {k: v for k, v in body.items() if k != "items"}
+        assert {k: v for k, v in meta.items() if k != "items"} == {
+            k: v for k, v in body.items() if k != "items"
+        }
     with pytest.raises(ValueError):
         list(iter_item_chunks('{"items": [{"a": 1} {"b": 2}]}', {}))
 
@@ -340,7 +436,9 @@ def test_dropped_page_is_fetched_again(server: LocalTolokaServer, client: Client
     full = read_aggregated_solutions("ds", client=client, progress_bar=False)
     op_id = full.attrs["toloka"]["operation_id"]
     server.faults.add("drop", count=2, path=f"/api/v1/aggregated-solutions/{op_id}")
-    again = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False, page_size=12)
+    again = read_aggregated_solutions(
+        operation_id=op_id, client=client, progress_bar=False, page_size=12
+    )
     pd.testing.assert_frame_equal(again, full)
 
 
@@ -349,15 +447,18 @@ def test_dropped_page_is_fetched_again(server: LocalTolokaServer, client: Client
 
 def test_errors_while_waiting_or_reading_name_the_operation(server: LocalTolokaServer) -> None:
     """A network failure during a long wait leaves the aggregation running: say how to resume."""
-    with Client(server.token, url=server.url, max_attempts=2, backoff_base=0.01, poll_min=0.01) as client:
+    with Client(
+        server.token, url=server.url, max_attempts=2, backoff_base=0.01, poll_min=0.01
+    ) as client:
         server.operations.delay = 0.2  # type: ignore[attr-defined]
         server.faults.add("server_error", count=2, status=503, path="/api/v1/operations/")
         with pytest.raises(ServerError, match="resume with operation_id=") as info:
             read_aggregated_solutions("ds", client=client, progress_bar=False)
         op_id = info.value.operation_id  # type: ignore[attr-defined]
         assert op_id in str(info.value) and _posts(server) == 1
-        server.faults.add("server_error", count=2, status=500, path="/api/v1/aggregated-solutions/",
-                          method="GET")
+        server.faults.add(
+            "server_error", count=2, status=500, path="/api/v1/aggregated-solutions/", method="GET"
+        )
         with pytest.raises(ServerError, match=f"operation_id='{op_id}'"):
             read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False)
         df = read_aggregated_solutions(operation_id=op_id, client=client, progress_bar=False)
@@ -365,13 +466,20 @@ def test_errors_while_waiting_or_reading_name_the_operation(server: LocalTolokaS
 
 
 def test_resume_refuses_another_skill(client: Client) -> None:
-    df = read_aggregated_solutions("wdo", type="WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"],
-                                   answer_weight_skill_id="sk1", client=client, progress_bar=False)
+    df = read_aggregated_solutions(
+        "wdo",
+        type="WEIGHTED_DYNAMIC_OVERLAP",
+        fields=["result", "sure"],
+        answer_weight_skill_id="sk1",
+        client=client,
+        progress_bar=False,
+    )
     op_id = df.attrs["toloka"]["operation_id"]
     with pytest.raises(InvalidArgumentError, match="by skill 'sk1', not 'sk2'"):
         read_aggregated_solutions(operation_id=op_id, answer_weight_skill_id="sk2", client=client)
-    again = read_aggregated_solutions(operation_id=op_id, answer_weight_skill_id="sk1", client=client,
-                                      progress_bar=False)
+    again = read_aggregated_solutions(
+        operation_id=op_id, answer_weight_skill_id="sk1", client=client, progress_bar=False
+    )
     assert again.attrs["toloka"]["answer_weight_skill_id"] == "sk1"
 
 

@@ -95,7 +95,9 @@ def test_status_filter(client: Client, status: object, n_rows: int) -> None:
         assert set(df["status"]) == wanted
 
 
-def test_keyset_paging_stops_when_has_more_is_false(server: LocalTolokaServer, client: Client) -> None:
+def test_keyset_paging_stops_when_has_more_is_false(
+    server: LocalTolokaServer, client: Client
+) -> None:
     server.request_log.clear()
     paged = read_responses("7", status=None, client=client, page_size=2, progress_bar=False)
     whole = read_responses("7", status=None, client=client, progress_bar=False)
@@ -156,9 +158,22 @@ FIELDS = list(schema.parse_output_spec({"result": {"type": "INTEGER"}}).values()
 
 def test_flatten_assignment_without_solutions_and_bad_values() -> None:
     items = [
-        {"id": "a1", "user_id": "w", "status": "ACTIVE", "submitted": None, "tasks": [{"id": "t1"}, {"id": "t2"}]},
-        {"id": "a2", "user_id": "v", "status": "ACCEPTED", "submitted": "2024-01-02T03:04:05Z",
-         "tasks": [{"id": "t1"}], "solutions": [{"output_values": {"result": 2.0}}], "unknown": 1},
+        {
+            "id": "a1",
+            "user_id": "w",
+            "status": "ACTIVE",
+            "submitted": None,
+            "tasks": [{"id": "t1"}, {"id": "t2"}],
+        },
+        {
+            "id": "a2",
+            "user_id": "v",
+            "status": "ACCEPTED",
+            "submitted": "2024-01-02T03:04:05Z",
+            "tasks": [{"id": "t1"}],
+            "solutions": [{"output_values": {"result": 2.0}}],
+            "unknown": 1,
+        },
     ]
     table = assignments_to_table(items, FIELDS, pool_id="9")
     assert table.column("task_id").to_pylist() == ["t1", "t2", "t1"]

@@ -10,7 +10,11 @@ import pandas as pd
 import pytest
 
 import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
-from pandas_toloka._server_aggregate import BY_TASK_MAX_TASKS, MissingAggregatesWarning, choose_strategy
+from pandas_toloka._server_aggregate import (
+    BY_TASK_MAX_TASKS,
+    MissingAggregatesWarning,
+    choose_strategy,
+)
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError, NotFoundError
 from pandas_toloka.reader import read_aggregated_solutions
@@ -40,41 +44,67 @@ def _count(server: LocalTolokaServer, fragment: str) -> int:
 
 
 @pytest.mark.parametrize("kind", ["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP"])
-def test_both_strategies_give_the_servers_answers(served: tuple[LocalTolokaServer, Client, DemoData], kind: str) -> None:
+def test_both_strategies_give_the_servers_answers(
+    served: tuple[LocalTolokaServer, Client, DemoData], kind: str
+) -> None:
     server, client, data = served
     pool = "1001" if kind == "DAWID_SKENE" else "1002"
     fields = "result" if kind == "DAWID_SKENE" else ["result", "sure"]
     tasks = _tasks(data, pool, 40)
     skill = SKILL if kind != "DAWID_SKENE" else None
     server.request_log.clear()
-    by_task = tasks.toloka.aggregate(kind, fields=fields, answer_weight_skill_id=skill, client=client,
-                                     strategy="by_task", progress_bar=False)
+    by_task = tasks.toloka.aggregate(
+        kind,
+        fields=fields,
+        answer_weight_skill_id=skill,
+        client=client,
+        strategy="by_task",
+        progress_bar=False,
+    )
     assert _count(server, "aggregate-by-task") == 40 and _count(server, "aggregate-by-pool") == 0
     server.request_log.clear()
-    by_pool = tasks.toloka.aggregate(kind, fields=fields, answer_weight_skill_id=skill, client=client,
-                                     strategy="by_pool", progress_bar=False)
+    by_pool = tasks.toloka.aggregate(
+        kind,
+        fields=fields,
+        answer_weight_skill_id=skill,
+        client=client,
+        strategy="by_pool",
+        progress_bar=False,
+    )
     assert _count(server, "aggregate-by-task") == 0 and _count(server, "aggregate-by-pool") == 1
     pd.testing.assert_frame_equal(by_task, by_pool, check_exact=False, rtol=1e-12)
     # index, order and every input column kept; typed columns added
     assert by_task.index.equals(tasks.index)
     pd.testing.assert_frame_equal(by_task[tasks.columns], tasks)
-    whole = read_aggregated_solutions(pool, type=kind, fields=fields, answer_weight_skill_id=skill,
-                                      client=client, progress_bar=False).set_index("task_id")
+    whole = read_aggregated_solutions(
+        pool,
+        type=kind,
+        fields=fields,
+        answer_weight_skill_id=skill,
+        client=client,
+        progress_bar=False,
+    ).set_index("task_id")
     added = ["confidence", *([fields] if isinstance(fields, str) else fields)]
     assert list(by_task.columns) == [*tasks.columns, *added]
     expected = whole.loc[tasks["task_id"], added]
     assert by_task["result"].tolist() == expected["result"].tolist()
     assert by_task["result"].dtype == whole["result"].dtype
-    np.testing.assert_allclose(by_task["confidence"].to_numpy(float), expected["confidence"].to_numpy(float), atol=1e-12)
+    np.testing.assert_allclose(
+        by_task["confidence"].to_numpy(float), expected["confidence"].to_numpy(float), atol=1e-12
+    )
 
 
 def test_missing_and_duplicate_tasks(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
     server, client, data = served
     tasks = _tasks(data, "1001", 5)
-    tasks = pd.concat([tasks, tasks.iloc[[1, 1]], pd.DataFrame({"task_id": ["ghost", None], "pool_id": "1001"})])
+    tasks = pd.concat(
+        [tasks, tasks.iloc[[1, 1]], pd.DataFrame({"task_id": ["ghost", None], "pool_id": "1001"})]
+    )
     for strategy in ("by_task", "by_pool"):
         server.request_log.clear()
-        with pytest.warns(MissingAggregatesWarning, match=r"2 of 7 task\(s\).*1 because .*no task id") as record:
+        with pytest.warns(
+            MissingAggregatesWarning, match=r"2 of 7 task\(s\).*1 because .*no task id"
+        ) as record:
             out = tasks.toloka.aggregate(client=client, strategy=strategy, progress_bar=False)
         assert len(record) == 1 and record[0].filename == __file__  # points at the caller
         assert len(out) == len(tasks) and out.index.equals(tasks.index)
@@ -85,17 +115,26 @@ def test_missing_and_duplicate_tasks(served: tuple[LocalTolokaServer, Client, De
             assert _count(server, "aggregate-by-task") == 6
 
 
-def test_pool_id_argument_and_numpy_nullable(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
+def test_pool_id_argument_and_numpy_nullable(
+    served: tuple[LocalTolokaServer, Client, DemoData],
+) -> None:
     _, client, data = served
     tasks = _tasks(data, "1001", 3).drop(columns="pool_id")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = tasks.toloka.aggregate(pool_id=1001, client=client, dtype_backend="numpy_nullable", progress_bar=False)
-    assert isinstance(out["result"].dtype, pd.CategoricalDtype) and out["confidence"].dtype == "Float64"
+        out = tasks.toloka.aggregate(
+            pool_id=1001, client=client, dtype_backend="numpy_nullable", progress_bar=False
+        )
+    assert (
+        isinstance(out["result"].dtype, pd.CategoricalDtype)
+        and out["confidence"].dtype == "Float64"
+    )
     assert out["result"].notna().all() and "pool_id" not in out.columns
 
 
-def test_parquet_round_trip(served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path) -> None:
+def test_parquet_round_trip(
+    served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path
+) -> None:
     _, client, data = served
     out = _tasks(data, "1001", 10).toloka.aggregate(client=client, progress_bar=False)
     path = tmp_path / "joined.parquet"
@@ -125,8 +164,12 @@ def test_wrong_frames_and_arguments(served: tuple[LocalTolokaServer, Client, Dem
         tasks.toloka.aggregate("WEIGHTED_DYNAMIC_OVERLAP", client=client)
     with pytest.raises(NotFoundError):  # an unknown skill is an error, not "missing" tasks
         _tasks(data, "1002", 2).toloka.aggregate(
-            "WEIGHTED_DYNAMIC_OVERLAP", fields="result", answer_weight_skill_id="999",
-            client=client, strategy="by_task", progress_bar=False,
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            fields="result",
+            answer_weight_skill_id="999",
+            client=client,
+            strategy="by_task",
+            progress_bar=False,
         )
 
 

@@ -45,7 +45,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "TOLOKA_TOKEN; TOLOKA_URL selects another server."
         ),
     )
-    parser.add_argument("pool_id", nargs="?", help="the pool to aggregate (optional with --operation-id)")
+    parser.add_argument(
+        "pool_id", nargs="?", help="the pool to aggregate (optional with --operation-id)"
+    )
     parser.add_argument(
         "--type",
         type=str.upper,
@@ -54,26 +56,49 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="algorithm (default DAWID_SKENE, or the operation's own with --operation-id)",
     )
     parser.add_argument(
-        "--field", action="append", dest="fields", metavar="NAME",
+        "--field",
+        action="append",
+        dest="fields",
+        metavar="NAME",
         help="output field to aggregate; repeat for several (WEIGHTED_DYNAMIC_OVERLAP)",
     )
-    parser.add_argument("--skill", metavar="ID", help="answer_weight_skill_id (WEIGHTED_DYNAMIC_OVERLAP)")
+    parser.add_argument(
+        "--skill", metavar="ID", help="answer_weight_skill_id (WEIGHTED_DYNAMIC_OVERLAP)"
+    )
     parser.add_argument("--operation-id", metavar="ID", help="read an aggregation already started")
-    parser.add_argument("--url", help="base URL of a Toloka-compatible server (default: TOLOKA_URL)")
+    parser.add_argument(
+        "--url", help="base URL of a Toloka-compatible server (default: TOLOKA_URL)"
+    )
     parser.add_argument("--environment", help="PRODUCTION or SANDBOX (default: PRODUCTION)")
     parser.add_argument("-o", "--output", required=True, type=Path, help="Parquet file to write")
-    parser.add_argument("--max-attempts", type=int, default=5, metavar="N",
-                        help="attempts per HTTP request before giving up (default 5)")
-    parser.add_argument("--page-size", type=int, default=100_000, help="results per request (max 100000)")
     parser.add_argument(
-        "--wait-timeout", type=float, default=6 * 3600.0, metavar="SECONDS",
+        "--max-attempts",
+        type=int,
+        default=5,
+        metavar="N",
+        help="attempts per HTTP request before giving up (default 5)",
+    )
+    parser.add_argument(
+        "--page-size", type=int, default=100_000, help="results per request (max 100000)"
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=6 * 3600.0,
+        metavar="SECONDS",
         help="give up waiting after this long (default 6 h); resume later with --operation-id",
     )
     progress = parser.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress_bar", action="store_true", default=None,
-                          help="always show progress bars")
-    progress.add_argument("--no-progress", dest="progress_bar", action="store_false",
-                          help="never show progress bars")
+    progress.add_argument(
+        "--progress",
+        dest="progress_bar",
+        action="store_true",
+        default=None,
+        help="always show progress bars",
+    )
+    progress.add_argument(
+        "--no-progress", dest="progress_bar", action="store_false", help="never show progress bars"
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -155,17 +180,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"pandas-toloka aggregate: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        with client, open_aggregated_solutions(
-            args.pool_id,
-            type=args.type,
-            fields=args.fields,
-            answer_weight_skill_id=args.skill,
-            operation_id=args.operation_id,
-            client=client,
-            progress_bar=args.progress_bar,
-            page_size=args.page_size,
-            wait_timeout=args.wait_timeout,
-        ) as stream:
+        with (
+            client,
+            open_aggregated_solutions(
+                args.pool_id,
+                type=args.type,
+                fields=args.fields,
+                answer_weight_skill_id=args.skill,
+                operation_id=args.operation_id,
+                client=client,
+                progress_bar=args.progress_bar,
+                page_size=args.page_size,
+                wait_timeout=args.wait_timeout,
+            ) as stream,
+        ):
             rows = write_parquet(stream, args.output)
             operation_id = stream.operation_id
     except OperationTimeoutError as exc:

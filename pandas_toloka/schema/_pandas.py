@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any, TypeAlias, Union
 
 import pandas as pd
 import pyarrow as pa
@@ -45,7 +46,7 @@ def _numpy_nullable_mapper() -> Callable[[pa.DataType], Any]:
     return mapping.get
 
 
-TableLike = Union[pa.Table, pa.RecordBatch]
+TableLike: TypeAlias = Union[pa.Table, pa.RecordBatch]  # noqa: UP007 (a runtime alias)
 
 
 def to_pandas(data: TableLike, *, dtype_backend: str = "pyarrow") -> pd.DataFrame:

@@ -33,7 +33,7 @@ def _json_strings(values: pa.Array) -> pa.Array:
 
 
 def _json_floats(values: pa.Array) -> pa.Array:
-    if not pc.all(pc.is_finite(values)).as_py() in (True, None):
+    if pc.all(pc.is_finite(values)).as_py() not in (True, None):
         raise ValueError("JSON cannot carry NaN or infinite numbers")
     text = pc.cast(values, pa.string())
     # Keep floats recognisable as floats: "1" -> "1.0".

@@ -6,6 +6,7 @@ including every error, which carries a ``request_id`` and a Toloka ``code``.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -228,7 +229,5 @@ class HTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass

@@ -19,7 +19,13 @@ from ..schema import (
     id_array,
 )
 
-__all__ = ["ASSIGNMENT_STATUSES", "column_name", "field_column", "normalize_responses", "string_column"]
+__all__ = [
+    "ASSIGNMENT_STATUSES",
+    "column_name",
+    "field_column",
+    "normalize_responses",
+    "string_column",
+]
 
 ASSIGNMENT_STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
 
@@ -55,7 +61,9 @@ def string_column(frame: pd.DataFrame, name: str) -> pa.Array:
     empty = pc.equal(pc.utf8_length(ids), 0)
     if pc.any(empty).as_py():
         row = pc.index(empty, True).as_py()
-        raise InvalidArgumentError(f"Column {name!r} has an empty id (row {row}); ids are required.")
+        raise InvalidArgumentError(
+            f"Column {name!r} has an empty id (row {row}); ids are required."
+        )
     return ids
 
 

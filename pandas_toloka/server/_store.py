@@ -29,6 +29,7 @@ __all__ = ["ASSIGNMENT_STATUSES", "Pool", "Project", "Store", "column_name", "no
 
 _versions = itertools.count(1)
 
+
 @dataclass(frozen=True)
 class Project:
     """A project: its id, output spec and extra JSON fields."""

@@ -97,7 +97,12 @@ def test_enforce_rate_limits_on_aggregation_posts(server, api):
     assert int(response.headers["Retry-After"]) >= 1
     assert api.get("/pools/7").status_code == 200  # GETs are not limited
     task_id = api.get("/assignments", pool_id="7", limit=1).json()["items"][0]["tasks"][0]["id"]
-    by_task = {"type": "DAWID_SKENE", "pool_id": "7", "task_id": task_id, "fields": [{"name": "result"}]}
+    by_task = {
+        "type": "DAWID_SKENE",
+        "pool_id": "7",
+        "task_id": task_id,
+        "fields": [{"name": "result"}],
+    }
     assert api.post("/aggregated-solutions/aggregate-by-task", by_task).status_code == 201
     server.faults.clear()
     assert server.faults.enforce_rate_limits is False

@@ -145,8 +145,16 @@ def test_keep_alive_over_many_requests_and_errors(api):
         assert api.get("/pools/7").status_code == 200
         assert api.get("/pools/nope").status_code == 404
         assert api.get("/operations", limit=100_001).status_code == 400
-        assert api.session.post(api.root + "/aggregated-solutions/aggregate-by-pool",
-                                data=b"{nope", timeout=5).status_code == 400
-        assert api.session.get(api.root + "/pools/7", headers={"Authorization": "OAuth bad"},
-                               timeout=5).status_code == 401
+        assert (
+            api.session.post(
+                api.root + "/aggregated-solutions/aggregate-by-pool", data=b"{nope", timeout=5
+            ).status_code
+            == 400
+        )
+        assert (
+            api.session.get(
+                api.root + "/pools/7", headers={"Authorization": "OAuth bad"}, timeout=5
+            ).status_code
+            == 401
+        )
     assert len(api.server._httpd._connections) == 1  # every request on the same socket
