@@ -15,11 +15,12 @@ excluded; the server is warmed up by one untimed pass; the fast cases run
 reported; toloka-kit runs once); peak memory is the subprocess's peak RSS minus its RSS right before
 the case starts. Run::
 
-    python benchmarks/bench_reader.py --sizes 1000000 5000000 \
-        --toloka-kit-python /work/benchvenv/bin/python
+    python benchmarks/bench_reader.py --sizes 1000000 5000000 --toloka-kit-python "$TOLOKA_KIT_PYTHON"
 
-The bench venv: ``python -m venv /work/benchvenv && /work/benchvenv/bin/pip install
-"toloka-kit==1.2.3" "httpx<0.28" "cattrs<26" "tenacity<8.3" pandas requests``.
+toloka-kit needs a venv of its own (see benchmarks/README.md): ``python3 -m venv .tk-venv &&
+.tk-venv/bin/pip install "toloka-kit==1.2.3" "httpx<0.28" "cattrs<26" "tenacity<8.3" pandas
+requests``; ``TOLOKA_KIT_PYTHON=$PWD/.tk-venv/bin/python`` is also the default of
+``--toloka-kit-python``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from docs_snippets import code_blocks, run_block
 
 import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
 from pandas_toloka.accessor import TolokaAccessor
@@ -61,35 +62,16 @@ def test_worker_quality_one_row_per_worker(responses: pd.DataFrame) -> None:
     np.testing.assert_allclose(sums.to_numpy(), 1.0)
 
 
-def test_the_docs_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_docs_example_runs() -> None:
     """docs/accessor.md's example runs as written against the bundled server."""
-    import re
-    from pathlib import Path
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    import pandas_toloka as ptk
-    from pandas_toloka.client import Client
-    from pandas_toloka.reader import read_aggregated_solutions
-    from pandas_toloka.responses import read_responses
-
-    for name, obj in [
-        ("Client", Client),
-        ("read_responses", read_responses),
-        ("read_aggregated_solutions", read_aggregated_solutions),
-    ]:
-        if not hasattr(ptk, name):  # until the package exports them
-            monkeypatch.setattr(ptk, name, obj, raising=False)
-    text = (Path(__file__).resolve().parents[1] / "docs" / "accessor.md").read_text(
-        encoding="utf-8"
-    )
-    code = re.search(r"```python\n(.*?)```", text, re.S)
-    assert code is not None
-    namespace: dict[str, object] = {}
-    exec(compile(code.group(1), "docs/accessor.md", "exec"), namespace)
+    blocks = code_blocks("docs/accessor.md")
+    assert blocks
+    namespace = run_block(blocks[0], source="docs/accessor.md")
     assert len(namespace["out"]) == 100 and namespace["out"]["result"].notna().all()  # type: ignore[arg-type,index]
     assert len(namespace["quality"]) > 0  # type: ignore[arg-type]
     plt.close("all")

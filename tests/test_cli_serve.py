@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from pandas_toloka.cli import main
@@ -75,5 +77,22 @@ def test_serve_without_data_serves_demo_pools_with_a_random_token():
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_cleanly_on_ctrl_c_and_sigterm(sig):
+    process, url, token = _serve([])
+    try:
+        headers = {"Authorization": f"ApiKey {token}"}
+        assert requests.get(url + "/api/v1/pools", headers=headers, timeout=10).ok
+        process.send_signal(sig)
+        assert process.wait(timeout=10) == 0  # docs/server.md: exit code 0
+        assert "stopping" in process.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
         process.stdout.close()  # type: ignore[union-attr]
         process.stderr.close()  # type: ignore[union-attr]

@@ -252,3 +252,17 @@ def test_default_aggregation_fields_skip_hidden_and_unaggregatable() -> None:
         }
     )
     assert [f.name for f in schema.default_aggregation_fields(spec)] == ["result"]
+
+
+def test_label_space_of_a_bounded_integer_is_its_range_only_when_small() -> None:
+    from pandas_toloka.schema._fields import MAX_RANGE_LABELS
+
+    label_space, OutputField = schema.label_space, schema.OutputField
+    small = OutputField.from_spec("n", {"type": "INTEGER", "min_value": 1, "max_value": 100})
+    assert MAX_RANGE_LABELS == 100 and label_space(small) == list(range(1, 101))
+    wide = OutputField.from_spec("n", {"type": "INTEGER", "min_value": 0, "max_value": 100})
+    assert label_space(wide) is None  # 101 values: the observed answers are the label space
+    assert wide.n_options == 101  # Y of aggregation by skill still counts the whole range
+    open_ended = OutputField.from_spec("n", {"type": "INTEGER", "min_value": 0})
+    assert label_space(open_ended) is None
+    assert label_space(OutputField.from_spec("b", {"type": "BOOLEAN"})) == [False, True]

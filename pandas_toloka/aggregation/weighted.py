@@ -291,10 +291,16 @@ def _decide_dense(
     candidate = score == score.max(axis=0)
     ballots = np.where(candidate, votes, -1)
     winner = np.argmax(ballots == ballots.max(axis=0), axis=0)  # first = smallest option
-    # Posterior: options nobody chose (or only workers without skill) have evidence 0.
+    # Posterior: options nobody chose (or only workers without skill) have evidence 0;
+    # the J rows hold the chosen ones and J - m_t unchosen ones, Y - J more are unseen.
     log_p = np.bincount(flat, weights=evidence, minlength=J * T).reshape(J, T)
-    top = np.maximum(log_p.max(axis=0), 0.0)
-    total = np.exp(log_p - top).sum(axis=0) + (Y - J) * np.exp(-top)
+    top = log_p.max(axis=0)
+    unseen = Y - J
+    if unseen > 0:  # the unseen options' log-posterior 0 takes part in the max shift
+        top = np.maximum(top, 0.0)
+    total = np.exp(log_p - top).sum(axis=0)
+    if unseen > 0:  # never 0 * exp(-top): exp(-top) overflows when every option is chosen
+        total += unseen * np.exp(-top)
     columns = np.arange(T)
     return winner, np.exp(log_p[winner, columns] - top) / total
 
@@ -324,11 +330,17 @@ def _decide_sparse(
     first[1:] = cell_task[order][1:] != cell_task[order][:-1]
     winner = order[first]  # one cell per task, tasks ascending
 
-    # Posterior: options nobody chose have evidence 0, chosen ones their sum.
+    # Posterior: options nobody chose have evidence 0, chosen ones their sum. The max
+    # shift includes that 0 only where some option is unchosen, and the unchosen term is
+    # added only there (0 * exp(-top) is NaN when exp(-top) overflows).
     n_chosen = np.bincount(cell_task, minlength=T)
-    top = np.maximum(_segment_max(cell_evidence, cell_task), 0.0)
+    unchosen = Y - n_chosen
+    top = _segment_max(cell_evidence, cell_task)
+    top = np.where(unchosen > 0, np.maximum(top, 0.0), top)
     shifted = np.exp(cell_evidence - top[cell_task])
-    total = np.bincount(cell_task, weights=shifted, minlength=T) + (Y - n_chosen) * np.exp(-top)
+    total = np.bincount(cell_task, weights=shifted, minlength=T)
+    has_unchosen = unchosen > 0
+    total[has_unchosen] += unchosen[has_unchosen] * np.exp(-top[has_unchosen])
     return cell_option[winner], np.exp(cell_evidence[winner] - top) / total
 
 

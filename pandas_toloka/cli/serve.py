@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from types import FrameType
 from typing import Any
 
 from . import EXIT_ERROR, EXIT_OK
@@ -36,6 +39,11 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops the server as Ctrl-C does (``kill PID`` from a script or a container)."""
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import TolokaError
     from ..server import LocalTolokaServer, add_demo_pools
@@ -64,10 +72,15 @@ def run(args: argparse.Namespace) -> int:
         f"try: curl -H 'Authorization: ApiKey {server.token}' {server.url}/api/v1/pools", flush=True
     )
     print("Press Ctrl-C to stop.", flush=True)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
     finally:
         server.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return EXIT_OK

@@ -47,6 +47,9 @@ NOTES: dict[str, str] = {
 }
 
 _AGGREGATABLE = frozenset({"STRING", "INTEGER", "FLOAT", "BOOLEAN"})
+#: A bounded INTEGER's ``min..max`` is its Dawid–Skene label space only up to this many
+#: values; a wider range would cost ``workers x range**2`` floats for the confusion matrices.
+MAX_RANGE_LABELS = 100
 
 #: Metadata columns of an aggregated-solutions frame, in order.
 AGGREGATED_META_COLUMNS: tuple[str, ...] = ("pool_id", "task_id", "confidence")
@@ -266,15 +269,20 @@ def label_space(field: OutputField) -> list[Any] | None:
     """The full set of answers a field allows, for aggregation; None when unbounded.
 
     ``allowed_values`` in the spec's order when given, ``[False, True]`` for a
-    BOOLEAN, ``min_value..max_value`` for an INTEGER bounded on both sides,
-    otherwise None (the answers observed are then the label space). Dawid–Skene
-    uses it so that a label nobody chose can still win, both in the bundled
-    server and in ``df.toloka.aggregate_locally``.
+    BOOLEAN, ``min_value..max_value`` for an INTEGER bounded on both sides by a
+    range of at most :data:`MAX_RANGE_LABELS` values, otherwise None (the
+    answers observed are then the label space: a wide range such as 0..1,000,000
+    would need confusion matrices of ``range**2`` cells per worker, and labels
+    nobody chose practically never win anyway). Dawid–Skene uses it so that a
+    label nobody chose can still win, both in the bundled server and in
+    ``df.toloka.aggregate_locally``.
     """
     if field.allowed_values is not None:
         return list(field.allowed_values)
     if field.type == "BOOLEAN":
         return [False, True]
     if field.type == "INTEGER" and field.min_value is not None and field.max_value is not None:
-        return list(range(int(field.min_value), int(field.max_value) + 1))
+        low, high = int(field.min_value), int(field.max_value)
+        if high - low + 1 <= MAX_RANGE_LABELS:
+            return list(range(low, high + 1))
     return None

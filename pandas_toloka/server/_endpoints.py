@@ -8,6 +8,7 @@ JSON already encoded) or raises
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,14 +57,16 @@ Answer = tuple[int, Any]
 # ------------------------------------------------------------------ query helpers
 
 
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+
+
 def _limit(query: Mapping[str, str]) -> int:
     text = query.get("limit")
     if text is None:
         return DEFAULT_LIMIT
-    try:
-        value = int(text)
-    except ValueError:
-        raise validation_error("limit", f"limit must be a positive integer, got {text!r}") from None
+    if not _INTEGER.fullmatch(text):  # int() would also take "1_000", " 5", "+5", "٥"
+        raise validation_error("limit", f"limit must be a positive integer, got {text!r}")
+    value = int(text)
     if not 1 <= value <= MAX_LIMIT:
         raise validation_error("limit", f"limit must be between 1 and {MAX_LIMIT}, got {value}")
     return value
@@ -141,7 +144,9 @@ def aggregate_by_pool(ctx: Context, request: Request) -> Answer:
     fault = ctx.faults.take(request.method, request.path, frozenset({"fail_operation"}))
     fail = str(fault.params.get("message", "injected failure")) if fault is not None else None
     operation = ctx.runner.submit(aggregation, pool, fail=fail)
-    return 201, operation.to_json()
+    # The operation as submitted (PENDING), as Toloka answers: with no operation_delay
+    # the background thread may already have moved it on.
+    return 201, operation.as_submitted or operation.to_json()
 
 
 def aggregate_by_task(ctx: Context, request: Request) -> Answer:

@@ -29,6 +29,8 @@ __all__ = ["API_PREFIX", "HTTPServer"]
 logger = logging.getLogger(__name__)
 
 _AUTH_SCHEMES = ("apikey", "oauth")
+#: Longest chunk-size or trailer line read from a chunked request body.
+_MAX_LINE = 65537
 #: Toloka codes of the errors :mod:`http.server` answers before a request reaches the router.
 _TRANSPORT_CODES = {501: "METHOD_NOT_ALLOWED", 505: "VALIDATION_ERROR"}
 
@@ -100,8 +102,42 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        """The request body, framed by ``Content-Length`` or ``Transfer-Encoding: chunked``.
+
+        A body whose framing cannot be read is a 400 that closes the connection:
+        the rest of the stream cannot be told apart from the next request.
+        """
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        text = self.headers.get("Content-Length")
+        if text is None:
+            return b""
+        try:
+            length = int(text.strip())
+        except ValueError:
+            length = -1
+        if length < 0 or not text.strip().isdigit():
+            self.close_connection = True
+            raise ApiError(400, "VALIDATION_ERROR", f"Invalid Content-Length header: {text!r}")
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(_MAX_LINE)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                size = -1
+            if size < 0:
+                self.close_connection = True
+                raise ApiError(400, "VALIDATION_ERROR", "Malformed chunked request body")
+            if size == 0:
+                while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields, ignored
+                return bytes(body)
+            body += self.rfile.read(size)
+            self.rfile.readline(_MAX_LINE)  # the CRLF closing the chunk
 
     def _authenticate(self) -> None:
         header = self.headers.get("Authorization")
@@ -118,7 +154,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         request_id = str(uuid.uuid4())
         method = self.command
-        raw = self._read_body()
         self.server.request_log.append((method, self.path))
         split = urlsplit(self.path)
         path = split.path
@@ -126,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         drop = False
         faults = self.server.context.faults
         try:
+            raw = self._read_body()
             if faults.latency > 0:
                 time.sleep(faults.latency)
             fault = faults.take(method, path)
@@ -185,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-Request-Id", request_id)
         for name, value in headers.items():
             self.send_header(name, value)
-        if drop:
+        if drop or self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command == "HEAD":  # headers only, as HTTP requires

@@ -12,15 +12,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, TolokaError
+from ..schema import parse_output_spec
 
 if TYPE_CHECKING:
     from ._server import LocalTolokaServer
@@ -33,6 +36,8 @@ _POOL_KEYS = ("id", "project_id", "smart_mixing", "mixer_config", "dynamic_overl
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InvalidArgumentError(f"{path} is missing")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -42,13 +47,51 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InvalidArgumentError(f"Cannot read {path} as Parquet: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _naming(source: Path | str) -> Iterator[None]:
+    """Re-raise a data error (missing column, bad value, ...) with the file it came from."""
+    try:
+        yield
+    except TolokaError as exc:
+        raise InvalidArgumentError(f"{source}: {exc}") from exc
+
+
+def _pool_options(pool: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``smart_mixing``, ``mixer_config`` and ``dynamic_overlap_config`` of a pool.json, checked."""
+    smart_mixing = pool.get("smart_mixing", False)
+    if not isinstance(smart_mixing, bool):
+        raise InvalidArgumentError(
+            f"{path}: smart_mixing must be true or false, got {smart_mixing!r}"
+        )
+    options: dict[str, Any] = {"smart_mixing": smart_mixing}
+    for key in ("mixer_config", "dynamic_overlap_config"):
+        value = pool.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise InvalidArgumentError(f"{path}: {key} must be a JSON object, got {value!r}")
+        options[key] = value
+    return options
+
+
 def load_directory(server: LocalTolokaServer, root: Path) -> None:
     """Add every pool under ``root/pools`` (and ``root/skills.parquet``) to ``server``.
+
+    Folders under ``pools`` whose name starts with a dot (``.ipynb_checkpoints``, ...)
+    are skipped.
 
     Raises
     ------
     InvalidArgumentError
-        If the directory, a pool's project, or a required file is missing or malformed.
+        If the directory, a pool's project, or a required file is missing or
+        malformed, or a file's data does not fit (missing column, a value the
+        output spec does not allow, a skill outside 0..100); the message names
+        the file.
     """
     pools_dir = root / "pools"
     if not pools_dir.is_dir():
@@ -57,12 +100,17 @@ def load_directory(server: LocalTolokaServer, root: Path) -> None:
         )
     skills_path = root / "skills.parquet"
     if skills_path.exists():
-        server.add_skills(pd.read_parquet(skills_path))
-    for pool_dir in sorted(p for p in pools_dir.iterdir() if p.is_dir()):
-        pool = _read_json(pool_dir / "pool.json")
+        skills = _read_parquet(skills_path)
+        with _naming(skills_path):
+            server.add_skills(skills)
+    pool_dirs = (p for p in pools_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for pool_dir in sorted(pool_dirs):
+        pool_path = pool_dir / "pool.json"
+        pool = _read_json(pool_path)
+        options = _pool_options(pool, pool_path)
         project_id = str(pool.get("project_id") or pool_dir.name)
         project_path = root / "projects" / f"{project_id}.json"
-        if not project_path.exists():
+        if not project_path.is_file():
             raise InvalidArgumentError(
                 f"Pool {pool_dir.name}: project file {project_path} is missing"
             )
@@ -70,22 +118,27 @@ def load_directory(server: LocalTolokaServer, root: Path) -> None:
         output_spec = (project.get("task_spec") or {}).get("output_spec")
         if not isinstance(output_spec, dict):
             raise InvalidArgumentError(f"{project_path} has no task_spec.output_spec object")
+        with _naming(project_path):
+            parse_output_spec(output_spec)
         responses_path = pool_dir / "responses.parquet"
-        if not responses_path.exists():
+        if not responses_path.is_file():
             raise InvalidArgumentError(f"Pool {pool_dir.name}: {responses_path} is missing")
+        responses = _read_parquet(responses_path)
         truth_path = pool_dir / "ground_truth.parquet"
-        server.add_pool(
-            str(pool.get("id") or pool_dir.name),
-            responses=pd.read_parquet(responses_path),
-            output_spec=output_spec,
-            smart_mixing=bool(pool.get("smart_mixing", False)),
-            project_id=project_id,
-            mixer_config=pool.get("mixer_config"),
-            dynamic_overlap_config=pool.get("dynamic_overlap_config"),
-            ground_truth=pd.read_parquet(truth_path) if truth_path.exists() else None,
-            pool_info={k: v for k, v in pool.items() if k not in _POOL_KEYS},
-            project_info={k: v for k, v in project.items() if k != "id"},
-        )
+        truth = _read_parquet(truth_path) if truth_path.exists() else None
+        if truth is not None and "task_id" not in truth.columns:
+            raise InvalidArgumentError(f"{truth_path} needs a task_id column")
+        with _naming(f"Pool {pool_dir.name} ({responses_path})"):
+            server.add_pool(
+                str(pool.get("id") or pool_dir.name),
+                responses=responses,
+                output_spec=output_spec,
+                project_id=project_id,
+                ground_truth=truth,
+                pool_info={k: v for k, v in pool.items() if k not in _POOL_KEYS},
+                project_info={k: v for k, v in project.items() if k != "id"},
+                **options,
+            )
         logger.info("loaded pool %s from %s", pool_dir.name, pool_dir)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from ._aggregate import AggregationRequest, Aggregator
 from ._fastjson import solution_rows
-from ._serialize import format_datetime
+from ._serialize import format_datetime, utc_now
 from ._store import Pool, column_name
 
 __all__ = ["Operation", "OperationRunner"]
@@ -40,7 +40,7 @@ class Operation:
         self.request = request
         self.pool = pool
         self.status = "PENDING"
-        self.submitted = datetime.now(timezone.utc)
+        self.submitted = utc_now()
         self.started: datetime | None = None
         self.finished: datetime | None = None
         self.progress = 0
@@ -50,6 +50,8 @@ class Operation:
         self._order: np.ndarray | None = None
         self._lock = threading.Lock()
         self.done = threading.Event()
+        #: The JSON of the operation when it was submitted (PENDING), set by the runner.
+        self.as_submitted: dict[str, Any] | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -95,7 +97,7 @@ class Operation:
     def start(self) -> None:
         with self._lock:
             self.status = "RUNNING"
-            self.started = datetime.now(timezone.utc)
+            self.started = utc_now()
 
     def succeed(self, result: pa.Table, rows: pa.Array) -> None:
         with self._lock:
@@ -103,15 +105,15 @@ class Operation:
             self.rows = rows
             self.progress = 100
             self.status = "SUCCESS"
-            self.finished = datetime.now(timezone.utc)
+            self.finished = utc_now()
         self.done.set()
 
     def fail(self, message: str) -> None:
         with self._lock:
             if self.started is None:
-                self.started = datetime.now(timezone.utc)
+                self.started = utc_now()
             self.status = "FAIL"
-            self.finished = datetime.now(timezone.utc)
+            self.finished = utc_now()
             self.details = {"message": message}
         self.done.set()
 
@@ -151,8 +153,12 @@ class OperationRunner:
         """Create an operation and start it in the background.
 
         ``fail`` (from the ``fail_operation`` fault) makes it end in FAIL with that message.
+        :attr:`Operation.as_submitted` is its JSON taken before the thread starts: the
+        PENDING operation the ``aggregate-by-pool`` answer carries, whatever the thread
+        has done by the time the answer is sent.
         """
         operation = Operation(request, pool)
+        operation.as_submitted = operation.to_json()
         with self._lock:
             self._operations[operation.id] = operation
         thread = threading.Thread(

@@ -7,7 +7,7 @@ plus ``O(log N)`` to find it in a table of ``N`` rows.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ __all__ = [
     "key_range",
     "page_bounds",
     "parse_datetime",
+    "utc_now",
 ]
 
 
@@ -34,6 +35,17 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
         "utf-8"
     )
+
+
+def utc_now() -> datetime:
+    """The current UTC time (aware), truncated to the milliseconds datetimes are served with.
+
+    Stored and served times are then equal, so a served ``submitted`` used as a
+    filter (``submitted_gt=<last submitted>``, keyset paging by ``submitted``)
+    selects exactly what it says: the operation itself is not ``>`` its own time.
+    """
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
 def parse_datetime(text: str) -> datetime:

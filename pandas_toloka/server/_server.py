@@ -6,7 +6,6 @@ import logging
 import secrets
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from ._endpoints import Context
 from ._faults import Faults
 from ._http import HTTPServer
 from ._operations import OperationRunner
+from ._serialize import utc_now
 from ._store import Pool, Store, normalize_responses
 
 __all__ = ["LocalTolokaServer", "RequestLog"]
@@ -165,7 +165,7 @@ class LocalTolokaServer:
         fields = parse_output_spec(output_spec)
         if not fields:
             raise InvalidArgumentError("output_spec declares no field")
-        created = datetime.now(timezone.utc)
+        created = utc_now()
         table = normalize_responses(pool_key, responses, fields, created)
         if ground_truth is not None and "task_id" not in ground_truth.columns:
             raise InvalidArgumentError("ground_truth needs a task_id column")

@@ -12,7 +12,7 @@ import itertools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import OutputField, parse_output_spec
 from ._responses import ASSIGNMENT_STATUSES, column_name, normalize_responses, string_column
-from ._serialize import format_datetime
+from ._serialize import format_datetime, utc_now
 
 __all__ = ["ASSIGNMENT_STATUSES", "Pool", "Project", "Store", "column_name", "normalize_responses"]
 
@@ -37,7 +37,7 @@ class Project:
     id: str
     fields: dict[str, OutputField]
     info: dict[str, Any] = field(default_factory=dict)
-    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created: datetime = field(default_factory=utc_now)
 
     def to_json(self) -> dict[str, Any]:
         """The project as ``GET /projects/{id}`` returns it."""
@@ -89,7 +89,7 @@ class Pool:
         )
         self.info = dict(info or {})
         self.ground_truth = ground_truth
-        self.created = created or datetime.now(timezone.utc)
+        self.created = created or utc_now()
         self.version = next(_versions)
         self._lock = threading.Lock()
         self._accepted: tuple[pd.DataFrame, pa.Array] | None = None
@@ -274,8 +274,10 @@ class Store:
         )
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
+            value = skills["value"].iloc[row]
+            value = value.item() if isinstance(value, np.generic) else value
             raise InvalidArgumentError(
-                f"Skill values must be numbers in 0..100; row {row} has {skills['value'].iloc[row]!r}"
+                f"Skill values must be numbers in 0..100; row {row} has {value!r}"
             )
         with self._lock:
             merged = pd.concat([self._skills, frame], ignore_index=True)

@@ -319,3 +319,27 @@ def test_equals_crowd_kit(dataset) -> None:
     ours = model.to_frame().set_index("question")["answer"]
     # No exact ties on these datasets: labels must agree everywhere.
     assert (ours.to_numpy() == theirs.labels_.reindex(ours.index).to_numpy()).all()
+
+
+def test_duplicate_responses_both_count() -> None:
+    # The same worker answering the same task twice (same label, or another one): both
+    # responses enter the vote shares, the confusion counts and the task's posterior, as
+    # in crowd-kit. The slow reference iterates over every row, duplicates included.
+    df = _random_responses(11)
+    repeated = pd.concat(
+        [
+            df,
+            df.iloc[::7],
+            df.iloc[[3]].assign(result="L2" if df["result"].iloc[3] != "L2" else "L0"),
+        ],
+        ignore_index=True,
+    )
+    model = fit_dawid_skene(repeated, n_iter=5, tol=0.0)
+    reference = _reference_em(repeated, model.n_iter_run)
+    np.testing.assert_allclose(model.posteriors, reference["post"], rtol=1e-9, atol=1e-12)
+    assert model.n_responses.sum() == len(repeated)
+    deduplicated = fit_dawid_skene(repeated.drop_duplicates(), n_iter=5, tol=0.0)
+    assert not np.allclose(model.posteriors, deduplicated.posteriors)
+    # With n_iter=0 the posteriors are the vote shares, counting both answers.
+    shares = fit_dawid_skene(_frame(["t", "t", "t"], ["a", "a", "b"], ["y", "y", "x"]), n_iter=0)
+    np.testing.assert_allclose(shares.posteriors, [[1 / 3, 2 / 3]])

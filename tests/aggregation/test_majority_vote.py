@@ -171,3 +171,13 @@ def test_equals_crowd_kit(dataset) -> None:
     )
     confidence = theirs.probas_.max(axis=1).reindex(ours.index)
     np.testing.assert_allclose(ours["confidence"].to_numpy(), confidence.to_numpy())
+
+
+def test_duplicate_responses_both_count() -> None:
+    # Worker a answers t twice: two votes for y (counted once it would be a tie -> x).
+    df = pd.DataFrame(
+        {"task_id": ["t", "t", "t"], "worker_id": ["a", "a", "b"], "result": ["y", "y", "x"]}
+    )
+    result = majority_vote(df)
+    assert result["result"].tolist() == ["y"]
+    assert result["confidence"].tolist() == pytest.approx([2 / 3])

@@ -287,3 +287,37 @@ def test_sparse_path_equals_dense(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(module, "DENSE_CELL_LIMIT", 0)
     sparse = _wdo(df, skills, fields=["result", "sure"], n_options=8)
     pd.testing.assert_frame_equal(dense, sparse, rtol=1e-12)
+
+
+@pytest.mark.parametrize("path", ["dense", "sparse"])
+def test_confidence_stays_finite_when_every_option_is_chosen_with_tiny_posteriors(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every one of the Y = 2 options is chosen, each by dozens of skill-0 workers: every
+    # log-posterior is below -800, so exp() of it underflows to 0. The max shift must then
+    # use the chosen options only (no unchosen option contributes a 0 log-posterior).
+    if path == "sparse":
+        module = importlib.import_module("pandas_toloka.aggregation.weighted")
+        monkeypatch.setattr(module, "DENSE_CELL_LIMIT", 0)
+    even = _responses(["even"] * 120, [f"e{i}" for i in range(120)], ["x", "y"] * 60)
+    uneven = _responses(["uneven"] * 130, [f"u{i}" for i in range(130)], ["x"] * 70 + ["y"] * 60)
+    df = pd.concat([even, uneven], ignore_index=True)
+    skills = pd.DataFrame({"worker_id": df["worker_id"], "value": 0})
+    result = _wdo(df, skills).set_index("task_id")
+    assert np.isfinite(result["confidence"]).all()
+    # Weights are all 0: the tie goes to more votes, then to the smallest option.
+    assert result["result"].to_dict() == {"even": "x", "uneven": "x"}
+    assert result.loc["even", "confidence"] == pytest.approx(0.5, rel=1e-12)
+    e = np.log(1e-6) - np.log1p(-1e-6)  # evidence of one skill-0 answer (q clipped to 1e-6)
+    expected = 1.0 / (1.0 + np.exp(-10 * e))  # P(x) / (P(x) + P(y)), S_y - S_x = -10 e
+    assert result.loc["uneven", "confidence"] == pytest.approx(expected, rel=1e-9)
+    assert result.loc["uneven", "confidence"] > 0
+
+
+def test_duplicate_responses_both_count() -> None:
+    # Worker a (skill 60) answers t twice: its weight is added twice (1.2 > 0.8) and its
+    # factor enters P(x) twice: P(y) ~ .6 * .6 * .2, P(x) ~ .4 * .4 * .8.
+    skills = pd.DataFrame({"worker_id": ["a", "b"], "value": [60, 80]})
+    result = _wdo(_responses(["t"] * 3, ["a", "a", "b"], ["y", "y", "x"]), skills)
+    assert result["result"].tolist() == ["y"]
+    assert result["confidence"].iloc[0] == pytest.approx(0.072 / (0.072 + 0.128), rel=1e-12)

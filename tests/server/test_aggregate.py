@@ -127,6 +127,54 @@ def test_weighted_by_pool_matches_the_documented_confidence(api):
     assert items[0]["confidence"] == pytest.approx(p_answer / (p_answer + p_other))
 
 
+def test_weighted_with_only_hopeless_workers_succeeds_with_a_finite_confidence(server, api):
+    # 60 skill-0 workers say cat and 60 say dog: every option's posterior underflows.
+    # It used to give a NaN confidence: the operation FAILed ("JSON cannot carry NaN")
+    # and aggregate-by-task answered 500.
+    workers = [f"h{i}" for i in range(120)]
+    responses = pd.DataFrame({"task_id": "t", "worker_id": workers, "result": ["cat", "dog"] * 60})
+    skills = pd.DataFrame({"worker_id": workers, "skill_id": "zero", "value": 0})
+    server.add_pool(
+        "60", responses=responses, output_spec=CAT_DOG, skills=skills, smart_mixing=True
+    )
+    operation_id = api.run("60", kind="WEIGHTED_DYNAMIC_OVERLAP", answer_weight_skill_id="zero")
+    items = api.get(f"/aggregated-solutions/{operation_id}").json()["items"]
+    assert items == [
+        {"pool_id": "60", "task_id": "t", "confidence": 0.5, "output_values": {"result": "cat"}}
+    ]
+    body = {
+        "type": "WEIGHTED_DYNAMIC_OVERLAP",
+        "pool_id": "60",
+        "task_id": "t",
+        "answer_weight_skill_id": "zero",
+        "fields": [{"name": "result"}],
+    }
+    response = api.post(BY_TASK, body)
+    assert response.status_code == 201, response.text
+    assert response.json()["confidence"] == 0.5
+
+
+def test_dawid_skene_on_a_widely_bounded_integer_field(server, api):
+    # INTEGER 0..1,000,000: the label space is the answers seen, not a million labels
+    # (which needed 2 x 10**6 x 10**6 confusion cells: 500 INTERNAL_ERROR / FAIL before).
+    spec = {"count": {"type": "INTEGER", "min_value": 0, "max_value": 1_000_000}}
+    responses = pd.DataFrame(
+        {
+            "task_id": ["a", "a", "a", "b", "b", "b"],
+            "worker_id": ["w1", "w2", "w3"] * 2,
+            "count": [41, 41, 40, 7, 7, 999_999],
+        }
+    )
+    server.add_pool("61", responses=responses, output_spec=spec)
+    operation_id = api.run("61", fields=("count",))
+    items = api.get(f"/aggregated-solutions/{operation_id}", sort="task_id").json()["items"]
+    assert [i["output_values"] for i in items] == [{"count": 41}, {"count": 7}]
+    body = {"type": "DAWID_SKENE", "pool_id": "61", "task_id": "b", "fields": [{"name": "count"}]}
+    response = api.post(BY_TASK, body)
+    assert response.status_code == 201, response.text
+    assert response.json()["output_values"] == {"count": 7}
+
+
 def test_by_task_both_algorithms(api):
     for kind, extra in (
         ("DAWID_SKENE", {}),

@@ -81,7 +81,7 @@ def test_default_limit_is_50_and_max_is_100000(demo_api):
         f"/aggregated-solutions/{operation_id}", sort="task_id", limit=100000
     ).json()
     assert len(page["items"]) == 2000 and page["has_more"] is False
-    for bad in (0, -1, 100001, "x", 2.5):
+    for bad in (0, -1, 100001, "x", 2.5, "1_000", " 5", "+5", "\u0665", ""):
         response = demo_api.get(f"/aggregated-solutions/{operation_id}", limit=bad)
         assert response.status_code == 400 and "limit" in response.json()["payload"]
     response = demo_api.get(f"/aggregated-solutions/{operation_id}", sort="confidence")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -158,3 +159,37 @@ def test_keep_alive_over_many_requests_and_errors(api):
             == 401
         )
     assert len(api.server._httpd._connections) == 1  # every request on the same socket
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-5", b"+5"])
+def test_invalid_content_length_answers_json_400_and_closes(server, length):
+    request = (
+        b"POST /api/v1/aggregated-solutions/aggregate-by-pool HTTP/1.1\r\nHost: x\r\n"
+        b"Authorization: ApiKey "
+        + TOKEN.encode()
+        + b"\r\nContent-Length: "
+        + length
+        + b"\r\n\r\n{}"
+    )
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while data := sock.recv(65536):  # the server closes the connection after answering
+            answer += data
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"connection: close" in head.lower()
+    assert json.loads(body)["code"] == "VALIDATION_ERROR" and b"Content-Length" in body
+
+
+def test_chunked_request_body_is_read(api):
+    # requests sends a generator body with Transfer-Encoding: chunked (no Content-Length).
+    body = json.dumps({"type": "DAWID_SKENE", "pool_id": "7", "fields": [{"name": "result"}]})
+    chunks = (body[i : i + 7].encode() for i in range(0, len(body), 7))
+    response = api.session.post(
+        api.root + "/aggregated-solutions/aggregate-by-pool", data=chunks, timeout=5
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["parameters"]["pool_id"] == "7"
+    assert api.get("/pools/7").status_code == 200  # the connection is still in step
+    assert len(api.server._httpd._connections) == 1

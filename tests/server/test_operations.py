@@ -135,3 +135,39 @@ def test_list_submitted_filters(api):
 def test_list_rejects_bad_parameters(api, params):
     response = api.get("/operations", **params)
     assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_served_submitted_is_exact_for_filters_and_keyset_paging_by_submitted(api):
+    # The served datetime has milliseconds; the operation must be kept at that precision,
+    # else submitted_gt=<its own submitted> still matches it and paging by submitted loops.
+    done = []
+    for _ in range(3):
+        done.append(api.run("7"))
+        time.sleep(0.003)
+    own = api.get(f"/operations/{done[1]}").json()["submitted"]
+    assert done[1] in [o["id"] for o in api.get("/operations", submitted_lte=own).json()["items"]]
+    assert done[1] not in [
+        o["id"] for o in api.get("/operations", submitted_gt=own).json()["items"]
+    ]
+    seen: list[str] = []
+    params = {"sort": "submitted", "limit": 1}
+    for _ in range(10):  # bounded: a page that repeats itself would loop forever
+        page = api.get("/operations", **params).json()
+        assert not (page["has_more"] and not page["items"])
+        seen += [o["id"] for o in page["items"]]
+        if not page["has_more"]:
+            break
+        params["submitted_gt"] = page["items"][-1]["submitted"]
+    assert seen == done
+
+
+def test_start_answer_is_the_pending_operation_even_without_delay(api):
+    # operation_delay=0: the background thread runs at once, but the 201 answer is the
+    # operation as submitted (the protocol: PENDING or RUNNING, never already finished).
+    for _ in range(5):
+        response = api.aggregate("7")
+        assert response.status_code == 201
+        operation = response.json()
+        assert operation["status"] == "PENDING" and operation["progress"] == 0, operation
+        assert "started" not in operation and "finished" not in operation
+        assert api.wait(operation["id"])["status"] == "SUCCESS"

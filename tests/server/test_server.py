@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pandas as pd
 import pytest
 import requests
 
+from pandas_toloka.cli import main
 from pandas_toloka.errors import InvalidArgumentError
 from pandas_toloka.server import LocalTolokaServer, make_demo_data
 
@@ -96,3 +99,96 @@ def test_from_directory_errors(tmp_path):
         LocalTolokaServer.from_directory(tmp_path)
     cat_dog_responses().to_parquet(tmp_path / "pools" / "5" / "responses.parquet")
     assert LocalTolokaServer.from_directory(tmp_path).pool_ids == ["5"]
+
+
+def _minimal_directory(root, pool: dict | None = None) -> None:
+    """The smallest data directory docs/server.md describes: pool.json, a project, responses."""
+    (root / "pools" / "7").mkdir(parents=True)
+    (root / "projects").mkdir()
+    (root / "pools" / "7" / "pool.json").write_text(json.dumps(pool or {}))
+    (root / "projects" / "7.json").write_text(json.dumps({"task_spec": {"output_spec": CAT_DOG}}))
+    cat_dog_responses().to_parquet(root / "pools" / "7" / "responses.parquet")
+
+
+def test_from_minimal_hand_made_directory_serves_and_aggregates(tmp_path):
+    _minimal_directory(tmp_path, {"smart_mixing": True})
+    skills = {"worker_id": ["w1", "w2", "w3"], "skill_id": "s", "value": [90, 80, 70]}
+    pd.DataFrame(skills).to_parquet(tmp_path / "skills.parquet")
+    (tmp_path / "pools" / ".ipynb_checkpoints").mkdir()  # hidden folders are not pools
+    with LocalTolokaServer.from_directory(tmp_path, token=TOKEN) as server:
+        api = Api(server)
+        assert api.get("/pools/7").json()["project_id"] == "7"  # default: the folder name
+        for kind, extra in (
+            ("DAWID_SKENE", {}),
+            ("WEIGHTED_DYNAMIC_OVERLAP", {"answer_weight_skill_id": "s"}),
+        ):
+            items = api.all_pages(api.run("7", kind=kind, **extra), limit=4)
+            assert [i["output_values"]["result"] for i in items] == ["cat", "dog"] * 3
+
+
+@pytest.mark.parametrize(
+    ("damage", "names"),
+    [
+        (lambda root: (root / "pools/7/pool.json").unlink(), "pools/7/pool.json"),
+        (lambda root: (root / "pools/7/responses.parquet").write_text("oops"), "responses.parquet"),
+        (
+            lambda root: (
+                cat_dog_responses()
+                .rename(columns={"worker_id": "worker"})
+                .to_parquet(root / "pools/7/responses.parquet")
+            ),
+            "responses.parquet",
+        ),
+        (
+            lambda root: (
+                cat_dog_responses()
+                .replace("cat", "cow")
+                .to_parquet(root / "pools/7/responses.parquet")
+            ),
+            "responses.parquet",
+        ),
+        (
+            lambda root: (root / "pools/7/ground_truth.parquet").write_text("oops"),
+            "ground_truth.parquet",
+        ),
+        (lambda root: (root / "skills.parquet").write_text("oops"), "skills.parquet"),
+        (
+            lambda root: pd.DataFrame({"worker_id": ["w1"], "value": [50]}).to_parquet(
+                root / "skills.parquet"
+            ),
+            "skills.parquet",
+        ),
+        (
+            lambda root: (root / "projects/7.json").write_text(
+                json.dumps({"task_spec": {"output_spec": {"result": {"type": "TEXT"}}}})
+            ),
+            "projects/7.json",
+        ),
+        (
+            lambda root: (root / "pools/7/pool.json").write_text('{"smart_mixing": "no"}'),
+            "pool.json",
+        ),
+        (lambda root: (root / "pools/7/pool.json").write_text('{"mixer_config": 1}'), "pool.json"),
+    ],
+    ids=[
+        "no-pool-json",
+        "responses-not-parquet",
+        "responses-missing-column",
+        "responses-bad-value",
+        "ground-truth-not-parquet",
+        "skills-not-parquet",
+        "skills-missing-column",
+        "project-unknown-type",
+        "smart-mixing-not-bool",
+        "mixer-config-not-object",
+    ],
+)
+def test_from_directory_errors_name_the_file(tmp_path, damage, names, capsys):
+    _minimal_directory(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(InvalidArgumentError, match=re.escape(names)):
+        LocalTolokaServer.from_directory(tmp_path)
+    # `serve --data` reports it in one line and exits 1, no traceback.
+    assert main(["serve", "--data", str(tmp_path), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and names in err and "Traceback" not in err
