@@ -231,7 +231,12 @@ def api_error(
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     cls = error_class_for(status, code)
     hint = error_hint(cls, code, payload, retry_after, base_url)
-    kwargs: dict[str, Any] = {"request_id": request_id, "payload": payload, "hint": hint}
-    if issubclass(cls, (RateLimitError, ServerError)):
-        kwargs["retry_after"] = retry_after
-    return cls(status, code, message, **kwargs)
+    return cls(
+        status,
+        code,
+        message,
+        request_id=request_id,
+        payload=payload,
+        hint=hint,
+        retry_after=retry_after,
+    )

@@ -115,6 +115,8 @@ class TolokaApiError(TolokaError):
         The server's request id, useful when contacting support.
     payload : dict or None
         Structured details, e.g. per-field validation errors.
+    retry_after : float or None
+        Seconds the server asked to wait (``Retry-After``), when it said.
     """
 
     def __init__(
@@ -126,7 +128,9 @@ class TolokaApiError(TolokaError):
         request_id: str | None = None,
         payload: Mapping[str, Any] | None = None,
         hint: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
+        self.retry_after = retry_after
         self.status = status
         self.code = code
         self.message = message
@@ -180,44 +184,15 @@ class RateLimitError(TolokaApiError):
         The exhausted quota: ``"MIN"``, ``"HOUR"`` or ``"DAY"``.
     """
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        request_id: str | None = None,
-        payload: Mapping[str, Any] | None = None,
-        hint: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        self.interval = (payload or {}).get("interval")
-        super().__init__(status, code, message, request_id=request_id, payload=payload, hint=hint)
+    @property
+    def interval(self) -> str | None:
+        """The exhausted quota from ``payload.interval``, if the server named it."""
+        value = (self.payload or {}).get("interval")
+        return None if value is None else str(value)
 
 
 class ServerError(TolokaApiError):
-    """The server failed (5xx) after all retries.
-
-    Attributes
-    ----------
-    retry_after : float or None
-        Seconds the server asked to wait (``Retry-After``), when it said.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        request_id: str | None = None,
-        payload: Mapping[str, Any] | None = None,
-        hint: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(status, code, message, request_id=request_id, payload=payload, hint=hint)
+    """The server failed (5xx) after all retries."""
 
 
 class OperationError(TolokaError):

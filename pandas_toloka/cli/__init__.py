@@ -32,6 +32,21 @@ EXIT_INTERRUPTED = 130
 _SUBCOMMAND_MODULES = ("serve", "demo_data", "demo", "aggregate")
 
 
+def add_progress_flags(parser: argparse.ArgumentParser) -> None:
+    """``--progress`` / ``--no-progress``; neither: bars only in a terminal (``progress_bar=None``)."""
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress",
+        dest="progress_bar",
+        action="store_true",
+        default=None,
+        help="always show progress bars",
+    )
+    progress.add_argument(
+        "--no-progress", dest="progress_bar", action="store_false", help="never show progress bars"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pandas-toloka",

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import to_pandas
-from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE
+from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, add_progress_flags
 
 __all__ = ["check_output", "register", "run", "write_parquet"]
 
@@ -88,17 +88,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up waiting after this long (default 6 h); resume later with --operation-id",
     )
-    progress = parser.add_mutually_exclusive_group()
-    progress.add_argument(
-        "--progress",
-        dest="progress_bar",
-        action="store_true",
-        default=None,
-        help="always show progress bars",
-    )
-    progress.add_argument(
-        "--no-progress", dest="progress_bar", action="store_false", help="never show progress bars"
-    )
+    add_progress_flags(parser)
     parser.set_defaults(func=run)
     return parser
 

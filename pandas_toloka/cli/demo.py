@@ -24,7 +24,7 @@ from ..reader import read_aggregated_solutions
 from ..responses import read_responses
 from ..server import LocalTolokaServer
 from ..server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID, DemoPool, add_demo_pools
-from . import EXIT_ERROR, EXIT_OK
+from . import EXIT_ERROR, EXIT_OK, add_progress_flags
 
 __all__ = ["register", "run", "run_demo"]
 
@@ -48,17 +48,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory for the Parquet files (default: ./demo-output)",
     )
-    progress = parser.add_mutually_exclusive_group()
-    progress.add_argument(
-        "--progress",
-        dest="progress_bar",
-        action="store_true",
-        default=None,
-        help="always show progress bars",
-    )
-    progress.add_argument(
-        "--no-progress", dest="progress_bar", action="store_false", help="never show progress bars"
-    )
+    add_progress_flags(parser)
     parser.set_defaults(func=run)
     return parser
 
