@@ -47,6 +47,12 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTolokaServer]:
         yield srv
 
 
+def _aggregate(server: LocalTolokaServer, out: Path, *extra: str) -> int:
+    """``pandas-toloka aggregate p1 --field result`` against ``server`` into ``out``."""
+    args = ["aggregate", "p1", "--field", "result", "--url", server.url, "--no-progress", *extra]
+    return main([*args, "-o", str(out)])
+
+
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
@@ -143,21 +149,7 @@ def test_timeout_then_resume(
 ) -> None:
     server.operations.delay = 0.5  # type: ignore[attr-defined]
     out = tmp_path / "out.parquet"
-    code = main(
-        [
-            "aggregate",
-            "p1",
-            "--field",
-            "result",
-            "--url",
-            server.url,
-            "--wait-timeout",
-            "0.05",
-            "--no-progress",
-            "-o",
-            str(out),
-        ]
-    )
+    code = _aggregate(server, out, "--wait-timeout", "0.05")
     assert code == EXIT_TIMEOUT
     err = capsys.readouterr().err
     op_id = err.split("--operation-id ")[1].split()[0]
@@ -177,21 +169,7 @@ def test_failure_mid_stream_removes_the_temporary_file(
     )
     out = tmp_path / "out.parquet"
     out.write_bytes(b"old")  # an older result must survive a failed run
-    code = main(
-        [
-            "aggregate",
-            "p1",
-            "--field",
-            "result",
-            "--url",
-            server.url,
-            "--no-progress",
-            "--max-attempts",
-            "2",
-            "-o",
-            str(out),
-        ]
-    )
+    code = _aggregate(server, out, "--max-attempts", "2")
     assert code == EXIT_ERROR
     assert "ServerError" in capsys.readouterr().err
     assert _leftovers(tmp_path) == ["out.parquet"] and out.read_bytes() == b"old"
@@ -229,22 +207,7 @@ def test_output_file_gets_the_usual_permissions(server: LocalTolokaServer, tmp_p
     out = tmp_path / "shared.parquet"
     old = os.umask(0o022)
     try:
-        assert (
-            main(
-                [
-                    "aggregate",
-                    "p1",
-                    "--field",
-                    "result",
-                    "--url",
-                    server.url,
-                    "--no-progress",
-                    "-o",
-                    str(out),
-                ]
-            )
-            == EXIT_OK
-        )
+        assert _aggregate(server, out) == EXIT_OK
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
@@ -257,19 +220,7 @@ def test_unwritable_output_is_refused_before_aggregating(
     (tmp_path / "a_file").write_text("x")
     out = tmp_path if target == "directory" else tmp_path / "a_file" / "out.parquet"
     server.request_log.clear()
-    code = main(
-        [
-            "aggregate",
-            "p1",
-            "--field",
-            "result",
-            "--url",
-            server.url,
-            "--no-progress",
-            "-o",
-            str(out),
-        ]
-    )
+    code = _aggregate(server, out)
     assert code == EXIT_USAGE
     err = capsys.readouterr().err
     assert "Traceback" not in err and ("is a directory" in err or "is not a directory" in err)
@@ -281,19 +232,7 @@ def test_write_failure_is_exit_1_without_traceback(
     server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / ("n" * 237 + ".parquet")  # fine, but the temporary file's longer name is not
-    code = main(
-        [
-            "aggregate",
-            "p1",
-            "--field",
-            "result",
-            "--url",
-            server.url,
-            "--no-progress",
-            "-o",
-            str(out),
-        ]
-    )
+    code = _aggregate(server, out)
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
     assert "cannot write" in err and "Traceback" not in err
@@ -325,21 +264,7 @@ def test_network_failure_while_waiting_says_how_to_resume(
         "server_error", count=10, status=500, path="/api/v1/operations/", method="GET"
     )
     out = tmp_path / "out.parquet"
-    code = main(
-        [
-            "aggregate",
-            "p1",
-            "--field",
-            "result",
-            "--url",
-            server.url,
-            "--no-progress",
-            "--max-attempts",
-            "2",
-            "-o",
-            str(out),
-        ]
-    )
+    code = _aggregate(server, out, "--max-attempts", "2")
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
     op_id = err.split("--operation-id ")[1].split()[0]
