@@ -16,7 +16,8 @@ import pandas as pd
 
 from . import _local_aggregate, _server_aggregate, plotting
 from ._progress import progress_enabled
-from ._server_aggregate import DEFAULT_MAX_WORKERS, MissingAggregatesWarning
+from ._server_aggregate import MissingAggregatesWarning
+from ._server_strategies import DEFAULT_MAX_WORKERS
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .responses import client_scope as _client_scope

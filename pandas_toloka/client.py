@@ -1,29 +1,25 @@
-"""The HTTP client of the Toloka API: session, authentication, retries, errors.
+"""The client of the Toloka API: its typed methods, and starting an aggregation at most once.
 
 :class:`Client` is the one place that talks HTTP. It is safe to share between
 threads (one :class:`requests.Session` with a pooled adapter); the reader and
-the ``df.toloka`` accessor build on its small typed methods.
+the ``df.toloka`` accessor build on its small typed methods. The session,
+authentication, retries and error mapping are its base class's,
+:class:`._transport.Transport`; this module holds the API's typed methods and
+the search for an aggregation a failed ``aggregate-by-pool`` may have started.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
-import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
-from ._auth import Environment, auth_header, resolve_base_url, resolve_token
-from ._bodies import aggregation_body, newest_matching_operation, query, raw
-from ._protocol import API_PREFIX, AggregationType, format_datetime, parse_datetime
-from ._retry import RetryPolicy, api_error, parse_retry_after
-from ._version import __version__
+from ._auth import Environment
+from ._bodies import aggregation_body, newest_matching_operation
+from ._protocol import AggregationType, format_datetime, parse_datetime
+from ._transport import Transport
 from .errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -36,15 +32,8 @@ __all__ = ["AggregationType", "Client", "Environment", "format_datetime", "parse
 
 logger = logging.getLogger(__name__)
 
-_TRANSIENT = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
-
-class Client:
+class Client(Transport):
     """A connection to the Toloka API (or a Toloka-compatible server).
 
     Parameters
@@ -103,28 +92,20 @@ class Client:
         poll_min: float = 0.2,
         poll_max: float = 5.0,
     ) -> None:
-        self.base_url, self.environment = resolve_base_url(environment, url)
-        self.api_url = self.base_url + API_PREFIX
-        if max_attempts < 1:
-            raise InvalidArgumentError(f"max_attempts must be at least 1, got {max_attempts}.")
-        self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, rate_limit_wait, max_wait)
-        self.timeout = timeout
+        super().__init__(
+            token,
+            environment=environment,
+            url=url,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            rate_limit_wait=rate_limit_wait,
+            max_wait=max_wait,
+            pool_size=pool_size,
+        )
         self.poll_min = poll_min
         self.poll_max = poll_max
-        self.__token = resolve_token(token)
-        self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers.update(
-            {
-                "Authorization": auth_header(self.__token),
-                "User-Agent": f"pandas-toloka/{__version__}",
-                "Accept": "application/json",
-            }
-        )
-        self._clock_offset: float | None = None  # server time minus local time, seconds
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ basics
 
@@ -136,169 +117,6 @@ class Client:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self._session.close()
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self.__token, "***") if self.__token else text
-
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            raise InvalidArgumentError(
-                "Pass a path below the API root, e.g. '/pools/1', not a URL."
-            )
-        return f"{self.api_url}/{path.lstrip('/')}"
-
-    def server_now(self) -> _dt.datetime:
-        """The server's current time, as far as its ``Date`` headers tell (else local time)."""
-        now = time.time() + (self._clock_offset or 0.0)
-        return _dt.datetime.fromtimestamp(now, _dt.timezone.utc)
-
-    def _note_date(self, response: requests.Response) -> None:
-        date = response.headers.get("Date")
-        if not date:
-            return
-        try:
-            server = email.utils.parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return
-        self._clock_offset = server - time.time()
-
-    # ------------------------------------------------------------------ requests
-
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET ``path`` (below ``/api/v1``) and return the parsed JSON body.
-
-        Retried on connection errors (including a body cut short), 408, 429
-        and 5xx with exponential back-off, honouring ``Retry-After``.
-
-        Raises
-        ------
-        TolokaApiError
-            Its subclass chosen by the error's ``code``.
-        TolokaConnectionError
-            If the server cannot be reached after all attempts.
-        """
-        return self._request("GET", path, params=params, idempotent=True)
-
-    def post_json(
-        self,
-        path: str,
-        body: Any,
-        *,
-        params: Mapping[str, Any] | None = None,
-        idempotent: bool = False,
-    ) -> Any:
-        """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
-
-        A POST is retried only where it was certainly not processed (429), unless
-        ``idempotent=True`` says repeating it is harmless; otherwise a
-        connection error or 5xx is raised for the caller to resolve.
-        """
-        return self._request("POST", path, params=params, body=body, idempotent=idempotent)
-
-    def get_bytes(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        check: Callable[[bytes], object] | None = None,
-    ) -> bytes:
-        """GET ``path`` and return the raw body of a successful answer.
-
-        Retried like :meth:`get_json`; ``check`` may raise :class:`ValueError`
-        for a body that is incomplete, which is retried like a dropped connection.
-        """
-        body: bytes = self._request("GET", path, params=params, idempotent=True, parse=raw(check))
-        return body
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        idempotent: bool,
-        parse: Callable[[bytes], Any] = json.loads,
-    ) -> Any:
-        url = self._url(path)
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else None
-        query_params = query(params)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=query_params,
-                    data=data,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-                content = response.content
-            except _TRANSIENT as exc:
-                if idempotent and attempt < self.retry.max_attempts:
-                    wait = self.retry.backoff(attempt)
-                    logger.warning(
-                        "%s %s failed (%s); retry %d in %.2f s",
-                        method,
-                        path,
-                        type(exc).__name__,
-                        attempt,
-                        wait,
-                    )
-                    time.sleep(wait)
-                    continue
-                raise TolokaConnectionError(
-                    f"{method} {self.api_url}{'/' + path.lstrip('/')} failed after {attempt} "
-                    f"attempt(s): {self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the "
-                    "URL and your network, then try again."
-                ) from exc
-            except (
-                requests.RequestException,
-                ValueError,
-            ) as exc:  # invalid URL, header...: not retried
-                raise TolokaConnectionError(
-                    f"{method} {self.api_url}{'/' + path.lstrip('/')} could not be sent: "
-                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}."
-                ) from None
-            self._note_date(response)
-            if response.status_code < 400:
-                try:
-                    return parse(content) if content else None
-                except ValueError as exc:
-                    if idempotent and attempt < self.retry.max_attempts:
-                        logger.warning("%s %s: incomplete answer; retry %d", method, path, attempt)
-                        time.sleep(self.retry.backoff(attempt))
-                        continue
-                    raise TolokaConnectionError(
-                        f"{method} {path}: the server's answer is not valid JSON "
-                        f"(status {response.status_code})."
-                    ) from exc
-            error = api_error(response, content, redact=self._redact, base_url=self.base_url)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if idempotent or response.status_code == 429:
-                pause = self.retry.wait_for(
-                    response.status_code, attempt, retry_after=retry_after, payload=error.payload
-                )
-                if pause is not None:
-                    logger.warning(
-                        "%s %s answered %d %s; retry %d in %.2f s",
-                        method,
-                        path,
-                        error.status,
-                        error.code,
-                        attempt,
-                        pause,
-                    )
-                    time.sleep(pause)
-                    continue
-            raise error
 
     # ------------------------------------------------------------------ typed helpers
 

@@ -33,7 +33,13 @@ from .errors import (
     TolokaApiError,
     TolokaConnectionError,
 )
-from .schema import aggregated_page_to_batch, aggregated_schema, check_dtype_backend, to_pandas
+from .schema import (
+    ATTRS_KEY,
+    aggregated_page_to_batch,
+    aggregated_schema,
+    check_dtype_backend,
+    to_pandas,
+)
 
 __all__ = [
     "AggregatedSolutions",
@@ -330,7 +336,7 @@ def read_aggregated_solutions(
         table = stream.read_table()
         frame = to_pandas(table, dtype_backend=backend)
         del table
-        frame.attrs["toloka"] = dict(stream.attrs)
+        frame.attrs[ATTRS_KEY] = dict(stream.attrs)
     return frame
 
 
@@ -396,9 +402,9 @@ def _iter_frames(
             del page
             frame.index = pd.RangeIndex(offset, offset + len(frame))
             offset += len(frame)
-            frame.attrs["toloka"] = dict(stream.attrs)
+            frame.attrs[ATTRS_KEY] = dict(stream.attrs)
             yield frame
         if offset == 0:
             frame = to_pandas(stream.schema.empty_table(), dtype_backend=backend)
-            frame.attrs["toloka"] = dict(stream.attrs)
+            frame.attrs[ATTRS_KEY] = dict(stream.attrs)
             yield frame

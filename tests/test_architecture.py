@@ -16,12 +16,21 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pandas_toloka"
 
 CLIENT_SIDE = (
     "client",
+    "_transport",
     "reader",
     "responses",
+    "_assignments",
     "accessor",
     "_server_aggregate",
+    "_server_strategies",
     "_operation",
     "_paging",
+    "_local_aggregate",
+    "_local_inputs",
+    "_bodies",
+    "_auth",
+    "_retry",
+    "_progress",
 )
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     # room (module or sub-package)    -> modules it must not import (relative to the package, or top-level names)

@@ -10,9 +10,10 @@ import pyarrow as pa
 import pytest
 
 from pandas_toloka import schema
+from pandas_toloka._assignments import assignments_to_table
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, NotFoundError, OutputValueError, TolokaError
-from pandas_toloka.responses import assignments_to_table, iter_responses, read_responses
+from pandas_toloka.responses import iter_responses, read_responses
 from pandas_toloka.server import LocalTolokaServer
 
 SPEC = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._fields import (
     AGGREGATED_META_COLUMNS,
     ARROW_TYPES,
+    ATTRS_KEY,
     OUTPUT_VALUES_PREFIX,
     RESPONSES_META_COLUMNS,
     SUBMITTED_TYPE,
@@ -32,6 +33,7 @@ from ._values import aggregated_page_to_batch, field_to_arrow
 __all__ = [
     "AGGREGATED_META_COLUMNS",
     "ARROW_TYPES",
+    "ATTRS_KEY",
     "OUTPUT_VALUES_PREFIX",
     "RESPONSES_META_COLUMNS",
     "SUBMITTED_TYPE",
