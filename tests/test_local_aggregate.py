@@ -20,13 +20,6 @@ from pandas_toloka.server.demo import DemoData
 SKILL = "501"
 
 
-@pytest.fixture
-def served(
-    demo_served: tuple[LocalTolokaServer, Client, DemoData],
-) -> tuple[LocalTolokaServer, Client, DemoData]:
-    return demo_served
-
-
 def _assert_same(local: pd.DataFrame, remote: pd.DataFrame) -> None:
     assert list(local.columns) == list(remote.columns)
     assert local.dtypes.equals(remote.dtypes)
@@ -38,8 +31,10 @@ def _assert_same(local: pd.DataFrame, remote: pd.DataFrame) -> None:
     )
 
 
-def test_dawid_skene_equals_the_server(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
-    _, client, _ = served
+def test_dawid_skene_equals_the_server(
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
+) -> None:
+    _, client, _ = demo_served
     responses = read_responses("1001", client=client, progress_bar=False)
     remote = read_aggregated_solutions(
         "1001", type="DAWID_SKENE", client=client, progress_bar=False
@@ -50,9 +45,9 @@ def test_dawid_skene_equals_the_server(served: tuple[LocalTolokaServer, Client, 
 
 
 def test_weighted_dynamic_overlap_equals_the_server(
-    served: tuple[LocalTolokaServer, Client, DemoData],
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
 ) -> None:
-    _, client, data = served
+    _, client, data = demo_served
     responses = read_responses("1002", client=client, progress_bar=False)
     remote = read_aggregated_solutions(
         "1002",
@@ -74,8 +69,10 @@ def test_weighted_dynamic_overlap_equals_the_server(
     pd.testing.assert_frame_equal(again, local)
 
 
-def test_rejected_answers_do_not_count(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
-    _, client, _ = served
+def test_rejected_answers_do_not_count(
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
+) -> None:
+    _, client, _ = demo_served
     everything = read_responses("1001", status=None, client=client, progress_bar=False)
     accepted = read_responses("1001", client=client, progress_bar=False)
     assert len(everything) > len(accepted)
@@ -88,9 +85,9 @@ def test_rejected_answers_do_not_count(served: tuple[LocalTolokaServer, Client, 
 
 
 def test_parquet_round_trip(
-    served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path
+    demo_served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path
 ) -> None:
-    _, client, _ = served
+    _, client, _ = demo_served
     local = read_responses("1001", client=client, progress_bar=False).toloka.aggregate_locally()
     path = tmp_path / "local.parquet"
     local.to_parquet(path)

@@ -21,13 +21,6 @@ from pandas_toloka.server.demo import DemoData
 SKILL = "501"
 
 
-@pytest.fixture
-def served(
-    demo_served: tuple[LocalTolokaServer, Client, DemoData],
-) -> tuple[LocalTolokaServer, Client, DemoData]:
-    return demo_served
-
-
 def _tasks(data: DemoData, pool: str, n: int) -> pd.DataFrame:
     ids = data.pools[pool].ground_truth["task_id"].iloc[::-7][:n].tolist()  # not in task_id order
     return pd.DataFrame(
@@ -42,9 +35,9 @@ def _count(server: LocalTolokaServer, fragment: str) -> int:
 
 @pytest.mark.parametrize("kind", ["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP"])
 def test_both_strategies_give_the_servers_answers(
-    served: tuple[LocalTolokaServer, Client, DemoData], kind: str
+    demo_served: tuple[LocalTolokaServer, Client, DemoData], kind: str
 ) -> None:
-    server, client, data = served
+    server, client, data = demo_served
     pool = "1001" if kind == "DAWID_SKENE" else "1002"
     fields = "result" if kind == "DAWID_SKENE" else ["result", "sure"]
     tasks = _tasks(data, pool, 40)
@@ -91,8 +84,10 @@ def test_both_strategies_give_the_servers_answers(
     )
 
 
-def test_missing_and_duplicate_tasks(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
-    server, client, data = served
+def test_missing_and_duplicate_tasks(
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
+) -> None:
+    server, client, data = demo_served
     tasks = _tasks(data, "1001", 5)
     tasks = pd.concat(
         [tasks, tasks.iloc[[1, 1]], pd.DataFrame({"task_id": ["ghost", None], "pool_id": "1001"})]
@@ -113,9 +108,9 @@ def test_missing_and_duplicate_tasks(served: tuple[LocalTolokaServer, Client, De
 
 
 def test_pool_id_argument_and_numpy_nullable(
-    served: tuple[LocalTolokaServer, Client, DemoData],
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
 ) -> None:
-    _, client, data = served
+    _, client, data = demo_served
     tasks = _tasks(data, "1001", 3).drop(columns="pool_id")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -130,9 +125,9 @@ def test_pool_id_argument_and_numpy_nullable(
 
 
 def test_parquet_round_trip(
-    served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path
+    demo_served: tuple[LocalTolokaServer, Client, DemoData], tmp_path: Path
 ) -> None:
-    _, client, data = served
+    _, client, data = demo_served
     out = _tasks(data, "1001", 10).toloka.aggregate(client=client, progress_bar=False)
     path = tmp_path / "joined.parquet"
     out.to_parquet(path)
@@ -142,8 +137,10 @@ def test_parquet_round_trip(
     assert back["confidence"].tolist() == out["confidence"].tolist()
 
 
-def test_wrong_frames_and_arguments(served: tuple[LocalTolokaServer, Client, DemoData]) -> None:
-    server, client, data = served
+def test_wrong_frames_and_arguments(
+    demo_served: tuple[LocalTolokaServer, Client, DemoData],
+) -> None:
+    server, client, data = demo_served
     tasks = _tasks(data, "1001", 3)
     with pytest.raises(MissingColumnsError) as info:
         tasks.drop(columns="pool_id").toloka.aggregate(client=client)
