@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
     "AggregationRequest",
     "name_operation",
+    "resumable",
     "start_or_resume",
     "wait_operation",
 ]
@@ -244,33 +246,27 @@ def wait_operation(
         unit="%",
         bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}% [{elapsed}]",
     )
+    interrupted = (
+        f"Interrupted while waiting for aggregation {op_id}; it goes on on the server: read it "
+        f"later with operation_id={op_id!r}."
+    )
     try:
-        bar.update(_progress_of(operation) - bar.n)
-        while operation.get("status") not in _DONE:
-            elapsed = time.monotonic() - started
-            if wait_timeout is not None and elapsed >= wait_timeout:
-                raise OperationTimeoutError(
-                    f"Aggregation {op_id} did not finish within {wait_timeout:g} s (status "
-                    f"{operation.get('status')}, {_progress_of(operation)}% done). It goes on on the "
-                    f"server: read it later with operation_id={op_id!r}.",
-                    operation_id=op_id,
-                )
-            pause = delay if wait_timeout is None else min(delay, wait_timeout - elapsed)
-            time.sleep(max(pause, 0.0))
-            delay = min(delay * 1.5, client.poll_max)
-            operation = client.get_operation(op_id)
+        with resumable(op_id, doing="waiting for", interrupted=interrupted):
             bar.update(_progress_of(operation) - bar.n)
-    except OperationInterruptedError:
-        raise
-    except (TolokaApiError, TolokaConnectionError) as exc:
-        name_operation(exc, op_id, "waiting for")
-        raise
-    except KeyboardInterrupt as exc:
-        raise OperationInterruptedError(
-            f"Interrupted while waiting for aggregation {op_id}; it goes on on the server: read it "
-            f"later with operation_id={op_id!r}.",
-            operation_id=op_id,
-        ) from exc
+            while operation.get("status") not in _DONE:
+                elapsed = time.monotonic() - started
+                if wait_timeout is not None and elapsed >= wait_timeout:
+                    raise OperationTimeoutError(
+                        f"Aggregation {op_id} did not finish within {wait_timeout:g} s (status "
+                        f"{operation.get('status')}, {_progress_of(operation)}% done). It goes on on the "
+                        f"server: read it later with operation_id={op_id!r}.",
+                        operation_id=op_id,
+                    )
+                pause = delay if wait_timeout is None else min(delay, wait_timeout - elapsed)
+                time.sleep(max(pause, 0.0))
+                delay = min(delay * 1.5, client.poll_max)
+                operation = client.get_operation(op_id)
+                bar.update(_progress_of(operation) - bar.n)
     finally:
         bar.close()
     if operation.get("status") == "FAIL":
@@ -282,6 +278,25 @@ def wait_operation(
             details=details,
         )
     return operation
+
+
+@contextmanager
+def resumable(operation_id: str, *, doing: str, interrupted: str) -> Iterator[None]:
+    """Make errors met while waiting for or reading an operation say how to resume it.
+
+    API and connection errors keep their type and gain the operation id (see
+    :func:`name_operation`); Ctrl-C becomes :class:`OperationInterruptedError`
+    with the message ``interrupted``.
+    """
+    try:
+        yield
+    except OperationInterruptedError:  # a KeyboardInterrupt that already names it
+        raise
+    except (TolokaApiError, TolokaConnectionError) as exc:
+        name_operation(exc, operation_id, doing)
+        raise
+    except KeyboardInterrupt as exc:
+        raise OperationInterruptedError(interrupted, operation_id=operation_id) from exc
 
 
 def name_operation(error: TolokaError, operation_id: str, doing: str) -> None:

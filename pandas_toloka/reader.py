@@ -19,7 +19,7 @@ import pyarrow as pa
 from ._operation import (
     DEFAULT_WAIT_TIMEOUT,
     AggregationRequest,
-    name_operation,
+    resumable,
     start_or_resume,
     wait_operation,
 )
@@ -29,9 +29,6 @@ from ._version import __version__
 from .client import AggregationType, Client
 from .errors import (
     InvalidArgumentError,
-    OperationInterruptedError,
-    TolokaApiError,
-    TolokaConnectionError,
 )
 from .schema import (
     ATTRS_KEY,
@@ -112,28 +109,23 @@ class AggregatedSolutions:
             unit=" rows",
             unit_scale=True,
         )
+        interrupted = (
+            f"Interrupted while downloading the results of aggregation {op_id}; they stay on "
+            f"the server: read them with operation_id={op_id!r}."
+        )
         batches: list[pa.RecordBatch] = []
         try:
-            for items in iter_solution_pages(self.client, op_id, page_size=self._page_size):
-                if items is None:  # end of a page
-                    yield pa.Table.from_batches(batches, schema=self.schema)
-                    batches = []
-                    continue
-                batch = aggregated_page_to_batch(items, self.request.fields)
-                del items
-                bar.update(batch.num_rows)
-                batches.append(batch)
-        except OperationInterruptedError:
-            raise
-        except (TolokaApiError, TolokaConnectionError) as exc:
-            name_operation(exc, op_id, "reading the results of")
-            raise
-        except KeyboardInterrupt as exc:
-            raise OperationInterruptedError(
-                f"Interrupted while downloading the results of aggregation {op_id}; they stay on "
-                f"the server: read them with operation_id={op_id!r}.",
-                operation_id=op_id,
-            ) from exc
+            with resumable(op_id, doing="reading the results of", interrupted=interrupted):
+                pages = iter_solution_pages(self.client, op_id, page_size=self._page_size)
+                for items in pages:
+                    if items is None:  # end of a page
+                        yield pa.Table.from_batches(batches, schema=self.schema)
+                        batches = []
+                        continue
+                    batch = aggregated_page_to_batch(items, self.request.fields)
+                    del items
+                    bar.update(batch.num_rows)
+                    batches.append(batch)
         finally:
             bar.close()
 
