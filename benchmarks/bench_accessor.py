@@ -129,19 +129,31 @@ def bench_aggregate(n_tasks: int, sample: int, full_baseline: bool, latency: flo
     )
 
 
-CHILD_PTK = """
+# The measuring pieces both child scripts share (they run in different interpreters):
+# helpers first, then the reader's imports, then the start marks, so imports are not measured.
+_HELPERS = """
 import json, resource, sys, time
-import pandas_toloka.accessor
-from pandas_toloka.client import Client
-from pandas_toloka.responses import read_responses
 url, token, pool = sys.argv[1:4]
 def _rss_mb(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
             return int(line.split()[1]) / 1024
+"""
+_START = """
 base = _rss_mb("VmRSS:")
 cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 start = time.perf_counter()
+"""
+
+CHILD_PTK = (
+    _HELPERS
+    + """
+import pandas_toloka.accessor
+from pandas_toloka.client import Client
+from pandas_toloka.responses import read_responses
+"""
+    + _START
+    + """
 with Client(token, url=url) as client:
     df = read_responses(pool, client=client, progress_bar=False)
 took = time.perf_counter() - start
@@ -149,19 +161,16 @@ print(json.dumps({"rows": len(df), "seconds": took, "cpu": sum(resource.getrusag
                   "peak_mb": _rss_mb("VmHWM:"), "added_mb": _rss_mb("VmHWM:") - base,
                   "frame_mb": df.memory_usage(deep=True).sum() / 2**20}))
 """
+)
 
-CHILD_KIT = """
-import json, resource, sys, time
+CHILD_KIT = (
+    _HELPERS
+    + """
 import pandas as pd
 import toloka.client as toloka
-url, token, pool = sys.argv[1:4]
-def _rss_mb(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) / 1024
-base = _rss_mb("VmRSS:")
-cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-start = time.perf_counter()
+"""
+    + _START
+    + """
 client = toloka.TolokaClient(token, url=url, retries=0)
 rows = []
 for a in client.get_assignments(pool_id=pool, status="ACCEPTED", batch_size=100000):
@@ -176,6 +185,7 @@ print(json.dumps({"rows": len(df), "seconds": took, "cpu": sum(resource.getrusag
                   "peak_mb": _rss_mb("VmHWM:"), "added_mb": _rss_mb("VmHWM:") - base,
                   "frame_mb": df.memory_usage(deep=True).sum() / 2**20}))
 """
+)
 
 
 def _child(python: str, code: str, url: str, token: str, pool: str) -> dict[str, float] | str:
