@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from . import schema
 from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
-from ._progress import make_bar
+from ._progress import count_bar
 from ._remote_strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
 from .client import AggregationType, Client
 from .errors import (
@@ -161,7 +161,11 @@ def aggregate_on_server(
     tables: list[pa.Table] = []
     pairs = [(pool, task) for pool in pools if plan[pool] == "by_task" for task in keys[pool]]
     if pairs:
-        with make_bar(progress, total=len(pairs), desc="Aggregating tasks", unit=" tasks") as bar:
+        by_task = sorted({pool for pool, _ in pairs})
+        label = f"pool {by_task[0]}" if len(by_task) == 1 else f"{len(by_task)} pools"
+        with count_bar(
+            progress, total=len(pairs), desc=f"{label}: aggregating tasks", unit=" tasks"
+        ) as bar:
             items, not_found = run_by_task(
                 client,
                 pairs,

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -32,6 +33,7 @@ __all__ = [
     "api_error",
     "backoff_delay",
     "error_hint",
+    "is_toloka_environment",
     "parse_retry_after",
     "rate_limit_hint",
 ]
@@ -41,6 +43,17 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 _QUOTA_WORDS = {"MIN": "per-minute", "HOUR": "hourly", "DAY": "daily"}
 _QUOTA_SPANS = {"MIN": "a minute", "HOUR": "an hour", "DAY": "24 hours"}
+#: Domains of Toloka's own environments (production, sandbox, their older hosts).
+_TOLOKA_DOMAINS = ("toloka.dev", "toloka.ai", "toloka.yandex.com", "toloka.yandex.ru")
+
+
+def is_toloka_environment(base_url: str) -> bool:
+    """Whether ``base_url`` is one of Toloka's own services (not a local or other server)."""
+    try:
+        host = (urlsplit(base_url).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == domain or host.endswith("." + domain) for domain in _TOLOKA_DOMAINS)
 
 
 def backoff_delay(
@@ -180,7 +193,14 @@ def error_hint(
             f"{base_url}"
         )
     if issubclass(cls, NotFoundError):
-        return f"Check the id and the environment ({base_url}: production and sandbox ids differ)"
+        if is_toloka_environment(base_url):
+            return (
+                f"Check the id and the environment ({base_url}: production and sandbox ids differ)"
+            )
+        return (
+            f"Check the id: {base_url} is not a Toloka environment, so it knows only the "
+            "pools, tasks, skills and operations loaded into it"
+        )
     if code == "ONLY_FOR_POOL_WITH_MIXER":
         return (
             "WEIGHTED_DYNAMIC_OVERLAP needs a pool with smart mixing or dynamic overlap; "

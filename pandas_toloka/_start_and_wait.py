@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
-from ._progress import make_bar
+from ._progress import percent_bar
 from .client import AggregationType, Client
 from .errors import (
     InvalidArgumentError,
@@ -162,9 +162,13 @@ def wait_operation(
     *,
     wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
     progress: bool = False,
-    description: str = "Aggregating",
+    description: str = "aggregating",
+    bar: Any = None,
 ) -> dict[str, Any]:
     """Poll an operation until SUCCESS, with a gentle back-off and a progress bar.
+
+    ``bar`` continues a bar of the caller (left open, for the caller's next
+    step); otherwise a percent bar labelled ``description`` is made and closed.
 
     Returns
     -------
@@ -183,13 +187,9 @@ def wait_operation(
     op_id = str(operation["id"])
     started = time.monotonic()
     delay = client.poll_min
-    bar = make_bar(
-        progress,
-        total=100,
-        desc=description,
-        unit="%",
-        bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}% [{elapsed}]",
-    )
+    owns_bar = bar is None
+    if bar is None:
+        bar = percent_bar(progress, desc=description)
     interrupted = (
         f"Interrupted while waiting for aggregation {op_id}; it goes on on the server: read it "
         f"later with operation_id={op_id!r}."
@@ -212,7 +212,8 @@ def wait_operation(
                 operation = client.get_operation(op_id)
                 bar.update(_progress_of(operation) - bar.n)
     finally:
-        bar.close()
+        if owns_bar:
+            bar.close()
     if operation.get("status") == "FAIL":
         details = operation.get("details") or {}
         raise OperationFailedError(

@@ -16,11 +16,14 @@ import pandas as pd
 
 from . import _local_aggregate, _remote_aggregate, plotting
 from ._args import client_scope
+from ._describe import frame_pools, provenance_summary
 from ._progress import progress_enabled
 from ._remote_aggregate import MissingAggregatesWarning
 from ._remote_strategies import DEFAULT_MAX_WORKERS
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
+from .plotting import WorkerSelection
+from .schema import ATTRS_KEY
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -48,6 +51,16 @@ class TolokaAccessor:
 
     def __init__(self, pandas_obj: pd.DataFrame) -> None:
         self._obj = pandas_obj
+
+    def __repr__(self) -> str:
+        frame = self._obj
+        rows, cols = frame.shape
+        names = [str(c) for c in frame.columns]
+        shown = ", ".join(names[:8]) + (f", … ({cols - 8} more)" if cols > 8 else "")
+        return (
+            f"<df.toloka accessor: {rows:,} rows × {cols} columns [{shown}]\n"
+            f" {provenance_summary(frame)}>"
+        )
 
     # ------------------------------------------------------------------ server side
 
@@ -260,30 +273,95 @@ class TolokaAccessor:
     # ------------------------------------------------------------------ plots
 
     def plot_confidence(
-        self, *, by: Hashable | None = None, bins: int = 20, ax: Axes | None = None
+        self,
+        *,
+        by: Hashable | None = None,
+        bins: int = 20,
+        ax: Axes | None = None,
+        title: str | None = None,
     ) -> Axes:
-        """Histogram of ``confidence``, one series per answer; see :func:`plotting.plot_confidence`."""
-        return plotting.plot_confidence(self._obj, by=by, bins=bins, ax=ax)
+        """Plot the distribution of ``confidence`` of aggregated answers, one line per answer.
+
+        Needs matplotlib (``pip install 'pandas-toloka[plot]'``).
+
+        Parameters
+        ----------
+        by : str, optional
+            The answer column to split the tasks by. Default: the frame's only
+            field; with several, one histogram of all tasks.
+        bins : int, default 20
+            Number of equal-width bins over [0, 1].
+        ax : matplotlib.axes.Axes, optional
+            The axes to draw on. Default: a new figure.
+        title : str, optional
+            Default: ``"Confidence by <answer>: <pool>, <algorithm>"`` from
+            ``df.attrs["toloka"]``.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        See Also
+        --------
+        pandas_toloka.plotting.plot_confidence : The function behind this method.
+        """
+        return plotting.plot_confidence(self._obj, by=by, bins=bins, ax=ax, title=title)
 
     def plot_worker_quality(
         self,
         field: str | None = None,
         *,
+        which: WorkerSelection = "worst",
         top: int | None = 30,
+        id_width: int = 16,
         ax: Axes | None = None,
+        title: str | None = None,
         **kwargs: Any,
     ) -> Axes:
-        """Bar chart of per-worker accuracy.
+        """Plot per-worker accuracy as bars, the workers most worth checking first.
 
         On a frame of responses, the accuracy is estimated first with
         :meth:`worker_quality` (``field`` and ``**kwargs`` go there); a frame
-        that already has ``accuracy`` is plotted as it is.
+        that already has an ``accuracy`` column is plotted as it is. Needs
+        matplotlib (``pip install 'pandas-toloka[plot]'``).
+
+        Parameters
+        ----------
+        field : str, optional
+            The answer column whose accuracy is estimated, as for
+            :meth:`worker_quality`.
+        which : {'worst', 'best', 'all'}, default 'worst'
+            ``'worst'``: the ``top`` workers of lowest accuracy, lowest first
+            (the ones to check); ``'best'``: the ``top`` highest, highest first;
+            ``'all'``: every worker, lowest first.
+        top : int or None, default 30
+            How many workers to show; None shows all.
+        id_width : int, default 16
+            Longer worker ids are shortened in the middle with an ellipsis.
+        ax : matplotlib.axes.Axes, optional
+            The axes to draw on. Default: a new figure, tall enough for the bars.
+        title : str, optional
+            Default: ``"Worker accuracy: <pool>, Dawid–Skene (<which>)"``.
+        **kwargs
+            Options of :meth:`worker_quality` (``task``, ``worker``,
+            ``output_spec``, ``status``, ``n_iter``, ``tol``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        See Also
+        --------
+        pandas_toloka.plotting.plot_worker_quality : The function behind this method.
         """
         frame = self._obj
         if "accuracy" not in frame.columns:
             frame = self.worker_quality(field, **kwargs)
+            frame.attrs[ATTRS_KEY] = {"pools": frame_pools(self._obj), "type": "DAWID_SKENE"}
         elif field is not None or kwargs:
             raise InvalidArgumentError(
                 "The frame already holds accuracies; field= and options do not apply."
             )
-        return plotting.plot_worker_quality(frame, top=top, ax=ax)
+        return plotting.plot_worker_quality(
+            frame, which=which, top=top, id_width=id_width, ax=ax, title=title
+        )

@@ -17,7 +17,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ._args import check_credentials, check_page_size, check_wait_timeout
-from ._progress import make_bar, progress_enabled
+from ._describe import safe_url
+from ._progress import percent_bar, progress_enabled, switch_to_count
 from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
 from ._start_and_wait import (
     DEFAULT_WAIT_TIMEOUT,
@@ -70,6 +71,7 @@ class AggregatedSolutions:
         owns_client: bool,
         page_size: int,
         progress: bool,
+        bar: Any = None,
     ) -> None:
         self.client = client
         self.request = request
@@ -78,10 +80,29 @@ class AggregatedSolutions:
         self._owns_client = owns_client
         self._page_size = page_size
         self._progress = progress
+        # the bar that showed the wait, continued by the download and closed once
+        self._bar = bar
 
     @property
     def operation_id(self) -> str:
         return self.request.operation_id
+
+    def __repr__(self) -> str:
+        attrs = self.attrs
+        parts = [
+            f"pool_id={attrs['pool_id']!r}",
+            f"operation_id={attrs['operation_id']!r}",
+            f"type={attrs['type']!r}",
+        ]
+        if attrs.get("answer_weight_skill_id") is not None:
+            parts.append(f"answer_weight_skill_id={attrs['answer_weight_skill_id']!r}")
+        parts += [
+            f"status={self.request.operation.get('status')!r}",
+            f"finished={attrs.get('finished')!r}",
+            f"columns={self.schema.names!r}",
+            f"base_url={safe_url(attrs['base_url'])!r}",
+        ]
+        return f"AggregatedSolutions({', '.join(parts)})"
 
     def __enter__(self) -> AggregatedSolutions:
         return self
@@ -90,7 +111,9 @@ class AggregatedSolutions:
         self.close()
 
     def close(self) -> None:
-        """Close the client if this object created it."""
+        """Close the progress bar, and the client if this object created it."""
+        if self._bar is not None:
+            self._bar.close()
         if self._owns_client:
             self.client.close()
 
@@ -101,12 +124,9 @@ class AggregatedSolutions:
     def iter_pages(self) -> Iterator[pa.Table]:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
         op_id = self.operation_id
-        bar = make_bar(
-            self._progress,
-            desc=f"Downloading pool {self.request.pool_id}",
-            unit=" rows",
-            unit_scale=True,
-        )
+        bar = self._bar if self._bar is not None else percent_bar(False, desc="")
+        self._bar = None
+        switch_to_count(bar, desc=f"pool {self.request.pool_id}: downloading", unit=" rows")
         interrupted = (
             f"Interrupted while downloading the results of aggregation {op_id}; they stay on "
             f"the server: read them with operation_id={op_id!r}."
@@ -182,6 +202,7 @@ def open_aggregated_solutions(
     if client is None:
         client = Client(token, environment=environment, url=url)
     progress = progress_enabled(progress_bar)
+    bar = None
     try:
         request = start_or_resume(
             client,
@@ -191,19 +212,18 @@ def open_aggregated_solutions(
             answer_weight_skill_id=answer_weight_skill_id,
             operation_id=operation_id,
         )
+        bar = percent_bar(progress, desc=f"pool {request.pool_id}: aggregating")
         request.operation = wait_operation(
-            client,
-            request.operation,
-            wait_timeout=wait_timeout,
-            progress=progress,
-            description=f"Aggregating pool {request.pool_id}",
+            client, request.operation, wait_timeout=wait_timeout, bar=bar
         )
     except BaseException:
+        if bar is not None:
+            bar.close()
         if owns:
             client.close()
         raise
     return AggregatedSolutions(
-        client, request, owns_client=owns, page_size=page_size, progress=progress
+        client, request, owns_client=owns, page_size=page_size, progress=progress, bar=bar
     )
 
 

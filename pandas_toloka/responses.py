@@ -27,7 +27,7 @@ from ._args import (
     client_scope,
     id_text,
 )
-from ._progress import make_bar, progress_enabled
+from ._progress import count_bar, progress_enabled
 from ._response_pages import assignments_to_table
 from .client import Client
 from .errors import PagingError
@@ -165,8 +165,10 @@ def _iter_frames(
 ) -> Iterator[pd.DataFrame]:
     with (
         client_scope(client, **credentials) as resolved,
-        make_bar(
-            progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
+        count_bar(
+            progress_enabled(progress_bar),
+            desc=f"pool {pool_id}: reading responses",
+            unit=" responses",
         ) as bar,
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
@@ -263,8 +265,10 @@ def read_responses(
     schema.check_dtype_backend(dtype_backend)
     with (
         client_scope(client, token=token, environment=environment, url=url) as resolved,
-        make_bar(
-            progress_enabled(progress_bar), desc=f"responses of pool {pool_id}", unit="rows"
+        count_bar(
+            progress_enabled(progress_bar),
+            desc=f"pool {pool_id}: reading responses",
+            unit=" responses",
         ) as bar,
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)

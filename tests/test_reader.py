@@ -386,7 +386,7 @@ def test_rate_limited_start_is_waited_out_or_explained(
 def test_progress_bars(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
     read_aggregated_solutions("ds", client=client, progress_bar=True)
     err = capsys.readouterr().err
-    assert "Aggregating pool ds" in err and "100/100%" in err and "Downloading pool ds" in err
+    assert "pool ds: aggregating:" in err and "pool ds: downloading: 30 rows" in err
     read_aggregated_solutions("ds", client=client)  # auto: stderr is not a terminal here
     read_aggregated_solutions("ds", client=client, progress_bar=False)
     assert capsys.readouterr().err == ""
