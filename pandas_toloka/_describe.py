@@ -73,10 +73,13 @@ def algorithm_name(type_: object) -> str | None:
 
 
 def frame_pools(frame: pd.DataFrame) -> list[str]:
-    """The pools a frame is about: its provenance's ``pool_id``, else its ``pool_id`` column."""
-    pool = provenance(frame).get("pool_id")
-    if pool is not None:
-        return [str(pool)]
+    """The pools a frame is about: from its provenance, else from its ``pool_id`` column."""
+    meta = provenance(frame)
+    if meta.get("pool_id") is not None:
+        return [str(meta["pool_id"])]
+    pools = meta.get("pool_ids")
+    if isinstance(pools, list) and pools:
+        return [str(p) for p in pools]
     if "pool_id" in frame.columns:
         values = frame["pool_id"].dropna().astype(str).unique()
         return sorted(str(v) for v in values)
@@ -117,8 +120,12 @@ def provenance_summary(frame: pd.DataFrame) -> str:
         status_text = "all statuses" if status is None else ", ".join(map(str, status))
         head = "raw responses" + (f" of {pools}" if pools else "")
         details.append(f"status {status_text}")
-    elif kind == "aggregated":
+    elif kind in ("local_aggregation", "aggregated"):  # "aggregated": files of 0.1 dev versions
         head = "aggregated on this machine" + (f": {pools}" if pools else "")
+        if what:
+            details.append(what)
+    elif kind == "worker_quality":
+        head = "worker quality" + (f" in {pools}" if pools else "")
         if what:
             details.append(what)
     elif kind == "joined_aggregates":

@@ -22,8 +22,6 @@ from .errors import (
     OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
-    TolokaApiError,
-    TolokaConnectionError,
     TolokaError,
 )
 from .schema import OutputField, parse_output_spec
@@ -229,7 +227,7 @@ def wait_operation(
 def resumable(operation_id: str, *, doing: str, interrupted: str) -> Iterator[None]:
     """Make errors met while waiting for or reading an operation say how to resume it.
 
-    API and connection errors keep their type and gain the operation id (see
+    Every :class:`TolokaError` keeps its type and gains the operation id (see
     :func:`name_operation`); Ctrl-C becomes :class:`OperationInterruptedError`
     with the message ``interrupted``.
     """
@@ -237,7 +235,7 @@ def resumable(operation_id: str, *, doing: str, interrupted: str) -> Iterator[No
         yield
     except OperationInterruptedError:  # a KeyboardInterrupt that already names it
         raise
-    except (TolokaApiError, TolokaConnectionError) as exc:
+    except TolokaError as exc:  # API, connection, protocol and paging errors alike
         name_operation(exc, operation_id, doing)
         raise
     except KeyboardInterrupt as exc:
@@ -250,9 +248,9 @@ def name_operation(error: TolokaError, operation_id: str, doing: str) -> None:
     The aggregation goes on (or stays readable) on the server, so the message
     says how to resume, and ``error.operation_id`` holds the id.
     """
-    if getattr(error, "operation_id", None) is not None:
+    if error.operation_id is not None:
         return
-    error.operation_id = operation_id  # type: ignore[attr-defined]
+    error.operation_id = operation_id
     note = (
         f" (while {doing} aggregation {operation_id}, which stays on the server: resume with "
         f"operation_id={operation_id!r})"

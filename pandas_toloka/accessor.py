@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import _local_aggregate, _remote_aggregate, plotting
-from ._args import client_scope
-from ._describe import frame_pools, provenance_summary
+from ._args import LocalType, Strategy, client_scope
+from ._describe import provenance_summary
 from ._progress import progress_enabled
+from ._protocol import AggregationTypeName
 from ._remote_aggregate import MissingAggregatesWarning
 from ._remote_strategies import DEFAULT_MAX_WORKERS
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
-from .schema import ATTRS_KEY
+from .schema import DtypeBackend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -66,21 +67,21 @@ class TolokaAccessor:
 
     def aggregate(
         self,
-        type: str | AggregationType = "DAWID_SKENE",
+        type: AggregationTypeName | AggregationType = "DAWID_SKENE",
         *,
         fields: str | Sequence[str] | None = None,
         answer_weight_skill_id: str | int | None = None,
         pool_id: str | int | None = None,
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
-        strategy: str = "auto",
+        strategy: Strategy = "auto",
         max_workers: int = DEFAULT_MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
         url: str | None = None,
         progress_bar: bool | None = None,
-        dtype_backend: str = "pyarrow",
+        dtype_backend: DtypeBackend = "pyarrow",
     ) -> pd.DataFrame:
         """Aggregate the frame's tasks on the server and join the answers to each row.
 
@@ -153,19 +154,19 @@ class TolokaAccessor:
 
     def aggregate_locally(
         self,
-        type: str = "DAWID_SKENE",
+        type: LocalType = "DAWID_SKENE",
+        *,
         fields: str | Sequence[str] | None = None,
         skills: pd.DataFrame | pd.Series | None = None,
-        *,
         task: Hashable = "task_id",
         worker: Hashable = "worker_id",
-        pool_id: str | None = None,
+        pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         skill_id: str | None = None,
         n_iter: int = 100,
         tol: float = 1e-5,
-        dtype_backend: str = "pyarrow",
+        dtype_backend: DtypeBackend = "pyarrow",
     ) -> pd.DataFrame:
         """Aggregate raw responses on this machine, exactly as the server would.
 
@@ -258,17 +259,17 @@ class TolokaAccessor:
             ``n_responses`` and ``accuracy`` (probability of a right answer on
             a random task under the fitted model).
         """
-        model = _local_aggregate.fit_worker_model(
+        return _local_aggregate.worker_quality(
             self._obj,
             field=field,
             task=task,
             worker=worker,
             output_spec=output_spec,
             status=status,
+            confusion=confusion,
             n_iter=n_iter,
             tol=tol,
         )
-        return model.confusion_frame() if confusion else model.worker_quality()
 
     # ------------------------------------------------------------------ plots
 
@@ -357,7 +358,6 @@ class TolokaAccessor:
         frame = self._obj
         if "accuracy" not in frame.columns:
             frame = self.worker_quality(field, **kwargs)
-            frame.attrs[ATTRS_KEY] = {"pools": frame_pools(self._obj), "type": "DAWID_SKENE"}
         elif field is not None or kwargs:
             raise InvalidArgumentError(
                 "The frame already holds accuracies; field= and options do not apply."

@@ -9,7 +9,7 @@ legends sit outside the plotted area, so they never cover a bar or a line.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
@@ -56,20 +56,18 @@ def _axes(ax: Axes | None, *, height: float = 4.0) -> Axes:
 
 def _context(frame: pd.DataFrame) -> str:
     """``pool 1001, Dawid–Skene`` from the frame's provenance, or ``""``."""
-    meta = provenance(frame)
-    pools = meta.get("pools")
-    names = [str(p) for p in pools] if isinstance(pools, list) else frame_pools(frame)
-    parts = [pools_text(names), algorithm_name(meta.get("type")) or ""]
+    parts = [pools_text(frame_pools(frame)), algorithm_name(provenance(frame).get("type")) or ""]
     return ", ".join(p for p in parts if p)
 
 
 def _answer_column(frame: pd.DataFrame) -> Hashable | None:
     """The answer column of an aggregated frame: its only field, when there is one."""
-    meta = provenance(frame)
-    if meta.get("fields"):
-        from .schema import result_column_name
+    from .schema import get_provenance, result_column_name
 
-        names = [result_column_name(str(f)) for f in meta["fields"]]
+    meta: Mapping[str, object] = get_provenance(frame) or {}
+    fields = meta.get("fields")
+    if isinstance(fields, list) and fields:
+        names = [result_column_name(str(f)) for f in fields]
         if len(names) == 1 and names[0] in frame.columns:
             return names[0]
     candidates = [c for c in frame.columns if c not in ("pool_id", "task_id", "confidence")]

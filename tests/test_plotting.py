@@ -40,7 +40,7 @@ def _save(ax: Any, path: Path) -> None:
 
 
 def test_plot_confidence_one_line_per_answer(responses: pd.DataFrame, tmp_path: Path) -> None:
-    aggregated = responses.toloka.aggregate_locally("DAWID_SKENE", "result", pool_id="1001")
+    aggregated = responses.toloka.aggregate_locally("DAWID_SKENE", fields="result", pool_id="1001")
     ax = aggregated.toloka.plot_confidence(bins=10)
     assert len(ax.patches) == 2  # one step histogram per answer: cat, dog
     assert ax.get_title() == "Confidence by result: pool 1001, Dawid–Skene"
@@ -99,12 +99,14 @@ def test_plot_worker_quality_best_and_all(responses: pd.DataFrame, tmp_path: Pat
     assert [t.get_text() for t in best.get_yticklabels()] == (
         quality.nlargest(3, "accuracy")["worker_id"].tolist()  # not shortened at 40
     )
-    assert best.get_title() == f"Worker accuracy (3 highest of {len(quality)} workers)"
+    assert best.get_title() == f"Worker accuracy: Dawid–Skene (3 highest of {len(quality)} workers)"
     plt.close(best.figure)
     every = quality.toloka.plot_worker_quality(which="all")  # a quality frame is plotted as is
     widths = [p.get_width() for p in every.patches]
     assert len(widths) == len(quality) and widths == sorted(widths)
-    assert every.get_title() == f"Worker accuracy (all {len(quality)} workers, lowest first)"
+    assert every.get_title() == (
+        f"Worker accuracy: Dawid–Skene (all {len(quality)} workers, lowest first)"
+    )
     _save(every, tmp_path / "all.png")
 
 

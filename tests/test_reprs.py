@@ -90,3 +90,9 @@ def test_urls_lose_their_credentials() -> None:
 def test_shorten_cuts_in_the_middle(text: str, width: int, expected: str) -> None:
     assert _describe.shorten(text, width) == expected
     assert len(_describe.shorten(text, width)) == min(len(text), width)
+
+
+def test_accessor_repr_of_worker_quality(demo_served: Served) -> None:
+    _, client, _ = demo_served
+    quality = ptk.read_responses("1001", client=client).toloka.worker_quality("result")
+    assert "worker quality in pool 1001 (Dawid–Skene of result)" in repr(quality.toloka)
