@@ -86,12 +86,14 @@ def test_getting_started_script(
     docs_env: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _needs_seed_skill(docs_env)
-    (block,) = code_blocks("docs/getting-started.md")
-    namespace = run_block(block, source="docs/getting-started.md")
+    script, by_task = code_blocks("docs/getting-started.md")
+    namespace = run_block(script, source="docs/getting-started.md")
     _check_result(namespace["df"])
     assert (tmp_path / "aggregated.parquet").exists()
     assert list(namespace["wdo"].columns) == ["pool_id", "task_id", "confidence", "result", "sure"]
     assert "same answers as the server: 1.0" in capsys.readouterr().out
+    answers = run_block(by_task, source="docs/getting-started.md")["answers"]
+    assert len(answers) == 1 and answers["result"].iloc[0] in ("OK", "BAD")
 
 
 def test_local_aggregation_example() -> None:
