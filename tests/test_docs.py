@@ -192,6 +192,14 @@ def test_cli_reference_has_every_subcommand(generate: Any) -> None:
         assert f"## `pandas-toloka {sub}`" in text and f"usage: pandas-toloka {sub}" in text
 
 
+def test_cli_page_lists_every_exit_code() -> None:
+    from pandas_toloka import cli
+
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    codes = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    assert codes and all(f"| {code} |" in page for code in codes)
+
+
 def test_type_mapping_page_is_the_table(generate: Any) -> None:
     from pandas_toloka.schema import type_mapping_table
 
