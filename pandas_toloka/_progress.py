@@ -142,3 +142,8 @@ def switch_to_count(bar: tqdm, *, desc: str, unit: CountUnit, total: int | None 
     bar.total = total
     bar.set_description_str(desc, refresh=False)
     bar.reset()
+    container = getattr(bar, "container", None)  # a notebook widget: its bar's scale
+    if container is not None:
+        widget = container.children[1]
+        widget.max = 1 if total is None else total
+        widget.bar_style = "info" if total is None else ""

@@ -123,3 +123,19 @@ def test_disabled_bars_print_nothing(
     assert isinstance(frame, pd.DataFrame)
     ptk.read_responses("1001", client=client, progress_bar=False)
     assert capsys.readouterr().err == ""
+
+
+def test_switch_rescales_a_notebook_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ipywidgets", reason="the notebook extra brings the widgets")
+    monkeypatch.setattr(_progress, "in_notebook", lambda: True)
+    bar = _progress.percent_bar(True, desc="pool 7: aggregating")
+    assert type(bar).__module__ == "tqdm.notebook"
+    bar.update(100)
+    _progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows")
+    widget = bar.container.children[1]
+    assert (widget.max, widget.bar_style) == (1, "info")  # unknown total, as tqdm draws it
+    _progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows", total=250)
+    bar.update(250)
+    bar.refresh()
+    assert (widget.max, widget.value) == (250, 250)
+    bar.close()
