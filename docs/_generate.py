@@ -24,8 +24,8 @@ from typing import Any
 
 REPOSITORY = "https://github.com/pandas-toloka/pandas-toloka"
 
-#: Public modules in the order of the reference, with a one-line introduction.
-#: Any other public module with an ``__all__`` is appended after them.
+#: Public modules in the order of the reference (each introduced by its own docstring;
+#: the comment says what it is). Any other public module with an ``__all__`` follows them.
 MODULES: dict[str, str] = {
     "pandas_toloka": "Reading aggregated solutions and raw responses, and the client.",
     "pandas_toloka.aggregation": "Local aggregation algorithms: pure numpy/pandas, no network.",
@@ -144,7 +144,6 @@ def api_index() -> str:
             continue
         parts.append(_heading(f"``{name}``", "-"))
         parts.append(f".. automodule:: {name}\n   :no-members:\n   :no-index:\n")
-        parts.append(MODULES.get(name, "") + "\n")
         for kind in _KIND_ORDER:
             if kind in by_kind:
                 parts.append(_heading(kind, "~"))
