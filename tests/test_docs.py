@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,6 +139,37 @@ def test_server_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     with LocalTolokaServer() as server:
         run_block(faults, source="docs/server.md", namespace={"server": server})
         assert not server.faults.enforce_rate_limits and server.request_log == []
+
+
+def _shell_commands(prefix: str) -> list[tuple[str, str]]:
+    """``$ pandas-toloka …`` lines of the docs' console blocks, without placeholders."""
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        relative = str(page.relative_to(ROOT))
+        for block in code_blocks(relative, language="console"):
+            for line in block.splitlines():
+                command = line.removeprefix("$ ").split("  #", 1)[0].strip()
+                if line.startswith("$ ") and command.startswith(prefix) and "..." not in command:
+                    found.append((relative, command))
+    return found
+
+
+def test_aggregate_commands_run_as_written(
+    docs_env: LocalTolokaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_seed_skill(docs_env)
+    from pandas_toloka.cli import main
+
+    commands = _shell_commands("pandas-toloka aggregate ")
+    assert len(commands) >= 2
+    for number, (page, command) in enumerate(commands):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        argv = shlex.split(command)[1:]
+        assert main(argv) == 0, f"{page}: {command}"
+        (written,) = folder.glob("*.parquet")
+        assert len(pd.read_parquet(written)) > 0
 
 
 def test_every_python_example_is_run_by_a_test() -> None:
