@@ -41,6 +41,8 @@ _SERVER = "pandas-toloka-local"
 #: How much of an unread request body is drained before closing, so the client reads the answer.
 _LINGER_BYTES = 256 * 1024
 _LINGER_SECONDS = 0.5
+#: How often an idle connection checks whether a waiting connection needs its thread.
+_IDLE_POLL = 0.25
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -101,11 +103,10 @@ class Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         limits = self.server.limits
         while not self.server.closing:
-            self._reader.deadline = time.monotonic() + limits.idle_timeout
             try:
-                if not self.rfile.peek(1):
-                    return  # the client closed the connection
-            except OSError:  # idle too long, or reset
+                if not self._wait_for_request(limits.idle_timeout):
+                    return
+            except OSError:  # reset by the client
                 return
             self._reader.deadline = time.monotonic() + limits.header_timeout
             try:
@@ -116,6 +117,21 @@ class Handler(socketserver.BaseRequestHandler):
                 return
             except OSError:  # the client went away mid-request or mid-answer
                 return
+
+    def _wait_for_request(self, idle_timeout: float) -> bool:
+        """Wait for the first byte of the next request; ``False`` to close the connection.
+
+        An idle keep-alive connection holds a thread, so it is closed after
+        ``idle_timeout``, and at once when other connections wait for a thread.
+        """
+        idle_until = time.monotonic() + idle_timeout
+        while True:
+            self._reader.deadline = min(idle_until, time.monotonic() + _IDLE_POLL)
+            try:
+                return bool(self.rfile.peek(1))  # b"": the client closed the connection
+            except TimeoutError:
+                if self.server.waiting or self.server.closing or time.monotonic() >= idle_until:
+                    return False
 
     # ------------------------------------------------------------------ one request
 

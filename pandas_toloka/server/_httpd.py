@@ -53,6 +53,8 @@ class HTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.limits = limits if limits is not None else Limits()
         self.link = Link(network if network is not None else Network())
         self.closing = False
+        #: Accepted connections waiting for a thread (only the accept loop changes it).
+        self.waiting = 0
         self._slots = threading.BoundedSemaphore(self.limits.max_connections)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -65,11 +67,17 @@ class HTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         return self.link.network
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        # Wait for a free connection thread; poll so that shutdown() is not held up.
-        while not self._slots.acquire(timeout=0.05):
-            if self.closing:
-                self.shutdown_request(request)
-                return
+        # Wait for a free connection thread (idle keep-alive connections see ``waiting``
+        # and give theirs up); poll so that shutdown() is not held up.
+        if not self._slots.acquire(blocking=False):
+            self.waiting += 1
+            try:
+                while not self._slots.acquire(timeout=0.05):
+                    if self.closing:
+                        self.shutdown_request(request)
+                        return
+            finally:
+                self.waiting -= 1
         with self._connections_lock:
             self._connections.add(request)
         try:

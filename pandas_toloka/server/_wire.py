@@ -37,27 +37,33 @@ def transport_error(status: int, message: str) -> ApiError:
     return ApiError(status, code, message, headers={"Connection": "close"})
 
 
-class DeadlineReader(socket.SocketIO):
+class DeadlineReader(io.RawIOBase):
     """A socket reader that gives up at a deadline, however slowly bytes trickle in.
 
     A per-``recv`` timeout alone lets a client that sends one byte a second
     keep a thread forever; here every read is bounded by what remains until
     :attr:`deadline` (``time.monotonic()`` seconds), and past it raises
-    :class:`TimeoutError`.
+    :class:`TimeoutError`. Unlike :class:`socket.SocketIO`, a timeout leaves the
+    reader usable, so the idle wait between requests can poll.
     """
 
     def __init__(self, sock: socket.socket) -> None:
-        super().__init__(sock, "rb")
+        super().__init__()
         self._socket = sock
         self.deadline: float | None = None
 
-    def readinto(self, b: Any) -> int | None:
-        if self.deadline is not None:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.deadline is None:
+            self._socket.settimeout(None)
+        else:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the client was too slow")
             self._socket.settimeout(remaining)
-        return super().readinto(b)
+        return self._socket.recv_into(b)
 
 
 def buffered(sock: socket.socket) -> tuple[io.BufferedReader, DeadlineReader]:
