@@ -119,11 +119,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..errors import TolokaError
-    from ..server import LocalTolokaServer, add_demo_pools
-
-    kwargs = {
+def server_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~pandas_toloka.server.LocalTolokaServer` keywords the flags give."""
+    return {
         "token": args.token,
         "host": args.host,
         "port": args.port,
@@ -133,6 +131,13 @@ def run(args: argparse.Namespace) -> int:
         "bandwidth": args.bandwidth,
         **{name: getattr(args, name) for _, name, _, _ in _LIMIT_FLAGS},
     }
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import TolokaError
+    from ..server import LocalTolokaServer, add_demo_pools
+
+    kwargs = server_kwargs(args)
     try:
         if args.data:
             server = LocalTolokaServer.from_directory(args.data, **kwargs)
@@ -144,17 +149,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     source = args.data or "demo data (in memory)"
-    print(f"Serving the Toloka API on {server.url} (API root {server.url}/api/v1)", flush=True)
-    print(f"token: {server.token}", flush=True)
-    print(f"pools: {', '.join(server.pool_ids) or '(none)'} from {source}", flush=True)
-    print(
-        f"try: curl -H 'Authorization: ApiKey {server.token}' {server.url}/api/v1/pools", flush=True
-    )
-    print("Press Ctrl-C to stop.", flush=True)
     previous = None
     if threading.current_thread() is threading.main_thread():
+        # Before the URL is printed: a client may send SIGTERM as soon as it has read it.
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        print(f"Serving the Toloka API on {server.url} (API root {server.url}/api/v1)", flush=True)
+        print(f"token: {server.token}", flush=True)
+        print(f"pools: {', '.join(server.pool_ids) or '(none)'} from {source}", flush=True)
+        print(
+            f"try: curl -H 'Authorization: ApiKey {server.token}' {server.url}/api/v1/pools",
+            flush=True,
+        )
+        print("Press Ctrl-C to stop.", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
