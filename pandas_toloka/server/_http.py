@@ -302,7 +302,9 @@ class Handler(socketserver.BaseRequestHandler):
 
     def _answer_timeout(self) -> None:
         request_id = str(uuid.uuid4())
-        error = transport_error(408, "The request was not sent in time (header_timeout)")
+        error = transport_error(
+            408, "The request was not sent in time (header_timeout, body_timeout)"
+        )
         with contextlib.suppress(OSError):
             self._send(408, dumps(error.body(request_id)), request_id, {})
 
