@@ -289,7 +289,7 @@ class Handler(socketserver.BaseRequestHandler):
                 data = gzip_body(data, network.gzip_level)
                 lines.append("Content-Encoding: gzip")
         lines.append(f"Content-Length: {len(data)}")
-        lines.extend(f"{name}: {value}" for name, value in headers.items())
+        lines.extend(f"{k}: {v}" for k, v in headers.items() if k.lower() != "connection")
         if close or drop:
             lines.append("Connection: close")
         if head is not None and head.method == "HEAD":  # headers only, as HTTP requires
