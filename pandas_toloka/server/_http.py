@@ -146,6 +146,7 @@ class Handler(socketserver.BaseRequestHandler):
             return False
         if head is None:
             return False
+        self.server.request_log.observe()
         logger.debug("%s %s %s", self.client_address[0], head.method, head.target)
         status, data, headers, keep_alive, drop = self._dispatch(head, request_id)
         self._send(

@@ -32,13 +32,21 @@ class RequestLog(list[tuple[str, str]]):
 
     Only requests that carry the server's token are recorded, and only the
     newest ``maxlen``: nobody without the token can make the log grow, and
-    nobody with it without bound.
+    nobody with it without bound. :attr:`requests_seen` counts every request
+    read, with or without the token (a number costs nothing), so a test can
+    check that no request at all was sent.
     """
 
     def __init__(self, maxlen: int = Limits.request_log_size) -> None:
         super().__init__()
         self.maxlen = maxlen
+        self.requests_seen = 0
         self._lock = threading.Lock()
+
+    def observe(self) -> None:
+        """Count one request read (authenticated or not)."""
+        with self._lock:
+            self.requests_seen += 1
 
     def append(self, item: tuple[str, str]) -> None:
         with self._lock:
@@ -47,8 +55,10 @@ class RequestLog(list[tuple[str, str]]):
                 del self[: len(self) - self.maxlen]
 
     def clear(self) -> None:
+        """Forget the entries and reset :attr:`requests_seen`."""
         with self._lock:
             super().clear()
+            self.requests_seen = 0
 
     def snapshot(self) -> list[tuple[str, str]]:
         """A copy, safe to iterate while requests arrive."""

@@ -168,12 +168,16 @@ def test_unauthenticated_requests_leave_no_trace_and_the_log_is_bounded():
         for _ in range(20):
             assert requests.get(server.url + "/api/v1/pools", timeout=5).status_code == 401
         assert server.request_log.snapshot() == []
+        assert server.request_log.requests_seen == 20  # counted, not kept
         api = Api(server)
         for i in range(8):
             api.get("/pools", limit=i + 1)
         assert server.request_log.snapshot() == [
             ("GET", f"/api/v1/pools?limit={i}") for i in range(4, 9)
         ]
+        assert server.request_log.requests_seen == 28
+        server.request_log.clear()
+        assert server.request_log.requests_seen == 0
 
 
 def test_finished_operations_are_capped_and_evicted_ones_say_so():
