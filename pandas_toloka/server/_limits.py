@@ -95,8 +95,9 @@ class Network:
         Answer ``Accept-Encoding: gzip`` with a gzip body (bodies of at least
         ``gzip_min_bytes``), as production servers do.
     gzip_level : int, default 1
-        zlib level: 1 compresses JSON pages about 4x at ~180 MB/s; 6 gains under
-        10 % more for 2.5x the time, and would make the server the bottleneck.
+        zlib level: 1 makes a page of aggregated solutions ~4.8x smaller at
+        ~140 MB/s; 6 saves 10 % more bytes for 3.3x the time, which would make the
+        server the bottleneck (``benchmarks/bench_server.py``).
     gzip_min_bytes : int, default 1024
         Smaller bodies go uncompressed (gzip would not pay for its header).
     latency : float, default 0
