@@ -24,28 +24,14 @@ from docs_snippets import ROOT, code_blocks, run_block
 from pandas_toloka.server import LocalTolokaServer, add_demo_pools, demo_pools, make_demo_data
 
 POOL_ID = "36502086"
-SKILL_ID = "11294"
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[LocalTolokaServer]:
-    """What ``pandas-toloka serve`` serves without ``--data``."""
+    """What ``pandas-toloka serve`` serves without ``--data``: Toloka's example pools among them."""
     with LocalTolokaServer() as server:
         add_demo_pools(server)
-        server.seeded = POOL_ID in server.pool_ids  # type: ignore[attr-defined]
-        if not server.seeded:  # type: ignore[attr-defined]
-            # TODO(issue 12): the demo data gains Toloka's example pools in the
-            # server branch; until it lands, serve the cats/dogs pool under that id.
-            pool = demo_pools()["1001"]
-            server.add_pool(
-                POOL_ID, responses=pool.responses, output_spec=pool.output_spec, project_id="133047"
-            )
         yield server
-
-
-def _needs_seed_skill(server: LocalTolokaServer) -> None:
-    if not getattr(server, "seeded", False):
-        pytest.skip("needs the demo data's seed pools (skill 11294 on pool 36502086; issue 12)")
 
 
 @pytest.fixture
@@ -86,7 +72,6 @@ def test_index_example(docs_env: LocalTolokaServer) -> None:
 def test_getting_started_script(
     docs_env: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _needs_seed_skill(docs_env)
     script, by_task = code_blocks("docs/getting-started.md")
     namespace = run_block(script, source="docs/getting-started.md")
     _check_result(namespace["df"])
@@ -129,7 +114,7 @@ def test_server_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     api, fixture, faults = code_blocks("docs/server.md")
     pool = demo_pools()["1001"]
     namespace = run_block(api, source="docs/server.md", namespace={"df": pool.responses})
-    assert set(namespace["server"].pool_ids) == set(demo_pools())
+    assert namespace["server"].pool_ids == sorted(demo_pools())
     namespace = run_block(
         fixture,
         source="docs/server.md",
@@ -157,7 +142,6 @@ def _shell_commands(prefix: str) -> list[tuple[str, str]]:
 def test_aggregate_commands_run_as_written(
     docs_env: LocalTolokaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _needs_seed_skill(docs_env)
     from pandas_toloka.cli import main
 
     commands = _shell_commands("pandas-toloka aggregate ")

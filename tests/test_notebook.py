@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 from docs_snippets import ROOT
 
-from pandas_toloka.server import LocalTolokaServer, add_demo_pools
-
 NOTEBOOK = ROOT / "examples" / "quickstart.ipynb"
 POOL_ID = "36502086"
 _WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -55,10 +53,6 @@ def test_notebook_runs(tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat", reason="the docs extra runs the notebook")
     nbclient = pytest.importorskip("nbclient", reason="the docs extra runs the notebook")
     pytest.importorskip("ipykernel", reason="the docs extra runs the notebook")
-    with LocalTolokaServer() as probe:
-        add_demo_pools(probe)
-        if POOL_ID not in probe.pool_ids:  # TODO(issue 12): remove once the seed pools land
-            pytest.skip("needs the demo data's seed pool 36502086 (issue 12)")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     env_keys = ("TOLOKA_API_KEY", "TOLOKA_TOKEN", "TOLOKA_URL")
     saved = {key: os.environ.pop(key, None) for key in env_keys}  # the notebook passes client=
