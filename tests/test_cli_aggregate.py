@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from cli_helpers import resume_argv
 
 from pandas_toloka.cli import EXIT_ERROR, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, main
 from pandas_toloka.client import Client
@@ -152,12 +153,13 @@ def test_timeout_then_resume(
     code = _aggregate(server, out, "--wait-timeout", "0.05")
     assert code == EXIT_TIMEOUT
     err = capsys.readouterr().err
-    op_id = err.split("--operation-id ")[1].split()[0]
+    argv = resume_argv(err)
+    op_id = argv[argv.index("--operation-id") + 1]
+    assert f"read it later with --operation-id {op_id}" in err  # flags, not keywords
+    assert "--wait-timeout 0.05" in err  # the same options again
     assert _leftovers(tmp_path) == []
-    code = main(
-        ["aggregate", "--operation-id", op_id, "--url", server.url, "--no-progress", "-o", str(out)]
-    )
-    assert code == EXIT_OK
+    server.operations.delay = 0.0  # type: ignore[attr-defined]
+    assert main([*argv[:-2], "--wait-timeout", "60", "-o", str(out)]) == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id
 
 
@@ -267,22 +269,21 @@ def test_network_failure_while_waiting_says_how_to_resume(
     code = _aggregate(server, out, "--max-attempts", "2")
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
-    op_id = err.split("--operation-id ")[1].split()[0]
-    assert f"operation_id={op_id!r}" in err
+    argv = resume_argv(err)
+    op_id = argv[argv.index("--operation-id") + 1]
+    assert f"resume with --operation-id {op_id}" in err
+    assert argv == [
+        "aggregate",
+        "--operation-id",
+        op_id,
+        "--url",
+        server.url,
+        "--max-attempts",
+        "2",
+        "--no-progress",
+        "-o",
+        str(out),
+    ]
     server.faults.clear()
-    assert (
-        main(
-            [
-                "aggregate",
-                "--operation-id",
-                op_id,
-                "--url",
-                server.url,
-                "--no-progress",
-                "-o",
-                str(out),
-            ]
-        )
-        == EXIT_OK
-    )
+    assert main(argv) == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id

@@ -1,0 +1,229 @@
+"""What every subcommand shares: exit codes, the error line, option types, signals.
+
+A subcommand's ``run(args)`` returns an exit code, or raises :class:`CommandError`
+(one line on stderr, ``pandas-toloka <subcommand>: error: ...``, and its exit
+code). Ctrl-C and SIGTERM both unwind as :class:`KeyboardInterrupt`, so the
+same ``finally`` blocks clean up; :func:`main` tells them apart by the signal
+recorded in :class:`SignalState` and asks the subcommand what to print (its
+``interrupted`` default: the command that resumes, or that runs again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+
+__all__ = [
+    "EXIT_CODES_HELP",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "CommandError",
+    "SignalState",
+    "cli_message",
+    "command_line",
+    "count",
+    "non_negative_seconds",
+    "port",
+    "positive_seconds",
+    "report",
+    "signals_as_interrupts",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TIMEOUT = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    success
+  1    error: the Toloka API or the server refused, an aggregation failed, no
+       token, a file that could not be written, a port in use
+  2    usage: a bad option or argument, or an output path refused; found
+       before anything was started
+  3    aggregate: the wait timed out; the message gives the command to resume
+  130  interrupted by Ctrl-C (SIGINT); aggregate prints the command to resume
+  143  terminated by SIGTERM (kill PID); likewise
+  (serve stops with 0 on Ctrl-C or SIGTERM: that is how it is meant to end)"""
+
+
+class CommandError(Exception):
+    """A subcommand failed in a way the user can fix; ``main`` prints one line and exits.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do, in the CLI's terms (flag names).
+    exit_code : int
+        :data:`EXIT_ERROR` (default) or :data:`EXIT_USAGE`, :data:`EXIT_TIMEOUT`.
+    notes : sequence of str
+        Further lines printed as they are (e.g. ``Resume with: ...``).
+    """
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_ERROR, notes: Sequence[str] = ()):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.notes = tuple(notes)
+
+
+def report(command: str, message: str, *, notes: Sequence[str] = (), error: bool = True) -> None:
+    """Print ``pandas-toloka <command>: error: <message>`` (and ``notes``) on stderr."""
+    label = "error: " if error else ""
+    print(f"pandas-toloka {command}: {label}{message}", file=sys.stderr)
+    for note in notes:
+        print(note, file=sys.stderr)
+
+
+# The library speaks Python (keyword arguments); the CLI speaks flags. The messages
+# stay right for Python users and are translated here, at the edge, for the shell.
+_FLAG_FOR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"\bfields=\.\.\.", "--field NAME"),
+        (r"\bfields=", "--field "),
+        (r"\banswer_weight_skill_id=?", "--skill"),
+        (r"\btype='([A-Z_]+)'", r"--type \1"),
+        (r"\btype=", "--type"),
+        (r"\boperation_id='([^'\s]+)'", r"--operation-id \1"),
+        (r"\boperation_id=", "--operation-id"),
+        (r"\btoken=\.\.\.", "--token"),
+        (r"\btoken=", "--token"),
+        (r"\benvironment=", "--environment"),
+        (r"\burl=", "--url"),
+        (r"\bpage_size\b", "--page-size"),
+        (r"\bwait_timeout\b", "--wait-timeout"),
+        (r"\bpool_id\b", "POOL_ID"),
+    )
+)
+
+
+def cli_message(text: str) -> str:
+    """``text`` with the library's keyword names replaced by the CLI's flags."""
+    for pattern, replacement in _FLAG_FOR:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def command_line(command: str, *arguments: str) -> str:
+    """A command line the user can paste into a shell (every argument quoted as needed)."""
+    return shlex.join(["pandas-toloka", command, *arguments])
+
+
+# -- option types: argparse turns their ValueError/ArgumentTypeError into a usage error --
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: use 0 to 65535 (0: a free one)")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    """Seconds, 0 or more."""
+    value = _seconds(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative: give 0 or more seconds")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """Seconds, more than 0."""
+    value = _seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not positive: give more than 0 seconds")
+    return value
+
+
+def count(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An integer option from ``low`` to ``high`` (inclusive; no upper bound when None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"{low} or more" if high is None else f"{low} to {high}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {bounds}")
+        return value
+
+    parse.__name__ = "count"  # argparse names the type in some messages
+    return parse
+
+
+# -- signals ------------------------------------------------------------------------
+
+
+class SignalState:
+    """The first of SIGINT / SIGTERM received while a subcommand ran (None if neither)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.received == signal.SIGTERM else EXIT_INTERRUPTED
+
+    @property
+    def description(self) -> str:
+        return "terminated (SIGTERM)" if self.received == signal.SIGTERM else "interrupted (Ctrl-C)"
+
+
+@contextmanager
+def signals_as_interrupts() -> Iterator[SignalState]:
+    """SIGTERM raises :class:`KeyboardInterrupt` as Ctrl-C does; both are recorded.
+
+    So a ``kill PID`` runs the same clean-up as Ctrl-C (temporary files removed,
+    connections closed) and the library turns it into an
+    :class:`~pandas_toloka.errors.OperationInterruptedError` naming the operation.
+    Outside the main thread (signals cannot be handled there) nothing changes.
+    """
+    state = SignalState()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if state.received is None:
+            state.received = signum
+        raise KeyboardInterrupt
+
+    previous_term = signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:  # not when the shell made us ignore it
+        signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
