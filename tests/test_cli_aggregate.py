@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -239,6 +240,8 @@ def test_write_failure_is_exit_1_without_traceback(
     err = capsys.readouterr().err
     assert "cannot write" in err and "Traceback" not in err
     assert _leftovers(tmp_path) == []
+    (operation,) = server.operations.all()  # it had started: the results wait on the server
+    assert resume_argv(err)[:3] == ["aggregate", "--operation-id", operation.id]
 
 
 def test_malformed_url_is_a_usage_error(
@@ -287,3 +290,67 @@ def test_network_failure_while_waiting_says_how_to_resume(
     server.faults.clear()
     assert main(argv) == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id
+
+
+def test_truncated_pages_after_the_start_print_the_resume_command(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every read of the results is cut short: exit 1, and the command that resumes."""
+    server.faults.add("drop", count=20, path="/api/v1/aggregated-solutions/", method="GET")
+    out = tmp_path / "out.parquet"
+    code = _aggregate(server, out, "--max-attempts", "2")
+    assert code == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("pandas-toloka aggregate: error: ") and "Traceback" not in err
+    (operation,) = server.operations.all()
+    argv = resume_argv(err)
+    assert argv[:3] == ["aggregate", "--operation-id", operation.id]
+    assert _leftovers(tmp_path) == []
+    server.faults.clear()
+    assert main(argv) == EXIT_OK
+    assert len(pd.read_parquet(out)) == 25 and len(server.operations.all()) == 1
+
+
+def test_resume_command_keeps_the_options_but_no_credentials(tmp_path: Path) -> None:
+    from pandas_toloka.cli import build_parser
+    from pandas_toloka.cli.aggregate import resume_command
+
+    out = tmp_path / "my results.parquet"
+    args = build_parser().parse_args(
+        [
+            "aggregate",
+            "p1",
+            "--token",
+            "secret-token",
+            "--url",
+            "https://user:hunter2@example.com:8443/x",
+            "--environment",
+            "SANDBOX",
+            "--page-size",
+            "500",
+            "--wait-timeout",
+            "90",
+            "--progress",
+            "-o",
+            str(out),
+        ]
+    )
+    line = resume_command(args, "op-1")
+    assert shlex.split(line) == [
+        "pandas-toloka",
+        "aggregate",
+        "--operation-id",
+        "op-1",
+        "--url",
+        "https://example.com:8443/x",
+        "--environment",
+        "SANDBOX",
+        "--page-size",
+        "500",
+        "--wait-timeout",
+        "90",
+        "--progress",
+        "-o",
+        str(out),
+    ]
+    assert "secret-token" not in line and "hunter2" not in line

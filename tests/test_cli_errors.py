@@ -8,6 +8,7 @@ and never shows the token. Usage errors (exit 2) start no aggregation.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -224,6 +225,7 @@ def test_token_flag_is_used_and_never_echoed(
     server: LocalTolokaServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv("TOLOKA_API_KEY")
     out = env / "o.parquet"
@@ -233,11 +235,13 @@ def test_token_flag_is_used_and_never_echoed(
     assert code == EXIT_OK and out.exists()
     assert TOKEN not in stdout + err
     wrong = "wrong-" + TOKEN
+    caplog.set_level(logging.DEBUG)
     code, stdout, err = _run(
         ["-vv", "aggregate", "p1", "--field", "result", "--token", wrong, "-o", str(out)], capsys
     )
     assert code == EXIT_ERROR and "AuthenticationError" in err
-    assert wrong not in stdout + err
+    assert wrong not in stdout + err + caplog.text
+    assert caplog.records  # the requests were logged, without the token
 
 
 def test_exit_codes_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:

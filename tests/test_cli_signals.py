@@ -40,7 +40,12 @@ class Script:
                 [sys.executable, "-m", "pandas_toloka", *args],
                 stdout=out,
                 stderr=err,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                env={
+                    **os.environ,
+                    "PYTHONUNBUFFERED": "1",
+                    "PYTHONFAULTHANDLER": "1",
+                    **(env or {}),
+                },
             )
 
     @property
@@ -58,7 +63,12 @@ class Script:
 
     def signal(self, signum: int) -> int:
         self.process.send_signal(signum)
-        return self.process.wait(timeout=DEADLINE)
+        try:
+            return self.process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:  # show where it hangs (faulthandler's dump)
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=DEADLINE)
+            pytest.fail(f"still running {DEADLINE} s after signal {signum}:\n{self.stderr}")
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -202,3 +212,50 @@ def test_ctrl_c_in_the_demo_says_to_run_it_again_and_exits_130(tmp_path: Path) -
     )
     assert "--operation-id" not in err  # nothing to resume: its server is gone
     assert _temporary_files(out) == []
+
+
+HANGING_CLEANUP = """
+import sys, time
+from pandas_toloka.cli import _common
+_common.CLEANUP_GRACE = float(sys.argv[1])
+with _common.signals_as_interrupts("test") as signals:
+    try:
+        print("ready", flush=True)
+        time.sleep(60)
+    except KeyboardInterrupt:
+        time.sleep(60)  # a clean-up that hangs (e.g. on a lock the interrupt left held)
+sys.exit(0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("grace", "signals", "why"),
+    [
+        ("60", [signal.SIGINT, signal.SIGINT], "a second signal during the clean-up"),
+        ("0.5", [signal.SIGTERM], "the clean-up did not finish within 0.5 s"),
+    ],
+)
+def test_a_hanging_clean_up_is_bounded(
+    tmp_path: Path, grace: str, signals: list[int], why: str
+) -> None:
+    err_path = tmp_path / "stderr"
+    with (tmp_path / "stdout").open("wb") as out, err_path.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-c", HANGING_CLEANUP, grace], stdout=out, stderr=err
+        )
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while "ready" not in (tmp_path / "stdout").read_text():
+            assert process.poll() is None and time.monotonic() < deadline, err_path.read_text()
+            time.sleep(0.02)
+        for signum in signals:
+            process.send_signal(signum)
+            time.sleep(0.2)  # the first is being handled when the second comes
+        code = process.wait(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=DEADLINE)
+    expected = EXIT_TERMINATED if signals[0] == signal.SIGTERM else EXIT_INTERRUPTED
+    assert code == expected
+    assert "pandas-toloka test: " in err_path.read_text() and why in err_path.read_text()

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
+from ..errors import TolokaError
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_ERROR,
@@ -93,12 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    with signals_as_interrupts() as signals:
+    with signals_as_interrupts(args.command) as signals:
         try:
             return int(args.func(args))
         except CommandError as exc:
             report(args.command, str(exc), notes=exc.notes)
             return exc.exit_code
+        except TolokaError as exc:  # one a subcommand did not expect: still no traceback
+            report(args.command, f"{type(exc).__name__}: {cli_message(str(exc))}")
+            return EXIT_ERROR
         except KeyboardInterrupt as exc:
             explain = getattr(args, "interrupted", None)
             message, notes = explain(args, exc) if explain is not None else ("", [])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import shlex
 import signal
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 __all__ = [
+    "CLEANUP_GRACE",
     "EXIT_CODES_HELP",
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
@@ -183,11 +185,17 @@ def count(low: int, high: int | None = None) -> Callable[[str], int]:
 # -- signals ------------------------------------------------------------------------
 
 
+#: Seconds the clean-up after Ctrl-C or SIGTERM may take before the process exits anyway.
+CLEANUP_GRACE = 15.0
+
+
 class SignalState:
     """The first of SIGINT / SIGTERM received while a subcommand ran (None if neither)."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: str) -> None:
+        self.command = command
         self.received: int | None = None
+        self.watchdog: threading.Timer | None = None
 
     @property
     def exit_code(self) -> int:
@@ -197,24 +205,41 @@ class SignalState:
     def description(self) -> str:
         return "terminated (SIGTERM)" if self.received == signal.SIGTERM else "interrupted (Ctrl-C)"
 
+    def force_exit(self, why: str) -> None:
+        """Exit now with the signal's code, without the clean-up that hangs or was refused."""
+        line = f"pandas-toloka {self.command}: {self.description}: {why}; exiting now\n"
+        os.write(2, line.encode())
+        os._exit(self.exit_code)
+
 
 @contextmanager
-def signals_as_interrupts() -> Iterator[SignalState]:
+def signals_as_interrupts(command: str) -> Iterator[SignalState]:
     """SIGTERM raises :class:`KeyboardInterrupt` as Ctrl-C does; both are recorded.
 
     So a ``kill PID`` runs the same clean-up as Ctrl-C (temporary files removed,
     connections closed) and the library turns it into an
     :class:`~pandas_toloka.errors.OperationInterruptedError` naming the operation.
-    Outside the main thread (signals cannot be handled there) nothing changes.
+    The clean-up is bounded: a second signal, or :data:`CLEANUP_GRACE` seconds
+    (an interrupt can land inside a library's critical section and leave a lock
+    held), end the process at once with the same exit code. Outside the main
+    thread (signals cannot be handled there) nothing changes.
     """
-    state = SignalState()
+    state = SignalState(command)
     if threading.current_thread() is not threading.main_thread():
         yield state
         return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        if state.received is None:
-            state.received = signum
+        if state.received is not None:
+            state.force_exit("a second signal during the clean-up")
+        state.received = signum
+        state.watchdog = threading.Timer(
+            CLEANUP_GRACE,
+            state.force_exit,
+            args=(f"the clean-up did not finish within {CLEANUP_GRACE:g} s",),
+        )
+        state.watchdog.daemon = True
+        state.watchdog.start()
         raise KeyboardInterrupt
 
     previous_term = signal.signal(signal.SIGTERM, interrupt)
@@ -227,3 +252,5 @@ def signals_as_interrupts() -> Iterator[SignalState]:
         signal.signal(signal.SIGTERM, previous_term)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
+        if state.watchdog is not None:
+            state.watchdog.cancel()

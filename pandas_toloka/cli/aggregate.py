@@ -213,7 +213,7 @@ def interrupted(args: argparse.Namespace, exc: BaseException) -> tuple[str, list
     """What to say after Ctrl-C or SIGTERM: the aggregation to resume, if one started."""
     operation_id = getattr(exc, "operation_id", None)
     if operation_id is None:
-        return "no aggregation had been started (or confirmed by the server); nothing to resume", []
+        return "no aggregation was known to have started; nothing to resume", []
     return (
         f"aggregation {operation_id} stays on the server; {args.output} was not written",
         _resume_notes(args, operation_id),
