@@ -93,6 +93,9 @@ CASES = [
     (["serve", "--operation-delay", "nan"], EXIT_USAGE, "not a finite number"),
     (["serve", "--data", "{tmp}/missing", "--port", "0"], EXIT_ERROR, "pools is missing"),
     (["serve", "--host", "203.0.113.7", "--port", "0"], EXIT_ERROR, "--host 203.0.113.7"),
+    (["serve", "--host", " "], EXIT_USAGE, "argument --host: empty; give an address"),
+    (["serve", "--token", ""], EXIT_USAGE, "argument --token: give a non-empty token"),
+    (["serve", "--token", "a b"], EXIT_USAGE, "without spaces"),
     # make-demo-data
     (
         ["make-demo-data", "{tmp}/a_file.txt"],

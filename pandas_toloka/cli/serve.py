@@ -27,11 +27,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--data", metavar="DIR", help="data directory (default: demo data in memory)"
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="address to bind (default: 127.0.0.1)"
+    )
     parser.add_argument(
         "--port", type=port, default=8000, help="port (default: 8000; 0 picks a free one)"
     )
-    parser.add_argument("--token", help="token clients must send (default: a random one, printed)")
+    parser.add_argument(
+        "--token", type=_token, help="token clients must send (default: a random one, printed)"
+    )
     parser.add_argument(
         "--operation-delay",
         type=non_negative_seconds,
@@ -40,6 +44,22 @@ def register(subparsers: Any) -> None:
         help="seconds an aggregation spends PENDING and again RUNNING (to watch progress)",
     )
     parser.set_defaults(func=run)
+
+
+def _host(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "empty; give an address: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+        )
+    return text.strip()
+
+
+def _token(text: str) -> str:
+    if not text or any(c.isspace() for c in text) or not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            "give a non-empty token without spaces (or omit --token for a random one)"
+        )
+    return text
 
 
 def _bind_problem(exc: OSError, host: str, port: int) -> str:
