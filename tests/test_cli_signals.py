@@ -217,12 +217,18 @@ def test_ctrl_c_in_the_demo_says_to_run_it_again_and_exits_130(tmp_path: Path) -
 HANGING_CLEANUP = """
 import sys, time
 from pandas_toloka.cli import _common
+from pandas_toloka.errors import OperationInterruptedError
+
+def explain(exc):
+    return f"operation {getattr(exc, 'operation_id', None)} stays", ["Resume with: it"]
+
 _common.CLEANUP_GRACE = float(sys.argv[1])
-with _common.signals_as_interrupts("test") as signals:
+with _common.signals_as_interrupts("test", explain) as signals:
     try:
         print("ready", flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
+        _common.note_interruption(OperationInterruptedError("x", operation_id="op-7"))
         time.sleep(60)  # a clean-up that hangs (e.g. on a lock the interrupt left held)
 sys.exit(0)
 """
@@ -258,4 +264,11 @@ def test_a_hanging_clean_up_is_bounded(
             process.wait(timeout=DEADLINE)
     expected = EXIT_TERMINATED if signals[0] == signal.SIGTERM else EXIT_INTERRUPTED
     assert code == expected
-    assert "pandas-toloka test: " in err_path.read_text() and why in err_path.read_text()
+    err = err_path.read_text()
+    description = "terminated (SIGTERM)" if code == EXIT_TERMINATED else "interrupted (Ctrl-C)"
+    # what the subcommand would have said, from the interruption it noted, then why so soon
+    assert err.splitlines() == [
+        f"pandas-toloka test: {description}: operation op-7 stays",
+        "Resume with: it",
+        f"(exiting now: {why})",
+    ]

@@ -22,6 +22,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from functools import partial
 
 from .._version import __version__
 from ..errors import TolokaError
@@ -94,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    with signals_as_interrupts(args.command) as signals:
+    explain = getattr(args, "interrupted", None)
+    with signals_as_interrupts(
+        args.command, partial(explain, args) if explain else None
+    ) as signals:
         try:
             return int(args.func(args))
         except CommandError as exc:
@@ -104,14 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report(args.command, f"{type(exc).__name__}: {cli_message(str(exc))}")
             return EXIT_ERROR
         except KeyboardInterrupt as exc:
-            explain = getattr(args, "interrupted", None)
-            message, notes = explain(args, exc) if explain is not None else ("", [])
-            report(
-                args.command,
-                signals.description + (f": {cli_message(message)}" if message else ""),
-                notes=notes,
-                error=False,
-            )
+            for line in signals.report_lines(exc):
+                print(line, file=sys.stderr)
             return signals.exit_code
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "CommandError",
     "SignalState",
     "cli_message",
+    "note_interruption",
     "command_line",
     "count",
     "non_negative_seconds",
@@ -82,10 +83,9 @@ class CommandError(Exception):
         self.notes = tuple(notes)
 
 
-def report(command: str, message: str, *, notes: Sequence[str] = (), error: bool = True) -> None:
+def report(command: str, message: str, *, notes: Sequence[str] = ()) -> None:
     """Print ``pandas-toloka <command>: error: <message>`` (and ``notes``) on stderr."""
-    label = "error: " if error else ""
-    print(f"pandas-toloka {command}: {label}{message}", file=sys.stderr)
+    print(f"pandas-toloka {command}: error: {message}", file=sys.stderr)
     for note in notes:
         print(note, file=sys.stderr)
 
@@ -189,12 +189,23 @@ def count(low: int, high: int | None = None) -> Callable[[str], int]:
 CLEANUP_GRACE = 15.0
 
 
-class SignalState:
-    """The first of SIGINT / SIGTERM received while a subcommand ran (None if neither)."""
+#: What a subcommand says after Ctrl-C or SIGTERM: a message and lines such as the resume command.
+Explain = Callable[[BaseException], tuple[str, list[str]]]
 
-    def __init__(self, command: str) -> None:
+
+class SignalState:
+    """The first of SIGINT / SIGTERM received while a subcommand ran (None if neither).
+
+    ``explain`` (the subcommand's ``interrupted``) turns the interruption into the
+    lines to print; a subcommand can :func:`note_interruption` before its
+    clean-up, so that those lines are right even if the clean-up never ends.
+    """
+
+    def __init__(self, command: str, explain: Explain | None = None) -> None:
         self.command = command
+        self.explain = explain
         self.received: int | None = None
+        self.interruption: BaseException | None = None
         self.watchdog: threading.Timer | None = None
 
     @property
@@ -205,15 +216,33 @@ class SignalState:
     def description(self) -> str:
         return "terminated (SIGTERM)" if self.received == signal.SIGTERM else "interrupted (Ctrl-C)"
 
+    def report_lines(self, exc: BaseException | None) -> list[str]:
+        """``pandas-toloka <command>: interrupted (Ctrl-C): <why>`` and the subcommand's notes."""
+        message: str = ""
+        notes: list[str] = []
+        if self.explain is not None:
+            message, notes = self.explain(exc if exc is not None else KeyboardInterrupt())
+        head = f"pandas-toloka {self.command}: {self.description}"
+        return [head + (f": {cli_message(message)}" if message else ""), *notes]
+
     def force_exit(self, why: str) -> None:
         """Exit now with the signal's code, without the clean-up that hangs or was refused."""
-        line = f"pandas-toloka {self.command}: {self.description}: {why}; exiting now\n"
-        os.write(2, line.encode())
+        lines = [*self.report_lines(self.interruption), f"(exiting now: {why})"]
+        os.write(2, "".join(line + "\n" for line in lines).encode())
         os._exit(self.exit_code)
 
 
+_active: SignalState | None = None
+
+
+def note_interruption(exc: BaseException) -> None:
+    """Record the interruption being handled, before a clean-up that might not end."""
+    if _active is not None:
+        _active.interruption = exc
+
+
 @contextmanager
-def signals_as_interrupts(command: str) -> Iterator[SignalState]:
+def signals_as_interrupts(command: str, explain: Explain | None = None) -> Iterator[SignalState]:
     """SIGTERM raises :class:`KeyboardInterrupt` as Ctrl-C does; both are recorded.
 
     So a ``kill PID`` runs the same clean-up as Ctrl-C (temporary files removed,
@@ -224,7 +253,8 @@ def signals_as_interrupts(command: str) -> Iterator[SignalState]:
     held), end the process at once with the same exit code. Outside the main
     thread (signals cannot be handled there) nothing changes.
     """
-    state = SignalState(command)
+    global _active
+    state = SignalState(command, explain)
     if threading.current_thread() is not threading.main_thread():
         yield state
         return
@@ -246,9 +276,11 @@ def signals_as_interrupts(command: str) -> Iterator[SignalState]:
     previous_int = signal.getsignal(signal.SIGINT)
     if previous_int is signal.default_int_handler:  # not when the shell made us ignore it
         signal.signal(signal.SIGINT, interrupt)
+    _active = state
     try:
         yield state
     finally:
+        _active = None
         signal.signal(signal.SIGTERM, previous_term)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)

@@ -40,6 +40,7 @@ from ._common import (
     cli_message,
     command_line,
     count,
+    note_interruption,
     positive_seconds,
 )
 from ._files import atomic_output, not_writable, wrong_suffix
@@ -270,26 +271,31 @@ def run(args: argparse.Namespace) -> int:
     stream: AggregatedSolutions | None = None
     try:
         with client:
-            stream = open_aggregated_solutions(
-                args.pool_id,
-                type=args.type,
-                fields=args.fields,
-                answer_weight_skill_id=args.skill,
-                operation_id=args.operation_id,
-                client=client,
-                progress_bar=args.progress_bar,
-                page_size=args.page_size,
-                wait_timeout=args.wait_timeout,
-            )
-            with stream:
-                rows = write_parquet(stream, args.output)
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, perhaps between two pages
-        if stream is None or getattr(exc, "operation_id", None) is not None:
-            raise
-        raise OperationInterruptedError(
-            f"Interrupted while writing aggregation {stream.operation_id}.",
-            operation_id=stream.operation_id,
-        ) from exc
+            try:
+                stream = open_aggregated_solutions(
+                    args.pool_id,
+                    type=args.type,
+                    fields=args.fields,
+                    answer_weight_skill_id=args.skill,
+                    operation_id=args.operation_id,
+                    client=client,
+                    progress_bar=args.progress_bar,
+                    page_size=args.page_size,
+                    wait_timeout=args.wait_timeout,
+                )
+                with stream:
+                    rows = write_parquet(stream, args.output)
+            except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, perhaps between two pages
+                # Noted before the client is closed: the hint stays right if closing hangs.
+                if stream is None or getattr(exc, "operation_id", None) is not None:
+                    note_interruption(exc)
+                    raise
+                named = OperationInterruptedError(
+                    f"Interrupted while writing aggregation {stream.operation_id}.",
+                    operation_id=stream.operation_id,
+                )
+                note_interruption(named)
+                raise named from exc
     except OperationTimeoutError as exc:
         raise CommandError(
             cli_message(str(exc)),
