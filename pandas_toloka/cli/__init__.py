@@ -10,7 +10,7 @@ Exit codes a shell script can rely on (also in ``pandas-toloka --help``):
 
 * 0 — success (and ``serve`` stopped by Ctrl-C or SIGTERM, its normal end)
 * 1 — an error: API error, failed operation, no token, an unwritable file, a busy port
-* 2 — bad command-line usage (argparse's convention), nothing sent to the API
+* 2 — bad command-line usage (argparse's convention), found before anything was started
 * 3 — the wait for an operation timed out (resume with ``--operation-id``)
 * 130 — interrupted (Ctrl-C); 143 — terminated (SIGTERM)
 """
