@@ -212,7 +212,7 @@ def test_cli_page_lists_every_exit_code() -> None:
     from pandas_toloka import cli
 
     page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    codes = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    codes = {v for k, v in vars(cli).items() if k.startswith("EXIT_") and isinstance(v, int)}
     assert codes and all(f"| {code} |" in page for code in codes)
 
 
