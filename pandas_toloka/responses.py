@@ -68,9 +68,8 @@ def _iter_tables(
     last_id: str | None = None
     pages = 0
     while True:
-        page = client.get_json("/assignments", _page_params(pool_id, statuses, page_size, last_id))
-        items = page.get("items") or []
-        has_more = bool(page.get("has_more"))
+        page = client.get_assignments_page(_page_params(pool_id, statuses, page_size, last_id))
+        items, has_more = page["items"], page["has_more"]
         pages += 1
         if has_more and not items:
             raise PagingError(

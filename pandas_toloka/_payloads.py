@@ -1,0 +1,141 @@
+"""The shapes of the server's answers, checked in one place.
+
+Each checker takes a parsed JSON answer and returns it (as a ``dict``) or
+raises :class:`ShapeError` naming what was expected. The transport treats a
+:class:`ShapeError` like a body cut short: a GET is retried, and when every
+attempt gets a wrong shape the caller sees a
+:class:`~pandas_toloka.errors.ProtocolError` saying what the answer should
+have been, never a bare ``KeyError`` or ``TypeError`` from deeper code.
+
+:func:`complete_json_object` checks a raw body that is decoded later, in
+slices (a page of aggregated solutions): cut short anywhere -- even exactly
+after an item -- it is refused before a single row is converted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "Shape",
+    "ShapeError",
+    "assignments_page",
+    "complete_json_object",
+    "operation",
+    "operations_page",
+    "pool",
+    "project",
+    "solutions_page",
+    "task_aggregate",
+]
+
+#: A checker of a parsed answer.
+Shape = Callable[[Any], dict[str, Any]]
+
+
+class ShapeError(ValueError):
+    """A parsed answer does not have the shape the protocol gives it."""
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _object(value: Any, expected: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ShapeError(f"expected {expected}, got {_describe(value)}")
+    missing = [k for k in keys if k not in value or value[k] is None]
+    if missing:
+        raise ShapeError(f"expected {expected}, got an object without {missing}")
+    return value
+
+
+def _page(value: Any, what: str) -> dict[str, Any]:
+    expected = f"a page of {what} ({{'items': [...], 'has_more': true|false}})"
+    page = _object(value, expected, ("items", "has_more"))
+    if not isinstance(page["items"], list) or not isinstance(page["has_more"], bool):
+        raise ShapeError(
+            f"expected {expected}, got items of type {type(page['items']).__name__} and "
+            f"has_more of type {type(page['has_more']).__name__}"
+        )
+    if not all(isinstance(item, dict) for item in page["items"]):
+        raise ShapeError(f"expected {expected}, got items that are not all objects")
+    return page
+
+
+def operation(value: Any) -> dict[str, Any]:
+    """An Operation: an object with ``id`` and ``status``."""
+    op = _object(value, "an operation ({'id': ..., 'status': ...})", ("id", "status"))
+    if not isinstance(op["status"], str) or not str(op["id"]).strip():
+        raise ShapeError(f"expected an operation with a text status and an id, got {_describe(op)}")
+    return op
+
+
+def operations_page(value: Any) -> dict[str, Any]:
+    """A page of ``GET /operations``; every item has an ``id``."""
+    page = _page(value, "operations")
+    if not all(item.get("id") is not None for item in page["items"]):
+        raise ShapeError("expected a page of operations, got an operation without an id")
+    return page
+
+
+def assignments_page(value: Any) -> dict[str, Any]:
+    """A page of ``GET /assignments`` (the items are checked when converted)."""
+    return _page(value, "assignments")
+
+
+def solutions_page(value: Any) -> dict[str, Any]:
+    """A page of ``GET /aggregated-solutions/{id}`` (the items are checked when converted)."""
+    return _page(value, "aggregated solutions")
+
+
+def pool(value: Any) -> dict[str, Any]:
+    """A Pool: an object with ``project_id``."""
+    return _object(value, "a pool ({'id': ..., 'project_id': ...})", ("project_id",))
+
+
+def project(value: Any) -> dict[str, Any]:
+    """A Project: an object (its ``task_spec`` is checked by the caller)."""
+    return _object(value, "a project ({'id': ..., 'task_spec': ...})", ())
+
+
+def task_aggregate(value: Any) -> dict[str, Any]:
+    """The answer of ``aggregate-by-task``: ``task_id`` and ``output_values``."""
+    answer = _object(
+        value,
+        "an aggregated solution ({'task_id': ..., 'output_values': {...}})",
+        ("task_id", "output_values"),
+    )
+    if not isinstance(answer["output_values"], dict):
+        raise ShapeError(
+            f"expected output_values to be an object, got {_describe(answer['output_values'])}"
+        )
+    return answer
+
+
+# A JSON string: the quotes and everything between them, escapes included.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def complete_json_object(body: bytes) -> None:
+    """Raise :class:`ShapeError` unless ``body`` can be one whole JSON object.
+
+    Checks the structure without building Python objects: with every string
+    taken out, the body must open with ``{``, close with ``}``, and close
+    every bracket it opens, with no string left open. A body cut short at any
+    byte fails (the outer object is then still open), including a cut that
+    falls exactly after an item of a list.
+    """
+    stripped = body.strip()
+    if not stripped.startswith(b"{") or not stripped.endswith(b"}"):
+        raise ShapeError("expected one JSON object; the answer is cut short or not JSON")
+    skeleton = _STRING.sub(b"", stripped) if b'"' in stripped else stripped
+    if (
+        b'"' in skeleton
+        or skeleton.count(b"{") != skeleton.count(b"}")
+        or skeleton.count(b"[") != skeleton.count(b"]")
+    ):
+        raise ShapeError("expected one JSON object; the answer is cut short")
