@@ -158,7 +158,7 @@ def iter_solution_pages(
                 f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
             ) from exc
         del text
-        if not isinstance(meta.get("has_more"), bool) or "items" not in meta:
+        if not isinstance(meta.get("has_more"), bool) or meta.get("items", 0) is not None:
             raise PagingError(
                 f"A page of the results of operation {operation_id} is not the expected "
                 f"{{'items': [...], 'has_more': true|false}} JSON: it has {sorted(meta)}."

@@ -76,6 +76,11 @@ def _iter_tables(
                 f"The server answered has_more=true with an empty page of assignments of pool "
                 f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
             )
+        if last_id is not None and items and str(items[0].get("id")) <= last_id:
+            raise PagingError(
+                f"The server sent assignment {items[0].get('id')!r} of pool {pool_id!r} after "
+                f"{last_id!r} (id_gt={last_id!r} was asked): the page repeats or is out of order."
+            )
         table = assignments_to_table(items, fields, pool_id=pool_id)
         if statuses is not None and len(statuses) != 1 and table.num_rows:
             table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
@@ -87,7 +92,7 @@ def _iter_tables(
         yield table
         if not has_more:
             return
-        last_id = str(items[-1]["id"])
+        last_id = str(items[-1].get("id"))
 
 
 def _fields_and_spec(
