@@ -63,21 +63,31 @@ BASE_URLS: dict[Environment, str] = {
 }
 
 
+def _mask_userinfo(url: str) -> tuple[str, bool]:
+    """``url`` with anything before an ``@`` of its authority masked, and whether there was one.
+
+    Done on the text rather than with :func:`urllib.parse.urlsplit`, which
+    ends the authority at a ``/`` even inside a password.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    head = re.split(r"[?#]", rest, maxsplit=1)[0]
+    if "@" not in head:
+        return url, False
+    return f"{scheme}{sep}***@{rest[head.rindex('@') + 1 :]}", True
+
+
 def display_url(url: str) -> str:
-    """``url`` safe to show: a password, the user, a query and a fragment masked."""
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-    except ValueError:
-        return "(an invalid URL)"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    shown = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"{netloc}{parts.path}"
-    if parts.query:
-        shown += "?***"
-    if parts.fragment:
-        shown += "#***"
-    return shown
+    """``url`` safe to show: a user or password, a query and a fragment masked."""
+    masked, _ = _mask_userinfo(url.strip())
+    text, _, fragment = masked.partition("#")
+    text, _, query = text.partition("?")
+    if query or "?" in masked.split("#")[0]:
+        text += "?***"
+    if fragment or "#" in masked:
+        text += "#***"
+    return text
 
 
 def _normalise_url(url: object, source: str = "url") -> str:
@@ -87,6 +97,11 @@ def _normalise_url(url: object, source: str = "url") -> str:
         )
     shown = display_url(url)
     url = url.strip()
+    if _mask_userinfo(url)[1]:
+        raise InvalidArgumentError(
+            f"Toloka URL {shown!r} (from {source}) carries a user or password: remove it and "
+            "pass the token with token= (or TOLOKA_API_KEY); only the token authenticates."
+        )
     if not url.startswith(("http://", "https://")):
         raise InvalidArgumentError(
             f"Toloka URL {shown!r} (from {source}) must start with http:// or https://, "
@@ -99,11 +114,6 @@ def _normalise_url(url: object, source: str = "url") -> str:
         raise InvalidArgumentError(
             f"Toloka URL {shown!r} (from {source}) is not a valid URL: check the host and port."
         ) from None
-    if "@" in parts.netloc:
-        raise InvalidArgumentError(
-            f"Toloka URL {shown!r} (from {source}) carries a user or password: remove it and "
-            "pass the token with token= (or TOLOKA_API_KEY); only the token authenticates."
-        )
     if parts.query or parts.fragment or url.endswith(("?", "#")):
         raise InvalidArgumentError(
             f"Toloka URL {shown!r} (from {source}) has a query or a fragment; pass the base URL "
@@ -150,6 +160,10 @@ def resolve_base_url(
     environment variable, then PRODUCTION.
     """
     env = os.environ if environ is None else environ
+    if environment is not None and not isinstance(environment, str):
+        raise InvalidArgumentError(
+            f"environment must be 'PRODUCTION', 'SANDBOX' or a URL, got {type(environment).__name__}."
+        )
     if url is not None and url != "":
         return _normalise_url(url), "URL"
     if environment is None or environment == "":
@@ -216,7 +230,7 @@ def bare_secret(token: str) -> str:
 def _checked(token: str, source: str) -> str:
     """``token`` if it can be sent in an HTTP header; the error never shows the token."""
     secret = bare_secret(token)
-    if not secret:
+    if not secret or secret in ("ApiKey", "OAuth"):
         raise InvalidArgumentError(
             f"The Toloka token from {source} is only a scheme ('ApiKey' or 'OAuth') without the "
             "key; copy the token again (Profile → Integrations)."

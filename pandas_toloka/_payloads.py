@@ -40,8 +40,14 @@ class ShapeError(ValueError):
 
 
 def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    """What ``value`` is, never what it holds (it may echo a credential)."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return f"an object with keys {sorted(map(str, value))[:10]}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    return f"a {type(value).__name__}"
 
 
 def _object(value: Any, expected: str, keys: tuple[str, ...]) -> dict[str, Any]:

@@ -245,7 +245,7 @@ def aggregate_frame(
         raise MissingColumnsError(
             missing_columns, list(frame.columns), purpose=f"to aggregate tasks on the server{hint}"
         )
-    pool = None if pool_id is None else str(pool_id)
+    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
     pools, tasks = _row_keys(frame, task=task, pool_column=pool_column, pool_id=pool)
     # an empty id is no id: the API requires task_id and pool_id (400 VALUE_REQUIRED)
     valid = pc.fill_null(

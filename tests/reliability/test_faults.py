@@ -181,7 +181,9 @@ def faulty() -> Any:
         yield server, proxy
 
 
-def _queue(server: LocalTolokaServer, proxy: FaultyProxy, where: str, kind: str, args: dict) -> None:
+def _queue(
+    server: LocalTolokaServer, proxy: FaultyProxy, where: str, kind: str, args: dict
+) -> None:
     args = dict(args)
     count = args.pop("count", 1)
     target = server.faults if where == "server" else proxy
