@@ -90,7 +90,7 @@ def display_url(url: str) -> str:
     return text
 
 
-def _normalise_url(url: object, source: str = "url") -> str:
+def _normalize_url(url: object, source: str = "url") -> str:
     if not isinstance(url, str):
         raise InvalidArgumentError(
             f"{source} must be a str such as 'http://127.0.0.1:8000', got {type(url).__name__}."
@@ -165,14 +165,14 @@ def resolve_base_url(
             f"environment must be 'PRODUCTION', 'SANDBOX' or a URL, got {type(environment).__name__}."
         )
     if url is not None and url != "":
-        return _normalise_url(url), "URL"
+        return _normalize_url(url), "URL"
     if environment is None or environment == "":
         from_env = env.get(URL_ENV_VAR, "").strip()
         if from_env:
             if from_env.upper() in Environment.__members__:
                 member = Environment[from_env.upper()]
                 return BASE_URLS[member], member.value
-            return _normalise_url(from_env, URL_ENV_VAR), "URL"
+            return _normalize_url(from_env, URL_ENV_VAR), "URL"
         return BASE_URLS[Environment.PRODUCTION], Environment.PRODUCTION.value
     if isinstance(environment, Environment):
         return BASE_URLS[environment], environment.value
@@ -184,7 +184,7 @@ def resolve_base_url(
     if name in Environment.__members__:
         return BASE_URLS[Environment[name]], name
     if environment.strip().startswith(("http://", "https://")):
-        return _normalise_url(environment, "environment"), "URL"
+        return _normalize_url(environment, "environment"), "URL"
     raise InvalidArgumentError(
         f"Unknown environment {display_url(environment)!r}; use 'PRODUCTION', 'SANDBOX' or a URL "
         "such as 'http://127.0.0.1:8000'."

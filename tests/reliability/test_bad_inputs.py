@@ -264,7 +264,7 @@ def test_ids_never_become_paths_of_their_own(server: LocalTolokaServer) -> None:
             assert server.request_log.snapshot() == []
 
 
-def test_local_ids_are_normalised_once() -> None:
+def test_local_ids_are_normalized_once() -> None:
     frame = pd.DataFrame(
         {
             "task_id": ["1", 1, 1.0, "2", 2, 2],
