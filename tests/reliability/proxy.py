@@ -39,9 +39,10 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from pandas_toloka.server._faults import Fault as ProxyFault  # same matching rules
 
 KINDS = ("cut", "replay", "reset_before", "reset_after", "body", "delay")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
@@ -57,20 +58,6 @@ def after_item(n: int = 1) -> Callable[[bytes], int]:
         return start  # the byte after the item's closing brace
 
     return position
-
-
-@dataclass
-class ProxyFault:
-    kind: str
-    remaining: int
-    method: str | None = None
-    path: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return self.path is None or path.startswith(self.path)
 
 
 class FaultyProxy:
@@ -115,7 +102,7 @@ class FaultyProxy:
     ) -> ProxyFault:
         """Queue a fault for the next ``count`` requests matching ``method`` and ``path``."""
         assert kind in KINDS, kind
-        fault = ProxyFault(kind, count, method, path, params)
+        fault = ProxyFault(kind, count, method.upper() if method else None, path, params)
         with self._lock:
             self._faults.append(fault)
         return fault
