@@ -90,6 +90,7 @@ AGGREGATION_CASES: list[tuple[str, object, dict[str, Any]]] = [
     ("url-bad-port", "p", {"url": "http://127.0.0.1:99999"}),
     ("environment-int", "p", {"environment": 5}),
     ("environment-unknown", "p", {"environment": "MARS"}),
+    ("progress-text", "p", {"progress_bar": "no"}),
 ]
 BACKEND_CASES = [("backend-numpy", "p", {"dtype_backend": "numpy"})]
 RESPONSES_CASES: list[tuple[str, object, dict[str, Any]]] = [
@@ -106,6 +107,7 @@ RESPONSES_CASES: list[tuple[str, object, dict[str, Any]]] = [
     ("url-int", "p", {"url": 5}),
     ("url-query", "p", {"url": "http://127.0.0.1:1/?x=1"}),
     ("backend-numpy", "p", {"dtype_backend": "numpy"}),
+    ("progress-text", "p", {"progress_bar": "no"}),
 ]
 CLIENT_CASES: list[tuple[str, dict[str, Any]]] = [
     ("timeout-negative", {"timeout": -1}),
@@ -200,6 +202,7 @@ ACCESSOR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("pool-float", {"pool_id": 1.5}),
     ("backend-numpy", {"dtype_backend": "numpy"}),
     ("task-column-missing", {"task": "nope"}),
+    ("progress-text", {"progress_bar": 1}),
 ]
 
 
