@@ -78,6 +78,11 @@ def operation(value: Any) -> dict[str, Any]:
     op = _object(value, "an operation ({'id': ..., 'status': ...})", ("id", "status"))
     if not isinstance(op["status"], str) or not str(op["id"]).strip():
         raise ShapeError(f"expected an operation with a text status and an id, got {_describe(op)}")
+    for key in ("parameters", "details"):
+        if op.get(key) is not None and not isinstance(op[key], dict):
+            raise ShapeError(
+                f"expected an operation whose {key} is an object, got {_describe(op[key])}"
+            )
     return op
 
 

@@ -132,7 +132,20 @@ def test_api_path_escapes_ids_into_one_segment() -> None:
 # ------------------------------------------------------------------ payload shapes
 
 
-@pytest.mark.parametrize("value", [{}, [], None, "x", 5, {"id": "1"}, {"status": "RUNNING"}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        [],
+        None,
+        "x",
+        5,
+        {"id": "1"},
+        {"status": "RUNNING"},
+        {"id": "1", "status": "RUNNING", "parameters": ["pool"]},
+        {"id": "1", "status": "FAIL", "details": "boom"},
+    ],
+)
 def test_operation_shape(value: object) -> None:
     with pytest.raises(_payloads.ShapeError, match="expected an operation"):
         _payloads.operation(value)
