@@ -77,8 +77,8 @@ def assert_logs_clean(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    caplog.set_level(logging.DEBUG)  # every logger, urllib3's included
-    logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)  # every logger (both levels restored afterwards)
+    caplog.set_level(logging.DEBUG, logger="urllib3")
     yield caplog
     assert_logs_clean(caplog)
 
@@ -125,6 +125,9 @@ def test_a_whole_read_shows_the_token_nowhere(
         path = tmp_path / f"{name}.parquet"
         df.to_parquet(path)
         assert_clean(path.read_bytes().decode("latin-1"), f"the Parquet file of {name}")
+    assert any(
+        r.name.startswith("urllib3") and r.levelno == logging.DEBUG for r in debug_logs.records
+    )
     out = capsys.readouterr()
     assert "Downloading" in out.err or "100%" in out.err  # the bars were drawn
     assert_clean(out.out + out.err, "the progress output")
