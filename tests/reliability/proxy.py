@@ -2,7 +2,9 @@
 
 The client talks to the proxy as if it were the server (``url=proxy.url``).
 Every request is forwarded to the upstream server over a fresh connection
-(asking for an unencoded body, so cuts fall on JSON bytes); the answer is
+(asking for an unencoded body, so cuts fall on JSON bytes -- or, with
+``identity=False``, passing the client's gzip through, so cuts fall on
+compressed bytes); the answer is
 passed back, unless a queued :class:`ProxyFault` that matches the request
 changes what the client gets:
 
@@ -63,10 +65,12 @@ def after_item(n: int = 1) -> Callable[[bytes], int]:
 class FaultyProxy:
     """The proxy; a context manager. ``url`` is its base URL."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, identity: bool = True) -> None:
+        self.identity = identity  # ask for unencoded bodies; else pass gzip through as is
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.log: list[tuple[str, str]] = []
+        self.gzipped = 0  # answers passed on gzip-encoded
         self._faults: list[ProxyFault] = []
         self._last: dict[str, tuple[int, str, list[tuple[str, str]], bytes]] = {}
         self._lock = threading.Lock()
@@ -159,6 +163,8 @@ class FaultyProxy:
             _reset(sock)
             return False
         status, reason, answer_headers, data = self._forward(method, target, headers, body)
+        if any(k.lower() == "content-encoding" and "gzip" in v for k, v in answer_headers):
+            self.gzipped += 1
         with self._lock:
             previous = self._last.get(path)
             self._last[path] = (status, reason, answer_headers, data)
@@ -179,7 +185,11 @@ class FaultyProxy:
             full = len(data)
             data = data[:position]
         head = [f"HTTP/1.1 {status} {reason}"]
-        head += [f"{k}: {v}" for k, v in answer_headers if k.lower() not in _HOP]
+        head += [
+            f"{k}: {v}"
+            for k, v in answer_headers
+            if k.lower() not in _HOP or (k.lower() == "content-encoding" and not self.identity)
+        ]
         if framing == "close":
             head.append("Connection: close")
         elif framing == "short":
@@ -200,8 +210,10 @@ class FaultyProxy:
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
-            sent = {k: v for k, v in headers if k.lower() not in _HOP | {"host", "accept-encoding"}}
-            sent["Accept-Encoding"] = "identity"
+            dropped = _HOP | {"host"} | ({"accept-encoding"} if self.identity else set())
+            sent = {k: v for k, v in headers if k.lower() not in dropped}
+            if self.identity:
+                sent["Accept-Encoding"] = "identity"
             connection.request(method, target, body=body or None, headers=sent)
             response = connection.getresponse()
             data = response.read()

@@ -343,3 +343,21 @@ def test_cli_aggregate_prints_the_resume_command_when_pages_stay_broken(
     assert f"--operation-id {operation_id}" in done.stderr
     assert "ProtocolError" in done.stderr
     assert TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("at", "framing"),
+    [(15, "close"), (200, "lie"), (-9, "lie"), (-1, "close"), (100, "short")],
+    ids=["header", "mid-stream", "no-trailer", "last-byte", "short"],
+)
+def test_gzipped_pages_cut_anywhere_give_the_exact_frame(
+    expected: pd.DataFrame, at: int, framing: str
+) -> None:
+    server = _bench_server()
+    with server, FaultyProxy(server.url, identity=False) as proxy:
+        cut = (lambda body: len(body) + at) if at < 0 else at
+        proxy.add("cut", 2, method="GET", path=PAGES, at=cut, framing=framing)
+        with patient_client(proxy.url) as client:
+            frame = read_aggregated_solutions("p", client=client, page_size=20)
+        assert not proxy.pending() and proxy.gzipped >= 2  # the cuts hit gzipped pages
+    pd.testing.assert_frame_equal(frame, expected)
