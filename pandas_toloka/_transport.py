@@ -19,6 +19,7 @@ import datetime as _dt
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -130,7 +131,7 @@ class Transport:
         self.api_url = self.base_url + API_PREFIX
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, rate_limit_wait, max_wait)
         token = resolve_token(token)
-        self._redact = Redactor([token])
+        self._redact = Redactor([token, *_proxy_passwords(self.base_url)])
         self.clock = ServerClock()
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
@@ -363,6 +364,23 @@ class Transport:
 
 
 _POLICY_WAITS = ("backoff_base", "backoff_max", "rate_limit_wait", "max_wait")
+
+
+def _proxy_passwords(url: str) -> list[str]:
+    """Passwords of the proxies the environment sets for ``url``: redacted like the token."""
+    try:
+        proxies = requests.utils.get_environ_proxies(url)
+    except (OSError, ValueError):
+        return []
+    secrets = []
+    for proxy in proxies.values():
+        try:
+            parts = urllib.parse.urlsplit(proxy)
+        except ValueError:
+            continue
+        if parts.password:
+            secrets.append(parts.password)
+    return secrets
 
 
 def json_parser(shape: _payloads.Shape | None) -> Callable[[bytes], Any]:

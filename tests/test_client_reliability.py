@@ -339,3 +339,13 @@ def test_ctrl_c_before_the_server_started_it_says_how_to_look(server: LocalTolok
     assert not isinstance(info.value, OperationInterruptedError)
     assert "may have started" in str(info.value)
     assert "list_operations(type='SOLUTION.AGGREGATE'" in str(info.value)
+
+
+def test_proxy_credentials_from_the_environment_are_redacted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxyuser:proxy-secret-42@127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with Client(TOKEN, url="http://192.0.2.1:8000", max_attempts=1, timeout=(0.5, 0.5)) as client:
+        assert client.redact("via proxyuser:proxy-secret-42@") == "via proxyuser:***@"
