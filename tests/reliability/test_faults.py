@@ -361,3 +361,13 @@ def test_gzipped_pages_cut_anywhere_give_the_exact_frame(
             frame = read_aggregated_solutions("p", client=client, page_size=20)
         assert not proxy.pending() and proxy.gzipped >= 2  # the cuts hit gzipped pages
     pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_every_fault_mode_is_in_the_suite() -> None:
+    """A new fault mode of the server or the proxy must join SCENARIOS."""
+    from pandas_toloka.server._faults import FAULT_KINDS
+
+    from .proxy import KINDS
+
+    assert {s[2] for s in SCENARIOS if s[1] == "server"} == set(FAULT_KINDS)
+    assert {s[2] for s in SCENARIOS if s[1] == "proxy"} == set(KINDS)
