@@ -265,26 +265,34 @@ class Transport:
             except _Failed as failed:
                 attempt, error = failed.attempt, failed.error
             decision = decide(attempt, safety=safety, policy=policy)
-            if decision.adopt_first and decision.action == "raise" and adopt is not None:
-                found = _quietly(adopt)  # giving up: the failed attempt may have started it
+            if decision.action == "retry":
+                logger.warning(
+                    "%s %s: %s; retry %d in %.2f s%s",
+                    method,
+                    path,
+                    _what(attempt),
+                    number,
+                    decision.wait,
+                    ", once sure the failed attempt started nothing"
+                    if decision.adopt_first
+                    else "",
+                )
+                time.sleep(decision.wait)
+            if decision.adopt_first and adopt is not None:
+                try:  # the failed attempt may have started the operation: adopt it
+                    found = adopt()
+                except TolokaError as failed_search:  # never post again without knowing
+                    _note(
+                        error,
+                        f"; it may have started an operation, and looking for one failed "
+                        f"({type(failed_search).__name__}): list the operations before starting "
+                        "again",
+                    )
+                    raise error from failed_search
                 if found is not None:
                     return found
             if decision.action == "raise":
                 raise error
-            logger.warning(
-                "%s %s: %s; retry %d in %.2f s%s",
-                method,
-                path,
-                _what(attempt),
-                number,
-                decision.wait,
-                ", once sure the failed attempt started nothing" if decision.adopt_first else "",
-            )
-            time.sleep(decision.wait)
-            if decision.adopt_first and adopt is not None:
-                found = adopt()
-                if found is not None:
-                    return found
 
     def _attempt(
         self,
@@ -393,16 +401,10 @@ def json_parser(shape: _payloads.Shape | None) -> Callable[[bytes], Any]:
     return parse
 
 
-def _quietly(adopt: Callable[[], Any]) -> Any:
-    """``adopt()``, or None when the search itself fails (the caller raises its own error)."""
-    try:
-        return adopt()
-    except TolokaError as exc:
-        logger.warning(
-            "Could not check whether the failed request started an operation: %s",
-            type(exc).__name__,
-        )
-        return None
+def _note(error: BaseException, text: str) -> None:
+    """Append ``text`` to the message of ``error``."""
+    if error.args and isinstance(error.args[0], str):
+        error.args = (error.args[0] + text, *error.args[1:])
 
 
 def _what(attempt: Attempt) -> str:

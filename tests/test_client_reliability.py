@@ -22,7 +22,7 @@ from pandas_toloka._auth import Redactor, auth_header, display_url
 from pandas_toloka._retry import Attempt, Decision, RetryPolicy, decide
 from pandas_toloka._urls import api_path, check_api_path
 from pandas_toloka.client import Client
-from pandas_toloka.errors import InvalidArgumentError, OperationInterruptedError
+from pandas_toloka.errors import InvalidArgumentError, OperationInterruptedError, ServerError
 from pandas_toloka.server import LocalTolokaServer
 
 TOKEN = "client-reliability-token-0123456789"
@@ -349,3 +349,16 @@ def test_proxy_credentials_from_the_environment_are_redacted(
     monkeypatch.delenv("no_proxy", raising=False)
     with Client(TOKEN, url="http://192.0.2.1:8000", max_attempts=1, timeout=(0.5, 0.5)) as client:
         assert client.redact("via proxyuser:proxy-secret-42@") == "via proxyuser:***@"
+
+
+def test_a_failed_search_for_the_started_operation_never_posts_again(
+    server: LocalTolokaServer,
+) -> None:
+    server.faults.add("server_error", status=500, method="POST")
+    server.faults.add("server_error", 20, method="GET", path="/api/v1/operations")
+    with _client(server.url, max_attempts=2) as client:
+        with pytest.raises(ServerError, match="it may have started an operation") as info:
+            client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")
+    assert isinstance(info.value.__cause__, ServerError)
+    posts = [p for m, p in server.request_log.snapshot() if m == "POST"]
+    assert len(posts) == 1
