@@ -55,9 +55,18 @@ def _select_rows(
 
 
 def _text_task_ids(frame: pd.DataFrame, task: Hashable) -> pd.DataFrame:
-    """The frame with its task ids as the server's text ids: ``1``, ``"1"`` and ``1.0`` are one task."""
+    """The frame with its task ids read as the server reads them: ``1``, ``"1"`` and ``1.0`` are one task.
+
+    Only a column that mixes kinds of values (text and numbers) can name one
+    task twice; the others are left as they are (no copy).
+    """
+    column = frame[task]
+    if column.dtype != object or not pd.api.types.infer_dtype(column, skipna=True).startswith(
+        "mixed"
+    ):
+        return frame
     out = frame.copy(deep=False)
-    out[task] = pd.array(schema.id_array(frame[task]).to_pylist(), dtype="string")
+    out[task] = pd.Series(pd.arrays.ArrowExtensionArray(schema.id_array(column)), index=frame.index)
     return out
 
 
