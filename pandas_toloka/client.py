@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import _payloads
@@ -299,9 +299,14 @@ class Client(Transport):
         except KeyboardInterrupt as exc:
             if isinstance(exc, OperationInterruptedError):
                 raise
-            raise self._interrupted_start(body, adopt) from exc
+            raise self._interrupted_start(body, adopt, first_sent) from exc
 
-    def _interrupted_start(self, body: Mapping[str, Any], adopt: Any) -> KeyboardInterrupt:
+    def _interrupted_start(
+        self,
+        body: Mapping[str, Any],
+        adopt: Callable[..., dict[str, Any] | None],
+        first_sent: float,
+    ) -> KeyboardInterrupt:
         """The error for Ctrl-C during a start request, naming the operation when it exists."""
         pool = body["pool_id"]
         try:
@@ -316,7 +321,8 @@ class Client(Transport):
                 f"operation_id={op_id!r}.",
                 operation_id=op_id,
             )
-        since = format_datetime(self.server_now() - _dt.timedelta(minutes=5))
+        earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
+        since = format_datetime(earliest - _dt.timedelta(seconds=1))
         return KeyboardInterrupt(
             f"Interrupted while starting the aggregation of pool {pool}: it may have started "
             "on the server. Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
