@@ -35,6 +35,15 @@ task_ids = st.lists(
 
 _pools = itertools.count()
 
+#: A few dozen pools per test, however slow the machine (no deadline).
+BOUNDED = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+#: A pool: its task ids, the page limit, and the workers answering each task.
+POOLS = given(ids=task_ids, page_size=st.integers(1, 12), workers=st.integers(1, 3))
+
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[LocalTolokaServer, Client]]:
@@ -53,12 +62,8 @@ def _add_pool(server: LocalTolokaServer, ids: list[str], workers: int) -> str:
     return pool
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(ids=task_ids, page_size=st.integers(1, 12), workers=st.integers(1, 3))
+@BOUNDED
+@POOLS
 def test_aggregated_pages_give_every_task_once_in_order(
     served: tuple[LocalTolokaServer, Client], ids: list[str], page_size: int, workers: int
 ) -> None:
@@ -69,12 +74,8 @@ def test_aggregated_pages_give_every_task_once_in_order(
     assert got == sorted(ids)  # code-point order, each task exactly once
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(ids=task_ids, page_size=st.integers(1, 12), workers=st.integers(1, 3))
+@BOUNDED
+@POOLS
 def test_response_pages_give_every_answer_once(
     served: tuple[LocalTolokaServer, Client], ids: list[str], page_size: int, workers: int
 ) -> None:
