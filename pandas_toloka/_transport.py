@@ -189,6 +189,7 @@ class Transport:
         safety: Safety = "once",
         shape: _payloads.Shape | None = None,
         adopt: Callable[[], Any] | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
 
@@ -197,8 +198,11 @@ class Transport:
         certainly not processed (429, a connection never opened);
         ``"idempotent"`` like a GET; ``"adopt"`` only after ``adopt()`` found
         no operation started by an earlier attempt (its result, when not None,
-        is returned instead).
+        is returned instead). ``idempotent=True`` is the older spelling of
+        ``safety="idempotent"``.
         """
+        if idempotent:
+            safety = "idempotent"
         return self._request(
             "POST",
             path,
