@@ -175,13 +175,19 @@ def check_wait_timeout(wait_timeout: object) -> float | None:
 
 
 def check_seconds(
-    value: object, *, name: str, minimum: float = 0.0, inclusive: bool = True
+    value: object,
+    *,
+    name: str,
+    minimum: float = 0.0,
+    inclusive: bool = True,
+    infinite: bool = False,
 ) -> float:
-    """A finite number of seconds (not a bool) at least ``minimum`` (or above it)."""
+    """A number of seconds (not a bool) at least ``minimum`` (or above it); finite unless ``infinite``."""
     ok = (
         not isinstance(value, bool)
         and isinstance(value, (int, float))
-        and math.isfinite(value)
+        and not math.isnan(value)
+        and (infinite or math.isfinite(value))
         and (value >= minimum if inclusive else value > minimum)
     )
     if not ok:
@@ -232,7 +238,7 @@ def check_client_settings(
             f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
         )
     check_seconds(rate_limit_wait, name="rate_limit_wait")
-    check_seconds(max_wait, name="max_wait")
+    check_seconds(max_wait, name="max_wait", infinite=True)  # inf: wait whatever is asked
     _check_count(pool_size, name="pool_size", low=1, high=1024)
     low = check_seconds(poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
     high = check_seconds(poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
