@@ -238,7 +238,7 @@ def check_client_settings(
             f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
         )
     check_seconds(rate_limit_wait, name="rate_limit_wait")
-    check_seconds(max_wait, name="max_wait", infinite=True)  # inf: wait whatever is asked
+    check_seconds(max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
     _check_count(pool_size, name="pool_size", low=1, high=1024)
     low = check_seconds(poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
     high = check_seconds(poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
