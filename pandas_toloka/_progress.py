@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from tqdm.std import tqdm
 
+from ._args import check_progress_bar
+
 __all__ = [
     "CountUnit",
     "bar_class",
@@ -83,7 +85,7 @@ def _is_terminal(stream: Any) -> bool:
 
 def progress_enabled(progress_bar: bool | None) -> bool:
     """Resolve ``progress_bar``: True/False as given; None: on in a terminal or notebook."""
-    if progress_bar is not None:
+    if check_progress_bar(progress_bar) is not None:
         return bool(progress_bar)
     return in_notebook() or _is_terminal(sys.stderr)
 
