@@ -44,6 +44,10 @@ root_doc = "index"
 exclude_patterns = ["_build", "_generated", "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 
+# Pygments' SQL lexer stumbles on DuckDB's struct literals ({'pool_id': VARCHAR});
+# Sphinx then highlights the block in relaxed mode, which is all we want.
+suppress_warnings = ["misc.highlighting_failure"]
+
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
