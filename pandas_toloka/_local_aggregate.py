@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
+from ._args import check_local_type
 from ._local_inputs import (
     ATTRS_KEY,
     FieldColumn,
@@ -38,20 +39,9 @@ from .aggregation import (
 )
 from .errors import InvalidArgumentError, MissingColumnsError
 
-__all__ = ["LOCAL_TYPES", "aggregate_local", "fit_worker_model"]
+__all__ = ["aggregate_local", "fit_worker_model"]
 
 logger = logging.getLogger(__name__)
-
-#: Aggregation types :func:`aggregate_local` runs.
-LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE")
-
-
-def check_type(type: str) -> str:
-    """Validate an aggregation type for local aggregation."""
-    kind = str(type).upper() if isinstance(type, str) else type
-    if kind not in LOCAL_TYPES:
-        raise InvalidArgumentError(f"type must be one of {list(LOCAL_TYPES)}, got {type!r}.")
-    return str(kind)
 
 
 def _select_rows(
@@ -158,7 +148,7 @@ def aggregate_local(
     dtype_backend: str,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
-    kind = check_type(type)
+    kind = check_local_type(type)
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:

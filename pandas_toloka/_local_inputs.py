@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
+from ._args import field_names
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import ATTRS_KEY, OutputField
 
@@ -127,9 +128,7 @@ def resolve_field_columns(
         if not names:
             raise InvalidArgumentError("There is no field to aggregate; pass fields=.")
     else:
-        names = [fields] if isinstance(fields, str) else [str(f) for f in fields]
-        if not names or len(set(names)) != len(names):
-            raise InvalidArgumentError(f"fields= must name distinct fields, got {fields!r}.")
+        names = field_names(fields) or []
         if type != "WEIGHTED_DYNAMIC_OVERLAP" and len(names) != 1:
             raise InvalidArgumentError(f"{type} aggregates exactly one field, got fields={names}.")
     resolved: list[FieldColumn] = []

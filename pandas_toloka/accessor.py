@@ -3,7 +3,7 @@
 Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
 (pandas builds a new one on every attribute access); each method checks the
 columns it needs and hands the work to a module with one concern:
-:mod:`._server_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+:mod:`._remote_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import _local_aggregate, _server_aggregate, plotting
+from . import _local_aggregate, _remote_aggregate, plotting
+from ._args import client_scope
 from ._progress import progress_enabled
-from ._server_aggregate import MissingAggregatesWarning
-from ._server_strategies import DEFAULT_MAX_WORKERS
+from ._remote_aggregate import MissingAggregatesWarning
+from ._remote_strategies import DEFAULT_MAX_WORKERS
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
-from .responses import client_scope as _client_scope
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -120,8 +120,8 @@ class TolokaAccessor:
             If the frame already has a column the answers would overwrite, or an
             argument is invalid.
         """
-        with _client_scope(client, token=token, environment=environment, url=url) as resolved:
-            return _server_aggregate.aggregate_frame(
+        with client_scope(client, token=token, environment=environment, url=url) as resolved:
+            return _remote_aggregate.aggregate_frame(
                 self._obj,
                 client=resolved,
                 type=type,

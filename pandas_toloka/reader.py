@@ -16,20 +16,18 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._operation import (
+from ._args import check_credentials, check_page_size, check_wait_timeout
+from ._progress import make_bar, progress_enabled
+from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
+from ._start_and_wait import (
     DEFAULT_WAIT_TIMEOUT,
     AggregationRequest,
     resumable,
     start_or_resume,
     wait_operation,
 )
-from ._paging import MAX_PAGE_SIZE, check_page_size, iter_solution_pages
-from ._progress import make_bar, progress_enabled
 from ._version import __version__
 from .client import AggregationType, Client
-from .errors import (
-    InvalidArgumentError,
-)
 from .schema import (
     ATTRS_KEY,
     aggregated_page_to_batch,
@@ -178,18 +176,11 @@ def open_aggregated_solutions(
         Use it as a context manager and iterate over it.
     """
     check_page_size(page_size)
-    if wait_timeout is not None and not wait_timeout > 0:
-        raise InvalidArgumentError(
-            f"wait_timeout must be positive seconds or None, got {wait_timeout!r}."
-        )
+    wait_timeout = check_wait_timeout(wait_timeout)
+    check_credentials(client, token=token, environment=environment, url=url)
     owns = client is None
     if client is None:
         client = Client(token, environment=environment, url=url)
-    elif token is not None or environment is not None or url is not None:
-        raise InvalidArgumentError(
-            "Pass either client= or token=/environment=/url=, not both: the client already "
-            "holds its token and URL."
-        )
     progress = progress_enabled(progress_bar)
     try:
         request = start_or_resume(

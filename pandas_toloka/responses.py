@@ -3,14 +3,13 @@
 ``GET /api/v1/assignments`` returns assignments: one worker's answers to a
 task suite, ``solutions[i]`` answering ``tasks[i]``. :func:`read_responses`
 pages them with keyset paging on the assignment id and flattens every
-assignment into one row per task (:func:`._assignments.assignments_to_table`),
+assignment into one row per task (:func:`._response_pages.assignments_to_table`),
 typing the output columns from the project's output spec through
 :mod:`pandas_toloka.schema`, exactly as the aggregated-solutions reader does.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -20,11 +19,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._assignments import assignments_to_table
-from ._paging import check_page_size
+from ._args import (
+    STATUSES,
+    check_credentials,
+    check_page_size,
+    check_statuses,
+    client_scope,
+    id_text,
+)
 from ._progress import make_bar, progress_enabled
+from ._response_pages import assignments_to_table
 from .client import Client
-from .errors import InvalidArgumentError, PagingError
+from .errors import PagingError
 from .schema import ATTRS_KEY, OutputField
 
 __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE", "STATUSES"]
@@ -36,36 +42,6 @@ logger = logging.getLogger(__name__)
 #: held as parsed JSON while it is flattened: 10,000 assignments keep that under
 #: ~100 MB for suites of 5 tasks and cost few extra requests (see the benchmark).
 DEFAULT_PAGE_SIZE = 10_000
-#: Assignment statuses of the Toloka API.
-STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
-
-
-@contextlib.contextmanager
-def client_scope(
-    client: Client | None, *, token: str | None, environment: str | None, url: str | None
-) -> Iterator[Client]:
-    """Use ``client`` as given, or build one from the credentials and close it afterwards."""
-    if client is not None:
-        if token is not None or url is not None or environment is not None:
-            raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
-        yield client
-        return
-    with Client(token, environment=environment, url=url) as own:
-        yield own
-
-
-def _check_status(status: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    """Normalise ``status=`` to a tuple of statuses, or None for every status."""
-    if status is None:
-        return None
-    wanted = (status,) if isinstance(status, str) else tuple(status)
-    bad = [s for s in wanted if s not in STATUSES]
-    if bad or not wanted:
-        raise InvalidArgumentError(
-            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
-            f"got {status!r}."
-        )
-    return wanted
 
 
 def _page_params(
@@ -161,13 +137,12 @@ def iter_responses(
     --------
     read_responses : Read every response at once.
     """
-    statuses = _check_status(status)
+    statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    if client is not None and (token is not None or environment is not None or url is not None):
-        raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
+    check_credentials(client, token=token, environment=environment, url=url)
     return _iter_frames(
-        str(pool_id),
+        id_text(pool_id, name="pool_id"),
         statuses,
         client,
         dict(token=token, environment=environment, url=url),
@@ -282,8 +257,8 @@ def read_responses(
     >>> responses = ptk.read_responses("36502086", client=client)  # doctest: +SKIP
     >>> responses.toloka.aggregate_locally(type="DAWID_SKENE")  # doctest: +SKIP
     """
-    pool_id = str(pool_id)
-    statuses = _check_status(status)
+    pool_id = id_text(pool_id, name="pool_id")
+    statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
     with (

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from pandas_toloka import schema
-from pandas_toloka._assignments import assignments_to_table
+from pandas_toloka._response_pages import assignments_to_table
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, NotFoundError, OutputValueError, TolokaError
 from pandas_toloka.responses import iter_responses, read_responses

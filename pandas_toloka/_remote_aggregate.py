@@ -3,7 +3,7 @@
 :func:`aggregate_frame` (behind ``df.toloka.aggregate``) collects the distinct
 ``(pool_id, task_id)`` pairs of a frame, :func:`aggregate_on_server` resolves
 the fields every pool must type alike and runs the strategy chosen per pool
-(:mod:`._server_strategies`: per-task calls or one operation per pool), and
+(:mod:`._remote_strategies`: per-task calls or one operation per pool), and
 the answers are joined back onto the frame's rows.
 """
 
@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._operation import _check_local, _field_names, resolve_fields
+from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
 from ._progress import make_bar
-from ._server_strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
+from ._remote_strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
 from .client import AggregationType, Client
 from .errors import (
     InvalidArgumentError,
@@ -79,7 +79,7 @@ def _spec_fields(
     skill: str | None,
 ) -> list[OutputField]:
     """Resolve the fields with the reader's rules; every pool must type them the same way."""
-    _check_local(kind, names, skill)
+    check_aggregation_fields(kind, names, skill)
     chosen: list[OutputField] | None = None
     for pool in pools:
         fields = resolve_fields(schema.parse_output_spec(client.get_output_spec(pool)), names, pool)
@@ -133,12 +133,16 @@ def aggregate_on_server(
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise InvalidArgumentError(f"max_workers must be a positive int, got {max_workers!r}.")
     kind = AggregationType.parse(type)
-    skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
+    skill = (
+        None
+        if answer_weight_skill_id is None
+        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    )
     if kind is AggregationType.DAWID_SKENE and skill is not None:
         logger.warning("DAWID_SKENE ignores answer_weight_skill_id=%s", skill)
         skill = None
     pools = sorted(keys)
-    names = _field_names(fields)
+    names = field_names(fields)
     chosen = _spec_fields(client, pools, kind, names, skill) if pools else []
     outputs = ["confidence", *(schema.result_column_name(f.name) for f in chosen)]
     if not pools and names is not None:
