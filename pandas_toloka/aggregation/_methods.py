@@ -55,7 +55,7 @@ def check_method(method: object) -> CategoricalMethod:
         raise InvalidArgumentError(
             f"method must be one of {list(CATEGORICAL_METHODS)}, got {method!r}."
         )
-    return name  # type: ignore[return-value]
+    return name
 
 
 def _fit_majority_vote(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,12 @@ class _Glad:
         ll += (1.0 - given) * _log_sigmoid(-x)
         return np.bincount(group, weights=ll, minlength=size)
 
+    def _worker_values(self, given: np.ndarray, easy: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        return self._block_values(given, alpha[self.worker] * easy, self.worker, self.n_workers)
+
+    def _task_values(self, given: np.ndarray, ability: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        return self._block_values(given, ability * np.exp(beta)[self.task], self.task, self.n_tasks)
+
     def _ascend(
         self,
         params: np.ndarray,
@@ -137,31 +144,29 @@ class _Glad:
         for _ in range(max_iter):
             easy = np.exp(beta)[task]
             sigma = 1.0 / (1.0 + np.exp(-(alpha[worker] * easy)))
-            grad = np.bincount(worker, weights=(given - sigma) * easy, minlength=W)
-            grad -= alpha - self.alpha_mean
+            grad: np.ndarray = np.bincount(worker, weights=(given - sigma) * easy, minlength=W)
+            grad = grad - (alpha - self.alpha_mean)
             curve = np.bincount(worker, weights=sigma * (1.0 - sigma) * easy * easy, minlength=W)
             alpha_grad = float(np.abs(grad).max(initial=0.0))
             alpha = self._ascend(
                 alpha,
                 grad / (curve + 1.0),
                 self.alpha_mean,
-                lambda a, easy=easy: self._block_values(given, a[worker] * easy, worker, W),
+                partial(self._worker_values, given, easy),
             )
 
             ability = alpha[worker]
             x = ability * easy
             sigma = 1.0 / (1.0 + np.exp(-x))
             grad = np.bincount(task, weights=(given - sigma) * x, minlength=T)
-            grad -= beta - self.beta_mean
+            grad = grad - (beta - self.beta_mean)
             curve = np.bincount(task, weights=sigma * (1.0 - sigma) * x * x, minlength=T)
             beta_grad = float(np.abs(grad).max(initial=0.0))
             beta = self._ascend(
                 beta,
                 np.clip(grad / (curve + 1.0), -MAX_BETA_STEP, MAX_BETA_STEP),
                 self.beta_mean,
-                lambda b, ability=ability: self._block_values(
-                    given, ability * np.exp(b)[task], task, T
-                ),
+                partial(self._task_values, given, ability),
             )
             if max(alpha_grad, beta_grad) < tol:
                 break

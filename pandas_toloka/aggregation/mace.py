@@ -121,7 +121,8 @@ def fit_mace(
     )
     T, W, K = data.tasks.size, data.workers.size, data.labels.size
     if T == 0:
-        post, competence, history = np.zeros((0, K)), np.zeros(W), ()
+        post, competence = np.zeros((0, K)), np.zeros(W)
+        history: tuple[float, ...] = ()
     else:
         spam, theta = _initial(data, int(seed))
         knowing_prior = np.broadcast_to(np.asarray(KNOWING_PRIOR), (W, 2))

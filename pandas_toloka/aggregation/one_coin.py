@@ -54,7 +54,8 @@ def fit_one_coin_dawid_skene(
     T, W, K = data.tasks.size, data.workers.size, data.labels.size
     if T == 0:
         posteriors, skill = np.zeros((0, K)), np.zeros(W)
-        n_run, converged, history = 0, True, ()
+        n_run, converged = 0, True
+        history: tuple[float, ...] = ()
     else:
         codes = ResponseCodes(data.tasks.codes, data.workers.codes, data.labels.codes, T, W, K)
         fit = run_em(
