@@ -148,7 +148,7 @@ def run_case(case: str, folder: Path, repeat: int) -> dict[str, object]:
         "crowdkit-DS": lambda frame: DawidSkene(n_iter=100, tol=1e-5).fit(frame),
         "crowdkit-MV": lambda frame: MajorityVote().fit(frame),
     }[case]
-    run(df.head(100))  # warm-up: lazy imports and first-call initialisation are not measured
+    run(df.head(100))  # warm-up: lazy imports and first-call initialization are not measured
     gc.collect()
     _release_free_memory()
 

@@ -1,4 +1,4 @@
-"""The numeric core of Dawid–Skene: expectation–maximisation on integer codes.
+"""The numeric core of Dawid–Skene: expectation–maximization on integer codes.
 
 Notation: ``n`` responses, ``T`` tasks, ``W`` workers, ``K`` labels. Response
 ``i`` is worker ``w_i``'s observed label ``o_i`` for task ``t_i``. Posteriors
@@ -7,7 +7,7 @@ are kept labels-first, ``(K, T)``, so that each label's row is contiguous.
 The per-response sums of every iteration go through :class:`._layout.TaskGrid`
 (contiguous gathers and :func:`numpy.bincount`); the only Python loops run over
 the ``K`` labels, the grid's few rows and the iterations. Memory is
-``O(n + T*K + W*K*K)``: nothing of size ``n*K`` is materialised.
+``O(n + T*K + W*K*K)``: nothing of size ``n*K`` is materialized.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class EMResult:
 
 
 def initial_posteriors(data: ResponseCodes) -> np.ndarray:
-    """Per-task vote shares, ``(K, T)`` (crowd-kit's majority-vote initialisation)."""
+    """Per-task vote shares, ``(K, T)`` (crowd-kit's majority-vote initialization)."""
     T, K = data.n_tasks, data.n_labels
     votes = np.bincount(data.label * T + data.task, minlength=K * T).reshape(K, T)
     shares = votes.astype(np.float64)
@@ -159,7 +159,7 @@ def full_confusion(data: ResponseCodes, counts: np.ndarray) -> np.ndarray:
     """Dawid–Skene's confusion matrices from soft counts.
 
     The cells of labels the worker used are floored at :data:`EPS`, the cells of
-    labels the worker never used set to 0, and rows normalised to sum 1.
+    labels the worker never used set to 0, and rows normalized to sum 1.
     """
     floored = np.where(data.used[:, None, :], np.maximum(counts, EPS), 0.0)
     return floored / floored.sum(axis=2, keepdims=True)
@@ -189,7 +189,7 @@ ConfusionRule = Callable[[ResponseCodes, np.ndarray], np.ndarray]
 def m_step(
     data: ResponseCodes, post: np.ndarray, rule: ConfusionRule = full_confusion
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Maximisation: priors, soft counts and confusion matrices from posteriors.
+    """Maximization: priors, soft counts and confusion matrices from posteriors.
 
     Returns
     -------

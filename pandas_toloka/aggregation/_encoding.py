@@ -1,7 +1,7 @@
 """Input validation and integer encoding shared by the aggregation algorithms.
 
 Every algorithm works on integer codes: task, worker and label columns are
-factorised once into ``0..n-1`` codes whose order is the *natural* order of
+factorized once into ``0..n-1`` codes whose order is the *natural* order of
 the values (numbers numerically, strings lexicographically, categoricals in
 category order, ``False < True``). The sorted unique values are kept as a
 :class:`pandas.Index` of the column's own dtype, so that decoding gives values
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Encoded:
-    """A factorised column.
+    """A factorized column.
 
     Attributes
     ----------
@@ -118,7 +118,7 @@ def check_no_nulls(series: pd.Series, role: str) -> None:
 
 
 def encode_column(series: pd.Series, *, role: str) -> Encoded:
-    """Factorise a column into codes sorted in the values' natural order.
+    """Factorize a column into codes sorted in the values' natural order.
 
     Parameters
     ----------
@@ -168,7 +168,7 @@ def _as_label_index(labels: Iterable[object], like: pd.Series) -> pd.Index:
 
 
 def encode_labels(series: pd.Series, labels: Iterable[object] | None = None) -> Encoded:
-    """Factorise the label column, optionally over a given label space.
+    """Factorize the label column, optionally over a given label space.
 
     Parameters
     ----------
@@ -240,7 +240,7 @@ def build_result(
     return pd.DataFrame(data, index=pd.RangeIndex(len(tasks)))
 
 
-#: From this many responses the task column is factorised in a second thread
+#: From this many responses the task column is factorized in a second thread
 #: (Arrow's hashing and sorting release the GIL) while the others are.
 PARALLEL_ENCODING_MIN = 200_000
 
@@ -252,7 +252,7 @@ class Responses:
     Attributes
     ----------
     tasks, workers, labels : Encoded
-        The factorised columns (labels over the label space).
+        The factorized columns (labels over the label space).
     n_dropped : int
         Responses left out because their label was null.
     """
@@ -304,7 +304,7 @@ def encode_responses(
     labels: Iterable[object] | None = None,
     method: str,
 ) -> Responses:
-    """Validate a responses frame and factorise its task, worker and label columns.
+    """Validate a responses frame and factorize its task, worker and label columns.
 
     Responses with a null label are dropped (with a warning naming the
     count); a null task or worker id is an error.

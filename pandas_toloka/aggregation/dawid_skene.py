@@ -1,7 +1,7 @@
 """Dawid–Skene aggregation: per-worker confusion matrices fitted by EM.
 
 Semantics follow crowd-kit 1.4's ``DawidSkene`` (see ``docs/algorithms.md``);
-the implementation is vectorised over integer codes (see :mod:`._em`).
+the implementation is vectorized over integer codes (see :mod:`._em`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Worker ``w`` answers task ``t`` correctly with probability
 ``exp(beta)`` the task's easiness (``1 / exp(beta)`` its difficulty). Priors:
 ``alpha ~ N(1, 1)``, ``beta ~ N(1, 1)``; class priors uniform (crowd-kit's
 defaults). The E-step is one weighted ``bincount`` over (task, label); the
-M-step maximises the expected log-likelihood by alternating Newton steps on
+M-step maximizes the expected log-likelihood by alternating Newton steps on
 ``alpha`` (one independent 1-D problem per worker) and ``beta`` (one per task)
 instead of crowd-kit's conjugate gradient (see ``docs/algorithms.md``).
 """
@@ -129,7 +129,7 @@ class _Glad:
     def m_step(
         self, given: np.ndarray, alpha: np.ndarray, beta: np.ndarray, *, max_iter: int, tol: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Maximise Q over ``alpha`` and ``beta`` by alternating safeguarded Newton steps.
+        """Maximize Q over ``alpha`` and ``beta`` by alternating safeguarded Newton steps.
 
         With ``x_i = alpha_w exp(beta_t)`` and ``sigma_i = sigma(x_i)``, Q's
         derivative is ``sum_i (given_i - sigma_i) * dx_i - (param - mean)``.

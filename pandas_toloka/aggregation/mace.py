@@ -32,16 +32,16 @@ STRATEGY_PRIOR = 10.0
 
 
 def _variational_normalize(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """``exp(psi(c + prior)) / exp(psi(sum(c + prior)))`` row by row (sub-normalised)."""
+    """``exp(psi(c + prior)) / exp(psi(sum(c + prior)))`` row by row (sub-normalized)."""
     total = counts + prior
     return np.exp(digamma(total) - digamma(total.sum(axis=1, keepdims=True)))
 
 
 def _initial(data: Responses, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """crowd-kit's start: uniform draws in [1, 2.5], rows normalised.
+    """crowd-kit's start: uniform draws in [1, 2.5], rows normalized.
 
     Drawn for workers and labels in order of first appearance (as crowd-kit
-    factorises them), then placed at their sorted codes; labels of
+    factorizes them), then placed at their sorted codes; labels of
     ``labels=`` that nobody gave get the draws' mean, 1.75.
     """
     W, K = data.workers.size, data.labels.size

@@ -1,7 +1,7 @@
 """One-coin Dawid–Skene: one skill per worker instead of a full confusion matrix.
 
 Semantics follow crowd-kit 1.4's ``OneCoinDawidSkene``: Dawid–Skene's EM
-(same initialisation, loop and stopping rule, see :mod:`._em`) whose M-step
+(same initialization, loop and stopping rule, see :mod:`._em`) whose M-step
 collapses each worker's confusion matrix to a skill ``s_w`` (the mean
 posterior of the labels the worker gave) on the diagonal and ``(1 - s_w)/(K - 1)``
 off it.

@@ -121,5 +121,5 @@ def aggregation_report(
 
 
 def _key(value: Any) -> Any:
-    """A hashable, type-normalised key: NumPy scalars as Python ones."""
+    """A hashable, type-normalized key: NumPy scalars as Python ones."""
     return value.item() if isinstance(value, np.generic) else value

@@ -36,7 +36,7 @@ def _scores(data: Responses, weight: np.ndarray | None) -> np.ndarray:
 
 
 def _shares(scores: np.ndarray, votes: np.ndarray) -> np.ndarray:
-    """Rows of ``scores`` normalised to sum 1; a row with no weight at all (every
+    """Rows of ``scores`` normalized to sum 1; a row with no weight at all (every
     response from a zero-skill worker) falls back to the vote shares."""
     total = scores.sum(axis=1, keepdims=True)
     empty = total[:, 0] <= 0
