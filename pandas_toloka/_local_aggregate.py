@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -33,10 +33,13 @@ from ._local_inputs import (
 from .aggregation import (
     DawidSkeneModel,
     dawid_skene,
+    fit_aggregation,
     fit_dawid_skene,
     majority_vote,
     weighted_dynamic_overlap,
 )
+from .aggregation._methods import GOLDEN_METHODS
+from .aggregation.report import golden_worker_accuracy
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import DtypeBackend, OutputField
 
@@ -55,6 +58,19 @@ def _select_rows(
     return frame.dropna(subset=columns)
 
 
+Golden: TypeAlias = Mapping[Any, Any] | pd.Series
+
+
+def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
+    """The iteration options the caller set (None leaves the method's default)."""
+    options: dict[str, Any] = {}
+    if n_iter is not None:
+        options["n_iter"] = n_iter
+    if tol is not None:
+        options["tol"] = tol
+    return options
+
+
 def _run(
     kind: str,
     rows: pd.DataFrame,
@@ -64,8 +80,9 @@ def _run(
     task: Hashable,
     worker: Hashable,
     skills: pd.DataFrame | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None,
 ) -> pd.DataFrame:
     columns = [fc.column for fc in fields]
     if kind == "WEIGHTED_DYNAMIC_OVERLAP":
@@ -88,9 +105,26 @@ def _run(
     labels = schema.label_space(fields[0].field)
     if kind == "DAWID_SKENE":
         return dawid_skene(
-            rows, task=task, worker=worker, label=columns[0], labels=labels, n_iter=n_iter, tol=tol
+            rows,
+            task=task,
+            worker=worker,
+            label=columns[0],
+            labels=labels,
+            golden=golden,
+            **_options(n_iter, tol),
         )
-    return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    if kind == "MAJORITY_VOTE":
+        return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    return fit_aggregation(
+        rows,
+        method=kind,  # type: ignore[arg-type]
+        task=task,
+        worker=worker,
+        label=columns[0],
+        labels=labels,
+        golden=golden,
+        **_options(n_iter, tol),
+    ).to_frame()
 
 
 def _to_table(
@@ -105,9 +139,11 @@ def _to_table(
     for fc in fields:
         values = result[fc.column].astype(object).tolist()
         arrays.append(schema.field_to_arrow(values, fc.field, task_ids=task_ids))
-    return pa.Table.from_arrays(
-        arrays, schema=schema.aggregated_schema([fc.field for fc in fields])
-    )
+    target = schema.aggregated_schema([fc.field for fc in fields])
+    if "golden" in result.columns:
+        arrays.append(pa.array(result["golden"].to_numpy(dtype=bool), type=pa.bool_()))
+        target = target.append(pa.field("golden", pa.bool_()))
+    return pa.Table.from_arrays(arrays, schema=target)
 
 
 def _pool_groups(
@@ -146,12 +182,17 @@ def aggregate_local(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     skill_id: str | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
     dtype_backend: DtypeBackend,
+    golden: Golden | None = None,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     kind = check_local_type(type)
+    if golden is not None and kind not in GOLDEN_METHODS:
+        raise InvalidArgumentError(
+            f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
+        )
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
@@ -181,9 +222,12 @@ def aggregate_local(
             skills=skill_frame,
             n_iter=n_iter,
             tol=tol,
+            golden=golden,
         )
         tables.append(_to_table(result, pool, resolved, task))
     target = schema.aggregated_schema([fc.field for fc in resolved])
+    if golden is not None:
+        target = target.append(pa.field("golden", pa.bool_()))
     table = pa.concat_tables(tables) if tables else target.empty_table()
     table = table.take(
         pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
@@ -207,8 +251,9 @@ def fit_worker_model(
     worker: Hashable,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
 ) -> tuple[DawidSkeneModel, OutputField]:
     """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would.
 
@@ -231,8 +276,8 @@ def fit_worker_model(
         worker=worker,
         label=fc.column,
         labels=schema.label_space(fc.field),
-        n_iter=n_iter,
-        tol=tol,
+        golden=golden,
+        **_options(n_iter, tol),
     )
     return model, fc.field
 
@@ -246,8 +291,9 @@ def worker_quality(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     confusion: bool,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
 ) -> pd.DataFrame:
     """Each worker's quality (or confusion matrices); see :meth:`TolokaAccessor.worker_quality`."""
     model, fitted = fit_worker_model(
@@ -259,8 +305,16 @@ def worker_quality(
         status=status,
         n_iter=n_iter,
         tol=tol,
+        golden=golden,
     )
     out = model.confusion_frame() if confusion else model.worker_quality()
+    if golden is not None and not confusion:
+        rows = _select_rows(frame, status, [])
+        observed = golden_worker_accuracy(
+            rows, golden, task=task, worker=worker, label=model.label_column
+        )
+        out = out.merge(observed, on=worker, how="left", sort=False)
+        out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
     pools = (
         sorted({str(p) for p in schema.id_array(frame["pool_id"]).drop_null().to_pylist()})
         if "pool_id" in frame.columns

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InvalidArgumentError
 from ._encoding import check_frame
 
-__all__ = ["aggregation_report", "expected_calibration_error"]
+__all__ = ["aggregation_report", "expected_calibration_error", "golden_worker_accuracy"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,3 +123,61 @@ def aggregation_report(
 def _key(value: Any) -> Any:
     """A hashable, type-normalized key: NumPy scalars as Python ones."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def golden_worker_accuracy(
+    responses: pd.DataFrame,
+    golden: Mapping[Any, Any] | pd.Series,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    label: Hashable = "result",
+) -> pd.DataFrame:
+    """Each worker's observed accuracy on the golden tasks they answered.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        One row per response (rows with a missing label are ignored).
+    golden : mapping or Series
+        Task id -> known label.
+    task, worker, label : hashable
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per worker with at least one response, sorted by worker:
+        ``worker``, ``n_golden`` (int64, their responses to golden tasks) and
+        ``golden_accuracy`` (float64, the share of those equal to the known
+        label; NaN without golden responses).
+    """
+    frame = check_frame(responses, [task, worker, label], purpose="for golden accuracy")
+    if isinstance(golden, Mapping):
+        golden = pd.Series(list(golden.values()), index=list(golden.keys()), dtype=object)
+    if not isinstance(golden, pd.Series):
+        raise InvalidArgumentError(
+            f"golden must be a mapping or a pandas Series, got {type(golden).__name__}."
+        )
+    known = {_key(k): _key(v) for k, v in zip(golden.index, golden.array, strict=True)}
+    frame = frame[frame[label].notna().to_numpy(dtype=bool)]
+    expected = [known.get(_key(t), _MISSING) for t in frame[task].array]
+    is_golden = np.fromiter((e is not _MISSING for e in expected), dtype=bool, count=len(expected))
+    correct = np.fromiter(
+        (
+            e is not _MISSING and _key(a) == e
+            for a, e in zip(frame[label].array, expected, strict=True)
+        ),
+        dtype=np.float64,
+        count=len(expected),
+    )
+    codes, workers = frame[worker].factorize(sort=True)
+    n_golden = np.bincount(codes, weights=is_golden, minlength=len(workers)).astype(np.int64)
+    hits = np.bincount(codes, weights=correct, minlength=len(workers))
+    accuracy = np.divide(hits, n_golden, out=np.full(len(workers), np.nan), where=n_golden > 0)
+    return pd.DataFrame(
+        {worker: pd.Index(workers).array, "n_golden": n_golden, "golden_accuracy": accuracy}
+    )
+
+
+_MISSING = object()

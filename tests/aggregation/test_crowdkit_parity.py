@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_pool
+from pools import synthetic_pool
 
 import pandas_toloka.aggregation as agg
 

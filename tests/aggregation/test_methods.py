@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_pool
+from pools import synthetic_pool
 
 from pandas_toloka.aggregation import (
     LOCAL_METHODS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_pool
+from pools import synthetic_pool
 
 from pandas_toloka.aggregation import aggregation_report, dawid_skene
 from pandas_toloka.aggregation.report import expected_calibration_error
