@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -207,3 +209,9 @@ def test_golden_share_does_not_lower_accuracy_on_real_data(method: str, dataset,
     # (and with Laplace smoothing too); see docs/algorithms.md.
     slack = 0.005 if (method, name) == ("DAWID_SKENE", "product") else 0.0
     assert score(anchored, rest) >= score(plain, rest) - slack, name
+
+
+def test_algorithms_doc_example_runs() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "algorithms.md").read_text("utf-8")
+    (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    exec(compile(block, "docs/algorithms.md", "exec"), {})
