@@ -35,8 +35,15 @@ _LOG_2PI = float(np.log(2 * np.pi))
 
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
-    """``log(1 / (1 + exp(-x)))`` without overflow."""
-    return -np.logaddexp(0.0, -x)
+    """``log(1 / (1 + exp(-x))) = -(max(-x, 0) + log1p(exp(-|x|)))``, without overflow.
+
+    (Several times faster than ``-numpy.logaddexp(0, -x)``.)
+    """
+    out = np.exp(-np.abs(x))
+    np.log1p(out, out=out)
+    out += np.maximum(-x, 0.0)
+    np.negative(out, out=out)
+    return out
 
 
 @dataclass
@@ -80,8 +87,8 @@ class _Glad:
         ``given[i]`` is the posterior of the label response ``i`` gave.
         """
         x = alpha[self.worker] * np.exp(beta)[self.task]
-        q = float(given @ _log_sigmoid(x))
-        q += float((1.0 - given) @ (_log_sigmoid(-x) - self.log_other))
+        log_right = _log_sigmoid(x)
+        q = float(log_right.sum()) - float(((1.0 - given) * (x + self.log_other)).sum())
         q -= 0.5 * float(((alpha - self.alpha_mean) ** 2).sum() + (len(alpha) * _LOG_2PI))
         q -= 0.5 * float(((beta - self.beta_mean) ** 2).sum() + (len(beta) * _LOG_2PI))
         return q / (len(self.task) * self.n_labels)
@@ -89,9 +96,12 @@ class _Glad:
     def _block_values(
         self, given: np.ndarray, x: np.ndarray, group: np.ndarray, size: int
     ) -> np.ndarray:
-        """Per worker or per task: ``sum of given log sigma(x) + (1 - given) log sigma(-x)``."""
-        ll = given * _log_sigmoid(x)
-        ll += (1.0 - given) * _log_sigmoid(-x)
+        """Per worker or per task: ``sum of given log sigma(x) + (1 - given) log sigma(-x)``.
+
+        (``log sigma(-x) = log sigma(x) - x``: one logarithm per response.)
+        """
+        ll = _log_sigmoid(x)
+        ll -= (1.0 - given) * x
         return np.bincount(group, weights=ll, minlength=size)
 
     def _worker_values(self, given: np.ndarray, easy: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -106,12 +116,14 @@ class _Glad:
         step: np.ndarray,
         mean: float,
         value: Callable[[np.ndarray], np.ndarray],
+        current: np.ndarray,
     ) -> np.ndarray:
         """Take ``step`` per coordinate, halved (up to 5 times, else dropped) until Q does not fall.
 
         Each coordinate is its own 1-D problem, so every one gets its own step size.
+        ``current`` is ``value(params)``, already at hand.
         """
-        before = value(params) - 0.5 * (params - mean) ** 2
+        before = current - 0.5 * (params - mean) ** 2
         scale = np.ones_like(params)
         pending = np.ones(len(params), dtype=bool)
         out = params.copy()
@@ -134,16 +146,17 @@ class _Glad:
         With ``x_i = alpha_w exp(beta_t)`` and ``sigma_i = sigma(x_i)``, Q's
         derivative is ``sum_i (given_i - sigma_i) * dx_i - (param - mean)``.
         Q is concave in each ``alpha_w`` (curvature ``-sum sigma(1-sigma) e^(2 beta) - 1``);
-        for ``beta_t`` the Gauss–Newton curvature ``-sum sigma(1-sigma) x^2 - 1`` is
-        used. Every 1-D step is halved until Q does not decrease. Stops when
-        every partial derivative is below ``tol`` (crowd-kit's CG ``gtol``) or
-        after ``max_iter`` rounds.
+        for ``beta_t`` the exact curvature where it is negative, else the
+        Gauss–Newton one ``-sum sigma(1-sigma) x^2 - 1``. Every 1-D step is
+        halved until Q does not decrease. Stops when every partial derivative
+        is below ``tol`` (crowd-kit's CG ``gtol``) or after ``max_iter`` rounds.
         """
         W, T = self.n_workers, self.n_tasks
         worker, task = self.worker, self.task
         for _ in range(max_iter):
             easy = np.exp(beta)[task]
-            sigma = 1.0 / (1.0 + np.exp(-(alpha[worker] * easy)))
+            x = alpha[worker] * easy
+            sigma = 1.0 / (1.0 + np.exp(-x))
             grad: np.ndarray = np.bincount(worker, weights=(given - sigma) * easy, minlength=W)
             grad = grad - (alpha - self.alpha_mean)
             curve = np.bincount(worker, weights=sigma * (1.0 - sigma) * easy * easy, minlength=W)
@@ -153,6 +166,7 @@ class _Glad:
                 grad / (curve + 1.0),
                 self.alpha_mean,
                 partial(self._worker_values, given, easy),
+                self._block_values(given, x, worker, W),
             )
 
             ability = alpha[worker]
@@ -160,13 +174,18 @@ class _Glad:
             sigma = 1.0 / (1.0 + np.exp(-x))
             grad = np.bincount(task, weights=(given - sigma) * x, minlength=T)
             grad = grad - (beta - self.beta_mean)
-            curve = np.bincount(task, weights=sigma * (1.0 - sigma) * x * x, minlength=T)
+            spread = sigma * (1.0 - sigma) * x * x
+            curve = np.bincount(task, weights=spread - (given - sigma) * x, minlength=T)
+            # Newton where Q is concave in beta_t, Gauss-Newton elsewhere.
+            gauss = np.bincount(task, weights=spread, minlength=T)
+            curve = np.where(curve > 0, curve, gauss)
             beta_grad = float(np.abs(grad).max(initial=0.0))
             beta = self._ascend(
                 beta,
                 np.clip(grad / (curve + 1.0), -MAX_BETA_STEP, MAX_BETA_STEP),
                 self.beta_mean,
                 partial(self._task_values, given, ability),
+                self._block_values(given, x, task, T),
             )
             if max(alpha_grad, beta_grad) < tol:
                 break
