@@ -215,3 +215,19 @@ def test_algorithms_doc_example_runs() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "algorithms.md").read_text("utf-8")
     (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
     exec(compile(block, "docs/algorithms.md", "exec"), {})
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_integer_ids(method: str) -> None:
+    frame = _pool(method)
+    as_ints = frame.assign(
+        task_id=frame["task_id"].str[1:].astype("int64"),
+        worker_id=frame["worker_id"].str[1:].astype("int64"),
+    )
+    expected = FUNCTIONS[method](frame)
+    result = FUNCTIONS[method](as_ints)
+    assert result["task_id"].dtype == np.int64
+    assert result["task_id"].tolist() == sorted(result["task_id"].tolist())
+    # Worker codes sort differently ("w10" < "w2" but 2 < 10); the answers do not depend on it.
+    assert result["result"].tolist() == expected["result"].tolist()
+    np.testing.assert_allclose(result["confidence"], expected["confidence"], rtol=1e-7)
