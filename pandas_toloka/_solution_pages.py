@@ -19,6 +19,7 @@ from typing import Any
 
 from ._args import check_page_size
 from ._protocol import MAX_PAGE_SIZE
+from ._urls import api_path
 from .client import Client
 from .errors import PagingError
 
@@ -132,7 +133,7 @@ def iter_solution_pages(
         If a page says ``has_more`` but is empty, or the task ids do not increase.
     """
     params: dict[str, Any] = {"sort": "task_id", "limit": check_page_size(page_size)}
-    path = f"/aggregated-solutions/{operation_id}"
+    path = api_path("aggregated-solutions", operation_id)
     cursor: str | None = None
     while True:
         body = client.get_bytes(path, params, check=_check_complete)
@@ -157,6 +158,11 @@ def iter_solution_pages(
                 f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
             ) from exc
         del text
+        if not isinstance(meta.get("has_more"), bool) or meta.get("items", 0) is not None:
+            raise PagingError(
+                f"A page of the results of operation {operation_id} is not the expected "
+                f"{{'items': [...], 'has_more': true|false}} JSON: it has {sorted(meta)}."
+            )
         has_more = bool(meta.get("has_more"))
         if count:
             params["task_id_gt"] = cursor

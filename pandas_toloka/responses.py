@@ -68,14 +68,18 @@ def _iter_tables(
     last_id: str | None = None
     pages = 0
     while True:
-        page = client.get_json("/assignments", _page_params(pool_id, statuses, page_size, last_id))
-        items = page.get("items") or []
-        has_more = bool(page.get("has_more"))
+        page = client.get_assignments_page(_page_params(pool_id, statuses, page_size, last_id))
+        items, has_more = page["items"], page["has_more"]
         pages += 1
         if has_more and not items:
             raise PagingError(
                 f"The server answered has_more=true with an empty page of assignments of pool "
                 f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
+            )
+        if last_id is not None and items and str(items[0].get("id")) <= last_id:
+            raise PagingError(
+                f"The server sent assignment {items[0].get('id')!r} of pool {pool_id!r} after "
+                f"{last_id!r} (id_gt={last_id!r} was asked): the page repeats or is out of order."
             )
         table = assignments_to_table(items, fields, pool_id=pool_id)
         if statuses is not None and len(statuses) != 1 and table.num_rows:
@@ -88,7 +92,7 @@ def _iter_tables(
         yield table
         if not has_more:
             return
-        last_id = str(items[-1]["id"])
+        last_id = str(items[-1].get("id"))
 
 
 def _fields_and_spec(
