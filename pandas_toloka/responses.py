@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import pandas as pd
@@ -27,8 +28,9 @@ from ._args import (
     client_scope,
     id_text,
 )
+from ._page_fetch import check_complete, one_ahead
 from ._progress import make_bar, progress_enabled
-from ._response_pages import assignments_to_table
+from ._response_pages import assignments_to_table, decode_assignments_page
 from .client import Client
 from .errors import PagingError
 from .schema import ATTRS_KEY, OutputField
@@ -37,10 +39,9 @@ __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE",
 
 logger = logging.getLogger(__name__)
 
-#: Key of ``DataFrame.attrs`` under which frames from this package describe themselves.
-#: Assignments asked for per request. The API allows up to 100,000, but one page is
-#: held as parsed JSON while it is flattened: 10,000 assignments keep that under
-#: ~100 MB for suites of 5 tasks and cost few extra requests (see the benchmark).
+#: Assignments asked for per request. The API allows up to 100,000; two pages are in
+#: memory at a time (one decoded, the next arriving), 10,000 assignments keep that
+#: to tens of MB for suites of 5 tasks and cost few extra requests (see the benchmark).
 DEFAULT_PAGE_SIZE = 10_000
 
 
@@ -64,31 +65,48 @@ def _iter_tables(
     page_size: int,
     progress: Any,
 ) -> Iterator[pa.Table]:
-    """Keyset-page ``GET /assignments`` and yield one typed table per page."""
+    """Keyset-page ``GET /assignments`` and yield one typed table per page.
+
+    The next page is fetched and decoded on a background thread while the
+    caller works on this one (one page ahead); leaving the generator stops it.
+    """
+
+    def fetch(last_id: str | None) -> tuple[pa.Table, bool, str | None]:
+        params = _page_params(pool_id, statuses, page_size, last_id)
+        body = client.get_bytes("/assignments", params, check=check_complete)
+        return decode_assignments_page(body, fields, pool_id=pool_id)
+
     last_id: str | None = None
     pages = 0
-    while True:
-        page = client.get_json("/assignments", _page_params(pool_id, statuses, page_size, last_id))
-        items = page.get("items") or []
-        has_more = bool(page.get("has_more"))
-        pages += 1
-        if has_more and not items:
-            raise PagingError(
-                f"The server answered has_more=true with an empty page of assignments of pool "
-                f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
+    with one_ahead() as pool:
+        pending: Future[tuple[pa.Table, bool, str | None]] | None = pool.submit(fetch, None)
+        while pending is not None:
+            table, has_more, page_last = pending.result()
+            pages += 1
+            pending = None
+            if has_more and page_last is None:
+                raise PagingError(
+                    f"The server answered has_more=true with an empty page of assignments of pool "
+                    f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
+                )
+            if last_id is not None and page_last is not None and page_last <= last_id:
+                raise PagingError(
+                    f"The server sent assignment {page_last!r} after {last_id!r} (id_gt="
+                    f"{last_id!r} was asked); the assignments of pool {pool_id!r} are not "
+                    "in id order."
+                )
+            if has_more:
+                last_id = page_last
+                pending = pool.submit(fetch, last_id)
+            n_rows = table.num_rows
+            if statuses is not None and len(statuses) != 1 and table.num_rows:
+                table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
+            if progress is not None:
+                progress.update(table.num_rows)
+            logger.debug(
+                "pool %s: page %d, %d rows, %d kept", pool_id, pages, n_rows, table.num_rows
             )
-        table = assignments_to_table(items, fields, pool_id=pool_id)
-        if statuses is not None and len(statuses) != 1 and table.num_rows:
-            table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
-        if progress is not None:
-            progress.update(table.num_rows)
-        logger.debug(
-            "pool %s: page %d, %d assignments, %d rows", pool_id, pages, len(items), table.num_rows
-        )
-        yield table
-        if not has_more:
-            return
-        last_id = str(items[-1]["id"])
+            yield table
 
 
 def _fields_and_spec(
@@ -215,8 +233,8 @@ def read_responses(
     output_spec : dict, optional
         The project's ``output_spec``; read from the pool's project when omitted.
     page_size : int, default 10000
-        Assignments per request, at most 100,000. One page is held as parsed
-        JSON while it is converted, so this bounds the extra memory.
+        Assignments per request, at most 100,000. The next page is fetched
+        while one is decoded, so two pages bound the extra memory.
     progress_bar : bool, optional
         Show a progress bar over the rows read; None shows it only in a terminal
         or notebook, as the reader does.

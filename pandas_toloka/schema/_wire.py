@@ -1,0 +1,194 @@
+"""Pages of the API decoded from their JSON bytes straight into typed Arrow arrays.
+
+A page is one JSON object, ``{"items": [...], "has_more": ...}``. pyarrow's
+JSON reader parses the whole body as a single row, with an explicit schema
+derived from the output spec (:func:`wire_type`): ``items`` becomes one list of
+structs, whose fields are the typed columns, without one Python object per
+item. Keys the schema does not name are skipped.
+
+The JSON reader refuses any value of another JSON type than the schema's (a
+number in a STRING field, ``1.5`` or ``"3"`` in an INTEGER field, ``1`` in a
+BOOLEAN field, a scalar in an ARRAY field, ...), and :func:`typed_column`
+checks ``allowed_values`` and bounds on the Arrow arrays. When either says no,
+:class:`WireMismatch` is raised and the caller decodes that page again with
+the strict path (:mod:`._values`), which words the error (naming the task and
+the field) or accepts the few spellings only it allows (``1.0`` in an INTEGER
+field, a confidence of ``1E0``). The strict path thus stays the one
+definition of what is accepted; this module only makes the common case fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from ._fields import OutputField, aggregated_schema
+
+__all__ = [
+    "WireMismatch",
+    "output_values_type",
+    "read_page",
+    "solution_item_type",
+    "solutions_to_batch",
+    "struct_fields",
+    "typed_column",
+    "wire_type",
+]
+
+_STRING = pa.string()
+
+
+class WireMismatch(ValueError):
+    """The fast decoder cannot vouch for this page; decode it with the strict path."""
+
+
+def wire_type(field: OutputField) -> pa.DataType | None:
+    """The type pyarrow's JSON reader reads a field's values as; None if it cannot.
+
+    The field's Arrow type, except that enumerated strings are read as plain
+    strings (the reader builds no dictionaries; :func:`typed_column` encodes
+    them) and JSON fields, whose values may be any JSON, cannot be read (their
+    column holds the JSON text, which only the strict path produces).
+    """
+    if field.type == "JSON":
+        return None
+    if field.is_categorical:
+        return _STRING
+    return field.arrow_type
+
+
+def output_values_type(fields: Sequence[OutputField]) -> pa.StructType | None:
+    """The struct type of ``output_values`` holding ``fields``; None if one cannot be read fast."""
+    members = []
+    for field in fields:
+        value_type = wire_type(field)
+        if value_type is None:
+            return None
+        members.append(pa.field(field.name, value_type))
+    return pa.struct(members)
+
+
+def read_page(body: bytes, item_type: pa.StructType) -> tuple[pa.StructArray, bool]:
+    """Parse ``{"items": [...], "has_more": ...}`` into the items' struct array and ``has_more``.
+
+    Parameters
+    ----------
+    body : bytes
+        The page as the server sent it (UTF-8 JSON, any whitespace).
+    item_type : pyarrow.StructType
+        The members of an item to keep, with their types.
+
+    Returns
+    -------
+    items : pyarrow.StructArray
+        One element per item, in page order (empty when ``items`` is missing).
+    has_more : bool
+
+    Raises
+    ------
+    WireMismatch
+        If the body is not one JSON object whose values have the schema's
+        JSON types, or an item is ``null``.
+    """
+    page_schema = pa.schema(
+        [pa.field("items", pa.list_(item_type)), pa.field("has_more", pa.bool_())]
+    )
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(body),
+            # One block holds the whole body: a page is a single JSON value, never split.
+            read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=page_schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except pa.ArrowException as exc:
+        raise WireMismatch(str(exc)) from None
+    if table.num_rows != 1:
+        raise WireMismatch(f"expected one JSON object, found {table.num_rows}")
+    lists = table.column("items").combine_chunks()
+    items = lists.flatten()
+    if items.null_count:
+        raise WireMismatch("an item is null")
+    try:
+        # The reader does not check that strings are UTF-8; the strict path does.
+        items.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise WireMismatch(str(exc)) from None
+    has_more = table.column("has_more")[0].as_py()
+    return items, bool(has_more)
+
+
+def struct_fields(array: pa.StructArray) -> dict[str, pa.Array]:
+    """The members of a struct array by name, null where the struct itself is null."""
+    return dict(zip((f.name for f in array.type), array.flatten()))
+
+
+def typed_column(values: pa.Array, field: OutputField) -> pa.Array:
+    """A field's values as read by :func:`read_page` -> the field's Arrow type, checked.
+
+    Checks, vectorised, what the JSON types do not: ``allowed_values`` (and
+    encodes enumerated strings as a dictionary of all allowed values, in the
+    spec's order) and ``min_value``/``max_value``.
+
+    Raises
+    ------
+    WireMismatch
+        If a value is not allowed or out of bounds (the strict path words it).
+    """
+    target = field.arrow_type
+    if field.allowed_values is not None:
+        allowed = pa.array(list(field.allowed_values), type=values.type)
+        indices = pc.index_in(values, value_set=allowed)
+        if indices.null_count != values.null_count:
+            raise WireMismatch(f"a value of {field.name!r} is not allowed")
+        if field.is_categorical:
+            return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), allowed)
+    if field.type in ("INTEGER", "FLOAT"):
+        bad = None
+        if field.min_value is not None:
+            bad = pc.less(values, field.min_value)
+        if field.max_value is not None:
+            above = pc.greater(values, field.max_value)
+            bad = above if bad is None else pc.or_(bad, above)
+        if bad is not None and pc.any(bad).as_py():
+            raise WireMismatch(f"a value of {field.name!r} is out of bounds")
+    if values.type != target:
+        values = values.cast(target)
+    return values
+
+
+def solution_item_type(fields: Sequence[OutputField]) -> pa.StructType | None:
+    """The struct type of an item of ``GET /aggregated-solutions``; None if it cannot be read fast."""
+    values = output_values_type(fields)
+    if values is None:
+        return None
+    return pa.struct(
+        [
+            pa.field("pool_id", _STRING),
+            pa.field("task_id", _STRING),
+            pa.field("confidence", pa.float64()),
+            pa.field("output_values", values),
+        ]
+    )
+
+
+def solutions_to_batch(items: pa.StructArray, fields: Sequence[OutputField]) -> pa.RecordBatch:
+    """Items read with :func:`solution_item_type` -> a batch with :func:`aggregated_schema`.
+
+    Raises
+    ------
+    WireMismatch
+        If an item has no task id, or a value is not allowed or out of bounds.
+    """
+    members = struct_fields(items)
+    task_ids = members["task_id"]
+    if task_ids.null_count:
+        raise WireMismatch("an item has no task_id")
+    arrays = [members["pool_id"], task_ids, members["confidence"]]
+    values = struct_fields(members["output_values"])
+    arrays += [typed_column(values[field.name], field) for field in fields]
+    return pa.RecordBatch.from_arrays(arrays, schema=aggregated_schema(fields))
