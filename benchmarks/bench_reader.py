@@ -57,6 +57,28 @@ def _peak_mb() -> float:
     return _status_mb("VmHWM")
 
 
+def _bytes_only(url: str, op_id: str) -> dict[str, Any]:
+    import re
+
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"OAuth {TOKEN}"
+    params: dict[str, Any] = {"sort": "task_id", "limit": 100_000}
+    last = re.compile(rb'"task_id":"([^"]*)"')
+    pages = 0
+    while True:
+        response = session.get(f"{url}/api/v1/aggregated-solutions/{op_id}", params=params)
+        response.raise_for_status()
+        body = response.content
+        pages += 1
+        if b'"has_more":true' not in body[-40:]:
+            break
+        # the cursor, found from the end of the body without decoding it
+        params["task_id_gt"] = last.findall(body[-400:])[-1].decode()
+    return {"pages": pages}
+
+
 def _floor(url: str, op_id: str) -> dict[str, Any]:
     import requests
 
@@ -130,7 +152,9 @@ def _child(case: str, url: str, op_id: str) -> None:
             import pandas_toloka.reader  # noqa: F401
     baseline = _rss_mb()
     start = time.perf_counter()
-    if case == "floor":
+    if case == "bytes":
+        out = _bytes_only(url, op_id)
+    elif case == "floor":
         out = _floor(url, op_id)
     elif case == "ptk_read":
         out = _ptk_read(url, op_id)
@@ -228,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     for i, size in enumerate(sorted(args.sizes)):
         server, op_id = _make_server(size)
         try:
-            cases = ["floor", "ptk_read", "ptk_iter"] if i == 0 else ["floor", "ptk_iter"]
+            cases = (
+                ["bytes", "floor", "ptk_read", "ptk_iter"]
+                if i == 0
+                else ["bytes", "floor", "ptk_iter"]
+            )
             runs: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
             for _ in range(args.repeat):  # interleaved, so drift hits every case alike
                 for case in cases:

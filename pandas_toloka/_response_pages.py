@@ -161,6 +161,8 @@ def _fast_table(
     items: pa.StructArray, fields: Sequence[OutputField], pool_id: str | None
 ) -> pa.Table:
     members = struct_fields(items)
+    if members["id"].null_count:
+        raise WireMismatch("an assignment has no id")
     tasks = members["tasks"]
     task_counts = pc.fill_null(pc.list_value_length(tasks), 0).to_numpy()
     parents = pc.list_parent_indices(tasks)
@@ -241,12 +243,11 @@ def decode_assignments_page(
     item_type = _item_type(fields)
     if item_type is not None:
         try:
-            items, has_more = schema.read_page(body, item_type)
-            ids = items.field("id")
-            if ids.null_count:
-                raise WireMismatch("an assignment has no id")
-            last_id = ids[-1].as_py() if len(ids) else None
-            return _fast_table(items, fields, pool_id), has_more, last_id
+            pieces, has_more = schema.read_page(body, item_type)
+            tables = [_fast_table(items, fields, pool_id) for items in pieces]
+            last_id = pieces[-1].field("id")[-1].as_py() if pieces else None
+            table = pa.concat_tables(tables) if tables else assignments_to_table([], fields)
+            return table, has_more, last_id
         except WireMismatch as exc:
             logger.debug("strict decoding of a page of assignments of pool %s: %s", pool_id, exc)
     return _strict_page(body, fields, pool_id)

@@ -35,6 +35,7 @@ from .schema import (
     aggregated_page_to_batch,
     aggregated_schema,
     check_dtype_backend,
+    pages_to_pandas,
     to_pandas,
 )
 
@@ -102,6 +103,10 @@ class AggregatedSolutions:
 
     def iter_pages(self) -> Generator[pa.Table, None, None]:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
+        return self._pages(early_cursor=True)
+
+    def _pages(self, *, early_cursor: bool) -> Generator[pa.Table, None, None]:
+        # early_cursor=False (for read_*, which keeps every page): see iter_solution_pages.
         op_id = self.operation_id
         bar = make_bar(
             self._progress,
@@ -118,7 +123,11 @@ class AggregatedSolutions:
                 resumable(op_id, doing="reading the results of", interrupted=interrupted),
                 closing(
                     iter_solution_pages(
-                        self.client, op_id, self.request.fields, page_size=self._page_size
+                        self.client,
+                        op_id,
+                        self.request.fields,
+                        page_size=self._page_size,
+                        early_cursor=early_cursor,
                     )
                 ) as pages,
             ):
@@ -130,7 +139,7 @@ class AggregatedSolutions:
 
     def read_table(self) -> pa.Table:
         """All results as one :class:`pyarrow.Table` (empty but typed when there are none)."""
-        pages = list(self.iter_pages())
+        pages = list(self._pages(early_cursor=False))
         return pa.concat_tables(pages) if pages else self.empty_table()
 
     def empty_table(self) -> pa.Table:
@@ -322,9 +331,8 @@ def read_aggregated_solutions(
         page_size=page_size,
         wait_timeout=wait_timeout,
     ) as stream:
-        table = stream.read_table()
-        frame = to_pandas(table, dtype_backend=backend)
-        del table
+        with closing(stream._pages(early_cursor=False)) as pages:
+            frame = pages_to_pandas(pages, empty=stream.empty_table(), dtype_backend=backend)
         frame.attrs[ATTRS_KEY] = dict(stream.attrs)
     return frame
 

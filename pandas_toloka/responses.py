@@ -11,8 +11,9 @@ typing the output columns from the project's output spec through
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import closing
 from typing import Any
 
 import pandas as pd
@@ -64,7 +65,7 @@ def _iter_tables(
     fields: Sequence[OutputField],
     page_size: int,
     progress: Any,
-) -> Iterator[pa.Table]:
+) -> Generator[pa.Table, None, None]:
     """Keyset-page ``GET /assignments`` and yield one typed table per page.
 
     The next page is fetched and decoded on a background thread while the
@@ -189,18 +190,20 @@ def _iter_frames(
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
         attrs = _attrs(pool_id, spec, statuses)
-        for table in _iter_tables(
+        pages = _iter_tables(
             pool_id,
             statuses=statuses,
             client=resolved,
             fields=fields,
             page_size=page_size,
             progress=bar,
-        ):
-            if table.num_rows:
-                frame = schema.to_pandas(table, dtype_backend=dtype_backend)
-                frame.attrs[ATTRS_KEY] = dict(attrs)
-                yield frame
+        )
+        with closing(pages):
+            for table in pages:
+                if table.num_rows:
+                    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+                    frame.attrs[ATTRS_KEY] = dict(attrs)
+                    yield frame
 
 
 def read_responses(
@@ -286,20 +289,20 @@ def read_responses(
         ) as bar,
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
-        tables = list(
-            _iter_tables(
-                pool_id,
-                statuses=statuses,
-                client=resolved,
-                fields=fields,
-                page_size=page_size,
-                progress=bar,
-            )
+        pages = _iter_tables(
+            pool_id,
+            statuses=statuses,
+            client=resolved,
+            fields=fields,
+            page_size=page_size,
+            progress=bar,
         )
-    table = (
-        pa.concat_tables(tables) if tables else assignments_to_table([], fields, pool_id=pool_id)
-    )
-    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+        with closing(pages):
+            frame = schema.pages_to_pandas(
+                (table for table in pages if table.num_rows),
+                empty=assignments_to_table([], fields, pool_id=pool_id),
+                dtype_backend=dtype_backend,
+            )
     frame.attrs[ATTRS_KEY] = _attrs(pool_id, spec, statuses)
-    logger.info("pool %s: read %d responses in %d page(s)", pool_id, len(frame), len(tables))
+    logger.info("pool %s: read %d responses", pool_id, len(frame))
     return frame

@@ -28,7 +28,13 @@ from ._fields import (
     result_column_name,
 )
 from ._ids import id_array
-from ._pandas import check_dtype_backend, empty_frame, to_pandas, type_mapping_table
+from ._pandas import (
+    check_dtype_backend,
+    empty_frame,
+    pages_to_pandas,
+    to_pandas,
+    type_mapping_table,
+)
 from ._values import aggregated_page_to_batch, field_to_arrow
 from ._wire import (
     WireMismatch,
@@ -60,6 +66,7 @@ __all__ = [
     "label_space",
     "options_count",
     "output_values_type",
+    "pages_to_pandas",
     "parse_output_spec",
     "read_page",
     "responses_schema",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeAlias, Union
 
 import pandas as pd
@@ -97,6 +97,36 @@ def to_pandas(data: TableLike, *, dtype_backend: str = "pyarrow") -> pd.DataFram
         data = pa.Table.from_batches([data])
     mapper = _pyarrow_mapper if backend == "pyarrow" else _numpy_nullable_mapper()
     return data.to_pandas(types_mapper=mapper, ignore_metadata=True)
+
+
+def pages_to_pandas(
+    pages: Iterable[TableLike], *, empty: TableLike, dtype_backend: str = "pyarrow"
+) -> pd.DataFrame:
+    """Convert pages of rows to one DataFrame, a page at a time as they come.
+
+    Each page is converted as soon as it arrives and the frames are
+    concatenated without copying their Arrow data, so the peak is the result
+    plus about one page, not the result twice (an Arrow table and its frame).
+
+    Parameters
+    ----------
+    pages : iterable of pyarrow.Table or pyarrow.RecordBatch
+        With one schema.
+    empty : pyarrow.Table or pyarrow.RecordBatch
+        The frame's rows when there are no pages (its dictionaries give the categories).
+    dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+
+    Returns
+    -------
+    DataFrame
+        With a default RangeIndex.
+    """
+    frames = [to_pandas(page, dtype_backend=dtype_backend) for page in pages]
+    if not frames:
+        return to_pandas(empty, dtype_backend=dtype_backend)
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def empty_frame(schema: pa.Schema, *, dtype_backend: str = "pyarrow") -> pd.DataFrame:

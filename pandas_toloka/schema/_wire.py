@@ -19,6 +19,8 @@ definition of what is accepted; this module only makes the common case fast.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 import pyarrow as pa
@@ -39,6 +41,11 @@ __all__ = [
 ]
 
 _STRING = pa.string()
+_ITEMS_OPEN = re.compile(rb'"items"[ \t\n\r]*:[ \t\n\r]*\[[ \t\n\r]*')
+_FIRST_KEY = re.compile(rb'\{"(?:[^"\\]|\\.)*":')
+
+#: Bytes of a page's items read at a time (see :func:`read_page`).
+PIECE_BYTES = 1 << 19
 
 
 class WireMismatch(ValueError):
@@ -71,46 +78,21 @@ def output_values_type(fields: Sequence[OutputField]) -> pa.StructType | None:
     return pa.struct(members)
 
 
-def read_page(body: bytes, item_type: pa.StructType) -> tuple[pa.StructArray, bool]:
-    """Parse ``{"items": [...], "has_more": ...}`` into the items' struct array and ``has_more``.
-
-    Parameters
-    ----------
-    body : bytes
-        The page as the server sent it (UTF-8 JSON, any whitespace).
-    item_type : pyarrow.StructType
-        The members of an item to keep, with their types.
-
-    Returns
-    -------
-    items : pyarrow.StructArray
-        One element per item, in page order (empty when ``items`` is missing).
-    has_more : bool
-
-    Raises
-    ------
-    WireMismatch
-        If the body is not one JSON object whose values have the schema's
-        JSON types, or an item is ``null``.
-    """
-    page_schema = pa.schema(
-        [pa.field("items", pa.list_(item_type)), pa.field("has_more", pa.bool_())]
-    )
+def _read_json(data: bytes, schema: pa.Schema) -> pa.Table:
     try:
-        table = pa_json.read_json(
-            pa.BufferReader(body),
-            # One block holds the whole body: a page is a single JSON value, never split.
-            read_options=pa_json.ReadOptions(block_size=len(body) + 1, use_threads=False),
+        return pa_json.read_json(
+            pa.BufferReader(data),
+            # One block, one thread: the pieces are small, and a block boundary could split a value.
+            read_options=pa_json.ReadOptions(block_size=len(data) + 1, use_threads=False),
             parse_options=pa_json.ParseOptions(
-                explicit_schema=page_schema, unexpected_field_behavior="ignore"
+                explicit_schema=schema, unexpected_field_behavior="ignore"
             ),
         )
     except pa.ArrowException as exc:
         raise WireMismatch(str(exc)) from None
-    if table.num_rows != 1:
-        raise WireMismatch(f"expected one JSON object, found {table.num_rows}")
-    lists = table.column("items").combine_chunks()
-    items = lists.flatten()
+
+
+def _checked(items: pa.StructArray) -> pa.StructArray:
     if items.null_count:
         raise WireMismatch("an item is null")
     try:
@@ -118,8 +100,98 @@ def read_page(body: bytes, item_type: pa.StructType) -> tuple[pa.StructArray, bo
         items.validate(full=True)
     except pa.ArrowInvalid as exc:
         raise WireMismatch(str(exc)) from None
+    return items
+
+
+def _outline(body: bytes) -> tuple[int, int, bytes | None, bool] | None:
+    """Where the items of a compact page lie, how they are separated, and ``has_more``.
+
+    None unless ``body`` is ``{..."items":[{"<key>":...},{"<key>":...}]...}`` without
+    line breaks between its items. ``,{"<key>":`` (the first item's first key) can only
+    stand between two objects of an array: inside a JSON string its quotes would be
+    escaped. Should it also stand in an array nested in an item, the piece that holds
+    it does not parse, and the caller falls back.
+    """
+    opening = _ITEMS_OPEN.search(body)
+    end = body.rfind(b"]")
+    if opening is None or end < opening.end():
+        return None
+    start = opening.end()
+    try:
+        outer = json.loads(body[:start] + body[end:])
+    except ValueError:
+        return None
+    if not isinstance(outer, dict) or outer.get("items") != []:
+        return None
+    has_more = outer.get("has_more", False)
+    if not isinstance(has_more, bool):
+        return None
+    if start == end:
+        return start, end, None, has_more
+    first_key = _FIRST_KEY.match(body, start)
+    if first_key is None or body.find(b"\n", start, end) >= 0:
+        return None
+    return start, end, b"," + first_key.group(), has_more
+
+
+def read_page(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructArray], bool]:
+    """Parse ``{"items": [...], "has_more": ...}`` into the items' struct arrays and ``has_more``.
+
+    A compact page (items separated by ``,`` without line breaks, as servers
+    send them) is read :data:`PIECE_BYTES` at a time: in each piece the
+    separators between items become line breaks, and pyarrow's JSON reader
+    reads one item per line. That bounds the reader's working memory (about
+    three times what it reads) by the piece, not the page. Any other layout is
+    read as one JSON value.
+
+    Parameters
+    ----------
+    body : bytes
+        The page as the server sent it (UTF-8 JSON).
+    item_type : pyarrow.StructType
+        The members of an item to keep, with their types.
+
+    Returns
+    -------
+    items : list of pyarrow.StructArray
+        The items in page order, in pieces (none when ``items`` is empty or missing).
+    has_more : bool
+
+    Raises
+    ------
+    WireMismatch
+        If the body is not one JSON object whose values have the schema's
+        JSON types, an item is ``null`` or a string is not UTF-8.
+    """
+    outline = _outline(body)
+    if outline is None:
+        return _read_whole(body, item_type)
+    start, end, separator, has_more = outline
+    if separator is None:
+        return [], has_more
+    line_break = b"\n" + separator[1:]
+    item_schema = pa.schema(list(item_type))
+    pieces = []
+    while start < end:
+        cut = body.find(separator, start + PIECE_BYTES, end)
+        stop = end if cut < 0 else cut
+        lines = body[start:stop].replace(separator, line_break)
+        pieces.append(_checked(_read_json(lines, item_schema).to_struct_array().combine_chunks()))
+        del lines
+        start = stop + 1
+    return pieces, has_more
+
+
+def _read_whole(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructArray], bool]:
+    page_schema = pa.schema(
+        [pa.field("items", pa.list_(item_type)), pa.field("has_more", pa.bool_())]
+    )
+    table = _read_json(body, page_schema)
+    if table.num_rows != 1:
+        raise WireMismatch(f"expected one JSON object, found {table.num_rows}")
+    items = _checked(table.column("items").combine_chunks().flatten())
     has_more = table.column("has_more")[0].as_py()
-    return items, bool(has_more)
+    return ([items] if len(items) else []), bool(has_more)
 
 
 def struct_fields(array: pa.StructArray) -> dict[str, pa.Array]:
