@@ -48,7 +48,9 @@ def _parse_submitted(text: pa.Array) -> pa.Array:
         return text.cast(pa.timestamp("us")).cast(schema.SUBMITTED_TYPE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    try:  # with a zone suffix such as "Z" or "+00:00"
+    try:  # some or all with a zone suffix such as "Z" or "+03:00": UTC for the others
+        zoned = pc.match_substring_regex(text, r"([Zz]|[+-]\d\d(:?\d\d)?)$")
+        text = pc.if_else(zoned, text, pc.binary_join_element_wise(text, "Z", ""))
         return text.cast(schema.SUBMITTED_TYPE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise OutputValueError(

@@ -155,6 +155,10 @@ def _strict_page(
             f"A page of the results of operation {operation_id} is not the expected "
             f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
         ) from exc
+    if meta.get("items") is not None:
+        raise PagingError(
+            f"A page of the results of operation {operation_id} has 'items' that is not a list."
+        )
     return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), bool(
         meta.get("has_more")
     )

@@ -110,7 +110,7 @@ def _outline(body: bytes) -> tuple[int, int, bytes | None, bool] | None:
     line breaks between its items. ``,{"<key>":`` (the first item's first key) can only
     stand between two objects of an array: inside a JSON string its quotes would be
     escaped. Should it also stand in an array nested in an item, the piece that holds
-    it does not parse, and the caller falls back.
+    it does not parse, and the page is read as one JSON value instead.
     """
     opening = _ITEMS_OPEN.search(body)
     end = body.rfind(b"]")
@@ -172,13 +172,19 @@ def read_page(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructArra
     line_break = b"\n" + separator[1:]
     item_schema = pa.schema(list(item_type))
     pieces = []
-    while start < end:
-        cut = body.find(separator, start + PIECE_BYTES, end)
-        stop = end if cut < 0 else cut
-        lines = body[start:stop].replace(separator, line_break)
-        pieces.append(_checked(_read_json(lines, item_schema).to_struct_array().combine_chunks()))
-        del lines
-        start = stop + 1
+    try:
+        while start < end:
+            cut = body.find(separator, start + PIECE_BYTES, end)
+            stop = end if cut < 0 else cut
+            lines = body[start:stop].replace(separator, line_break)
+            table = _read_json(lines, item_schema)
+            del lines
+            pieces.append(_checked(table.to_struct_array().combine_chunks()))
+            start = stop + 1
+    except WireMismatch:
+        # A bad value, or a separator inside an item: the whole page, as one JSON value, tells.
+        del pieces
+        return _read_whole(body, item_type)
     return pieces, has_more
 
 
