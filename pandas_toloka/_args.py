@@ -12,14 +12,15 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._protocol import MAX_PAGE_SIZE, AggregationType
+from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
 from .errors import InvalidArgumentError
-from .schema import OutputField, default_aggregation_fields
+from .schema import DtypeBackend, OutputField, default_aggregation_fields
 
 if TYPE_CHECKING:
     from .client import Client
 
 __all__ = [
+    "AggregationTypeName",
     "DtypeBackend",
     "Strategy",
     "LOCAL_TYPES",
@@ -36,8 +37,6 @@ __all__ = [
     "resolve_fields",
 ]
 
-#: ``dtype_backend=`` of every function returning a frame (as in :func:`pandas.read_parquet`).
-DtypeBackend = Literal["pyarrow", "numpy_nullable"]
 #: ``strategy=`` of :meth:`pandas_toloka.accessor.TolokaAccessor.aggregate`.
 Strategy = Literal["auto", "by_task", "by_pool"]
 

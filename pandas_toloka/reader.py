@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ._args import check_credentials, check_page_size, check_wait_timeout
 from ._progress import make_bar, progress_enabled
+from ._protocol import AggregationTypeName
 from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
 from ._start_and_wait import (
     DEFAULT_WAIT_TIMEOUT,
@@ -28,13 +29,15 @@ from ._start_and_wait import (
     start_or_resume,
     wait_operation,
 )
-from ._version import __version__
 from .client import AggregationType, Client
 from .schema import (
     ATTRS_KEY,
+    DtypeBackend,
+    Provenance,
     aggregated_page_to_batch,
     aggregated_schema,
     check_dtype_backend,
+    make_provenance,
     pages_to_pandas,
     to_pandas,
 )
@@ -61,7 +64,8 @@ class AggregatedSolutions:
     schema : pyarrow.Schema
         Columns ``pool_id``, ``task_id``, ``confidence``, then the fields.
     attrs : dict
-        JSON-serialisable provenance, stored as ``df.attrs["toloka"]``.
+        The frame's provenance (:class:`~pandas_toloka.schema.AggregatedSolutionsProvenance`),
+        stored as ``df.attrs["toloka"]``.
     operation_id : str
     """
 
@@ -77,7 +81,7 @@ class AggregatedSolutions:
         self.client = client
         self.request = request
         self.schema: pa.Schema = aggregated_schema(request.fields)
-        self.attrs: dict[str, Any] = _provenance(client, request, page_size)
+        self.attrs: Provenance = _provenance(client, request)
         self._owns_client = owns_client
         self._page_size = page_size
         self._progress = progress
@@ -147,27 +151,28 @@ class AggregatedSolutions:
         return pa.Table.from_batches([aggregated_page_to_batch([], self.request.fields)])
 
 
-def _provenance(client: Client, request: AggregationRequest, page_size: int) -> dict[str, Any]:
+def _provenance(client: Client, request: AggregationRequest) -> Provenance:
     operation = request.operation
-    return {
-        "pool_id": request.pool_id,
-        "operation_id": request.operation_id,
-        "type": request.type.value,
-        "fields": [f.name for f in request.fields],
-        "answer_weight_skill_id": request.answer_weight_skill_id,
-        "submitted": operation.get("submitted"),
-        "started": operation.get("started"),
-        "finished": operation.get("finished"),
-        "environment": client.environment,
-        "base_url": client.base_url,
-        "library": f"pandas-toloka {__version__}",
-    }
+    return make_provenance(
+        "aggregated_solutions",
+        pool_id=request.pool_id,
+        operation_id=request.operation_id,
+        type=request.type.value,
+        fields=[f.name for f in request.fields],
+        answer_weight_skill_id=request.answer_weight_skill_id,
+        submitted=operation.get("submitted"),
+        started=operation.get("started"),
+        finished=operation.get("finished"),
+        environment=client.environment,
+        base_url=client.base_url,
+        output_spec={f.name: f.to_spec() for f in request.fields},
+    )
 
 
 def open_aggregated_solutions(
     pool_id: str | int | None = None,
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -225,7 +230,7 @@ def open_aggregated_solutions(
 def read_aggregated_solutions(
     pool_id: str | int | None = None,
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -234,7 +239,7 @@ def read_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = MAX_PAGE_SIZE,
     wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
 ) -> pd.DataFrame:
@@ -340,7 +345,7 @@ def read_aggregated_solutions(
 def iter_aggregated_solutions(
     pool_id: str | int | None = None,
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -349,7 +354,7 @@ def iter_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = MAX_PAGE_SIZE,
     wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
 ) -> Iterator[pd.DataFrame]:
@@ -390,7 +395,7 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
 
 
 def _iter_frames(
-    pool_id: str | int | None, backend: str, arguments: dict[str, Any]
+    pool_id: str | int | None, backend: DtypeBackend, arguments: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
     with (
         open_aggregated_solutions(pool_id, **arguments) as stream,

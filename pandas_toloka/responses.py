@@ -34,7 +34,7 @@ from ._progress import make_bar, progress_enabled
 from ._response_pages import assignments_to_table, decode_assignments_page
 from .client import Client
 from .errors import PagingError
-from .schema import ATTRS_KEY, OutputField
+from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
 
 __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE", "STATUSES"]
 
@@ -118,17 +118,17 @@ def _fields_and_spec(
     return fields, {f.name: f.to_spec() for f in fields}
 
 
-def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None) -> dict[str, Any]:
-    return {
-        "kind": "responses",
-        "pool_id": pool_id,
-        "output_spec": spec,
-        "status": None if statuses is None else list(statuses),
-    }
+def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None) -> Provenance:
+    return make_provenance(
+        "responses",
+        pool_id=pool_id,
+        output_spec=spec,
+        status=None if statuses is None else list(statuses),
+    )
 
 
 def iter_responses(
-    pool_id: str,
+    pool_id: str | int,
     *,
     status: str | Sequence[str] | None = "ACCEPTED",
     client: Client | None = None,
@@ -138,14 +138,16 @@ def iter_responses(
     output_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
 ) -> Iterator[pd.DataFrame]:
     """Stream a pool's raw responses, one DataFrame per page of assignments.
 
     Takes the same arguments as :func:`read_responses`. Each chunk holds the
     rows of at most ``page_size`` assignments and has the full schema, so
     memory stays bounded whatever the pool's size. Chunks come in assignment
-    id order; an empty pool yields no chunk.
+    id order, with a running index, so ``pd.concat(chunks)`` equals what
+    :func:`read_responses` returns; an empty pool yields one empty, fully typed
+    DataFrame (as :func:`iter_aggregated_solutions` does).
 
     Yields
     ------
@@ -180,7 +182,7 @@ def _iter_frames(
     output_spec: Mapping[str, Any] | None,
     page_size: int,
     progress_bar: bool | None,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
 ) -> Iterator[pd.DataFrame]:
     with (
         client_scope(client, **credentials) as resolved,
@@ -198,16 +200,25 @@ def _iter_frames(
             page_size=page_size,
             progress=bar,
         )
+        offset = 0
         with closing(pages):
             for table in pages:
                 if table.num_rows:
                     frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+                    frame.index = pd.RangeIndex(offset, offset + len(frame))
+                    offset += len(frame)
                     frame.attrs[ATTRS_KEY] = dict(attrs)
                     yield frame
+        if offset == 0:
+            empty = schema.to_pandas(
+                assignments_to_table([], fields, pool_id=pool_id), dtype_backend=dtype_backend
+            )
+            empty.attrs[ATTRS_KEY] = dict(attrs)
+            yield empty
 
 
 def read_responses(
-    pool_id: str,
+    pool_id: str | int,
     *,
     status: str | Sequence[str] | None = "ACCEPTED",
     client: Client | None = None,
@@ -217,7 +228,7 @@ def read_responses(
     output_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
 ) -> pd.DataFrame:
     """Read a pool's raw responses into a DataFrame, one row per (assignment, task).
 

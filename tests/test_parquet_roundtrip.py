@@ -105,8 +105,8 @@ def _frames(client: Client, backend: str) -> dict[str, pd.DataFrame]:
     remote = tasks.toloka.aggregate(fields="result", client=client, dtype_backend=backend)
     local = responses.toloka.aggregate_locally(
         "WEIGHTED_DYNAMIC_OVERLAP",
-        ["result", "sure"],
-        pd.DataFrame({"worker_id": ["w0", "w1", "w2"], "value": [70, 80, 90]}),
+        fields=["result", "sure"],
+        skills=pd.DataFrame({"worker_id": ["w0", "w1", "w2"], "value": [70, 80, 90]}),
         dtype_backend=backend,
     )
     return {

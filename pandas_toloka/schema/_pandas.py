@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeAlias, Union
+from typing import Any, Literal, TypeAlias, Union, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -12,11 +12,12 @@ from ..errors import InvalidArgumentError
 from ._fields import ARROW_TYPES, NOTES, SUBMITTED_TYPE, OutputField
 from ._values import field_to_arrow
 
-DtypeBackend = str
+#: ``dtype_backend=`` of every function returning a frame, as in :func:`pandas.read_parquet`.
+DtypeBackend = Literal["pyarrow", "numpy_nullable"]
 _DTYPE_BACKENDS = ("pyarrow", "numpy_nullable")
 
 
-def check_dtype_backend(dtype_backend: Any) -> str:
+def check_dtype_backend(dtype_backend: Any) -> DtypeBackend:
     """Validate ``dtype_backend`` the way pandas does, returning it."""
     if not isinstance(dtype_backend, str) or dtype_backend not in _DTYPE_BACKENDS:
         # pandas' own wording (pandas.util._validators.check_dtype_backend)
@@ -24,7 +25,7 @@ def check_dtype_backend(dtype_backend: Any) -> str:
             f"dtype_backend {dtype_backend} is invalid, only 'numpy_nullable' and "
             "'pyarrow' are allowed."
         )
-    return str(dtype_backend)
+    return cast(DtypeBackend, dtype_backend)
 
 
 def _numpy_nullable_mapper() -> Callable[[pa.DataType], Any]:
@@ -68,7 +69,7 @@ def _pyarrow_mapper(arrow_type: pa.DataType) -> Any:
 TableLike: TypeAlias = Union[pa.Table, pa.RecordBatch]  # noqa: UP007 (a runtime alias)
 
 
-def to_pandas(data: TableLike, *, dtype_backend: str = "pyarrow") -> pd.DataFrame:
+def to_pandas(data: TableLike, *, dtype_backend: DtypeBackend = "pyarrow") -> pd.DataFrame:
     """Convert Arrow data to a DataFrame with the requested dtype backend.
 
     Parameters
@@ -100,7 +101,7 @@ def to_pandas(data: TableLike, *, dtype_backend: str = "pyarrow") -> pd.DataFram
 
 
 def pages_to_pandas(
-    pages: Iterable[TableLike], *, empty: TableLike, dtype_backend: str = "pyarrow"
+    pages: Iterable[TableLike], *, empty: TableLike, dtype_backend: DtypeBackend = "pyarrow"
 ) -> pd.DataFrame:
     """Convert pages of rows to one DataFrame, a page at a time as they come.
 
@@ -129,7 +130,7 @@ def pages_to_pandas(
     return pd.concat(frames, ignore_index=True)
 
 
-def empty_frame(schema: pa.Schema, *, dtype_backend: str = "pyarrow") -> pd.DataFrame:
+def empty_frame(schema: pa.Schema, *, dtype_backend: DtypeBackend = "pyarrow") -> pd.DataFrame:
     """An empty DataFrame with every column of ``schema``, fully typed."""
     return to_pandas(schema.empty_table(), dtype_backend=dtype_backend)
 
