@@ -13,10 +13,7 @@ The next page is fetched while the current one is decoded: the cursor of the
 next request is the last ``task_id`` of the page, read from the end of the raw
 body before decoding (:func:`guess_cursor`). Decoding then confirms it; a wrong
 guess (possible only for odd payloads, e.g. a field named ``task_id``) costs a
-discarded request, never a wrong page. :func:`read_aggregated_solutions`,
-which keeps every page, asks for the next page only after parsing (the download
-then overlaps the rest of the decoding), so that its peak stays within twice
-the result.
+discarded request, never a wrong page.
 """
 
 from __future__ import annotations
@@ -234,16 +231,12 @@ def iter_solution_pages(
     fields: Sequence[OutputField],
     *,
     page_size: int = MAX_PAGE_SIZE,
-    early_cursor: bool = True,
 ) -> Generator[pa.Table, None, None]:
     """Yield an aggregation's results in task_id order, one typed table per non-empty page.
 
     Stops exactly when the server says ``has_more: false``. The next page is
     requested on a background thread while this one is decoded (see the
-    module docstring); closing the generator stops that thread. With
-    ``early_cursor=False`` it is requested only once this page is parsed:
-    the download of the next page then overlaps converting this one but not
-    parsing it, which lowers the peak memory by about a page body.
+    module docstring); closing the generator stops that thread.
 
     Raises
     ------
@@ -259,7 +252,7 @@ def iter_solution_pages(
         pending: Future[bytes] | None = pool.submit(fetch, dict(params))
         while pending is not None:
             body = pending.result()
-            guess = guess_cursor(body) if early_cursor else None
+            guess = guess_cursor(body)
             pending = None
             if guess is not None:
                 pending = pool.submit(fetch, {**params, "task_id_gt": guess})
@@ -279,7 +272,10 @@ def iter_solution_pages(
                 discard(pending)
                 pending = None
             elif guess != cursor:
-                logger.debug("operation %s: next page asked again after %r", operation_id, cursor)
+                if guess is not None:
+                    logger.debug(
+                        "operation %s: the cursor %r was a wrong guess", operation_id, guess
+                    )
                 discard(pending)
                 pending = pool.submit(fetch, {**params, "task_id_gt": cursor})
             if page.num_rows:

@@ -107,10 +107,6 @@ class AggregatedSolutions:
 
     def iter_pages(self) -> Generator[pa.Table, None, None]:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
-        return self._pages(early_cursor=True)
-
-    def _pages(self, *, early_cursor: bool) -> Generator[pa.Table, None, None]:
-        # early_cursor=False (for read_*, which keeps every page): see iter_solution_pages.
         op_id = self.operation_id
         bar = make_bar(
             self._progress,
@@ -131,7 +127,6 @@ class AggregatedSolutions:
                         op_id,
                         self.request.fields,
                         page_size=self._page_size,
-                        early_cursor=early_cursor,
                     )
                 ) as pages,
             ):
@@ -143,7 +138,7 @@ class AggregatedSolutions:
 
     def read_table(self) -> pa.Table:
         """All results as one :class:`pyarrow.Table` (empty but typed when there are none)."""
-        pages = list(self._pages(early_cursor=False))
+        pages = list(self.iter_pages())
         return pa.concat_tables(pages) if pages else self.empty_table()
 
     def empty_table(self) -> pa.Table:
@@ -336,7 +331,7 @@ def read_aggregated_solutions(
         page_size=page_size,
         wait_timeout=wait_timeout,
     ) as stream:
-        with closing(stream._pages(early_cursor=False)) as pages:
+        with closing(stream.iter_pages()) as pages:
             frame = pages_to_pandas(pages, empty=stream.empty_table(), dtype_backend=backend)
         frame.attrs[ATTRS_KEY] = dict(stream.attrs)
     return frame
