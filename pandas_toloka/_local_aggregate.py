@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._args import check_local_type
+from ._args import check_local_type, check_statuses
 from ._local_inputs import (
     ATTRS_KEY,
     FieldColumn,
@@ -46,13 +46,28 @@ logger = logging.getLogger(__name__)
 
 
 def _select_rows(
-    frame: pd.DataFrame, status: str | Sequence[str] | None, columns: list[Hashable]
+    frame: pd.DataFrame, status: tuple[str, ...] | None, columns: list[Hashable]
 ) -> pd.DataFrame:
     """Rows the server would aggregate: wanted status (when known) and an answer in every field."""
     if status is not None and "status" in frame.columns:
-        wanted = [status] if isinstance(status, str) else list(status)
-        frame = frame[frame["status"].isin(wanted).to_numpy(dtype=bool, na_value=False)]
+        frame = frame[frame["status"].isin(list(status)).to_numpy(dtype=bool, na_value=False)]
     return frame.dropna(subset=columns)
+
+
+def _text_task_ids(frame: pd.DataFrame, task: Hashable) -> pd.DataFrame:
+    """The frame with its task ids read as the server reads them: ``1``, ``"1"`` and ``1.0`` are one task.
+
+    Only a column that mixes kinds of values (text and numbers) can name one
+    task twice; the others are left as they are (no copy).
+    """
+    column = frame[task]
+    if column.dtype != object or not pd.api.types.infer_dtype(column, skipna=True).startswith(
+        "mixed"
+    ):
+        return frame
+    out = frame.copy(deep=False)
+    out[task] = pd.Series(pd.arrays.ArrowExtensionArray(schema.id_array(column)), index=frame.index)
+    return out
 
 
 def _run(
@@ -156,6 +171,8 @@ def aggregate_local(
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
+    statuses = check_statuses(status)
+    frame = _text_task_ids(frame, task)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
@@ -168,7 +185,7 @@ def aggregate_local(
     tables = []
     groups = _pool_groups(frame, pool_id)
     for pool, group in groups:
-        accepted = _select_rows(group, status, [])
+        accepted = _select_rows(group, statuses, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
         result = _run(
@@ -219,12 +236,14 @@ def fit_worker_model(
         raise MissingColumnsError(
             missing, list(frame.columns), purpose="to estimate worker quality"
         )
+    statuses = check_statuses(status)
+    frame = _text_task_ids(frame, task)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     (fc,) = resolve_field_columns(
         frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
     )
-    rows = _select_rows(frame, status, [fc.column])[[task, worker, fc.column]]
+    rows = _select_rows(frame, statuses, [fc.column])[[task, worker, fc.column]]
     model = fit_dawid_skene(
         rows,
         task=task,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["PREFETCH_THREAD_PREFIX", "check_complete", "discard", "one_ahead"]
+__all__ = ["PREFETCH_THREAD_PREFIX", "discard", "one_ahead"]
 
 #: Name prefix of the background thread (tests look for leftovers by it).
 PREFETCH_THREAD_PREFIX = "pandas-toloka-prefetch"
@@ -32,12 +32,3 @@ def discard(future: Future[Any] | None) -> None:
     """Drop a request that turned out not to be needed (its result and errors are ignored)."""
     if future is not None:
         future.cancel()
-
-
-def check_complete(body: bytes) -> None:
-    """Raise ValueError for a body that cannot be a whole JSON object (cut short).
-
-    :meth:`Client.get_bytes` retries such a body like a dropped connection.
-    """
-    if not body.rstrip().endswith(b"}") or not body.lstrip().startswith(b"{"):
-        raise ValueError("incomplete JSON object")

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema
+from . import _payloads, schema
 from .errors import OutputValueError, PagingError, TolokaError
 from .schema import OutputField, WireMismatch, struct_fields
 
@@ -202,10 +202,10 @@ def _strict_page(
     body: bytes, fields: Sequence[OutputField], pool_id: str | None
 ) -> tuple[pa.Table, bool, str | None]:
     try:
-        page = json.loads(body)
-        items = page.get("items") or []
-        last_id = str(items[-1]["id"]) if items else None
-    except (ValueError, AttributeError, KeyError, TypeError) as exc:
+        page = _payloads.assignments_page(json.loads(body))
+        items = page["items"]
+        last_id = str(items[-1].get("id")) if items else None
+    except ValueError as exc:  # not JSON, or not the shape of a page (ShapeError)
         raise PagingError(
             f"A page of assignments of pool {pool_id!r} is not the expected "
             f"{{'items': [...], 'has_more': ...}} JSON: {exc}"

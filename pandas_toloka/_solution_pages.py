@@ -30,8 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._args import check_page_size
-from ._page_fetch import check_complete, discard, one_ahead
+from ._page_fetch import discard, one_ahead
 from ._protocol import MAX_PAGE_SIZE
+from ._urls import api_path
 from .client import Client
 from .errors import OutputValueError, PagingError
 from .schema import (
@@ -152,9 +153,10 @@ def _strict_page(
             f"A page of the results of operation {operation_id} is not the expected "
             f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
         ) from exc
-    if meta.get("items") is not None:
+    if not isinstance(meta.get("has_more"), bool) or meta.get("items", 0) is not None:
         raise PagingError(
-            f"A page of the results of operation {operation_id} has 'items' that is not a list."
+            f"A page of the results of operation {operation_id} is not the expected "
+            f"{{'items': [...], 'has_more': true|false}} JSON: it has {sorted(meta)}."
         )
     return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), bool(
         meta.get("has_more")
@@ -246,7 +248,7 @@ def iter_solution_pages(
         If a value does not fit its field's declared type.
     """
     params: dict[str, Any] = {"sort": "task_id", "limit": check_page_size(page_size)}
-    fetch = partial(client.get_bytes, f"/aggregated-solutions/{operation_id}", check=check_complete)
+    fetch = partial(client.get_bytes, api_path("aggregated-solutions", operation_id))
     cursor: str | None = None
     with one_ahead() as pool:
         pending: Future[bytes] | None = pool.submit(fetch, dict(params))

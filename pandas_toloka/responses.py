@@ -29,9 +29,10 @@ from ._args import (
     client_scope,
     id_text,
 )
-from ._page_fetch import check_complete, one_ahead
+from ._page_fetch import one_ahead
 from ._progress import make_bar, progress_enabled
 from ._response_pages import assignments_to_table, decode_assignments_page
+from ._urls import api_path
 from .client import Client
 from .errors import PagingError
 from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
@@ -74,7 +75,7 @@ def _iter_tables(
 
     def fetch(last_id: str | None) -> tuple[pa.Table, bool, str | None]:
         params = _page_params(pool_id, statuses, page_size, last_id)
-        body = client.get_bytes("/assignments", params, check=check_complete)
+        body = client.get_bytes(api_path("assignments"), params)
         return decode_assignments_page(body, fields, pool_id=pool_id)
 
     last_id: str | None = None

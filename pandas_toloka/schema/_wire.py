@@ -123,7 +123,7 @@ def _outline(body: bytes) -> tuple[int, int, bytes | None, bool] | None:
         return None
     if not isinstance(outer, dict) or outer.get("items") != []:
         return None
-    has_more = outer.get("has_more", False)
+    has_more = outer.get("has_more")
     if not isinstance(has_more, bool):
         return None
     if start == end:
@@ -154,14 +154,15 @@ def read_page(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructArra
     Returns
     -------
     items : list of pyarrow.StructArray
-        The items in page order, in pieces (none when ``items`` is empty or missing).
+        The items in page order, in pieces (none when ``items`` is empty).
     has_more : bool
 
     Raises
     ------
     WireMismatch
-        If the body is not one JSON object whose values have the schema's
-        JSON types, an item is ``null`` or a string is not UTF-8.
+        If the body is not one JSON object with ``items`` and a boolean
+        ``has_more`` whose values have the schema's JSON types, an item is
+        ``null`` or a string is not UTF-8.
     """
     outline = _outline(body)
     if outline is None:
@@ -195,8 +196,11 @@ def _read_whole(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructAr
     table = _read_json(body, page_schema)
     if table.num_rows != 1:
         raise WireMismatch(f"expected one JSON object, found {table.num_rows}")
-    items = _checked(table.column("items").combine_chunks().flatten())
+    lists = table.column("items").combine_chunks()
     has_more = table.column("has_more")[0].as_py()
+    if lists.null_count or has_more is None:
+        raise WireMismatch("a page without items or has_more")
+    items = _checked(lists.flatten())
     return ([items] if len(items) else []), bool(has_more)
 
 

@@ -191,4 +191,6 @@ def test_from_directory_errors_name_the_file(tmp_path, damage, names, capsys):
     # `serve --data` reports it in one line and exits 1, no traceback.
     assert main(["serve", "--data", str(tmp_path), "--port", "0"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and names in err and "Traceback" not in err
+    assert (
+        err.startswith("pandas-toloka serve: error: ") and names in err and "Traceback" not in err
+    )
