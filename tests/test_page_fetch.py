@@ -160,3 +160,30 @@ def test_reading_responses_early_close_and_full_read_leave_no_thread(client: Cli
     df = read_responses("p", client=client, progress_bar=False, page_size=7)
     assert len(df) == 3 * N_TASKS
     assert _no_fetcher_left()
+
+
+def test_a_wrong_early_cursor_costs_a_request_never_a_row() -> None:
+    """A field named task_id puts a "task_id" key after the item's own: the guess is wrong."""
+    responses = pd.DataFrame(
+        {
+            "task_id": [f"t{t:02d}" for t in range(12) for _ in range(3)],
+            "worker_id": [f"w{w}" for _ in range(12) for w in range(3)],
+            "output_values.task_id": [LABELS[t % 2] for t in range(12) for _ in range(3)],
+        }
+    )
+    spec = {"task_id": {"type": "STRING", "allowed_values": LABELS}}
+    with LocalTolokaServer() as server, Client(server.token, url=server.url) as client:
+        server.add_pool("named", responses=responses, output_spec=spec)
+        whole = read_aggregated_solutions("named", client=client, progress_bar=False)
+        op_id = whole.attrs["toloka"]["operation_id"]
+        server.request_log.clear()
+        paged = read_aggregated_solutions(
+            operation_id=op_id, client=client, progress_bar=False, page_size=5
+        )
+        pages = [p for _, p in server.request_log if "/aggregated-solutions/" in p]
+    pd.testing.assert_frame_equal(paged, whole)
+    assert list(paged["task_id"]) == [f"t{t:02d}" for t in range(12)]
+    # three pages, each guess (a label, not a task id) wrong: two requests asked again
+    assert len(pages) == 3 + 2
+    assert sum("task_id_gt=cat" in p or "task_id_gt=dog" in p for p in pages) == 2
+    assert _no_fetcher_left()
