@@ -322,3 +322,17 @@ def test_bad_assignments_fail_as_the_strict_path_fails(
     assert issubclass(result[0], kind)
     if result[0] is OutputValueError and "solutions" in change:
         assert result[1] == "tb"
+
+
+def test_a_json_field_is_left_to_the_strict_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = list(
+        schema.parse_output_spec({"meta": {"type": "JSON"}, "sure": {"type": "BOOLEAN"}}).values()
+    )
+    assert schema.output_values_type(fields) is None
+    calls: list[int] = []
+    original = _response_pages._strict_page
+    monkeypatch.setattr(_response_pages, "_strict_page", lambda *a: calls.append(1) or original(*a))
+    items = [_assignment("a1", ["t1"], _answers({"meta": {"k": [1, None]}, "sure": True}))]
+    rows, has_more, last = _decoded_assignments(_compact(items, True), fields)
+    assert calls == [1] and has_more and last == "a1"
+    assert rows[0]["meta"] == '{"k": [1, null]}' and rows[0]["sure"] is True

@@ -1,10 +1,13 @@
 """Pages of the API decoded from their JSON bytes straight into typed Arrow arrays.
 
 A page is one JSON object, ``{"items": [...], "has_more": ...}``. pyarrow's
-JSON reader parses the whole body as a single row, with an explicit schema
-derived from the output spec (:func:`wire_type`): ``items`` becomes one list of
-structs, whose fields are the typed columns, without one Python object per
-item. Keys the schema does not name are skipped.
+JSON reader reads its items with an explicit schema derived from the output
+spec (:func:`wire_type`) straight into typed columns, without one Python
+object per item; keys the schema does not name are skipped. A compact page is
+read in pieces, one item per line (:func:`read_page`), any other layout as
+a single JSON value. Pages whose fields include a JSON field (any JSON value,
+kept as its text) are left to the strict path: the reader cannot give a
+value's text back.
 
 The JSON reader refuses any value of another JSON type than the schema's (a
 number in a STRING field, ``1.5`` or ``"3"`` in an INTEGER field, ``1`` in a
