@@ -78,11 +78,16 @@ def test_pages_are_requested_one_ahead_and_the_thread_ends(
     )
     first = next(chunks)
     assert len(first) == 10 and len(_fetchers()) == 1
-    time.sleep(0.2)  # however long the caller dawdles, at most the next page is fetched
-    pages = [
-        p for _, p in server.request_log if p.startswith(f"/api/v1/aggregated-solutions/{op_id}")
-    ]
-    assert len(pages) == 2
+
+    def pages() -> list[str]:
+        prefix = f"/api/v1/aggregated-solutions/{op_id}"
+        return [p for _, p in server.request_log if p.startswith(prefix)]
+
+    deadline = time.monotonic() + 10
+    while len(pages()) < 2 and time.monotonic() < deadline:  # the next page is on its way
+        time.sleep(0.01)
+    time.sleep(0.2)  # however long the caller dawdles, no further page is fetched
+    assert len(pages()) == 2
     rest = list(chunks)
     assert sum(map(len, rest)) == N_TASKS - 10
     assert _no_fetcher_left()
