@@ -157,7 +157,7 @@ def test_y_fallback_observed_values_or_categories() -> None:
     )
     p_other4 = ((1 - q) / 3).prod()
     assert four["confidence"].iloc[0] == pytest.approx(p_yes / (p_yes + 3 * p_other4))
-    assert str(four["result"].dtype).startswith("dictionary")
+    assert list(four["result"].cat.categories) == ["yes", "no", "maybe", "never"]
 
 
 def test_several_pools_are_aggregated_separately() -> None:
