@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
+from .aggregation import LOCAL_METHODS, LocalMethod
 from .errors import InvalidArgumentError
 from .schema import DtypeBackend, OutputField, default_aggregation_fields
 
@@ -43,9 +44,10 @@ __all__ = [
 #: ``strategy=`` of :meth:`pandas_toloka.accessor.TolokaAccessor.aggregate`.
 Strategy = Literal["auto", "by_task", "by_pool"]
 
-#: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs.
-LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE")
-LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"]
+#: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
+#: the server's three, then the local-only methods of :mod:`pandas_toloka.aggregation`.
+LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE", *LOCAL_METHODS)
+LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"] | LocalMethod
 
 #: Assignment statuses of the Toloka API.
 STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")

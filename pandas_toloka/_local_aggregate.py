@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -33,10 +33,13 @@ from ._local_inputs import (
 from .aggregation import (
     DawidSkeneModel,
     dawid_skene,
+    fit_aggregation,
     fit_dawid_skene,
     majority_vote,
     weighted_dynamic_overlap,
 )
+from .aggregation._methods import GOLDEN_METHODS
+from .aggregation.report import golden_worker_accuracy
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import DtypeBackend, OutputField
 
@@ -52,6 +55,19 @@ def _select_rows(
     if status is not None and "status" in frame.columns:
         frame = frame[frame["status"].isin(list(status)).to_numpy(dtype=bool, na_value=False)]
     return frame.dropna(subset=columns)
+
+
+Golden: TypeAlias = Mapping[Any, Any] | pd.Series
+
+
+def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
+    """The iteration options the caller set (None leaves the method's default)."""
+    options: dict[str, Any] = {}
+    if n_iter is not None:
+        options["n_iter"] = n_iter
+    if tol is not None:
+        options["tol"] = tol
+    return options
 
 
 def _text_task_ids(frame: pd.DataFrame, task: Hashable) -> pd.DataFrame:
@@ -79,8 +95,9 @@ def _run(
     task: Hashable,
     worker: Hashable,
     skills: pd.DataFrame | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None,
 ) -> pd.DataFrame:
     columns = [fc.column for fc in fields]
     if kind == "WEIGHTED_DYNAMIC_OVERLAP":
@@ -103,9 +120,26 @@ def _run(
     labels = schema.label_space(fields[0].field)
     if kind == "DAWID_SKENE":
         return dawid_skene(
-            rows, task=task, worker=worker, label=columns[0], labels=labels, n_iter=n_iter, tol=tol
+            rows,
+            task=task,
+            worker=worker,
+            label=columns[0],
+            labels=labels,
+            golden=golden,
+            **_options(n_iter, tol),
         )
-    return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    if kind == "MAJORITY_VOTE":
+        return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    return fit_aggregation(
+        rows,
+        method=kind,  # type: ignore[arg-type]
+        task=task,
+        worker=worker,
+        label=columns[0],
+        labels=labels,
+        golden=golden,
+        **_options(n_iter, tol),
+    ).to_frame()
 
 
 def _to_table(
@@ -120,9 +154,11 @@ def _to_table(
     for fc in fields:
         values = result[fc.column].astype(object).tolist()
         arrays.append(schema.field_to_arrow(values, fc.field, task_ids=task_ids))
-    return pa.Table.from_arrays(
-        arrays, schema=schema.aggregated_schema([fc.field for fc in fields])
-    )
+    target = schema.aggregated_schema([fc.field for fc in fields])
+    if "golden" in result.columns:
+        arrays.append(pa.array(result["golden"].to_numpy(dtype=bool), type=pa.bool_()))
+        target = target.append(pa.field("golden", pa.bool_()))
+    return pa.Table.from_arrays(arrays, schema=target)
 
 
 def _pool_groups(
@@ -161,12 +197,17 @@ def aggregate_local(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     skill_id: str | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
     dtype_backend: DtypeBackend,
+    golden: Golden | None = None,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     kind = check_local_type(type)
+    if golden is not None and kind not in GOLDEN_METHODS:
+        raise InvalidArgumentError(
+            f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
+        )
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
@@ -198,9 +239,12 @@ def aggregate_local(
             skills=skill_frame,
             n_iter=n_iter,
             tol=tol,
+            golden=golden,
         )
         tables.append(_to_table(result, pool, resolved, task))
     target = schema.aggregated_schema([fc.field for fc in resolved])
+    if golden is not None:
+        target = target.append(pa.field("golden", pa.bool_()))
     table = pa.concat_tables(tables) if tables else target.empty_table()
     table = table.take(
         pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
@@ -224,8 +268,9 @@ def fit_worker_model(
     worker: Hashable,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
 ) -> tuple[DawidSkeneModel, OutputField]:
     """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would.
 
@@ -250,8 +295,8 @@ def fit_worker_model(
         worker=worker,
         label=fc.column,
         labels=schema.label_space(fc.field),
-        n_iter=n_iter,
-        tol=tol,
+        golden=golden,
+        **_options(n_iter, tol),
     )
     return model, fc.field
 
@@ -265,8 +310,9 @@ def worker_quality(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     confusion: bool,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
 ) -> pd.DataFrame:
     """Each worker's quality (or confusion matrices); see :meth:`TolokaAccessor.worker_quality`."""
     model, fitted = fit_worker_model(
@@ -278,8 +324,16 @@ def worker_quality(
         status=status,
         n_iter=n_iter,
         tol=tol,
+        golden=golden,
     )
     out = model.confusion_frame() if confusion else model.worker_quality()
+    if golden is not None and not confusion:
+        rows = _select_rows(_text_task_ids(frame, task), check_statuses(status), [])
+        observed = golden_worker_accuracy(
+            rows, golden, task=task, worker=worker, label=model.label_column
+        )
+        out = out.merge(observed, on=worker, how="left", sort=False)
+        out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
     pools = (
         sorted({str(p) for p in schema.id_array(frame["pool_id"]).drop_null().to_pylist()})
         if "pool_id" in frame.columns

@@ -57,7 +57,7 @@ def test_readme_example(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
     namespace = run_block(block, source="README.md")
     df = namespace["df"]
     _check_result(df)
-    assert pd.read_parquet(tmp_path / "aggregated.parquet", dtype_backend="pyarrow").equals(df)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "aggregated.parquet"), df)
     out = namespace["out"]
     assert len(out) == 20 and out["result"].notna().all()
     assert list(out.columns) == ["pool_id", "task_id", "confidence", "result"]
@@ -82,6 +82,13 @@ def test_getting_started_script(
     assert len(answers) == 1 and answers["result"].iloc[0] in ("OK", "BAD")
 
 
+def test_local_aggregation_page_names_every_local_method() -> None:
+    from pandas_toloka.aggregation import LOCAL_METHODS
+
+    page = (ROOT / "docs" / "local-aggregation.md").read_text(encoding="utf-8")
+    assert all(f'`"{method}"`' in page for method in LOCAL_METHODS)
+
+
 def test_local_aggregation_example() -> None:
     (block,) = code_blocks("docs/local-aggregation.md")
     namespace = run_block(block, source="docs/local-aggregation.md")
@@ -94,7 +101,7 @@ def test_local_aggregation_example() -> None:
 def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
     # One session, as a reader pastes them: the later blocks use the first one's import.
     blocks = code_blocks("docs/reader.md")
-    assert len(blocks) == 4
+    assert len(blocks) == 6
     loaded: list[pd.DataFrame] = []
     namespace: dict[str, Any] = {"load": loaded.append}
     run_block(blocks[0], source="docs/reader.md", namespace=namespace)
@@ -103,9 +110,24 @@ def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
     assert (tmp_path / "aggregated.parquet").exists()
     run_block(blocks[1], source="docs/reader.md", namespace=namespace)
     assert sum(map(len, loaded)) == total
-    for block in blocks[2:]:  # resuming; the Client with every setting spelt out
+    # resuming; the Client with every setting spelt out; the Parquet round trip
+    for block in blocks[2:5]:
         run_block(block, source="docs/reader.md", namespace=namespace)
         _check_result(namespace.pop("df"))
+    assert "assert_frame_equal" in blocks[4]
+
+
+def test_reader_example_of_other_parquet_readers(
+    docs_env: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("polars", reason="polars is in the test extra; not installed here")
+    pytest.importorskip("duckdb", reason="duckdb is in the test extra; not installed here")
+    blocks = code_blocks("docs/reader.md")
+    namespace: dict[str, Any] = {}
+    run_block(blocks[0], source="docs/reader.md", namespace=namespace)
+    run_block(blocks[5], source="docs/reader.md", namespace=namespace)
+    out = capsys.readouterr().out
+    assert "confidence: double" in out and "Categorical" in out and "cat" in out
 
 
 def test_server_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,12 +181,14 @@ def test_aggregate_commands_run_as_written(
 def test_every_python_example_is_run_by_a_test() -> None:
     """A page's ``python`` blocks are run by a test that reads them with code_blocks()."""
     texts = [p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("*.py")]
-    # the pages named in a test module that reads code blocks (directly or via a constant)
+    # the pages named in a test module that runs code (run_block or exec of a block)
     run = {
         page
         for text in texts
-        if "code_blocks(" in text and "run_block(" in text
-        for page in re.findall(r"\"((?:docs/[\w-]+|README)\.md)\"", text)
+        if "run_block(" in text or "exec(compile(" in text
+        for page in re.findall(r"\"((?:docs/[\w-]+|README)\.md)\"|(docs/[\w-]+\.md)", text)
+        for page in page
+        if page
     }
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     with_examples = {
