@@ -44,6 +44,7 @@ PUBLIC = {
     "OperationFailedError",
     "OperationTimeoutError",
     "OperationInterruptedError",
+    "StartInterruptedError",
     "PlottingUnavailableError",
 }
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -24,9 +26,11 @@ from ..client import Client
 from ..errors import (
     InvalidArgumentError,
     MissingTokenError,
+    NotFoundError,
     OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
+    StartInterruptedError,
     TolokaError,
 )
 from ..reader import AggregatedSolutions, open_aggregated_solutions
@@ -185,7 +189,12 @@ def resume_command(args: argparse.Namespace, operation_id: str) -> str:
 
     Never the token: it comes from the environment, or must be given again.
     """
-    arguments = ["--operation-id", operation_id]
+    return command_line("aggregate", "--operation-id", operation_id, *_same_options(args))
+
+
+def _same_options(args: argparse.Namespace) -> list[str]:
+    """The options of ``args`` that a resume or restart repeats: server, limits, output."""
+    arguments: list[str] = []
     if args.url:
         arguments += ["--url", _without_credentials(args.url)]
     if args.environment:
@@ -198,7 +207,7 @@ def resume_command(args: argparse.Namespace, operation_id: str) -> str:
     if args.progress_bar is not None:
         arguments.append("--progress" if args.progress_bar else "--no-progress")
     arguments += ["-o", str(args.output)]
-    return command_line("aggregate", *arguments)
+    return arguments
 
 
 def _resume_notes(args: argparse.Namespace, operation_id: str | None) -> list[str]:
@@ -210,14 +219,99 @@ def _resume_notes(args: argparse.Namespace, operation_id: str | None) -> list[st
     return notes
 
 
+def _lookup_notes(args: argparse.Namespace, exc: StartInterruptedError) -> list[str]:
+    """How to find an aggregation whose start was interrupted before its id was known.
+
+    The CLI has no subcommand that lists operations, so this prints a Python
+    one-liner that does (with the same server, and the token from the
+    environment), then the command that reads the operation it finds.
+    """
+    client_args = []
+    if args.url:
+        client_args.append(f"url={json.dumps(_without_credentials(args.url))}")
+    elif args.environment:
+        client_args.append(f"environment={json.dumps(args.environment)}")
+    code = (
+        "import pandas_toloka as ptk; "
+        f"ops = ptk.Client({', '.join(client_args)}).list_operations("
+        f'type="SOLUTION.AGGREGATE", submitted_gte={json.dumps(exc.submitted_gte)}); '
+        '[print(o["id"], o["status"], o.get("submitted")) for o in ops '
+        f'if str((o.get("parameters") or {{}}).get("pool_id")) == {json.dumps(exc.pool_id)}]'
+    )
+    return [
+        f"Find it among the aggregations of pool {exc.pool_id} submitted since "
+        f"{exc.submitted_gte} (server time, UTC), with TOLOKA_API_KEY set:",
+        f"  {shlex.join([sys.executable, '-c', code])}",
+        "If it lists one, read it instead of starting another: "
+        f"{resume_command(args, 'OPERATION_ID')}",
+    ]
+
+
 def interrupted(args: argparse.Namespace, exc: BaseException) -> tuple[str, list[str]]:
     """What to say after Ctrl-C or SIGTERM: the aggregation to resume, if one started."""
+    if isinstance(exc, StartInterruptedError):
+        return (
+            f"the aggregation of pool {exc.pool_id} may have started on the server, but its "
+            f"id is not known; {args.output} was not written",
+            _lookup_notes(args, exc),
+        )
     operation_id = getattr(exc, "operation_id", None)
     if operation_id is None:
         return "no aggregation was known to have started; nothing to resume", []
     return (
         f"aggregation {operation_id} stays on the server; {args.output} was not written",
         _resume_notes(args, operation_id),
+    )
+
+
+def start_command(
+    args: argparse.Namespace,
+    pool_id: str,
+    *,
+    type: str | None,
+    fields: list[str] | None,
+    skill: str | None,
+) -> str:
+    """The command line that starts a new aggregation of ``pool_id`` into the same file."""
+    arguments = [pool_id]
+    if type is not None:
+        arguments += ["--type", type]
+    for name in fields or []:
+        arguments += ["--field", name]
+    if skill is not None:
+        arguments += ["--skill", skill]
+    return command_line("aggregate", *arguments, *_same_options(args))
+
+
+def _gone(
+    args: argparse.Namespace,
+    exc: NotFoundError,
+    operation_id: str,
+    stream: AggregatedSolutions | None,
+) -> CommandError:
+    """The error for an operation the server no longer has: no resume command, a new start."""
+    if stream is not None:
+        request = stream.request
+        command: str | None = start_command(
+            args,
+            request.pool_id,
+            type=request.type.value,
+            fields=[field.name for field in request.fields],
+            skill=request.answer_weight_skill_id,
+        )
+    elif args.pool_id is not None:
+        command = start_command(
+            args, args.pool_id, type=args.type, fields=args.fields, skill=args.skill
+        )
+    else:
+        command = None
+    if command is None:
+        command = command_line("aggregate", "POOL_ID", *_same_options(args))
+    how = f"Start a new aggregation: {command}"
+    return CommandError(
+        f"aggregation {operation_id} is no longer on the server, so it cannot be resumed "
+        f"({exc.status} {exc.code}: {exc.message}); {args.output} was not written",
+        notes=[how],
     )
 
 
@@ -306,6 +400,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{type(exc).__name__}: {cli_message(str(exc))}") from None
     except TolokaError as exc:
         operation_id = exc.operation_id or (stream.operation_id if stream is not None else None)
+        if isinstance(exc, NotFoundError) and operation_id is not None:
+            # Only the operation's own requests are made once it is known (polls, pages):
+            # a 404 then means it is gone (evicted), and resuming would 404 again.
+            raise _gone(args, exc, operation_id, stream) from None
         if isinstance(exc, InvalidArgumentError) and operation_id is None:
             raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
         raise CommandError(
