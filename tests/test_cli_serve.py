@@ -174,7 +174,20 @@ def test_limit_and_network_flags_reach_the_server():
         "--bandwidth=12.5e6",
     )
     server = LocalTolokaServer(**server_kwargs(args))
-    assert server.limits == Limits(100, 200, 300, 4, 5, 0.5, 6, 7, 8, 9, 10, 11)
+    assert server.limits == Limits(
+        max_body_bytes=100,
+        max_request_line=200,
+        max_header_bytes=300,
+        max_headers=4,
+        max_connections=5,
+        header_timeout=0.5,
+        body_timeout=6,
+        idle_timeout=7,
+        max_finished_operations=8,
+        operation_ttl=9,
+        max_active_operations=10,
+        request_log_size=11,
+    )
     assert server.network == Network(gzip=False, latency=0.05, bandwidth=12.5e6)
 
 

@@ -362,7 +362,7 @@ def test_a_failed_search_for_the_started_operation_never_posts_again(
     server: LocalTolokaServer,
 ) -> None:
     server.faults.add("server_error", status=500, method="POST")
-    server.faults.add("server_error", 20, method="GET", path="/api/v1/operations")
+    server.faults.add("server_error", count=20, method="GET", path="/api/v1/operations")
     with _client(server.url, max_attempts=2) as client:
         with pytest.raises(ServerError, match="it may have started an operation") as info:
             client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")
