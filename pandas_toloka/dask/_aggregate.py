@@ -1,0 +1,354 @@
+"""``aggregate_locally`` and ``worker_quality`` on Dask DataFrames of responses.
+
+The semantics are those of the pandas accessor (:mod:`pandas_toloka._local_aggregate`):
+the same rows (wanted status, an answer in every field), one aggregation per
+pool, the label space and ``Y`` from the output spec, the typed result schema.
+
+How the work is split:
+
+1. A survey pass (:func:`._partitions.survey`) gives, per partition and pool,
+   the task range and row count. When the ranges of a pool's partitions do
+   not overlap — or the task column is an index with known divisions — every
+   task lies wholly in one partition. Otherwise the rows are shuffled by task
+   once (and persisted).
+2. Majority vote and skill weighting decide each task from its own responses:
+   with whole tasks, each partition runs the pandas functions
+   (``Y`` of skill weighting is counted pool-wide in the survey).
+3. Dawid–Skene couples tasks through the workers' confusion matrices. A pool
+   held by one partition is fitted there by the pandas function; a pool
+   spread over partitions is fitted by distributed EM (:mod:`._em`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from .._local_aggregate import check_type
+from .._local_inputs import frame_output_spec, normalise_skills, resolve_field_columns
+from ..aggregation import DawidSkeneModel
+from ..aggregation.dawid_skene import _check_iteration_args
+from ..errors import InvalidArgumentError, MissingColumnsError
+from . import _em
+from ._partitions import (
+    RowSpec,
+    aggregate_partition,
+    finish,
+    pool_rows,
+    result_table,
+    survey,
+    tasks_are_whole,
+)
+
+__all__ = ["aggregate_locally", "worker_quality"]
+
+logger = logging.getLogger(__name__)
+
+
+def _distributed_client(purpose: str) -> Any:
+    from distributed import get_client
+
+    try:
+        return get_client()
+    except ValueError as exc:
+        raise InvalidArgumentError(
+            f"{purpose} on a Dask DataFrame runs on a distributed cluster: create a "
+            "distributed.Client first (e.g. distributed.Client(distributed.LocalCluster()))."
+        ) from exc
+
+
+def _prepare(ddf: object, task: Hashable) -> tuple[dd.DataFrame, bool]:
+    """The frame with ``task`` as a column; whether a task index with known divisions said it is whole."""
+    if not isinstance(ddf, dd.DataFrame):
+        raise InvalidArgumentError(
+            f"Expected a dask DataFrame, got {type(ddf).__name__}; for a pandas DataFrame use "
+            "df.toloka.aggregate_locally."
+        )
+    if task not in ddf.columns and ddf.index.name == task:
+        whole = bool(ddf.known_divisions)
+        return ddf.reset_index(), whole
+    return ddf, False
+
+
+def _row_spec(
+    ddf: dd.DataFrame,
+    *,
+    kind: str,
+    fields: str | Sequence[str] | None,
+    task: Hashable,
+    worker: Hashable,
+    pool_id: str | None,
+    output_spec: Mapping[str, Any] | None,
+    status: str | Sequence[str] | None,
+    purpose: str,
+) -> RowSpec:
+    meta = ddf._meta
+    missing = [str(c) for c in (task, worker) if c not in ddf.columns]
+    if missing:
+        raise MissingColumnsError(missing, list(ddf.columns), purpose=purpose)
+    spec = frame_output_spec(meta, output_spec)
+    sample = meta
+    if spec is None and any(pd.api.types.is_object_dtype(dtype) for dtype in meta.dtypes):
+        sample = ddf.head(1000, npartitions=-1)  # object columns: infer types from values
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
+    resolved = resolve_field_columns(sample, fields, type=kind, reserved=reserved, output_spec=spec)
+    wanted = None if status is None else ((status,) if isinstance(status, str) else tuple(status))
+    if pool_id is None and "pool_id" not in ddf.columns:
+        attrs = meta.attrs.get(schema.ATTRS_KEY)
+        pool_id = attrs.get("pool_id") if isinstance(attrs, Mapping) else None
+    return RowSpec(task, worker, tuple(resolved), wanted, None if pool_id is None else str(pool_id))
+
+
+def _survey(ddf: dd.DataFrame, spec: RowSpec, *, with_answers: bool) -> list[dict[Any, Any]]:
+    parts = [dask.delayed(survey)(p, spec, with_answers=with_answers) for p in ddf.to_delayed()]
+    return list(dask.compute(*parts))
+
+
+def _whole_tasks(ddf: dd.DataFrame, spec: RowSpec, whole: bool, with_answers: bool):
+    """The survey, and the frame with every task inside one partition (shuffled if needed)."""
+    surveys = _survey(ddf, spec, with_answers=with_answers)
+    if whole or tasks_are_whole(surveys):
+        return ddf, surveys, False
+    logger.info("tasks span partitions: shuffling the responses by %r once", spec.task)
+    columns = [
+        c for c in ddf.columns if c in {spec.task, spec.worker, "pool_id", "status", *spec.columns}
+    ]
+    shuffled = ddf[columns].shuffle(on=spec.task)
+    try:
+        from distributed import get_client
+
+        shuffled = get_client().persist(shuffled)
+    except ValueError:  # local schedulers: computed again where used
+        pass
+    return shuffled, surveys, True
+
+
+def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[Hashable, int]]:
+    seen: dict[Any, dict[Hashable, set[Any]]] = {}
+    for part in surveys:
+        for pool, entry in part.items():
+            target = seen.setdefault(pool, {c: set() for c in spec.columns})
+            for column, values in entry.answers.items():
+                target[column] |= values
+    return {
+        pool: {
+            fc.column: schema.options_count(fc.field, len(answers[fc.column])) for fc in spec.fields
+        }
+        for pool, answers in seen.items()
+    }
+
+
+def _meta(spec: RowSpec, dtype_backend: str) -> pd.DataFrame:
+    return finish([], spec.fields, dtype_backend)
+
+
+def _codes_by_pool(frame: pd.DataFrame, spec: RowSpec, pools: frozenset[Any]) -> dict[Any, Any]:
+    (fc,) = spec.fields
+    return {
+        pool: _em.local_codes(rows, spec.task, spec.worker, fc.column)
+        for pool, _, rows in pool_rows(frame, spec)
+        if pool in pools
+    }
+
+
+def _pick(codes: dict[Any, Any], pool: Any, like: Any) -> Any:
+    return codes.get(pool, like)
+
+
+def _fit_pools(
+    ddf: dd.DataFrame, spec: RowSpec, pools: Sequence[Any], *, n_iter: int, tol: float
+) -> dict[Any, _em.FitResult]:
+    """Distributed EM for ``pools``: one pass builds every partition's codes, then the fits run."""
+    client = _distributed_client("Dawid-Skene over several partitions")
+    (fc,) = spec.fields
+    wanted = frozenset(pools)
+    parts = [dask.delayed(_codes_by_pool)(p, spec, wanted) for p in ddf.to_delayed()]
+    per_partition = client.compute(parts)
+    empty = _em.local_codes(
+        ddf._meta[[spec.task, spec.worker, fc.column]], spec.task, spec.worker, fc.column
+    )
+    codes = {
+        pool: [client.submit(_pick, f, pool, empty, pure=False) for f in per_partition]
+        for pool in pools
+    }
+    del per_partition
+    return _em.fit_many(client, codes, labels=schema.label_space(fc.field), n_iter=n_iter, tol=tol)
+
+
+def _block_result(
+    block: _em.Block, *, pool: Any, spec: RowSpec, labels: pd.Index, dtype_backend: str
+) -> pd.DataFrame:
+    tables = [result_table(pool, spec, *answer, labels=labels) for answer in _em.answers(block)]
+    return finish(tables, spec.fields, dtype_backend)
+
+
+def aggregate_locally(
+    ddf: dd.DataFrame,
+    type: str = "DAWID_SKENE",
+    fields: str | Sequence[str] | None = None,
+    skills: pd.DataFrame | pd.Series | None = None,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    pool_id: str | None = None,
+    output_spec: Mapping[str, Any] | None = None,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    skill_id: str | None = None,
+    n_iter: int = 100,
+    tol: float = 1e-5,
+    dtype_backend: str = "pyarrow",
+) -> dd.DataFrame:
+    """Aggregate a Dask DataFrame of responses, as :meth:`DataFrame.toloka.aggregate_locally` does.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        Responses, e.g. from :func:`read_responses` (whose ``meta`` carries the
+        output spec), or any frame with task, worker and answer columns. The
+        task column may also be the index (known divisions then mean that
+        every task lies in one partition).
+    type, fields, skills, task, worker, pool_id, output_spec, status, skill_id, n_iter, tol, \
+dtype_backend
+        As for the pandas accessor.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        One row per (pool, task) with the pandas accessor's columns and dtypes;
+        each partition is sorted by pool and task id, partitions are not
+        ordered among themselves (sort after ``compute()`` when order matters).
+
+    Notes
+    -----
+    The call reads every partition once to survey it (and shuffles the rows
+    by task once when a task's responses span partitions). Majority vote and
+    skill weighting then stay lazy; Dawid–Skene over a pool spread across
+    partitions runs its EM iterations on the cluster during the call (it
+    needs a ``distributed`` client) and returns a frame over the fitted blocks.
+    """
+    kind = check_type(type)
+    backend = schema.check_dtype_backend(dtype_backend)
+    if kind == "DAWID_SKENE":
+        n_iter, tol = _check_iteration_args(n_iter, tol)
+    ddf, whole = _prepare(ddf, task)
+    spec = _row_spec(
+        ddf,
+        kind=kind,
+        fields=fields,
+        task=task,
+        worker=worker,
+        pool_id=pool_id,
+        output_spec=output_spec,
+        status=status,
+        purpose="to aggregate responses",
+    )
+    skill_frame = (
+        normalise_skills(skills, like=ddf._meta[worker], skill_id=skill_id)
+        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        else None
+    )
+    with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
+    frame, surveys, shuffled = _whole_tasks(ddf, spec, whole, with_answers)
+    meta = _meta(spec, backend)
+    common = dict(
+        kind=kind,
+        spec=spec,
+        skills=skill_frame,
+        n_options=_n_options(surveys, spec) if with_answers else {},
+        n_iter=n_iter,
+        tol=tol,
+        dtype_backend=backend,
+    )
+    if kind != "DAWID_SKENE":
+        return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
+    holders: dict[Any, int] = {}
+    for part in surveys:
+        for pool in part:
+            holders[pool] = holders.get(pool, 0) + 1
+    spread = sorted(p for p, n in holders.items() if n > 1 or shuffled) if holders else []
+    single = frozenset(p for p in holders if p not in spread)
+    pieces = []
+    if single:
+        pieces.append(frame.map_partitions(aggregate_partition, pools=single, meta=meta, **common))
+    fits = _fit_pools(frame, spec, spread, n_iter=n_iter, tol=tol) if spread else {}
+    for pool, fitted in fits.items():
+        client = _distributed_client("Dawid-Skene")
+        results = client.map(
+            _block_result,
+            fitted.blocks,
+            pool=pool,
+            spec=spec,
+            labels=fitted.encodings.labels,
+            dtype_backend=backend,
+            pure=False,
+        )
+        pieces.append(dd.from_delayed(results, meta=meta, verify_meta=False))
+    if not pieces:
+        return dd.from_pandas(meta, npartitions=1)
+    return pieces[0] if len(pieces) == 1 else dd.concat(pieces)
+
+
+def worker_quality(
+    ddf: dd.DataFrame,
+    field: str | None = None,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    output_spec: Mapping[str, Any] | None = None,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    confusion: bool = False,
+    n_iter: int = 100,
+    tol: float = 1e-5,
+) -> pd.DataFrame:
+    """Each worker's quality under Dawid–Skene, fitted on the cluster.
+
+    As :meth:`DataFrame.toloka.worker_quality`: one Dawid–Skene fit over all
+    the rows (pools are not separated), returned as a pandas DataFrame (one
+    row per worker, or per worker and label pair with ``confusion=True``).
+    Needs a ``distributed`` client.
+    """
+    n_iter, tol = _check_iteration_args(n_iter, tol)
+    ddf, whole = _prepare(ddf, task)
+    spec = _row_spec(
+        ddf,
+        kind="DAWID_SKENE",
+        fields=field,
+        task=task,
+        worker=worker,
+        pool_id=None,
+        output_spec=output_spec,
+        status=status,
+        purpose="to estimate worker quality",
+    )
+    # One fit over every row, whatever its pool: the pools are not told apart.
+    columns = [c for c in ddf.columns if c != "pool_id"]
+    single = RowSpec(spec.task, spec.worker, spec.fields, spec.status, "all")
+    frame, _, _ = _whole_tasks(ddf[columns], single, whole, False)
+    fitted = _fit_pools(frame, single, ["all"], n_iter=n_iter, tol=tol)["all"]
+    (fc,) = spec.fields
+    K = len(fitted.encodings.labels)
+    W = len(fitted.encodings.workers)
+    model = fitted.model
+    model_fit = DawidSkeneModel(
+        labels=fitted.encodings.labels,
+        tasks=pd.Index([]),
+        workers=fitted.encodings.workers,
+        posteriors=np.zeros((0, K)),
+        priors=model.priors if model is not None else np.zeros(K),
+        confusion=model.confusion if model is not None else np.zeros((W, K, K)),
+        n_responses=fitted.worker_counts,
+        n_iter_run=fitted.n_iter_run,
+        converged=fitted.converged,
+        loss_history=fitted.loss_history,
+        task_column=task,
+        worker_column=worker,
+        label_column=fc.column,
+    )
+    return model_fit.confusion_frame() if confusion else model_fit.worker_quality()

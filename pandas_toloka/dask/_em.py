@@ -1,0 +1,439 @@
+"""Dawid–Skene by EM over a Dask DataFrame whose partitions hold whole tasks.
+
+Each partition becomes a :class:`Block` on a worker: its responses laid out by
+task (:class:`pandas_toloka.aggregation._layout.TaskGrid`, with cells
+``worker * K + label`` in one global encoding) and its tasks' posteriors.
+Blocks stay where they are for the whole fit. An iteration is
+
+1. E-step on every block, given the broadcast ``(priors, log confusion)``:
+   new posteriors, kept in the block, and the block's sufficient statistics —
+   soft counts ``(W, K, K)``, the sum of its posteriors ``(K,)`` and their
+   entropy (one float);
+2. the statistics of all blocks summed in one task, which runs the M-step
+   (priors, confusion matrices) and the objective;
+3. the driver reads the objective (one float) and stops as the single-process
+   :func:`pandas_toloka.aggregation.dawid_skene` does.
+
+So per iteration ``W*K*K + K + 1`` floats travel from each block to the
+reducing worker and ``W*K*K + K`` back to each worker; responses never move.
+The arithmetic is :mod:`pandas_toloka.aggregation._em`'s, term for term, so
+the result equals the single-process one up to the order of floating-point
+sums.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..aggregation._em import EPS, log_confusion
+from ..aggregation._encoding import encode_column, encode_labels
+from ..aggregation._layout import TaskGrid
+
+__all__ = ["Block", "Encodings", "FitResult", "fit_many"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Encodings:
+    """The global encoding of workers and labels, shared by every block."""
+
+    workers: pd.Index
+    labels: pd.Index
+
+
+@dataclass(frozen=True)
+class LocalCodes:
+    """A partition's responses factorised locally (before the global encoding is known)."""
+
+    tasks: pd.Index
+    task: np.ndarray
+    worker: np.ndarray
+    worker_uniques: pd.Series
+    label: np.ndarray
+    label_uniques: pd.Series
+    pool: Any = None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A block's sufficient statistics for the M-step and the objective."""
+
+    counts: np.ndarray  # (W, K, K) soft counts
+    post_sum: np.ndarray  # (K,)
+    entropy: float
+    n_tasks: int
+    n_responses: int
+
+
+@dataclass(frozen=True)
+class Part:
+    """One partition's tasks: their layout by task and their posteriors ``(K, T)``."""
+
+    tasks: pd.Index
+    layout: TaskGrid
+    post: np.ndarray
+
+
+@dataclass(frozen=True)
+class Block:
+    """The parts one worker holds, with what the M-step needs of them."""
+
+    parts: tuple[Part, ...]
+    used: np.ndarray  # (W * K,) bool: worker w used label o
+    worker_counts: np.ndarray  # (W,) responses per worker
+    n_workers: int
+    n_labels: int
+    stats: Stats | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the M-step broadcasts, and the objective the driver reads."""
+
+    priors: np.ndarray
+    confusion: np.ndarray
+    log_conf: np.ndarray
+    objective: float
+
+
+# --------------------------------------------------------------------------- on the workers
+def local_codes(frame: pd.DataFrame, task: Any, worker: Any, label: Any) -> LocalCodes:
+    """Factorise a partition's task, worker and label columns (nulls raise as in pandas)."""
+    tasks = encode_column(frame[task], role="task")
+    workers = encode_column(frame[worker], role="worker")
+    labels = encode_column(frame[label], role="label")
+    return LocalCodes(
+        tasks=tasks.uniques,
+        task=tasks.codes,
+        worker=workers.codes,
+        worker_uniques=pd.Series(workers.uniques.array, name=worker),
+        label=labels.codes,
+        label_uniques=pd.Series(labels.uniques.array, name=label),
+    )
+
+
+def merge_encodings(*parts: LocalCodes, labels: Sequence[Any] | None) -> Encodings:
+    """The global, naturally sorted worker and label spaces, as the pandas function builds them."""
+    workers = pd.concat([p.worker_uniques for p in parts], ignore_index=True)
+    observed = pd.concat([p.label_uniques for p in parts], ignore_index=True)
+    return Encodings(
+        workers=encode_column(workers, role="worker").uniques,
+        labels=encode_labels(observed, labels).uniques,
+    )
+
+
+def _vote_shares(task: np.ndarray, label: np.ndarray, n_tasks: int, n_labels: int) -> np.ndarray:
+    votes = np.bincount(label * n_tasks + task, minlength=n_labels * n_tasks)
+    shares = votes.reshape(n_labels, n_tasks).astype(np.float64)
+    shares /= shares.sum(axis=0)
+    return shares
+
+
+def _stats(block: Block) -> Stats:
+    W, K = block.n_workers, block.n_labels
+    counts = np.zeros((W, K, K))
+    post_sum = np.zeros(K)
+    entropy = 0.0
+    for part in block.parts:
+        for k in range(K):
+            counts[:, k, :] += part.layout.cell_sums(part.post[k]).reshape(W, K)
+        post_sum += part.post.sum(axis=1)
+        clipped = np.maximum(part.post, EPS)
+        entropy -= float((clipped * np.log(clipped)).sum())
+    return Stats(
+        counts=counts,
+        post_sum=post_sum,
+        entropy=entropy,
+        n_tasks=sum(part.post.shape[1] for part in block.parts),
+        n_responses=int(block.worker_counts.sum()),
+    )
+
+
+def _part(codes: LocalCodes, encodings: Encodings) -> tuple[Part, np.ndarray, np.ndarray]:
+    W, K = len(encodings.workers), len(encodings.labels)
+    worker_map = encodings.workers.get_indexer(pd.Index(codes.worker_uniques.array))
+    label_map = encodings.labels.get_indexer(pd.Index(codes.label_uniques.array))
+    worker = worker_map[codes.worker] if len(codes.worker) else codes.worker
+    label = label_map[codes.label] if len(codes.label) else codes.label
+    cell = worker * K + label
+    T = len(codes.tasks)
+    part = Part(
+        tasks=codes.tasks,
+        layout=TaskGrid.build(codes.task, cell, T, W * K),
+        post=_vote_shares(codes.task, label, T, K),
+    )
+    return part, np.bincount(cell, minlength=W * K) > 0, np.bincount(worker, minlength=W)
+
+
+def build_block(*codes: LocalCodes, encodings: Encodings) -> Block:
+    """Lay out partitions' responses in the global encoding, started from vote shares."""
+    W, K = len(encodings.workers), len(encodings.labels)
+    parts = []
+    used = np.zeros(W * K, dtype=bool)
+    worker_counts = np.zeros(W, dtype=np.int64)
+    for one in codes:
+        part, part_used, part_counts = _part(one, encodings)
+        parts.append(part)
+        used |= part_used
+        worker_counts += part_counts
+    block = Block(tuple(parts), used, worker_counts, W, K)
+    return replace(block, stats=_stats(block))
+
+
+def e_step(block: Block, model: Model) -> Block:
+    """New posteriors of the block's tasks, and their statistics."""
+    K = block.n_labels
+    log_priors = np.log(np.maximum(model.priors, EPS))
+    tables = [model.log_conf[:, k, :].ravel() for k in range(K)]  # cells: w * K + o
+    parts = []
+    for part in block.parts:
+        T = part.post.shape[1]
+        log_post = np.empty((K, T))
+        for k in range(K):
+            log_post[k] = part.layout.task_sums(tables[k])
+            log_post[k] += log_priors[k]
+        if T:
+            log_post -= log_post.max(axis=0)
+        np.exp(log_post, out=log_post)
+        log_post /= log_post.sum(axis=0)
+        parts.append(replace(part, post=log_post))
+    updated = replace(block, parts=tuple(parts), stats=None)
+    return replace(updated, stats=_stats(updated))
+
+
+def block_stats(block: Block) -> Stats:
+    assert block.stats is not None
+    return block.stats
+
+
+def block_used(block: Block) -> np.ndarray:
+    return block.used
+
+
+def block_worker_counts(block: Block) -> np.ndarray:
+    return block.worker_counts
+
+
+def m_step(used: np.ndarray, *stats: Stats) -> Model:
+    """Priors, confusion matrices and the objective from the summed statistics.
+
+    The formulas of :func:`pandas_toloka.aggregation._em.m_step` and
+    :func:`~pandas_toloka.aggregation._em.objective`, on sums over blocks.
+    """
+    counts = stats[0].counts.copy()
+    post_sum = stats[0].post_sum.copy()
+    for s in stats[1:]:
+        counts += s.counts
+        post_sum += s.post_sum
+    n_tasks = sum(s.n_tasks for s in stats)
+    n_responses = sum(s.n_responses for s in stats)
+    entropy = float(sum(s.entropy for s in stats))
+    W, K = counts.shape[0], counts.shape[1]
+    if n_responses == 0:  # a pool without answers: nothing to fit
+        return Model(np.zeros(K), np.zeros((W, K, K)), np.zeros((W, K, K)), 0.0)
+    priors = post_sum / n_tasks
+    floored = np.where(used.reshape(W, 1, K), np.maximum(counts, EPS), 0.0)
+    confusion = floored / floored.sum(axis=2, keepdims=True)
+    log_conf = log_confusion(confusion)
+    finite = np.where(counts > 0, counts * np.where(np.isfinite(log_conf), log_conf, 0.0), 0.0)
+    joint = float(finite.sum())
+    joint += float(counts.sum(axis=(0, 2)) @ np.log(np.maximum(priors, EPS)))
+    return Model(priors, confusion, log_conf, (joint + entropy) / n_responses)
+
+
+def combine_used(*used: np.ndarray) -> np.ndarray:
+    out = used[0].copy()
+    for u in used[1:]:
+        out |= u
+    return out
+
+
+def combine_counts(*counts: np.ndarray) -> np.ndarray:
+    return np.sum(counts, axis=0)
+
+
+def answers(block: Block) -> list[tuple[pd.Index, np.ndarray, np.ndarray]]:
+    """Per part: tasks, answer codes (first maximum on ties) and confidences."""
+    out = []
+    for part in block.parts:
+        post = part.post
+        if post.shape[0] == 0 or post.shape[1] == 0:
+            out.append(
+                (part.tasks, np.zeros(post.shape[1], dtype=np.intp), np.zeros(post.shape[1]))
+            )
+            continue
+        codes = post.argmax(axis=0)
+        out.append((part.tasks, codes, post[codes, np.arange(post.shape[1])]))
+    return out
+
+
+def group_by_worker(client: Any, futures: list[Any]) -> list[tuple[str | None, list[Any]]]:
+    """Futures grouped by the worker holding them, so that each group becomes one block there."""
+    from distributed import wait
+
+    wait(futures)
+    holders = client.who_has(futures)
+    groups: dict[str | None, list[Any]] = {}
+    for future in futures:
+        addresses = holders.get(future.key) or [None]
+        groups.setdefault(addresses[0], []).append(future)
+    return list(groups.items())
+
+
+# --------------------------------------------------------------------------- in the driver
+@dataclass
+class FitResult:
+    """A fitted pool in the driver: futures of its blocks, the encodings and the small model."""
+
+    blocks: list[Any]
+    encodings: Encodings
+    model: Model | None
+    worker_counts: np.ndarray
+    n_iter_run: int
+    converged: bool
+    loss_history: tuple[float, ...]
+
+
+@dataclass
+class _Iteration:
+    blocks: list[Any]
+    model: Any
+    objective: Any = None
+
+
+@dataclass
+class _Fit:
+    """One pool's EM in flight: the last kept iteration and up to two submitted ahead."""
+
+    used: Any
+    kept: _Iteration
+    ahead: list[_Iteration] = field(default_factory=list)
+    submitted: int = 0
+    history: list[float] = field(default_factory=list)
+    converged: bool = False
+    done: bool = False
+
+
+def _submit_iteration(client: Any, used: Any, previous: _Iteration) -> _Iteration:
+    blocks = client.map(e_step, previous.blocks, model=previous.model, pure=False)
+    stats = client.map(block_stats, blocks, pure=False)
+    model = client.submit(m_step, used, *stats, pure=False)
+    return _Iteration(blocks, model, client.submit(_objective, model, pure=False))
+
+
+def fit_many(
+    client: Any,
+    codes: dict[Any, list[Any]],
+    *,
+    labels: Sequence[Any] | None,
+    n_iter: int,
+    tol: float,
+) -> dict[Any, FitResult]:
+    """Run EM for several pools at once, over futures of :class:`LocalCodes`.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    codes : dict
+        Pool -> futures of each partition's :class:`LocalCodes` of that pool
+        (every task wholly inside one partition).
+    labels : sequence, optional
+        The label space (as ``labels=`` of :func:`~pandas_toloka.aggregation.dawid_skene`).
+    n_iter, tol
+        As for the pandas function: the same stopping rule, iteration by iteration.
+
+    Notes
+    -----
+    The driver must read each iteration's objective before deciding to go on.
+    To hide that round trip, the next iteration is already submitted while the
+    objective is read (and dropped if EM stops); the pools' iterations are
+    interleaved so that one wait serves them all.
+    """
+    pools = list(codes)
+    encodings_futures = [
+        client.submit(merge_encodings, *codes[p], labels=labels, pure=False) for p in pools
+    ]
+    encodings = dict(zip(pools, client.gather(encodings_futures)))
+    fits: dict[Any, _Fit] = {}
+    counts_futures = []
+    for pool, enc_future in zip(pools, encodings_futures):
+        blocks = [
+            client.submit(
+                build_block,
+                *group,
+                encodings=enc_future,
+                workers=None if address is None else [address],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for address, group in group_by_worker(client, codes[pool])
+        ]
+        used = client.submit(combine_used, *client.map(block_used, blocks, pure=False), pure=False)
+        counts_futures.append(
+            client.submit(
+                combine_counts, *client.map(block_worker_counts, blocks, pure=False), pure=False
+            )
+        )
+        model = client.submit(
+            m_step, used, *client.map(block_stats, blocks, pure=False), pure=False
+        )
+        fits[pool] = _Fit(used=used, kept=_Iteration(blocks, model))
+    del codes
+    worker_counts = dict(zip(pools, client.gather(counts_futures)))
+    for pool, run in fits.items():
+        if n_iter == 0 or worker_counts[pool].sum() == 0:
+            run.done, run.converged = True, worker_counts[pool].sum() == 0 or run.converged
+    while True:
+        active = [run for run in fits.values() if not run.done]
+        if not active:
+            break
+        for run in active:
+            while len(run.ahead) < 2 and run.submitted < n_iter:
+                last = run.ahead[-1] if run.ahead else run.kept
+                run.ahead.append(_submit_iteration(client, run.used, last))
+                run.submitted += 1
+        objectives = client.gather([run.ahead[0].objective for run in active])
+        for run, value in zip(active, objectives):
+            new_loss = float(value)
+            previous = run.history[-1] if run.history else -np.inf
+            run.kept = run.ahead.pop(0)
+            run.history.append(new_loss)
+            if new_loss - previous < tol:
+                run.converged = True
+            if run.converged or len(run.history) >= n_iter:
+                run.done = True
+                run.ahead.clear()  # a speculative iteration: released
+    results = {}
+    models = client.gather([fits[p].kept.model for p in pools])
+    for pool, model in zip(pools, models):
+        run = fits[pool]
+        empty = worker_counts[pool].sum() == 0
+        logger.info(
+            "Dawid-Skene of pool %s on %d responses in %d blocks: %d iterations, converged=%s",
+            pool,
+            int(worker_counts[pool].sum()),
+            len(run.kept.blocks),
+            len(run.history),
+            run.converged,
+        )
+        results[pool] = FitResult(
+            blocks=run.kept.blocks,
+            encodings=encodings[pool],
+            model=None if empty else model,
+            worker_counts=worker_counts[pool],
+            n_iter_run=len(run.history),
+            converged=run.converged,
+            loss_history=tuple(run.history),
+        )
+    return results
+
+
+def _objective(model: Model) -> float:
+    return model.objective
