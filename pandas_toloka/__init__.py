@@ -25,11 +25,13 @@ from .errors import (
     OutputValueError,
     PagingError,
     PlottingUnavailableError,
+    ProtocolError,
     RateLimitError,
     ServerError,
     TolokaApiError,
     TolokaConnectionError,
     TolokaError,
+    TolokaWarning,
     ValidationError,
 )
 from .reader import (
@@ -54,6 +56,7 @@ __all__ = [
     "TolokaAccessor",
     "MissingAggregatesWarning",
     "PagingError",
+    "ProtocolError",
     "PlottingUnavailableError",
     "AccessDeniedError",
     "AuthenticationError",
@@ -72,5 +75,6 @@ __all__ = [
     "TolokaApiError",
     "TolokaConnectionError",
     "TolokaError",
+    "TolokaWarning",
     "ValidationError",
 ]

@@ -51,7 +51,7 @@ BASE_URLS: dict[Environment, str] = {
 }
 
 
-def _normalise_url(url: str) -> str:
+def _normalize_url(url: str) -> str:
     given = url
     url = url.strip()
     if not url.startswith(("http://", "https://")):
@@ -107,14 +107,14 @@ def resolve_base_url(
     """
     env = os.environ if environ is None else environ
     if url:
-        return _normalise_url(url), "URL"
+        return _normalize_url(url), "URL"
     if environment is None or environment == "":
         from_env = env.get(URL_ENV_VAR, "").strip()
         if from_env:
             if from_env.upper() in Environment.__members__:
                 member = Environment[from_env.upper()]
                 return BASE_URLS[member], member.value
-            return _normalise_url(from_env), "URL"
+            return _normalize_url(from_env), "URL"
         return BASE_URLS[Environment.PRODUCTION], Environment.PRODUCTION.value
     if isinstance(environment, Environment):
         return BASE_URLS[environment], environment.value
@@ -126,7 +126,7 @@ def resolve_base_url(
     if name in Environment.__members__:
         return BASE_URLS[Environment[name]], name
     if environment.strip().startswith(("http://", "https://")):
-        return _normalise_url(environment), "URL"
+        return _normalize_url(environment), "URL"
     raise InvalidArgumentError(
         f"Unknown environment {environment!r}; use 'PRODUCTION', 'SANDBOX' or a URL "
         "such as 'http://127.0.0.1:8000'."

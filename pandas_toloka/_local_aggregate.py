@@ -22,11 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
+from ._args import check_local_type
 from ._local_inputs import (
     ATTRS_KEY,
     FieldColumn,
     frame_output_spec,
-    normalise_skills,
+    normalize_skills,
     resolve_field_columns,
 )
 from .aggregation import (
@@ -37,21 +38,11 @@ from .aggregation import (
     weighted_dynamic_overlap,
 )
 from .errors import InvalidArgumentError, MissingColumnsError
+from .schema import DtypeBackend, OutputField
 
-__all__ = ["LOCAL_TYPES", "aggregate_local", "fit_worker_model"]
+__all__ = ["aggregate_local", "fit_worker_model", "worker_quality"]
 
 logger = logging.getLogger(__name__)
-
-#: Aggregation types :func:`aggregate_local` runs.
-LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE")
-
-
-def check_type(type: str) -> str:
-    """Validate an aggregation type for local aggregation."""
-    kind = str(type).upper() if isinstance(type, str) else type
-    if kind not in LOCAL_TYPES:
-        raise InvalidArgumentError(f"type must be one of {list(LOCAL_TYPES)}, got {type!r}.")
-    return str(kind)
 
 
 def _select_rows(
@@ -119,10 +110,12 @@ def _to_table(
     )
 
 
-def _pool_groups(frame: pd.DataFrame, pool_id: str | None) -> list[tuple[str | None, pd.DataFrame]]:
+def _pool_groups(
+    frame: pd.DataFrame, pool_id: str | int | None
+) -> list[tuple[str | None, pd.DataFrame]]:
     if "pool_id" not in frame.columns:
-        meta = frame.attrs.get(ATTRS_KEY)
-        default = meta.get("pool_id") if isinstance(meta, Mapping) else None
+        meta = schema.get_provenance(frame)
+        default = meta.get("pool_id") if meta is not None else None
         name = pool_id if pool_id is not None else default
         return [(None if name is None else schema.id_array([name])[0].as_py(), frame)]
     pools = schema.id_array(frame["pool_id"])
@@ -149,16 +142,16 @@ def aggregate_local(
     skills: pd.DataFrame | pd.Series | None,
     task: Hashable,
     worker: Hashable,
-    pool_id: str | None,
+    pool_id: str | int | None,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     skill_id: str | None,
     n_iter: int,
     tol: float,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
-    kind = check_type(type)
+    kind = check_local_type(type)
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
@@ -168,12 +161,13 @@ def aggregate_local(
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
     columns = [fc.column for fc in resolved]
     skill_frame = (
-        normalise_skills(skills, like=frame[worker], skill_id=skill_id)
+        normalize_skills(skills, like=frame[worker], skill_id=skill_id)
         if kind == "WEIGHTED_DYNAMIC_OVERLAP"
         else None
     )
     tables = []
-    for pool, group in _pool_groups(frame, pool_id):
+    groups = _pool_groups(frame, pool_id)
+    for pool, group in groups:
         accepted = _select_rows(group, status, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
@@ -195,12 +189,13 @@ def aggregate_local(
         pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
     )
     out = schema.to_pandas(table, dtype_backend=dtype_backend)
-    out.attrs[ATTRS_KEY] = {
-        "kind": "aggregated",
-        "type": kind,
-        "fields": [fc.field.name for fc in resolved],
-        "output_spec": {fc.field.name: fc.field.to_spec() for fc in resolved},
-    }
+    out.attrs[ATTRS_KEY] = schema.make_provenance(
+        "local_aggregation",
+        type=kind,
+        fields=[fc.field.name for fc in resolved],
+        output_spec={fc.field.name: fc.field.to_spec() for fc in resolved},
+        pool_ids=sorted(str(pool) for pool, _ in groups if pool is not None),
+    )
     return out
 
 
@@ -214,8 +209,11 @@ def fit_worker_model(
     status: str | Sequence[str] | None,
     n_iter: int,
     tol: float,
-) -> DawidSkeneModel:
-    """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would, and return the model."""
+) -> tuple[DawidSkeneModel, OutputField]:
+    """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would.
+
+    Returns the model and the field it was fitted on.
+    """
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
         raise MissingColumnsError(
@@ -227,7 +225,7 @@ def fit_worker_model(
         frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
     )
     rows = _select_rows(frame, status, [fc.column])[[task, worker, fc.column]]
-    return fit_dawid_skene(
+    model = fit_dawid_skene(
         rows,
         task=task,
         worker=worker,
@@ -236,3 +234,43 @@ def fit_worker_model(
         n_iter=n_iter,
         tol=tol,
     )
+    return model, fc.field
+
+
+def worker_quality(
+    frame: pd.DataFrame,
+    *,
+    field: str | None,
+    task: Hashable,
+    worker: Hashable,
+    output_spec: Mapping[str, Any] | None,
+    status: str | Sequence[str] | None,
+    confusion: bool,
+    n_iter: int,
+    tol: float,
+) -> pd.DataFrame:
+    """Each worker's quality (or confusion matrices); see :meth:`TolokaAccessor.worker_quality`."""
+    model, fitted = fit_worker_model(
+        frame,
+        field=field,
+        task=task,
+        worker=worker,
+        output_spec=output_spec,
+        status=status,
+        n_iter=n_iter,
+        tol=tol,
+    )
+    out = model.confusion_frame() if confusion else model.worker_quality()
+    pools = (
+        sorted({str(p) for p in schema.id_array(frame["pool_id"]).drop_null().to_pylist()})
+        if "pool_id" in frame.columns
+        else []
+    )
+    out.attrs[ATTRS_KEY] = schema.make_provenance(
+        "worker_quality",
+        type="DAWID_SKENE",
+        fields=[fitted.name],
+        output_spec={fitted.name: fitted.to_spec()},
+        pool_ids=pools,
+    )
+    return out

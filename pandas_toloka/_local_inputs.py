@@ -2,7 +2,7 @@
 
 Resolves ``fields=`` against the output spec (given, or left in ``attrs`` by
 :func:`read_responses`) or, without one, infers each field's type from its
-column's dtype; and normalises ``skills=`` to the ``worker_id``/``value`` frame
+column's dtype; and normalizes ``skills=`` to the ``worker_id``/``value`` frame
 :func:`pandas_toloka.aggregation.weighted_dynamic_overlap` takes. Used by
 :mod:`pandas_toloka._local_aggregate`, which runs the algorithms.
 """
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
+from ._args import field_names
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import ATTRS_KEY, OutputField
 
@@ -26,7 +27,7 @@ __all__ = [
     "FieldColumn",
     "frame_output_spec",
     "infer_field",
-    "normalise_skills",
+    "normalize_skills",
     "resolve_field_columns",
 ]
 
@@ -45,8 +46,8 @@ def frame_output_spec(
     """The output spec given, else the one :func:`read_responses` left in ``attrs``."""
     if output_spec is not None:
         return output_spec
-    meta = frame.attrs.get(ATTRS_KEY)
-    if isinstance(meta, Mapping) and isinstance(meta.get("output_spec"), Mapping):
+    meta = schema.get_provenance(frame)
+    if meta is not None and isinstance(meta.get("output_spec"), Mapping):
         return meta["output_spec"]
     return None
 
@@ -127,9 +128,7 @@ def resolve_field_columns(
         if not names:
             raise InvalidArgumentError("There is no field to aggregate; pass fields=.")
     else:
-        names = [fields] if isinstance(fields, str) else [str(f) for f in fields]
-        if not names or len(set(names)) != len(names):
-            raise InvalidArgumentError(f"fields= must name distinct fields, got {fields!r}.")
+        names = field_names(fields) or []
         if type != "WEIGHTED_DYNAMIC_OVERLAP" and len(names) != 1:
             raise InvalidArgumentError(f"{type} aggregates exactly one field, got fields={names}.")
     resolved: list[FieldColumn] = []
@@ -154,7 +153,7 @@ def resolve_field_columns(
     return resolved
 
 
-def normalise_skills(
+def normalize_skills(
     skills: pd.DataFrame | pd.Series | None,
     *,
     like: pd.Series,

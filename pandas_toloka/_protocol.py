@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import re
+from typing import Literal
 
 from .errors import InvalidArgumentError
 
@@ -28,6 +29,10 @@ API_PREFIX = "/api/v1"
 DEFAULT_PAGE_SIZE = 50
 #: Largest ``limit`` a list endpoint accepts.
 MAX_PAGE_SIZE = 100_000
+
+
+#: The algorithms of ``aggregate-by-pool`` by name, for type checkers.
+AggregationTypeName = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP"]
 
 
 class AggregationType(str, enum.Enum):

@@ -22,8 +22,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ._auth import Environment, auth_header, resolve_base_url, resolve_token
-from ._bodies import query, raw
 from ._protocol import API_PREFIX
+from ._request_bodies import query
 from ._retry import RetryPolicy, api_error, parse_retry_after
 from ._version import __version__
 from .errors import InvalidArgumentError, TolokaConnectionError
@@ -155,7 +155,13 @@ class Transport:
         Retried like :meth:`get_json`; ``check`` may raise :class:`ValueError`
         for a body that is incomplete, which is retried like a dropped connection.
         """
-        body: bytes = self._request("GET", path, params=params, idempotent=True, parse=raw(check))
+
+        def parse(content: bytes) -> bytes:
+            if check is not None:
+                check(content)
+            return content
+
+        body: bytes = self._request("GET", path, params=params, idempotent=True, parse=parse)
         return body
 
     def _request(

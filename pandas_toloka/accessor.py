@@ -3,7 +3,7 @@
 Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
 (pandas builds a new one on every attribute access); each method checks the
 columns it needs and hands the work to a module with one concern:
-:mod:`._server_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+:mod:`._remote_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import _local_aggregate, _server_aggregate, plotting
+from . import _local_aggregate, _remote_aggregate, plotting
+from ._args import LocalType, Strategy, client_scope
 from ._progress import progress_enabled
-from ._server_aggregate import MissingAggregatesWarning
-from ._server_strategies import DEFAULT_MAX_WORKERS
+from ._protocol import AggregationTypeName
+from ._remote_aggregate import MissingAggregatesWarning
+from ._remote_strategies import DEFAULT_MAX_WORKERS
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
-from .responses import client_scope as _client_scope
+from .schema import DtypeBackend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,21 +55,21 @@ class TolokaAccessor:
 
     def aggregate(
         self,
-        type: str | AggregationType = "DAWID_SKENE",
+        type: AggregationTypeName | AggregationType = "DAWID_SKENE",
         *,
         fields: str | Sequence[str] | None = None,
         answer_weight_skill_id: str | int | None = None,
         pool_id: str | int | None = None,
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
-        strategy: str = "auto",
+        strategy: Strategy = "auto",
         max_workers: int = DEFAULT_MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
         url: str | None = None,
         progress_bar: bool | None = None,
-        dtype_backend: str = "pyarrow",
+        dtype_backend: DtypeBackend = "pyarrow",
     ) -> pd.DataFrame:
         """Aggregate the frame's tasks on the server and join the answers to each row.
 
@@ -120,8 +122,8 @@ class TolokaAccessor:
             If the frame already has a column the answers would overwrite, or an
             argument is invalid.
         """
-        with _client_scope(client, token=token, environment=environment, url=url) as resolved:
-            return _server_aggregate.aggregate_frame(
+        with client_scope(client, token=token, environment=environment, url=url) as resolved:
+            return _remote_aggregate.aggregate_frame(
                 self._obj,
                 client=resolved,
                 type=type,
@@ -140,19 +142,19 @@ class TolokaAccessor:
 
     def aggregate_locally(
         self,
-        type: str = "DAWID_SKENE",
+        type: LocalType = "DAWID_SKENE",
+        *,
         fields: str | Sequence[str] | None = None,
         skills: pd.DataFrame | pd.Series | None = None,
-        *,
         task: Hashable = "task_id",
         worker: Hashable = "worker_id",
-        pool_id: str | None = None,
+        pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         skill_id: str | None = None,
         n_iter: int = 100,
         tol: float = 1e-5,
-        dtype_backend: str = "pyarrow",
+        dtype_backend: DtypeBackend = "pyarrow",
     ) -> pd.DataFrame:
         """Aggregate raw responses on this machine, exactly as the server would.
 
@@ -245,17 +247,17 @@ class TolokaAccessor:
             ``n_responses`` and ``accuracy`` (probability of a right answer on
             a random task under the fitted model).
         """
-        model = _local_aggregate.fit_worker_model(
+        return _local_aggregate.worker_quality(
             self._obj,
             field=field,
             task=task,
             worker=worker,
             output_spec=output_spec,
             status=status,
+            confusion=confusion,
             n_iter=n_iter,
             tol=tol,
         )
-        return model.confusion_frame() if confusion else model.worker_quality()
 
     # ------------------------------------------------------------------ plots
 

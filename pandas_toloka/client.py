@@ -16,9 +16,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ._adoption import newest_matching_operation
 from ._auth import Environment
-from ._bodies import aggregation_body, newest_matching_operation
 from ._protocol import AggregationType, format_datetime, parse_datetime
+from ._request_bodies import aggregation_body
 from ._transport import Transport
 from .errors import (
     InvalidArgumentError,

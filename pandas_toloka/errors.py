@@ -1,15 +1,51 @@
-"""Exceptions raised by pandas-toloka.
+"""Exceptions and warnings raised by pandas-toloka.
 
 Every exception the package raises on purpose derives from :class:`TolokaError`,
-so ``except pandas_toloka.TolokaError`` catches them all. Errors that mean
-"your input is wrong" also derive from :class:`ValueError` (or
-:class:`TypeError`), so code written against plain Python conventions keeps
-working.
+so ``except pandas_toloka.TolokaError`` catches them all -- except a user's
+Ctrl-C, which stays a :class:`KeyboardInterrupt` (:class:`OperationInterruptedError`
+adds the operation to resume). Errors that mean "your input is wrong" also derive
+from :class:`ValueError` (or :class:`TypeError`), so code written against plain
+Python conventions keeps working.
 
 API errors (:class:`TolokaApiError` and its subclasses) mirror the Toloka
 error body: ``status``, ``code``, ``message``, ``request_id`` and ``payload``.
 They are chosen by the ``code`` of the body, as the Toloka API reference asks
 clients to do, falling back to the HTTP status when the body has no code.
+
+Every class here survives :mod:`pickle` and :func:`copy.deepcopy` with its
+message and attributes, so errors raised in a worker process (a
+:class:`~concurrent.futures.ProcessPoolExecutor`, :mod:`multiprocessing`, Dask)
+reach the caller intact.
+
+The tree::
+
+    Exception
+    +-- TolokaError                      (every error has .operation_id: str or None)
+    |   +-- InvalidArgumentError         (also ValueError)
+    |   |   +-- MissingColumnsError
+    |   +-- MissingTokenError
+    |   +-- OutputValueError             (also ValueError)
+    |   +-- TolokaConnectionError        (also ConnectionError)
+    |   +-- TolokaApiError
+    |   |   +-- ValidationError          (also ValueError)
+    |   |   +-- AuthenticationError
+    |   |   |   +-- AccessDeniedError
+    |   |   +-- NotFoundError            (also LookupError)
+    |   |   +-- ConflictError
+    |   |   +-- RateLimitError
+    |   |   +-- ServerError
+    |   +-- ProtocolError                (the server's answer breaks the protocol)
+    |   |   +-- PagingError
+    |   +-- OperationError
+    |   |   +-- OperationFailedError
+    |   |   +-- OperationTimeoutError    (also TimeoutError)
+    |   +-- PlottingUnavailableError     (also ImportError)
+    +-- UserWarning
+        +-- TolokaWarning
+            +-- MissingAggregatesWarning
+    BaseException
+    +-- KeyboardInterrupt
+        +-- OperationInterruptedError    (not a TolokaError: Ctrl-C is never swallowed)
 """
 
 from __future__ import annotations
@@ -36,15 +72,44 @@ __all__ = [
     "OperationFailedError",
     "OperationTimeoutError",
     "OperationInterruptedError",
+    "ProtocolError",
     "PagingError",
     "PlottingUnavailableError",
+    "TolokaWarning",
     "MissingAggregatesWarning",
     "error_class_for",
 ]
 
 
-class TolokaError(Exception):
-    """Base class of every error raised by pandas-toloka."""
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """Unpickle an error without calling its ``__init__`` (whose signature varies)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
+
+
+class _Picklable(BaseException):
+    """Pickling by ``args`` and ``__dict__``, whatever the subclass's ``__init__`` takes.
+
+    :class:`BaseException` pickles by calling ``cls(*args)``, which fails for
+    classes whose ``__init__`` takes other arguments than the message.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args), dict(self.__dict__) or None)
+
+
+class TolokaError(_Picklable, Exception):
+    """Base class of every error raised by pandas-toloka.
+
+    Attributes
+    ----------
+    operation_id : str or None
+        The asynchronous operation the error was met in, when there was one:
+        pass it as ``operation_id=`` to resume instead of starting again.
+    """
+
+    operation_id: str | None = None
 
 
 class InvalidArgumentError(TolokaError, ValueError):
@@ -204,6 +269,8 @@ class OperationError(TolokaError):
         Pass it as ``operation_id=`` to resume reading the operation.
     """
 
+    operation_id: str
+
     def __init__(self, message: str, *, operation_id: str) -> None:
         self.operation_id = operation_id
         super().__init__(message)
@@ -229,19 +296,43 @@ class OperationTimeoutError(OperationError, TimeoutError):
     """The operation did not finish within the wait timeout."""
 
 
-class OperationInterruptedError(OperationError, KeyboardInterrupt):
-    """The wait was interrupted (Ctrl-C); the operation goes on on the server."""
+class OperationInterruptedError(_Picklable, KeyboardInterrupt):
+    """Ctrl-C while an operation was started, waited for or read; it goes on on the server.
+
+    A :class:`KeyboardInterrupt`, not a :class:`TolokaError`, so that
+    ``except TolokaError`` never swallows a user's Ctrl-C.
+
+    Attributes
+    ----------
+    operation_id : str
+        Pass it as ``operation_id=`` to resume reading the operation.
+    """
+
+    def __init__(self, message: str, *, operation_id: str) -> None:
+        self.operation_id = operation_id
+        super().__init__(message)
 
 
-class PagingError(TolokaError):
-    """The server's pages break the paging contract (order or ``has_more``)."""
+class ProtocolError(TolokaError):
+    """The server's answer breaks the API's protocol: wrong shape, missing keys, bad pages.
+
+    Retrying rarely helps; the message says what was wrong with the answer.
+    """
+
+
+class PagingError(ProtocolError):
+    """The server's pages break the paging contract (order, repeats or ``has_more``)."""
 
 
 class PlottingUnavailableError(TolokaError, ImportError):
     """matplotlib is not installed; ``pip install 'pandas-toloka[plot]'``."""
 
 
-class MissingAggregatesWarning(UserWarning):
+class TolokaWarning(_Picklable, UserWarning):
+    """Base class of the warnings pandas-toloka issues."""
+
+
+class MissingAggregatesWarning(TolokaWarning):
     """Some tasks of the frame got no aggregated answer; their rows hold missing values."""
 
 

@@ -7,7 +7,7 @@ only when a function here is called.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,11 +42,12 @@ def _axes(ax: Axes | None) -> Axes:
 
 def _answer_column(frame: pd.DataFrame) -> Hashable | None:
     """The answer column of an aggregated frame: its only field, when there is one."""
-    meta = frame.attrs.get("toloka")
-    if isinstance(meta, dict) and meta.get("fields"):
-        from .schema import result_column_name
+    from .schema import get_provenance, result_column_name
 
-        names = [result_column_name(str(f)) for f in meta["fields"]]
+    meta: Mapping[str, object] = get_provenance(frame) or {}
+    fields = meta.get("fields")
+    if isinstance(fields, list) and fields:
+        names = [result_column_name(str(f)) for f in fields]
         if len(names) == 1 and names[0] in frame.columns:
             return names[0]
     candidates = [c for c in frame.columns if c not in ("pool_id", "task_id", "confidence")]

@@ -16,25 +16,26 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._operation import (
+from ._args import check_credentials, check_page_size, check_wait_timeout
+from ._progress import make_bar, progress_enabled
+from ._protocol import AggregationTypeName
+from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
+from ._start_and_wait import (
     DEFAULT_WAIT_TIMEOUT,
     AggregationRequest,
     resumable,
     start_or_resume,
     wait_operation,
 )
-from ._paging import MAX_PAGE_SIZE, check_page_size, iter_solution_pages
-from ._progress import make_bar, progress_enabled
-from ._version import __version__
 from .client import AggregationType, Client
-from .errors import (
-    InvalidArgumentError,
-)
 from .schema import (
     ATTRS_KEY,
+    DtypeBackend,
+    Provenance,
     aggregated_page_to_batch,
     aggregated_schema,
     check_dtype_backend,
+    make_provenance,
     to_pandas,
 )
 
@@ -60,7 +61,8 @@ class AggregatedSolutions:
     schema : pyarrow.Schema
         Columns ``pool_id``, ``task_id``, ``confidence``, then the fields.
     attrs : dict
-        JSON-serialisable provenance, stored as ``df.attrs["toloka"]``.
+        The frame's provenance (:class:`~pandas_toloka.schema.AggregatedSolutionsProvenance`),
+        stored as ``df.attrs["toloka"]``.
     operation_id : str
     """
 
@@ -76,7 +78,7 @@ class AggregatedSolutions:
         self.client = client
         self.request = request
         self.schema: pa.Schema = aggregated_schema(request.fields)
-        self.attrs: dict[str, Any] = _provenance(client, request, page_size)
+        self.attrs: Provenance = _provenance(client, request)
         self._owns_client = owns_client
         self._page_size = page_size
         self._progress = progress
@@ -134,27 +136,28 @@ class AggregatedSolutions:
         return pa.Table.from_batches(list(self), schema=self.schema)
 
 
-def _provenance(client: Client, request: AggregationRequest, page_size: int) -> dict[str, Any]:
+def _provenance(client: Client, request: AggregationRequest) -> Provenance:
     operation = request.operation
-    return {
-        "pool_id": request.pool_id,
-        "operation_id": request.operation_id,
-        "type": request.type.value,
-        "fields": [f.name for f in request.fields],
-        "answer_weight_skill_id": request.answer_weight_skill_id,
-        "submitted": operation.get("submitted"),
-        "started": operation.get("started"),
-        "finished": operation.get("finished"),
-        "environment": client.environment,
-        "base_url": client.base_url,
-        "library": f"pandas-toloka {__version__}",
-    }
+    return make_provenance(
+        "aggregated_solutions",
+        pool_id=request.pool_id,
+        operation_id=request.operation_id,
+        type=request.type.value,
+        fields=[f.name for f in request.fields],
+        answer_weight_skill_id=request.answer_weight_skill_id,
+        submitted=operation.get("submitted"),
+        started=operation.get("started"),
+        finished=operation.get("finished"),
+        environment=client.environment,
+        base_url=client.base_url,
+        output_spec={f.name: f.to_spec() for f in request.fields},
+    )
 
 
 def open_aggregated_solutions(
     pool_id: str | int | None = None,
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -178,18 +181,11 @@ def open_aggregated_solutions(
         Use it as a context manager and iterate over it.
     """
     check_page_size(page_size)
-    if wait_timeout is not None and not wait_timeout > 0:
-        raise InvalidArgumentError(
-            f"wait_timeout must be positive seconds or None, got {wait_timeout!r}."
-        )
+    wait_timeout = check_wait_timeout(wait_timeout)
+    check_credentials(client, token=token, environment=environment, url=url)
     owns = client is None
     if client is None:
         client = Client(token, environment=environment, url=url)
-    elif token is not None or environment is not None or url is not None:
-        raise InvalidArgumentError(
-            "Pass either client= or token=/environment=/url=, not both: the client already "
-            "holds its token and URL."
-        )
     progress = progress_enabled(progress_bar)
     try:
         request = start_or_resume(
@@ -219,7 +215,7 @@ def open_aggregated_solutions(
 def read_aggregated_solutions(
     pool_id: str | int | None = None,
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -228,7 +224,7 @@ def read_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = MAX_PAGE_SIZE,
     wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
 ) -> pd.DataFrame:
@@ -335,7 +331,7 @@ def read_aggregated_solutions(
 def iter_aggregated_solutions(
     pool_id: str | int | None = None,
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -344,7 +340,7 @@ def iter_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = MAX_PAGE_SIZE,
     wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
 ) -> Iterator[pd.DataFrame]:
@@ -385,7 +381,7 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
 
 
 def _iter_frames(
-    pool_id: str | int | None, backend: str, arguments: dict[str, Any]
+    pool_id: str | int | None, backend: DtypeBackend, arguments: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
     with open_aggregated_solutions(pool_id, **arguments) as stream:
         offset = 0

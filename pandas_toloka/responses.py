@@ -3,14 +3,13 @@
 ``GET /api/v1/assignments`` returns assignments: one worker's answers to a
 task suite, ``solutions[i]`` answering ``tasks[i]``. :func:`read_responses`
 pages them with keyset paging on the assignment id and flattens every
-assignment into one row per task (:func:`._assignments.assignments_to_table`),
+assignment into one row per task (:func:`._response_pages.assignments_to_table`),
 typing the output columns from the project's output spec through
 :mod:`pandas_toloka.schema`, exactly as the aggregated-solutions reader does.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -20,12 +19,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._assignments import assignments_to_table
-from ._paging import check_page_size
+from ._args import (
+    STATUSES,
+    check_credentials,
+    check_page_size,
+    check_statuses,
+    client_scope,
+    id_text,
+)
 from ._progress import make_bar, progress_enabled
+from ._response_pages import assignments_to_table
 from .client import Client
-from .errors import InvalidArgumentError, PagingError
-from .schema import ATTRS_KEY, OutputField
+from .errors import PagingError
+from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
 
 __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE", "STATUSES"]
 
@@ -36,36 +42,6 @@ logger = logging.getLogger(__name__)
 #: held as parsed JSON while it is flattened: 10,000 assignments keep that under
 #: ~100 MB for suites of 5 tasks and cost few extra requests (see the benchmark).
 DEFAULT_PAGE_SIZE = 10_000
-#: Assignment statuses of the Toloka API.
-STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
-
-
-@contextlib.contextmanager
-def client_scope(
-    client: Client | None, *, token: str | None, environment: str | None, url: str | None
-) -> Iterator[Client]:
-    """Use ``client`` as given, or build one from the credentials and close it afterwards."""
-    if client is not None:
-        if token is not None or url is not None or environment is not None:
-            raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
-        yield client
-        return
-    with Client(token, environment=environment, url=url) as own:
-        yield own
-
-
-def _check_status(status: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    """Normalise ``status=`` to a tuple of statuses, or None for every status."""
-    if status is None:
-        return None
-    wanted = (status,) if isinstance(status, str) else tuple(status)
-    bad = [s for s in wanted if s not in STATUSES]
-    if bad or not wanted:
-        raise InvalidArgumentError(
-            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
-            f"got {status!r}."
-        )
-    return wanted
 
 
 def _page_params(
@@ -123,17 +99,17 @@ def _fields_and_spec(
     return fields, {f.name: f.to_spec() for f in fields}
 
 
-def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None) -> dict[str, Any]:
-    return {
-        "kind": "responses",
-        "pool_id": pool_id,
-        "output_spec": spec,
-        "status": None if statuses is None else list(statuses),
-    }
+def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None) -> Provenance:
+    return make_provenance(
+        "responses",
+        pool_id=pool_id,
+        output_spec=spec,
+        status=None if statuses is None else list(statuses),
+    )
 
 
 def iter_responses(
-    pool_id: str,
+    pool_id: str | int,
     *,
     status: str | Sequence[str] | None = "ACCEPTED",
     client: Client | None = None,
@@ -143,14 +119,16 @@ def iter_responses(
     output_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
 ) -> Iterator[pd.DataFrame]:
     """Stream a pool's raw responses, one DataFrame per page of assignments.
 
     Takes the same arguments as :func:`read_responses`. Each chunk holds the
     rows of at most ``page_size`` assignments and has the full schema, so
     memory stays bounded whatever the pool's size. Chunks come in assignment
-    id order; an empty pool yields no chunk.
+    id order, with a running index, so ``pd.concat(chunks)`` equals what
+    :func:`read_responses` returns; an empty pool yields one empty, fully typed
+    DataFrame (as :func:`iter_aggregated_solutions` does).
 
     Yields
     ------
@@ -161,13 +139,12 @@ def iter_responses(
     --------
     read_responses : Read every response at once.
     """
-    statuses = _check_status(status)
+    statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    if client is not None and (token is not None or environment is not None or url is not None):
-        raise InvalidArgumentError("Pass either client= or token=/environment=/url=, not both.")
+    check_credentials(client, token=token, environment=environment, url=url)
     return _iter_frames(
-        str(pool_id),
+        id_text(pool_id, name="pool_id"),
         statuses,
         client,
         dict(token=token, environment=environment, url=url),
@@ -186,7 +163,7 @@ def _iter_frames(
     output_spec: Mapping[str, Any] | None,
     page_size: int,
     progress_bar: bool | None,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
 ) -> Iterator[pd.DataFrame]:
     with (
         client_scope(client, **credentials) as resolved,
@@ -196,6 +173,7 @@ def _iter_frames(
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
         attrs = _attrs(pool_id, spec, statuses)
+        offset = 0
         for table in _iter_tables(
             pool_id,
             statuses=statuses,
@@ -206,12 +184,20 @@ def _iter_frames(
         ):
             if table.num_rows:
                 frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+                frame.index = pd.RangeIndex(offset, offset + len(frame))
+                offset += len(frame)
                 frame.attrs[ATTRS_KEY] = dict(attrs)
                 yield frame
+        if offset == 0:
+            empty = schema.to_pandas(
+                assignments_to_table([], fields, pool_id=pool_id), dtype_backend=dtype_backend
+            )
+            empty.attrs[ATTRS_KEY] = dict(attrs)
+            yield empty
 
 
 def read_responses(
-    pool_id: str,
+    pool_id: str | int,
     *,
     status: str | Sequence[str] | None = "ACCEPTED",
     client: Client | None = None,
@@ -221,7 +207,7 @@ def read_responses(
     output_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
 ) -> pd.DataFrame:
     """Read a pool's raw responses into a DataFrame, one row per (assignment, task).
 
@@ -282,8 +268,8 @@ def read_responses(
     >>> responses = ptk.read_responses("36502086", client=client)  # doctest: +SKIP
     >>> responses.toloka.aggregate_locally(type="DAWID_SKENE")  # doctest: +SKIP
     """
-    pool_id = str(pool_id)
-    statuses = _check_status(status)
+    pool_id = id_text(pool_id, name="pool_id")
+    statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
     with (

@@ -8,6 +8,7 @@ import pytest
 from docs_snippets import code_blocks, run_block
 
 import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
+from pandas_toloka import Client
 from pandas_toloka.accessor import TolokaAccessor
 from pandas_toloka.aggregation import fit_dawid_skene
 from pandas_toloka.errors import MissingColumnsError
@@ -32,7 +33,8 @@ def test_registered_and_stateless() -> None:
 def test_each_method_names_missing_and_present_columns() -> None:
     df = pd.DataFrame({"id": [1], "answer": ["x"]})
     with pytest.raises(MissingColumnsError) as info:
-        df.toloka.aggregate(client=object())  # checked before any request
+        # nothing listens on port 9: the columns are checked before any request
+        df.toloka.aggregate(client=Client("token", url="http://127.0.0.1:9"))
     assert info.value.missing == ["task_id", "pool_id"] and info.value.present == ["id", "answer"]
     with pytest.raises(
         MissingColumnsError, match=r"missing column\(s\) \['task_id', 'worker_id'\]"

@@ -58,13 +58,13 @@ def test_weighted_dynamic_overlap_equals_the_server(
         progress_bar=False,
     )
     local = responses.toloka.aggregate_locally(
-        "WEIGHTED_DYNAMIC_OVERLAP", ["result", "sure"], data.skills, skill_id=SKILL
+        "WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"], skills=data.skills, skill_id=SKILL
     )
     _assert_same(local, remote)
     # the same skills as a Series indexed by worker give the same answers
     skills = data.skills.set_index("worker_id")["value"]
     again = responses.toloka.aggregate_locally(
-        "WEIGHTED_DYNAMIC_OVERLAP", ["result", "sure"], skills
+        "WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"], skills=skills
     )
     pd.testing.assert_frame_equal(again, local)
 
@@ -124,16 +124,18 @@ def test_y_fallback_observed_values_or_categories() -> None:
         {"task_id": ["t"] * 3, "worker_id": ["a", "b", "c"], "result": ["yes"] * 3}
     )
     skills = pd.DataFrame({"worker_id": ["a", "b", "c"], "value": [70, 80, 90]})
-    free = frame.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", "result", skills)
+    free = frame.toloka.aggregate_locally(
+        "WEIGHTED_DYNAMIC_OVERLAP", fields="result", skills=skills
+    )
     assert free["confidence"].iloc[0] == pytest.approx(0.98824, abs=1e-5)  # Y = max(2, 1 seen)
     cat = frame.astype({"result": pd.CategoricalDtype(["yes", "no", "maybe"])})
-    three = cat.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", "result", skills)
+    three = cat.toloka.aggregate_locally("WEIGHTED_DYNAMIC_OVERLAP", fields="result", skills=skills)
     q = np.array([0.7, 0.8, 0.9])
     p_yes, p_other = q.prod(), ((1 - q) / 2).prod()
     assert three["confidence"].iloc[0] == pytest.approx(p_yes / (p_yes + 2 * p_other))
     spec = {"result": {"type": "STRING", "allowed_values": ["yes", "no", "maybe", "never"]}}
     four = frame.toloka.aggregate_locally(
-        "WEIGHTED_DYNAMIC_OVERLAP", "result", skills, output_spec=spec
+        "WEIGHTED_DYNAMIC_OVERLAP", fields="result", skills=skills, output_spec=spec
     )
     p_other4 = ((1 - q) / 3).prod()
     assert four["confidence"].iloc[0] == pytest.approx(p_yes / (p_yes + 3 * p_other4))
@@ -142,11 +144,13 @@ def test_y_fallback_observed_values_or_categories() -> None:
 
 def test_several_pools_are_aggregated_separately() -> None:
     two = pd.concat([CROWD.assign(pool_id="p2"), CROWD.assign(pool_id="p1", label="no")])
-    out = two.toloka.aggregate_locally("MAJORITY_VOTE", "label", task="task", worker="worker")
+    out = two.toloka.aggregate_locally(
+        "MAJORITY_VOTE", fields="label", task="task", worker="worker"
+    )
     assert out["pool_id"].tolist() == ["p1"] * 3 + ["p2"] * 3
     assert out["label"].tolist()[:3] == ["no"] * 3
     only = two.toloka.aggregate_locally(
-        "MAJORITY_VOTE", "label", task="task", worker="worker", pool_id="p2"
+        "MAJORITY_VOTE", fields="label", task="task", worker="worker", pool_id="p2"
     )
     assert only["pool_id"].tolist() == ["p2"] * 3
 
@@ -168,15 +172,19 @@ def test_wrong_frames_and_arguments_are_rejected() -> None:
     two_skills = pd.DataFrame({"worker_id": ["a", "a"], "skill_id": ["1", "2"], "value": [50, 60]})
     with pytest.raises(InvalidArgumentError, match="skill_id="):
         CROWD.toloka.aggregate_locally(
-            "WEIGHTED_DYNAMIC_OVERLAP", "label", two_skills, task="task", worker="worker"
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            fields="label",
+            skills=two_skills,
+            task="task",
+            worker="worker",
         )
     with pytest.raises(InvalidArgumentError, match="several fields"):
         CROWD.assign(extra=1).toloka.aggregate_locally(task="task", worker="worker")
     with pytest.raises(MissingColumnsError, match="value"):
         CROWD.toloka.aggregate_locally(
             "WEIGHTED_DYNAMIC_OVERLAP",
-            "label",
-            pd.DataFrame({"worker_id": ["a"]}),
+            fields="label",
+            skills=pd.DataFrame({"worker_id": ["a"]}),
             task="task",
             worker="worker",
         )
@@ -186,5 +194,5 @@ def test_dawid_skene_takes_one_field() -> None:
     frame = CROWD.assign(other="x")
     with pytest.raises(InvalidArgumentError, match="exactly one field"):
         frame.toloka.aggregate_locally(
-            "DAWID_SKENE", ["label", "other"], task="task", worker="worker"
+            "DAWID_SKENE", fields=["label", "other"], task="task", worker="worker"
         )

@@ -26,7 +26,7 @@ def responses() -> pd.DataFrame:
 
 
 def test_plot_confidence_one_line_per_answer(responses: pd.DataFrame, tmp_path: Path) -> None:
-    aggregated = responses.toloka.aggregate_locally("DAWID_SKENE", "result", pool_id="1001")
+    aggregated = responses.toloka.aggregate_locally("DAWID_SKENE", fields="result", pool_id="1001")
     ax = aggregated.toloka.plot_confidence(bins=10)
     assert len(ax.patches) == 2  # one step histogram per answer: cat, dog
     assert ax.get_xlabel() == "confidence" and ax.get_ylabel() == "tasks"

@@ -115,7 +115,7 @@ def m_step(data: ResponseCodes, post: np.ndarray) -> tuple[np.ndarray, np.ndarra
         responses of ``w`` with observed label ``o``.
     confusion : numpy.ndarray
         ``counts`` with the cells of labels the worker used floored at :data:`EPS`,
-        cells of labels the worker never used set to 0, rows normalised to sum 1.
+        cells of labels the worker never used set to 0, rows normalized to sum 1.
     """
     W, K = data.n_workers, data.n_labels
     counts = np.empty((W, K, K))

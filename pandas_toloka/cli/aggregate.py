@@ -28,7 +28,7 @@ from ..errors import (
     TolokaError,
 )
 from ..reader import AggregatedSolutions, open_aggregated_solutions
-from ..schema import to_pandas
+from ..schema import ATTRS_KEY, to_pandas
 from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, add_progress_flags
 
 __all__ = ["check_output", "register", "run", "write_parquet"]
@@ -101,7 +101,7 @@ def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
     file; ``dtype_backend="pyarrow"`` still gives the Arrow dtypes.
     """
     empty = to_pandas(stream.schema.empty_table(), dtype_backend="numpy_nullable")
-    empty.attrs["toloka"] = dict(stream.attrs)
+    empty.attrs[ATTRS_KEY] = dict(stream.attrs)
     metadata = dict(pa.Table.from_pandas(empty, preserve_index=False).schema.metadata or {})
     metadata[b"PANDAS_ATTRS"] = json.dumps(empty.attrs).encode()
     return stream.schema.with_metadata(metadata)

@@ -9,6 +9,8 @@ import dask.dataframe as dd
 import pandas as pd
 from dask.dataframe.extensions import register_dataframe_accessor
 
+from .._args import LocalType
+from ..schema import DtypeBackend
 from . import _aggregate
 
 __all__ = ["DaskTolokaAccessor"]
@@ -27,7 +29,7 @@ class DaskTolokaAccessor:
 
     def aggregate_locally(
         self,
-        type: str = "DAWID_SKENE",
+        type: LocalType = "DAWID_SKENE",
         fields: str | Sequence[str] | None = None,
         skills: pd.DataFrame | pd.Series | None = None,
         *,
@@ -39,7 +41,7 @@ class DaskTolokaAccessor:
         skill_id: str | None = None,
         n_iter: int = 100,
         tol: float = 1e-5,
-        dtype_backend: str = "pyarrow",
+        dtype_backend: DtypeBackend = "pyarrow",
     ) -> dd.DataFrame:
         """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`."""
         return _aggregate.aggregate_locally(

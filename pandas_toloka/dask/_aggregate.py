@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import dask
 import dask.dataframe as dd
@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._local_aggregate import check_type
-from .._local_inputs import frame_output_spec, normalise_skills, resolve_field_columns
+from .._args import LocalType, check_local_type
+from .._local_inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from ..aggregation import DawidSkeneModel
 from ..aggregation.dawid_skene import _check_iteration_args
 from ..errors import InvalidArgumentError, MissingColumnsError
+from ..schema import DtypeBackend
 from . import _em
 from ._partitions import (
     RowSpec,
@@ -101,8 +102,9 @@ def _row_spec(
     resolved = resolve_field_columns(sample, fields, type=kind, reserved=reserved, output_spec=spec)
     wanted = None if status is None else ((status,) if isinstance(status, str) else tuple(status))
     if pool_id is None and "pool_id" not in ddf.columns:
-        attrs = meta.attrs.get(schema.ATTRS_KEY)
-        pool_id = attrs.get("pool_id") if isinstance(attrs, Mapping) else None
+        provenance = schema.get_provenance(meta)
+        named = provenance.get("pool_id") if provenance is not None else None
+        pool_id = None if named is None else str(named)
     return RowSpec(task, worker, tuple(resolved), wanted, None if pool_id is None else str(pool_id))
 
 
@@ -145,8 +147,29 @@ def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[H
     }
 
 
-def _meta(spec: RowSpec, dtype_backend: str) -> pd.DataFrame:
-    return finish([], spec.fields, dtype_backend)
+def _meta(
+    spec: RowSpec, dtype_backend: DtypeBackend, kind: str, surveys: list[dict[Any, Any]]
+) -> pd.DataFrame:
+    """The empty result, with the provenance the pandas accessor gives its result."""
+    meta = finish([], spec.fields, dtype_backend)
+    meta.attrs[schema.ATTRS_KEY] = _provenance("local_aggregation", kind, spec, surveys)
+    return meta
+
+
+def _provenance(
+    record: Literal["local_aggregation", "worker_quality"],
+    kind: str,
+    spec: RowSpec,
+    surveys: list[dict[Any, Any]],
+) -> schema.Provenance:
+    pools = sorted({str(p) for part in surveys for p in part if p is not None})
+    return schema.make_provenance(
+        record,
+        type=kind,
+        fields=[fc.field.name for fc in spec.fields],
+        output_spec={fc.field.name: fc.field.to_spec() for fc in spec.fields},
+        pool_ids=pools,
+    )
 
 
 def _codes_by_pool(frame: pd.DataFrame, spec: RowSpec, pools: frozenset[Any]) -> dict[Any, Any]:
@@ -183,7 +206,7 @@ def _fit_pools(
 
 
 def _block_result(
-    block: _em.Block, *, pool: Any, spec: RowSpec, labels: pd.Index, dtype_backend: str
+    block: _em.Block, *, pool: Any, spec: RowSpec, labels: pd.Index, dtype_backend: DtypeBackend
 ) -> pd.DataFrame:
     tables = [result_table(pool, spec, *answer, labels=labels) for answer in _em.answers(block)]
     return finish(tables, spec.fields, dtype_backend)
@@ -191,7 +214,7 @@ def _block_result(
 
 def aggregate_locally(
     ddf: dd.DataFrame,
-    type: str = "DAWID_SKENE",
+    type: LocalType = "DAWID_SKENE",
     fields: str | Sequence[str] | None = None,
     skills: pd.DataFrame | pd.Series | None = None,
     *,
@@ -203,7 +226,7 @@ def aggregate_locally(
     skill_id: str | None = None,
     n_iter: int = 100,
     tol: float = 1e-5,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
 ) -> dd.DataFrame:
     """Aggregate a Dask DataFrame of responses, as :meth:`DataFrame.toloka.aggregate_locally` does.
 
@@ -233,7 +256,7 @@ dtype_backend
     partitions runs its EM iterations on the cluster during the call (it
     needs a ``distributed`` client) and returns a frame over the fitted blocks.
     """
-    kind = check_type(type)
+    kind = check_local_type(type)
     backend = schema.check_dtype_backend(dtype_backend)
     if kind == "DAWID_SKENE":
         n_iter, tol = _check_iteration_args(n_iter, tol)
@@ -250,13 +273,13 @@ dtype_backend
         purpose="to aggregate responses",
     )
     skill_frame = (
-        normalise_skills(skills, like=ddf._meta[worker], skill_id=skill_id)
+        normalize_skills(skills, like=ddf._meta[worker], skill_id=skill_id)
         if kind == "WEIGHTED_DYNAMIC_OVERLAP"
         else None
     )
     with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
     frame, surveys, shuffled = _whole_tasks(ddf, spec, whole, with_answers)
-    meta = _meta(spec, backend)
+    meta = _meta(spec, backend, kind, surveys)
     common = dict(
         kind=kind,
         spec=spec,
@@ -351,4 +374,10 @@ def worker_quality(
         worker_column=worker,
         label_column=fc.column,
     )
-    return model_fit.confusion_frame() if confusion else model_fit.worker_quality()
+    out = model_fit.confusion_frame() if confusion else model_fit.worker_quality()
+    pools: list[dict[Any, Any]] = []
+    if "pool_id" in ddf.columns:  # named in the provenance, as the pandas accessor does
+        ids = schema.id_array(ddf["pool_id"].dropna().unique().compute())
+        pools = [dict.fromkeys(ids.to_pylist())]
+    out.attrs[schema.ATTRS_KEY] = _provenance("worker_quality", "DAWID_SKENE", spec, pools)
+    return out

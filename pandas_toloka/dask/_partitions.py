@@ -23,6 +23,7 @@ from .._local_aggregate import _pool_groups, _run, _select_rows, _to_table
 from .._local_inputs import FieldColumn
 from ..aggregation import weighted_dynamic_overlap
 from ..aggregation._encoding import build_result
+from ..schema import DtypeBackend
 
 __all__ = [
     "PoolSurvey",
@@ -142,7 +143,7 @@ def empty_result(fields: Sequence[FieldColumn]) -> pa.Table:
 
 
 def finish(
-    tables: list[pa.Table], fields: Sequence[FieldColumn], dtype_backend: str
+    tables: list[pa.Table], fields: Sequence[FieldColumn], dtype_backend: DtypeBackend
 ) -> pd.DataFrame:
     """Concatenate result tables, sort by pool and task id, convert as the pandas accessor does."""
     base = empty_result(fields)
@@ -169,7 +170,7 @@ def aggregate_partition(
     n_options: dict[Any, dict[Hashable, int]],
     n_iter: int,
     tol: float,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
 ) -> pd.DataFrame:
     """Aggregate the pools of one partition whose tasks all lie in it, with the pandas functions.
 

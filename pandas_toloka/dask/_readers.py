@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import dask.dataframe as dd
 import pandas as pd
@@ -21,12 +21,13 @@ import pyarrow as pa
 from .. import reader as _reader
 from .. import responses as _responses
 from .. import schema
-from .._assignments import assignments_to_table
-from .._operation import DEFAULT_WAIT_TIMEOUT
-from .._paging import MAX_PAGE_SIZE, check_page_size
+from .._args import check_page_size, check_statuses
+from .._protocol import MAX_PAGE_SIZE, AggregationTypeName
+from .._response_pages import assignments_to_table
+from .._start_and_wait import DEFAULT_WAIT_TIMEOUT
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError
-from ..schema import OutputField
+from ..schema import DtypeBackend, OutputField
 from ._credentials import ClientDescription, Credentials, describe_client, worker_client
 from ._start import (
     check_pool_ids,
@@ -109,10 +110,10 @@ def _read_aggregated_partition(
     *,
     description: ClientDescription,
     like: pd.DataFrame,
-    type: str,
+    type: AggregationTypeName,
     fields: list[str],
     answer_weight_skill_id: str | None,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
     page_size: int,
     wait_timeout: float | None,
 ) -> pd.DataFrame:
@@ -135,7 +136,7 @@ def _read_aggregated_partition(
 def start_aggregations(
     pool_ids: Sequence[str | int],
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_ids: Mapping[str, str] | None = None,
@@ -187,7 +188,7 @@ max_concurrent_operations
 def read_aggregated_solutions(
     pool_ids: Sequence[str | int],
     *,
-    type: str | AggregationType | None = None,
+    type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_ids: Mapping[str, str] | None = None,
@@ -196,7 +197,7 @@ def read_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     max_concurrent_operations: int = 8,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = MAX_PAGE_SIZE,
     wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
     credentials: Credentials = "ship",
@@ -291,7 +292,7 @@ def read_aggregated_solutions(
         label="read-aggregated-solutions",
         description=description,
         like=meta,
-        type=first.type.value,
+        type=cast(AggregationTypeName, first.type.value),
         fields=[f.name for f in first.fields],
         answer_weight_skill_id=first.answer_weight_skill_id,
         dtype_backend=backend,
@@ -308,7 +309,7 @@ def _read_responses_partition(
     like: pd.DataFrame,
     output_spec: dict[str, Any],
     status: str | list[str] | None,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
     page_size: int,
 ) -> pd.DataFrame:
     frame = _responses.read_responses(
@@ -333,7 +334,7 @@ def read_responses(
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
     max_concurrent_requests: int = 8,
-    dtype_backend: str = "pyarrow",
+    dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = _responses.DEFAULT_PAGE_SIZE,
     credentials: Credentials = "ship",
 ) -> dd.DataFrame:
@@ -371,7 +372,7 @@ def read_responses(
     """
     pools = check_pool_ids(pool_ids)
     threads = check_positive(max_concurrent_requests, "max_concurrent_requests")
-    statuses = _responses._check_status(status)
+    statuses = check_statuses(status)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = _driver_client(client, token, environment, url)
@@ -392,12 +393,13 @@ def read_responses(
         _typed_empty(pa_schema, first, schema.RESPONSES_META_COLUMNS), dtype_backend=backend
     )
     spec = {f.name: f.to_spec() for f in first}
-    meta.attrs[schema.ATTRS_KEY] = {
-        "kind": "responses",
-        "pool_id": None,
-        "output_spec": spec,
-        "status": None if statuses is None else list(statuses),
-    }
+    # The frame's pools are in its pool_id column; the provenance names none of them.
+    meta.attrs[schema.ATTRS_KEY] = schema.make_provenance(
+        "responses",
+        pool_id=None,
+        output_spec=spec,
+        status=None if statuses is None else list(statuses),
+    )
     return dd.from_map(
         _read_responses_partition,
         pools,

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from .._operation import AggregationRequest, start_or_resume
+from .._protocol import AggregationTypeName
+from .._start_and_wait import AggregationRequest, start_or_resume
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError, TolokaError
 
@@ -81,7 +82,7 @@ def start_aggregations_with(
     client: Client,
     pool_ids: Sequence[str],
     *,
-    type: str | AggregationType | None,
+    type: AggregationTypeName | AggregationType | None,
     fields: str | Sequence[str] | None,
     answer_weight_skill_id: str | int | None,
     operation_ids: Mapping[str, str],

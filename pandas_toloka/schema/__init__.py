@@ -5,7 +5,8 @@ module turns that declaration into an :class:`OutputField`, maps it to one
 Arrow type (:data:`ARROW_TYPES` and :meth:`OutputField.arrow_type`), converts
 JSON values strictly into Arrow arrays of that type, and converts Arrow data to
 pandas for either ``dtype_backend``. The reader, the accessor and the bundled
-server all use it; nothing else in the package maps types.
+server all use it; nothing else in the package maps types. It also defines what
+``df.attrs["toloka"]`` holds for each kind of frame (:func:`make_provenance`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from ._fields import (
     AGGREGATED_META_COLUMNS,
     ARROW_TYPES,
-    ATTRS_KEY,
     OUTPUT_VALUES_PREFIX,
     RESPONSES_META_COLUMNS,
     SUBMITTED_TYPE,
@@ -27,13 +27,37 @@ from ._fields import (
     result_column_name,
 )
 from ._ids import id_array
-from ._pandas import check_dtype_backend, empty_frame, to_pandas, type_mapping_table
+from ._pandas import DtypeBackend, check_dtype_backend, empty_frame, to_pandas, type_mapping_table
+from ._provenance import (
+    ATTRS_KEY,
+    KINDS,
+    AggregatedSolutionsProvenance,
+    JoinedAggregatesProvenance,
+    LocalAggregationProvenance,
+    Provenance,
+    ProvenanceKind,
+    ResponsesProvenance,
+    WorkerQualityProvenance,
+    get_provenance,
+    make_provenance,
+)
 from ._values import aggregated_page_to_batch, field_to_arrow
 
 __all__ = [
     "AGGREGATED_META_COLUMNS",
     "ARROW_TYPES",
     "ATTRS_KEY",
+    "DtypeBackend",
+    "KINDS",
+    "AggregatedSolutionsProvenance",
+    "JoinedAggregatesProvenance",
+    "LocalAggregationProvenance",
+    "Provenance",
+    "ProvenanceKind",
+    "ResponsesProvenance",
+    "WorkerQualityProvenance",
+    "get_provenance",
+    "make_provenance",
     "OUTPUT_VALUES_PREFIX",
     "RESPONSES_META_COLUMNS",
     "SUBMITTED_TYPE",

@@ -63,8 +63,6 @@ RESPONSES_META_COLUMNS: tuple[str, ...] = (
     "submitted",
 )
 _ALL_META = frozenset(AGGREGATED_META_COLUMNS) | frozenset(RESPONSES_META_COLUMNS)
-#: Key of ``DataFrame.attrs`` under which frames from this package carry their provenance.
-ATTRS_KEY = "toloka"
 _COLLISION_PREFIX = "output_values."
 #: Prefix of the column of a field named like a metadata column, e.g. ``output_values.task_id``.
 OUTPUT_VALUES_PREFIX = _COLLISION_PREFIX

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias, Union
+from typing import Any, Literal, TypeAlias, Union, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -11,11 +11,12 @@ import pyarrow as pa
 from ..errors import InvalidArgumentError
 from ._fields import ARROW_TYPES, NOTES, OutputField
 
-DtypeBackend = str
+#: ``dtype_backend=`` of every function returning a frame, as in :func:`pandas.read_parquet`.
+DtypeBackend = Literal["pyarrow", "numpy_nullable"]
 _DTYPE_BACKENDS = ("pyarrow", "numpy_nullable")
 
 
-def check_dtype_backend(dtype_backend: Any) -> str:
+def check_dtype_backend(dtype_backend: Any) -> DtypeBackend:
     """Validate ``dtype_backend`` the way pandas does, returning it."""
     if not isinstance(dtype_backend, str) or dtype_backend not in _DTYPE_BACKENDS:
         # pandas' own wording (pandas.util._validators.check_dtype_backend)
@@ -23,7 +24,7 @@ def check_dtype_backend(dtype_backend: Any) -> str:
             f"dtype_backend {dtype_backend} is invalid, only 'numpy_nullable' and "
             "'pyarrow' are allowed."
         )
-    return str(dtype_backend)
+    return cast(DtypeBackend, dtype_backend)
 
 
 def _numpy_nullable_mapper() -> Callable[[pa.DataType], Any]:
@@ -49,7 +50,7 @@ def _numpy_nullable_mapper() -> Callable[[pa.DataType], Any]:
 TableLike: TypeAlias = Union[pa.Table, pa.RecordBatch]  # noqa: UP007 (a runtime alias)
 
 
-def to_pandas(data: TableLike, *, dtype_backend: str = "pyarrow") -> pd.DataFrame:
+def to_pandas(data: TableLike, *, dtype_backend: DtypeBackend = "pyarrow") -> pd.DataFrame:
     """Convert Arrow data to a DataFrame with the requested dtype backend.
 
     Parameters
@@ -77,7 +78,7 @@ def to_pandas(data: TableLike, *, dtype_backend: str = "pyarrow") -> pd.DataFram
     return data.to_pandas(types_mapper=_numpy_nullable_mapper(), ignore_metadata=True)
 
 
-def empty_frame(schema: pa.Schema, *, dtype_backend: str = "pyarrow") -> pd.DataFrame:
+def empty_frame(schema: pa.Schema, *, dtype_backend: DtypeBackend = "pyarrow") -> pd.DataFrame:
     """An empty DataFrame with every column of ``schema``, fully typed."""
     return to_pandas(schema.empty_table(), dtype_backend=dtype_backend)
 

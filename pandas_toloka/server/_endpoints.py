@@ -84,7 +84,7 @@ def _bounds(query: Mapping[str, str], key: str) -> dict[str, str | None]:
 
 
 def _datetime_param(query: Mapping[str, str], name: str) -> str | None:
-    """A datetime filter, normalised to the served format so strings compare as times."""
+    """A datetime filter, normalized to the served format so strings compare as times."""
     text = query.get(name)
     if text is None:
         return None

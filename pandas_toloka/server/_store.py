@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import OutputField, parse_output_spec
-from ._responses import ASSIGNMENT_STATUSES, column_name, normalize_responses, string_column
+from ._ingest import ASSIGNMENT_STATUSES, column_name, normalize_responses, string_column
 from ._serialize import format_datetime, utc_now
 
 __all__ = ["ASSIGNMENT_STATUSES", "Pool", "Project", "Store", "column_name", "normalize_responses"]

@@ -77,6 +77,7 @@ def test_equals_the_pandas_accessor(dask_client, responses, skills, kind, caplog
         assert ("shuffling" in caplog.text) == (name == "rows shuffled"), name
         assert isinstance(result, dd.DataFrame), name
         computed = result.compute()
+        assert result._meta.attrs["toloka"] == expected.attrs["toloka"], name
         assert computed.dtypes.to_dict() == result.dtypes.to_dict(), name
         _check_equal(computed, expected)
 
@@ -107,6 +108,7 @@ def test_worker_quality_equals_the_pandas_accessor(dask_client, responses) -> No
         expected = responses.toloka.worker_quality(output_spec=SPEC, confusion=confusion)
         result = ptd.worker_quality(ddf, output_spec=SPEC, confusion=confusion)
         value = "probability" if confusion else "accuracy"
+        assert result.attrs["toloka"] == expected.attrs["toloka"]
         pd.testing.assert_frame_equal(result.drop(columns=value), expected.drop(columns=value))
         assert np.abs(result[value] - expected[value]).max() <= 1e-9
 

@@ -3,7 +3,7 @@
 :func:`aggregate_frame` (behind ``df.toloka.aggregate``) collects the distinct
 ``(pool_id, task_id)`` pairs of a frame, :func:`aggregate_on_server` resolves
 the fields every pool must type alike and runs the strategy chosen per pool
-(:mod:`._server_strategies`: per-task calls or one operation per pool), and
+(:mod:`._remote_strategies`: per-task calls or one operation per pool), and
 the answers are joined back onto the frame's rows.
 """
 
@@ -13,23 +13,22 @@ import logging
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._operation import _check_local, _field_names, resolve_fields
+from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
 from ._progress import make_bar
-from ._server_strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
+from ._remote_strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
 from .client import AggregationType, Client
 from .errors import (
     InvalidArgumentError,
     MissingAggregatesWarning,
     MissingColumnsError,
 )
-from .schema import OutputField
+from .schema import DtypeBackend, OutputField
 
 __all__ = [
     "MissingAggregatesWarning",
@@ -62,6 +61,8 @@ class ServerAggregation:
         Reason -> number of distinct tasks without an answer for that reason.
     requests : int
         HTTP requests issued for per-task aggregation.
+    skill : str or None
+        The skill answers were weighed by (None for Dawid-Skene).
     """
 
     table: pa.Table
@@ -69,6 +70,7 @@ class ServerAggregation:
     strategies: dict[str, str]
     missing: dict[str, int] = field(default_factory=dict)
     requests: int = 0
+    skill: str | None = None
 
 
 def _spec_fields(
@@ -79,7 +81,7 @@ def _spec_fields(
     skill: str | None,
 ) -> list[OutputField]:
     """Resolve the fields with the reader's rules; every pool must type them the same way."""
-    _check_local(kind, names, skill)
+    check_aggregation_fields(kind, names, skill)
     chosen: list[OutputField] | None = None
     for pool in pools:
         fields = resolve_fields(schema.parse_output_spec(client.get_output_spec(pool)), names, pool)
@@ -133,12 +135,16 @@ def aggregate_on_server(
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise InvalidArgumentError(f"max_workers must be a positive int, got {max_workers!r}.")
     kind = AggregationType.parse(type)
-    skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
+    skill = (
+        None
+        if answer_weight_skill_id is None
+        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    )
     if kind is AggregationType.DAWID_SKENE and skill is not None:
         logger.warning("DAWID_SKENE ignores answer_weight_skill_id=%s", skill)
         skill = None
     pools = sorted(keys)
-    names = _field_names(fields)
+    names = field_names(fields)
     chosen = _spec_fields(client, pools, kind, names, skill) if pools else []
     outputs = ["confidence", *(schema.result_column_name(f.name) for f in chosen)]
     if not pools and names is not None:
@@ -149,7 +155,9 @@ def aggregate_on_server(
             f"The frame already has column(s) {clash}, which the aggregated answers would "
             "overwrite; rename or drop them first."
         )
-    result = ServerAggregation(schema.aggregated_schema(chosen).empty_table(), chosen, {})
+    result = ServerAggregation(
+        schema.aggregated_schema(chosen).empty_table(), chosen, {}, skill=skill
+    )
     if not pools:
         return result
     plan = {pool: choose_strategy(len(keys[pool]), strategy) for pool in pools}
@@ -191,20 +199,46 @@ def aggregate_on_server(
     return result
 
 
-def _id_array(series: Any) -> pa.Array:
-    """A column of ids as an Arrow string array (``9`` and ``9.0`` become ``"9"``; nulls stay null)."""
-    return schema.id_array(series)
+@dataclass
+class RowKeys:
+    """The (pool, task) key of each row of a frame, and the distinct tasks of each pool."""
+
+    pools: pa.Array
+    tasks: pa.Array
+    #: Rows with both ids (an empty id is no id: the API requires both).
+    valid: pa.Array
+    #: Pool id -> its distinct task ids, sorted.
+    by_pool: dict[str, list[str]]
+
+    @property
+    def n_invalid(self) -> int:
+        return len(self.valid) - int(pc.sum(self.valid.cast(pa.int64())).as_py() or 0)
 
 
-def _row_keys(
+def row_keys(
     frame: pd.DataFrame, *, task: Hashable, pool_column: Hashable, pool_id: str | None
-) -> tuple[pa.Array, pa.Array]:
-    tasks = _id_array(frame[task])
+) -> RowKeys:
+    """Extract the keys to aggregate: ids normalized as text (``9`` and ``9.0`` are ``"9"``)."""
+    tasks = schema.id_array(frame[task])
     if pool_id is not None:
-        pools = pa.array([str(pool_id)] * len(frame), type=pa.string())
+        pools = pa.array([pool_id] * len(frame), type=pa.string())
     else:
-        pools = _id_array(frame[pool_column])
-    return pools, tasks
+        pools = schema.id_array(frame[pool_column])
+    valid = pc.fill_null(
+        pc.and_(pc.greater(pc.utf8_length(pools), 0), pc.greater(pc.utf8_length(tasks), 0)), False
+    )
+    by_pool: dict[str, list[str]] = {}
+    if len(frame):
+        distinct = (
+            pa.table({"pool": pools, "task": tasks})
+            .filter(valid)
+            .group_by(["pool", "task"])
+            .aggregate([])
+            .sort_by([("pool", "ascending"), ("task", "ascending")])
+        )
+        for p, t in zip(distinct.column("pool").to_pylist(), distinct.column("task").to_pylist()):
+            by_pool.setdefault(p, []).append(t)
+    return RowKeys(pools, tasks, valid, by_pool)
 
 
 def _missing_message(missing: dict[str, int], n_tasks: int, n_rows: int) -> str:
@@ -214,6 +248,27 @@ def _missing_message(missing: dict[str, int], n_tasks: int, n_rows: int) -> str:
         f"{total} of {n_tasks} task(s) got no aggregated answer ({n_rows} row(s) keep missing "
         f"values for confidence and the fields): {reasons}."
     )
+
+
+def _join_answers(
+    frame: pd.DataFrame, keys: RowKeys, outcome: ServerAggregation, dtype_backend: DtypeBackend
+) -> tuple[pd.DataFrame, int]:
+    """The frame with the answers as new columns; and how many rows got none."""
+    added = [schema.result_column_name(f.name) for f in outcome.fields]
+    result = outcome.table
+    separator = "\x1f"
+    wanted = pc.binary_join_element_wise(keys.pools, keys.tasks, separator)
+    answered = pc.binary_join_element_wise(
+        result.column("pool_id"), result.column("task_id"), separator
+    )
+    position = pc.index_in(wanted, value_set=answered.combine_chunks())
+    answers = schema.to_pandas(
+        result.select(["confidence", *added]).take(position), dtype_backend=dtype_backend
+    )
+    out = frame.copy()
+    for column in answers.columns:
+        out[column] = answers[column].array
+    return out, int(position.null_count)
 
 
 def aggregate_frame(
@@ -229,7 +284,7 @@ def aggregate_frame(
     strategy: str,
     max_workers: int,
     progress: bool,
-    dtype_backend: str,
+    dtype_backend: DtypeBackend,
 ) -> pd.DataFrame:
     """Aggregate a frame's tasks on the server and join the answers back; see ``df.toloka.aggregate``."""
     schema.check_dtype_backend(dtype_backend)
@@ -241,26 +296,11 @@ def aggregate_frame(
         raise MissingColumnsError(
             missing_columns, list(frame.columns), purpose=f"to aggregate tasks on the server{hint}"
         )
-    pool = None if pool_id is None else str(pool_id)
-    pools, tasks = _row_keys(frame, task=task, pool_column=pool_column, pool_id=pool)
-    # an empty id is no id: the API requires task_id and pool_id (400 VALUE_REQUIRED)
-    valid = pc.fill_null(
-        pc.and_(pc.greater(pc.utf8_length(pools), 0), pc.greater(pc.utf8_length(tasks), 0)), False
-    )
-    keys: dict[str, list[str]] = {}
-    if len(frame):
-        distinct = (
-            pa.table({"pool": pools, "task": tasks})
-            .filter(valid)
-            .group_by(["pool", "task"])
-            .aggregate([])
-        )
-        distinct = distinct.sort_by([("pool", "ascending"), ("task", "ascending")])
-        for p, t in zip(distinct.column("pool").to_pylist(), distinct.column("task").to_pylist()):
-            keys.setdefault(p, []).append(t)
+    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
+    keys = row_keys(frame, task=task, pool_column=pool_column, pool_id=pool)
     outcome = aggregate_on_server(
         client,
-        keys,
+        keys.by_pool,
         type=type,
         fields=fields,
         answer_weight_skill_id=answer_weight_skill_id,
@@ -269,36 +309,23 @@ def aggregate_frame(
         progress=progress,
         taken=list(frame.columns),
     )
-    added = [schema.result_column_name(f.name) for f in outcome.fields]
-    result = outcome.table
-    separator = "\x1f"
-    row_keys = pc.binary_join_element_wise(pools, tasks, separator)
-    answer_keys = pc.binary_join_element_wise(
-        result.column("pool_id"), result.column("task_id"), separator
-    )
-    position = pc.index_in(row_keys, value_set=answer_keys.combine_chunks())
-    joined = result.select(["confidence", *added]).take(position)
-    answers = schema.to_pandas(joined, dtype_backend=dtype_backend)
-    out = frame.copy()
-    for column in answers.columns:
-        out[column] = answers[column].array
-    n_invalid = len(frame) - pc.sum(valid.cast(pa.int64())).as_py() if len(frame) else 0
-    if n_invalid:
-        outcome.missing["the row has no task id or pool id"] = n_invalid
-    unanswered = int(position.null_count)
+    out, unanswered = _join_answers(frame, keys, outcome, dtype_backend)
+    if keys.n_invalid:
+        outcome.missing["the row has no task id or pool id"] = keys.n_invalid
     if unanswered:
-        n_tasks = sum(map(len, keys.values())) + n_invalid
+        n_tasks = sum(map(len, keys.by_pool.values())) + keys.n_invalid
         warnings.warn(
             _missing_message(outcome.missing, n_tasks, unanswered),
             MissingAggregatesWarning,
             stacklevel=3,
         )
     out.attrs = dict(frame.attrs)
-    out.attrs[schema.ATTRS_KEY] = {
-        "kind": "joined_aggregates",
-        "type": AggregationType.parse(type).value,
-        "fields": [f.name for f in outcome.fields],
-        "output_spec": {f.name: f.to_spec() for f in outcome.fields},
-        "strategies": outcome.strategies,
-    }
+    out.attrs[schema.ATTRS_KEY] = schema.make_provenance(
+        "joined_aggregates",
+        type=AggregationType.parse(type).value,
+        fields=[f.name for f in outcome.fields],
+        answer_weight_skill_id=outcome.skill,
+        output_spec={f.name: f.to_spec() for f in outcome.fields},
+        strategies=outcome.strategies,
+    )
     return out

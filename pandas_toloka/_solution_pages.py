@@ -17,15 +17,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ._args import check_page_size
 from ._protocol import MAX_PAGE_SIZE
 from .client import Client
-from .errors import InvalidArgumentError, PagingError
+from .errors import PagingError
 
 __all__ = [
     "CHUNK_ROWS",
     "MAX_PAGE_SIZE",
     "PagingError",
-    "check_page_size",
     "iter_item_chunks",
     "iter_solution_pages",
 ]
@@ -35,19 +35,6 @@ CHUNK_ROWS = 10_000
 
 _DECODE = json.JSONDecoder().raw_decode
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-def check_page_size(page_size: int) -> int:
-    """Validate ``page_size`` (1 to 100,000)."""
-    if (
-        isinstance(page_size, bool)
-        or not isinstance(page_size, int)
-        or not 1 <= page_size <= MAX_PAGE_SIZE
-    ):
-        raise InvalidArgumentError(
-            f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, got {page_size!r}."
-        )
-    return page_size
 
 
 def _check_complete(body: bytes) -> None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
 from ._progress import make_bar
 from .client import AggregationType, Client
 from .errors import (
@@ -21,11 +22,9 @@ from .errors import (
     OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
-    TolokaApiError,
-    TolokaConnectionError,
     TolokaError,
 )
-from .schema import OutputField, default_aggregation_fields, parse_output_spec
+from .schema import OutputField, parse_output_spec
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
@@ -60,65 +59,6 @@ class AggregationRequest:
         return str(self.operation["id"])
 
 
-def _field_names(fields: str | Sequence[str] | None) -> list[str] | None:
-    if fields is None:
-        return None
-    names = [fields] if isinstance(fields, str) else list(fields)
-    if not names:
-        raise InvalidArgumentError("fields is empty; pass a field name, a list of names, or None.")
-    if not all(isinstance(name, str) and name for name in names):
-        raise InvalidArgumentError(f"fields must be output field names (str), got {names!r}.")
-    if len(set(names)) != len(names):
-        raise InvalidArgumentError(f"fields has duplicates: {names!r}.")
-    return names
-
-
-def _check_local(kind: AggregationType, names: list[str] | None, skill: str | None) -> None:
-    if kind is AggregationType.DAWID_SKENE and names is not None and len(names) != 1:
-        raise InvalidArgumentError(
-            f"DAWID_SKENE aggregates exactly one field, got {names!r}; read the fields one at a "
-            "time, or use type='WEIGHTED_DYNAMIC_OVERLAP' with answer_weight_skill_id."
-        )
-    if kind is AggregationType.WEIGHTED_DYNAMIC_OVERLAP and not skill:
-        raise InvalidArgumentError(
-            "WEIGHTED_DYNAMIC_OVERLAP weighs each answer by a skill: pass answer_weight_skill_id= "
-            "(the pool's dynamic overlap skill), or use type='DAWID_SKENE'."
-        )
-
-
-def resolve_fields(
-    spec: dict[str, OutputField], names: list[str] | None, pool_id: str
-) -> list[OutputField]:
-    """The output fields to aggregate, checked against the project's output spec."""
-    aggregatable = [f.name for f in spec.values() if f.is_aggregatable]
-    if names is None:
-        candidates = default_aggregation_fields(spec)
-        if len(candidates) == 1:
-            return candidates
-        if not candidates:
-            raise InvalidArgumentError(
-                f"Pool {pool_id!r} has no output field that can be aggregated (its fields: "
-                f"{[f'{f.name} ({f.type})' for f in spec.values()]})."
-            )
-        raise InvalidArgumentError(
-            f"Pool {pool_id!r} has several fields that can be aggregated: "
-            f"{[f.name for f in candidates]}; choose with fields=..."
-        )
-    out = []
-    for name in names:
-        if name not in spec:
-            raise InvalidArgumentError(
-                f"Pool {pool_id!r} has no output field {name!r}; its fields are {list(spec)}."
-            )
-        if not spec[name].is_aggregatable:
-            raise InvalidArgumentError(
-                f"Output field {name!r} of pool {pool_id!r} has type {spec[name].type}, which "
-                f"cannot be aggregated; fields that can: {aggregatable}."
-            )
-        out.append(spec[name])
-    return out
-
-
 def start_or_resume(
     client: Client,
     pool_id: str | int | None,
@@ -136,20 +76,22 @@ def start_or_resume(
         If the arguments contradict each other, the output spec, or the
         operation given by ``operation_id``.
     """
-    names = _field_names(fields)
+    names = field_names(fields)
     kind = AggregationType.parse(type) if type is not None else None
-    skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
-    pool = None if pool_id is None else str(pool_id)
-    if pool is not None and not pool.strip():
-        raise InvalidArgumentError("pool_id is empty.")
+    skill = (
+        None
+        if answer_weight_skill_id is None
+        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    )
+    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
     if operation_id is not None:
-        return _resume(client, str(operation_id), pool, kind, names, skill)
+        return _resume(client, id_text(operation_id, name="operation_id"), pool, kind, names, skill)
     if pool is None:
         raise InvalidArgumentError(
             "Pass a pool_id (or operation_id= to read a started aggregation)."
         )
     kind = kind or AggregationType.DAWID_SKENE
-    _check_local(kind, names, skill)
+    check_aggregation_fields(kind, names, skill)
     if kind is AggregationType.DAWID_SKENE and skill is not None:
         logger.warning("DAWID_SKENE ignores answer_weight_skill_id=%s", skill)
         skill = None
@@ -284,7 +226,7 @@ def wait_operation(
 def resumable(operation_id: str, *, doing: str, interrupted: str) -> Iterator[None]:
     """Make errors met while waiting for or reading an operation say how to resume it.
 
-    API and connection errors keep their type and gain the operation id (see
+    Every :class:`TolokaError` keeps its type and gains the operation id (see
     :func:`name_operation`); Ctrl-C becomes :class:`OperationInterruptedError`
     with the message ``interrupted``.
     """
@@ -292,7 +234,7 @@ def resumable(operation_id: str, *, doing: str, interrupted: str) -> Iterator[No
         yield
     except OperationInterruptedError:  # a KeyboardInterrupt that already names it
         raise
-    except (TolokaApiError, TolokaConnectionError) as exc:
+    except TolokaError as exc:  # API, connection, protocol and paging errors alike
         name_operation(exc, operation_id, doing)
         raise
     except KeyboardInterrupt as exc:
@@ -305,9 +247,9 @@ def name_operation(error: TolokaError, operation_id: str, doing: str) -> None:
     The aggregation goes on (or stays readable) on the server, so the message
     says how to resume, and ``error.operation_id`` holds the id.
     """
-    if getattr(error, "operation_id", None) is not None:
+    if error.operation_id is not None:
         return
-    error.operation_id = operation_id  # type: ignore[attr-defined]
+    error.operation_id = operation_id
     note = (
         f" (while {doing} aggregation {operation_id}, which stays on the server: resume with "
         f"operation_id={operation_id!r})"

@@ -1,0 +1,218 @@
+"""Checks of the public functions' arguments, in one place.
+
+Every public reader, the accessor and local aggregation check what they are
+given here, before any request is sent, so that the same mistake gets the
+same :class:`~pandas_toloka.errors.InvalidArgumentError` wherever it is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
+from .errors import InvalidArgumentError
+from .schema import DtypeBackend, OutputField, default_aggregation_fields
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = [
+    "AggregationTypeName",
+    "DtypeBackend",
+    "Strategy",
+    "LOCAL_TYPES",
+    "LocalType",
+    "check_aggregation_fields",
+    "check_local_type",
+    "check_credentials",
+    "check_page_size",
+    "check_statuses",
+    "check_wait_timeout",
+    "client_scope",
+    "field_names",
+    "id_text",
+    "resolve_fields",
+]
+
+#: ``strategy=`` of :meth:`pandas_toloka.accessor.TolokaAccessor.aggregate`.
+Strategy = Literal["auto", "by_task", "by_pool"]
+
+#: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs.
+LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE")
+LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"]
+
+#: Assignment statuses of the Toloka API.
+STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
+
+
+def id_text(value: object, *, name: str) -> str:
+    """An id argument (``pool_id``, ``operation_id``, ...) as the text sent to the API.
+
+    Accepts ``str`` and ``int`` (not ``bool``); rejects empty or blank text.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidArgumentError(f"{name} must be a str or an int, got {value!r}.")
+    text = str(value)
+    if not text.strip():
+        raise InvalidArgumentError(f"{name} is empty; pass the id shown in Toloka.")
+    return text
+
+
+def field_names(fields: object) -> list[str] | None:
+    """``fields=`` as a list of distinct output field names, or None for "choose for me"."""
+    if fields is None:
+        return None
+    if isinstance(fields, str):
+        names: list[Any] = [fields]
+    elif isinstance(fields, Sequence) or (
+        hasattr(fields, "__iter__") and not isinstance(fields, (bytes, dict))
+    ):
+        names = list(fields)
+    else:
+        raise InvalidArgumentError(
+            f"fields must be an output field name or a list of names, got {fields!r}."
+        )
+    if not names:
+        raise InvalidArgumentError("fields is empty; pass a field name, a list of names, or None.")
+    if not all(isinstance(name, str) and name for name in names):
+        raise InvalidArgumentError(f"fields must be output field names (str), got {names!r}.")
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(f"fields has duplicates: {names!r}.")
+    return names
+
+
+def check_aggregation_fields(
+    kind: AggregationType | str, names: list[str] | None, skill: str | None
+) -> None:
+    """The rules an algorithm puts on ``fields=`` and ``answer_weight_skill_id=``."""
+    kind = str(getattr(kind, "value", kind))
+    if kind == "DAWID_SKENE" and names is not None and len(names) != 1:
+        raise InvalidArgumentError(
+            f"DAWID_SKENE aggregates exactly one field, got {names!r}; read the fields one at a "
+            "time, or use type='WEIGHTED_DYNAMIC_OVERLAP' with answer_weight_skill_id."
+        )
+    if kind == "WEIGHTED_DYNAMIC_OVERLAP" and not skill:
+        raise InvalidArgumentError(
+            "WEIGHTED_DYNAMIC_OVERLAP weighs each answer by a skill: pass answer_weight_skill_id= "
+            "(the pool's dynamic overlap skill), or use type='DAWID_SKENE'."
+        )
+
+
+def resolve_fields(
+    spec: dict[str, OutputField], names: list[str] | None, pool_id: str
+) -> list[OutputField]:
+    """The output fields to aggregate, checked against the project's output spec."""
+    aggregatable = [f.name for f in spec.values() if f.is_aggregatable]
+    if names is None:
+        candidates = default_aggregation_fields(spec)
+        if len(candidates) == 1:
+            return candidates
+        if not candidates:
+            raise InvalidArgumentError(
+                f"Pool {pool_id!r} has no output field that can be aggregated (its fields: "
+                f"{[f'{f.name} ({f.type})' for f in spec.values()]})."
+            )
+        raise InvalidArgumentError(
+            f"Pool {pool_id!r} has several fields that can be aggregated: "
+            f"{[f.name for f in candidates]}; choose with fields=..."
+        )
+    out = []
+    for name in names:
+        if name not in spec:
+            raise InvalidArgumentError(
+                f"Pool {pool_id!r} has no output field {name!r}; its fields are {list(spec)}."
+            )
+        if not spec[name].is_aggregatable:
+            raise InvalidArgumentError(
+                f"Output field {name!r} of pool {pool_id!r} has type {spec[name].type}, which "
+                f"cannot be aggregated; fields that can: {aggregatable}."
+            )
+        out.append(spec[name])
+    return out
+
+
+def check_local_type(type: object) -> str:
+    """Validate ``type=`` of local aggregation, returning its upper-case name."""
+    kind = getattr(type, "value", type)
+    if not isinstance(kind, str) or kind.upper() not in LOCAL_TYPES:
+        raise InvalidArgumentError(f"type must be one of {list(LOCAL_TYPES)}, got {type!r}.")
+    return kind.upper()
+
+
+def check_page_size(page_size: object) -> int:
+    """Validate ``page_size`` (1 to 100,000)."""
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= MAX_PAGE_SIZE
+    ):
+        raise InvalidArgumentError(
+            f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, got {page_size!r}."
+        )
+    return page_size
+
+
+def check_wait_timeout(wait_timeout: object) -> float | None:
+    """Validate ``wait_timeout``: positive seconds, or None to wait for ever."""
+    if wait_timeout is None:
+        return None
+    if (
+        isinstance(wait_timeout, bool)
+        or not isinstance(wait_timeout, (int, float))
+        or not wait_timeout > 0
+        or math.isnan(wait_timeout)
+    ):
+        raise InvalidArgumentError(
+            f"wait_timeout must be positive seconds or None, got {wait_timeout!r}."
+        )
+    return float(wait_timeout)
+
+
+def check_statuses(status: object) -> tuple[str, ...] | None:
+    """``status=`` as a tuple of assignment statuses, or None for every status."""
+    if status is None:
+        return None
+    wanted = (status,) if isinstance(status, str) else tuple(status)  # type: ignore[arg-type]
+    bad = [s for s in wanted if s not in STATUSES]
+    if bad or not wanted:
+        raise InvalidArgumentError(
+            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
+            f"got {status!r}."
+        )
+    return wanted
+
+
+def check_credentials(client: object, *, token: object, environment: object, url: object) -> None:
+    """The rule shared by every public function: ``client=`` or credentials, not both."""
+    from .client import Client
+
+    if client is None:
+        return
+    if not isinstance(client, Client):
+        raise InvalidArgumentError(
+            f"client must be a pandas_toloka.Client, got {type(client).__name__}; pass the token "
+            "with token= instead."
+        )
+    if token is not None or environment is not None or url is not None:
+        raise InvalidArgumentError(
+            "Pass either client= or token=/environment=/url=, not both: the client already "
+            "holds its token and URL."
+        )
+
+
+@contextlib.contextmanager
+def client_scope(
+    client: Client | None, *, token: str | None, environment: str | None, url: str | None
+) -> Iterator[Client]:
+    """Use ``client`` as given, or build one from the credentials and close it afterwards."""
+    from .client import Client
+
+    check_credentials(client, token=token, environment=environment, url=url)
+    if client is not None:
+        yield client
+        return
+    with Client(token, environment=environment, url=url) as own:
+        yield own
