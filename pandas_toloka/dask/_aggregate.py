@@ -21,6 +21,7 @@ How the work is split:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
@@ -29,6 +30,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import schema
 from .._args import LocalType, check_local_type
@@ -39,6 +41,7 @@ from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
 from ._partitions import (
+    PoolSurvey,
     RowSpec,
     aggregate_partition,
     finish,
@@ -85,7 +88,7 @@ def _row_spec(
     fields: str | Sequence[str] | None,
     task: Hashable,
     worker: Hashable,
-    pool_id: str | None,
+    pool_id: str | int | None,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     purpose: str,
@@ -118,18 +121,28 @@ def _whole_tasks(ddf: dd.DataFrame, spec: RowSpec, whole: bool, with_answers: bo
     surveys = _survey(ddf, spec, with_answers=with_answers)
     if whole or tasks_are_whole(surveys):
         return ddf, surveys, False
+    return _shuffled(ddf, spec), surveys, True
+
+
+def _shuffled(ddf: dd.DataFrame, spec: RowSpec) -> dd.DataFrame:
+    """The rows that matter, shuffled by task once (persisted on a distributed cluster)."""
     logger.info("tasks span partitions: shuffling the responses by %r once", spec.task)
-    columns = [
-        c for c in ddf.columns if c in {spec.task, spec.worker, "pool_id", "status", *spec.columns}
-    ]
-    shuffled = ddf[columns].shuffle(on=spec.task)
+    wanted = {spec.task, spec.worker, "pool_id", "status", *spec.columns}
+    rows = ddf[[c for c in ddf.columns if c in wanted]]
+    # dask's P2P shuffle cannot carry Arrow dictionary columns: move their values instead
+    # (the fields' types come from the resolved spec, not from these dtypes).
+    plain = {
+        column: pd.ArrowDtype(dtype.pyarrow_dtype.value_type)
+        for column, dtype in rows.dtypes.items()
+        if isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
+    }
+    shuffled = (rows.astype(plain) if plain else rows).shuffle(on=spec.task)
     try:
         from distributed import get_client
 
-        shuffled = get_client().persist(shuffled)
+        return get_client().persist(shuffled)
     except ValueError:  # local schedulers: computed again where used
-        pass
-    return shuffled, surveys, True
+        return shuffled
 
 
 def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[Hashable, int]]:
@@ -172,37 +185,77 @@ def _provenance(
     )
 
 
-def _codes_by_pool(frame: pd.DataFrame, spec: RowSpec, pools: frozenset[Any]) -> dict[Any, Any]:
+def _codes_and_survey(
+    frame: pd.DataFrame, spec: RowSpec
+) -> tuple[dict[Any, _em.LocalCodes], dict[Any, PoolSurvey]]:
+    """A partition's responses factorised per pool, and the survey of them (one read)."""
     (fc,) = spec.fields
-    return {
-        pool: _em.local_codes(rows, spec.task, spec.worker, fc.column)
-        for pool, _, rows in pool_rows(frame, spec)
-        if pool in pools
-    }
+    codes: dict[Any, _em.LocalCodes] = {}
+    surveys: dict[Any, PoolSurvey] = {}
+    for pool, _, rows in pool_rows(frame, spec):
+        local = _em.local_codes(rows, spec.task, spec.worker, fc.column)
+        entry = PoolSurvey(n_rows=len(rows))
+        if len(local.tasks):
+            with contextlib.suppress(TypeError):  # unorderable ids: as if spanning partitions
+                entry.task_min, entry.task_max = local.tasks.min(), local.tasks.max()
+        codes[pool], surveys[pool] = local, entry
+    return codes, surveys
 
 
-def _pick(codes: dict[Any, Any], pool: Any, like: Any) -> Any:
-    return codes.get(pool, like)
+def _survey_of(result: tuple[Any, dict[Any, PoolSurvey]]) -> dict[Any, PoolSurvey]:
+    return result[1]
 
 
-def _fit_pools(
-    ddf: dd.DataFrame, spec: RowSpec, pools: Sequence[Any], *, n_iter: int, tol: float
-) -> dict[Any, _em.FitResult]:
-    """Distributed EM for ``pools``: one pass builds every partition's codes, then the fits run."""
-    client = _distributed_client("Dawid-Skene over several partitions")
+def _codes_of(result: tuple[dict[Any, _em.LocalCodes], Any], pool: Any) -> _em.LocalCodes:
+    return result[0][pool]
+
+
+def _codes_pass(client: Any, frame: dd.DataFrame, spec: RowSpec) -> tuple[list[Any], list[Any]]:
+    parts = [dask.delayed(_codes_and_survey)(p, spec) for p in frame.to_delayed()]
+    futures = client.compute(parts)
+    return futures, client.gather(client.map(_survey_of, futures, pure=False))
+
+
+def _dawid_skene_fits(
+    ddf: dd.DataFrame,
+    spec: RowSpec,
+    whole: bool,
+    *,
+    n_iter: int,
+    tol: float,
+    fit_all: bool = False,
+) -> tuple[dd.DataFrame, list[dict[Any, Any]], frozenset[Any], dict[Any, _em.FitResult]]:
+    """Read the partitions once into codes (shuffling by task first if needed), then fit.
+
+    Pools whose rows all lie in one partition are left to the pandas function
+    (returned as ``single``) unless ``fit_all``; the others are fitted by
+    distributed EM. Returns the frame whose partitions hold whole tasks, the
+    survey, the single-partition pools and the fits.
+    """
+    client = _distributed_client("Dawid-Skene")
     (fc,) = spec.fields
-    wanted = frozenset(pools)
-    parts = [dask.delayed(_codes_by_pool)(p, spec, wanted) for p in ddf.to_delayed()]
-    per_partition = client.compute(parts)
-    empty = _em.local_codes(
-        ddf._meta[[spec.task, spec.worker, fc.column]], spec.task, spec.worker, fc.column
+    futures, surveys = _codes_pass(client, ddf, spec)
+    frame, shuffled = ddf, False
+    if not (whole or tasks_are_whole(surveys)):
+        del futures
+        frame, shuffled = _shuffled(ddf, spec), True
+        futures, surveys = _codes_pass(client, frame, spec)
+    holders: dict[Any, list[int]] = {}
+    for i, part in enumerate(surveys):
+        for pool in part:
+            holders.setdefault(pool, []).append(i)
+    spread = sorted(
+        (p for p, where in holders.items() if fit_all or shuffled or len(where) > 1), key=str
     )
+    single = frozenset(p for p in holders if p not in spread)
     codes = {
-        pool: [client.submit(_pick, f, pool, empty, pure=False) for f in per_partition]
-        for pool in pools
+        pool: [client.submit(_codes_of, futures[i], pool, pure=False) for i in holders[pool]]
+        for pool in spread
     }
-    del per_partition
-    return _em.fit_many(client, codes, labels=schema.label_space(fc.field), n_iter=n_iter, tol=tol)
+    del futures
+    labels = schema.label_space(fc.field)
+    fits = _em.fit_many(client, codes, labels=labels, n_iter=n_iter, tol=tol) if codes else {}
+    return frame, surveys, single, fits
 
 
 def _block_result(
@@ -215,12 +268,12 @@ def _block_result(
 def aggregate_locally(
     ddf: dd.DataFrame,
     type: LocalType = "DAWID_SKENE",
+    *,
     fields: str | Sequence[str] | None = None,
     skills: pd.DataFrame | pd.Series | None = None,
-    *,
     task: Hashable = "task_id",
     worker: Hashable = "worker_id",
-    pool_id: str | None = None,
+    pool_id: str | int | None = None,
     output_spec: Mapping[str, Any] | None = None,
     status: str | Sequence[str] | None = "ACCEPTED",
     skill_id: str | None = None,
@@ -278,7 +331,12 @@ dtype_backend
         else None
     )
     with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
-    frame, surveys, shuffled = _whole_tasks(ddf, spec, whole, with_answers)
+    fits: dict[Any, _em.FitResult] = {}
+    if kind == "DAWID_SKENE":
+        frame, surveys, single, fits = _dawid_skene_fits(ddf, spec, whole, n_iter=n_iter, tol=tol)
+    else:
+        frame, surveys, _ = _whole_tasks(ddf, spec, whole, with_answers)
+        single = frozenset()
     meta = _meta(spec, backend, kind, surveys)
     common = dict(
         kind=kind,
@@ -291,27 +349,25 @@ dtype_backend
     )
     if kind != "DAWID_SKENE":
         return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
-    holders: dict[Any, int] = {}
-    for part in surveys:
-        for pool in part:
-            holders[pool] = holders.get(pool, 0) + 1
-    spread = sorted(p for p, n in holders.items() if n > 1 or shuffled) if holders else []
-    single = frozenset(p for p in holders if p not in spread)
     pieces = []
-    if single:
+    if single:  # pools inside one partition: the pandas function, lazily, partition by partition
         pieces.append(frame.map_partitions(aggregate_partition, pools=single, meta=meta, **common))
-    fits = _fit_pools(frame, spec, spread, n_iter=n_iter, tol=tol) if spread else {}
-    for pool, fitted in fits.items():
+    if fits:
         client = _distributed_client("Dawid-Skene")
-        results = client.map(
-            _block_result,
-            fitted.blocks,
-            pool=pool,
-            spec=spec,
-            labels=fitted.encodings.labels,
-            dtype_backend=backend,
-            pure=False,
-        )
+        results = [
+            _em.on_worker(
+                client,
+                address,
+                _block_result,
+                block,
+                pool=pool,
+                spec=spec,
+                labels=fitted.encodings.labels,
+                dtype_backend=backend,
+            )
+            for pool, fitted in fits.items()
+            for address, block in zip(fitted.addresses, fitted.blocks)
+        ]
         pieces.append(dd.from_delayed(results, meta=meta, verify_meta=False))
     if not pieces:
         return dd.from_pandas(meta, npartitions=1)
@@ -352,9 +408,11 @@ def worker_quality(
     )
     # One fit over every row, whatever its pool: the pools are not told apart.
     columns = [c for c in ddf.columns if c != "pool_id"]
-    single = RowSpec(spec.task, spec.worker, spec.fields, spec.status, "all")
-    frame, _, _ = _whole_tasks(ddf[columns], single, whole, False)
-    fitted = _fit_pools(frame, single, ["all"], n_iter=n_iter, tol=tol)["all"]
+    one_pool = RowSpec(spec.task, spec.worker, spec.fields, spec.status, "all")
+    _, _, _, fits = _dawid_skene_fits(
+        ddf[columns], one_pool, whole, n_iter=n_iter, tol=tol, fit_all=True
+    )
+    fitted = fits["all"]
     (fc,) = spec.fields
     K = len(fitted.encodings.labels)
     W = len(fitted.encodings.workers)

@@ -30,10 +30,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from dask.sizeof import sizeof
 
 from ..aggregation._em import EPS, log_confusion
-from ..aggregation._encoding import encode_column, encode_labels
+from ..aggregation._encoding import check_no_nulls, encode_column, encode_labels
 from ..aggregation._layout import TaskGrid
+from ..errors import InvalidArgumentError
 
 __all__ = ["Block", "Encodings", "FitResult", "fit_many"]
 
@@ -104,18 +106,31 @@ class Model:
 
 
 # --------------------------------------------------------------------------- on the workers
+def _factorize(series: pd.Series, role: str) -> tuple[np.ndarray, pd.Index]:
+    """Codes in order of appearance (the global order is made once, on the small uniques)."""
+    check_no_nulls(series, role)
+    try:
+        codes, uniques = series.factorize(sort=False)
+    except TypeError as exc:
+        raise InvalidArgumentError(
+            f"The {role} column {series.name!r} holds values that cannot be hashed and "
+            f"sorted ({exc}); use one type of scalar per column."
+        ) from exc
+    return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
+
+
 def local_codes(frame: pd.DataFrame, task: Any, worker: Any, label: Any) -> LocalCodes:
     """Factorise a partition's task, worker and label columns (nulls raise as in pandas)."""
-    tasks = encode_column(frame[task], role="task")
-    workers = encode_column(frame[worker], role="worker")
-    labels = encode_column(frame[label], role="label")
+    task_codes, tasks = _factorize(frame[task], "task")
+    worker_codes, workers = _factorize(frame[worker], "worker")
+    label_codes, labels = _factorize(frame[label], "label")
     return LocalCodes(
-        tasks=tasks.uniques,
-        task=tasks.codes,
-        worker=workers.codes,
-        worker_uniques=pd.Series(workers.uniques.array, name=worker),
-        label=labels.codes,
-        label_uniques=pd.Series(labels.uniques.array, name=label),
+        tasks=tasks,
+        task=task_codes,
+        worker=worker_codes,
+        worker_uniques=pd.Series(workers.array, name=worker),
+        label=label_codes,
+        label_uniques=pd.Series(labels.array, name=label),
     )
 
 
@@ -293,6 +308,7 @@ class FitResult:
     """A fitted pool in the driver: futures of its blocks, the encodings and the small model."""
 
     blocks: list[Any]
+    addresses: list[str | None]
     encodings: Encodings
     model: Model | None
     worker_counts: np.ndarray
@@ -313,6 +329,7 @@ class _Fit:
     """One pool's EM in flight: the last kept iteration and up to two submitted ahead."""
 
     used: Any
+    addresses: list[str | None]
     kept: _Iteration
     ahead: list[_Iteration] = field(default_factory=list)
     submitted: int = 0
@@ -321,9 +338,20 @@ class _Fit:
     done: bool = False
 
 
-def _submit_iteration(client: Any, used: Any, previous: _Iteration) -> _Iteration:
-    blocks = client.map(e_step, previous.blocks, model=previous.model, pure=False)
-    stats = client.map(block_stats, blocks, pure=False)
+def on_worker(client: Any, address: str | None, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Submit ``function`` to run where a block lives: blocks never move between workers."""
+    where = {} if address is None else {"workers": [address], "allow_other_workers": False}
+    return client.submit(function, *args, pure=False, **where, **kwargs)
+
+
+def _submit_iteration(
+    client: Any, used: Any, addresses: list[str | None], previous: _Iteration
+) -> _Iteration:
+    blocks = [
+        on_worker(client, a, e_step, b, model=previous.model)
+        for a, b in zip(addresses, previous.blocks)
+    ]
+    stats = [on_worker(client, a, block_stats, b) for a, b in zip(addresses, blocks)]
     model = client.submit(m_step, used, *stats, pure=False)
     return _Iteration(blocks, model, client.submit(_objective, model, pure=False))
 
@@ -364,27 +392,27 @@ def fit_many(
     fits: dict[Any, _Fit] = {}
     counts_futures = []
     for pool, enc_future in zip(pools, encodings_futures):
+        groups = group_by_worker(client, codes[pool])
+        addresses = [address for address, _ in groups]
         blocks = [
-            client.submit(
-                build_block,
-                *group,
-                encodings=enc_future,
-                workers=None if address is None else [address],
-                allow_other_workers=True,
-                pure=False,
-            )
-            for address, group in group_by_worker(client, codes[pool])
+            on_worker(client, address, build_block, *group, encodings=enc_future)
+            for address, group in groups
         ]
-        used = client.submit(combine_used, *client.map(block_used, blocks, pure=False), pure=False)
+        used = client.submit(
+            combine_used,
+            *[on_worker(client, a, block_used, b) for a, b in zip(addresses, blocks)],
+            pure=False,
+        )
         counts_futures.append(
             client.submit(
-                combine_counts, *client.map(block_worker_counts, blocks, pure=False), pure=False
+                combine_counts,
+                *[on_worker(client, a, block_worker_counts, b) for a, b in zip(addresses, blocks)],
+                pure=False,
             )
         )
-        model = client.submit(
-            m_step, used, *client.map(block_stats, blocks, pure=False), pure=False
-        )
-        fits[pool] = _Fit(used=used, kept=_Iteration(blocks, model))
+        stats = [on_worker(client, a, block_stats, b) for a, b in zip(addresses, blocks)]
+        model = client.submit(m_step, used, *stats, pure=False)
+        fits[pool] = _Fit(used=used, addresses=addresses, kept=_Iteration(blocks, model))
     del codes
     worker_counts = dict(zip(pools, client.gather(counts_futures)))
     for pool, run in fits.items():
@@ -397,7 +425,7 @@ def fit_many(
         for run in active:
             while len(run.ahead) < 2 and run.submitted < n_iter:
                 last = run.ahead[-1] if run.ahead else run.kept
-                run.ahead.append(_submit_iteration(client, run.used, last))
+                run.ahead.append(_submit_iteration(client, run.used, run.addresses, last))
                 run.submitted += 1
         objectives = client.gather([run.ahead[0].objective for run in active])
         for run, value in zip(active, objectives):
@@ -425,6 +453,7 @@ def fit_many(
         )
         results[pool] = FitResult(
             blocks=run.kept.blocks,
+            addresses=run.addresses,
             encodings=encodings[pool],
             model=None if empty else model,
             worker_counts=worker_counts[pool],
@@ -437,3 +466,20 @@ def fit_many(
 
 def _objective(model: Model) -> float:
     return model.objective
+
+
+@sizeof.register(Block)
+def _sizeof_block(block: Block) -> int:
+    """Dask's memory accounting (spilling, placement) must see the arrays inside."""
+    total = block.used.nbytes + block.worker_counts.nbytes
+    for part in block.parts:
+        layout = part.layout
+        total += layout.grid.nbytes + layout.rest_task.nbytes + layout.rest_cell.nbytes
+        total += part.post.nbytes + int(part.tasks.memory_usage(deep=False))
+    return total
+
+
+@sizeof.register(LocalCodes)
+def _sizeof_codes(codes: LocalCodes) -> int:
+    arrays = codes.task.nbytes + codes.worker.nbytes + codes.label.nbytes
+    return arrays + int(codes.tasks.memory_usage(deep=False))

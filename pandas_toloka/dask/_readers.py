@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any
 
 import dask.dataframe as dd
 import pandas as pd
@@ -24,7 +25,12 @@ from .. import schema
 from .._args import check_page_size, check_statuses
 from .._protocol import MAX_PAGE_SIZE, AggregationTypeName
 from .._response_pages import assignments_to_table
-from .._start_and_wait import DEFAULT_WAIT_TIMEOUT
+from .._start_and_wait import (
+    DEFAULT_WAIT_TIMEOUT,
+    AggregationRequest,
+    resumable,
+    wait_operation,
+)
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend, OutputField
@@ -56,31 +62,36 @@ def _driver_client(
 
 
 def _typed_empty(
-    pa_schema: pa.Schema, fields: Sequence[OutputField], meta_columns: Sequence[str]
+    pa_schema: pa.Schema, fields: Sequence[Sequence[OutputField]], meta_columns: Sequence[str]
 ) -> pa.Table:
     """An empty table of ``pa_schema`` whose dictionary columns hold the allowed values.
 
     Pandas' ``category`` dtype includes its categories, so ``meta`` must carry
-    them: they are the field's allowed values, as in every non-empty page.
+    them: the field's allowed values, as in every non-empty page. Pools whose
+    fields allow different values share the union, in order of first appearance.
     """
-    by_column = {schema.result_column_name(f.name, meta_columns): f for f in fields}
+    allowed: dict[str, list[Any]] = {}
+    for pool_fields in fields:
+        for f in pool_fields:
+            values = allowed.setdefault(schema.result_column_name(f.name, meta_columns), [])
+            values.extend(v for v in f.allowed_values or () if v not in values)
     arrays = []
     for column in pa_schema:
-        field = by_column.get(column.name)
-        if pa.types.is_dictionary(column.type) and field is not None and field.allowed_values:
-            dictionary = pa.array(list(field.allowed_values), type=column.type.value_type)
-            arrays.append(
-                pa.DictionaryArray.from_arrays(
-                    pa.array([], type=column.type.index_type), dictionary
-                )
-            )
+        if pa.types.is_dictionary(column.type) and allowed.get(column.name):
+            dictionary = pa.array(allowed[column.name], type=column.type.value_type)
+            indices = pa.array([], type=column.type.index_type)
+            arrays.append(pa.DictionaryArray.from_arrays(indices, dictionary))
         else:
             arrays.append(pa.array([], type=column.type))
     return pa.Table.from_arrays(arrays, schema=pa_schema)
 
 
 def _conform(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """Give an empty pool's categorical columns the categories of ``meta`` (values unchanged)."""
+    """Give categorical columns the categories of ``meta``, a superset of the pool's own.
+
+    An empty pool's column has no categories, and pools may allow different
+    values; the values themselves are unchanged.
+    """
     for column, dtype in meta.dtypes.items():
         if isinstance(dtype, pd.CategoricalDtype) and frame[column].dtype != dtype:
             frame[column] = frame[column].astype(dtype)
@@ -106,30 +117,35 @@ def _same_schema(per_pool: Mapping[str, pa.Schema], what: str) -> pa.Schema:
 
 # --------------------------------------------------------------------------- aggregated solutions
 def _read_aggregated_partition(
-    part: tuple[str, str],
+    part: tuple[str, str, list[OutputField]],
     *,
     description: ClientDescription,
     like: pd.DataFrame,
-    type: AggregationTypeName,
-    fields: list[str],
+    type: AggregationType,
     answer_weight_skill_id: str | None,
     dtype_backend: DtypeBackend,
     page_size: int,
     wait_timeout: float | None,
 ) -> pd.DataFrame:
-    pool_id, operation_id = part
-    frame = _reader.read_aggregated_solutions(
-        pool_id,
-        type=type,
-        fields=fields,
-        answer_weight_skill_id=answer_weight_skill_id,
-        operation_id=operation_id,
-        client=worker_client(description),
-        progress_bar=False,
-        dtype_backend=dtype_backend,
-        page_size=page_size,
-        wait_timeout=wait_timeout,
-    )
+    """One pool: wait for its operation, then stream its pages, as the pandas reader does.
+
+    The driver already checked the operation against the pool, type and
+    fields, so the partition goes straight to the operation (no output spec
+    read again) and reads it with :class:`pandas_toloka.reader.AggregatedSolutions`.
+    """
+    pool_id, operation_id, fields = part
+    client = worker_client(description)
+    interrupted = f"Interrupted while reading aggregation {operation_id}: resume it with operation_id={operation_id!r}."
+    with resumable(operation_id, doing="waiting for", interrupted=interrupted):
+        operation = client.get_operation(operation_id)
+    operation = wait_operation(client, operation, wait_timeout=wait_timeout, progress=False)
+    request = AggregationRequest(pool_id, type, fields, answer_weight_skill_id, operation)
+    with _reader.AggregatedSolutions(
+        client, request, owns_client=False, page_size=page_size, progress=False
+    ) as stream:
+        table = stream.read_table()
+        frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+        frame.attrs[schema.ATTRS_KEY] = dict(stream.attrs)
     return _conform(frame, like)
 
 
@@ -281,10 +297,12 @@ def read_aggregated_solutions(
         {p: schema.aggregated_schema(r.fields) for p, r in requests.items()}, "aggregated results"
     )
     meta = schema.to_pandas(
-        _typed_empty(pa_schema, first.fields, schema.AGGREGATED_META_COLUMNS),
+        _typed_empty(
+            pa_schema, [r.fields for r in requests.values()], schema.AGGREGATED_META_COLUMNS
+        ),
         dtype_backend=backend,
     )
-    parts = [(pool, request.operation_id) for pool, request in requests.items()]
+    parts = [(pool, r.operation_id, r.fields) for pool, r in requests.items()]
     return dd.from_map(
         _read_aggregated_partition,
         parts,
@@ -292,8 +310,7 @@ def read_aggregated_solutions(
         label="read-aggregated-solutions",
         description=description,
         like=meta,
-        type=cast(AggregationTypeName, first.type.value),
-        fields=[f.name for f in first.fields],
+        type=first.type,
         answer_weight_skill_id=first.answer_weight_skill_id,
         dtype_backend=backend,
         page_size=page_size,
@@ -303,15 +320,15 @@ def read_aggregated_solutions(
 
 # --------------------------------------------------------------------------- responses
 def _read_responses_partition(
-    pool_id: str,
+    part: tuple[str, dict[str, Any]],
     *,
     description: ClientDescription,
     like: pd.DataFrame,
-    output_spec: dict[str, Any],
     status: str | list[str] | None,
     dtype_backend: DtypeBackend,
     page_size: int,
 ) -> pd.DataFrame:
+    pool_id, output_spec = part
     frame = _responses.read_responses(
         pool_id,
         status=status,
@@ -390,10 +407,21 @@ def read_responses(
     pa_schema = _same_schema({p: t.schema for p, t in tables.items()}, "responses")
     first = fields[pools[0]]
     meta = schema.to_pandas(
-        _typed_empty(pa_schema, first, schema.RESPONSES_META_COLUMNS), dtype_backend=backend
+        _typed_empty(pa_schema, list(fields.values()), schema.RESPONSES_META_COLUMNS),
+        dtype_backend=backend,
     )
-    spec = {f.name: f.to_spec() for f in first}
-    # The frame's pools are in its pool_id column; the provenance names none of them.
+    # The frame's pools are in its pool_id column; the provenance names none of them, and
+    # its output spec allows, per field, what any of the pools allows.
+    union = {f.name: list(f.allowed_values or ()) for f in first}
+    for pool_fields in fields.values():
+        for f in pool_fields:
+            union[f.name].extend(v for v in f.allowed_values or () if v not in union[f.name])
+    spec = {
+        f.name: (
+            replace(f, allowed_values=tuple(union[f.name])) if f.allowed_values else f
+        ).to_spec()
+        for f in first
+    }
     meta.attrs[schema.ATTRS_KEY] = schema.make_provenance(
         "responses",
         pool_id=None,
@@ -402,12 +430,11 @@ def read_responses(
     )
     return dd.from_map(
         _read_responses_partition,
-        pools,
+        [(pool, {f.name: f.to_spec() for f in fields[pool]}) for pool in pools],
         meta=meta,
         label="read-responses",
         description=description,
         like=meta,
-        output_spec=spec,
         status=None if statuses is None else list(statuses),
         dtype_backend=backend,
         page_size=page_size,
