@@ -33,7 +33,9 @@ confidence difference). spark-crowd's published times are the reference.
 ``--tasks`` tasks (3 responses each) and ``--latency`` seconds added to every
 request; a sequential loop of ``pandas_toloka.read_aggregated_solutions`` is
 the baseline for ``pandas_toloka.dask.read_aggregated_solutions`` on a
-``LocalCluster`` of 2 processes with 8 threads each (I/O-bound partitions).
+``LocalCluster`` of 2 processes with 8 threads each (I/O-bound partitions),
+once per ``--max-concurrent`` value. The server's CPU time is reported too:
+it is one Python process, and it aggregates and serialises every pool.
 """
 
 from __future__ import annotations
@@ -83,11 +85,13 @@ def truth_of(tasks: np.ndarray, setting: str) -> np.ndarray:
 
 
 def _shape(n: int, setting: str, block_rows: int) -> tuple[int, int, int, int]:
+    """Tasks, workers, tasks per block and blocks: an even number of equal blocks (2 workers)."""
     per_task = int(SETTINGS[setting]["per_task"])
     n_tasks = n // per_task
-    tasks_per_block = max(1, block_rows // per_task)
-    n_blocks = -(-n_tasks // tasks_per_block)
-    return n_tasks, max(50, n // 500), tasks_per_block, n_blocks
+    n_blocks = max(2, -(-n // block_rows))
+    n_blocks += n_blocks % 2
+    tasks_per_block = -(-n_tasks // n_blocks)
+    return n_tasks, max(50, n // 500), tasks_per_block, -(-n_tasks // tasks_per_block)
 
 
 def _ids(prefix: str, codes: np.ndarray, width: int) -> pa.Array:
@@ -233,6 +237,7 @@ def run_distributed(
         start = time.perf_counter()
         ddf = client.persist(ddf)  # generated on the workers, held there as Arrow strings
         wait(ddf)
+        client.rebalance(ddf)  # as many partitions on each worker, as a loader would place them
         generated = time.perf_counter() - start
         start = time.perf_counter()
         result = ptd.aggregate_locally(ddf, "DAWID_SKENE", fields="result", pool_id="bench")
@@ -347,6 +352,17 @@ def _serve(pools: int, tasks: int, latency: float, queue: Any, stop: Any) -> Non
         stop.wait()
 
 
+def _warm_up() -> None:
+    import pandas_toloka.dask  # noqa: F401
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``), in seconds."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_reader(args: argparse.Namespace) -> None:
     from distributed import Client as DaskClient
     from distributed import LocalCluster
@@ -360,41 +376,55 @@ def bench_reader(args: argparse.Namespace) -> None:
         target=_serve, args=(args.pools, args.tasks, args.latency, queue, stop), daemon=True
     )
     server.start()
+    rows = []
     try:
-        url, token = queue.get(timeout=600)
+        url, token = queue.get(timeout=900)
+        assert server.pid is not None
         pools = [str(10_000 + p) for p in range(args.pools)]
         with ptk.Client(token, url=url) as client:
+            cpu = _cpu_seconds(server.pid)
             start = time.perf_counter()
             frames = [ptk.read_aggregated_solutions(p, client=client) for p in pools]
             sequential = time.perf_counter() - start
+            rows.append(("sequential pandas_toloka.read_aggregated_solutions", sequential, None))
+            expected = pd.concat(frames, ignore_index=True)
+            server_cpu = [_cpu_seconds(server.pid) - cpu]
             with (
                 LocalCluster(
                     n_workers=2, threads_per_worker=8, processes=True, dashboard_address=None
                 ) as cluster,
-                DaskClient(cluster),
+                DaskClient(cluster) as dask_client,
             ):
-                start = time.perf_counter()
-                ddf = ptd.read_aggregated_solutions(
-                    pools, client=client, max_concurrent_operations=args.max_concurrent
-                )
-                started = time.perf_counter() - start
-                out = ddf.compute()
-                distributed = time.perf_counter() - start
-        expected = pd.concat(frames, ignore_index=True)
-        same = out.reset_index(drop=True).equals(expected)
+                # Workers import the package once, as the driver already has (not measured).
+                dask_client.run(_warm_up)
+                for limit in args.max_concurrent:
+                    cpu = _cpu_seconds(server.pid)
+                    start = time.perf_counter()
+                    ddf = ptd.read_aggregated_solutions(
+                        pools, client=client, max_concurrent_operations=limit
+                    )
+                    started = time.perf_counter() - start
+                    out = ddf.compute()
+                    elapsed = time.perf_counter() - start
+                    server_cpu.append(_cpu_seconds(server.pid) - cpu)
+                    same = out.reset_index(drop=True).equals(expected)
+                    name = (
+                        f"pandas_toloka.dask.read_aggregated_solutions, max_concurrent_operations="
+                        f"{limit} ({started:.1f} s of it starting; same frame: {same})"
+                    )
+                    rows.append((name, elapsed, limit))
     finally:
         stop.set()
         server.join(timeout=30)
     print(
-        f"| pools | tasks per pool | latency per request | implementation | time (s) | speed-up |\n"
-        f"|---|---|---|---|---|---|\n"
-        f"| {args.pools} | {args.tasks:,} | {args.latency * 1000:.0f} ms | sequential "
-        f"pandas_toloka.read_aggregated_solutions | {sequential:.1f} | 1.0x |\n"
-        f"| {args.pools} | {args.tasks:,} | {args.latency * 1000:.0f} ms | pandas_toloka.dask"
-        f".read_aggregated_solutions (max_concurrent_operations={args.max_concurrent}; "
-        f"2 workers x 8 threads; {started:.1f} s of it starting) | {distributed:.1f} | "
-        f"{sequential / distributed:.1f}x |\n\nsame frame as the sequential loop: {same}"
+        "| pools | tasks per pool | latency per request | implementation | time (s) | "
+        "server CPU (s) | speed-up |\n|---|---|---|---|---|---|---|"
     )
+    for (name, elapsed, _), cpu in zip(rows, server_cpu):
+        print(
+            f"| {args.pools} | {args.tasks:,} | {args.latency * 1000:.0f} ms | {name} | "
+            f"{elapsed:.1f} | {cpu:.1f} | {sequential / elapsed:.1f}x |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     reader.add_argument("--pools", type=int, default=200)
     reader.add_argument("--tasks", type=int, default=5000)
     reader.add_argument("--latency", type=float, default=0.02)
-    reader.add_argument("--max-concurrent", type=int, default=8)
+    reader.add_argument("--max-concurrent", type=int, nargs="+", default=[8])
     args = parser.parse_args(argv)
     if args.what == "ds":
         bench_ds(args)

@@ -254,7 +254,12 @@ def _dawid_skene_fits(
     }
     del futures
     labels = schema.label_space(fc.field)
-    fits = _em.fit_many(client, codes, labels=labels, n_iter=n_iter, tol=tol) if codes else {}
+    sizes = {pool: [surveys[i][pool].n_rows for i in holders[pool]] for pool in spread}
+    fits = (
+        _em.fit_many(client, codes, labels=labels, n_iter=n_iter, tol=tol, sizes=sizes)
+        if codes
+        else {}
+    )
     return frame, surveys, single, fits
 
 

@@ -24,6 +24,7 @@ sums.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -289,16 +290,52 @@ def answers(block: Block) -> list[tuple[pd.Index, np.ndarray, np.ndarray]]:
     return out
 
 
-def group_by_worker(client: Any, futures: list[Any]) -> list[tuple[str | None, list[Any]]]:
-    """Futures grouped by the worker holding them, so that each group becomes one block there."""
+def assign_parts(holders: list[list[str]], weights: list[int], workers: list[str]) -> list[str]:
+    """The worker of each part: its holder unless that one is full, else the least loaded.
+
+    A worker is full beyond its share of the total weight. Parts are placed from
+    the largest down; ties go to the first worker by name.
+    """
+    share = sum(weights) / len(workers)
+    load = dict.fromkeys(workers, 0)
+    chosen = [""] * len(weights)
+    for index in sorted(range(len(weights)), key=lambda i: -weights[i]):
+        held = [w for w in holders[index] if w in load]
+        if held and load[held[0]] + weights[index] <= share:
+            target = held[0]
+        else:
+            target = min(load, key=lambda w: (load[w], w))
+        load[target] += weights[index]
+        chosen[index] = target
+    return chosen
+
+
+def group_by_worker(
+    client: Any, futures: list[Any], sizes: Sequence[int] | None = None
+) -> list[tuple[str | None, list[Any]]]:
+    """Assign the parts to workers, one block each, balancing their responses.
+
+    A part stays on the worker that holds it unless that worker would get more
+    than its share of the responses; it then goes to the least
+    loaded worker (Dask moves it once). Iterations take as long as the slowest
+    block, so balance matters more than the one move.
+    """
     from distributed import wait
 
     wait(futures)
     holders = client.who_has(futures)
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker (the default lists 5)
+    except TypeError:  # distributed before 2025.4 lists them all anyway
+        info = client.scheduler_info()
+    workers = sorted(info["workers"])
+    weights = list(sizes) if sizes is not None else [1] * len(futures)
+    if not workers:  # pragma: no cover - a cluster without workers computed nothing
+        return [(None, list(futures))]
+    where = [list(holders.get(f.key, ())) for f in futures]
     groups: dict[str | None, list[Any]] = {}
-    for future in futures:
-        addresses = holders.get(future.key) or [None]
-        groups.setdefault(addresses[0], []).append(future)
+    for future, target in zip(futures, assign_parts(where, weights, workers)):
+        groups.setdefault(target, []).append(future)
     return list(groups.items())
 
 
@@ -363,6 +400,7 @@ def fit_many(
     labels: Sequence[Any] | None,
     n_iter: int,
     tol: float,
+    sizes: dict[Any, list[int]] | None = None,
 ) -> dict[Any, FitResult]:
     """Run EM for several pools at once, over futures of :class:`LocalCodes`.
 
@@ -384,15 +422,17 @@ def fit_many(
     objective is read (and dropped if EM stops); the pools' iterations are
     interleaved so that one wait serves them all.
     """
+    started = time.perf_counter()
     pools = list(codes)
     encodings_futures = [
         client.submit(merge_encodings, *codes[p], labels=labels, pure=False) for p in pools
     ]
     encodings = dict(zip(pools, client.gather(encodings_futures)))
+    logger.debug("encodings merged: %.2f s", time.perf_counter() - started)
     fits: dict[Any, _Fit] = {}
     counts_futures = []
     for pool, enc_future in zip(pools, encodings_futures):
-        groups = group_by_worker(client, codes[pool])
+        groups = group_by_worker(client, codes[pool], None if sizes is None else sizes[pool])
         addresses = [address for address, _ in groups]
         blocks = [
             on_worker(client, address, build_block, *group, encodings=enc_future)
@@ -415,6 +455,7 @@ def fit_many(
         fits[pool] = _Fit(used=used, addresses=addresses, kept=_Iteration(blocks, model))
     del codes
     worker_counts = dict(zip(pools, client.gather(counts_futures)))
+    logger.debug("blocks built: %.2f s", time.perf_counter() - started)
     for pool, run in fits.items():
         if n_iter == 0 or worker_counts[pool].sum() == 0:
             run.done, run.converged = True, worker_counts[pool].sum() == 0 or run.converged
@@ -438,6 +479,7 @@ def fit_many(
             if run.converged or len(run.history) >= n_iter:
                 run.done = True
                 run.ahead.clear()  # a speculative iteration: released
+    logger.debug("iterations done: %.2f s", time.perf_counter() - started)
     results = {}
     models = client.gather([fits[p].kept.model for p in pools])
     for pool, model in zip(pools, models):
