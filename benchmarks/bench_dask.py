@@ -217,6 +217,25 @@ class _Iterations(logging.Handler):
 
 
 def run_distributed(
+    n: int, setting: str, block_rows: int, single_out: str | None, memory_limit: str
+) -> dict[str, Any]:
+    """One size on a fresh cluster (nothing left from the previous size)."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        return _run_distributed(client, n, setting, block_rows, single_out)
+
+
+def _run_distributed(
     client: Any, n: int, setting: str, block_rows: int, single_out: str | None
 ) -> dict[str, Any]:
     import dask.dataframe as dd
@@ -232,7 +251,6 @@ def run_distributed(
     handler = _Iterations()
     logging.getLogger("pandas_toloka.dask._em").addHandler(handler)
     logging.getLogger("pandas_toloka.dask._em").setLevel(logging.INFO)
-    client.restart()
     with _Sampler(client) as sampler:
         start = time.perf_counter()
         ddf = client.persist(ddf)  # generated on the workers, held there as Arrow strings
@@ -265,25 +283,13 @@ def run_distributed(
 
 
 def bench_ds(args: argparse.Namespace) -> None:
-    from distributed import Client, LocalCluster
-
     lines = [
         "| setting | responses | implementation | time (s) | iterations | peak RSS per "
         "worker (MiB) | accuracy | same answers as single-process | vs spark-crowd 1 node "
         "/ 3-node cluster |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=args.memory_limit,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
+    with tempfile.TemporaryDirectory() as tmp:
         for setting in args.settings:
             for n in args.sizes:
                 single = None
@@ -291,7 +297,7 @@ def bench_ds(args: argparse.Namespace) -> None:
                 if n <= args.single_max:
                     out = os.path.join(tmp, f"{setting}-{n}.parquet")
                     single = run_single(n, setting, args.block_rows, out)
-                row = run_distributed(client, n, setting, args.block_rows, out)
+                row = run_distributed(n, setting, args.block_rows, out, args.memory_limit)
                 spark = SPARK_CROWD.get(n) if setting == "spark" else None
                 versus = (
                     f"{spark[0] / row['time']:.1f}x / {spark[1] / row['time']:.1f}x"

@@ -21,16 +21,13 @@ How the work is split:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
-import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .. import schema
 from .._args import LocalType, check_local_type
@@ -40,32 +37,18 @@ from ..aggregation.dawid_skene import _check_iteration_args
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
+from ._fit import FitResult, distributed_client, on_worker
 from ._partitions import (
-    PoolSurvey,
     RowSpec,
     aggregate_partition,
     finish,
-    pool_rows,
     result_table,
-    survey,
-    tasks_are_whole,
 )
+from ._whole import dawid_skene_fits, whole_tasks
 
 __all__ = ["aggregate_locally", "worker_quality"]
 
 logger = logging.getLogger(__name__)
-
-
-def _distributed_client(purpose: str) -> Any:
-    from distributed import get_client
-
-    try:
-        return get_client()
-    except ValueError as exc:
-        raise InvalidArgumentError(
-            f"{purpose} on a Dask DataFrame runs on a distributed cluster: create a "
-            "distributed.Client first (e.g. distributed.Client(distributed.LocalCluster()))."
-        ) from exc
 
 
 def _prepare(ddf: object, task: Hashable) -> tuple[dd.DataFrame, bool]:
@@ -111,40 +94,6 @@ def _row_spec(
     return RowSpec(task, worker, tuple(resolved), wanted, None if pool_id is None else str(pool_id))
 
 
-def _survey(ddf: dd.DataFrame, spec: RowSpec, *, with_answers: bool) -> list[dict[Any, Any]]:
-    parts = [dask.delayed(survey)(p, spec, with_answers=with_answers) for p in ddf.to_delayed()]
-    return list(dask.compute(*parts))
-
-
-def _whole_tasks(ddf: dd.DataFrame, spec: RowSpec, whole: bool, with_answers: bool):
-    """The survey, and the frame with every task inside one partition (shuffled if needed)."""
-    surveys = _survey(ddf, spec, with_answers=with_answers)
-    if whole or tasks_are_whole(surveys):
-        return ddf, surveys, False
-    return _shuffled(ddf, spec), surveys, True
-
-
-def _shuffled(ddf: dd.DataFrame, spec: RowSpec) -> dd.DataFrame:
-    """The rows that matter, shuffled by task once (persisted on a distributed cluster)."""
-    logger.info("tasks span partitions: shuffling the responses by %r once", spec.task)
-    wanted = {spec.task, spec.worker, "pool_id", "status", *spec.columns}
-    rows = ddf[[c for c in ddf.columns if c in wanted]]
-    # dask's P2P shuffle cannot carry Arrow dictionary columns: move their values instead
-    # (the fields' types come from the resolved spec, not from these dtypes).
-    plain = {
-        column: pd.ArrowDtype(dtype.pyarrow_dtype.value_type)
-        for column, dtype in rows.dtypes.items()
-        if isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
-    }
-    shuffled = (rows.astype(plain) if plain else rows).shuffle(on=spec.task)
-    try:
-        from distributed import get_client
-
-        return get_client().persist(shuffled)
-    except ValueError:  # local schedulers: computed again where used
-        return shuffled
-
-
 def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[Hashable, int]]:
     seen: dict[Any, dict[Hashable, set[Any]]] = {}
     for part in surveys:
@@ -183,84 +132,6 @@ def _provenance(
         output_spec={fc.field.name: fc.field.to_spec() for fc in spec.fields},
         pool_ids=pools,
     )
-
-
-def _codes_and_survey(
-    frame: pd.DataFrame, spec: RowSpec
-) -> tuple[dict[Any, _em.LocalCodes], dict[Any, PoolSurvey]]:
-    """A partition's responses factorised per pool, and the survey of them (one read)."""
-    (fc,) = spec.fields
-    codes: dict[Any, _em.LocalCodes] = {}
-    surveys: dict[Any, PoolSurvey] = {}
-    for pool, _, rows in pool_rows(frame, spec):
-        local = _em.local_codes(rows, spec.task, spec.worker, fc.column)
-        entry = PoolSurvey(n_rows=len(rows))
-        if len(local.tasks):
-            with contextlib.suppress(TypeError):  # unorderable ids: as if spanning partitions
-                entry.task_min, entry.task_max = local.tasks.min(), local.tasks.max()
-        codes[pool], surveys[pool] = local, entry
-    return codes, surveys
-
-
-def _survey_of(result: tuple[Any, dict[Any, PoolSurvey]]) -> dict[Any, PoolSurvey]:
-    return result[1]
-
-
-def _codes_of(result: tuple[dict[Any, _em.LocalCodes], Any], pool: Any) -> _em.LocalCodes:
-    return result[0][pool]
-
-
-def _codes_pass(client: Any, frame: dd.DataFrame, spec: RowSpec) -> tuple[list[Any], list[Any]]:
-    parts = [dask.delayed(_codes_and_survey)(p, spec) for p in frame.to_delayed()]
-    futures = client.compute(parts)
-    return futures, client.gather(client.map(_survey_of, futures, pure=False))
-
-
-def _dawid_skene_fits(
-    ddf: dd.DataFrame,
-    spec: RowSpec,
-    whole: bool,
-    *,
-    n_iter: int,
-    tol: float,
-    fit_all: bool = False,
-) -> tuple[dd.DataFrame, list[dict[Any, Any]], frozenset[Any], dict[Any, _em.FitResult]]:
-    """Read the partitions once into codes (shuffling by task first if needed), then fit.
-
-    Pools whose rows all lie in one partition are left to the pandas function
-    (returned as ``single``) unless ``fit_all``; the others are fitted by
-    distributed EM. Returns the frame whose partitions hold whole tasks, the
-    survey, the single-partition pools and the fits.
-    """
-    client = _distributed_client("Dawid-Skene")
-    (fc,) = spec.fields
-    futures, surveys = _codes_pass(client, ddf, spec)
-    frame, shuffled = ddf, False
-    if not (whole or tasks_are_whole(surveys)):
-        del futures
-        frame, shuffled = _shuffled(ddf, spec), True
-        futures, surveys = _codes_pass(client, frame, spec)
-    holders: dict[Any, list[int]] = {}
-    for i, part in enumerate(surveys):
-        for pool in part:
-            holders.setdefault(pool, []).append(i)
-    spread = sorted(
-        (p for p, where in holders.items() if fit_all or shuffled or len(where) > 1), key=str
-    )
-    single = frozenset(p for p in holders if p not in spread)
-    codes = {
-        pool: [client.submit(_codes_of, futures[i], pool, pure=False) for i in holders[pool]]
-        for pool in spread
-    }
-    del futures
-    labels = schema.label_space(fc.field)
-    sizes = {pool: [surveys[i][pool].n_rows for i in holders[pool]] for pool in spread}
-    fits = (
-        _em.fit_many(client, codes, labels=labels, n_iter=n_iter, tol=tol, sizes=sizes)
-        if codes
-        else {}
-    )
-    return frame, surveys, single, fits
 
 
 def _block_result(
@@ -336,11 +207,11 @@ dtype_backend
         else None
     )
     with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
-    fits: dict[Any, _em.FitResult] = {}
+    fits: dict[Any, FitResult] = {}
     if kind == "DAWID_SKENE":
-        frame, surveys, single, fits = _dawid_skene_fits(ddf, spec, whole, n_iter=n_iter, tol=tol)
+        frame, surveys, single, fits = dawid_skene_fits(ddf, spec, whole, n_iter=n_iter, tol=tol)
     else:
-        frame, surveys, _ = _whole_tasks(ddf, spec, whole, with_answers)
+        frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers)
         single = frozenset()
     meta = _meta(spec, backend, kind, surveys)
     common = dict(
@@ -358,9 +229,9 @@ dtype_backend
     if single:  # pools inside one partition: the pandas function, lazily, partition by partition
         pieces.append(frame.map_partitions(aggregate_partition, pools=single, meta=meta, **common))
     if fits:
-        client = _distributed_client("Dawid-Skene")
+        client = distributed_client("Dawid-Skene")
         results = [
-            _em.on_worker(
+            on_worker(
                 client,
                 address,
                 _block_result,
@@ -414,7 +285,7 @@ def worker_quality(
     # One fit over every row, whatever its pool: the pools are not told apart.
     columns = [c for c in ddf.columns if c != "pool_id"]
     one_pool = RowSpec(spec.task, spec.worker, spec.fields, spec.status, "all")
-    _, _, _, fits = _dawid_skene_fits(
+    _, _, _, fits = dawid_skene_fits(
         ddf[columns], one_pool, whole, n_iter=n_iter, tol=tol, fit_all=True
     )
     fitted = fits["all"]

@@ -17,7 +17,6 @@ from typing import Any
 
 import dask.dataframe as dd
 import pandas as pd
-import pyarrow as pa
 
 from .. import reader as _reader
 from .. import responses as _responses
@@ -32,9 +31,9 @@ from .._start_and_wait import (
     wait_operation,
 )
 from ..client import AggregationType, Client
-from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend, OutputField
 from ._credentials import ClientDescription, Credentials, describe_client, worker_client
+from ._frames import conform, driver_client, same_schema, typed_empty
 from ._start import (
     check_pool_ids,
     check_positive,
@@ -46,73 +45,6 @@ from ._start import (
 __all__ = ["read_aggregated_solutions", "read_responses", "start_aggregations"]
 
 logger = logging.getLogger(__name__)
-
-
-def _driver_client(
-    client: Client | None, token: str | None, environment: str | None, url: str | None
-) -> tuple[Client, bool]:
-    if client is not None:
-        if token is not None or environment is not None or url is not None:
-            raise InvalidArgumentError(
-                "Pass either client= or token=/environment=/url=, not both: the client already "
-                "holds its token and URL."
-            )
-        return client, False
-    return Client(token, environment=environment, url=url), True
-
-
-def _typed_empty(
-    pa_schema: pa.Schema, fields: Sequence[Sequence[OutputField]], meta_columns: Sequence[str]
-) -> pa.Table:
-    """An empty table of ``pa_schema`` whose dictionary columns hold the allowed values.
-
-    Pandas' ``category`` dtype includes its categories, so ``meta`` must carry
-    them: the field's allowed values, as in every non-empty page. Pools whose
-    fields allow different values share the union, in order of first appearance.
-    """
-    allowed: dict[str, list[Any]] = {}
-    for pool_fields in fields:
-        for f in pool_fields:
-            values = allowed.setdefault(schema.result_column_name(f.name, meta_columns), [])
-            values.extend(v for v in f.allowed_values or () if v not in values)
-    arrays = []
-    for column in pa_schema:
-        if pa.types.is_dictionary(column.type) and allowed.get(column.name):
-            dictionary = pa.array(allowed[column.name], type=column.type.value_type)
-            indices = pa.array([], type=column.type.index_type)
-            arrays.append(pa.DictionaryArray.from_arrays(indices, dictionary))
-        else:
-            arrays.append(pa.array([], type=column.type))
-    return pa.Table.from_arrays(arrays, schema=pa_schema)
-
-
-def _conform(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """Give categorical columns the categories of ``meta``, a superset of the pool's own.
-
-    An empty pool's column has no categories, and pools may allow different
-    values; the values themselves are unchanged.
-    """
-    for column, dtype in meta.dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype) and frame[column].dtype != dtype:
-            frame[column] = frame[column].astype(dtype)
-    return frame
-
-
-def _same_schema(per_pool: Mapping[str, pa.Schema], what: str) -> pa.Schema:
-    groups: dict[pa.Schema, list[str]] = {}
-    for pool, pa_schema in per_pool.items():
-        groups.setdefault(pa_schema, []).append(pool)
-    if len(groups) > 1:
-        described = "; ".join(
-            f"pools {pools[:5]}{'...' if len(pools) > 5 else ''}: "
-            + ", ".join(f"{f.name} {f.type}" for f in pa_schema)
-            for pa_schema, pools in groups.items()
-        )
-        raise InvalidArgumentError(
-            f"The pools' {what} have different columns or types, so they cannot share one "
-            f"Dask DataFrame ({described}). Read each group of pools separately."
-        )
-    return next(iter(groups))
 
 
 # --------------------------------------------------------------------------- aggregated solutions
@@ -146,7 +78,7 @@ def _read_aggregated_partition(
         table = stream.read_table()
         frame = schema.to_pandas(table, dtype_backend=dtype_backend)
         frame.attrs[schema.ATTRS_KEY] = dict(stream.attrs)
-    return _conform(frame, like)
+    return conform(frame, like)
 
 
 def start_aggregations(
@@ -184,7 +116,7 @@ max_concurrent_operations
     pools = check_pool_ids(pool_ids)
     limit = check_positive(max_concurrent_operations, "max_concurrent_operations")
     resume = operation_map(operation_ids, pools)
-    driver, owns = _driver_client(client, token, environment, url)
+    driver, owns = driver_client(client, token, environment, url)
     try:
         requests = start_aggregations_with(
             driver,
@@ -277,7 +209,7 @@ def read_aggregated_solutions(
     resume = operation_map(operation_ids, pools)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
-    driver, owns = _driver_client(client, token, environment, url)
+    driver, owns = driver_client(client, token, environment, url)
     try:
         description = describe_client(driver, credentials=credentials)
         requests = start_aggregations_with(
@@ -293,11 +225,11 @@ def read_aggregated_solutions(
         if owns and credentials == "worker-env":
             driver.close()
     first = next(iter(requests.values()))
-    pa_schema = _same_schema(
+    pa_schema = same_schema(
         {p: schema.aggregated_schema(r.fields) for p, r in requests.items()}, "aggregated results"
     )
     meta = schema.to_pandas(
-        _typed_empty(
+        typed_empty(
             pa_schema, [r.fields for r in requests.values()], schema.AGGREGATED_META_COLUMNS
         ),
         dtype_backend=backend,
@@ -338,7 +270,7 @@ def _read_responses_partition(
         progress_bar=False,
         dtype_backend=dtype_backend,
     )
-    return _conform(frame, like)
+    return conform(frame, like)
 
 
 def read_responses(
@@ -392,7 +324,7 @@ def read_responses(
     statuses = check_statuses(status)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
-    driver, owns = _driver_client(client, token, environment, url)
+    driver, owns = driver_client(client, token, environment, url)
     try:
         description = describe_client(driver, credentials=credentials)
         if output_spec is None:
@@ -404,10 +336,10 @@ def read_responses(
             driver.close()
     fields = {p: list(schema.parse_output_spec(s).values()) for p, s in zip(pools, specs)}
     tables = {p: assignments_to_table([], f, pool_id=p) for p, f in fields.items()}
-    pa_schema = _same_schema({p: t.schema for p, t in tables.items()}, "responses")
+    pa_schema = same_schema({p: t.schema for p, t in tables.items()}, "responses")
     first = fields[pools[0]]
     meta = schema.to_pandas(
-        _typed_empty(pa_schema, list(fields.values()), schema.RESPONSES_META_COLUMNS),
+        typed_empty(pa_schema, list(fields.values()), schema.RESPONSES_META_COLUMNS),
         dtype_backend=backend,
     )
     # The frame's pools are in its pool_id column; the provenance names none of them, and

@@ -8,24 +8,24 @@ import pytest
 from conftest import make_responses
 
 from pandas_toloka.aggregation import fit_dawid_skene
-from pandas_toloka.dask import _em
+from pandas_toloka.dask import _em, _fit
 
 
 def test_parts_stay_where_they_are_when_that_is_balanced() -> None:
     holders = [["a"], ["b"], ["a"], ["b"]]
-    assert _em.assign_parts(holders, [5, 5, 5, 5], ["a", "b"]) == ["a", "b", "a", "b"]
+    assert _fit.assign_parts(holders, [5, 5, 5, 5], ["a", "b"]) == ["a", "b", "a", "b"]
 
 
 def test_an_overloaded_worker_gives_parts_away() -> None:
     # Dask put 6 of 8 equal parts on one worker: two move, and the split is even.
     holders = [["a"]] * 6 + [["b"]] * 2
-    chosen = _em.assign_parts(holders, [10] * 8, ["a", "b"])
+    chosen = _fit.assign_parts(holders, [10] * 8, ["a", "b"])
     assert chosen.count("a") == chosen.count("b") == 4
     assert chosen[6:] == ["b", "b"]  # the parts already on b stay
 
 
 def test_parts_held_nowhere_go_to_the_least_loaded_worker() -> None:
-    assert _em.assign_parts([[], [], []], [3, 2, 1], ["w1", "w2"]) == ["w1", "w2", "w2"]
+    assert _fit.assign_parts([[], [], []], [3, 2, 1], ["w1", "w2"]) == ["w1", "w2", "w2"]
 
 
 @pytest.mark.parametrize("n_blocks", [1, 3])
