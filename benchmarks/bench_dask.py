@@ -249,8 +249,8 @@ def _run_distributed(
         generate, range(n_blocks), meta=meta, n=n, setting=setting, block_rows=block_rows
     )
     handler = _Iterations()
-    logging.getLogger("pandas_toloka.dask._em").addHandler(handler)
-    logging.getLogger("pandas_toloka.dask._em").setLevel(logging.INFO)
+    logging.getLogger("pandas_toloka.dask._fit").addHandler(handler)
+    logging.getLogger("pandas_toloka.dask._fit").setLevel(logging.INFO)
     with _Sampler(client) as sampler:
         start = time.perf_counter()
         ddf = client.persist(ddf)  # generated on the workers, held there as Arrow strings
