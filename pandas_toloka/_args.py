@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
+from .aggregation import LOCAL_METHODS, LocalMethod
 from .errors import InvalidArgumentError
 from .schema import DtypeBackend, OutputField, default_aggregation_fields
 
@@ -26,9 +27,12 @@ __all__ = [
     "LOCAL_TYPES",
     "LocalType",
     "check_aggregation_fields",
+    "check_client_settings",
+    "check_seconds",
     "check_local_type",
     "check_credentials",
     "check_page_size",
+    "check_progress_bar",
     "check_statuses",
     "check_wait_timeout",
     "client_scope",
@@ -40,9 +44,10 @@ __all__ = [
 #: ``strategy=`` of :meth:`pandas_toloka.accessor.TolokaAccessor.aggregate`.
 Strategy = Literal["auto", "by_task", "by_pool"]
 
-#: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs.
-LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE")
-LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"]
+#: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
+#: the server's three, then the local-only methods of :mod:`pandas_toloka.aggregation`.
+LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE", *LOCAL_METHODS)
+LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"] | LocalMethod
 
 #: Assignment statuses of the Toloka API.
 STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
@@ -171,12 +176,101 @@ def check_wait_timeout(wait_timeout: object) -> float | None:
     return float(wait_timeout)
 
 
+def check_seconds(
+    value: object,
+    *,
+    name: str,
+    minimum: float = 0.0,
+    inclusive: bool = True,
+    infinite: bool = False,
+) -> float:
+    """A number of seconds (not a bool) at least ``minimum`` (or above it); finite unless ``infinite``."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and not math.isnan(value)
+        and (infinite or math.isfinite(value))
+        and (value >= minimum if inclusive else value > minimum)
+    )
+    if not ok:
+        bound = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
+        raise InvalidArgumentError(f"{name} must be a number of seconds {bound}, got {value!r}.")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_count(value: object, *, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidArgumentError(f"{name} must be an int from {low} to {high}, got {value!r}.")
+    return value
+
+
+#: The shortest first interval between polls of an operation: a smaller one floods the server.
+MIN_POLL_INTERVAL = 0.01
+
+
+def check_client_settings(
+    *,
+    timeout: object,
+    max_attempts: object,
+    backoff_base: object,
+    backoff_max: object,
+    rate_limit_wait: object,
+    max_wait: object,
+    pool_size: object,
+    poll_min: object,
+    poll_max: object,
+) -> float | tuple[float, float]:
+    """Check the settings of :class:`~pandas_toloka.Client`; return ``timeout`` as requests takes it."""
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        checked: float | tuple[float, float] = (
+            check_seconds(timeout[0], name="timeout[0] (connect)", inclusive=False),
+            check_seconds(timeout[1], name="timeout[1] (read)", inclusive=False),
+        )
+    elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        checked = check_seconds(timeout, name="timeout", inclusive=False)
+    else:
+        raise InvalidArgumentError(
+            f"timeout must be seconds or a (connect, read) pair of seconds, got {timeout!r}."
+        )
+    _check_count(max_attempts, name="max_attempts", low=1, high=100)
+    base = check_seconds(backoff_base, name="backoff_base")
+    cap = check_seconds(backoff_max, name="backoff_max")
+    if cap < base:
+        raise InvalidArgumentError(
+            f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
+        )
+    check_seconds(rate_limit_wait, name="rate_limit_wait")
+    check_seconds(max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
+    _check_count(pool_size, name="pool_size", low=1, high=1024)
+    low = check_seconds(poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
+    high = check_seconds(poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
+    if high < low:
+        raise InvalidArgumentError(
+            f"poll_max ({high:g} s) must not be shorter than poll_min ({low:g} s)."
+        )
+    return checked
+
+
+def check_progress_bar(progress_bar: object) -> bool | None:
+    """``progress_bar=``: True, False or None (automatic)."""
+    if progress_bar is not None and not isinstance(progress_bar, bool):
+        raise InvalidArgumentError(
+            f"progress_bar must be True, False or None (automatic), got {progress_bar!r}."
+        )
+    return progress_bar
+
+
 def check_statuses(status: object) -> tuple[str, ...] | None:
     """``status=`` as a tuple of assignment statuses, or None for every status."""
     if status is None:
         return None
-    wanted = (status,) if isinstance(status, str) else tuple(status)  # type: ignore[arg-type]
-    bad = [s for s in wanted if s not in STATUSES]
+    if isinstance(status, str):
+        wanted: tuple[Any, ...] = (status,)
+    elif isinstance(status, (list, tuple, set, frozenset)):
+        wanted = tuple(status)
+    else:
+        wanted = (status,)
+    bad = [s for s in wanted if not isinstance(s, str) or s not in STATUSES]
     if bad or not wanted:
         raise InvalidArgumentError(
             f"status must be one of {list(STATUSES)}, a list of them, or None for all; "

@@ -1,14 +1,23 @@
-"""Where to connect and how to authenticate: environments, base URLs, tokens.
+"""Where to connect and how to authenticate: environments, base URLs, tokens, redaction.
 
 Pure functions without network access, used by :class:`pandas_toloka.Client`.
+
+Credentials reach the client only through ``token=`` and the token
+environment variables. A URL carrying ``user:password@`` is refused (its
+password would otherwise show in reprs and errors, and requests would send
+Basic auth in place of the token); so is a URL with a query or a fragment.
+:class:`Redactor` is the one redaction of the client: it knows every form
+the token takes (bare, after its ``OAuth``/``ApiKey`` scheme, percent-encoded,
+with JSON's escaped slashes) and is applied to every text the client shows.
 """
 
 from __future__ import annotations
 
 import enum
 import os
+import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ._protocol import API_PREFIX
 from .errors import InvalidArgumentError, MissingTokenError
@@ -19,7 +28,10 @@ __all__ = [
     "TOKEN_ENV_VARS",
     "URL_ENV_VAR",
     "Environment",
+    "Redactor",
     "auth_header",
+    "bare_secret",
+    "display_url",
     "is_api_key",
     "resolve_base_url",
     "resolve_token",
@@ -51,30 +63,72 @@ BASE_URLS: dict[Environment, str] = {
 }
 
 
-def _normalize_url(url: str) -> str:
-    given = url
+def _mask_userinfo(url: str) -> tuple[str, bool]:
+    """``url`` with anything before an ``@`` of its authority masked, and whether there was one.
+
+    Done on the text rather than with :func:`urllib.parse.urlsplit`, which
+    ends the authority at a ``/`` even inside a password.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    head = re.split(r"[?#]", rest, maxsplit=1)[0]
+    if "@" not in head:
+        return url, False
+    return f"{scheme}{sep}***@{rest[head.rindex('@') + 1 :]}", True
+
+
+def display_url(url: str) -> str:
+    """``url`` safe to show: a user or password, a query and a fragment masked."""
+    masked, _ = _mask_userinfo(url.strip())
+    text, _, fragment = masked.partition("#")
+    text, _, query = text.partition("?")
+    if query or "?" in masked.split("#")[0]:
+        text += "?***"
+    if fragment or "#" in masked:
+        text += "#***"
+    return text
+
+
+def _normalize_url(url: object, source: str = "url") -> str:
+    if not isinstance(url, str):
+        raise InvalidArgumentError(
+            f"{source} must be a str such as 'http://127.0.0.1:8000', got {type(url).__name__}."
+        )
+    shown = display_url(url)
     url = url.strip()
+    if _mask_userinfo(url)[1]:
+        raise InvalidArgumentError(
+            f"Toloka URL {shown!r} (from {source}) carries a user or password: remove it and "
+            "pass the token with token= (or TOLOKA_API_KEY); only the token authenticates."
+        )
     if not url.startswith(("http://", "https://")):
         raise InvalidArgumentError(
-            f"Toloka URL {given!r} must start with http:// or https://, "
+            f"Toloka URL {shown!r} (from {source}) must start with http:// or https://, "
             "e.g. 'http://127.0.0.1:8000' for a local server."
         )
-    url = url.rstrip("/")
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port  # raises ValueError for a port that is not a number
-    except ValueError as exc:
-        raise InvalidArgumentError(f"Toloka URL {given!r} is not a valid URL: {exc}.") from None
+    except ValueError:
+        raise InvalidArgumentError(
+            f"Toloka URL {shown!r} (from {source}) is not a valid URL: check the host and port."
+        ) from None
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise InvalidArgumentError(
+            f"Toloka URL {shown!r} (from {source}) has a query or a fragment; pass the base URL "
+            "only, e.g. 'http://127.0.0.1:8000'."
+        )
     if (
         not parts.hostname
-        or any(c.isspace() for c in url)
+        or any(c.isspace() or ord(c) < 32 for c in url)
         or (port is not None and not 0 < port < 65536)
     ):
         raise InvalidArgumentError(
-            f"Toloka URL {given!r} has no valid host; use e.g. 'http://127.0.0.1:8000'."
+            f"Toloka URL {shown!r} (from {source}) has no valid host; use e.g. "
+            "'http://127.0.0.1:8000'."
         )
-    url = url.removesuffix(API_PREFIX)
-    return url
+    return url.rstrip("/").removesuffix(API_PREFIX)
 
 
 def resolve_base_url(
@@ -106,7 +160,11 @@ def resolve_base_url(
     environment variable, then PRODUCTION.
     """
     env = os.environ if environ is None else environ
-    if url:
+    if environment is not None and not isinstance(environment, str):
+        raise InvalidArgumentError(
+            f"environment must be 'PRODUCTION', 'SANDBOX' or a URL, got {type(environment).__name__}."
+        )
+    if url is not None and url != "":
         return _normalize_url(url), "URL"
     if environment is None or environment == "":
         from_env = env.get(URL_ENV_VAR, "").strip()
@@ -114,7 +172,7 @@ def resolve_base_url(
             if from_env.upper() in Environment.__members__:
                 member = Environment[from_env.upper()]
                 return BASE_URLS[member], member.value
-            return _normalize_url(from_env), "URL"
+            return _normalize_url(from_env, URL_ENV_VAR), "URL"
         return BASE_URLS[Environment.PRODUCTION], Environment.PRODUCTION.value
     if isinstance(environment, Environment):
         return BASE_URLS[environment], environment.value
@@ -126,9 +184,9 @@ def resolve_base_url(
     if name in Environment.__members__:
         return BASE_URLS[Environment[name]], name
     if environment.strip().startswith(("http://", "https://")):
-        return _normalize_url(environment), "URL"
+        return _normalize_url(environment, "environment"), "URL"
     raise InvalidArgumentError(
-        f"Unknown environment {environment!r}; use 'PRODUCTION', 'SANDBOX' or a URL "
+        f"Unknown environment {display_url(environment)!r}; use 'PRODUCTION', 'SANDBOX' or a URL "
         "such as 'http://127.0.0.1:8000'."
     )
 
@@ -157,12 +215,26 @@ def resolve_token(token: str | None = None, *, environ: Mapping[str, str] | None
     )
 
 
+_SCHEMES = ("ApiKey ", "OAuth ")
+
+
+def bare_secret(token: str) -> str:
+    """The secret part of ``token``: without an ``ApiKey ``/``OAuth `` scheme prefix."""
+    token = token.strip()
+    for scheme in _SCHEMES:
+        if token.startswith(scheme):
+            return token[len(scheme) :].strip()
+    return token
+
+
 def _checked(token: str, source: str) -> str:
     """``token`` if it can be sent in an HTTP header; the error never shows the token."""
-    secret = token
-    for scheme in ("ApiKey ", "OAuth "):
-        if secret.startswith(scheme):
-            secret = secret[len(scheme) :].strip()
+    secret = bare_secret(token)
+    if not secret or secret in ("ApiKey", "OAuth"):
+        raise InvalidArgumentError(
+            f"The Toloka token from {source} is only a scheme ('ApiKey' or 'OAuth') without the "
+            "key; copy the token again (Profile → Integrations)."
+        )
     for position, char in enumerate(secret):
         if not "!" <= char <= "~":  # printable ASCII without spaces
             kind = "a space" if char.isspace() else "a non-ASCII or control character"
@@ -184,8 +256,53 @@ def is_api_key(token: str) -> bool:
 def auth_header(token: str) -> str:
     """The ``Authorization`` header value for ``token``.
 
-    A token that already starts with ``ApiKey `` or ``OAuth `` is used as is.
+    A token that already starts with ``ApiKey `` or ``OAuth `` keeps its scheme.
     """
-    if token.startswith(("ApiKey ", "OAuth ")):
-        return token
-    return f"ApiKey {token}" if is_api_key(token) else f"OAuth {token}"
+    secret = bare_secret(token)
+    for scheme in _SCHEMES:
+        if token.strip().startswith(scheme):
+            return scheme + secret
+    return f"ApiKey {secret}" if is_api_key(secret) else f"OAuth {secret}"
+
+
+class Redactor:
+    """Replaces every form of the given secrets in a text by ``***``.
+
+    The forms: the secret itself (which covers ``OAuth <secret>`` and
+    ``ApiKey <secret>``), percent-encoded (upper- or lower-case hex, ``+`` or
+    ``%20`` for spaces), and with the ``\\/`` that some JSON encoders write for
+    ``/``. Longer forms are replaced first, so no piece of a secret survives.
+
+    Parameters
+    ----------
+    secrets : iterable of str
+        The tokens (with or without their scheme); empty ones are ignored.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        forms: set[str] = set()
+        for token in secrets:
+            secret = bare_secret(token) if token else ""
+            if not secret:
+                continue
+            for text in (
+                secret,
+                urllib.parse.quote(secret, safe=""),
+                urllib.parse.quote_plus(secret),
+            ):
+                forms.update({text, _lower_hex(text), text.replace("/", "\\/")})
+        ordered = sorted(forms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every form of the secrets replaced by ``***``."""
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub("***", text)
+
+    def __repr__(self) -> str:
+        return "Redactor(...)"
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._args import check_local_type
+from ._args import check_local_type, check_statuses
 from ._local_inputs import (
     ATTRS_KEY,
     FieldColumn,
@@ -33,10 +33,13 @@ from ._local_inputs import (
 from .aggregation import (
     DawidSkeneModel,
     dawid_skene,
+    fit_aggregation,
     fit_dawid_skene,
     majority_vote,
     weighted_dynamic_overlap,
 )
+from .aggregation._methods import GOLDEN_METHODS
+from .aggregation.report import golden_worker_accuracy
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import DtypeBackend, OutputField
 
@@ -46,13 +49,41 @@ logger = logging.getLogger(__name__)
 
 
 def _select_rows(
-    frame: pd.DataFrame, status: str | Sequence[str] | None, columns: list[Hashable]
+    frame: pd.DataFrame, status: tuple[str, ...] | None, columns: list[Hashable]
 ) -> pd.DataFrame:
     """Rows the server would aggregate: wanted status (when known) and an answer in every field."""
     if status is not None and "status" in frame.columns:
-        wanted = [status] if isinstance(status, str) else list(status)
-        frame = frame[frame["status"].isin(wanted).to_numpy(dtype=bool, na_value=False)]
+        frame = frame[frame["status"].isin(list(status)).to_numpy(dtype=bool, na_value=False)]
     return frame.dropna(subset=columns)
+
+
+Golden: TypeAlias = Mapping[Any, Any] | pd.Series
+
+
+def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
+    """The iteration options the caller set (None leaves the method's default)."""
+    options: dict[str, Any] = {}
+    if n_iter is not None:
+        options["n_iter"] = n_iter
+    if tol is not None:
+        options["tol"] = tol
+    return options
+
+
+def _text_task_ids(frame: pd.DataFrame, task: Hashable) -> pd.DataFrame:
+    """The frame with its task ids read as the server reads them: ``1``, ``"1"`` and ``1.0`` are one task.
+
+    Only a column that mixes kinds of values (text and numbers) can name one
+    task twice; the others are left as they are (no copy).
+    """
+    column = frame[task]
+    if column.dtype != object or not pd.api.types.infer_dtype(column, skipna=True).startswith(
+        "mixed"
+    ):
+        return frame
+    out = frame.copy(deep=False)
+    out[task] = pd.Series(pd.arrays.ArrowExtensionArray(schema.id_array(column)), index=frame.index)
+    return out
 
 
 def _run(
@@ -64,8 +95,9 @@ def _run(
     task: Hashable,
     worker: Hashable,
     skills: pd.DataFrame | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None,
 ) -> pd.DataFrame:
     columns = [fc.column for fc in fields]
     if kind == "WEIGHTED_DYNAMIC_OVERLAP":
@@ -88,9 +120,26 @@ def _run(
     labels = schema.label_space(fields[0].field)
     if kind == "DAWID_SKENE":
         return dawid_skene(
-            rows, task=task, worker=worker, label=columns[0], labels=labels, n_iter=n_iter, tol=tol
+            rows,
+            task=task,
+            worker=worker,
+            label=columns[0],
+            labels=labels,
+            golden=golden,
+            **_options(n_iter, tol),
         )
-    return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    if kind == "MAJORITY_VOTE":
+        return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    return fit_aggregation(
+        rows,
+        method=kind,  # type: ignore[arg-type]
+        task=task,
+        worker=worker,
+        label=columns[0],
+        labels=labels,
+        golden=golden,
+        **_options(n_iter, tol),
+    ).to_frame()
 
 
 def _to_table(
@@ -105,9 +154,11 @@ def _to_table(
     for fc in fields:
         values = result[fc.column].astype(object).tolist()
         arrays.append(schema.field_to_arrow(values, fc.field, task_ids=task_ids))
-    return pa.Table.from_arrays(
-        arrays, schema=schema.aggregated_schema([fc.field for fc in fields])
-    )
+    target = schema.aggregated_schema([fc.field for fc in fields])
+    if "golden" in result.columns:
+        arrays.append(pa.array(result["golden"].to_numpy(dtype=bool), type=pa.bool_()))
+        target = target.append(pa.field("golden", pa.bool_()))
+    return pa.Table.from_arrays(arrays, schema=target)
 
 
 def _pool_groups(
@@ -146,16 +197,23 @@ def aggregate_local(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     skill_id: str | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
     dtype_backend: DtypeBackend,
+    golden: Golden | None = None,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     kind = check_local_type(type)
+    if golden is not None and kind not in GOLDEN_METHODS:
+        raise InvalidArgumentError(
+            f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
+        )
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
+    statuses = check_statuses(status)
+    frame = _text_task_ids(frame, task)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
@@ -168,7 +226,7 @@ def aggregate_local(
     tables = []
     groups = _pool_groups(frame, pool_id)
     for pool, group in groups:
-        accepted = _select_rows(group, status, [])
+        accepted = _select_rows(group, statuses, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
         result = _run(
@@ -181,9 +239,12 @@ def aggregate_local(
             skills=skill_frame,
             n_iter=n_iter,
             tol=tol,
+            golden=golden,
         )
         tables.append(_to_table(result, pool, resolved, task))
     target = schema.aggregated_schema([fc.field for fc in resolved])
+    if golden is not None:
+        target = target.append(pa.field("golden", pa.bool_()))
     table = pa.concat_tables(tables) if tables else target.empty_table()
     table = table.take(
         pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
@@ -207,8 +268,9 @@ def fit_worker_model(
     worker: Hashable,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
 ) -> tuple[DawidSkeneModel, OutputField]:
     """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would.
 
@@ -219,20 +281,22 @@ def fit_worker_model(
         raise MissingColumnsError(
             missing, list(frame.columns), purpose="to estimate worker quality"
         )
+    statuses = check_statuses(status)
+    frame = _text_task_ids(frame, task)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     (fc,) = resolve_field_columns(
         frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
     )
-    rows = _select_rows(frame, status, [fc.column])[[task, worker, fc.column]]
+    rows = _select_rows(frame, statuses, [fc.column])[[task, worker, fc.column]]
     model = fit_dawid_skene(
         rows,
         task=task,
         worker=worker,
         label=fc.column,
         labels=schema.label_space(fc.field),
-        n_iter=n_iter,
-        tol=tol,
+        golden=golden,
+        **_options(n_iter, tol),
     )
     return model, fc.field
 
@@ -246,8 +310,9 @@ def worker_quality(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     confusion: bool,
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
 ) -> pd.DataFrame:
     """Each worker's quality (or confusion matrices); see :meth:`TolokaAccessor.worker_quality`."""
     model, fitted = fit_worker_model(
@@ -259,8 +324,16 @@ def worker_quality(
         status=status,
         n_iter=n_iter,
         tol=tol,
+        golden=golden,
     )
     out = model.confusion_frame() if confusion else model.worker_quality()
+    if golden is not None and not confusion:
+        rows = _select_rows(_text_task_ids(frame, task), check_statuses(status), [])
+        observed = golden_worker_accuracy(
+            rows, golden, task=task, worker=worker, label=model.label_column
+        )
+        out = out.merge(observed, on=worker, how="left", sort=False)
+        out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
     pools = (
         sorted({str(p) for p in schema.id_array(frame["pool_id"]).drop_null().to_pylist()})
         if "pool_id" in frame.columns

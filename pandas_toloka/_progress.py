@@ -11,6 +11,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from ._args import check_progress_bar
+
 __all__ = ["in_notebook", "make_bar", "progress_enabled"]
 
 
@@ -26,7 +28,7 @@ def in_notebook() -> bool:
 
 def progress_enabled(progress_bar: bool | None) -> bool:
     """Resolve ``progress_bar``: True/False as given; None: on in a terminal or notebook."""
-    if progress_bar is not None:
+    if check_progress_bar(progress_bar) is not None:
         return bool(progress_bar)
     if in_notebook():
         return True

@@ -8,28 +8,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._args import field_names
+from ._args import field_names, id_text
 from ._protocol import AggregationType
 
 __all__ = ["aggregation_body", "query"]
 
 
 def aggregation_body(
-    pool_id: str,
+    pool_id: str | int,
     type: str | AggregationType,
     fields: str | Sequence[str],
-    answer_weight_skill_id: str | None,
+    answer_weight_skill_id: str | int | None,
 ) -> dict[str, Any]:
     """The JSON body of ``aggregate-by-pool`` (and, with ``task_id`` added, ``aggregate-by-task``)."""
     kind = AggregationType.parse(type)
     names = field_names(fields)
     body: dict[str, Any] = {
         "type": kind.value,
-        "pool_id": str(pool_id),
+        "pool_id": id_text(pool_id, name="pool_id"),
         "fields": [{"name": name} for name in names or ()],
     }
     if answer_weight_skill_id is not None:
-        body["answer_weight_skill_id"] = str(answer_weight_skill_id)
+        body["answer_weight_skill_id"] = id_text(
+            answer_weight_skill_id, name="answer_weight_skill_id"
+        )
     return body
 
 

@@ -1,6 +1,10 @@
 """How the client handles failures: which to retry, how long to wait, what to tell the user.
 
 Pure computations (no network, no sleeping), so they can be unit-tested.
+:func:`decide` is the one decision behind the transport's one retry loop:
+given what an attempt came to (an :class:`Attempt`) and how safe the request
+is to repeat, it says return, retry after so many seconds (first checking
+whether a start request's operation exists, to adopt it), or raise.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
@@ -28,7 +32,12 @@ from .errors import (
 
 __all__ = [
     "RETRY_STATUSES",
+    "Attempt",
+    "AttemptKind",
+    "Decision",
     "RetryPolicy",
+    "Safety",
+    "decide",
     "api_error",
     "backoff_delay",
     "error_hint",
@@ -146,6 +155,104 @@ class RetryPolicy:
         else:
             wait = max(self.backoff(attempt), retry_after or 0.0)
         return wait if wait <= self.max_wait else None
+
+
+#: What an attempt came to.
+#:
+#: ``answered``: the server answered with a status and a complete body, which
+#: parsed to the expected shape when the status is below 300. ``not_sent``: the
+#: connection could not be opened, so the server certainly never saw the request.
+#: ``lost``: the connection broke or timed out after the request may have reached
+#: the server. ``garbled``: a 2xx answer whose body is cut short, not JSON or not
+#: the expected shape. ``unsendable``: the request cannot be sent at all (an
+#: invalid URL or header).
+AttemptKind = Literal["answered", "not_sent", "lost", "garbled", "unsendable"]
+
+#: How safe a request is to repeat. ``idempotent``: repeating it is harmless (GETs,
+#: ``aggregate-by-task``). ``adopt``: it starts an operation, so before it is
+#: repeated the caller looks for the operation a lost attempt may have started.
+#: ``once``: never repeated unless the server certainly did not process it.
+Safety = Literal["idempotent", "adopt", "once"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one attempt of a request.
+
+    Parameters
+    ----------
+    number : int
+        1 for the first attempt.
+    kind : AttemptKind
+        What the attempt came to.
+    status : int, optional
+        The HTTP status, when the server answered.
+    retry_after : float, optional
+        The ``Retry-After`` header, in seconds.
+    payload : mapping, optional
+        The error body's ``payload`` (``interval`` of a 429).
+    """
+
+    number: int
+    kind: AttemptKind
+    status: int | None = None
+    retry_after: float | None = None
+    payload: Mapping[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after an attempt.
+
+    ``action`` is ``"return"`` (the answer is good), ``"retry"`` (after
+    ``wait`` seconds) or ``"raise"``. With ``adopt_first``, the caller first
+    looks for the operation the attempt may have started, and returns it if
+    found (before waiting and retrying, or instead of raising).
+    """
+
+    action: Literal["return", "retry", "raise"]
+    wait: float = 0.0
+    adopt_first: bool = False
+
+
+def decide(attempt: Attempt, *, safety: Safety, policy: RetryPolicy) -> Decision:
+    """The one retry decision of the client, for every request and every failure.
+
+    * A 2xx (or 1xx) answer is returned; any other answer below 400 (a
+      redirect) is raised: the token is never sent to where a redirect points.
+    * ``not_sent`` and 429 were certainly not processed: retried whatever the
+      safety, as long as attempts and the longest wait allow.
+    * ``lost``, ``garbled`` and the retryable statuses (408, 5xx) may have
+      been processed: an idempotent request is retried; a start request is
+      retried only after looking for its operation (``adopt_first``), and
+      looks for it once more before giving up; a ``once`` request is raised.
+    * Everything else (4xx, an unsendable request) is raised at once.
+    """
+    kind, status = attempt.kind, attempt.status
+    if kind == "answered" and status is not None and status < 300:
+        return Decision("return")
+    if kind == "unsendable" or (kind == "answered" and (status is None or status < 400)):
+        return Decision("raise")
+    left = attempt.number < policy.max_attempts
+    if kind == "not_sent":
+        return Decision("retry", policy.backoff(attempt.number)) if left else Decision("raise")
+    if status == 429:
+        wait = policy.wait_for(
+            429, attempt.number, retry_after=attempt.retry_after, payload=attempt.payload
+        )
+        return Decision("raise") if wait is None else Decision("retry", wait)
+    if kind == "answered" and status not in RETRY_STATUSES:
+        return Decision("raise")
+    if kind == "answered":
+        wait = max(policy.backoff(attempt.number), attempt.retry_after or 0.0)
+    else:
+        wait = policy.backoff(attempt.number)
+    can_wait = left and wait <= policy.max_wait
+    if safety == "idempotent":
+        return Decision("retry", wait) if can_wait else Decision("raise")
+    if safety == "adopt":
+        return Decision("retry" if can_wait else "raise", wait if can_wait else 0.0, True)
+    return Decision("raise")
 
 
 def rate_limit_hint(

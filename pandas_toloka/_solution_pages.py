@@ -1,46 +1,69 @@
-"""Keyset paging of aggregated solutions: ``sort=task_id`` and a ``task_id_gt`` cursor.
+"""Keyset paging of aggregated solutions: ``sort=task_id``, a ``task_id_gt`` cursor, typed batches.
 
 Without ``sort`` the order is undefined and keyset paging silently loses rows,
-so the sort is always sent, and the cursor is checked to move forward.
+so the sort is always sent, and the task ids are checked to increase, within a
+page and from one page to the next.
 
-A page of 100,000 items parsed at once costs ~75 MB of Python objects, more
-than the typed result it becomes. So each page body is decoded a slice of
-items at a time (:func:`iter_item_chunks`, the standard library's JSON
-decoder on one item after another), and every slice is converted to Arrow
-before the next one is decoded: the transient memory is one slice, not one page.
+Each page body is decoded straight into Arrow (:mod:`.schema._wire`); a page
+the fast decoder cannot vouch for is decoded again by the strict path, a slice
+of items at a time (:func:`iter_item_chunks`, the standard library's JSON
+decoder on one item after another), which words the error or accepts it.
+
+The next page is fetched while the current one is decoded: the cursor of the
+next request is the last ``task_id`` of the page, read from the end of the raw
+body before decoding (:func:`guess_cursor`). Decoding then confirms it; a wrong
+guess (possible only for odd payloads, e.g. a field named ``task_id``) costs a
+discarded request, never a wrong page.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ._args import check_page_size
+from ._page_fetch import discard, one_ahead
 from ._protocol import MAX_PAGE_SIZE
+from ._urls import api_path
 from .client import Client
-from .errors import PagingError
+from .errors import OutputValueError, PagingError
+from .schema import (
+    OutputField,
+    WireMismatch,
+    aggregated_page_to_batch,
+    aggregated_schema,
+    read_page,
+    solution_item_type,
+    solutions_to_batch,
+)
 
 __all__ = [
     "CHUNK_ROWS",
     "MAX_PAGE_SIZE",
     "PagingError",
+    "decode_solutions_page",
+    "guess_cursor",
     "iter_item_chunks",
     "iter_solution_pages",
 ]
 
-#: Items decoded into Python objects at a time.
+logger = logging.getLogger(__name__)
+
+#: Items decoded into Python objects at a time by the strict path.
 CHUNK_ROWS = 10_000
 
 _DECODE = json.JSONDecoder().raw_decode
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _check_complete(body: bytes) -> None:
-    """Raise ValueError for a body that cannot be a whole JSON object (cut short)."""
-    if not body.rstrip().endswith(b"}") or not body.lstrip().startswith(b"{"):
-        raise ValueError("incomplete JSON object")
+_HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
+_TASK_ID = re.compile(rb'"task_id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*")')
 
 
 def _skip(text: str, index: int) -> int:
@@ -114,56 +137,148 @@ def iter_item_chunks(
         index = _skip(text, index)
 
 
+def _strict_page(
+    body: bytes, fields: Sequence[OutputField], operation_id: str
+) -> tuple[pa.Table, bool]:
+    meta: dict[str, Any] = {}
+    try:
+        text = body.decode("utf-8")
+        batches = [
+            aggregated_page_to_batch(chunk, fields) for chunk in iter_item_chunks(text, meta)
+        ]
+    except OutputValueError:
+        raise
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise PagingError(
+            f"A page of the results of operation {operation_id} is not the expected "
+            f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
+        ) from exc
+    if not isinstance(meta.get("has_more"), bool) or meta.get("items", 0) is not None:
+        raise PagingError(
+            f"A page of the results of operation {operation_id} is not the expected "
+            f"{{'items': [...], 'has_more': true|false}} JSON: it has {sorted(meta)}."
+        )
+    return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), bool(
+        meta.get("has_more")
+    )
+
+
+def decode_solutions_page(
+    body: bytes, fields: Sequence[OutputField], *, operation_id: str = "?"
+) -> tuple[pa.Table, bool]:
+    """Decode a page of ``GET /aggregated-solutions`` into a typed table and ``has_more``.
+
+    Fast (:func:`.schema.read_page`) unless the page holds something only the
+    strict path (:func:`.schema.aggregated_page_to_batch`) can judge.
+
+    Raises
+    ------
+    OutputValueError
+        If a value does not fit its field (names the task and the field).
+    PagingError
+        If the body is not a page of results.
+    """
+    item_type = solution_item_type(fields)
+    if item_type is not None:
+        try:
+            pieces, has_more = read_page(body, item_type)
+            batches = [solutions_to_batch(items, fields) for items in pieces]
+            return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), has_more
+        except WireMismatch as exc:
+            logger.debug("strict decoding of a page of operation %s: %s", operation_id, exc)
+    return _strict_page(body, fields, operation_id)
+
+
+def guess_cursor(body: bytes) -> str | None:
+    """The last ``task_id`` of a page that says ``has_more: true``, read from its raw end.
+
+    None when the body does not say ``has_more: true`` or no task id is found.
+    A guess: the decoded page confirms it.
+    """
+    at = body.rfind(b'"has_more"')
+    if at < 0 or not _HAS_MORE_TRUE.match(body, at):
+        return None
+    at = body.rfind(b'"task_id"')
+    match = _TASK_ID.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _check_order(task_ids: pa.ChunkedArray, cursor: str | None, operation_id: str) -> None:
+    first = task_ids[0].as_py()
+    if cursor is not None and first <= cursor:
+        raise PagingError(
+            f"The server sent task {first!r} after {cursor!r} (task_id_gt={cursor!r} "
+            f"was asked); the results of operation {operation_id} are not in task_id order."
+        )
+    if len(task_ids) > 1:
+        rising = pc.less(task_ids[:-1], task_ids[1:])
+        if not pc.all(rising).as_py():
+            at = pc.index(rising, False).as_py()
+            raise PagingError(
+                f"The server sent task {task_ids[at + 1].as_py()!r} after "
+                f"{task_ids[at].as_py()!r} in one page; the results of operation "
+                f"{operation_id} are not in task_id order."
+            )
+
+
 def iter_solution_pages(
     client: Client,
     operation_id: str,
+    fields: Sequence[OutputField],
     *,
     page_size: int = MAX_PAGE_SIZE,
-    chunk_rows: int = CHUNK_ROWS,
-) -> Iterator[list[dict[str, Any]] | None]:
-    """Yield an aggregation's results in task_id order, in slices of at most ``chunk_rows`` items.
+) -> Generator[pa.Table, None, None]:
+    """Yield an aggregation's results in task_id order, one typed table per non-empty page.
 
-    ``None`` is yielded after the last slice of each page. Stops exactly when
-    the server says ``has_more: false``.
+    Stops exactly when the server says ``has_more: false``. The next page is
+    requested on a background thread while this one is decoded (see the
+    module docstring); closing the generator stops that thread.
 
     Raises
     ------
     PagingError
         If a page says ``has_more`` but is empty, or the task ids do not increase.
+    OutputValueError
+        If a value does not fit its field's declared type.
     """
     params: dict[str, Any] = {"sort": "task_id", "limit": check_page_size(page_size)}
-    path = f"/aggregated-solutions/{operation_id}"
+    fetch = partial(client.get_bytes, api_path("aggregated-solutions", operation_id))
     cursor: str | None = None
-    while True:
-        body = client.get_bytes(path, params, check=_check_complete)
-        text = body.decode("utf-8")
-        del body
-        meta: dict[str, Any] = {}
-        count = 0
-        try:
-            for chunk in iter_item_chunks(text, meta, chunk_rows=chunk_rows):
-                first = str(chunk[0].get("task_id"))
-                if cursor is not None and first <= cursor:
-                    raise PagingError(
-                        f"The server sent task {first!r} after {cursor!r} (task_id_gt={cursor!r} "
-                        f"was asked); the results of operation {operation_id} are not in task_id order."
+    with one_ahead() as pool:
+        pending: Future[bytes] | None = pool.submit(fetch, dict(params))
+        while pending is not None:
+            body = pending.result()
+            guess = guess_cursor(body)
+            pending = None
+            if guess is not None:
+                pending = pool.submit(fetch, {**params, "task_id_gt": guess})
+            page, has_more = decode_solutions_page(body, fields, operation_id=operation_id)
+            del body
+            # Hand the parser's working memory back between pages (mimalloc would keep it).
+            pa.default_memory_pool().release_unused()
+            if page.num_rows:
+                task_ids = page.column("task_id")
+                _check_order(task_ids, cursor, operation_id)
+                cursor = task_ids[-1].as_py()
+            elif has_more:
+                raise PagingError(
+                    f"The server said has_more for operation {operation_id} but sent no items."
+                )
+            if not has_more:
+                discard(pending)
+                pending = None
+            elif guess != cursor:
+                if guess is not None:
+                    logger.debug(
+                        "operation %s: the cursor %r was a wrong guess", operation_id, guess
                     )
-                cursor = str(chunk[-1].get("task_id"))
-                count += len(chunk)
-                yield chunk
-        except (ValueError, IndexError, AttributeError) as exc:
-            raise PagingError(
-                f"A page of the results of operation {operation_id} is not the expected "
-                f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
-            ) from exc
-        del text
-        has_more = bool(meta.get("has_more"))
-        if count:
-            params["task_id_gt"] = cursor
-            yield None
-        elif has_more:
-            raise PagingError(
-                f"The server said has_more for operation {operation_id} but sent no items."
-            )
-        if not has_more:
-            return
+                discard(pending)
+                pending = pool.submit(fetch, {**params, "task_id_gt": cursor})
+            if page.num_rows:
+                yield page

@@ -1,43 +1,94 @@
 """The HTTP transport under :class:`~pandas_toloka.client.Client`: session, requests, retries.
 
 :class:`Transport` owns the one pooled :class:`requests.Session` (safe to share
-between threads), the authentication header, the retry loop with back-off
-(the decisions are :mod:`._retry`'s), the mapping of API errors to exceptions,
-and the server's clock as its ``Date`` headers tell it. :class:`Client` adds
-the typed API methods on top. The token never appears in log records or
-error messages.
+between threads), the authentication, the one retry loop (every decision is
+:func:`._retry.decide`'s), the mapping of API errors to exceptions, the check
+of every answer's shape (:mod:`._payloads`), and the server's clock as its
+``Date`` headers tell it. :class:`Client` adds the typed API methods on top.
+
+Only the token authenticates: the session's ``auth`` sends it, so requests
+never consults ``~/.netrc`` (whose entry would otherwise replace it), while
+proxies and CA bundles from the environment still apply. Redirects are not
+followed (the token is never sent where an answer points). The token, in any
+of its forms, never appears in log records, reprs or error messages.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+import requests.auth
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from ._auth import Environment, auth_header, resolve_base_url, resolve_token
+from . import _payloads
+from ._adoption import ServerClock
+from ._args import check_client_settings
+from ._auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
 from ._protocol import API_PREFIX
 from ._request_bodies import query
-from ._retry import RetryPolicy, api_error, parse_retry_after
+from ._retry import Attempt, AttemptKind, RetryPolicy, Safety, api_error, decide, parse_retry_after
+from ._urls import check_api_path
 from ._version import __version__
-from .errors import InvalidArgumentError, TolokaConnectionError
+from .errors import ProtocolError, TolokaConnectionError, TolokaError
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "json_parser"]
 
 logger = logging.getLogger(__name__)
 
-_TRANSIENT = (
+#: Failures after which the request may have reached the server.
+_LOST = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+class _TokenAuth(requests.auth.AuthBase):
+    """Sets the ``Authorization`` header; as the session's ``auth`` it keeps netrc out."""
+
+    def __init__(self, header: str) -> None:
+        self.__header = header
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self.__header
+        return request
+
+    def __repr__(self) -> str:
+        return "_TokenAuth(***)"
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a connection error certainly happened before the request was sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, urllib3.exceptions.NewConnectionError):
+            return True
+        reason = getattr(cause, "reason", None)
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        cause = reason if isinstance(reason, BaseException) else nested or cause.__cause__
+    return False
+
+
+class _Failed(Exception):
+    """One attempt's failure, with the error to raise if it is not retried."""
+
+    def __init__(self, attempt: Attempt, error: TolokaError) -> None:
+        self.attempt = attempt
+        self.error = error
+        super().__init__(str(error))
 
 
 class Transport:
@@ -60,63 +111,63 @@ class Transport:
         rate_limit_wait: float,
         max_wait: float,
         pool_size: int,
+        poll_min: float,
+        poll_max: float,
     ) -> None:
+        self.timeout = check_client_settings(
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            rate_limit_wait=rate_limit_wait,
+            max_wait=max_wait,
+            pool_size=pool_size,
+            poll_min=poll_min,
+            poll_max=poll_max,
+        )
+        self.poll_min = float(poll_min)
+        self.poll_max = float(poll_max)
         self.base_url, self.environment = resolve_base_url(environment, url)
         self.api_url = self.base_url + API_PREFIX
-        if max_attempts < 1:
-            raise InvalidArgumentError(f"max_attempts must be at least 1, got {max_attempts}.")
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, rate_limit_wait, max_wait)
-        self.timeout = timeout
-        self.__token = resolve_token(token)
+        token = resolve_token(token)
+        self._redact = Redactor([token, *_proxy_passwords(self.base_url)])
+        self.clock = ServerClock()
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        self._session.auth = _TokenAuth(auth_header(token))
         self._session.headers.update(
-            {
-                "Authorization": auth_header(self.__token),
-                "User-Agent": f"pandas-toloka/{__version__}",
-                "Accept": "application/json",
-            }
+            {"User-Agent": f"pandas-toloka/{__version__}", "Accept": "application/json"}
         )
-        self._clock_offset: float | None = None  # server time minus local time, seconds
 
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self.__token, "***") if self.__token else text
-
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            raise InvalidArgumentError(
-                "Pass a path below the API root, e.g. '/pools/1', not a URL."
-            )
-        return f"{self.api_url}/{path.lstrip('/')}"
+    def redact(self, text: str) -> str:
+        """``text`` with every form of the token replaced by ``***``."""
+        return self._redact(text)
 
     def server_now(self) -> _dt.datetime:
         """The server's current time, as far as its ``Date`` headers tell (else local time)."""
-        now = time.time() + (self._clock_offset or 0.0)
-        return _dt.datetime.fromtimestamp(now, _dt.timezone.utc)
-
-    def _note_date(self, response: requests.Response) -> None:
-        date = response.headers.get("Date")
-        if not date:
-            return
-        try:
-            server = email.utils.parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return
-        self._clock_offset = server - time.time()
+        return self.clock.now()
 
     # ------------------------------------------------------------------ requests
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        shape: _payloads.Shape | None = None,
+    ) -> Any:
         """GET ``path`` (below ``/api/v1``) and return the parsed JSON body.
 
         Retried on connection errors (including a body cut short), 408, 429
-        and 5xx with exponential back-off, honouring ``Retry-After``.
+        and 5xx with exponential back-off, honouring ``Retry-After``; an
+        answer that is not JSON, or not of ``shape``, is retried likewise.
 
         Raises
         ------
@@ -124,8 +175,10 @@ class Transport:
             Its subclass chosen by the error's ``code``.
         TolokaConnectionError
             If the server cannot be reached after all attempts.
+        ProtocolError
+            If every answer was cut short, not JSON or not of ``shape``.
         """
-        return self._request("GET", path, params=params, idempotent=True)
+        return self._request("GET", path, params=params, parse=json_parser(shape))
 
     def post_json(
         self,
@@ -133,15 +186,32 @@ class Transport:
         body: Any,
         *,
         params: Mapping[str, Any] | None = None,
-        idempotent: bool = False,
+        safety: Safety = "once",
+        shape: _payloads.Shape | None = None,
+        adopt: Callable[[], Any] | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
 
-        A POST is retried only where it was certainly not processed (429), unless
-        ``idempotent=True`` says repeating it is harmless; otherwise a
-        connection error or 5xx is raised for the caller to resolve.
+        ``safety`` says how the request may be repeated (see
+        :data:`._retry.Safety`): ``"once"`` is retried only where it was
+        certainly not processed (429, a connection never opened);
+        ``"idempotent"`` like a GET; ``"adopt"`` only after ``adopt()`` found
+        no operation started by an earlier attempt (its result, when not None,
+        is returned instead). ``idempotent=True`` is the older spelling of
+        ``safety="idempotent"``.
         """
-        return self._request("POST", path, params=params, body=body, idempotent=idempotent)
+        if idempotent:
+            safety = "idempotent"
+        return self._request(
+            "POST",
+            path,
+            params=params,
+            body=body,
+            safety=safety,
+            parse=json_parser(shape),
+            adopt=adopt,
+        )
 
     def get_bytes(
         self,
@@ -150,18 +220,20 @@ class Transport:
         *,
         check: Callable[[bytes], object] | None = None,
     ) -> bytes:
-        """GET ``path`` and return the raw body of a successful answer.
+        """GET ``path`` and return the raw body of a successful answer, one whole JSON object.
 
-        Retried like :meth:`get_json`; ``check`` may raise :class:`ValueError`
-        for a body that is incomplete, which is retried like a dropped connection.
+        Retried like :meth:`get_json`. A body that is not one complete JSON
+        object (:func:`._payloads.complete_json_object`), or that ``check``
+        refuses with :class:`ValueError`, is retried like a dropped connection.
         """
 
         def parse(content: bytes) -> bytes:
+            _payloads.complete_json_object(content)
             if check is not None:
                 check(content)
             return content
 
-        body: bytes = self._request("GET", path, params=params, idempotent=True, parse=parse)
+        body: bytes = self._request("GET", path, params=params, parse=parse)
         return body
 
     def _request(
@@ -171,81 +243,180 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
-        idempotent: bool,
-        parse: Callable[[bytes], Any] = json.loads,
+        safety: Safety = "idempotent",
+        parse: Callable[[bytes], Any],
+        adopt: Callable[[], Any] | None = None,
+        attempts: int | None = None,
+        timeout: float | tuple[float, float] | None = None,
     ) -> Any:
-        url = self._url(path)
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else None
-        query_params = query(params)
-        attempt = 0
+        """The one retry loop: attempt, let :func:`decide` judge, then return, wait or raise."""
+        path = check_api_path(path)
+        request = (
+            method,
+            self.api_url + path,
+            query(params),
+            None if body is None else json.dumps(body).encode(),
+            timeout or self.timeout,
+        )
+        policy = self.retry
+        if attempts is not None:
+            policy = RetryPolicy(attempts, *(getattr(policy, k) for k in _POLICY_WAITS))
+        number = 0
         while True:
-            attempt += 1
+            number += 1
             try:
-                response = self._session.request(
+                return self._attempt(request, number, parse)
+            except _Failed as failed:
+                attempt, error = failed.attempt, failed.error
+            decision = decide(attempt, safety=safety, policy=policy)
+            if decision.action == "retry":
+                logger.warning(
+                    "%s %s: %s; retry %d in %.2f s%s",
                     method,
-                    url,
-                    params=query_params,
-                    data=data,
-                    headers=headers,
-                    timeout=self.timeout,
+                    path,
+                    _what(attempt),
+                    number,
+                    decision.wait,
+                    ", once sure the failed attempt started nothing"
+                    if decision.adopt_first
+                    else "",
                 )
-                content = response.content
-            except _TRANSIENT as exc:
-                if idempotent and attempt < self.retry.max_attempts:
-                    wait = self.retry.backoff(attempt)
-                    logger.warning(
-                        "%s %s failed (%s); retry %d in %.2f s",
-                        method,
-                        path,
-                        type(exc).__name__,
-                        attempt,
-                        wait,
+                time.sleep(decision.wait)
+            if decision.adopt_first and adopt is not None:
+                try:  # the failed attempt may have started the operation: adopt it
+                    found = adopt()
+                except TolokaError as failed_search:  # never post again without knowing
+                    _note(
+                        error,
+                        f"; it may have started an operation, and looking for one failed "
+                        f"({type(failed_search).__name__}): list the operations before starting "
+                        "again",
                     )
-                    time.sleep(wait)
-                    continue
-                raise TolokaConnectionError(
-                    f"{method} {self.api_url}{'/' + path.lstrip('/')} failed after {attempt} "
-                    f"attempt(s): {self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the "
-                    "URL and your network, then try again."
-                ) from exc
-            except (
-                requests.RequestException,
-                ValueError,
-            ) as exc:  # invalid URL, header...: not retried
-                raise TolokaConnectionError(
-                    f"{method} {self.api_url}{'/' + path.lstrip('/')} could not be sent: "
+                    raise error from failed_search
+                if found is not None:
+                    return found
+            if decision.action == "raise":
+                raise error
+
+    def _attempt(
+        self,
+        request: tuple[str, str, Any, bytes | None, Any],
+        number: int,
+        parse: Callable[[bytes], Any],
+    ) -> Any:
+        """Send once; the parsed answer, or :class:`_Failed` saying what happened."""
+        method, url, params, data, timeout = request
+        where = f"{method} {url}"
+        sent = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers={"Content-Type": "application/json"} if data is not None else None,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+            content = response.content
+        except _LOST as exc:
+            kind: AttemptKind = "not_sent" if _never_sent(exc) else "lost"
+            raise _Failed(
+                Attempt(number, kind),
+                TolokaConnectionError(
+                    f"{where} failed after {number} attempt(s): "
+                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the URL and "
+                    "your network, then try again."
+                ),
+            ) from None
+        except (requests.RequestException, ValueError) as exc:  # invalid URL, header...
+            raise _Failed(
+                Attempt(number, "unsendable"),
+                TolokaConnectionError(
+                    f"{where} could not be sent: "
                     f"{self._redact(type(exc).__name__ + ': ' + str(exc))}."
+                ),
+            ) from None
+        self.clock.observe(response.headers.get("Date"), sent=sent, received=time.monotonic())
+        status = response.status_code
+        if status < 300:
+            try:
+                return parse(content)
+            except ValueError as exc:
+                raise _Failed(
+                    Attempt(number, "garbled", status),
+                    ProtocolError(
+                        f"{where} answered {status} with a body the protocol does not allow "
+                        f"({self._redact(str(exc))}; {len(content)} bytes). Retrying did not "
+                        "help: check that the URL points at the Toloka API and no proxy alters "
+                        "its answers."
+                    ),
                 ) from None
-            self._note_date(response)
-            if response.status_code < 400:
-                try:
-                    return parse(content) if content else None
-                except ValueError as exc:
-                    if idempotent and attempt < self.retry.max_attempts:
-                        logger.warning("%s %s: incomplete answer; retry %d", method, path, attempt)
-                        time.sleep(self.retry.backoff(attempt))
-                        continue
-                    raise TolokaConnectionError(
-                        f"{method} {path}: the server's answer is not valid JSON "
-                        f"(status {response.status_code})."
-                    ) from exc
-            error = api_error(response, content, redact=self._redact, base_url=self.base_url)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if idempotent or response.status_code == 429:
-                pause = self.retry.wait_for(
-                    response.status_code, attempt, retry_after=retry_after, payload=error.payload
-                )
-                if pause is not None:
-                    logger.warning(
-                        "%s %s answered %d %s; retry %d in %.2f s",
-                        method,
-                        path,
-                        error.status,
-                        error.code,
-                        attempt,
-                        pause,
-                    )
-                    time.sleep(pause)
-                    continue
-            raise error
+        if status < 400:
+            location = response.headers.get("Location") or "(no Location)"
+            raise _Failed(
+                Attempt(number, "answered", status),
+                ProtocolError(
+                    f"{where} answered {status}, a redirect to {self._redact(location)!r}; the "
+                    "client does not follow redirects (the token would go along): pass the "
+                    "final URL as url= instead."
+                ),
+            )
+        error = api_error(response, content, redact=self._redact, base_url=self.base_url)
+        raise _Failed(
+            Attempt(
+                number,
+                "answered",
+                status,
+                parse_retry_after(response.headers.get("Retry-After")),
+                error.payload,
+            ),
+            error,
+        )
+
+
+_POLICY_WAITS = ("backoff_base", "backoff_max", "rate_limit_wait", "max_wait")
+
+
+def _proxy_passwords(url: str) -> list[str]:
+    """Passwords of the proxies the environment sets for ``url``: redacted like the token."""
+    try:
+        proxies = requests.utils.get_environ_proxies(url)
+    except (OSError, ValueError):
+        return []
+    secrets = []
+    for proxy in proxies.values():
+        try:
+            parts = urllib.parse.urlsplit(proxy)
+        except ValueError:
+            continue
+        if parts.password:
+            secrets.append(parts.password)
+    return secrets
+
+
+def json_parser(shape: _payloads.Shape | None) -> Callable[[bytes], Any]:
+    """JSON decoding, then ``shape``'s check: both raise ValueError for a garbled answer."""
+
+    def parse(content: bytes) -> Any:
+        value = json.loads(content) if content.strip() else None
+        return value if shape is None else shape(value)
+
+    return parse
+
+
+def _note(error: BaseException, text: str) -> None:
+    """Append ``text`` to the message of ``error``."""
+    if error.args and isinstance(error.args[0], str):
+        error.args = (error.args[0] + text, *error.args[1:])
+
+
+def _what(attempt: Attempt) -> str:
+    if attempt.kind == "answered":
+        return f"answered {attempt.status}"
+    return {
+        "not_sent": "could not connect",
+        "lost": "the connection broke or timed out",
+        "garbled": f"answered {attempt.status} with an incomplete or malformed body",
+        "unsendable": "could not be sent",
+    }[attempt.kind]

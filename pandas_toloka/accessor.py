@@ -152,15 +152,21 @@ class TolokaAccessor:
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         skill_id: str | None = None,
-        n_iter: int = 100,
-        tol: float = 1e-5,
+        n_iter: int | None = None,
+        tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
+        golden: Mapping[Any, Any] | pd.Series | None = None,
     ) -> pd.DataFrame:
         """Aggregate raw responses on this machine, exactly as the server would.
 
         Parameters
         ----------
-        type : {'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP', 'MAJORITY_VOTE'}, default 'DAWID_SKENE'
+        type : str, default 'DAWID_SKENE'
+            The server's 'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP' or
+            'MAJORITY_VOTE', or a local-only method
+            (:data:`pandas_toloka.aggregation.LOCAL_METHODS`): 'GLAD', 'MACE',
+            'WAWA', 'ZERO_BASED_SKILL', 'ONE_COIN_DAWID_SKENE', 'KOS' (binary
+            fields only). The methods are described in ``docs/algorithms.md``.
         fields : str or list of str, optional
             The answer column(s) (the label column of a crowd-kit style frame).
             Default: the only aggregatable field of the output spec, or the only
@@ -180,17 +186,24 @@ class TolokaAccessor:
             Rows kept when the frame has a ``status`` column; None keeps all.
         skill_id : str, optional
             Which skill of a ``skills`` frame with several.
-        n_iter, tol
-            Dawid–Skene iterations and tolerance.
+        n_iter, tol : optional
+            Iterations and tolerance of the iterative methods; default: the
+            method's own (100 and 1e-5 for Dawid–Skene; MACE, zero-based skill
+            and KOS take ``n_iter`` only).
         dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+        golden : mapping or Series, optional
+            Task id -> known true label (control tasks), for 'DAWID_SKENE',
+            'ONE_COIN_DAWID_SKENE', 'GLAD' and 'MACE': those tasks keep their
+            known label through EM, so workers are also judged on them.
 
         Returns
         -------
         DataFrame
             The schema of :func:`read_aggregated_solutions`: ``pool_id``,
             ``task_id``, ``confidence``, one typed column per field, sorted by
-            pool and task id. On a pool of the bundled server it equals the
-            server's result.
+            pool and task id; with ``golden=``, a last bool column ``golden``
+            marks the golden tasks. On a pool of the bundled server it equals
+            the server's result.
 
         Notes
         -----
@@ -214,6 +227,7 @@ class TolokaAccessor:
             n_iter=n_iter,
             tol=tol,
             dtype_backend=dtype_backend,
+            golden=golden,
         )
 
     def worker_quality(
@@ -225,8 +239,9 @@ class TolokaAccessor:
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         confusion: bool = False,
-        n_iter: int = 100,
-        tol: float = 1e-5,
+        n_iter: int | None = None,
+        tol: float | None = None,
+        golden: Mapping[Any, Any] | pd.Series | None = None,
     ) -> pd.DataFrame:
         """Estimate each worker's quality with Dawid–Skene.
 
@@ -239,13 +254,24 @@ class TolokaAccessor:
         confusion : bool, default False
             Return the confusion matrices instead, one row per (worker, true
             label, observed label) with a ``probability``.
+        golden : mapping or Series, optional
+            Task id -> known label: the model is anchored on them (as
+            :meth:`aggregate_locally`) and each worker's observed accuracy on
+            them is added.
 
         Returns
         -------
         DataFrame
             One row per worker, sorted by worker: the worker column,
             ``n_responses`` and ``accuracy`` (probability of a right answer on
-            a random task under the fitted model).
+            a random task under the fitted model); with ``golden=`` also
+            ``n_golden`` (their responses to golden tasks) and
+            ``golden_accuracy`` (the share of those that were right).
+
+        See Also
+        --------
+        pandas_toloka.aggregation.aggregation_report : accuracy and calibration
+            of ``confidence`` on tasks with known labels.
         """
         return _local_aggregate.worker_quality(
             self._obj,
@@ -257,6 +283,7 @@ class TolokaAccessor:
             confusion=confusion,
             n_iter=n_iter,
             tol=tol,
+            golden=golden,
         )
 
     # ------------------------------------------------------------------ plots

@@ -13,19 +13,22 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from . import _payloads
 from ._adoption import newest_matching_operation
+from ._args import id_text
 from ._auth import Environment
 from ._protocol import AggregationType, format_datetime, parse_datetime
 from ._request_bodies import aggregation_body
-from ._transport import Transport
+from ._transport import Transport, json_parser
+from ._urls import api_path
 from .errors import (
     InvalidArgumentError,
     NotFoundError,
-    ServerError,
-    TolokaConnectionError,
+    OperationInterruptedError,
+    ProtocolError,
     TolokaError,
 )
 
@@ -59,17 +62,30 @@ class Client(Transport):
         does not say how long to wait.
     max_wait : float, default 300
         The longest single wait accepted; longer waits (hourly or daily
-        quotas) raise :class:`RateLimitError` saying when to come back.
+        quotas) raise :class:`RateLimitError` saying when to come back;
+        ``math.inf`` accepts any ``Retry-After`` (hourly and daily quotas
+        still raise).
     pool_size : int, default 32
         Connections kept open, enough for as many concurrent threads.
     poll_min, poll_max : float, default 0.2 and 5
-        First and longest interval between polls of a running operation.
+        First and longest interval between polls of a running operation
+        (``poll_min`` at least 0.01 s, ``poll_max`` at least ``poll_min``).
+
+    Raises
+    ------
+    InvalidArgumentError
+        For a setting of the wrong type or out of range, or a URL with a
+        user or password, a query or a fragment -- before any request.
+    MissingTokenError
+        If no token is given or set in the environment.
 
     Notes
     -----
     The client is a context manager that closes its connections on exit, and
-    it may be used from several threads at once. The token never appears in
-    its repr, in log records or in error messages.
+    it may be used from several threads at once. Only the token
+    authenticates (a ``~/.netrc`` entry for the host is ignored; proxies from
+    the environment are used). The token, in any form, never appears in its
+    repr, in log records or in error messages.
 
     Examples
     --------
@@ -104,14 +120,14 @@ class Client(Transport):
             rate_limit_wait=rate_limit_wait,
             max_wait=max_wait,
             pool_size=pool_size,
+            poll_min=poll_min,
+            poll_max=poll_max,
         )
-        self.poll_min = poll_min
-        self.poll_max = poll_max
 
     # ------------------------------------------------------------------ basics
 
     def __repr__(self) -> str:
-        return f"Client(environment={self.environment!r}, base_url={self.base_url!r})"
+        return self.redact(f"Client(environment={self.environment!r}, base_url={self.base_url!r})")
 
     def __enter__(self) -> Client:
         return self
@@ -121,28 +137,40 @@ class Client(Transport):
 
     # ------------------------------------------------------------------ typed helpers
 
-    def get_pool(self, pool_id: str) -> dict[str, Any]:
+    def get_pool(self, pool_id: str | int) -> dict[str, Any]:
         """``GET /pools/{pool_id}``."""
-        return dict(self.get_json(f"/pools/{pool_id}"))
+        return dict(self.get_json(api_path("pools", pool_id), shape=_payloads.pool))
 
-    def get_project(self, project_id: str) -> dict[str, Any]:
+    def get_project(self, project_id: str | int) -> dict[str, Any]:
         """``GET /projects/{project_id}``."""
-        return dict(self.get_json(f"/projects/{project_id}"))
+        return dict(self.get_json(api_path("projects", project_id), shape=_payloads.project))
 
-    def get_output_spec(self, pool_id: str) -> dict[str, Any]:
+    def get_output_spec(self, pool_id: str | int) -> dict[str, Any]:
         """The output spec of a pool's project (pool → project → ``task_spec.output_spec``)."""
         pool = self.get_pool(pool_id)
-        project = self.get_project(str(pool["project_id"]))
-        spec = (project.get("task_spec") or {}).get("output_spec")
+        project_id = pool["project_id"]
+        if isinstance(project_id, bool) or not isinstance(project_id, (str, int)):
+            raise ProtocolError(
+                f"Pool {pool_id!r}: the server sent project_id {project_id!r}, not an id."
+            )
+        project = self.get_project(project_id)
+        task_spec = project.get("task_spec")
+        spec = task_spec.get("output_spec") if isinstance(task_spec, dict) else None
         if not isinstance(spec, dict):
             raise InvalidArgumentError(
-                f"Project {pool['project_id']!r} of pool {pool_id!r} has no task_spec.output_spec."
+                f"Project {project_id!r} of pool {pool_id!r} has no task_spec.output_spec."
             )
         return spec
 
-    def get_operation(self, operation_id: str) -> dict[str, Any]:
+    def get_operation(self, operation_id: str | int) -> dict[str, Any]:
         """``GET /operations/{operation_id}``."""
-        return dict(self.get_json(f"/operations/{operation_id}"))
+        return dict(self.get_json(api_path("operations", operation_id), shape=_payloads.operation))
+
+    def get_assignments_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One page of ``GET /assignments``: ``{"items", "has_more"}``, its shape checked."""
+        return dict(
+            self.get_json(api_path("assignments"), params, shape=_payloads.assignments_page)
+        )
 
     def iter_operations(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Page through ``GET /operations`` with keyset paging on ``id``.
@@ -154,16 +182,36 @@ class Client(Transport):
             ``status="RUNNING"`` or ``submitted_gte="2024-01-01T00:00:00"``;
             datetimes may be given as :class:`datetime.datetime`.
         """
+        return self._iter_operations(filters)
+
+    def _iter_operations(
+        self, filters: Mapping[str, Any], *, quick: bool = False
+    ) -> Iterator[dict[str, Any]]:
         params = {
             k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()
         }
         params.setdefault("limit", 500)
         params["sort"] = "id"
+        path = api_path("operations")
+        parse = json_parser(_payloads.operations_page)
+        seen: set[str] = set()
         while True:
-            page = self.get_json("/operations", params)
-            items = page.get("items") or []
-            yield from items
-            if not page.get("has_more") or not items:
+            if quick:  # one short attempt: after Ctrl-C, never hang
+                page = self._request(
+                    "GET", path, params=params, parse=parse, attempts=1, timeout=(2.0, 5.0)
+                )
+            else:
+                page = self.get_json(path, params, shape=_payloads.operations_page)
+            items = page["items"]
+            for item in items:
+                key = str(item["id"])
+                if key in seen:
+                    raise ProtocolError(
+                        f"The server listed operation {key!r} twice while paging GET /operations."
+                    )
+                seen.add(key)
+                yield item
+            if not page["has_more"] or not items:
                 return
             params["id_gt"] = items[-1]["id"]
 
@@ -171,18 +219,26 @@ class Client(Transport):
         """All operations matching ``filters`` (see :meth:`iter_operations`)."""
         return list(self.iter_operations(**filters))
 
-    def get_aggregated_solutions_page(self, operation_id: str, **params: Any) -> dict[str, Any]:
+    def get_aggregated_solutions_page(
+        self, operation_id: str | int, **params: Any
+    ) -> dict[str, Any]:
         """One page of ``GET /aggregated-solutions/{operation_id}``: ``{"items", "has_more"}``."""
-        return dict(self.get_json(f"/aggregated-solutions/{operation_id}", params))
+        return dict(
+            self.get_json(
+                api_path("aggregated-solutions", operation_id),
+                params,
+                shape=_payloads.solutions_page,
+            )
+        )
 
     def aggregate_by_task(
         self,
-        task_id: str,
+        task_id: str | int,
         *,
-        pool_id: str,
+        pool_id: str | int,
         type: str | AggregationType,
         fields: str | Sequence[str],
-        answer_weight_skill_id: str | None = None,
+        answer_weight_skill_id: str | int | None = None,
     ) -> dict[str, Any]:
         """Aggregate one task synchronously (``POST /aggregated-solutions/aggregate-by-task``).
 
@@ -190,76 +246,126 @@ class Client(Transport):
         changes nothing on the server.
         """
         body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
-        body["task_id"] = str(task_id)
+        body["task_id"] = id_text(task_id, name="task_id")
         return dict(
-            self.post_json("/aggregated-solutions/aggregate-by-task", body, idempotent=True)
+            self.post_json(
+                api_path("aggregated-solutions", "aggregate-by-task"),
+                body,
+                safety="idempotent",
+                shape=_payloads.task_aggregate,
+            )
         )
 
     def aggregate_by_pool(
         self,
-        pool_id: str,
+        pool_id: str | int,
         *,
         type: str | AggregationType,
         fields: str | Sequence[str],
-        answer_weight_skill_id: str | None = None,
+        answer_weight_skill_id: str | int | None = None,
     ) -> dict[str, Any]:
         """Start aggregating a whole pool; returns the Operation.
 
         The POST is not idempotent, so it is never blindly retried: after a
-        connection error or a 5xx the client lists the aggregations submitted
-        since the first attempt and adopts one matching this pool, type and
-        fields before it posts again. Hence at most one aggregation is started.
+        lost answer, a malformed one or a 5xx, the client lists the
+        aggregations submitted since the first attempt and adopts one matching
+        this pool, type and fields before it posts again (the rule:
+        :mod:`pandas_toloka._adoption`). Hence at most one aggregation is started.
+
+        Raises
+        ------
+        OperationInterruptedError
+            On Ctrl-C once the operation was found to have started (its id
+            says how to resume); a plain :class:`KeyboardInterrupt` saying how
+            to look for it when it may have started but was not found.
         """
         body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
-        margin = 2.0 if self._clock_offset is not None else 120.0
-        since = self.server_now() - _dt.timedelta(seconds=margin)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return dict(self.post_json("/aggregated-solutions/aggregate-by-pool", body))
-            except (TolokaConnectionError, ServerError) as exc:
-                wait = max(self.retry.backoff(attempt), getattr(exc, "retry_after", None) or 0.0)
-                if attempt >= self.retry.max_attempts or wait > self.retry.max_wait:
-                    # Giving up: the failed attempt may still have started it (a dropped answer).
-                    found = self._find_aggregation(body, since, quiet=True)
-                    if found is not None:
-                        logger.info(
-                            "Adopted aggregation %s started by the failed attempt", found["id"]
-                        )
-                        return found
-                    raise
-                logger.warning(
-                    "Starting the aggregation of pool %s failed (%s); checking whether it started "
-                    "anyway before trying again in %.2f s",
-                    pool_id,
-                    exc.__class__.__name__,
-                    wait,
+        first_sent = time.monotonic()
+
+        def adopt(quick: bool = False) -> dict[str, Any] | None:
+            found = self._find_aggregation(body, first_sent, quick=quick)
+            if found is not None:
+                logger.info("Adopted aggregation %s started by a failed attempt", found["id"])
+            return found
+
+        try:
+            return dict(
+                self.post_json(
+                    api_path("aggregated-solutions", "aggregate-by-pool"),
+                    body,
+                    safety="adopt",
+                    shape=_payloads.operation,
+                    adopt=adopt,
                 )
-                time.sleep(wait)
-                found = self._find_aggregation(body, since)
-                if found is not None:
-                    logger.info("Adopted aggregation %s started by the failed attempt", found["id"])
-                    return found
+            )
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, OperationInterruptedError):
+                raise
+            raise self._interrupted_start(body, adopt, first_sent) from exc
+
+    def _interrupted_start(
+        self,
+        body: Mapping[str, Any],
+        adopt: Callable[..., dict[str, Any] | None],
+        first_sent: float,
+    ) -> KeyboardInterrupt:
+        """The error for Ctrl-C during a start request, naming the operation when it exists."""
+        pool = body["pool_id"]
+        try:
+            found = adopt(quick=True)
+        except (TolokaError, KeyboardInterrupt):
+            found = None
+        if found is not None:
+            op_id = str(found["id"])
+            return OperationInterruptedError(
+                f"Interrupted while starting the aggregation of pool {pool}; it started as "
+                f"operation {op_id} and goes on on the server: read it with "
+                f"operation_id={op_id!r}.",
+                operation_id=op_id,
+            )
+        earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
+        since = format_datetime(earliest - _dt.timedelta(seconds=1))
+        return KeyboardInterrupt(
+            f"Interrupted while starting the aggregation of pool {pool}: it may have started "
+            "on the server. Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
+            f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
+            "operation_id=<its id> instead of starting another."
+        )
 
     def _find_aggregation(
-        self, body: Mapping[str, Any], since: _dt.datetime, *, quiet: bool = False
+        self, body: Mapping[str, Any], first_sent: float, *, quick: bool = False
     ) -> dict[str, Any] | None:
-        """The newest SOLUTION.AGGREGATE operation submitted since ``since`` that matches ``body``.
+        """The newest SOLUTION.AGGREGATE operation matching ``body`` submitted since ``first_sent``.
 
-        With ``quiet``, a failure to list the operations means "none found"
-        (the caller then raises its own, more telling error).
+        ``first_sent`` is the monotonic time of the first attempt, converted
+        to the server's clock by :class:`._adoption.ServerClock` (see the
+        rule in :mod:`pandas_toloka._adoption`).
         """
+        lower = self.clock.earliest(first_sent)
+        if lower is None:  # no Date seen yet: a wide query, narrowed once the listing's Date is in
+            lower = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(
+                seconds=time.monotonic() - first_sent + _NO_CLOCK_MARGIN
+            )
+        filters = {"type": "SOLUTION.AGGREGATE", "submitted_gte": lower - _dt.timedelta(seconds=1)}
         try:
-            operations = self.list_operations(type="SOLUTION.AGGREGATE", submitted_gte=since)
+            operations = list(self._iter_operations(filters, quick=quick))
         except NotFoundError:
             logger.warning(
                 "This server cannot list operations; cannot check for a started aggregation"
             )
             return None
-        except TolokaError:
-            if not quiet:
-                raise
-            logger.warning("Could not list operations to check for a started aggregation")
-            return None
-        return newest_matching_operation(operations, body, since)
+        since = self.clock.earliest(first_sent)
+        if since is None:
+            logger.warning(
+                "The server sends no Date header: an aggregation submitted up to %.0f s before "
+                "the first attempt may be taken for the one it started",
+                _NO_CLOCK_MARGIN,
+            )
+            since = lower
+        # The server's times have millisecond resolution: allow for their truncation.
+        return newest_matching_operation(operations, body, since - _dt.timedelta(milliseconds=1))
+
+
+#: Without any Date header from the server, how far before the first attempt (by the
+#: local clock) an operation may have been submitted and still be adopted.
+_NO_CLOCK_MARGIN = 120.0

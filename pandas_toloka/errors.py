@@ -43,6 +43,7 @@ The tree::
     +-- UserWarning
         +-- TolokaWarning
             +-- MissingAggregatesWarning
+            +-- DroppedResponsesWarning
     BaseException
     +-- KeyboardInterrupt
         +-- OperationInterruptedError    (not a TolokaError: Ctrl-C is never swallowed)
@@ -77,6 +78,7 @@ __all__ = [
     "PlottingUnavailableError",
     "TolokaWarning",
     "MissingAggregatesWarning",
+    "DroppedResponsesWarning",
     "error_class_for",
 ]
 
@@ -334,6 +336,10 @@ class TolokaWarning(_Picklable, UserWarning):
 
 class MissingAggregatesWarning(TolokaWarning):
     """Some tasks of the frame got no aggregated answer; their rows hold missing values."""
+
+
+class DroppedResponsesWarning(TolokaWarning):
+    """Some responses were left out of a local aggregation (e.g. a missing label); says how many."""
 
 
 _BY_CODE: dict[str, type[TolokaApiError]] = {

@@ -2,15 +2,17 @@
 
 :func:`read_aggregated_solutions` starts the server-side aggregation of a
 pool (or resumes one by ``operation_id``), waits for it, pages through the
-results with keyset paging and converts each page straight into Arrow with
-the schema the project's output spec declares. :func:`iter_aggregated_solutions`
+results with keyset paging, fetching the next page while it decodes the
+current one straight from its JSON bytes into Arrow with the schema the
+project's output spec declares. :func:`iter_aggregated_solutions`
 does the same in bounded chunks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from typing import Any
 
 import pandas as pd
@@ -36,6 +38,7 @@ from .schema import (
     aggregated_schema,
     check_dtype_backend,
     make_provenance,
+    pages_to_pandas,
     to_pandas,
 )
 
@@ -102,7 +105,7 @@ class AggregatedSolutions:
         for page in self.iter_pages():
             yield from page.to_batches()
 
-    def iter_pages(self) -> Iterator[pa.Table]:
+    def iter_pages(self) -> Generator[pa.Table, None, None]:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
         op_id = self.operation_id
         bar = make_bar(
@@ -115,25 +118,32 @@ class AggregatedSolutions:
             f"Interrupted while downloading the results of aggregation {op_id}; they stay on "
             f"the server: read them with operation_id={op_id!r}."
         )
-        batches: list[pa.RecordBatch] = []
         try:
-            with resumable(op_id, doing="reading the results of", interrupted=interrupted):
-                pages = iter_solution_pages(self.client, op_id, page_size=self._page_size)
-                for items in pages:
-                    if items is None:  # end of a page
-                        yield pa.Table.from_batches(batches, schema=self.schema)
-                        batches = []
-                        continue
-                    batch = aggregated_page_to_batch(items, self.request.fields)
-                    del items
-                    bar.update(batch.num_rows)
-                    batches.append(batch)
+            with (
+                resumable(op_id, doing="reading the results of", interrupted=interrupted),
+                closing(
+                    iter_solution_pages(
+                        self.client,
+                        op_id,
+                        self.request.fields,
+                        page_size=self._page_size,
+                    )
+                ) as pages,
+            ):
+                for page in pages:
+                    bar.update(page.num_rows)
+                    yield page
         finally:
             bar.close()
 
     def read_table(self) -> pa.Table:
         """All results as one :class:`pyarrow.Table` (empty but typed when there are none)."""
-        return pa.Table.from_batches(list(self), schema=self.schema)
+        pages = list(self.iter_pages())
+        return pa.concat_tables(pages) if pages else self.empty_table()
+
+    def empty_table(self) -> pa.Table:
+        """A table without rows with :attr:`schema`, whose dictionaries hold the allowed values."""
+        return pa.Table.from_batches([aggregated_page_to_batch([], self.request.fields)])
 
 
 def _provenance(client: Client, request: AggregationRequest) -> Provenance:
@@ -321,9 +331,8 @@ def read_aggregated_solutions(
         page_size=page_size,
         wait_timeout=wait_timeout,
     ) as stream:
-        table = stream.read_table()
-        frame = to_pandas(table, dtype_backend=backend)
-        del table
+        with closing(stream.iter_pages()) as pages:
+            frame = pages_to_pandas(pages, empty=stream.empty_table(), dtype_backend=backend)
         frame.attrs[ATTRS_KEY] = dict(stream.attrs)
     return frame
 
@@ -383,9 +392,12 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
 def _iter_frames(
     pool_id: str | int | None, backend: DtypeBackend, arguments: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
-    with open_aggregated_solutions(pool_id, **arguments) as stream:
+    with (
+        open_aggregated_solutions(pool_id, **arguments) as stream,
+        closing(stream.iter_pages()) as pages,
+    ):
         offset = 0
-        for page in stream.iter_pages():
+        for page in pages:
             frame = to_pandas(page, dtype_backend=backend)
             del page
             frame.index = pd.RangeIndex(offset, offset + len(frame))
@@ -393,6 +405,6 @@ def _iter_frames(
             frame.attrs[ATTRS_KEY] = dict(stream.attrs)
             yield frame
         if offset == 0:
-            frame = to_pandas(stream.schema.empty_table(), dtype_backend=backend)
+            frame = to_pandas(stream.empty_table(), dtype_backend=backend)
             frame.attrs[ATTRS_KEY] = dict(stream.attrs)
             yield frame

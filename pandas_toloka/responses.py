@@ -11,7 +11,9 @@ typing the output columns from the project's output spec through
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from contextlib import closing
 from typing import Any
 
 import pandas as pd
@@ -27,8 +29,10 @@ from ._args import (
     client_scope,
     id_text,
 )
+from ._page_fetch import one_ahead
 from ._progress import make_bar, progress_enabled
-from ._response_pages import assignments_to_table
+from ._response_pages import assignments_to_table, decode_assignments_page
+from ._urls import api_path
 from .client import Client
 from .errors import PagingError
 from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
@@ -37,10 +41,9 @@ __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE",
 
 logger = logging.getLogger(__name__)
 
-#: Key of ``DataFrame.attrs`` under which frames from this package describe themselves.
-#: Assignments asked for per request. The API allows up to 100,000, but one page is
-#: held as parsed JSON while it is flattened: 10,000 assignments keep that under
-#: ~100 MB for suites of 5 tasks and cost few extra requests (see the benchmark).
+#: Assignments asked for per request. The API allows up to 100,000; two pages are in
+#: memory at a time (one decoded, the next arriving), 10,000 assignments keep that
+#: to tens of MB for suites of 5 tasks and cost few extra requests (see the benchmark).
 DEFAULT_PAGE_SIZE = 10_000
 
 
@@ -63,32 +66,49 @@ def _iter_tables(
     fields: Sequence[OutputField],
     page_size: int,
     progress: Any,
-) -> Iterator[pa.Table]:
-    """Keyset-page ``GET /assignments`` and yield one typed table per page."""
+) -> Generator[pa.Table, None, None]:
+    """Keyset-page ``GET /assignments`` and yield one typed table per page.
+
+    The next page is fetched and decoded on a background thread while the
+    caller works on this one (one page ahead); leaving the generator stops it.
+    """
+
+    def fetch(last_id: str | None) -> tuple[pa.Table, bool, str | None]:
+        params = _page_params(pool_id, statuses, page_size, last_id)
+        body = client.get_bytes(api_path("assignments"), params)
+        return decode_assignments_page(body, fields, pool_id=pool_id)
+
     last_id: str | None = None
     pages = 0
-    while True:
-        page = client.get_json("/assignments", _page_params(pool_id, statuses, page_size, last_id))
-        items = page.get("items") or []
-        has_more = bool(page.get("has_more"))
-        pages += 1
-        if has_more and not items:
-            raise PagingError(
-                f"The server answered has_more=true with an empty page of assignments of pool "
-                f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
+    with one_ahead() as pool:
+        pending: Future[tuple[pa.Table, bool, str | None]] | None = pool.submit(fetch, None)
+        while pending is not None:
+            table, has_more, page_last = pending.result()
+            pages += 1
+            pending = None
+            if has_more and page_last is None:
+                raise PagingError(
+                    f"The server answered has_more=true with an empty page of assignments of pool "
+                    f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
+                )
+            if last_id is not None and page_last is not None and page_last <= last_id:
+                raise PagingError(
+                    f"The server sent assignment {page_last!r} after {last_id!r} (id_gt="
+                    f"{last_id!r} was asked); the assignments of pool {pool_id!r} are not "
+                    "in id order."
+                )
+            if has_more:
+                last_id = page_last
+                pending = pool.submit(fetch, last_id)
+            n_rows = table.num_rows
+            if statuses is not None and len(statuses) != 1 and table.num_rows:
+                table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
+            if progress is not None:
+                progress.update(table.num_rows)
+            logger.debug(
+                "pool %s: page %d, %d rows, %d kept", pool_id, pages, n_rows, table.num_rows
             )
-        table = assignments_to_table(items, fields, pool_id=pool_id)
-        if statuses is not None and len(statuses) != 1 and table.num_rows:
-            table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
-        if progress is not None:
-            progress.update(table.num_rows)
-        logger.debug(
-            "pool %s: page %d, %d assignments, %d rows", pool_id, pages, len(items), table.num_rows
-        )
-        yield table
-        if not has_more:
-            return
-        last_id = str(items[-1]["id"])
+            yield table
 
 
 def _fields_and_spec(
@@ -173,21 +193,23 @@ def _iter_frames(
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
         attrs = _attrs(pool_id, spec, statuses)
-        offset = 0
-        for table in _iter_tables(
+        pages = _iter_tables(
             pool_id,
             statuses=statuses,
             client=resolved,
             fields=fields,
             page_size=page_size,
             progress=bar,
-        ):
-            if table.num_rows:
-                frame = schema.to_pandas(table, dtype_backend=dtype_backend)
-                frame.index = pd.RangeIndex(offset, offset + len(frame))
-                offset += len(frame)
-                frame.attrs[ATTRS_KEY] = dict(attrs)
-                yield frame
+        )
+        offset = 0
+        with closing(pages):
+            for table in pages:
+                if table.num_rows:
+                    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+                    frame.index = pd.RangeIndex(offset, offset + len(frame))
+                    offset += len(frame)
+                    frame.attrs[ATTRS_KEY] = dict(attrs)
+                    yield frame
         if offset == 0:
             empty = schema.to_pandas(
                 assignments_to_table([], fields, pool_id=pool_id), dtype_backend=dtype_backend
@@ -226,8 +248,8 @@ def read_responses(
     output_spec : dict, optional
         The project's ``output_spec``; read from the pool's project when omitted.
     page_size : int, default 10000
-        Assignments per request, at most 100,000. One page is held as parsed
-        JSON while it is converted, so this bounds the extra memory.
+        Assignments per request, at most 100,000. The next page is fetched
+        while one is decoded, so two pages bound the extra memory.
     progress_bar : bool, optional
         Show a progress bar over the rows read; None shows it only in a terminal
         or notebook, as the reader does.
@@ -279,20 +301,20 @@ def read_responses(
         ) as bar,
     ):
         fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
-        tables = list(
-            _iter_tables(
-                pool_id,
-                statuses=statuses,
-                client=resolved,
-                fields=fields,
-                page_size=page_size,
-                progress=bar,
-            )
+        pages = _iter_tables(
+            pool_id,
+            statuses=statuses,
+            client=resolved,
+            fields=fields,
+            page_size=page_size,
+            progress=bar,
         )
-    table = (
-        pa.concat_tables(tables) if tables else assignments_to_table([], fields, pool_id=pool_id)
-    )
-    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+        with closing(pages):
+            frame = schema.pages_to_pandas(
+                (table for table in pages if table.num_rows),
+                empty=assignments_to_table([], fields, pool_id=pool_id),
+                dtype_backend=dtype_backend,
+            )
     frame.attrs[ATTRS_KEY] = _attrs(pool_id, spec, statuses)
-    logger.info("pool %s: read %d responses in %d page(s)", pool_id, len(frame), len(tables))
+    logger.info("pool %s: read %d responses", pool_id, len(frame))
     return frame

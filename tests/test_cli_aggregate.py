@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from cli_helpers import resume_argv
 
 from pandas_toloka.cli import EXIT_ERROR, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, main
 from pandas_toloka.client import Client
@@ -89,7 +91,8 @@ def test_writes_typed_parquet_equal_to_read(
         nullable = read_aggregated_solutions(
             operation_id=op_id, client=client, progress_bar=False, dtype_backend="numpy_nullable"
         )
-    pd.testing.assert_frame_equal(back, expected)
+    # the enumerated column comes back as an Arrow dictionary there, a categorical in the frame
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False, check_categorical=False)
     assert back.attrs == expected.attrs
     plain = pd.read_parquet(out)  # readable without dtype_backend too
     assert list(plain["result"].cat.categories) == ["cat", "dog"]
@@ -152,12 +155,13 @@ def test_timeout_then_resume(
     code = _aggregate(server, out, "--wait-timeout", "0.05")
     assert code == EXIT_TIMEOUT
     err = capsys.readouterr().err
-    op_id = err.split("--operation-id ")[1].split()[0]
+    argv = resume_argv(err)
+    op_id = argv[argv.index("--operation-id") + 1]
+    assert f"read it later with --operation-id {op_id}" in err  # flags, not keywords
+    assert "--wait-timeout 0.05" in err  # the same options again
     assert _leftovers(tmp_path) == []
-    code = main(
-        ["aggregate", "--operation-id", op_id, "--url", server.url, "--no-progress", "-o", str(out)]
-    )
-    assert code == EXIT_OK
+    server.operations.delay = 0.0  # type: ignore[attr-defined]
+    assert main([*argv[:-2], "--wait-timeout", "60", "-o", str(out)]) == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id
 
 
@@ -237,6 +241,8 @@ def test_write_failure_is_exit_1_without_traceback(
     err = capsys.readouterr().err
     assert "cannot write" in err and "Traceback" not in err
     assert _leftovers(tmp_path) == []
+    (operation,) = server.operations.all()  # it had started: the results wait on the server
+    assert resume_argv(err)[:3] == ["aggregate", "--operation-id", operation.id]
 
 
 def test_malformed_url_is_a_usage_error(
@@ -267,22 +273,85 @@ def test_network_failure_while_waiting_says_how_to_resume(
     code = _aggregate(server, out, "--max-attempts", "2")
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
-    op_id = err.split("--operation-id ")[1].split()[0]
-    assert f"operation_id={op_id!r}" in err
+    argv = resume_argv(err)
+    op_id = argv[argv.index("--operation-id") + 1]
+    assert f"resume with --operation-id {op_id}" in err
+    assert argv == [
+        "aggregate",
+        "--operation-id",
+        op_id,
+        "--url",
+        server.url,
+        "--max-attempts",
+        "2",
+        "--no-progress",
+        "-o",
+        str(out),
+    ]
     server.faults.clear()
-    assert (
-        main(
-            [
-                "aggregate",
-                "--operation-id",
-                op_id,
-                "--url",
-                server.url,
-                "--no-progress",
-                "-o",
-                str(out),
-            ]
-        )
-        == EXIT_OK
-    )
+    assert main(argv) == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == op_id
+
+
+def test_truncated_pages_after_the_start_print_the_resume_command(
+    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every read of the results is cut short: exit 1, and the command that resumes."""
+    server.faults.add("drop", count=20, path="/api/v1/aggregated-solutions/", method="GET")
+    out = tmp_path / "out.parquet"
+    code = _aggregate(server, out, "--max-attempts", "2")
+    assert code == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("pandas-toloka aggregate: error: ") and "Traceback" not in err
+    (operation,) = server.operations.all()
+    argv = resume_argv(err)
+    assert argv[:3] == ["aggregate", "--operation-id", operation.id]
+    assert _leftovers(tmp_path) == []
+    server.faults.clear()
+    assert main(argv) == EXIT_OK
+    assert len(pd.read_parquet(out)) == 25 and len(server.operations.all()) == 1
+
+
+def test_resume_command_keeps_the_options_but_no_credentials(tmp_path: Path) -> None:
+    from pandas_toloka.cli import build_parser
+    from pandas_toloka.cli.aggregate import resume_command
+
+    out = tmp_path / "my results.parquet"
+    args = build_parser().parse_args(
+        [
+            "aggregate",
+            "p1",
+            "--token",
+            "secret-token",
+            "--url",
+            "https://user:hunter2@example.com:8443/x",
+            "--environment",
+            "SANDBOX",
+            "--page-size",
+            "500",
+            "--wait-timeout",
+            "90",
+            "--progress",
+            "-o",
+            str(out),
+        ]
+    )
+    line = resume_command(args, "op-1")
+    assert shlex.split(line) == [
+        "pandas-toloka",
+        "aggregate",
+        "--operation-id",
+        "op-1",
+        "--url",
+        "https://example.com:8443/x",
+        "--environment",
+        "SANDBOX",
+        "--page-size",
+        "500",
+        "--wait-timeout",
+        "90",
+        "--progress",
+        "-o",
+        str(out),
+    ]
+    assert "secret-token" not in line and "hunter2" not in line

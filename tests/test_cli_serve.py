@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from pandas_toloka.cli import main
+from pandas_toloka.server import demo_pools
 
 
 def test_make_demo_data(tmp_path, capsys):
@@ -57,7 +58,7 @@ def test_serve_subprocess_smoke(tmp_path):
         response = requests.get(
             url + "/api/v1/pools", headers={"Authorization": f"ApiKey {token}"}, timeout=10
         )
-        assert [p["id"] for p in response.json()["items"]] == ["1001", "1002"]
+        assert [p["id"] for p in response.json()["items"]] == sorted(demo_pools())
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -96,3 +97,56 @@ def test_serve_stops_cleanly_on_ctrl_c_and_sigterm(sig):
             process.wait(timeout=10)
         process.stdout.close()  # type: ignore[union-attr]
         process.stderr.close()  # type: ignore[union-attr]
+
+
+def _serve_args(*flags: str):  # type: ignore[no-untyped-def]
+    from pandas_toloka.cli import build_parser
+
+    return build_parser().parse_args(["serve", *flags])
+
+
+def test_limit_and_network_flags_reach_the_server():
+    from pandas_toloka.cli.serve import server_kwargs
+    from pandas_toloka.server import Limits, LocalTolokaServer, Network
+
+    defaults = LocalTolokaServer(**server_kwargs(_serve_args()))
+    assert defaults.limits == Limits() and defaults.network == Network()
+    args = _serve_args(
+        "--max-body-bytes=100",
+        "--max-request-line=200",
+        "--max-header-bytes=300",
+        "--max-headers=4",
+        "--max-connections=5",
+        "--header-timeout=0.5",
+        "--body-timeout=6",
+        "--idle-timeout=7",
+        "--max-finished-operations=8",
+        "--operation-ttl=9",
+        "--max-active-operations=10",
+        "--request-log-size=11",
+        "--no-gzip",
+        "--latency=0.05",
+        "--bandwidth=12.5e6",
+    )
+    server = LocalTolokaServer(**server_kwargs(args))
+    assert server.limits == Limits(100, 200, 300, 4, 5, 0.5, 6, 7, 8, 9, 10, 11)
+    assert server.network == Network(gzip=False, latency=0.05, bandwidth=12.5e6)
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--max-body-bytes=0",
+        "--max-headers=-3",
+        "--max-connections=2.5",
+        "--header-timeout=nan",
+        "--operation-ttl=inf",
+        "--latency=-1",
+        "--bandwidth=0",
+    ],
+)
+def test_bad_limit_flags_are_usage_errors_naming_the_flag(flag, capsys):
+    with pytest.raises(SystemExit) as info:
+        _serve_args(flag)
+    assert info.value.code == 2
+    assert flag.split("=")[0] in capsys.readouterr().err

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+import requests
 
 from pandas_toloka import _auth, _retry
 from pandas_toloka.client import (
@@ -129,7 +130,8 @@ def test_client_from_environment_variables(monkeypatch: pytest.MonkeyPatch) -> N
     with Client() as client:
         assert client.api_url == "http://127.0.0.1:1/api/v1"
         assert SECRET not in repr(client) and SECRET not in str(client)
-        assert client._session.headers["Authorization"] == f"OAuth {SECRET}"
+        sent = client._session.prepare_request(requests.Request("GET", client.api_url))
+        assert sent.headers["Authorization"] == f"OAuth {SECRET}"
 
 
 # --------------------------------------------------------------------------- against the server

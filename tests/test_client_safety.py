@@ -167,7 +167,7 @@ def test_start_post_honours_retry_after_of_a_503(
     server.faults.add("server_error", status=503, retry_after=0.3, method="POST")
     with Client(server.token, url=server.url, backoff_base=0.01, backoff_max=0.02) as client:
         client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")
-    assert "trying again in 0.30 s" in caplog.text
+    assert "retry 1 in 0.30 s" in caplog.text
     assert _posts(server) == 3
 
 

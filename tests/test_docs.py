@@ -59,9 +59,7 @@ def test_readme_example(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
     (block,) = code_blocks("README.md")
     namespace = run_block(block, source="README.md", namespace={"tasks": _tasks()})
     _check_result(namespace["df"])
-    assert pd.read_parquet(tmp_path / "aggregated.parquet", dtype_backend="pyarrow").equals(
-        namespace["df"]
-    )
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "aggregated.parquet"), namespace["df"])
     out = namespace["out"]
     assert len(out) == 20 and out["result"].notna().all() and "image" in out.columns
     assert len(namespace["local"]) == 2000
@@ -70,7 +68,7 @@ def test_readme_example(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
 def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
     # One session, as a reader pastes them: the later blocks use the first one's import.
     blocks = code_blocks("docs/reader.md")
-    assert len(blocks) == 4
+    assert len(blocks) == 6
     loaded: list[pd.DataFrame] = []
     namespace: dict[str, Any] = {"load": loaded.append}
     run_block(blocks[0], source="docs/reader.md", namespace=namespace)
@@ -78,9 +76,24 @@ def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
     assert (tmp_path / "aggregated.parquet").exists()
     run_block(blocks[1], source="docs/reader.md", namespace=namespace)
     assert sum(map(len, loaded)) == 2000
-    for block in blocks[2:]:  # resuming; the Client with every setting spelt out
+    # resuming; the Client with every setting spelt out; the Parquet round trip
+    for block in blocks[2:5]:
         run_block(block, source="docs/reader.md", namespace=namespace)
         _check_result(namespace.pop("df"))
+    assert "assert_frame_equal" in blocks[4]
+
+
+def test_reader_example_of_other_parquet_readers(
+    docs_env: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("polars", reason="polars is in the test extra; not installed here")
+    pytest.importorskip("duckdb", reason="duckdb is in the test extra; not installed here")
+    blocks = code_blocks("docs/reader.md")
+    namespace: dict[str, Any] = {}
+    run_block(blocks[0], source="docs/reader.md", namespace=namespace)
+    run_block(blocks[5], source="docs/reader.md", namespace=namespace)
+    out = capsys.readouterr().out
+    assert "confidence: double" in out and "Categorical" in out and "cat" in out
 
 
 def test_server_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +102,7 @@ def test_server_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     api, fixture, faults = code_blocks("docs/server.md")
     pool = demo_pools()["1001"]
     namespace = run_block(api, source="docs/server.md", namespace={"df": pool.responses})
-    assert namespace["server"].pool_ids == ["1001", "1002"]
+    assert namespace["server"].pool_ids == sorted(demo_pools())
     namespace = run_block(
         fixture,
         source="docs/server.md",

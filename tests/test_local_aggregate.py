@@ -9,13 +9,31 @@ import pandas as pd
 import pytest
 
 import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
-from pandas_toloka.aggregation import majority_vote
+from pandas_toloka import schema
+from pandas_toloka.aggregation import LOCAL_METHODS, fit_aggregation, majority_vote
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
 from pandas_toloka.reader import read_aggregated_solutions
 from pandas_toloka.responses import read_responses
 from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server.demo import DemoData
+
+
+def synthetic_pool(*, n_tasks: int, n_labels: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Tasks answered by 4 of 8 workers of accuracy 0.6-0.95, with the truth."""
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, n_labels, n_tasks)
+    accuracy = rng.uniform(0.6, 0.95, 8)
+    task = np.repeat(np.arange(n_tasks), 4)
+    worker = np.concatenate([rng.choice(8, 4, replace=False) for _ in range(n_tasks)])
+    right = rng.random(len(task)) < accuracy[worker]
+    label = np.where(right, truth[task], (truth[task] + 1) % n_labels)
+    ids = np.array([f"t{t:03d}" for t in range(n_tasks)])
+    frame = pd.DataFrame(
+        {"task_id": ids[task], "worker_id": [f"w{w}" for w in worker], "result": label}
+    )
+    return frame, pd.Series(truth, index=ids)
+
 
 SKILL = "501"
 
@@ -139,7 +157,7 @@ def test_y_fallback_observed_values_or_categories() -> None:
     )
     p_other4 = ((1 - q) / 3).prod()
     assert four["confidence"].iloc[0] == pytest.approx(p_yes / (p_yes + 3 * p_other4))
-    assert str(four["result"].dtype).startswith("dictionary")
+    assert list(four["result"].cat.categories) == ["yes", "no", "maybe", "never"]
 
 
 def test_several_pools_are_aggregated_separately() -> None:
@@ -196,3 +214,47 @@ def test_dawid_skene_takes_one_field() -> None:
         frame.toloka.aggregate_locally(
             "DAWID_SKENE", fields=["label", "other"], task="task", worker="worker"
         )
+
+
+@pytest.mark.parametrize("method", LOCAL_METHODS)
+def test_local_only_methods_give_the_server_schema(method: str) -> None:
+    frame, _ = synthetic_pool(n_tasks=20, n_labels=2)
+    frame = frame.assign(result=frame["result"].map({0: "no", 1: "yes"}))
+    two = pd.concat([frame.assign(pool_id="p2"), frame.assign(pool_id="p1")])
+    out = two.toloka.aggregate_locally(method, fields="result")
+    dawid_skene_out = two.toloka.aggregate_locally("DAWID_SKENE", fields="result")
+    assert list(out.columns) == list(dawid_skene_out.columns)
+    assert out.dtypes.equals(dawid_skene_out.dtypes)
+    assert out["pool_id"].tolist() == ["p1"] * 20 + ["p2"] * 20
+    expected = fit_aggregation(frame, method=method).to_frame()
+    assert out["result"].tolist()[:20] == expected["result"].tolist()
+    np.testing.assert_allclose(
+        out["confidence"].to_numpy(float)[:20], expected["confidence"].to_numpy(float)
+    )
+    assert schema.get_provenance(out)["type"] == method
+
+
+def test_golden_tasks_locally_and_worker_quality() -> None:
+    frame, truth = synthetic_pool(n_tasks=30, n_labels=3)
+    golden = truth.iloc[:10]
+    out = frame.toloka.aggregate_locally("GLAD", fields="result", golden=golden)
+    assert out.columns[-1] == "golden" and out["golden"].sum() == 10
+    marked = out[out["golden"]].set_index("task_id")["result"]
+    assert marked.tolist() == golden.reindex(marked.index).tolist()
+    with pytest.raises(InvalidArgumentError, match="golden= is supported"):
+        frame.toloka.aggregate_locally("WAWA", fields="result", golden=golden)
+    with pytest.raises(InvalidArgumentError, match="does not take"):
+        frame.toloka.aggregate_locally("WAWA", fields="result", n_iter=3)
+    quality = frame.toloka.worker_quality("result", golden=golden)
+    assert list(quality.columns) == [
+        "worker_id",
+        "n_responses",
+        "accuracy",
+        "n_golden",
+        "golden_accuracy",
+    ]
+    answered = frame[frame["task_id"].isin(golden.index)]
+    right = answered["result"].to_numpy() == golden.reindex(answered["task_id"]).to_numpy()
+    by_worker = pd.Series(right, index=answered["worker_id"].to_numpy()).groupby(level=0).mean()
+    got = quality.set_index("worker_id")["golden_accuracy"].reindex(by_worker.index)
+    np.testing.assert_allclose(got.to_numpy(float), by_worker.to_numpy(float))

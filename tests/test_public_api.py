@@ -24,6 +24,7 @@ PUBLIC = {
     "TolokaError",
     "TolokaWarning",
     "MissingAggregatesWarning",
+    "DroppedResponsesWarning",
     "InvalidArgumentError",
     "MissingColumnsError",
     "MissingTokenError",

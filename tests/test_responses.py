@@ -65,7 +65,7 @@ def client(server: LocalTolokaServer) -> Iterator[Client]:
 def test_reads_accepted_rows_typed_by_the_schema(client: Client) -> None:
     df = read_responses("7", client=client, progress_bar=False)
     fields = list(schema.parse_output_spec(SPEC).values())
-    expected = schema.to_pandas(schema.responses_schema(fields).empty_table())
+    expected = schema.to_pandas(assignments_to_table([], fields))
     assert list(df.columns) == list(expected.columns)
     assert df.dtypes.equals(expected.dtypes)
     assert "output_values.pool_id" in df.columns

@@ -1,7 +1,7 @@
 """Input validation and integer encoding shared by the aggregation algorithms.
 
 Every algorithm works on integer codes: task, worker and label columns are
-factorised once into ``0..n-1`` codes whose order is the *natural* order of
+factorized once into ``0..n-1`` codes whose order is the *natural* order of
 the values (numbers numerically, strings lexicographically, categoricals in
 category order, ``False < True``). The sorted unique values are kept as a
 :class:`pandas.Index` of the column's own dtype, so that decoding gives values
@@ -10,18 +10,27 @@ of the same kind (and dtype) as the input.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Hashable, Iterable, Sequence
+import os
+import warnings
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidArgumentError, MissingColumnsError
+from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 
 __all__ = [
     "Encoded",
+    "Responses",
+    "drop_null_labels",
+    "encode_golden",
+    "encode_responses",
     "build_result",
+    "check_iteration_args",
     "check_distinct_names",
     "check_frame",
     "check_no_nulls",
@@ -34,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Encoded:
-    """A factorised column.
+    """A factorized column.
 
     Attributes
     ----------
@@ -109,7 +118,7 @@ def check_no_nulls(series: pd.Series, role: str) -> None:
 
 
 def encode_column(series: pd.Series, *, role: str) -> Encoded:
-    """Factorise a column into codes sorted in the values' natural order.
+    """Factorize a column into codes sorted in the values' natural order.
 
     Parameters
     ----------
@@ -159,7 +168,7 @@ def _as_label_index(labels: Iterable[object], like: pd.Series) -> pd.Index:
 
 
 def encode_labels(series: pd.Series, labels: Iterable[object] | None = None) -> Encoded:
-    """Factorise the label column, optionally over a given label space.
+    """Factorize the label column, optionally over a given label space.
 
     Parameters
     ----------
@@ -229,3 +238,185 @@ def build_result(
         data[name] = values.array
     data["confidence"] = np.asarray(confidence, dtype=np.float64)
     return pd.DataFrame(data, index=pd.RangeIndex(len(tasks)))
+
+
+#: From this many responses the task column is factorized in a second thread
+#: (Arrow's hashing and sorting release the GIL) while the others are.
+PARALLEL_ENCODING_MIN = 200_000
+
+
+@dataclass(frozen=True)
+class Responses:
+    """A responses frame as integer codes.
+
+    Attributes
+    ----------
+    tasks, workers, labels : Encoded
+        The factorized columns (labels over the label space).
+    n_dropped : int
+        Responses left out because their label was null.
+    """
+
+    tasks: Encoded
+    workers: Encoded
+    labels: Encoded
+    n_dropped: int
+
+    @property
+    def n_responses(self) -> int:
+        """Number of responses kept."""
+        return len(self.tasks.codes)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this package (the user's call)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = inspect.currentframe()
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level - 1
+
+
+def drop_null_labels(frame: pd.DataFrame, label: Hashable, *, method: str) -> pd.DataFrame:
+    """Drop the responses without a label, with a :class:`DroppedResponsesWarning` saying how many."""
+    nulls = frame[label].isna().to_numpy(dtype=bool)
+    count = int(nulls.sum())
+    if count:
+        warnings.warn(
+            DroppedResponsesWarning(
+                f"{method}: dropped {count} of {len(frame)} response(s) whose label "
+                f"({label!r}) is missing."
+            ),
+            stacklevel=_user_stacklevel(),
+        )
+        frame = frame[~nulls]
+    return frame
+
+
+def encode_responses(
+    responses: object,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    label: Hashable,
+    labels: Iterable[object] | None = None,
+    method: str,
+) -> Responses:
+    """Validate a responses frame and factorize its task, worker and label columns.
+
+    Responses with a null label are dropped (with a warning naming the
+    count); a null task or worker id is an error.
+
+    Raises
+    ------
+    InvalidArgumentError, MissingColumnsError
+        As :func:`check_frame`, :func:`check_distinct_names`, :func:`encode_column`.
+    """
+    check_distinct_names([task, label], task=task, worker=worker, label=label)
+    frame = check_frame(responses, [task, worker, label], purpose=f"for {method}")
+    n_before = len(frame)
+    frame = drop_null_labels(frame, label, method=method)
+    if len(frame) >= PARALLEL_ENCODING_MIN:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(encode_column, frame[task], role="task")
+            workers = encode_column(frame[worker], role="worker")
+            labs = encode_labels(frame[label], labels)
+            tasks = future.result()
+    else:
+        tasks = encode_column(frame[task], role="task")
+        workers = encode_column(frame[worker], role="worker")
+        labs = encode_labels(frame[label], labels)
+    return Responses(tasks, workers, labs, n_before - len(frame))
+
+
+def encode_golden(
+    golden: Mapping[object, object] | pd.Series | None,
+    tasks: Encoded,
+    labels: Encoded,
+    *,
+    task_like: pd.Series,
+    label_like: pd.Series,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the golden tasks present in the responses and of their known labels.
+
+    Parameters
+    ----------
+    golden : mapping or Series, optional
+        Task id -> known true label.
+    tasks, labels : Encoded
+        The responses' task ids and label space.
+    task_like, label_like : pandas.Series
+        The task and label columns, whose dtypes the golden ids and labels are
+        converted to.
+
+    Returns
+    -------
+    (task_codes, label_codes) : tuple of numpy.ndarray
+        Empty when ``golden`` is None. Golden tasks without any response are
+        left out (logged): there is nothing to aggregate for them.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``golden`` is not a mapping/Series, holds a null, a task listed twice,
+        or a label outside the label space.
+    """
+    empty = np.zeros(0, dtype=np.intp)
+    if golden is None:
+        return empty, empty
+    if isinstance(golden, pd.Series):
+        keys, values = list(golden.index), list(golden.array)
+    elif isinstance(golden, Mapping):
+        keys, values = list(golden.keys()), list(golden.values())
+    else:
+        raise InvalidArgumentError(
+            "golden= must be a mapping or a pandas Series of task id -> known label, "
+            f"got {type(golden).__name__}."
+        )
+    if not keys:
+        return empty, empty
+    key_index = _convert_values(keys, task_like, what="golden= task ids")
+    if key_index.has_duplicates:
+        raise InvalidArgumentError("golden= lists a task more than once.")
+    value_index = _convert_values(values, label_like, what="golden= labels")
+    label_pos = labels.uniques.get_indexer(value_index)
+    if (label_pos < 0).any():
+        unknown = list(value_index[label_pos < 0])[:10]
+        raise InvalidArgumentError(
+            f"golden= holds label(s) {unknown!r} outside the label space {list(labels.uniques)!r}; "
+            "pass labels= with the full label space."
+        )
+    task_pos = tasks.uniques.get_indexer(key_index)
+    present = task_pos >= 0
+    if not present.all():
+        logger.info("%d golden task(s) have no response and are left out", int((~present).sum()))
+    return task_pos[present].astype(np.intp), label_pos[present].astype(np.intp)
+
+
+def _convert_values(values: list[object], like: pd.Series, *, what: str) -> pd.Index:
+    try:
+        index = pd.Index(pd.array(values, dtype=like.dtype))
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"{what} cannot be converted to the dtype {like.dtype} of the column "
+            f"{like.name!r}: {exc}"
+        ) from exc
+    if index.hasnans:
+        raise InvalidArgumentError(
+            f"{what} hold null values or values outside the dtype {like.dtype} of the column "
+            f"{like.name!r}."
+        )
+    return index
+
+
+def check_iteration_args(n_iter: object, tol: object) -> tuple[int, float]:
+    """Validate ``n_iter`` (int >= 0) and ``tol`` (finite float >= 0)."""
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        raise InvalidArgumentError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
+        raise InvalidArgumentError(f"tol must be a number, got {tol!r}.")
+    if not np.isfinite(tol) or tol < 0:
+        raise InvalidArgumentError(f"tol must be a finite number >= 0, got {tol!r}.")
+    return int(n_iter), float(tol)

@@ -1,22 +1,22 @@
 """Dawid–Skene aggregation: per-worker confusion matrices fitted by EM.
 
 Semantics follow crowd-kit 1.4's ``DawidSkene`` (see ``docs/algorithms.md``);
-the implementation is vectorised over integer codes (see :mod:`._em`).
+the implementation is vectorized over integer codes (see :mod:`._em`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidArgumentError
-from ._em import EMResult, ResponseCodes, run_em
-from ._encoding import build_result, check_distinct_names, check_frame, encode_column, encode_labels
+from ._em import EMResult, Golden, ResponseCodes, run_em
+from ._encoding import build_result, check_iteration_args, encode_golden, encode_responses
+from ._model import golden_mask
 
 __all__ = ["DawidSkeneModel", "dawid_skene", "fit_dawid_skene"]
 
@@ -53,6 +53,11 @@ class DawidSkeneModel:
         The objective (evidence lower bound per response) after each iteration.
     task_column, worker_column, label_column : hashable
         Column names used for the frames this model returns.
+    golden : numpy.ndarray or None
+        ``(n_tasks,)`` bool, True for the tasks given in ``golden=`` (their
+        posteriors were held one-hot on the known label); None without ``golden=``.
+    n_dropped : int
+        Responses left out because their label was missing.
     """
 
     labels: pd.Index
@@ -68,6 +73,8 @@ class DawidSkeneModel:
     task_column: Hashable = "task_id"
     worker_column: Hashable = "worker_id"
     label_column: Hashable = "result"
+    golden: np.ndarray | None = None
+    n_dropped: int = 0
 
     def __repr__(self) -> str:
         return (
@@ -90,13 +97,17 @@ class DawidSkeneModel:
         pandas.DataFrame
             Columns :attr:`task_column`, :attr:`label_column` (the most probable
             label; ties go to the first label in sorted order) and ``confidence``
-            (its posterior probability), sorted by task.
+            (its posterior probability), sorted by task; then ``golden`` (bool)
+            when the model was fitted with ``golden=``.
         """
         codes = self.answer_codes
         confidence = self.posteriors[np.arange(len(codes)), codes] if len(codes) else np.zeros(0)
-        return build_result(
+        out = build_result(
             self.task_column, self.tasks, {self.label_column: self.labels.take(codes)}, confidence
         )
+        if self.golden is not None:
+            out["golden"] = self.golden
+        return out
 
     def _task_position(self, task_id: Any) -> int:
         try:
@@ -172,6 +183,11 @@ class DawidSkeneModel:
             }
         )
 
+    @property
+    def worker_columns(self) -> dict[str, np.ndarray]:
+        """Per-worker estimates, as :attr:`AggregationModel.worker_columns`."""
+        return {"accuracy": self.worker_quality()["accuracy"].to_numpy()}
+
     def confusion_frame(self) -> pd.DataFrame:
         """The confusion matrices as a long, tidy frame.
 
@@ -198,16 +214,6 @@ def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _check_iteration_args(n_iter: object, tol: object) -> tuple[int, float]:
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-        raise InvalidArgumentError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
-        raise InvalidArgumentError(f"tol must be a number, got {tol!r}.")
-    if not np.isfinite(tol) or tol < 0:
-        raise InvalidArgumentError(f"tol must be a finite number >= 0, got {tol!r}.")
-    return int(n_iter), float(tol)
-
-
 def fit_dawid_skene(
     responses: pd.DataFrame,
     *,
@@ -217,6 +223,7 @@ def fit_dawid_skene(
     n_iter: int = 100,
     tol: float = 1e-5,
     labels: Iterable[object] | None = None,
+    golden: Mapping[Any, Any] | pd.Series | None = None,
 ) -> DawidSkeneModel:
     """Fit a Dawid–Skene model to crowd responses.
 
@@ -227,7 +234,8 @@ def fit_dawid_skene(
     Parameters
     ----------
     responses : pandas.DataFrame
-        One row per response. Columns of any dtype backend.
+        One row per response. Columns of any dtype backend. Responses with a
+        missing label are dropped with a :class:`~pandas_toloka.errors.DroppedResponsesWarning`.
     task, worker, label : hashable, default "task_id", "worker_id", "result"
         Column names.
     n_iter : int, default 100
@@ -239,6 +247,11 @@ def fit_dawid_skene(
         The full label space (e.g. the output field's ``allowed_values``); a
         label nobody chose can then still get posterior mass. Default: the
         labels observed.
+    golden : mapping or Series, optional
+        Task id -> known true label (control tasks). Their posteriors are held
+        one-hot on the known label from the start and after every E-step, so
+        the workers' confusion matrices are learned from them too. Golden
+        tasks without responses are ignored.
 
     Returns
     -------
@@ -249,26 +262,31 @@ def fit_dawid_skene(
     MissingColumnsError
         If a column is absent.
     InvalidArgumentError
-        If a task, worker or label is null, a label is outside ``labels``, or
-        ``n_iter``/``tol`` are invalid.
+        If a task or worker id is null, a label is outside ``labels``, a golden
+        label is outside the label space, or ``n_iter``/``tol`` are invalid.
     """
-    n_iter, tol = _check_iteration_args(n_iter, tol)
-    check_distinct_names([task, label], task=task, worker=worker, label=label)
-    frame = check_frame(responses, [task, worker, label], purpose="for Dawid-Skene")
-    tasks = encode_column(frame[task], role="task")
-    workers = encode_column(frame[worker], role="worker")
-    labs = encode_labels(frame[label], labels)
+    n_iter, tol = check_iteration_args(n_iter, tol)
+    data = encode_responses(
+        responses, task=task, worker=worker, label=label, labels=labels, method="Dawid-Skene"
+    )
+    tasks, workers, labs = data.tasks, data.workers, data.labels
+    golden_tasks, golden_labels = encode_golden(
+        golden, tasks, labs, task_like=responses[task], label_like=responses[label]
+    )
     T, W, K = tasks.size, workers.size, labs.size
     n_responses = np.bincount(workers.codes, minlength=W)
     if T == 0:
         fit = EMResult(np.zeros((0, K)), np.zeros(K), np.zeros((0, K, K)), 0, True, ())
     else:
         fit = run_em(
-            ResponseCodes(tasks.codes, workers.codes, labs.codes, T, W, K), n_iter=n_iter, tol=tol
+            ResponseCodes(tasks.codes, workers.codes, labs.codes, T, W, K),
+            n_iter=n_iter,
+            tol=tol,
+            golden=Golden(golden_tasks, golden_labels) if len(golden_tasks) else None,
         )
     logger.info(
         "Dawid-Skene on %d responses (%d tasks, %d workers, %d labels): %d iterations, converged=%s",
-        len(frame),
+        data.n_responses,
         T,
         W,
         K,
@@ -289,6 +307,8 @@ def fit_dawid_skene(
         task_column=task,
         worker_column=worker,
         label_column=label,
+        golden=golden_mask(T, golden_tasks if golden is not None else None),
+        n_dropped=data.n_dropped,
     )
 
 
@@ -301,6 +321,7 @@ def dawid_skene(
     n_iter: int = 100,
     tol: float = 1e-5,
     labels: Iterable[object] | None = None,
+    golden: Mapping[Any, Any] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Aggregate responses with Dawid–Skene.
 
@@ -312,7 +333,8 @@ def dawid_skene(
     pandas.DataFrame
         One row per task, sorted by task: ``task``, ``label`` (the most probable
         label, same dtype as the input; ties go to the first label in sorted
-        order) and ``confidence`` (float64, its posterior probability).
+        order) and ``confidence`` (float64, its posterior probability); then
+        ``golden`` (bool: the task's label was given) when ``golden=`` is given.
 
     Examples
     --------
@@ -323,5 +345,12 @@ def dawid_skene(
     ['cat', 'dog']
     """
     return fit_dawid_skene(
-        responses, task=task, worker=worker, label=label, n_iter=n_iter, tol=tol, labels=labels
+        responses,
+        task=task,
+        worker=worker,
+        label=label,
+        n_iter=n_iter,
+        tol=tol,
+        labels=labels,
+        golden=golden,
     ).to_frame()

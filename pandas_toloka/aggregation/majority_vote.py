@@ -13,6 +13,7 @@ from ._encoding import (
     check_distinct_names,
     check_frame,
     check_no_nulls,
+    drop_null_labels,
     encode_column,
     encode_labels,
 )
@@ -94,7 +95,9 @@ def majority_vote(
     ----------
     responses : pandas.DataFrame
         One row per response. Columns of any dtype backend (NumPy, nullable,
-        ``pd.ArrowDtype`` including dictionary, categorical).
+        ``pd.ArrowDtype`` including dictionary, categorical). Responses with a
+        missing label are dropped with a
+        :class:`~pandas_toloka.errors.DroppedResponsesWarning` saying how many.
     task, worker, label : hashable, default "task_id", "worker_id", "result"
         Column names. ``worker`` must exist but does not affect the result.
     labels : iterable, optional
@@ -112,7 +115,7 @@ def majority_vote(
     MissingColumnsError
         If a column is absent.
     InvalidArgumentError
-        If a task, worker or label is null, or a label is outside ``labels``.
+        If a task or worker id is null, or a label is outside ``labels``.
 
     See Also
     --------
@@ -130,6 +133,7 @@ def majority_vote(
     """
     check_distinct_names([task, label], task=task, worker=worker, label=label)
     frame = check_frame(responses, [task, worker, label], purpose="for majority_vote")
+    frame = drop_null_labels(frame, label, method="majority_vote")
     tasks = encode_column(frame[task], role="task")
     check_no_nulls(frame[worker], role="worker")
     labs = encode_labels(frame[label], labels)

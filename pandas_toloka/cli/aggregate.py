@@ -1,37 +1,53 @@
 """``pandas-toloka aggregate``: aggregate a pool on the server, stream the results to Parquet.
 
 Constant memory: each page is written as it arrives. The file is written
-under a temporary name in the target directory and renamed only on success,
-so a script never sees a half-written file.
+under a temporary name in the target directory and renamed only on success
+(:func:`~pandas_toloka.cli._files.atomic_output`), so a script never sees a
+half-written file. Once an aggregation has started, every way this command can
+end early -- an error, a timeout, Ctrl-C, SIGTERM -- prints the command line
+that resumes it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..client import AggregationType, Client
+from .._protocol import MAX_PAGE_SIZE, AggregationType
+from ..client import Client
 from ..errors import (
     InvalidArgumentError,
     MissingTokenError,
-    OperationError,
+    OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
     TolokaError,
 )
 from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import ATTRS_KEY, to_pandas
-from . import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, add_progress_flags
+from . import add_progress_flags
+from ._common import (
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    CommandError,
+    cli_message,
+    command_line,
+    count,
+    note_interruption,
+    positive_seconds,
+)
+from ._files import atomic_output, not_writable, wrong_suffix
 
-__all__ = ["check_output", "register", "run", "write_parquet"]
+__all__ = ["check_output", "register", "resume_command", "run", "write_parquet"]
+
+_DEFAULTS = {"max_attempts": 5, "page_size": MAX_PAGE_SIZE, "wait_timeout": 6 * 3600.0}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -41,12 +57,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="aggregate a pool on the server and write the results to Parquet",
         description=(
             "Start the aggregation of a pool (or resume one with --operation-id), wait for it and "
-            "stream the typed results into a Parquet file. The token comes from TOLOKA_API_KEY or "
-            "TOLOKA_TOKEN; TOLOKA_URL selects another server."
+            "stream the typed results into a Parquet file. The token comes from TOLOKA_API_KEY "
+            "(or TOLOKA_TOKEN, or --token); TOLOKA_URL selects another server. If it stops after "
+            "the aggregation started (an error, a timeout, Ctrl-C, SIGTERM), it prints the "
+            "command that resumes it."
         ),
     )
     parser.add_argument(
-        "pool_id", nargs="?", help="the pool to aggregate (optional with --operation-id)"
+        "pool_id",
+        nargs="?",
+        metavar="POOL_ID",
+        help="the pool to aggregate (optional with --operation-id)",
     )
     parser.add_argument(
         "--type",
@@ -63,33 +84,54 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="output field to aggregate; repeat for several (WEIGHTED_DYNAMIC_OVERLAP)",
     )
     parser.add_argument(
-        "--skill", metavar="ID", help="answer_weight_skill_id (WEIGHTED_DYNAMIC_OVERLAP)"
+        "--skill",
+        metavar="ID",
+        help="the skill that weighs each answer (WEIGHTED_DYNAMIC_OVERLAP only)",
     )
     parser.add_argument("--operation-id", metavar="ID", help="read an aggregation already started")
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=(
+            "Toloka API key; prefer the TOLOKA_API_KEY environment variable: a flag stays in "
+            "your shell history and shows in the process list (never printed or logged)"
+        ),
+    )
     parser.add_argument(
         "--url", help="base URL of a Toloka-compatible server (default: TOLOKA_URL)"
     )
     parser.add_argument("--environment", help="PRODUCTION or SANDBOX (default: PRODUCTION)")
-    parser.add_argument("-o", "--output", required=True, type=Path, help="Parquet file to write")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
+    )
     parser.add_argument(
         "--max-attempts",
-        type=int,
-        default=5,
+        type=count(1),
+        default=_DEFAULTS["max_attempts"],
         metavar="N",
         help="attempts per HTTP request before giving up (default 5)",
     )
     parser.add_argument(
-        "--page-size", type=int, default=100_000, help="results per request (max 100000)"
+        "--page-size",
+        type=count(1, MAX_PAGE_SIZE),
+        default=_DEFAULTS["page_size"],
+        metavar="N",
+        help=f"results per request (1 to {MAX_PAGE_SIZE}, the default)",
     )
     parser.add_argument(
         "--wait-timeout",
-        type=float,
-        default=6 * 3600.0,
+        type=positive_seconds,
+        default=_DEFAULTS["wait_timeout"],
         metavar="SECONDS",
-        help="give up waiting after this long (default 6 h); resume later with --operation-id",
+        help="give up waiting after this long (default 6 h; exit code 3); resume later",
     )
     add_progress_flags(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, interrupted=interrupted)
     return parser
 
 
@@ -107,104 +149,174 @@ def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
     return stream.schema.with_metadata(metadata)
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def check_output(output: Path) -> str | None:
-    """Why ``output`` cannot be written (checked before an aggregation is started), or None."""
-    output = Path(output)
-    try:
-        if output.is_dir():
-            return f"-o {output}: is a directory; give the path of the Parquet file to write."
-    except OSError as exc:  # e.g. a name too long for the file system
-        return f"-o {output}: {exc.strerror or exc}."
-    directory = output.parent if str(output.parent) else Path(".")
-    for parent in (directory, *directory.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                return f"-o {output}: {parent} is not a directory."
-            if not os.access(parent, os.W_OK | os.X_OK):
-                return f"-o {output}: cannot write in {parent} (permission denied)."
-            return None
-    return None  # pragma: no cover - the root always exists
+    """Why ``-o output`` cannot be written (checked before an aggregation is started), or None."""
+    problem = wrong_suffix(output) or not_writable(output)
+    return None if problem is None else f"-o {problem}"
 
 
 def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
     """Write every batch of ``stream`` to ``output`` atomically; return the row count."""
-    output = Path(output)
-    directory = output.parent if str(output.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
-    os.close(handle)
-    tmp = Path(tmp_name)
     rows = 0
-    try:
-        with pq.ParquetWriter(tmp, _schema_with_metadata(stream)) as writer:
-            for page in stream.iter_pages():
-                writer.write_table(page)
-                rows += page.num_rows
-        # mkstemp creates the file readable by its owner only; give it the mode any new file gets.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with (
+        atomic_output(Path(output)) as tmp,
+        pq.ParquetWriter(tmp, _schema_with_metadata(stream)) as writer,
+    ):
+        for page in stream.iter_pages():
+            writer.write_table(page)
+            rows += page.num_rows
     return rows
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part (the resume hint is printed)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def resume_command(args: argparse.Namespace, operation_id: str) -> str:
+    """The command line that reads ``operation_id`` into the same file with the same options.
+
+    Never the token: it comes from the environment, or must be given again.
+    """
+    arguments = ["--operation-id", operation_id]
+    if args.url:
+        arguments += ["--url", _without_credentials(args.url)]
+    if args.environment:
+        arguments += ["--environment", args.environment]
+    for name, default in _DEFAULTS.items():
+        value = getattr(args, name)
+        if value != default:
+            flag = "--" + name.replace("_", "-")
+            arguments += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if args.progress_bar is not None:
+        arguments.append("--progress" if args.progress_bar else "--no-progress")
+    arguments += ["-o", str(args.output)]
+    return command_line("aggregate", *arguments)
+
+
+def _resume_notes(args: argparse.Namespace, operation_id: str | None) -> list[str]:
+    if operation_id is None:
+        return []
+    notes = [f"Resume with: {resume_command(args, operation_id)}"]
+    if args.token is not None:
+        notes.append("(with your --token again, or TOLOKA_API_KEY set: the token is never printed)")
+    return notes
+
+
+def interrupted(args: argparse.Namespace, exc: BaseException) -> tuple[str, list[str]]:
+    """What to say after Ctrl-C or SIGTERM: the aggregation to resume, if one started."""
+    operation_id = getattr(exc, "operation_id", None)
+    if operation_id is None:
+        return "no aggregation was known to have started; nothing to resume", []
+    return (
+        f"aggregation {operation_id} stays on the server; {args.output} was not written",
+        _resume_notes(args, operation_id),
+    )
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    """What argparse cannot check alone; nothing has been sent yet."""
+    if args.pool_id is None and args.operation_id is None:
+        raise CommandError(
+            "give the POOL_ID to aggregate, or --operation-id to read an aggregation already "
+            "started.",
+            exit_code=EXIT_USAGE,
+        )
+    if args.token is not None and not args.token.strip():
+        raise CommandError(
+            "--token is empty (an unset variable?); set TOLOKA_API_KEY or give the token.",
+            exit_code=EXIT_USAGE,
+        )
+    if (
+        args.skill is not None
+        and args.operation_id is None
+        and (args.type or "DAWID_SKENE") != "WEIGHTED_DYNAMIC_OVERLAP"
+    ):
+        raise CommandError(
+            f"--skill weighs answers in WEIGHTED_DYNAMIC_OVERLAP only, not {args.type or 'DAWID_SKENE'}: "
+            "add --type WEIGHTED_DYNAMIC_OVERLAP, or drop --skill.",
+            exit_code=EXIT_USAGE,
+        )
+    problem = check_output(args.output)
+    if problem is not None:  # before anything uses up the aggregation quota
+        raise CommandError(problem, exit_code=EXIT_USAGE)
+
+
+def _client(args: argparse.Namespace) -> Client:
+    try:
+        return Client(
+            args.token, environment=args.environment, url=args.url, max_attempts=args.max_attempts
+        )
+    except InvalidArgumentError as exc:
+        raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
+    except MissingTokenError:
+        raise CommandError(
+            "no Toloka token: set the environment variable TOLOKA_API_KEY (an API key from "
+            "Profile → Integrations; TOLOKA_TOKEN for a legacy OAuth token), or pass --token "
+            "(which stays in your shell history)."
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka aggregate``; returns the exit code."""
-    problem = check_output(args.output)
-    if problem is not None:  # before anything uses up the aggregation quota
-        print(f"pandas-toloka aggregate: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+    _check_usage(args)
+    client = _client(args)
+    stream: AggregatedSolutions | None = None
     try:
-        client = Client(environment=args.environment, url=args.url, max_attempts=args.max_attempts)
-    except InvalidArgumentError as exc:
-        print(f"pandas-toloka aggregate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except MissingTokenError as exc:
-        print(f"pandas-toloka aggregate: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        with (
-            client,
-            open_aggregated_solutions(
-                args.pool_id,
-                type=args.type,
-                fields=args.fields,
-                answer_weight_skill_id=args.skill,
-                operation_id=args.operation_id,
-                client=client,
-                progress_bar=args.progress_bar,
-                page_size=args.page_size,
-                wait_timeout=args.wait_timeout,
-            ) as stream,
-        ):
-            rows = write_parquet(stream, args.output)
-            operation_id = stream.operation_id
+        with client:
+            try:
+                stream = open_aggregated_solutions(
+                    args.pool_id,
+                    type=args.type,
+                    fields=args.fields,
+                    answer_weight_skill_id=args.skill,
+                    operation_id=args.operation_id,
+                    client=client,
+                    progress_bar=args.progress_bar,
+                    page_size=args.page_size,
+                    wait_timeout=args.wait_timeout,
+                )
+                with stream:
+                    rows = write_parquet(stream, args.output)
+            except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, perhaps between two pages
+                # Noted before the client is closed: the hint stays right if closing hangs.
+                if stream is None or getattr(exc, "operation_id", None) is not None:
+                    note_interruption(exc)
+                    raise
+                named = OperationInterruptedError(
+                    f"Interrupted while writing aggregation {stream.operation_id}.",
+                    operation_id=stream.operation_id,
+                )
+                note_interruption(named)
+                raise named from exc
     except OperationTimeoutError as exc:
-        print(f"pandas-toloka aggregate: {exc}", file=sys.stderr)
-        print(f"Resume with: --operation-id {exc.operation_id}", file=sys.stderr)
-        return EXIT_TIMEOUT
-    except OperationInterruptedError as exc:
-        print(f"pandas-toloka aggregate: {exc}", file=sys.stderr)
-        print(f"Resume with: --operation-id {exc.operation_id}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except InvalidArgumentError as exc:
-        print(f"pandas-toloka aggregate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(
+            cli_message(str(exc)),
+            exit_code=EXIT_TIMEOUT,
+            notes=_resume_notes(args, exc.operation_id),
+        ) from None
+    except OperationFailedError as exc:  # resuming reads the same failure: no hint
+        raise CommandError(f"{type(exc).__name__}: {cli_message(str(exc))}") from None
     except TolokaError as exc:
-        print(f"pandas-toloka aggregate: {type(exc).__name__}: {exc}", file=sys.stderr)
-        resumable = getattr(exc, "operation_id", None)
-        if resumable is not None and not isinstance(exc, OperationError):  # e.g. the network broke
-            print(f"Resume with: --operation-id {resumable}", file=sys.stderr)
-        return EXIT_ERROR
+        operation_id = exc.operation_id or (stream.operation_id if stream is not None else None)
+        if isinstance(exc, InvalidArgumentError) and operation_id is None:
+            raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
+        raise CommandError(
+            f"{type(exc).__name__}: {cli_message(str(exc))}",
+            notes=_resume_notes(args, operation_id),
+        ) from None
     except (OSError, pa.ArrowException) as exc:  # the output could not be written
-        print(f"pandas-toloka aggregate: cannot write {args.output}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"Wrote {rows} aggregated rows to {args.output} (operation {operation_id}).")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CommandError(
+            f"cannot write {args.output}: {reason}",
+            notes=_resume_notes(args, stream.operation_id if stream is not None else None),
+        ) from None
+    print(f"Wrote {rows} aggregated rows to {args.output} (operation {stream.operation_id}).")
     return EXIT_OK

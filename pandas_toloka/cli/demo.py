@@ -24,9 +24,14 @@ from ..reader import read_aggregated_solutions
 from ..responses import read_responses
 from ..server import LocalTolokaServer
 from ..server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID, DemoPool, add_demo_pools
-from . import EXIT_ERROR, EXIT_OK, add_progress_flags
+from . import add_progress_flags
+from ._common import EXIT_OK, EXIT_USAGE, CommandError, command_line, non_negative_seconds
+from ._files import atomic_output, not_a_directory, not_writable
 
-__all__ = ["register", "run", "run_demo"]
+__all__ = ["OUTPUT_FILES", "interrupted", "register", "run", "run_demo"]
+
+#: The files the demo writes into its output directory.
+OUTPUT_FILES = ("aggregated.parquet", "aggregated_by_skill.parquet", "confidence.png")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -48,8 +53,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory for the Parquet files (default: ./demo-output)",
     )
+    parser.add_argument(
+        "--operation-delay",
+        type=non_negative_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds each aggregation spends PENDING and again RUNNING (to watch progress)",
+    )
     add_progress_flags(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, interrupted=interrupted)
     return parser
 
 
@@ -108,16 +120,25 @@ def _local_section(
         )
         return
     ax = server_result.toloka.plot_confidence()
-    written["confidence_plot"] = output / "confidence.png"
-    ax.figure.savefig(written["confidence_plot"], dpi=100, bbox_inches="tight")
+    written["confidence_plot"] = output / OUTPUT_FILES[2]
+    with atomic_output(written["confidence_plot"]) as tmp:
+        ax.figure.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
 
 
 def run_demo(
-    output: Path, *, progress_bar: bool | None = None, out: TextIO | None = None
+    output: Path,
+    *,
+    progress_bar: bool | None = None,
+    out: TextIO | None = None,
+    operation_delay: float = 0.0,
 ) -> dict[str, Path]:
-    """Run the demo, print its report to ``out`` (stdout) and return the Parquet files written."""
+    """Run the demo, print its report to ``out`` (stdout) and return the Parquet files written.
+
+    ``operation_delay`` seconds are spent by each aggregation in PENDING and
+    again in RUNNING, to watch the progress bars.
+    """
     out = out if out is not None else sys.stdout
-    server = LocalTolokaServer()
+    server = LocalTolokaServer(operation_delay=operation_delay)
     data = add_demo_pools(server)
     output.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -149,8 +170,9 @@ def run_demo(
             f"({len(ds)} tasks)",
             file=out,
         )
-        written["dawid_skene"] = output / "aggregated.parquet"
-        ds.to_parquet(written["dawid_skene"])
+        written["dawid_skene"] = output / OUTPUT_FILES[0]
+        with atomic_output(written["dawid_skene"]) as tmp:
+            ds.to_parquet(tmp)
         _local_section(ds, client, output, written, progress_bar=progress_bar, out=out)
 
         wdo_pool = data.pools[SKILL_POOL_ID]
@@ -178,8 +200,9 @@ def run_demo(
                 f"majority vote {mv:.3f}",
                 file=out,
             )
-        written["weighted_dynamic_overlap"] = output / "aggregated_by_skill.parquet"
-        wdo.to_parquet(written["weighted_dynamic_overlap"])
+        written["weighted_dynamic_overlap"] = output / OUTPUT_FILES[1]
+        with atomic_output(written["weighted_dynamic_overlap"]) as tmp:
+            wdo.to_parquet(tmp)
 
     _section("Written", out)
     for path in written.values():
@@ -191,11 +214,36 @@ def run_demo(
     return written
 
 
+def _again(args: argparse.Namespace) -> str:
+    arguments = ["-o", str(args.output)]
+    if args.operation_delay:
+        arguments += ["--operation-delay", f"{args.operation_delay:g}"]
+    if args.progress_bar is not None:
+        arguments.append("--progress" if args.progress_bar else "--no-progress")
+    return command_line("demo", *arguments)
+
+
+def interrupted(args: argparse.Namespace, exc: BaseException) -> tuple[str, list[str]]:
+    """After Ctrl-C or SIGTERM: the demo's server stopped with it, so it can only run again."""
+    return (
+        "the demo's own server stopped with it, so there is nothing to resume "
+        "(files already written are complete)",
+        [f"Run it again with: {_again(args)}"],
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka demo``; returns the exit code."""
+    output = Path(args.output)
+    problem = not_a_directory(output) or next(
+        (p for p in (not_writable(output / name) for name in OUTPUT_FILES) if p), None
+    )
+    if problem is not None:
+        raise CommandError(f"-o {problem}", exit_code=EXIT_USAGE)
     try:
-        run_demo(args.output, progress_bar=args.progress_bar)
+        run_demo(output, progress_bar=args.progress_bar, operation_delay=args.operation_delay)
     except TolokaError as exc:
-        print(f"pandas-toloka demo: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        raise CommandError(f"{type(exc).__name__}: {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write in {output}: {exc.strerror or exc}") from None
     return EXIT_OK

@@ -39,8 +39,8 @@ class DaskTolokaAccessor:
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         skill_id: str | None = None,
-        n_iter: int = 100,
-        tol: float = 1e-5,
+        n_iter: int | None = None,
+        tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
     ) -> dd.DataFrame:
         """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`."""
@@ -69,8 +69,8 @@ class DaskTolokaAccessor:
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         confusion: bool = False,
-        n_iter: int = 100,
-        tol: float = 1e-5,
+        n_iter: int | None = None,
+        tol: float | None = None,
     ) -> pd.DataFrame:
         """Each worker's quality; see :func:`pandas_toloka.dask.worker_quality`."""
         return _aggregate.worker_quality(

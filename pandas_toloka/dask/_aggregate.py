@@ -33,11 +33,12 @@ from .. import schema
 from .._args import LocalType, check_local_type
 from .._local_inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from ..aggregation import DawidSkeneModel
-from ..aggregation.dawid_skene import _check_iteration_args
+from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
 from ._fit import FitResult, distributed_client, on_worker
+from ._frames import keep_dtypes
 from ._partitions import (
     RowSpec,
     aggregate_partition,
@@ -49,6 +50,15 @@ from ._whole import dawid_skene_fits, whole_tasks
 __all__ = ["aggregate_locally", "worker_quality"]
 
 logger = logging.getLogger(__name__)
+
+
+#: The aggregation types this layer runs on Dask frames.
+DASK_TYPES = ("DAWID_SKENE", "MAJORITY_VOTE", "WEIGHTED_DYNAMIC_OVERLAP")
+
+
+def _iteration_args(n_iter: int | None, tol: float | None) -> tuple[int, float]:
+    """Dawid–Skene's iteration options, None meaning its defaults (as in pandas)."""
+    return _check_iteration_args(100 if n_iter is None else n_iter, 1e-5 if tol is None else tol)
 
 
 def _prepare(ddf: object, task: Hashable) -> tuple[dd.DataFrame, bool]:
@@ -153,8 +163,8 @@ def aggregate_locally(
     output_spec: Mapping[str, Any] | None = None,
     status: str | Sequence[str] | None = "ACCEPTED",
     skill_id: str | None = None,
-    n_iter: int = 100,
-    tol: float = 1e-5,
+    n_iter: int | None = None,
+    tol: float | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
 ) -> dd.DataFrame:
     """Aggregate a Dask DataFrame of responses, as :meth:`DataFrame.toloka.aggregate_locally` does.
@@ -186,9 +196,13 @@ dtype_backend
     needs a ``distributed`` client) and returns a frame over the fitted blocks.
     """
     kind = check_local_type(type)
+    if kind not in DASK_TYPES:
+        raise InvalidArgumentError(
+            f"On a Dask DataFrame, type must be one of {list(DASK_TYPES)}, got {type!r}; "
+            f"compute the frame and use df.toloka.aggregate_locally for {kind}."
+        )
     backend = schema.check_dtype_backend(dtype_backend)
-    if kind == "DAWID_SKENE":
-        n_iter, tol = _check_iteration_args(n_iter, tol)
+    n_iter, tol = _iteration_args(n_iter, tol)
     ddf, whole = _prepare(ddf, task)
     spec = _row_spec(
         ddf,
@@ -214,7 +228,7 @@ dtype_backend
         frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers)
         single = frozenset()
     meta = _meta(spec, backend, kind, surveys)
-    common = dict(
+    common: dict[str, Any] = dict(
         kind=kind,
         spec=spec,
         skills=skill_frame,
@@ -223,6 +237,19 @@ dtype_backend
         tol=tol,
         dtype_backend=backend,
     )
+    with keep_dtypes():  # the result has the pandas accessor's dtypes
+        return _result_frame(frame, kind, single, fits, meta, common)
+
+
+def _result_frame(
+    frame: dd.DataFrame,
+    kind: str,
+    single: frozenset[Any],
+    fits: dict[Any, FitResult],
+    meta: pd.DataFrame,
+    common: dict[str, Any],
+) -> dd.DataFrame:
+    spec: RowSpec = common["spec"]
     if kind != "DAWID_SKENE":
         return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
     pieces = []
@@ -239,7 +266,7 @@ dtype_backend
                 pool=pool,
                 spec=spec,
                 labels=fitted.encodings.labels,
-                dtype_backend=backend,
+                dtype_backend=common["dtype_backend"],
             )
             for pool, fitted in fits.items()
             for address, block in zip(fitted.addresses, fitted.blocks)
@@ -259,8 +286,8 @@ def worker_quality(
     output_spec: Mapping[str, Any] | None = None,
     status: str | Sequence[str] | None = "ACCEPTED",
     confusion: bool = False,
-    n_iter: int = 100,
-    tol: float = 1e-5,
+    n_iter: int | None = None,
+    tol: float | None = None,
 ) -> pd.DataFrame:
     """Each worker's quality under Dawid–Skene, fitted on the cluster.
 
@@ -269,7 +296,7 @@ def worker_quality(
     row per worker, or per worker and label pair with ``confusion=True``).
     Needs a ``distributed`` client.
     """
-    n_iter, tol = _check_iteration_args(n_iter, tol)
+    n_iter, tol = _iteration_args(n_iter, tol)
     ddf, whole = _prepare(ddf, task)
     spec = _row_spec(
         ddf,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import dask
 import pandas as pd
 import pyarrow as pa
 
@@ -13,7 +14,17 @@ from ..client import Client
 from ..errors import InvalidArgumentError
 from ..schema import OutputField
 
-__all__ = ["conform", "driver_client", "same_schema", "typed_empty"]
+__all__ = ["conform", "driver_client", "keep_dtypes", "same_schema", "typed_empty"]
+
+
+def keep_dtypes() -> Any:
+    """A context in which new Dask frames keep the pandas readers' dtypes.
+
+    Dask converts string columns to its own string dtype by default
+    (``dataframe.convert-string``), which would turn ``large_string[pyarrow]``
+    into ``string``; the frames made here must have the pandas readers' dtypes.
+    """
+    return dask.config.set({"dataframe.convert-string": False})
 
 
 def driver_client(

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
-from .._local_aggregate import _pool_groups, _run, _select_rows, _to_table
+from .._local_aggregate import _pool_groups, _run, _select_rows, _text_task_ids, _to_table
 from .._local_inputs import FieldColumn
 from ..aggregation import weighted_dynamic_overlap
 from ..aggregation._encoding import build_result
@@ -45,7 +45,7 @@ class RowSpec:
     task: Hashable
     worker: Hashable
     fields: tuple[FieldColumn, ...]
-    status: str | tuple[str, ...] | None
+    status: tuple[str, ...] | None
     pool_id: str | None  # filter of a pool_id column, or the name of a frame without one
 
     @property
@@ -68,15 +68,12 @@ def pool_rows(
 ) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame]]:
     """``(pool, accepted, rows)`` per pool of a partition: wanted status, then with answers."""
     out = []
+    frame = _text_task_ids(frame, spec.task)  # 1, "1" and 1.0 name one task, as in pandas
     for pool, group in _pool_groups(frame, spec.pool_id):
-        accepted = _select_rows(group, _status_arg(spec.status), [])
+        accepted = _select_rows(group, spec.status, [])
         rows = accepted.dropna(subset=spec.columns)[[spec.task, spec.worker, *spec.columns]]
         out.append((pool, accepted, rows))
     return out
-
-
-def _status_arg(status: str | tuple[str, ...] | None) -> str | list[str] | None:
-    return list(status) if isinstance(status, tuple) else status
 
 
 def survey(frame: pd.DataFrame, spec: RowSpec, *, with_answers: bool) -> dict[Any, PoolSurvey]:
@@ -204,6 +201,7 @@ def aggregate_partition(
                 skills=None,
                 n_iter=n_iter,
                 tol=tol,
+                golden=None,
             )
         tables.append(_to_table(result, pool, list(spec.fields), spec.task))
     return finish(tables, spec.fields, dtype_backend)

@@ -33,7 +33,7 @@ from .._start_and_wait import (
 from ..client import AggregationType, Client
 from ..schema import DtypeBackend, OutputField
 from ._credentials import ClientDescription, Credentials, describe_client, worker_client
-from ._frames import conform, driver_client, same_schema, typed_empty
+from ._frames import conform, driver_client, keep_dtypes, same_schema, typed_empty
 from ._start import (
     check_pool_ids,
     check_positive,
@@ -235,19 +235,20 @@ def read_aggregated_solutions(
         dtype_backend=backend,
     )
     parts = [(pool, r.operation_id, r.fields) for pool, r in requests.items()]
-    return dd.from_map(
-        _read_aggregated_partition,
-        parts,
-        meta=meta,
-        label="read-aggregated-solutions",
-        description=description,
-        like=meta,
-        type=first.type,
-        answer_weight_skill_id=first.answer_weight_skill_id,
-        dtype_backend=backend,
-        page_size=page_size,
-        wait_timeout=wait_timeout,
-    )
+    with keep_dtypes():
+        return dd.from_map(
+            _read_aggregated_partition,
+            parts,
+            meta=meta,
+            label="read-aggregated-solutions",
+            description=description,
+            like=meta,
+            type=first.type,
+            answer_weight_skill_id=first.answer_weight_skill_id,
+            dtype_backend=backend,
+            page_size=page_size,
+            wait_timeout=wait_timeout,
+        )
 
 
 # --------------------------------------------------------------------------- responses
@@ -360,14 +361,15 @@ def read_responses(
         output_spec=spec,
         status=None if statuses is None else list(statuses),
     )
-    return dd.from_map(
-        _read_responses_partition,
-        [(pool, {f.name: f.to_spec() for f in fields[pool]}) for pool in pools],
-        meta=meta,
-        label="read-responses",
-        description=description,
-        like=meta,
-        status=None if statuses is None else list(statuses),
-        dtype_backend=backend,
-        page_size=page_size,
-    )
+    with keep_dtypes():
+        return dd.from_map(
+            _read_responses_partition,
+            [(pool, {f.name: f.to_spec() for f in fields[pool]}) for pool in pools],
+            meta=meta,
+            label="read-responses",
+            description=description,
+            like=meta,
+            status=None if statuses is None else list(statuses),
+            dtype_backend=backend,
+            page_size=page_size,
+        )

@@ -3,7 +3,8 @@
 A project's ``task_spec.output_spec`` declares each output field's type. This
 module turns that declaration into an :class:`OutputField`, maps it to one
 Arrow type (:data:`ARROW_TYPES` and :meth:`OutputField.arrow_type`), converts
-JSON values strictly into Arrow arrays of that type, and converts Arrow data to
+JSON values strictly into Arrow arrays of that type (and whole pages of JSON
+bytes, fast, with the strict conversion as the reference: ``_wire``), and converts Arrow data to
 pandas for either ``dtype_backend``. The reader, the accessor and the bundled
 server all use it; nothing else in the package maps types. It also defines what
 ``df.attrs["toloka"]`` holds for each kind of frame (:func:`make_provenance`).
@@ -27,7 +28,14 @@ from ._fields import (
     result_column_name,
 )
 from ._ids import id_array
-from ._pandas import DtypeBackend, check_dtype_backend, empty_frame, to_pandas, type_mapping_table
+from ._pandas import (
+    DtypeBackend,
+    check_dtype_backend,
+    empty_frame,
+    pages_to_pandas,
+    to_pandas,
+    type_mapping_table,
+)
 from ._provenance import (
     ATTRS_KEY,
     KINDS,
@@ -42,6 +50,16 @@ from ._provenance import (
     make_provenance,
 )
 from ._values import aggregated_page_to_batch, field_to_arrow
+from ._wire import (
+    WireMismatch,
+    output_values_type,
+    read_page,
+    solution_item_type,
+    solutions_to_batch,
+    struct_fields,
+    typed_column,
+    wire_type,
+)
 
 __all__ = [
     "AGGREGATED_META_COLUMNS",
@@ -62,6 +80,7 @@ __all__ = [
     "RESPONSES_META_COLUMNS",
     "SUBMITTED_TYPE",
     "OutputField",
+    "WireMismatch",
     "aggregated_page_to_batch",
     "aggregated_schema",
     "check_dtype_backend",
@@ -71,9 +90,17 @@ __all__ = [
     "id_array",
     "label_space",
     "options_count",
+    "output_values_type",
+    "pages_to_pandas",
     "parse_output_spec",
+    "read_page",
     "responses_schema",
     "result_column_name",
+    "solution_item_type",
+    "solutions_to_batch",
+    "struct_fields",
     "to_pandas",
     "type_mapping_table",
+    "typed_column",
+    "wire_type",
 ]

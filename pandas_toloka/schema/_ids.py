@@ -20,6 +20,17 @@ __all__ = ["id_array"]
 _EXACT_FLOAT_INT = 2.0**53  # floats beyond this are not exact integers
 
 
+def _integral_float_as_int(value: Any) -> Any:
+    if (
+        isinstance(value, (float, np.floating))
+        and np.isfinite(value)
+        and float(value).is_integer()
+        and abs(value) < _EXACT_FLOAT_INT
+    ):
+        return int(value)
+    return value
+
+
 def _integral_floats_as_int(series: pd.Series) -> pd.Series:
     numbers = series.to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(numbers)
@@ -54,6 +65,11 @@ def id_array(values: Any) -> pa.Array:
         "mixed-integer-float",
     ):
         series = pd.to_numeric(series)
+    elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+        "mixed",
+        "mixed-integer",
+    ):  # text and numbers together: 1001.0 must read "1001" like the 1001 beside it
+        series = series.map(_integral_float_as_int, na_action="ignore")
     if pd.api.types.is_float_dtype(series.dtype):
         series = _integral_floats_as_int(series)
     text = series.astype("string[pyarrow]").array

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeAlias, Union, cast
 
 import pandas as pd
 import pyarrow as pa
 
 from ..errors import InvalidArgumentError
-from ._fields import ARROW_TYPES, NOTES, OutputField
+from ._fields import ARROW_TYPES, NOTES, SUBMITTED_TYPE, OutputField
+from ._values import field_to_arrow
 
 #: ``dtype_backend=`` of every function returning a frame, as in :func:`pandas.read_parquet`.
 DtypeBackend = Literal["pyarrow", "numpy_nullable"]
@@ -28,7 +29,8 @@ def check_dtype_backend(dtype_backend: Any) -> DtypeBackend:
 
 
 def _numpy_nullable_mapper() -> Callable[[pa.DataType], Any]:
-    # The mapping pandas itself applies for dtype_backend="numpy_nullable".
+    # The mapping pandas itself applies for dtype_backend="numpy_nullable"; dictionaries
+    # are left to pyarrow, which makes them pandas categoricals of the default string dtype.
     mapping: dict[pa.DataType, Any] = {
         pa.int8(): pd.Int8Dtype(),
         pa.int16(): pd.Int16Dtype(),
@@ -47,6 +49,23 @@ def _numpy_nullable_mapper() -> Callable[[pa.DataType], Any]:
     return mapping.get
 
 
+_LARGE_STRING = pd.ArrowDtype(pa.large_string())
+
+
+def _pyarrow_mapper(arrow_type: pa.DataType) -> Any:
+    # Every dtype chosen here survives df.to_parquet + pd.read_parquet() unchanged. Text is
+    # large_string, as pandas' own read_parquet(dtype_backend="pyarrow") gives it: a
+    # string[pyarrow] ArrowDtype would come back as pandas' StringDtype. pandas cannot rebuild
+    # an ArrowDtype of a dictionary or a list from the name it stores in Parquet metadata (the
+    # whole file then fails to read), so a dictionary becomes a pandas categorical and a list an
+    # object column of numpy arrays: pyarrow's conversions, which read_parquet() also makes.
+    if pa.types.is_dictionary(arrow_type) or pa.types.is_nested(arrow_type):
+        return None
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return _LARGE_STRING
+    return pd.ArrowDtype(arrow_type)
+
+
 TableLike: TypeAlias = Union[pa.Table, pa.RecordBatch]  # noqa: UP007 (a runtime alias)
 
 
@@ -60,10 +79,14 @@ def to_pandas(data: TableLike, *, dtype_backend: DtypeBackend = "pyarrow") -> pd
         Back-end data type applied to the resultant :class:`DataFrame`.
         Behaviour is as follows:
 
-        * ``"numpy_nullable"``: returns nullable-dtype-backed :class:`DataFrame`;
-          dictionary columns become ``category``, lists stay Python objects.
+        * ``"numpy_nullable"``: returns nullable-dtype-backed :class:`DataFrame`.
         * ``"pyarrow"``: returns pyarrow-backed nullable :class:`ArrowDtype`
-          DataFrame.
+          DataFrame, text as ``large_string[pyarrow]``.
+
+        With either, enumerated (dictionary) columns become ``category`` whose
+        categories are the allowed values, in the spec's order, as pandas'
+        default string dtype, and lists become object columns of numpy arrays.
+        Every dtype survives ``to_parquet`` / ``read_parquet()`` unchanged.
 
     Returns
     -------
@@ -73,14 +96,49 @@ def to_pandas(data: TableLike, *, dtype_backend: DtypeBackend = "pyarrow") -> pd
     backend = check_dtype_backend(dtype_backend)
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
-    if backend == "pyarrow":
-        return data.to_pandas(types_mapper=pd.ArrowDtype, ignore_metadata=True)
-    return data.to_pandas(types_mapper=_numpy_nullable_mapper(), ignore_metadata=True)
+    mapper = _pyarrow_mapper if backend == "pyarrow" else _numpy_nullable_mapper()
+    return data.to_pandas(types_mapper=mapper, ignore_metadata=True)
+
+
+def pages_to_pandas(
+    pages: Iterable[TableLike], *, empty: TableLike, dtype_backend: DtypeBackend = "pyarrow"
+) -> pd.DataFrame:
+    """Convert pages of rows to one DataFrame, a page at a time as they come.
+
+    Each page is converted as soon as it arrives and the frames are
+    concatenated without copying their Arrow data, so the peak is the result
+    plus about one page, not the result twice (an Arrow table and its frame).
+
+    Parameters
+    ----------
+    pages : iterable of pyarrow.Table or pyarrow.RecordBatch
+        With one schema.
+    empty : pyarrow.Table or pyarrow.RecordBatch
+        The frame's rows when there are no pages (its dictionaries give the categories).
+    dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+
+    Returns
+    -------
+    DataFrame
+        With a default RangeIndex.
+    """
+    frames = [to_pandas(page, dtype_backend=dtype_backend) for page in pages]
+    if not frames:
+        return to_pandas(empty, dtype_backend=dtype_backend)
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def empty_frame(schema: pa.Schema, *, dtype_backend: DtypeBackend = "pyarrow") -> pd.DataFrame:
     """An empty DataFrame with every column of ``schema``, fully typed."""
     return to_pandas(schema.empty_table(), dtype_backend=dtype_backend)
+
+
+def _dtype_name(dtype: Any) -> str:
+    if isinstance(dtype, pd.CategoricalDtype):
+        return f"category` of `{dtype.categories.dtype}"
+    return str(dtype)
 
 
 def type_mapping_table() -> str:
@@ -94,20 +152,31 @@ def type_mapping_table() -> str:
     ]
     examples = [("STRING + allowed_values", OutputField("f", "STRING", allowed_values=("a", "b")))]
     examples += [(name, OutputField("f", name)) for name in ARROW_TYPES]
+    examples += [
+        ("*confidence*", OutputField("f", "FLOAT")),
+        ("*pool_id, task_id, ...*", OutputField("f", "STRING")),
+    ]
     for label, field in examples:
-        empty = pa.schema([pa.field("f", field.arrow_type)]).empty_table()
-        arrow_dtype = to_pandas(empty, dtype_backend="pyarrow")["f"].dtype
-        nullable_dtype = to_pandas(empty, dtype_backend="numpy_nullable")["f"].dtype
+        # The strict converter gives a dictionary column all its allowed values, as the reader does.
+        empty = pa.table({"f": field_to_arrow([], field)})
+        arrow_dtype = _dtype_name(to_pandas(empty, dtype_backend="pyarrow")["f"].dtype)
+        nullable_dtype = _dtype_name(to_pandas(empty, dtype_backend="numpy_nullable")["f"].dtype)
         note = NOTES.get(field.type, "")
         if field.is_categorical:
             note = "categories are the allowed values, in the spec's order"
+        elif field.type.startswith("ARRAY_"):
+            note = "a numpy array per row (see below)"
+        if label == "*confidence*":
+            note = "always float, even when the server sends `1`"
+        elif label.startswith("*pool_id"):
+            note = "ids are always text"
         rows.append(
             f"| {label} | `{field.arrow_type}` | `{arrow_dtype}` | `{nullable_dtype}` | {note} |"
         )
+    times = pa.schema([pa.field("f", SUBMITTED_TYPE)]).empty_table()
     rows.append(
-        "| *confidence* | `double` | `double[pyarrow]` | `Float64` | always float, even when the server sends `1` |"
-    )
-    rows.append(
-        "| *pool_id, task_id* | `string` | `string[pyarrow]` | `string` | ids are always text |"
+        f"| *submitted* (responses) | `{SUBMITTED_TYPE}` "
+        f"| `{to_pandas(times, dtype_backend='pyarrow')['f'].dtype}` "
+        f"| `{to_pandas(times, dtype_backend='numpy_nullable')['f'].dtype}` | Toloka sends UTC |"
     )
     return "\n".join(rows) + "\n"

@@ -11,13 +11,16 @@ paged aggregated solutions, pools, projects, assignments and user skills.
 
 from ._errors import ApiError
 from ._faults import Faults
+from ._limits import Limits, Network
 from ._server import LocalTolokaServer
 from .demo import add_demo_pools, demo_data, demo_pools, make_demo_data
 
 __all__ = [
     "ApiError",
     "Faults",
+    "Limits",
     "LocalTolokaServer",
+    "Network",
     "add_demo_pools",
     "demo_data",
     "demo_pools",

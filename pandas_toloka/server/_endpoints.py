@@ -57,7 +57,7 @@ Answer = tuple[int, Any]
 # ------------------------------------------------------------------ query helpers
 
 
-_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+_INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)  # int() of 5,000 digits raises
 
 
 def _limit(query: Mapping[str, str]) -> int:
@@ -65,7 +65,7 @@ def _limit(query: Mapping[str, str]) -> int:
     if text is None:
         return DEFAULT_LIMIT
     if not _INTEGER.fullmatch(text):  # int() would also take "1_000", " 5", "+5", "٥"
-        raise validation_error("limit", f"limit must be a positive integer, got {text!r}")
+        raise validation_error("limit", f"limit must be a positive integer, got {text[:32]!r}")
     value = int(text)
     if not 1 <= value <= MAX_LIMIT:
         raise validation_error("limit", f"limit must be between 1 and {MAX_LIMIT}, got {value}")
@@ -90,8 +90,10 @@ def _datetime_param(query: Mapping[str, str], name: str) -> str | None:
         return None
     try:
         value = parse_datetime(text)
-    except ValueError:
-        raise validation_error(name, f"{name} must be an ISO-8601 datetime, got {text!r}") from None
+    except (ValueError, OverflowError):  # OverflowError: a zone offset past year 1 or 9999
+        raise validation_error(
+            name, f"{name} must be an ISO-8601 datetime, got {text[:64]!r}"
+        ) from None
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
@@ -144,6 +146,14 @@ def aggregate_by_pool(ctx: Context, request: Request) -> Answer:
     fault = ctx.faults.take(request.method, request.path, frozenset({"fail_operation"}))
     fail = str(fault.params.get("message", "injected failure")) if fault is not None else None
     operation = ctx.runner.submit(aggregation, pool, fail=fail)
+    if operation is None:
+        raise ApiError(
+            429,
+            "TOO_MANY_REQUESTS",
+            f"{ctx.runner.max_active} operations are already PENDING or RUNNING "
+            "(max_active_operations); wait for one to finish",
+            headers={"Retry-After": "1"},
+        )
     # The operation as submitted (PENDING), as Toloka answers: with no operation_delay
     # the background thread may already have moved it on.
     return 201, operation.as_submitted or operation.to_json()
@@ -160,6 +170,14 @@ def aggregate_by_task(ctx: Context, request: Request) -> Answer:
 def _operation(ctx: Context, operation_id: str) -> Operation:
     operation = ctx.runner.get(operation_id)
     if operation is None:
+        if ctx.runner.was_evicted(operation_id):
+            raise ApiError(
+                404,
+                "DOES_NOT_EXIST",
+                f"Operation {operation_id} was evicted: this server keeps at most "
+                f"{ctx.runner.max_finished} finished operations, each for {ctx.runner.ttl:g} s "
+                "(max_finished_operations, operation_ttl); start the aggregation again",
+            )
         raise not_found("Operation", operation_id)
     return operation
 

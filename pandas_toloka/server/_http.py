@@ -1,7 +1,10 @@
-"""HTTP transport: a threaded HTTP/1.1 server, routing, auth, faults, JSON answers.
+"""HTTP/1.1 connections: reading requests, routing, auth, faults, JSON answers.
 
-Every answer is JSON with a ``Content-Length`` (so connections stay alive),
-including every error, which carries a ``request_id`` and a Toloka ``code``.
+Every answer, errors included, is JSON with a status line, a
+``Content-Length`` (so connections stay alive), a ``request_id`` and a Toloka
+``code``. Requests are read within :class:`~._limits.Limits` (see :mod:`._wire`);
+an unauthenticated request is answered without reading its body and leaves no
+trace in the request log, so it costs nothing lasting.
 """
 
 from __future__ import annotations
@@ -12,27 +15,34 @@ import json
 import logging
 import re
 import socket
-import threading
+import socketserver
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
+from http import HTTPStatus
+from http.client import HTTPMessage
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .._protocol import API_PREFIX
-from ._endpoints import ROUTES, Context, Endpoint, Request
-from ._errors import STATUS_CODES, ApiError
+from ._endpoints import ROUTES, Endpoint, Request
+from ._errors import ApiError
+from ._httpd import HTTPServer
+from ._network import accepts_gzip, gzip_body
 from ._serialize import dumps
+from ._wire import Head, buffered, framing, read_body, read_head, transport_error
 
-__all__ = ["API_PREFIX", "HTTPServer"]
+__all__ = ["API_PREFIX", "Handler", "HTTPServer", "route"]
 
 logger = logging.getLogger(__name__)
 
 _AUTH_SCHEMES = ("apikey", "oauth")
-#: Longest chunk-size or trailer line read from a chunked request body.
-_MAX_LINE = 65537
-#: Toloka codes of the errors :mod:`http.server` answers before a request reaches the router.
-_TRANSPORT_CODES = {501: "METHOD_NOT_ALLOWED", 505: "VALIDATION_ERROR"}
+_SERVER = "pandas-toloka-local"
+#: How much of an unread request body is drained before closing, so the client reads the answer.
+_LINGER_BYTES = 256 * 1024
+_LINGER_SECONDS = 0.5
+#: How often an idle connection checks whether a waiting connection needs its thread.
+_IDLE_POLL = 0.25
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -67,128 +77,167 @@ def route(method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "pandas-toloka-local"
-    timeout = 120  # an idle keep-alive connection is dropped after this
-    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stalls
-    wbufsize = 64 * 1024  # buffered; handle_one_request flushes after each answer
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class Handler(socketserver.BaseRequestHandler):
+    """Serves the requests of one connection, one after another (keep-alive)."""
+
     server: HTTPServer
+    request: socket.socket
 
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s - " + format, self.address_string(), *args)
+    def setup(self) -> None:
+        self.connection = self.request
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+        self.rfile, self._reader = buffered(self.connection)
+        self._unread = False
 
-    def do_GET(self) -> None:
-        self._handle()
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            self.rfile.close()
 
-    # Other methods reach the router too, which answers 405 in JSON (HEAD without a body).
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors found by :mod:`http.server` itself (malformed request line, unknown method,
-        oversized headers) are JSON with a Toloka ``code`` too, not the default HTML page."""
-        short = self.responses.get(code, ("Error", ""))[0]
-        kind = _TRANSPORT_CODES.get(code) or STATUS_CODES.get(code)
-        if kind is None:
-            kind = "VALIDATION_ERROR" if 400 <= code < 500 else "INTERNAL_ERROR"
-        data = dumps(ApiError(code, kind, message or short).body(str(uuid.uuid4())))
-        self.log_error("code %d, message %s", code, message or short)
-        self.send_response(code, short)
-        self.send_header("Connection", "close")
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 205, 304):
-            self.wfile.write(data)
-
-    def _read_body(self) -> bytes:
-        """The request body, framed by ``Content-Length`` or ``Transfer-Encoding: chunked``.
-
-        A body whose framing cannot be read is a 400 that closes the connection:
-        the rest of the stream cannot be told apart from the next request.
-        """
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        text = self.headers.get("Content-Length")
-        if text is None:
-            return b""
-        try:
-            length = int(text.strip())
-        except ValueError:
-            length = -1
-        if length < 0 or not text.strip().isdigit():
-            self.close_connection = True
-            raise ApiError(400, "VALIDATION_ERROR", f"Invalid Content-Length header: {text!r}")
-        return self.rfile.read(length) if length else b""
-
-    def _read_chunked(self) -> bytes:
-        body = bytearray()
-        while True:
-            line = self.rfile.readline(_MAX_LINE)
+    def handle(self) -> None:
+        limits = self.server.limits
+        while not self.server.closing:
             try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                size = -1
-            if size < 0:
-                self.close_connection = True
-                raise ApiError(400, "VALIDATION_ERROR", "Malformed chunked request body")
-            if size == 0:
-                while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
-                    pass  # trailer fields, ignored
-                return bytes(body)
-            body += self.rfile.read(size)
-            self.rfile.readline(_MAX_LINE)  # the CRLF closing the chunk
+                if not self._wait_for_request(limits.idle_timeout):
+                    return
+            except OSError:  # reset by the client
+                return
+            self._reader.deadline = time.monotonic() + limits.header_timeout
+            try:
+                if not self._serve_one():
+                    return
+            except TimeoutError:
+                self._answer_timeout()
+                return
+            except OSError:  # the client went away mid-request or mid-answer
+                return
 
-    def _authenticate(self) -> None:
-        header = self.headers.get("Authorization")
-        if not header:
-            raise ApiError(
-                401, "AUTHENTICATION_ERROR", "Missing Authorization header (ApiKey or OAuth)"
-            )
-        scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() not in _AUTH_SCHEMES or not hmac.compare_digest(
-            token.strip().encode(), self.server.token.encode()
-        ):
-            raise ApiError(401, "AUTHENTICATION_ERROR", "The token is not valid")
+    def _wait_for_request(self, idle_timeout: float) -> bool:
+        """Wait for the first byte of the next request; ``False`` to close the connection.
 
-    def _handle(self) -> None:
+        An idle keep-alive connection holds a thread, so it is closed after
+        ``idle_timeout``, and at once when other connections wait for a thread.
+        """
+        idle_until = time.monotonic() + idle_timeout
+        while True:
+            self._reader.deadline = min(idle_until, time.monotonic() + _IDLE_POLL)
+            try:
+                return bool(self.rfile.peek(1))  # b"": the client closed the connection
+            except TimeoutError:
+                if self.server.waiting or self.server.closing or time.monotonic() >= idle_until:
+                    return False
+
+    # ------------------------------------------------------------------ one request
+
+    def _serve_one(self) -> bool:
+        """Read and answer one request; return whether the connection stays open."""
         request_id = str(uuid.uuid4())
-        method = self.command
-        self.server.request_log.append((method, self.path))
-        split = urlsplit(self.path)
+        try:
+            head = read_head(self.rfile, self.server.limits)
+        except ApiError as exc:
+            self._send(exc.status, dumps(exc.body(request_id)), request_id, exc.headers)
+            self._linger()
+            return False
+        if head is None:
+            return False
+        self.server.request_log.observe()
+        logger.debug("%s %s %s", self.client_address[0], head.method, head.target)
+        status, data, headers, keep_alive, drop = self._dispatch(head, request_id)
+        self._send(
+            status,
+            data,
+            request_id,
+            headers,
+            head=head,
+            drop=drop,
+            close=not keep_alive,
+        )
+        if drop:
+            return False
+        if not keep_alive and self._unread:
+            self._linger()
+        return keep_alive
+
+    def _dispatch(
+        self, head: Head, request_id: str
+    ) -> tuple[int, bytes, dict[str, str], bool, bool]:
+        """Run one request: ``(status, body, headers, keep_alive, drop)``."""
+        server = self.server
+        method = head.method
+        split = urlsplit(head.target)
         path = split.path
         headers: dict[str, str] = {}
+        keep_alive = head.keep_alive
         drop = False
-        faults = self.server.context.faults
+        faults = server.context.faults
+        self._unread = True  # until the body is read in full
         try:
-            raw = self._read_body()
+            frame = framing(head.headers, server.limits)
+            authenticated = self._authenticated(head.headers)
+            raw = b""
+            if authenticated:
+                server.request_log.append((method, head.target))
+                if frame.has_body:
+                    self._continue(head)
+                    self._reader.deadline = time.monotonic() + server.limits.body_timeout
+                    raw = read_body(self.rfile, frame, server.limits)
+                self._unread = False
+            elif not frame.has_body:
+                self._unread = False
+            else:
+                keep_alive = False  # the body stays unread: the stream is out of step
             if faults.latency > 0:
                 time.sleep(faults.latency)
             fault = faults.take(method, path)
             if fault is not None:
                 drop = self._apply_fault(fault.kind, fault.params)
-            self._authenticate()
+            if not authenticated:
+                self._refuse(head.headers)
             if not path.startswith(API_PREFIX + "/"):
                 raise ApiError(404, "DOES_NOT_EXIST", f"No such endpoint: {path}")
             endpoint, params = route(method, path[len(API_PREFIX) :])
-            body = None
-            if raw:
-                try:
-                    body = json.loads(raw)
-                except (ValueError, UnicodeDecodeError) as exc:
-                    raise ApiError(400, "VALIDATION_ERROR", f"Malformed JSON body: {exc}") from None
+            body = _json_body(raw)
             query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-            status, payload = endpoint(
-                self.server.context, Request(method, path, query, body), **params
-            )
+            status, payload = endpoint(server.context, Request(method, path, query, body), **params)
         except ApiError as exc:
-            status, payload, headers = exc.status, exc.body(request_id), exc.headers
+            status, payload, headers = exc.status, exc.body(request_id), dict(exc.headers)
+            if headers.pop("Connection", "").lower() == "close":
+                keep_alive = False
+        except TimeoutError:
+            raise
+        except OSError:
+            raise
         except Exception:
             logger.exception("request %s %s failed", method, path)
             status = 500
             payload = ApiError(500, "INTERNAL_ERROR", "Internal server error").body(request_id)
         data = payload if isinstance(payload, bytes) else dumps(payload)
-        self._send(status, data, request_id, headers, drop=drop)
+        return status, data, headers, keep_alive, drop
+
+    def _authenticated(self, headers: HTTPMessage) -> bool:
+        scheme, _, token = (headers.get("Authorization") or "").strip().partition(" ")
+        return scheme.lower() in _AUTH_SCHEMES and hmac.compare_digest(
+            token.strip().encode("utf-8", "surrogateescape"), self.server.token.encode()
+        )
+
+    @staticmethod
+    def _refuse(headers: HTTPMessage) -> None:
+        if not headers.get("Authorization"):
+            raise ApiError(
+                401, "AUTHENTICATION_ERROR", "Missing Authorization header (ApiKey or OAuth)"
+            )
+        raise ApiError(401, "AUTHENTICATION_ERROR", "The token is not valid")
+
+    def _continue(self, head: Head) -> None:
+        """Tell a client waiting on ``Expect: 100-continue`` to send its body."""
+        if head.version >= (1, 1) and (head.headers.get("Expect") or "").lower() == "100-continue":
+            self.connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _apply_fault(self, kind: str, params: dict[str, Any]) -> bool:
         if kind == "slow":
@@ -212,58 +261,78 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(status, code, "Injected server error", headers=headers)
         return False
 
+    # ------------------------------------------------------------------ answers
+
     def _send(
-        self, status: int, data: bytes, request_id: str, headers: dict[str, str], *, drop: bool
+        self,
+        status: int,
+        data: bytes,
+        request_id: str,
+        headers: dict[str, str],
+        *,
+        head: Head | None = None,
+        drop: bool = False,
+        close: bool = True,
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Request-Id", request_id)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if drop or self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command == "HEAD":  # headers only, as HTTP requires
-            return
-        if drop:
-            self.wfile.write(data[: len(data) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(data)
+        """Write a whole answer at once: status line, headers, (gzipped) body."""
+        network = self.server.network
+        lines = [
+            f"HTTP/1.1 {status} {_reason(status)}",
+            f"Server: {_SERVER}",
+            f"Date: {formatdate(usegmt=True)}",
+            "Content-Type: application/json; charset=utf-8",
+            f"X-Request-Id: {request_id}",
+        ]
+        if network.gzip:
+            lines.append("Vary: Accept-Encoding")
+            wants_gzip = head is not None and accepts_gzip(head.headers.get("Accept-Encoding"))
+            if wants_gzip and len(data) >= network.gzip_min_bytes:
+                data = gzip_body(data, network.gzip_level)
+                lines.append("Content-Encoding: gzip")
+        lines.append(f"Content-Length: {len(data)}")
+        lines.extend(f"{k}: {v}" for k, v in headers.items() if k.lower() != "connection")
+        if close or drop:
+            lines.append("Connection: close")
+        if head is not None and head.method == "HEAD":  # headers only, as HTTP requires
+            data = b""
+        elif drop:
+            data = data[: len(data) // 2]
+        answer = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
+        self.connection.settimeout(self.server.limits.body_timeout)
+        self.server.link.send(self.connection, answer)
+
+    def _answer_timeout(self) -> None:
+        request_id = str(uuid.uuid4())
+        error = transport_error(
+            408, "The request was not sent in time (header_timeout, body_timeout)"
+        )
+        with contextlib.suppress(OSError):
+            self._send(408, dumps(error.body(request_id)), request_id, {})
+
+    def _linger(self) -> None:
+        """Close after an early answer without resetting it away.
+
+        Closing a socket with unread input makes the kernel send a reset, which
+        can destroy the answer before the client reads it; so stop writing,
+        then read and drop a bounded amount of what the client is still sending.
+        """
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_WR)
+            self._reader.deadline = time.monotonic() + _LINGER_SECONDS
+            drained = 0
+            while drained < _LINGER_BYTES:
+                chunk = self.rfile.read1(64 * 1024)
+                if not chunk:
+                    break
+                drained += len(chunk)
 
 
-class HTTPServer(ThreadingHTTPServer):
-    """A ThreadingHTTPServer that knows its context, token and request log."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], context: Context, token: str, request_log: Any
-    ) -> None:
-        self.context = context
-        self.token = token
-        self.request_log = request_log
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Shut down every open client connection (idle keep-alive ones included)."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+def _json_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, "VALIDATION_ERROR", "Malformed JSON body: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "VALIDATION_ERROR", f"Malformed JSON body: {exc}") from None

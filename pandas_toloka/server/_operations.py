@@ -11,8 +11,10 @@ from them without re-aggregating or re-encoding.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -52,6 +54,8 @@ class Operation:
         self.done = threading.Event()
         #: The JSON of the operation when it was submitted (PENDING), set by the runner.
         self.as_submitted: dict[str, Any] | None = None
+        #: ``time.monotonic()`` when it finished (SUCCESS or FAIL), for the time-to-live.
+        self.finished_at: float | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -106,6 +110,7 @@ class Operation:
             self.progress = 100
             self.status = "SUCCESS"
             self.finished = utc_now()
+            self.finished_at = time.monotonic()
         self.done.set()
 
     def fail(self, message: str) -> None:
@@ -115,6 +120,7 @@ class Operation:
             self.status = "FAIL"
             self.finished = utc_now()
             self.details = {"message": message}
+            self.finished_at = time.monotonic()
         self.done.set()
 
     def unsorted_order(self) -> np.ndarray:
@@ -128,7 +134,13 @@ class Operation:
 
 
 class OperationRunner:
-    """Starts operations on daemon threads and keeps every operation by id.
+    """Starts operations on daemon threads and keeps them by id, within bounds.
+
+    Finished operations (SUCCESS or FAIL) are kept for ``ttl`` seconds and at
+    most ``max_finished`` of them (the oldest finished go first); the ids of
+    evicted ones are remembered (a bounded number) so that asking for one says
+    it was evicted rather than that it never existed. At most ``max_active``
+    operations are PENDING or RUNNING at once.
 
     Parameters
     ----------
@@ -137,20 +149,43 @@ class OperationRunner:
         Seconds spent in PENDING and again in RUNNING before aggregating.
     max_running : int
         How many aggregations run at once; others wait in PENDING.
+    max_finished : int
+        Finished operations kept.
+    ttl : float
+        Seconds a finished operation is kept.
+    max_active : int
+        Operations PENDING or RUNNING at once; :meth:`submit` refuses more.
     """
 
-    def __init__(self, aggregator: Aggregator, *, delay: float = 0.0, max_running: int = 2) -> None:
+    #: How many evicted ids are remembered for the "evicted" answer.
+    EVICTED_IDS_KEPT = 100_000
+
+    def __init__(
+        self,
+        aggregator: Aggregator,
+        *,
+        delay: float = 0.0,
+        max_running: int = 2,
+        max_finished: int = 32,
+        ttl: float = 3600.0,
+        max_active: int = 64,
+    ) -> None:
         self.aggregator = aggregator
         self.delay = float(delay)
+        self.max_finished = max_finished
+        self.ttl = ttl
+        self.max_active = max_active
         self._slots = threading.BoundedSemaphore(max_running)
         self._lock = threading.Lock()
         self._operations: dict[str, Operation] = {}
+        self._finished: collections.OrderedDict[str, float] = collections.OrderedDict()
+        self._evicted: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._stop = threading.Event()
 
     def submit(
         self, request: AggregationRequest, pool: Pool, *, fail: str | None = None
-    ) -> Operation:
-        """Create an operation and start it in the background.
+    ) -> Operation | None:
+        """Create an operation and start it in the background; ``None`` if too many are active.
 
         ``fail`` (from the ``fail_operation`` fault) makes it end in FAIL with that message.
         :attr:`Operation.as_submitted` is its JSON taken before the thread starts: the
@@ -160,6 +195,9 @@ class OperationRunner:
         operation = Operation(request, pool)
         operation.as_submitted = operation.to_json()
         with self._lock:
+            self._evict()
+            if len(self._operations) - len(self._finished) >= self.max_active:
+                return None
             self._operations[operation.id] = operation
         thread = threading.Thread(
             target=self._run,
@@ -172,11 +210,37 @@ class OperationRunner:
 
     def get(self, operation_id: str) -> Operation | None:
         with self._lock:
+            self._evict()
             return self._operations.get(operation_id)
+
+    def was_evicted(self, operation_id: str) -> bool:
+        """Whether this id belonged to a finished operation that is no longer kept."""
+        with self._lock:
+            return operation_id in self._evicted
 
     def all(self) -> list[Operation]:
         with self._lock:
+            self._evict()
             return list(self._operations.values())
+
+    def _finish(self, operation: Operation) -> None:
+        with self._lock:
+            self._finished[operation.id] = time.monotonic()
+            self._evict()
+
+    def _evict(self) -> None:
+        """Drop finished operations past their time-to-live or over the cap (lock held)."""
+        expired = time.monotonic() - self.ttl
+        while self._finished:
+            oldest, finished_at = next(iter(self._finished.items()))
+            if len(self._finished) <= self.max_finished and finished_at > expired:
+                break
+            del self._finished[oldest]
+            self._operations.pop(oldest, None)
+            self._evicted[oldest] = None
+            if len(self._evicted) > self.EVICTED_IDS_KEPT:
+                self._evicted.popitem(last=False)
+            logger.debug("operation %s evicted", oldest)
 
     def stop(self) -> None:
         """Cut the pacing waits short (operations still running finish on their own)."""
@@ -214,3 +278,5 @@ class OperationRunner:
         except Exception as exc:  # an aggregation failure is the operation's FAIL, not a crash
             logger.warning("operation %s failed: %s", operation.id, exc, exc_info=fail is None)
             operation.fail(str(exc) or type(exc).__name__)
+        finally:
+            self._finish(operation)

@@ -16,7 +16,8 @@ from ..schema import parse_output_spec
 from ._aggregate import Aggregator
 from ._endpoints import Context
 from ._faults import Faults
-from ._http import HTTPServer
+from ._httpd import HTTPServer
+from ._limits import Limits, Network
 from ._operations import OperationRunner
 from ._serialize import utc_now
 from ._store import Pool, Store, normalize_responses
@@ -27,19 +28,37 @@ logger = logging.getLogger(__name__)
 
 
 class RequestLog(list[tuple[str, str]]):
-    """A list of ``(method, path_with_query)`` of every request, appended under a lock."""
+    """``(method, path_with_query)`` of the latest authenticated requests, under a lock.
 
-    def __init__(self) -> None:
+    Only requests that carry the server's token are recorded, and only the
+    newest ``maxlen``: nobody without the token can make the log grow, and
+    nobody with it without bound. :attr:`requests_seen` counts every request
+    read, with or without the token (a number costs nothing), so a test can
+    check that no request at all was sent.
+    """
+
+    def __init__(self, maxlen: int = Limits.request_log_size) -> None:
         super().__init__()
+        self.maxlen = maxlen
+        self.requests_seen = 0
         self._lock = threading.Lock()
+
+    def observe(self) -> None:
+        """Count one request read (authenticated or not)."""
+        with self._lock:
+            self.requests_seen += 1
 
     def append(self, item: tuple[str, str]) -> None:
         with self._lock:
             super().append(item)
+            if len(self) > self.maxlen:
+                del self[: len(self) - self.maxlen]
 
     def clear(self) -> None:
+        """Forget the entries and reset :attr:`requests_seen`."""
         with self._lock:
             super().clear()
+            self.requests_seen = 0
 
     def snapshot(self) -> list[tuple[str, str]]:
         """A copy, safe to iterate while requests arrive."""
@@ -63,6 +82,18 @@ class LocalTolokaServer:
     operation_delay : float, default 0
         Seconds an aggregation spends in PENDING and again in RUNNING (with the
         progress rising), so clients can observe the lifecycle.
+    max_body_bytes, max_request_line, max_header_bytes, max_headers, \
+max_connections, header_timeout, body_timeout, idle_timeout, \
+max_finished_operations, operation_ttl, max_active_operations, request_log_size
+        Resource limits; see :class:`~pandas_toloka.server.Limits` for their
+        defaults and docs/server.md ("Limits") for what a client sees at each.
+    gzip : bool, default True
+        Answer ``Accept-Encoding: gzip`` with gzip bodies (level ``gzip_level``, default 1).
+    latency : float, default 0
+        Simulated network: seconds added before every answer.
+    bandwidth : float, optional
+        Simulated network: bytes per second shared by all connections
+        (``12.5e6`` is 100 Mbit/s); unlimited by default.
 
     Examples
     --------
@@ -80,17 +111,56 @@ class LocalTolokaServer:
         *,
         faults: Faults | None = None,
         operation_delay: float = 0.0,
+        max_body_bytes: int = Limits.max_body_bytes,
+        max_request_line: int = Limits.max_request_line,
+        max_header_bytes: int = Limits.max_header_bytes,
+        max_headers: int = Limits.max_headers,
+        max_connections: int = Limits.max_connections,
+        header_timeout: float = Limits.header_timeout,
+        body_timeout: float = Limits.body_timeout,
+        idle_timeout: float = Limits.idle_timeout,
+        max_finished_operations: int = Limits.max_finished_operations,
+        operation_ttl: float = Limits.operation_ttl,
+        max_active_operations: int = Limits.max_active_operations,
+        request_log_size: int = Limits.request_log_size,
+        gzip: bool = Network.gzip,
+        gzip_level: int = Network.gzip_level,
+        latency: float = Network.latency,
+        bandwidth: float | None = Network.bandwidth,
     ) -> None:
         if token is not None and (not isinstance(token, str) or not token.strip() or " " in token):
             raise InvalidArgumentError("token must be a non-empty string without spaces")
+        self.limits = Limits(
+            max_body_bytes=max_body_bytes,
+            max_request_line=max_request_line,
+            max_header_bytes=max_header_bytes,
+            max_headers=max_headers,
+            max_connections=max_connections,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            idle_timeout=idle_timeout,
+            max_finished_operations=max_finished_operations,
+            operation_ttl=operation_ttl,
+            max_active_operations=max_active_operations,
+            request_log_size=request_log_size,
+        )
+        self.network = Network(
+            gzip=gzip, gzip_level=gzip_level, latency=latency, bandwidth=bandwidth
+        )
         self.token = token if token is not None else secrets.token_urlsafe(24)
         self.host = host
         self.port = int(port)
         self.faults = faults if faults is not None else Faults()
-        self.request_log = RequestLog()
+        self.request_log = RequestLog(self.limits.request_log_size)
         self.store = Store()
         self.aggregator = Aggregator(self.store)
-        self.operations = OperationRunner(self.aggregator, delay=operation_delay)
+        self.operations = OperationRunner(
+            self.aggregator,
+            delay=operation_delay,
+            max_finished=self.limits.max_finished_operations,
+            ttl=self.limits.operation_ttl,
+            max_active=self.limits.max_active_operations,
+        )
         self._lock = threading.Lock()
         self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -228,7 +298,14 @@ class LocalTolokaServer:
                 return self
             self.operations.resume()
             context = Context(self.store, self.aggregator, self.operations, self.faults)
-            httpd = HTTPServer((self.host, self.port), context, self.token, self.request_log)
+            httpd = HTTPServer(
+                (self.host, self.port),
+                context,
+                self.token,
+                self.request_log,
+                limits=self.limits,
+                network=self.network,
+            )
             self._httpd = httpd
             self._thread = threading.Thread(
                 target=httpd.serve_forever,

@@ -1,21 +1,33 @@
 """Deterministic synthetic demo pools with known ground truth.
 
 Workers share one population: careful workers, mediocre ones, spammers (random
-or always the same answer) and a worker biased towards "cat". Two pools:
+or always the same answer) and a worker biased towards "cat" (see
+:mod:`._synthetic`). Four pools:
 
 * ``1001`` (project ``11``): cats vs dogs, 2,000 tasks, ~5 answers each, no
   smart mixing: made for ``DAWID_SKENE``, which beats majority vote here.
 * ``1002`` (project ``12``): smart mixing, ``result`` (cat/dog/other) and
   ``sure`` (BOOLEAN), 1,000 tasks, 3 answers each; skill :data:`SKILL_ID`
   (worker accuracy in percent, noisy) for ``WEIGHTED_DYNAMIC_OVERLAP``.
+* ``36502086`` (project ``118252``), the pool of Toloka's own examples: cats
+  vs dogs (``result``) and ``sure``, 2,000 tasks with Toloka-shaped ids (among
+  them ``00022cfa46--637cf3e76e13181a0164e4b3``), dynamic overlap 3 to 5 with
+  skill ``11294``, so both ``DAWID_SKENE`` and ``WEIGHTED_DYNAMIC_OVERLAP``
+  with that skill run on it as the Toloka docs show.
+* ``283`` (project ``83859``), the pool of the REST reference's
+  ``aggregate-by-task`` example: smart mixing, ``result`` (OK/BAD), 300 tasks
+  x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
+  ``1289``.
 
 About 2 % of the answers are REJECTED (they must not count in aggregation).
+The first two pools and skill 501 are drawn first from the seed, the Toloka
+examples' pools from a stream of their own, so adding them changed nothing of
+the others.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +35,20 @@ import numpy as np
 import pandas as pd
 
 from ._loader import write_pool, write_skills
+from ._synthetic import Workers, answer, assign, frame, hex_ids, skill_values, workers
 
 if TYPE_CHECKING:
     from ._server import LocalTolokaServer
 
 __all__ = [
+    "BY_TASK_POOL_ID",
+    "BY_TASK_SKILL_ID",
+    "BY_TASK_TASK_ID",
     "SEED",
     "SKILL_ID",
+    "TOLOKA_POOL_ID",
+    "TOLOKA_SKILL_ID",
+    "TOLOKA_TASK_ID",
     "DemoData",
     "DemoPool",
     "add_demo_pools",
@@ -43,6 +62,14 @@ SEED = 20240501
 SKILL_ID = "501"
 DS_POOL_ID = "1001"
 SKILL_POOL_ID = "1002"
+#: The pool, skill and first task of Toloka's own examples (aggregation recipe, toloka-kit).
+TOLOKA_POOL_ID = "36502086"
+TOLOKA_SKILL_ID = "11294"
+TOLOKA_TASK_ID = "00022cfa46--637cf3e76e13181a0164e4b3"
+#: The pool, skill and task of the REST reference's ``aggregate-by-task`` example.
+BY_TASK_POOL_ID = "283"
+BY_TASK_SKILL_ID = "1289"
+BY_TASK_TASK_ID = "afd1234d-12314a-cfd1424d-31214b"
 
 
 @dataclass(frozen=True)
@@ -57,119 +84,53 @@ class DemoPool:
     smart_mixing: bool = False
     description: str = ""
     pool_info: dict[str, Any] = field(default_factory=dict)
+    dynamic_overlap_config: dict[str, Any] | None = None
+    #: The skill that weights this pool's answers, when it has one of its own.
+    skills: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
 class DemoData:
-    """The demo pools by id, and the server-wide skills table."""
+    """The demo pools by id, and the skills table of skill :data:`SKILL_ID`.
+
+    ``skills`` holds one skill (501, for pool 1002), so it can be passed as is
+    wherever one skills table is expected; :attr:`all_skills` adds the skills
+    of the Toloka examples' pools (``DemoPool.skills``), as the server serves them.
+    """
 
     pools: dict[str, DemoPool]
     skills: pd.DataFrame
 
+    @property
+    def all_skills(self) -> pd.DataFrame:
+        """Every skill of the demo: ``worker_id``, ``skill_id``, ``value``."""
+        own = [pool.skills for pool in self.pools.values() if pool.skills is not None]
+        return pd.concat([self.skills, *own], ignore_index=True)
 
-def _hex_ids(rng: np.random.Generator, n: int, width: int) -> list[str]:
-    digits = np.array(list("0123456789abcdef"))
-    return ["".join(row) for row in digits[rng.integers(0, 16, size=(n, width))]]
 
-
-def _task_ids(rng: np.random.Generator, n: int) -> list[str]:
+def _task_ids(rng: np.random.Generator, n: int, first: int = 0x16C290) -> list[str]:
     # Shaped like Toloka's "00022cfa46--637cf3e76e13181a0164e4b3"; unique by construction.
-    heads = _hex_ids(rng, n, 24)
-    return [f"{i:010x}--{h}" for i, h in zip(rng.permutation(n) + 0x16C290, heads)]
-
-
-@dataclass(frozen=True)
-class _Workers:
-    ids: list[str]
-    kind: np.ndarray  # "good", "mediocre", "random", "constant", "biased"
-    accuracy: np.ndarray
-    activity: np.ndarray
-
-
-def _workers(rng: np.random.Generator) -> _Workers:
-    kinds = np.array(
-        ["good"] * 26 + ["mediocre"] * 12 + ["random"] * 8 + ["constant"] * 4 + ["biased"]
-    )
-    n = len(kinds)
-    accuracy = np.where(kinds == "good", rng.uniform(0.85, 0.97, n), 0.0)
-    accuracy = np.where(kinds == "mediocre", rng.uniform(0.6, 0.75, n), accuracy)
-    accuracy = np.where(kinds == "biased", 0.7, accuracy)
-    # Spammers are busy: they answer far more tasks than careful workers.
-    activity = np.where(np.isin(kinds, ["random", "constant"]), 3.0, 1.0) * rng.uniform(0.5, 1.5, n)
-    return _Workers(_hex_ids(rng, n, 32), kinds, accuracy, activity / activity.sum())
-
-
-def _answer(
-    rng: np.random.Generator, workers: _Workers, who: np.ndarray, truth: np.ndarray, k: int
-) -> np.ndarray:
-    """Label codes given by workers ``who`` to tasks whose true codes are ``truth``."""
-    kind = workers.kind[who]
-    correct = rng.random(len(who)) < workers.accuracy[who]
-    wrong = (truth + rng.integers(1, k, len(who))) % k
-    answer = np.where(correct, truth, wrong)
-    answer = np.where(kind == "random", rng.integers(0, k, len(who)), answer)
-    answer = np.where(kind == "constant", 0, answer)
-    # The biased worker says "cat" (code 0) for 95 % of cats and 60 % of the rest.
-    biased = kind == "biased"
-    says_cat = rng.random(len(who)) < np.where(truth == 0, 0.95, 0.6)
-    answer = np.where(biased, np.where(says_cat, 0, np.where(truth == 0, 1, truth)), answer)
-    return answer
-
-
-def _assign(
-    rng: np.random.Generator, workers: _Workers, n_tasks: int, overlap: int
-) -> tuple[np.ndarray, np.ndarray]:
-    tasks = np.repeat(np.arange(n_tasks), overlap)
-    who = np.concatenate(
-        [
-            rng.choice(len(workers.ids), size=overlap, replace=False, p=workers.activity)
-            for _ in range(n_tasks)
-        ]
-    )
-    return tasks, who
-
-
-def _frame(
-    rng: np.random.Generator,
-    task_ids: list[str],
-    tasks: np.ndarray,
-    who: np.ndarray,
-    workers: _Workers,
-    values: dict[str, Any],
-) -> pd.DataFrame:
-    n = len(tasks)
-    start = np.datetime64(datetime(2024, 5, 1, 9, 0, 0), "ms")
-    submitted = start + np.sort(rng.integers(0, 7 * 24 * 3600 * 1000, n)).astype("timedelta64[ms]")
-    status = np.where(rng.random(n) < 0.02, "REJECTED", "ACCEPTED")
-    frame = pd.DataFrame(
-        {
-            "task_id": np.asarray(task_ids, dtype=object)[tasks],
-            "worker_id": np.asarray(workers.ids, dtype=object)[who],
-            "status": status,
-            "submitted": submitted,
-            **values,
-        }
-    )
-    return frame.iloc[rng.permutation(n)].reset_index(drop=True)
+    heads = hex_ids(rng, n, 24)
+    return [f"{i:010x}--{h}" for i, h in zip(rng.permutation(n) + first, heads)]
 
 
 def demo_data(seed: int = SEED) -> DemoData:
     """Build the demo pools and skills in memory (deterministic for a given seed)."""
     rng = np.random.default_rng(seed)
-    workers = _workers(rng)
+    crowd = workers(rng)
     labels = np.array(["cat", "dog", "other"], dtype=object)
 
     # Pool 1001: cats vs dogs for Dawid-Skene.
     n1 = 2000
     ids1 = _task_ids(rng, n1)
     truth1 = (rng.random(n1) < 0.45).astype(int)  # 55 % cats
-    tasks, who = _assign(rng, workers, n1, 5)
-    answers = _answer(rng, workers, who, truth1[tasks], 2)
+    tasks, who = assign(rng, crowd, n1, 5)
+    answers = answer(rng, crowd, who, truth1[tasks], 2)
     pool1 = DemoPool(
         DS_POOL_ID,
         "11",
         {"result": {"type": "STRING", "required": True, "allowed_values": ["cat", "dog"]}},
-        _frame(rng, ids1, tasks, who, workers, {"result": labels[answers]}),
+        frame(rng, ids1, tasks, who, crowd, {"result": labels[answers]}),
         pd.DataFrame({"task_id": ids1, "result": labels[truth1]}),
         description="cats vs dogs, 2,000 tasks x 5 answers, for DAWID_SKENE",
         pool_info={"private_name": "Cats vs dogs (Dawid-Skene demo)"},
@@ -180,10 +141,10 @@ def demo_data(seed: int = SEED) -> DemoData:
     ids2 = _task_ids(rng, n2)
     truth2 = rng.choice(3, size=n2, p=[0.45, 0.4, 0.15])
     easy = rng.random(n2) < 0.8
-    tasks, who = _assign(rng, workers, n2, 3)
-    answers = _answer(rng, workers, who, truth2[tasks], 3)
+    tasks, who = assign(rng, crowd, n2, 3)
+    answers = answer(rng, crowd, who, truth2[tasks], 3)
     honest = rng.random(len(who)) < np.where(
-        np.isin(workers.kind[who], ["random", "constant"]), 0.5, 0.85
+        np.isin(crowd.kind[who], ["random", "constant"]), 0.5, 0.85
     )
     sure = np.where(honest, easy[tasks], ~easy[tasks])
     pool2 = DemoPool(
@@ -197,21 +158,96 @@ def demo_data(seed: int = SEED) -> DemoData:
             },
             "sure": {"type": "BOOLEAN", "required": True},
         },
-        _frame(rng, ids2, tasks, who, workers, {"result": labels[answers], "sure": sure}),
+        frame(rng, ids2, tasks, who, crowd, {"result": labels[answers], "sure": sure}),
         pd.DataFrame({"task_id": ids2, "result": labels[truth2], "sure": easy}),
         smart_mixing=True,
         description="cat/dog/other + sure, 1,000 tasks x 3 answers, smart mixing, skill 501",
         pool_info={"private_name": "Cat, dog or other (skill demo)"},
     )
 
-    spam_accuracy = np.where(
-        workers.kind == "random", 1 / 3, np.where(workers.kind == "constant", 0.4, workers.accuracy)
-    )
-    skill = np.clip(np.round(100 * spam_accuracy + rng.normal(0, 4, len(workers.ids))), 1, 99)
     skills = pd.DataFrame(
-        {"worker_id": workers.ids, "skill_id": SKILL_ID, "value": skill.astype(int)}
+        {"worker_id": crowd.ids, "skill_id": SKILL_ID, "value": skill_values(rng, crowd)}
     )
-    return DemoData({pool1.pool_id: pool1, pool2.pool_id: pool2}, skills)
+    pools = {pool1.pool_id: pool1, pool2.pool_id: pool2}
+    # The Toloka examples' pools draw from a stream of their own (see the module docstring).
+    examples = np.random.default_rng([seed, int(TOLOKA_POOL_ID)])
+    pools[TOLOKA_POOL_ID] = _toloka_pool(examples, crowd)
+    pools[BY_TASK_POOL_ID] = _by_task_pool(examples, crowd)
+    return DemoData(pools, skills)
+
+
+def _skill(rng: np.random.Generator, crowd: Workers, skill_id: str, noise: float) -> pd.DataFrame:
+    values = skill_values(rng, crowd, noise)
+    return pd.DataFrame({"worker_id": crowd.ids, "skill_id": skill_id, "value": values})
+
+
+def _toloka_pool(rng: np.random.Generator, crowd: Workers) -> DemoPool:
+    """Pool 36502086: cats vs dogs and ``sure``, dynamic overlap 3..5 weighted by skill 11294."""
+    n = 2000
+    ids = _task_ids(rng, n, first=int(TOLOKA_TASK_ID[:10], 16))
+    ids = [TOLOKA_TASK_ID if i.startswith(TOLOKA_TASK_ID[:12]) else i for i in ids]
+    labels = np.array(["cat", "dog"], dtype=object)
+    truth = (rng.random(n) < 0.5).astype(int)
+    easy = rng.random(n) < 0.8
+    tasks, who = assign(rng, crowd, n, 5)
+    # Dynamic overlap: every task gets 3 answers, the 40 % still uncertain get 5.
+    uncertain = rng.random(n) < 0.4
+    keep = (np.tile(np.arange(5), n) < 3) | uncertain[tasks]
+    tasks, who = tasks[keep], who[keep]
+    given = answer(rng, crowd, who, truth[tasks], 2)
+    honest = rng.random(len(who)) < np.where(
+        np.isin(crowd.kind[who], ["random", "constant"]), 0.5, 0.85
+    )
+    sure = np.where(honest, easy[tasks], ~easy[tasks])
+    return DemoPool(
+        TOLOKA_POOL_ID,
+        "118252",
+        {
+            "result": {"type": "STRING", "required": True, "allowed_values": ["cat", "dog"]},
+            "sure": {"type": "BOOLEAN", "required": True},
+        },
+        frame(rng, ids, tasks, who, crowd, {"result": labels[given], "sure": sure}),
+        pd.DataFrame({"task_id": ids, "result": labels[truth], "sure": easy}),
+        description=(
+            "Toloka's example pool: cats vs dogs + sure, 2,000 tasks x 3-5 answers, "
+            f"dynamic overlap, skill {TOLOKA_SKILL_ID}"
+        ),
+        pool_info={"private_name": "Pool 1"},
+        dynamic_overlap_config={
+            "type": "BASIC",
+            "max_overlap": 5,
+            "min_confidence": 0.9,
+            "answer_weight_skill_id": TOLOKA_SKILL_ID,
+            "fields": [{"name": "result"}],
+        },
+        skills=_skill(rng, crowd, TOLOKA_SKILL_ID, 4.0),
+    )
+
+
+def _by_task_pool(rng: np.random.Generator, crowd: Workers) -> DemoPool:
+    """Pool 283: OK/BAD with smart mixing, including the REST reference's example task."""
+    n = 300
+    parts = [hex_ids(rng, n, width) for width in (8, 6, 8, 6)]
+    ids = sorted({"-".join(p) for p in zip(*parts)} - {BY_TASK_TASK_ID})[: n - 1]
+    ids.insert(int(rng.integers(0, n)), BY_TASK_TASK_ID)
+    labels = np.array(["OK", "BAD"], dtype=object)
+    truth = (rng.random(n) < 0.3).astype(int)  # 70 % OK
+    tasks, who = assign(rng, crowd, n, 3)
+    given = answer(rng, crowd, who, truth[tasks], 2)
+    return DemoPool(
+        BY_TASK_POOL_ID,
+        "83859",
+        {"result": {"type": "STRING", "required": True, "allowed_values": ["OK", "BAD"]}},
+        frame(rng, ids, tasks, who, crowd, {"result": labels[given]}),
+        pd.DataFrame({"task_id": ids, "result": labels[truth]}),
+        smart_mixing=True,
+        description=(
+            f"the REST reference's aggregate-by-task pool: OK/BAD, 300 tasks x 3 answers, "
+            f"smart mixing, skill {BY_TASK_SKILL_ID}"
+        ),
+        pool_info={"private_name": "aggregate-by-task example"},
+        skills=_skill(rng, crowd, BY_TASK_SKILL_ID, 6.0),
+    )
 
 
 def demo_pools(seed: int = SEED) -> dict[str, DemoPool]:
@@ -222,7 +258,7 @@ def demo_pools(seed: int = SEED) -> dict[str, DemoPool]:
 def add_demo_pools(server: LocalTolokaServer, seed: int = SEED) -> DemoData:
     """Serve every demo pool (and the skills) from ``server``; returns the data."""
     data = demo_data(seed)
-    server.add_skills(data.skills)
+    server.add_skills(data.all_skills)
     for pool in data.pools.values():
         server.add_pool(
             pool.pool_id,
@@ -232,6 +268,7 @@ def add_demo_pools(server: LocalTolokaServer, seed: int = SEED) -> DemoData:
             project_id=pool.project_id,
             ground_truth=pool.ground_truth,
             pool_info=pool.pool_info,
+            dynamic_overlap_config=pool.dynamic_overlap_config,
         )
     return data
 
@@ -240,11 +277,13 @@ def make_demo_data(path: str | Path, seed: int = SEED) -> Path:
     """Write the demo pools as a data directory (see docs/server.md); return its path."""
     root = Path(path)
     data = demo_data(seed)
-    write_skills(root, data.skills)
+    write_skills(root, data.all_skills)
     for pool in data.pools.values():
         info = dict(pool.pool_info)
         if pool.smart_mixing:
             info["smart_mixing"] = True
+        if pool.dynamic_overlap_config is not None:
+            info["dynamic_overlap_config"] = pool.dynamic_overlap_config
         write_pool(
             root,
             pool.pool_id,

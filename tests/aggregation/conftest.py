@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from pools import synthetic_pool
 
 DATASETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
 
@@ -71,3 +72,9 @@ def accuracy(
 def score() -> Callable[..., float]:
     """The :func:`accuracy` helper as a fixture."""
     return accuracy
+
+
+@pytest.fixture
+def pool() -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`synthetic_pool` with its defaults (60 tasks, 8 workers, 3 labels)."""
+    return synthetic_pool()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pandas_toloka.aggregation import DawidSkeneModel, dawid_skene, fit_dawid_skene, majority_vote
-from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
+from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 
 EPS = 1e-10
 
@@ -264,8 +264,14 @@ def test_bad_input() -> None:
     assert info.value.missing == ["result"]
     with_null = df.copy()
     with_null.loc[3, "result"] = None
+    with pytest.warns(DroppedResponsesWarning, match="dropped 1 of") as caught:
+        dropped = dawid_skene(with_null)
+    assert caught[0].filename == __file__  # points at the caller
+    pd.testing.assert_frame_equal(dropped, dawid_skene(df.drop(index=3)))
+    with_null_task = df.copy()
+    with_null_task.loc[3, "task_id"] = None
     with pytest.raises(InvalidArgumentError, match="null"):
-        dawid_skene(with_null)
+        dawid_skene(with_null_task)
     for bad in (-1, 2.5, True):
         with pytest.raises(InvalidArgumentError, match="n_iter"):
             dawid_skene(df, n_iter=bad)  # type: ignore[arg-type]

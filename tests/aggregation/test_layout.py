@@ -35,3 +35,15 @@ def test_sums_equal_plain_bincount(per_task: np.ndarray) -> None:
     np.testing.assert_allclose(
         layout.cell_sums(values), np.bincount(cell, weights=values[task], minlength=n_cells)
     )
+
+
+@pytest.mark.parametrize("n_groups", [1, 7, 70_000])
+def test_stable_group_order_is_a_stable_sort(n_groups: int, monkeypatch) -> None:
+    from pandas_toloka.aggregation import _layout
+
+    rng = np.random.default_rng(n_groups)
+    codes = rng.integers(0, n_groups, 5000).astype(np.intp)
+    expected = np.argsort(codes, kind="stable")
+    np.testing.assert_array_equal(_layout.stable_group_order(codes, n_groups), expected)
+    monkeypatch.setattr(_layout, "_groupsort_indexer", None)  # the pure NumPy radix sort
+    np.testing.assert_array_equal(_layout.stable_group_order(codes, n_groups), expected)

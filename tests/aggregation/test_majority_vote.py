@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pandas_toloka.aggregation import majority_vote
-from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
+from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 
 
 def _frame(tasks, workers, labels) -> pd.DataFrame:
@@ -124,12 +124,20 @@ def test_missing_columns() -> None:
     assert info.value.missing == ["worker_id"]
 
 
-@pytest.mark.parametrize("column", ["task_id", "worker_id", "result"])
-def test_null_values_raise(column: str) -> None:
+@pytest.mark.parametrize("column", ["task_id", "worker_id"])
+def test_null_ids_raise(column: str) -> None:
     df = SIMPLE.astype(object)
     df.loc[2, column] = None
     with pytest.raises(InvalidArgumentError, match="null"):
         majority_vote(df)
+
+
+def test_null_labels_are_dropped_with_a_warning() -> None:
+    df = SIMPLE.astype(object)
+    df.loc[2, "result"] = None
+    with pytest.warns(DroppedResponsesWarning, match="dropped 1 of"):
+        result = majority_vote(df)
+    pd.testing.assert_frame_equal(result, majority_vote(df.drop(index=2)))
 
 
 def test_not_a_frame_and_clashing_names() -> None:

@@ -18,6 +18,11 @@ from pandas_toloka.server import LocalTolokaServer, demo_pools  # noqa: E402
 DOC = "docs/dask.md"
 
 
+def namespace_dtypes(labels: pd.DataFrame) -> dict[object, object]:
+    """The dtypes the pandas reader gives the lake's columns (labels were read alike)."""
+    return {c: labels.dtypes[c] for c in ["task_id", "confidence", "result", "pool_id"]}
+
+
 def test_the_local_cluster_example_and_reading_the_lake_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -38,9 +43,17 @@ def test_the_local_cluster_example_and_reading_the_lake_back(
         "pool_id=3",
     ]
 
-    lake = run_block(read_back, source=DOC)["lake"]
-    assert len(lake) == 3 * 2000 and lake.columns[-1] == "pool_id"
-    assert lake["pool_id"].dtype == pd.ArrowDtype(__import__("pyarrow").string())
+    namespace = run_block(read_back, source=DOC)
+    for frame in (namespace["lake"], namespace["frame"]):
+        assert len(frame) == 3 * 2000 and frame.columns[-1] == "pool_id"
+        expected_dtypes = namespace_dtypes(labels)
+        assert frame.dtypes.to_dict() == expected_dtypes
+
+    duckdb = pytest.importorskip("duckdb")
+    duck_sql = code_blocks(DOC, language="sql")[0]
+    from_duckdb = duckdb.sql(duck_sql).df()
+    assert len(from_duckdb) == 3 * 2000
+    assert sorted(from_duckdb["pool_id"].unique()) == ["1", "2", "3"]  # strings, as written
 
 
 def test_the_real_cluster_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import requests
 
 from pandas_toloka.cli import main
 from pandas_toloka.errors import InvalidArgumentError
-from pandas_toloka.server import LocalTolokaServer, make_demo_data
+from pandas_toloka.server import LocalTolokaServer, demo_pools, make_demo_data
 
 from .conftest import CAT_DOG, TOKEN, Api, cat_dog_responses
 
@@ -75,7 +75,7 @@ def test_add_pool_after_start(server, api):
 def test_from_directory(tmp_path):
     make_demo_data(tmp_path)
     server = LocalTolokaServer.from_directory(tmp_path, token=TOKEN)
-    assert server.pool_ids == ["1001", "1002"]
+    assert server.pool_ids == sorted(demo_pools())
     assert server.ground_truth("1001") is not None and len(server.ground_truth("1001")) == 2000
     with server:
         api = Api(server)
@@ -191,4 +191,6 @@ def test_from_directory_errors_name_the_file(tmp_path, damage, names, capsys):
     # `serve --data` reports it in one line and exits 1, no traceback.
     assert main(["serve", "--data", str(tmp_path), "--port", "0"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and names in err and "Traceback" not in err
+    assert (
+        err.startswith("pandas-toloka serve: error: ") and names in err and "Traceback" not in err
+    )

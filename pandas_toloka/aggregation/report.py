@@ -1,0 +1,183 @@
+"""How far to trust an aggregation: accuracy and calibration of ``confidence`` on known labels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidArgumentError
+from ._encoding import check_frame
+
+__all__ = ["aggregation_report", "expected_calibration_error", "golden_worker_accuracy"]
+
+logger = logging.getLogger(__name__)
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, *, n_bins: int = 10
+) -> float:
+    """``sum_b (n_b / n) |accuracy_b - mean confidence_b|`` over equal-width confidence bins.
+
+    Bin ``b`` holds the confidences in ``(b/n_bins, (b+1)/n_bins]`` (the first bin
+    also holds 0). NaN for no tasks.
+    """
+    n = len(confidence)
+    if n == 0:
+        return float("nan")
+    bins = np.clip(np.ceil(confidence * n_bins).astype(np.intp) - 1, 0, n_bins - 1)
+    conf_sum = np.bincount(bins, weights=confidence, minlength=n_bins)
+    hit_sum = np.bincount(bins, weights=correct.astype(np.float64), minlength=n_bins)
+    return float(np.abs(hit_sum - conf_sum).sum() / n)
+
+
+def aggregation_report(
+    result: pd.DataFrame,
+    truth: Mapping[Any, Any] | pd.Series,
+    *,
+    task: Hashable = "task_id",
+    label: Hashable = "result",
+    n_bins: int = 10,
+) -> pd.Series:
+    """Accuracy and calibration of an aggregation result on tasks with known labels.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        One row per task with ``task``, ``label`` and ``confidence`` columns, as
+        returned by the aggregation functions or ``aggregate_locally``. Rows
+        marked ``golden`` (their label was given to the method, so they are
+        right by construction) are left out.
+    truth : mapping or Series
+        Task id -> known label. To measure calibration on golden tasks, hold
+        some of them out: pass the rest as ``golden=`` to the method and these
+        here.
+    task, label : hashable, default "task_id", "result"
+        Column names in ``result``.
+    n_bins : int, default 10
+        Equal-width confidence bins for the expected calibration error.
+
+    Returns
+    -------
+    pandas.Series
+        ``n_tasks`` (tasks evaluated), ``accuracy`` (share whose label equals the
+        known one), ``mean_confidence`` and ``ece`` (expected calibration error:
+        the task-weighted mean over bins of ``|accuracy - mean confidence|``; 0
+        is perfectly calibrated). NaN for the rates when no task is evaluated.
+
+    Raises
+    ------
+    MissingColumnsError
+        If ``result`` lacks a column.
+    InvalidArgumentError
+        If ``truth`` is not a mapping/Series or ``n_bins`` is not a positive integer.
+
+    Examples
+    --------
+    >>> result = pd.DataFrame({"task_id": ["t1", "t2"], "result": ["cat", "dog"],
+    ...                        "confidence": [0.9, 0.6]})
+    >>> aggregation_report(result, {"t1": "cat", "t2": "cat"})["accuracy"]
+    np.float64(0.5)
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise InvalidArgumentError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    frame = check_frame(
+        result, [task, label, "confidence"], purpose="for the report", argument="result"
+    )
+    if isinstance(truth, Mapping):
+        truth = pd.Series(list(truth.values()), index=list(truth.keys()), dtype=object)
+    if not isinstance(truth, pd.Series):
+        raise InvalidArgumentError(
+            f"truth must be a mapping or a pandas Series of task id -> label, got {type(truth).__name__}."
+        )
+    if "golden" in frame.columns:
+        frame = frame[~frame["golden"].to_numpy(dtype=bool, na_value=False)]
+    known = {_key(k): v for k, v in zip(truth.index, truth.array, strict=True) if not pd.isna(v)}
+    tasks = [_key(t) for t in frame[task].array]
+    present = np.fromiter((t in known for t in tasks), dtype=bool, count=len(tasks))
+    answers = frame[label].array[present]
+    expected = [known[t] for t, p in zip(tasks, present, strict=True) if p]
+    correct = np.fromiter(
+        (_key(a) == _key(e) for a, e in zip(answers, expected, strict=True)),
+        dtype=bool,
+        count=len(expected),
+    )
+    confidence = frame["confidence"].to_numpy(dtype=np.float64)[present]
+    n = int(present.sum())
+    logger.debug("aggregation_report: %d of %d tasks have a known label", n, len(frame))
+    return pd.Series(
+        {
+            "n_tasks": n,
+            "accuracy": float(correct.mean()) if n else float("nan"),
+            "mean_confidence": float(confidence.mean()) if n else float("nan"),
+            "ece": expected_calibration_error(confidence, correct, n_bins=int(n_bins)),
+        },
+        dtype=object,
+        name="report",
+    )
+
+
+def _key(value: Any) -> Any:
+    """A hashable, type-normalized key: NumPy scalars as Python ones."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def golden_worker_accuracy(
+    responses: pd.DataFrame,
+    golden: Mapping[Any, Any] | pd.Series,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    label: Hashable = "result",
+) -> pd.DataFrame:
+    """Each worker's observed accuracy on the golden tasks they answered.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        One row per response (rows with a missing label are ignored).
+    golden : mapping or Series
+        Task id -> known label.
+    task, worker, label : hashable
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per worker with at least one response, sorted by worker:
+        ``worker``, ``n_golden`` (int64, their responses to golden tasks) and
+        ``golden_accuracy`` (float64, the share of those equal to the known
+        label; NaN without golden responses).
+    """
+    frame = check_frame(responses, [task, worker, label], purpose="for golden accuracy")
+    if isinstance(golden, Mapping):
+        golden = pd.Series(list(golden.values()), index=list(golden.keys()), dtype=object)
+    if not isinstance(golden, pd.Series):
+        raise InvalidArgumentError(
+            f"golden must be a mapping or a pandas Series, got {type(golden).__name__}."
+        )
+    known = {_key(k): _key(v) for k, v in zip(golden.index, golden.array, strict=True)}
+    frame = frame[frame[label].notna().to_numpy(dtype=bool)]
+    expected = [known.get(_key(t), _MISSING) for t in frame[task].array]
+    is_golden = np.fromiter((e is not _MISSING for e in expected), dtype=bool, count=len(expected))
+    correct = np.fromiter(
+        (
+            e is not _MISSING and _key(a) == e
+            for a, e in zip(frame[label].array, expected, strict=True)
+        ),
+        dtype=np.float64,
+        count=len(expected),
+    )
+    codes, workers = frame[worker].factorize(sort=True)
+    n_golden = np.bincount(codes, weights=is_golden, minlength=len(workers)).astype(np.int64)
+    hits = np.bincount(codes, weights=correct, minlength=len(workers))
+    accuracy = np.divide(hits, n_golden, out=np.full(len(workers), np.nan), where=n_golden > 0)
+    return pd.DataFrame(
+        {worker: pd.Index(workers).array, "n_golden": n_golden, "golden_accuracy": accuracy}
+    )
+
+
+_MISSING = object()

@@ -1,0 +1,274 @@
+"""Real SIGINT / SIGTERM to ``python -m pandas_toloka``: exit 130 / 143, the hint, no traceback.
+
+Each test starts the console script in a subprocess, waits until it is provably
+in the phase under test (the server in this process has seen the poll of the
+operation, or the hidden temporary file exists, or the demo has logged the
+start of its aggregation), then sends the signal. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cli_helpers import resume_argv
+
+from pandas_toloka.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, main
+from pandas_toloka.server import LocalTolokaServer
+
+TOKEN = "cli-signals-token"
+SPEC = {"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}}
+DEADLINE = 60.0  # seconds; generous for a loaded 2-core machine, never reached when it works
+
+
+class Script:
+    """``python -m pandas_toloka ARGS`` with its output in files (no pipe to fill up)."""
+
+    def __init__(self, args: list[str], logs: Path, env: dict[str, str] | None = None) -> None:
+        logs.mkdir(exist_ok=True)
+        self._out = logs / "stdout"
+        self._err = logs / "stderr"
+        with self._out.open("wb") as out, self._err.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pandas_toloka", *args],
+                stdout=out,
+                stderr=err,
+                env={
+                    **os.environ,
+                    "PYTHONUNBUFFERED": "1",
+                    "PYTHONFAULTHANDLER": "1",
+                    **(env or {}),
+                },
+            )
+
+    @property
+    def stderr(self) -> str:
+        return self._err.read_text()
+
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while not condition():
+            if self.process.poll() is not None:
+                pytest.fail(f"exited {self.process.returncode} before {what}:\n{self.stderr}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"not {what} after {DEADLINE} s:\n{self.stderr}")
+            time.sleep(0.02)
+
+    def signal(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:  # show where it hangs (faulthandler's dump)
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=DEADLINE)
+            pytest.fail(f"still running {DEADLINE} s after signal {signum}:\n{self.stderr}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=DEADLINE)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTolokaServer]:
+    rows = [
+        (f"t{t:02d}", f"w{w}", ("cat", "dog")[(t * w) % 3 == 0])
+        for t in range(30)
+        for w in range(3)
+    ]
+    srv = LocalTolokaServer(token=TOKEN)
+    srv.add_pool(
+        "p1",
+        responses=pd.DataFrame(rows, columns=["task_id", "worker_id", "result"]),
+        output_spec=SPEC,
+    )
+    monkeypatch.setenv("TOLOKA_API_KEY", TOKEN)
+    monkeypatch.delenv("TOLOKA_TOKEN", raising=False)
+    monkeypatch.delenv("TOLOKA_URL", raising=False)
+    with srv:
+        yield srv
+
+
+def _requested(server: LocalTolokaServer, method: str, prefix: str) -> bool:
+    return any(m == method and p.startswith(prefix) for m, p in server.request_log.snapshot())
+
+
+def _temporary_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob(".*.tmp"))
+
+
+def test_ctrl_c_while_waiting_prints_the_resume_command_and_exits_130(
+    server: LocalTolokaServer, tmp_path: Path
+) -> None:
+    server.operations.delay = 30.0  # type: ignore[attr-defined]
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "p1.parquet"
+    script = Script(
+        [
+            "aggregate",
+            "p1",
+            "--url",
+            server.url,
+            "--page-size",
+            "7",
+            "--no-progress",
+            "-o",
+            str(out),
+        ],
+        tmp_path / "logs",
+    )
+    try:
+        script.wait_until(
+            lambda: _requested(server, "GET", "/api/v1/operations/"), "polling the operation"
+        )
+        assert script.signal(signal.SIGINT) == EXIT_INTERRUPTED
+    finally:
+        script.kill()
+    err = script.stderr
+    (operation,) = server.operations.all()
+    assert "Traceback" not in err
+    assert (
+        f"pandas-toloka aggregate: interrupted (Ctrl-C): aggregation {operation.id} stays on the server"
+        in err
+    )
+    argv = resume_argv(err)
+    assert argv == [
+        "aggregate",
+        "--operation-id",
+        operation.id,
+        "--url",
+        server.url,
+        "--page-size",
+        "7",
+        "--no-progress",
+        "-o",
+        str(out),
+    ]
+    assert list(out_dir.iterdir()) == []
+    server.operations.stop()  # cut the operation's delay short; then the printed command resumes
+    assert main(argv) == EXIT_OK
+    assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == operation.id
+    assert len(server.operations.all()) == 1  # resumed, not started again
+
+
+def test_sigterm_while_writing_removes_the_temporary_file_and_exits_143(
+    server: LocalTolokaServer, tmp_path: Path
+) -> None:
+    server.faults.add("slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=10)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "p1.parquet"
+    out.write_bytes(b"an older result")
+    script = Script(
+        ["aggregate", "p1", "--url", server.url, "--no-progress", "-o", str(out)], tmp_path / "logs"
+    )
+    try:
+        script.wait_until(
+            lambda: (
+                bool(_temporary_files(out_dir))
+                and _requested(server, "GET", "/api/v1/aggregated-solutions/")
+            ),
+            "writing the temporary file",
+        )
+        assert script.signal(signal.SIGTERM) == EXIT_TERMINATED
+    finally:
+        script.kill()
+    err = script.stderr
+    (operation,) = server.operations.all()
+    assert "Traceback" not in err
+    assert f"pandas-toloka aggregate: terminated (SIGTERM): aggregation {operation.id}" in err
+    assert resume_argv(err)[:3] == ["aggregate", "--operation-id", operation.id]
+    assert _temporary_files(out_dir) == []
+    assert out.read_bytes() == b"an older result"  # replaced only by a complete file
+
+
+def test_ctrl_c_in_the_demo_says_to_run_it_again_and_exits_130(tmp_path: Path) -> None:
+    out = tmp_path / "demo out"
+    script = Script(
+        ["-v", "demo", "--operation-delay", "30", "--no-progress", "-o", str(out)],
+        tmp_path / "logs",
+    )
+    try:
+        script.wait_until(
+            lambda: "Started aggregation" in script.stderr, "waiting for an aggregation"
+        )
+        assert script.signal(signal.SIGINT) == EXIT_INTERRUPTED
+    finally:
+        script.kill()
+    err = script.stderr
+    assert "Traceback" not in err
+    assert "pandas-toloka demo: interrupted (Ctrl-C): the demo's own server stopped with it" in err
+    assert (
+        f"Run it again with: pandas-toloka demo -o '{out}' --operation-delay 30 --no-progress"
+        in err
+    )
+    assert "--operation-id" not in err  # nothing to resume: its server is gone
+    assert _temporary_files(out) == []
+
+
+HANGING_CLEANUP = """
+import sys, time
+from pandas_toloka.cli import _common
+from pandas_toloka.errors import OperationInterruptedError
+
+def explain(exc):
+    return f"operation {getattr(exc, 'operation_id', None)} stays", ["Resume with: it"]
+
+_common.CLEANUP_GRACE = float(sys.argv[1])
+with _common.signals_as_interrupts("test", explain) as signals:
+    try:
+        print("ready", flush=True)
+        time.sleep(60)
+    except KeyboardInterrupt:
+        _common.note_interruption(OperationInterruptedError("x", operation_id="op-7"))
+        time.sleep(60)  # a clean-up that hangs (e.g. on a lock the interrupt left held)
+sys.exit(0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("grace", "signals", "why"),
+    [
+        ("60", [signal.SIGINT, signal.SIGINT], "a second signal during the clean-up"),
+        ("0.5", [signal.SIGTERM], "the clean-up did not finish within 0.5 s"),
+    ],
+)
+def test_a_hanging_clean_up_is_bounded(
+    tmp_path: Path, grace: str, signals: list[int], why: str
+) -> None:
+    err_path = tmp_path / "stderr"
+    with (tmp_path / "stdout").open("wb") as out, err_path.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-c", HANGING_CLEANUP, grace], stdout=out, stderr=err
+        )
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while "ready" not in (tmp_path / "stdout").read_text():
+            assert process.poll() is None and time.monotonic() < deadline, err_path.read_text()
+            time.sleep(0.02)
+        for signum in signals:
+            process.send_signal(signum)
+            time.sleep(0.2)  # the first is being handled when the second comes
+        code = process.wait(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=DEADLINE)
+    expected = EXIT_TERMINATED if signals[0] == signal.SIGTERM else EXIT_INTERRUPTED
+    assert code == expected
+    err = err_path.read_text()
+    description = "terminated (SIGTERM)" if code == EXIT_TERMINATED else "interrupted (Ctrl-C)"
+    # what the subcommand would have said, from the interruption it noted, then why so soon
+    assert err.splitlines() == [
+        f"pandas-toloka test: {description}: operation op-7 stays",
+        "Resume with: it",
+        f"(exiting now: {why})",
+    ]
