@@ -27,13 +27,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from dask.sizeof import sizeof
 
-from ..aggregation._em import EPS, log_confusion
+from ..aggregation._em import EPS, ResponseCodes, log_confusion
+from ..aggregation._em import e_step as single_e_step
 from ..aggregation._encoding import check_no_nulls, encode_column, encode_labels
 from ..aggregation._layout import TaskGrid
 from ..errors import InvalidArgumentError
@@ -152,17 +153,21 @@ def _vote_shares(task: np.ndarray, label: np.ndarray, n_tasks: int, n_labels: in
     return shares
 
 
-def _stats(block: Block) -> Stats:
+def _stats(block: Block, entropies: list[float] | None = None) -> Stats:
+    """Soft counts, posterior sums and entropy (given by the E-step, else computed)."""
     W, K = block.n_workers, block.n_labels
     counts = np.zeros((W, K, K))
     post_sum = np.zeros(K)
     entropy = 0.0
-    for part in block.parts:
+    for i, part in enumerate(block.parts):
         for k in range(K):
             counts[:, k, :] += part.layout.cell_sums(part.post[k]).reshape(W, K)
         post_sum += part.post.sum(axis=1)
-        clipped = np.maximum(part.post, EPS)
-        entropy -= float((clipped * np.log(clipped)).sum())
+        if entropies is not None:
+            entropy += entropies[i]
+        else:
+            clipped = np.maximum(part.post, EPS)
+            entropy -= float((clipped * np.log(clipped)).sum())
     return Stats(
         counts=counts,
         post_sum=post_sum,
@@ -203,25 +208,32 @@ def build_block(*codes: LocalCodes, encodings: Encodings) -> Block:
     return replace(block, stats=_stats(block))
 
 
+@dataclass(frozen=True)
+class _PartView:
+    """What the single-process E-step reads of its data: the layout and the sizes."""
+
+    layout: TaskGrid
+    n_tasks: int
+    n_labels: int
+
+
 def e_step(block: Block, model: Model) -> Block:
-    """New posteriors of the block's tasks, and their statistics."""
+    """New posteriors of the block's tasks, and their statistics.
+
+    Each part runs the single-process E-step itself
+    (:func:`pandas_toloka.aggregation._em.e_step`), so the arithmetic is the
+    pandas function's, term for term.
+    """
     K = block.n_labels
-    log_priors = np.log(np.maximum(model.priors, EPS))
-    tables = [model.log_conf[:, k, :].ravel() for k in range(K)]  # cells: w * K + o
     parts = []
+    entropies = []
     for part in block.parts:
-        T = part.post.shape[1]
-        log_post = np.empty((K, T))
-        for k in range(K):
-            log_post[k] = part.layout.task_sums(tables[k])
-            log_post[k] += log_priors[k]
-        if T:
-            log_post -= log_post.max(axis=0)
-        np.exp(log_post, out=log_post)
-        log_post /= log_post.sum(axis=0)
-        parts.append(replace(part, post=log_post))
+        view = _PartView(part.layout, part.post.shape[1], K)
+        step = single_e_step(cast(ResponseCodes, view), model.priors, model.log_conf)
+        parts.append(replace(part, post=step.post))
+        entropies.append(step.entropy)
     updated = replace(block, parts=tuple(parts), stats=None)
-    return replace(updated, stats=_stats(updated))
+    return replace(updated, stats=_stats(updated, entropies))
 
 
 def block_stats(block: Block) -> Stats:
