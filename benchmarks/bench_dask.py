@@ -339,7 +339,9 @@ def _serve(pools: int, tasks: int, latency: float, queue: Any, stop: Any) -> Non
 
     spec = {"result": {"type": "STRING", "allowed_values": ["a", "b", "c"]}}
     rng = np.random.default_rng(SEED)
-    server = LocalTolokaServer()
+    # Every pool's finished operation stays readable until its partition reads it (the
+    # server's default keeps 32, the sequential loop reading each right away).
+    server = LocalTolokaServer(max_finished_operations=2 * pools)
     labels = np.array(["a", "b", "c"])
     for p in range(pools):
         task = np.repeat(np.arange(tasks), 3)
