@@ -29,6 +29,7 @@ from .errors import (
     NotFoundError,
     OperationInterruptedError,
     ProtocolError,
+    StartInterruptedError,
     TolokaError,
 )
 
@@ -276,8 +277,10 @@ class Client(Transport):
         ------
         OperationInterruptedError
             On Ctrl-C once the operation was found to have started (its id
-            says how to resume); a plain :class:`KeyboardInterrupt` saying how
-            to look for it when it may have started but was not found.
+            says how to resume).
+        StartInterruptedError
+            On Ctrl-C when it may have started but was not found: its
+            ``submitted_gte`` and ``pool_id`` say how to look for it.
         """
         body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
         first_sent = time.monotonic()
@@ -325,11 +328,13 @@ class Client(Transport):
             )
         earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
         since = format_datetime(earliest - _dt.timedelta(seconds=1))
-        return KeyboardInterrupt(
+        return StartInterruptedError(
             f"Interrupted while starting the aggregation of pool {pool}: it may have started "
             "on the server. Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
             f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
-            "operation_id=<its id> instead of starting another."
+            "operation_id=<its id> instead of starting another.",
+            pool_id=str(pool),
+            submitted_gte=since,
         )
 
     def _find_aggregation(

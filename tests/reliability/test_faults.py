@@ -187,7 +187,7 @@ def _queue(
     args = dict(args)
     count = args.pop("count", 1)
     target = server.faults if where == "server" else proxy
-    target.add(kind, count, **args)
+    target.add(kind, count=count, **args)
 
 
 def _check_error(error: BaseException, expected_type: type[BaseException], server: Any) -> None:
