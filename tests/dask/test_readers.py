@@ -152,3 +152,26 @@ def test_lake_reads_back_with_the_same_types(dask_client, served, tmp_path: Path
     frame = frame.astype({"pool_id": pd.ArrowDtype(pa.large_string())})
     frame = frame[list(expected.columns)].sort_values(["pool_id", "task_id"], ignore_index=True)
     pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_pools_allowing_different_values_share_their_union(dask_client) -> None:
+    narrow = {"result": {"type": "STRING", "allowed_values": ["dog", "cat"]}}
+    with LocalTolokaServer() as server, ptk.Client(server.token, url=server.url) as client:
+        server.add_pool(
+            "801", responses=make_responses(1, 30).replace("owl", "cat"), output_spec=narrow
+        )
+        server.add_pool("802", responses=make_responses(2, 30), output_spec=SPEC)
+        for read in (ptd.read_aggregated_solutions, ptd.read_responses):
+            ddf = read(["801", "802"], client=client, dtype_backend="numpy_nullable")
+            assert list(ddf.dtypes["result"].categories) == ["dog", "cat", "owl"]
+            computed = ddf.compute()
+            pandas_read = (
+                ptk.read_aggregated_solutions
+                if read is ptd.read_aggregated_solutions
+                else ptk.read_responses
+            )
+            expected = pd.concat([pandas_read(p, client=client) for p in ["801", "802"]])
+            assert (
+                computed["result"].astype(str).tolist() == expected["result"].astype(str).tolist()
+            )
+            assert "owl" in set(computed["result"])
