@@ -21,7 +21,7 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import requests.auth
@@ -42,6 +42,8 @@ from .errors import ProtocolError, TolokaConnectionError, TolokaError
 __all__ = ["Transport", "json_parser"]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 #: Failures after which the request may have reached the server.
 _LOST = (
@@ -189,7 +191,7 @@ class Transport:
         safety: Safety = "once",
         shape: _payloads.Shape | None = None,
         adopt: Callable[[], Any] | None = None,
-        idempotent: bool | None = None,
+        unsure: Callable[[], str] | None = None,
     ) -> Any:
         """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
 
@@ -198,11 +200,11 @@ class Transport:
         certainly not processed (429, a connection never opened);
         ``"idempotent"`` like a GET; ``"adopt"`` only after ``adopt()`` found
         no operation started by an earlier attempt (its result, when not None,
-        is returned instead). ``idempotent=True`` is the older spelling of
-        ``safety="idempotent"``.
+        is returned instead). An ``"adopt"`` request whose answer timed out is
+        never posted again: ``adopt()`` is called, with back-off, for at least
+        the read timeout, and if it finds nothing the error is raised with the
+        sentence ``unsure()`` returns (how to look for the operation).
         """
-        if idempotent:
-            safety = "idempotent"
         return self._request(
             "POST",
             path,
@@ -211,6 +213,7 @@ class Transport:
             safety=safety,
             parse=json_parser(shape),
             adopt=adopt,
+            unsure=unsure,
         )
 
     def get_bytes(
@@ -227,14 +230,39 @@ class Transport:
         refuses with :class:`ValueError`, is retried like a dropped connection.
         """
 
-        def parse(content: bytes) -> bytes:
-            _payloads.complete_json_object(content)
+        def decode(content: bytes) -> bytes:
             if check is not None:
                 check(content)
             return content
 
-        body: bytes = self._request("GET", path, params=params, parse=parse)
+        body: bytes = self.get_decoded(path, params, decode=decode)
         return body
+
+    def get_decoded(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        decode: Callable[[bytes], _T],
+        attempts: int | None = None,
+    ) -> _T:
+        """GET ``path`` and return ``decode(body)`` of a successful answer.
+
+        The one rule for pages: a body that is not one complete JSON object, or
+        that ``decode`` refuses with a :class:`ValueError` that is not a
+        :class:`~pandas_toloka.errors.TolokaError` (e.g. a
+        :class:`._payloads.ShapeError`), is retried like a dropped connection,
+        and raises :class:`~pandas_toloka.errors.ProtocolError` when every
+        attempt got one. A ``TolokaError`` from ``decode`` (a value that does
+        not fit its field) is raised at once. ``attempts`` overrides the
+        client's ``max_attempts``.
+        """
+
+        def parse(content: bytes) -> _T:
+            _payloads.complete_json_object(content)
+            return decode(content)
+
+        return self._request("GET", path, params=params, parse=parse, attempts=attempts)
 
     def _request(
         self,
@@ -246,6 +274,7 @@ class Transport:
         safety: Safety = "idempotent",
         parse: Callable[[bytes], Any],
         adopt: Callable[[], Any] | None = None,
+        unsure: Callable[[], str] | None = None,
         attempts: int | None = None,
         timeout: float | tuple[float, float] | None = None,
     ) -> Any:
@@ -284,7 +313,10 @@ class Transport:
                 time.sleep(decision.wait)
             if decision.adopt_first and adopt is not None:
                 try:  # the failed attempt may have started the operation: adopt it
-                    found = adopt()
+                    if decision.keep_looking:
+                        found = self._keep_looking(adopt, policy, _read_timeout(request[4]))
+                    else:
+                        found = adopt()
                 except TolokaError as failed_search:  # never post again without knowing
                     _note(
                         error,
@@ -295,8 +327,40 @@ class Transport:
                     raise error from failed_search
                 if found is not None:
                     return found
+                if decision.keep_looking:
+                    _note(
+                        error,
+                        "; the server may still be starting the operation, and none was found "
+                        "in time, so the request was not sent again. "
+                        + (
+                            unsure()
+                            if unsure is not None
+                            else "List the operations before starting again."
+                        ),
+                    )
             if decision.action == "raise":
                 raise error
+
+    def _keep_looking(
+        self, adopt: Callable[[], Any], policy: RetryPolicy, read_timeout: float
+    ) -> Any:
+        """``adopt()``'s first find, looking with back-off for at least ``read_timeout`` seconds."""
+        deadline = time.monotonic() + read_timeout
+        looks = 0
+        while True:
+            looks += 1
+            found = adopt()
+            left = deadline - time.monotonic()
+            if found is not None or left <= 0:
+                return found
+            wait = min(left, policy.backoff(looks))
+            logger.warning(
+                "The start request timed out: looking again in %.2f s for the operation it may "
+                "have started (%.1f s left)",
+                wait,
+                left,
+            )
+            time.sleep(wait)
 
     def _attempt(
         self,
@@ -320,7 +384,13 @@ class Transport:
             )
             content = response.content
         except _LOST as exc:
-            kind: AttemptKind = "not_sent" if _never_sent(exc) else "lost"
+            kind: AttemptKind = (
+                "not_sent"
+                if _never_sent(exc)
+                else "timed_out"
+                if isinstance(exc, requests.Timeout)
+                else "lost"
+            )
             raise _Failed(
                 Attempt(number, kind),
                 TolokaConnectionError(
@@ -342,6 +412,8 @@ class Transport:
         if status < 300:
             try:
                 return parse(content)
+            except TolokaError:  # the answer is readable; what it says is wrong: final
+                raise
             except ValueError as exc:
                 raise _Failed(
                     Attempt(number, "garbled", status),
@@ -405,6 +477,10 @@ def json_parser(shape: _payloads.Shape | None) -> Callable[[bytes], Any]:
     return parse
 
 
+def _read_timeout(timeout: float | tuple[float, float]) -> float:
+    return float(timeout[1] if isinstance(timeout, tuple) else timeout)
+
+
 def _note(error: BaseException, text: str) -> None:
     """Append ``text`` to the message of ``error``."""
     if error.args and isinstance(error.args[0], str):
@@ -416,7 +492,8 @@ def _what(attempt: Attempt) -> str:
         return f"answered {attempt.status}"
     return {
         "not_sent": "could not connect",
-        "lost": "the connection broke or timed out",
+        "lost": "the connection broke",
+        "timed_out": "no answer came within the read timeout",
         "garbled": f"answered {attempt.status} with an incomplete or malformed body",
         "unsendable": "could not be sent",
     }[attempt.kind]

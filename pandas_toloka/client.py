@@ -296,6 +296,7 @@ class Client(Transport):
                     safety="adopt",
                     shape=_payloads.operation,
                     adopt=adopt,
+                    unsure=lambda: self._look_for_it(first_sent),
                 )
             )
         except KeyboardInterrupt as exc:
@@ -323,11 +324,17 @@ class Client(Transport):
                 f"operation_id={op_id!r}.",
                 operation_id=op_id,
             )
-        earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
-        since = format_datetime(earliest - _dt.timedelta(seconds=1))
         return KeyboardInterrupt(
             f"Interrupted while starting the aggregation of pool {pool}: it may have started "
-            "on the server. Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
+            f"on the server. {self._look_for_it(first_sent)}"
+        )
+
+    def _look_for_it(self, first_sent: float) -> str:
+        """How the user finds an aggregation the start request may have started."""
+        earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
+        since = format_datetime(earliest - _dt.timedelta(seconds=1))
+        return (
+            "Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
             f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
             "operation_id=<its id> instead of starting another."
         )

@@ -75,8 +75,12 @@ def _iter_tables(
 
     def fetch(last_id: str | None) -> tuple[pa.Table, bool, str | None]:
         params = _page_params(pool_id, statuses, page_size, last_id)
-        body = client.get_bytes(api_path("assignments"), params)
-        return decode_assignments_page(body, fields, pool_id=pool_id)
+        # Decoded inside the retry loop: a page that breaks the protocol is fetched again.
+        return client.get_decoded(
+            api_path("assignments"),
+            params,
+            decode=lambda body: decode_assignments_page(body, fields, pool_id=pool_id),
+        )
 
     last_id: str | None = None
     pages = 0
