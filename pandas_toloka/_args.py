@@ -297,6 +297,52 @@ def check_credentials(client: object, *, token: object, environment: object, url
         )
 
 
+def check_connection(client: object, *, token: object, environment: object, url: object) -> None:
+    """:func:`check_credentials`, and without ``client=`` the token and URL a client would take.
+
+    Eager: the same checks :class:`~pandas_toloka.client.Client` makes, without
+    opening a connection (for the lazy iterators, which build it later).
+    """
+    from ._auth import resolve_base_url, resolve_token
+
+    check_credentials(client, token=token, environment=environment, url=url)
+    if client is None:
+        resolve_token(token)  # type: ignore[arg-type]
+        resolve_base_url(environment, url)  # type: ignore[arg-type]
+
+
+def check_aggregation_request(
+    pool_id: object,
+    *,
+    type: object,
+    fields: object,
+    answer_weight_skill_id: object,
+    operation_id: object,
+) -> tuple[str | None, AggregationType | None, list[str] | None, str | None, str | None]:
+    """The arguments naming an aggregation to start or resume, checked and normalised.
+
+    Returns ``(pool, type, field names, skill, operation id)``; ``type`` is
+    None when not given. Without ``operation_id`` a pool is required and the
+    algorithm's rules on fields and skill apply (:func:`check_aggregation_fields`).
+    """
+    names = field_names(fields)
+    kind = AggregationType.parse(type) if type is not None else None  # type: ignore[arg-type]
+    skill = (
+        None
+        if answer_weight_skill_id is None
+        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    )
+    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
+    operation = None if operation_id is None else id_text(operation_id, name="operation_id")
+    if operation is None:
+        if pool is None:
+            raise InvalidArgumentError(
+                "Pass a pool_id (or operation_id= to read a started aggregation)."
+            )
+        check_aggregation_fields(kind or AggregationType.DAWID_SKENE, names, skill)
+    return pool, kind, names, skill, operation
+
+
 @contextlib.contextmanager
 def client_scope(
     client: Client | None, *, token: str | None, environment: str | None, url: str | None

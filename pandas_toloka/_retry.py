@@ -3,8 +3,9 @@
 Pure computations (no network, no sleeping), so they can be unit-tested.
 :func:`decide` is the one decision behind the transport's one retry loop:
 given what an attempt came to (an :class:`Attempt`) and how safe the request
-is to repeat, it says return, retry after so many seconds (first checking
-whether a start request's operation exists, to adopt it), or raise.
+is to repeat, it says return, retry after so many seconds, or raise -- and
+whether the caller, once the wait is over, first looks for the operation a
+start request may have started, to adopt it instead.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The HTTP transport under :class:`~pandas_toloka.client.Client`: session, requests, retries.
 
 :class:`Transport` owns the one pooled :class:`requests.Session` (safe to share
-between threads), the authentication, the one retry loop (every decision is
-:func:`._retry.decide`'s), the mapping of API errors to exceptions, the check
-of every answer's shape (:mod:`._payloads`), and the server's clock as its
-``Date`` headers tell it. :class:`Client` adds the typed API methods on top.
+between threads), the authentication and the one retry loop (every decision is
+:func:`._retry.decide`'s; each attempt is :func:`._attempt.send_once`, which
+reads the answer, checks its shape with :mod:`._payloads`, maps API errors to
+exceptions and feeds the server's clock). :class:`Client` adds the typed API
+methods on top.
 
 Only the token authenticates: the session's ``auth`` sends it, so requests
 never consults ``~/.netrc`` (whose entry would otherwise replace it), while
@@ -25,33 +26,25 @@ from typing import Any, TypeVar
 
 import requests
 import requests.auth
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from . import _payloads
 from ._adoption import ServerClock
 from ._args import check_client_settings
+from ._attempt import Failed, describe, send_once
 from ._auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
 from ._protocol import API_PREFIX
 from ._request_bodies import query
-from ._retry import Attempt, AttemptKind, RetryPolicy, Safety, api_error, decide, parse_retry_after
+from ._retry import RetryPolicy, Safety, decide
 from ._urls import check_api_path
 from ._version import __version__
-from .errors import ProtocolError, TolokaConnectionError, TolokaError
+from .errors import TolokaError
 
 __all__ = ["Transport", "json_parser"]
 
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-
-#: Failures after which the request may have reached the server.
-_LOST = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
 class _TokenAuth(requests.auth.AuthBase):
@@ -66,31 +59,6 @@ class _TokenAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "_TokenAuth(***)"
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """Whether a connection error certainly happened before the request was sent."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, urllib3.exceptions.NewConnectionError):
-            return True
-        reason = getattr(cause, "reason", None)
-        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
-        cause = reason if isinstance(reason, BaseException) else nested or cause.__cause__
-    return False
-
-
-class _Failed(Exception):
-    """One attempt's failure, with the error to raise if it is not retried."""
-
-    def __init__(self, attempt: Attempt, error: TolokaError) -> None:
-        self.attempt = attempt
-        self.error = error
-        super().__init__(str(error))
 
 
 class Transport:
@@ -294,8 +262,16 @@ class Transport:
         while True:
             number += 1
             try:
-                return self._attempt(request, number, parse)
-            except _Failed as failed:
+                return send_once(
+                    self._session,
+                    request,
+                    number,
+                    parse,
+                    redact=self._redact,
+                    clock=self.clock,
+                    base_url=self.base_url,
+                )
+            except Failed as failed:
                 attempt, error = failed.attempt, failed.error
             decision = decide(attempt, safety=safety, policy=policy)
             if decision.action == "retry":
@@ -303,7 +279,7 @@ class Transport:
                     "%s %s: %s; retry %d in %.2f s%s",
                     method,
                     path,
-                    _what(attempt),
+                    describe(attempt),
                     number,
                     decision.wait,
                     ", once sure the failed attempt started nothing"
@@ -362,90 +338,6 @@ class Transport:
             )
             time.sleep(wait)
 
-    def _attempt(
-        self,
-        request: tuple[str, str, Any, bytes | None, Any],
-        number: int,
-        parse: Callable[[bytes], Any],
-    ) -> Any:
-        """Send once; the parsed answer, or :class:`_Failed` saying what happened."""
-        method, url, params, data, timeout = request
-        where = f"{method} {url}"
-        sent = time.monotonic()
-        try:
-            response = self._session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers={"Content-Type": "application/json"} if data is not None else None,
-                timeout=timeout,
-                allow_redirects=False,
-            )
-            content = response.content
-        except _LOST as exc:
-            kind: AttemptKind = (
-                "not_sent"
-                if _never_sent(exc)
-                else "timed_out"
-                if isinstance(exc, requests.Timeout)
-                else "lost"
-            )
-            raise _Failed(
-                Attempt(number, kind),
-                TolokaConnectionError(
-                    f"{where} failed after {number} attempt(s): "
-                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the URL and "
-                    "your network, then try again."
-                ),
-            ) from None
-        except (requests.RequestException, ValueError) as exc:  # invalid URL, header...
-            raise _Failed(
-                Attempt(number, "unsendable"),
-                TolokaConnectionError(
-                    f"{where} could not be sent: "
-                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}."
-                ),
-            ) from None
-        self.clock.observe(response.headers.get("Date"), sent=sent, received=time.monotonic())
-        status = response.status_code
-        if status < 300:
-            try:
-                return parse(content)
-            except TolokaError:  # the answer is readable; what it says is wrong: final
-                raise
-            except ValueError as exc:
-                raise _Failed(
-                    Attempt(number, "garbled", status),
-                    ProtocolError(
-                        f"{where} answered {status} with a body the protocol does not allow "
-                        f"({self._redact(str(exc))}; {len(content)} bytes). Retrying did not "
-                        "help: check that the URL points at the Toloka API and no proxy alters "
-                        "its answers."
-                    ),
-                ) from None
-        if status < 400:
-            location = response.headers.get("Location") or "(no Location)"
-            raise _Failed(
-                Attempt(number, "answered", status),
-                ProtocolError(
-                    f"{where} answered {status}, a redirect to {self._redact(location)!r}; the "
-                    "client does not follow redirects (the token would go along): pass the "
-                    "final URL as url= instead."
-                ),
-            )
-        error = api_error(response, content, redact=self._redact, base_url=self.base_url)
-        raise _Failed(
-            Attempt(
-                number,
-                "answered",
-                status,
-                parse_retry_after(response.headers.get("Retry-After")),
-                error.payload,
-            ),
-            error,
-        )
-
 
 _POLICY_WAITS = ("backoff_base", "backoff_max", "rate_limit_wait", "max_wait")
 
@@ -485,15 +377,3 @@ def _note(error: BaseException, text: str) -> None:
     """Append ``text`` to the message of ``error``."""
     if error.args and isinstance(error.args[0], str):
         error.args = (error.args[0] + text, *error.args[1:])
-
-
-def _what(attempt: Attempt) -> str:
-    if attempt.kind == "answered":
-        return f"answered {attempt.status}"
-    return {
-        "not_sent": "could not connect",
-        "lost": "the connection broke",
-        "timed_out": "no answer came within the read timeout",
-        "garbled": f"answered {attempt.status} with an incomplete or malformed body",
-        "unsendable": "could not be sent",
-    }[attempt.kind]

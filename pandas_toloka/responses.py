@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 from . import schema
 from ._args import (
     STATUSES,
-    check_credentials,
+    check_connection,
     check_page_size,
+    check_progress_bar,
     check_statuses,
     client_scope,
     id_text,
@@ -166,7 +167,8 @@ def iter_responses(
     statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    check_credentials(client, token=token, environment=environment, url=url)
+    check_progress_bar(progress_bar)
+    check_connection(client, token=token, environment=environment, url=url)
     return _iter_frames(
         id_text(pool_id, name="pool_id"),
         statuses,
