@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
@@ -21,13 +22,13 @@ if TYPE_CHECKING:
     from .client import Client
 
 __all__ = [
+    "ClientSettings",
     "AggregationTypeName",
     "DtypeBackend",
     "Strategy",
     "LOCAL_TYPES",
     "LocalType",
     "check_aggregation_fields",
-    "check_client_settings",
     "check_seconds",
     "check_local_type",
     "check_credentials",
@@ -208,47 +209,60 @@ def _check_count(value: object, *, name: str, low: int, high: int) -> int:
 MIN_POLL_INTERVAL = 0.01
 
 
-def check_client_settings(
-    *,
-    timeout: object,
-    max_attempts: object,
-    backoff_base: object,
-    backoff_max: object,
-    rate_limit_wait: object,
-    max_wait: object,
-    pool_size: object,
-    poll_min: object,
-    poll_max: object,
-) -> float | tuple[float, float]:
-    """Check the settings of :class:`~pandas_toloka.Client`; return ``timeout`` as requests takes it."""
-    if isinstance(timeout, tuple) and len(timeout) == 2:
-        checked: float | tuple[float, float] = (
-            check_seconds(timeout[0], name="timeout[0] (connect)", inclusive=False),
-            check_seconds(timeout[1], name="timeout[1] (read)", inclusive=False),
-        )
-    elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-        checked = check_seconds(timeout, name="timeout", inclusive=False)
-    else:
-        raise InvalidArgumentError(
-            f"timeout must be seconds or a (connect, read) pair of seconds, got {timeout!r}."
-        )
-    _check_count(max_attempts, name="max_attempts", low=1, high=100)
-    base = check_seconds(backoff_base, name="backoff_base")
-    cap = check_seconds(backoff_max, name="backoff_max")
-    if cap < base:
-        raise InvalidArgumentError(
-            f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
-        )
-    check_seconds(rate_limit_wait, name="rate_limit_wait")
-    check_seconds(max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
-    _check_count(pool_size, name="pool_size", low=1, high=1024)
-    low = check_seconds(poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
-    high = check_seconds(poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
-    if high < low:
-        raise InvalidArgumentError(
-            f"poll_max ({high:g} s) must not be shorter than poll_min ({low:g} s)."
-        )
-    return checked
+@dataclass(frozen=True, kw_only=True)
+class ClientSettings:
+    """The settings of :class:`~pandas_toloka.Client` (its docstring says what each means), checked.
+
+    One object instead of the settings spelled out again at every layer: the
+    client builds it from its keyword arguments, the transport reads it.
+    ``timeout`` is kept as requests takes it (seconds, or a connect/read pair).
+
+    Raises
+    ------
+    InvalidArgumentError
+        For a setting of the wrong type or out of range.
+    """
+
+    timeout: float | tuple[float, float]
+    max_attempts: int
+    backoff_base: float
+    backoff_max: float
+    rate_limit_wait: float
+    max_wait: float
+    pool_size: int
+    poll_min: float
+    poll_max: float
+
+    def __post_init__(self) -> None:
+        timeout: object = self.timeout
+        if isinstance(timeout, tuple) and len(timeout) == 2:
+            checked: float | tuple[float, float] = (
+                check_seconds(timeout[0], name="timeout[0] (connect)", inclusive=False),
+                check_seconds(timeout[1], name="timeout[1] (read)", inclusive=False),
+            )
+        elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            checked = check_seconds(timeout, name="timeout", inclusive=False)
+        else:
+            raise InvalidArgumentError(
+                f"timeout must be seconds or a (connect, read) pair of seconds, got {timeout!r}."
+            )
+        object.__setattr__(self, "timeout", checked)
+        _check_count(self.max_attempts, name="max_attempts", low=1, high=100)
+        base = check_seconds(self.backoff_base, name="backoff_base")
+        cap = check_seconds(self.backoff_max, name="backoff_max")
+        if cap < base:
+            raise InvalidArgumentError(
+                f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
+            )
+        check_seconds(self.rate_limit_wait, name="rate_limit_wait")
+        check_seconds(self.max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
+        _check_count(self.pool_size, name="pool_size", low=1, high=1024)
+        low = check_seconds(self.poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
+        high = check_seconds(self.poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
+        if high < low:
+            raise InvalidArgumentError(
+                f"poll_max ({high:g} s) must not be shorter than poll_min ({low:g} s)."
+            )
 
 
 def check_progress_bar(progress_bar: object) -> bool | None:

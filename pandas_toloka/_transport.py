@@ -30,7 +30,7 @@ from requests.adapters import HTTPAdapter
 
 from . import _payloads
 from ._adoption import ServerClock
-from ._args import check_client_settings
+from ._args import ClientSettings
 from ._attempt import Failed, describe, send_once
 from ._auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
 from ._protocol import API_PREFIX
@@ -65,7 +65,8 @@ class Transport:
     """Authenticated JSON requests to the Toloka API, retried as each request allows.
 
     The base of :class:`~pandas_toloka.client.Client`, whose docstring
-    describes the parameters (and whose constructor holds their defaults).
+    describes the parameters (and whose constructor holds their defaults);
+    the settings come checked, as one :class:`._args.ClientSettings`.
     """
 
     def __init__(
@@ -74,37 +75,27 @@ class Transport:
         *,
         environment: str | Environment | None,
         url: str | None,
-        timeout: float | tuple[float, float],
-        max_attempts: int,
-        backoff_base: float,
-        backoff_max: float,
-        rate_limit_wait: float,
-        max_wait: float,
-        pool_size: int,
-        poll_min: float,
-        poll_max: float,
+        settings: ClientSettings,
     ) -> None:
-        self.timeout = check_client_settings(
-            timeout=timeout,
-            max_attempts=max_attempts,
-            backoff_base=backoff_base,
-            backoff_max=backoff_max,
-            rate_limit_wait=rate_limit_wait,
-            max_wait=max_wait,
-            pool_size=pool_size,
-            poll_min=poll_min,
-            poll_max=poll_max,
-        )
-        self.poll_min = float(poll_min)
-        self.poll_max = float(poll_max)
+        self.settings = settings
+        self.timeout = settings.timeout
+        self.poll_min = float(settings.poll_min)
+        self.poll_max = float(settings.poll_max)
         self.base_url, self.environment = resolve_base_url(environment, url)
         self.api_url = self.base_url + API_PREFIX
-        self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, rate_limit_wait, max_wait)
+        self.retry = RetryPolicy(
+            settings.max_attempts,
+            settings.backoff_base,
+            settings.backoff_max,
+            settings.rate_limit_wait,
+            settings.max_wait,
+        )
         token = resolve_token(token)
         self._redact = Redactor([token, *_proxy_passwords(self.base_url)])
         self.clock = ServerClock()
         self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        size = settings.pool_size
+        adapter = HTTPAdapter(pool_connections=size, pool_maxsize=size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.auth = _TokenAuth(auth_header(token))

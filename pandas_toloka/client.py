@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _payloads
 from ._adoption import newest_matching_operation
-from ._args import id_text
+from ._args import ClientSettings, id_text
 from ._auth import Environment
 from ._protocol import AggregationType, format_datetime, parse_datetime
 from ._request_bodies import aggregation_body
@@ -109,10 +109,7 @@ class Client(Transport):
         poll_min: float = 0.2,
         poll_max: float = 5.0,
     ) -> None:
-        super().__init__(
-            token,
-            environment=environment,
-            url=url,
+        settings = ClientSettings(
             timeout=timeout,
             max_attempts=max_attempts,
             backoff_base=backoff_base,
@@ -123,6 +120,7 @@ class Client(Transport):
             poll_min=poll_min,
             poll_max=poll_max,
         )
+        super().__init__(token, environment=environment, url=url, settings=settings)
 
     # ------------------------------------------------------------------ basics
 
