@@ -72,15 +72,16 @@ def backoff_delay(
     return ceiling * (0.5 + 0.5 * rand())
 
 
-#: The longest ``Retry-After`` taken as said (a year): longer ones are capped to it.
-MAX_RETRY_AFTER = 365 * 24 * 3600.0
+#: The longest ``Retry-After`` taken as said (a day): longer ones are capped to it, and a
+#: wait this long is never slept, whatever ``max_wait`` (even ``math.inf``) accepts.
+MAX_RETRY_AFTER = 24 * 3600.0
 
 
 def parse_retry_after(value: str | None, *, now: _dt.datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date).
 
     None for a missing or unreadable header, ``nan`` or ``inf``; a wait longer
-    than :data:`MAX_RETRY_AFTER` is capped to it.
+    than :data:`MAX_RETRY_AFTER` is capped to it (and then never slept).
     """
     if value is None:
         return None
@@ -164,7 +165,7 @@ class RetryPolicy:
                 wait = self.backoff(attempt)
         else:
             wait = max(self.backoff(attempt), retry_after or 0.0)
-        return wait if wait <= self.max_wait and math.isfinite(wait) else None
+        return wait if _acceptable(wait, self.max_wait) else None
 
 
 #: What an attempt came to.
@@ -268,12 +269,17 @@ def decide(attempt: Attempt, *, safety: Safety, policy: RetryPolicy) -> Decision
         wait = max(policy.backoff(attempt.number), attempt.retry_after or 0.0)
     else:
         wait = policy.backoff(attempt.number)
-    can_wait = left and wait <= policy.max_wait and math.isfinite(wait)
+    can_wait = left and _acceptable(wait, policy.max_wait)
     if safety == "idempotent":
         return Decision("retry", wait) if can_wait else Decision("raise")
     if safety == "adopt":
         return Decision("retry" if can_wait else "raise", wait if can_wait else 0.0, True)
     return Decision("raise")
+
+
+def _acceptable(wait: float, max_wait: float) -> bool:
+    """Whether a wait may be slept: within ``max_wait`` and shorter than :data:`MAX_RETRY_AFTER`."""
+    return wait <= max_wait and wait < MAX_RETRY_AFTER
 
 
 def rate_limit_hint(
@@ -282,7 +288,9 @@ def rate_limit_hint(
     """A sentence telling the user when to come back after a 429."""
     quota = _QUOTA_WORDS.get(str(interval), "")
     what = f"The {quota} request quota" if quota else "The request quota"
-    if retry_after is not None and math.isfinite(retry_after):
+    if retry_after is not None and not retry_after < MAX_RETRY_AFTER:
+        return f"{what} is used up; the server asks to wait a day or more before trying again"
+    if retry_after is not None:
         now = now or _dt.datetime.now(_dt.timezone.utc)
         try:
             when = (now + _dt.timedelta(seconds=retry_after)).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -63,8 +63,8 @@ class Client(Transport):
     max_wait : float, default 300
         The longest single wait accepted; longer waits (hourly or daily
         quotas) raise :class:`RateLimitError` saying when to come back;
-        ``math.inf`` accepts any ``Retry-After`` (hourly and daily quotas
-        still raise).
+        ``math.inf`` accepts any ``Retry-After`` shorter than a day (hourly
+        and daily quotas, and longer waits, still raise).
     pool_size : int, default 32
         Connections kept open, enough for as many concurrent threads.
     poll_min, poll_max : float, default 0.2 and 5
