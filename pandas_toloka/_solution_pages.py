@@ -280,7 +280,9 @@ def iter_solution_pages(
                 )
                 asked = params if cursor is None else {**params, "task_id_gt": cursor}
                 attempts = max(1, client.retry.max_attempts - 1)
-                page, has_more = client.get_decoded(path, asked, decode=decode, attempts=attempts)
+                page, has_more = client.get_decoded(
+                    path, params=asked, decode=decode, attempts=attempts
+                )
             del body
             # Hand the parser's working memory back between pages (mimalloc would keep it).
             pa.default_memory_pool().release_unused()

@@ -194,14 +194,14 @@ class Transport:
                 check(content)
             return content
 
-        body: bytes = self.get_decoded(path, params, decode=decode)
+        body: bytes = self.get_decoded(path, params=params, decode=decode)
         return body
 
     def get_decoded(
         self,
         path: str,
-        params: Mapping[str, Any] | None = None,
         *,
+        params: Mapping[str, Any] | None = None,
         decode: Callable[[bytes], _T],
         attempts: int | None = None,
     ) -> _T:

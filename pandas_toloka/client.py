@@ -29,6 +29,7 @@ from .errors import (
     NotFoundError,
     OperationInterruptedError,
     ProtocolError,
+    StartInterruptedError,
     TolokaError,
 )
 
@@ -274,8 +275,10 @@ class Client(Transport):
         ------
         OperationInterruptedError
             On Ctrl-C once the operation was found to have started (its id
-            says how to resume); a plain :class:`KeyboardInterrupt` saying how
-            to look for it when it may have started but was not found.
+            says how to resume).
+        StartInterruptedError
+            On Ctrl-C when it may have started but was not found: its
+            ``submitted_gte`` and ``pool_id`` say how to look for it.
         """
         body = aggregation_body(pool_id, type, fields, answer_weight_skill_id)
         first_sent = time.monotonic()
@@ -294,7 +297,7 @@ class Client(Transport):
                     safety="adopt",
                     shape=_payloads.operation,
                     adopt=adopt,
-                    unsure=lambda: self._look_for_it(first_sent),
+                    unsure=lambda: _look_for_it(self._submitted_since(first_sent)),
                 )
             )
         except KeyboardInterrupt as exc:
@@ -322,20 +325,18 @@ class Client(Transport):
                 f"operation_id={op_id!r}.",
                 operation_id=op_id,
             )
-        return KeyboardInterrupt(
+        since = self._submitted_since(first_sent)
+        return StartInterruptedError(
             f"Interrupted while starting the aggregation of pool {pool}: it may have started "
-            f"on the server. {self._look_for_it(first_sent)}"
+            f"on the server. {_look_for_it(since)}",
+            pool_id=str(pool),
+            submitted_gte=since,
         )
 
-    def _look_for_it(self, first_sent: float) -> str:
-        """How the user finds an aggregation the start request may have started."""
+    def _submitted_since(self, first_sent: float) -> str:
+        """A server time no later than the first attempt: the ``submitted_gte`` to look from."""
         earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
-        since = format_datetime(earliest - _dt.timedelta(seconds=1))
-        return (
-            "Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
-            f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
-            "operation_id=<its id> instead of starting another."
-        )
+        return format_datetime(earliest - _dt.timedelta(seconds=1))
 
     def _find_aggregation(
         self, body: Mapping[str, Any], first_sent: float, *, quick: bool = False
@@ -369,6 +370,15 @@ class Client(Transport):
             since = lower
         # The server's times have millisecond resolution: allow for their truncation.
         return newest_matching_operation(operations, body, since - _dt.timedelta(milliseconds=1))
+
+
+def _look_for_it(since: str) -> str:
+    """How the user finds an aggregation a start request may have started."""
+    return (
+        "Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
+        f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
+        "operation_id=<its id> instead of starting another."
+    )
 
 
 #: Without any Date header from the server, how far before the first attempt (by the

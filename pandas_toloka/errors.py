@@ -47,6 +47,7 @@ The tree::
     BaseException
     +-- KeyboardInterrupt
         +-- OperationInterruptedError    (not a TolokaError: Ctrl-C is never swallowed)
+        +-- StartInterruptedError        (Ctrl-C while starting; the operation's id unknown)
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ __all__ = [
     "OperationFailedError",
     "OperationTimeoutError",
     "OperationInterruptedError",
+    "StartInterruptedError",
     "ProtocolError",
     "PagingError",
     "PlottingUnavailableError",
@@ -312,6 +314,31 @@ class OperationInterruptedError(_Picklable, KeyboardInterrupt):
 
     def __init__(self, message: str, *, operation_id: str) -> None:
         self.operation_id = operation_id
+        super().__init__(message)
+
+
+class StartInterruptedError(_Picklable, KeyboardInterrupt):
+    """Ctrl-C during the request that starts an aggregation, before its id was known.
+
+    The aggregation may have started on the server anyway. Look for it among
+    the operations submitted since ``submitted_gte`` (e.g.
+    ``client.list_operations(type="SOLUTION.AGGREGATE", submitted_gte=...)``,
+    ``GET /api/v1/operations``) and read it with ``operation_id=`` rather than
+    starting another. A :class:`KeyboardInterrupt`, like
+    :class:`OperationInterruptedError`, so ``except TolokaError`` never swallows it.
+
+    Attributes
+    ----------
+    pool_id : str
+        The pool whose aggregation was being started.
+    submitted_gte : str
+        A server time (ISO 8601, UTC) no later than the start request: an
+        aggregation it started was submitted at or after it.
+    """
+
+    def __init__(self, message: str, *, pool_id: str, submitted_gte: str) -> None:
+        self.pool_id = pool_id
+        self.submitted_gte = submitted_gte
         super().__init__(message)
 
 

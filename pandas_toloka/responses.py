@@ -79,7 +79,7 @@ def _iter_tables(
         # Decoded inside the retry loop: a page that breaks the protocol is fetched again.
         return client.get_decoded(
             api_path("assignments"),
-            params,
+            params=params,
             decode=lambda body: decode_assignments_page(body, fields, pool_id=pool_id),
         )
 

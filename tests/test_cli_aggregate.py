@@ -312,6 +312,30 @@ def test_truncated_pages_after_the_start_print_the_resume_command(
     assert len(pd.read_parquet(out)) == 25 and len(server.operations.all()) == 1
 
 
+def test_an_evicted_operation_gets_no_resume_command_but_a_new_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evicted between the wait and the first page: resuming would 404 again."""
+    monkeypatch.setenv("TOLOKA_API_KEY", TOKEN)
+    with LocalTolokaServer(token=TOKEN, operation_ttl=0.3) as server:
+        server.add_pool("p1", responses=_responses(25), output_spec=SPEC)
+        server.faults.add(
+            "slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=0.8
+        )
+        out = tmp_path / "out.parquet"
+        assert _aggregate(server, out) == EXIT_ERROR
+        err = capsys.readouterr().err
+        assert "Resume with" not in err and "Traceback" not in err
+        (line, note) = err.splitlines()
+        assert line.startswith("pandas-toloka aggregate: error: aggregation ")
+        assert "is no longer on the server, so it cannot be resumed" in line and "evicted" in line
+        argv = shlex.split(note.removeprefix("Start a new aggregation: "))
+        assert argv[1:7] == ["aggregate", "p1", "--type", "DAWID_SKENE", "--field", "result"]
+        assert _leftovers(tmp_path) == []
+        assert main(argv[1:]) == EXIT_OK  # the printed command starts a new aggregation
+        assert len(pd.read_parquet(out)) == 25
+
+
 def test_resume_command_keeps_the_options_but_no_credentials(tmp_path: Path) -> None:
     from pandas_toloka.cli import build_parser
     from pandas_toloka.cli.aggregate import resume_command

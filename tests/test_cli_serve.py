@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -21,6 +23,49 @@ def test_make_demo_data(tmp_path, capsys):
     assert "1001" in out and "1002" in out
     assert (tmp_path / "demo" / "pools" / "1001" / "responses.parquet").exists()
     assert (tmp_path / "demo" / "skills.parquet").exists()
+
+
+@pytest.mark.parametrize("fifo", ["pools/1001/responses.parquet", "pools/1002"])
+def test_make_demo_data_refuses_a_fifo_in_the_way_and_changes_nothing(tmp_path, fifo):
+    """A named pipe where a file (or folder) goes is refused, never opened: that would hang.
+
+    Run in a subprocess with a bounded wait: the old code blocked in ``open`` and
+    could not even be stopped by Ctrl-C.
+    """
+    root = tmp_path / "demo"
+    (root / fifo).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(root / fifo)
+    (root / "skills.parquet").write_bytes(b"mine")
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pandas_toloka", "make-demo-data", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate(timeout=10)
+        pytest.fail("make-demo-data hung on a FIFO in its directory")
+    assert process.returncode == 2, err
+    assert err.startswith("pandas-toloka make-demo-data: error: ") and "Traceback" not in err
+    assert str(root / fifo) in err
+    assert "named pipe (FIFO)" in err or "is not a directory" in err
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # nothing moved in
+    assert stat.S_ISFIFO((root / fifo).stat().st_mode)
+    assert (root / "skills.parquet").read_bytes() == b"mine"
+
+
+def test_make_demo_data_replaces_files_keeping_their_permissions(tmp_path):
+    root = tmp_path / "demo"
+    assert main(["make-demo-data", str(root)]) == 0
+    skills = root / "skills.parquet"
+    skills.chmod(0o600)
+    assert main(["make-demo-data", str(root), "--seed", "7"]) == 0
+    assert stat.S_IMODE(skills.stat().st_mode) == 0o600
+    assert not list(root.glob(".*"))  # the staging folder is gone
 
 
 def test_serve_missing_data_dir_fails(tmp_path, capsys):
@@ -129,7 +174,20 @@ def test_limit_and_network_flags_reach_the_server():
         "--bandwidth=12.5e6",
     )
     server = LocalTolokaServer(**server_kwargs(args))
-    assert server.limits == Limits(100, 200, 300, 4, 5, 0.5, 6, 7, 8, 9, 10, 11)
+    assert server.limits == Limits(
+        max_body_bytes=100,
+        max_request_line=200,
+        max_header_bytes=300,
+        max_headers=4,
+        max_connections=5,
+        header_timeout=0.5,
+        body_timeout=6,
+        idle_timeout=7,
+        max_finished_operations=8,
+        operation_ttl=9,
+        max_active_operations=10,
+        request_log_size=11,
+    )
     assert server.network == Network(gzip=False, latency=0.05, bandwidth=12.5e6)
 
 

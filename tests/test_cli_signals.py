@@ -9,6 +9,7 @@ start of its aggregation), then sends the signal. Every wait is bounded.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -157,6 +158,52 @@ def test_ctrl_c_while_waiting_prints_the_resume_command_and_exits_130(
     assert main(argv) == EXIT_OK
     assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == operation.id
     assert len(server.operations.all()) == 1  # resumed, not started again
+
+
+def test_ctrl_c_during_the_start_request_says_how_to_find_the_aggregation(
+    server: LocalTolokaServer, tmp_path: Path
+) -> None:
+    """The start is held on the server past Ctrl-C: its id is unknown, but it starts.
+
+    The CLI must not say "nothing to resume": the printed one-liner lists the
+    aggregation, and the printed ``--operation-id`` command reads it.
+    """
+    server.faults.add("slow", count=1, method="POST", path="/api/v1/aggregated-solutions/", delay=3)
+    out = tmp_path / "out" / "p1.parquet"
+    script = Script(
+        ["aggregate", "p1", "--url", server.url, "--no-progress", "-o", str(out)],
+        tmp_path / "logs",
+    )
+    try:
+        script.wait_until(
+            lambda: _requested(server, "POST", "/api/v1/aggregated-solutions/"),
+            "sending the start request",
+        )
+        assert script.signal(signal.SIGINT) == EXIT_INTERRUPTED
+    finally:
+        script.kill()
+    err = script.stderr
+    assert "Traceback" not in err and "nothing to resume" not in err
+    assert (
+        "pandas-toloka aggregate: interrupted (Ctrl-C): the aggregation of pool p1 may have " in err
+    )
+    lines = err.splitlines()
+    lookup = shlex.split(lines[lines.index(next(x for x in lines if x.startswith("Find it"))) + 1])
+    assert lookup[:2] == [sys.executable, "-c"]
+    read = next(x for x in lines if x.startswith("If it lists one"))
+    read_argv = shlex.split(read.partition(": ")[2])[1:]
+    deadline = time.monotonic() + DEADLINE
+    while not server.operations.all():  # the held start request goes on on the server
+        assert time.monotonic() < deadline, "the start request never reached the endpoint"
+        time.sleep(0.05)
+    (operation,) = server.operations.all()
+    listed = subprocess.run(lookup, capture_output=True, text=True, timeout=DEADLINE, check=True)
+    assert listed.stdout.split()[0] == operation.id, listed
+    assert read_argv[:3] == ["aggregate", "--operation-id", "OPERATION_ID"]
+    read_argv[2] = operation.id
+    assert main(read_argv) == EXIT_OK
+    assert pd.read_parquet(out).attrs["toloka"]["operation_id"] == operation.id
+    assert len(server.operations.all()) == 1  # read, not started again
 
 
 def test_sigterm_while_writing_removes_the_temporary_file_and_exits_143(

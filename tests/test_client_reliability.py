@@ -23,7 +23,12 @@ from pandas_toloka._auth import Redactor, auth_header, display_url
 from pandas_toloka._retry import Attempt, Decision, RetryPolicy, decide
 from pandas_toloka._urls import api_path, check_api_path
 from pandas_toloka.client import Client
-from pandas_toloka.errors import InvalidArgumentError, OperationInterruptedError, ServerError
+from pandas_toloka.errors import (
+    InvalidArgumentError,
+    OperationInterruptedError,
+    ServerError,
+    StartInterruptedError,
+)
 from pandas_toloka.server import LocalTolokaServer
 
 TOKEN = "client-reliability-token-0123456789"
@@ -355,6 +360,8 @@ def test_ctrl_c_before_the_server_started_it_says_how_to_look(server: LocalTolok
         finally:
             timer.cancel()
     assert not isinstance(info.value, OperationInterruptedError)
+    assert isinstance(info.value, StartInterruptedError)  # typed: the CLI says how to find it
+    assert info.value.pool_id == "p" and info.value.submitted_gte in str(info.value)
     assert "may have started" in str(info.value)
     assert "list_operations(type='SOLUTION.AGGREGATE'" in str(info.value)
 
@@ -373,7 +380,7 @@ def test_a_failed_search_for_the_started_operation_never_posts_again(
     server: LocalTolokaServer,
 ) -> None:
     server.faults.add("server_error", status=500, method="POST")
-    server.faults.add("server_error", 20, method="GET", path="/api/v1/operations")
+    server.faults.add("server_error", count=20, method="GET", path="/api/v1/operations")
     with _client(server.url, max_attempts=2) as client:
         with pytest.raises(ServerError, match="it may have started an operation") as info:
             client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")

@@ -15,6 +15,7 @@ from pandas_toloka.errors import (
     NotFoundError,
     OperationInterruptedError,
     OperationTimeoutError,
+    StartInterruptedError,
     TolokaError,
 )
 
@@ -35,6 +36,8 @@ SAMPLES: dict[str, Any] = {
     "task_id": "t-7",
     "field": "result",
     "value": 17,
+    "pool_id": "1001",
+    "submitted_gte": "2026-01-02T03:04:05.000",
 }
 
 
@@ -97,7 +100,7 @@ def test_every_error_is_a_toloka_error_but_ctrl_c() -> None:
     for cls in _classes():
         if issubclass(cls, Warning):
             assert issubclass(cls, errors.TolokaWarning)
-        elif cls is OperationInterruptedError:
+        elif cls in (OperationInterruptedError, StartInterruptedError):
             assert issubclass(cls, KeyboardInterrupt) and not issubclass(cls, TolokaError)
         else:
             assert issubclass(cls, TolokaError), cls

@@ -11,13 +11,23 @@ does.
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["PARQUET_SUFFIXES", "atomic_output", "not_a_directory", "not_writable", "wrong_suffix"]
+__all__ = [
+    "PARQUET_SUFFIXES",
+    "RefusedPathError",
+    "atomic_output",
+    "not_a_directory",
+    "not_writable",
+    "staged_directory",
+    "wrong_suffix",
+]
 
 #: File name suffixes of Parquet files the CLI accepts for ``-o``.
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
@@ -29,6 +39,10 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+class RefusedPathError(FileExistsError):
+    """A path the CLI will not write: it exists and is not a regular file (the message says why)."""
 
 
 def _kind(mode: int) -> str:
@@ -100,18 +114,46 @@ def _directory_of(path: Path) -> Path:
     return path.parent if str(path.parent) else Path(".")
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _create_temporary(directory: Path, name: str) -> Path:
+    """Create an empty, new, hidden file next to the target, as any new file is created.
+
+    Mode 0o666 is passed to ``open(2)``, so the kernel applies the umask (and a
+    default ACL of the directory) itself: the process-wide umask is never read
+    or changed (``os.umask`` sets it to read it, which races with other threads).
+    ``O_EXCL`` makes the name ours; a collision picks another name.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"{directory}: no free temporary name for {name}")
+
+
+def _keep_mode(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the permissions of the file it replaces, if there is one.
+
+    Replacing a file must not widen (or narrow) who may read it: a 0600 file
+    stays 0600. A new file keeps the mode it was created with.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        os.chmod(tmp, stat.S_IMODE(mode))
 
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` if the block succeeds.
 
-    The file gets the permissions any new file gets (the umask), not the
-    owner-only mode of a temporary file. On any exception -- including
+    A file that is replaced keeps its permissions; a new file gets those any
+    new file gets (the umask), not the owner-only mode of a temporary file
+    (:func:`tempfile.mkstemp`'s). On any exception -- including
     :class:`KeyboardInterrupt`, which SIGTERM raises in the CLI -- the temporary
     file is removed and ``path`` is left as it was.
 
@@ -128,11 +170,9 @@ def atomic_output(path: Path) -> Iterator[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = None
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-        tmp = Path(name)
-        os.close(handle)
+        tmp = _create_temporary(directory, path.name)
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
+        _keep_mode(tmp, path)
         problem = not_writable(path)  # it may have changed since the first check
         if problem is not None:
             raise FileExistsError(problem)
@@ -141,3 +181,37 @@ def atomic_output(path: Path) -> Iterator[Path]:
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def staged_directory(root: Path) -> Iterator[Path]:
+    """Yield a hidden empty directory inside ``root``; then move what was written there into ``root``.
+
+    Nothing is opened in ``root`` while the files are written, so a named pipe
+    in the way cannot block the writer (pyarrow retries an interrupted
+    ``open`` without returning to Python: Ctrl-C could not stop it). Once the
+    block succeeds, every file's place in ``root`` is checked *before* any is
+    moved: a non-regular one (a FIFO, a device, a directory) raises
+    :class:`RefusedPathError` and nothing in ``root`` changes. Files then
+    replace their namesakes one by one (each rename is atomic), keeping a
+    replaced file's permissions. The hidden directory is always removed.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".pandas-toloka-", suffix=".tmp", dir=root))
+    try:
+        yield stage
+        moves = [
+            (staged, root / staged.relative_to(stage))
+            for staged in sorted(stage.rglob("*"))
+            if not staged.is_dir()
+        ]
+        problems = [problem for _, target in moves if (problem := not_writable(target))]
+        if problems:
+            raise RefusedPathError(" ".join(problems))
+        for staged, target in moves:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _keep_mode(staged, target)
+            os.replace(staged, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -14,7 +14,6 @@ import argparse
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,21 +23,29 @@ from ..client import Client
 from ..errors import (
     InvalidArgumentError,
     MissingTokenError,
+    NotFoundError,
     OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
+    StartInterruptedError,
     TolokaError,
 )
 from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import ATTRS_KEY, to_pandas
 from . import add_progress_flags
+from ._aggregate_hints import (
+    DEFAULTS,
+    gone_error,
+    lookup_notes,
+    resume_command,
+    resume_notes,
+)
 from ._common import (
     EXIT_OK,
     EXIT_TIMEOUT,
     EXIT_USAGE,
     CommandError,
     cli_message,
-    command_line,
     count,
     note_interruption,
     positive_seconds,
@@ -46,8 +53,6 @@ from ._common import (
 from ._files import atomic_output, not_writable, wrong_suffix
 
 __all__ = ["check_output", "register", "resume_command", "run", "write_parquet"]
-
-_DEFAULTS = {"max_attempts": 5, "page_size": MAX_PAGE_SIZE, "wait_timeout": 6 * 3600.0}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -112,21 +117,21 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-attempts",
         type=count(1),
-        default=_DEFAULTS["max_attempts"],
+        default=DEFAULTS["max_attempts"],
         metavar="N",
         help="attempts per HTTP request before giving up (default 5)",
     )
     parser.add_argument(
         "--page-size",
         type=count(1, MAX_PAGE_SIZE),
-        default=_DEFAULTS["page_size"],
+        default=DEFAULTS["page_size"],
         metavar="N",
         help=f"results per request (1 to {MAX_PAGE_SIZE}, the default)",
     )
     parser.add_argument(
         "--wait-timeout",
         type=positive_seconds,
-        default=_DEFAULTS["wait_timeout"],
+        default=DEFAULTS["wait_timeout"],
         metavar="SECONDS",
         help="give up waiting after this long (default 6 h; exit code 3); resume later",
     )
@@ -168,56 +173,20 @@ def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
     return rows
 
 
-def _without_credentials(url: str) -> str:
-    """``url`` without a ``user:password@`` part (the resume hint is printed)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def resume_command(args: argparse.Namespace, operation_id: str) -> str:
-    """The command line that reads ``operation_id`` into the same file with the same options.
-
-    Never the token: it comes from the environment, or must be given again.
-    """
-    arguments = ["--operation-id", operation_id]
-    if args.url:
-        arguments += ["--url", _without_credentials(args.url)]
-    if args.environment:
-        arguments += ["--environment", args.environment]
-    for name, default in _DEFAULTS.items():
-        value = getattr(args, name)
-        if value != default:
-            flag = "--" + name.replace("_", "-")
-            arguments += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-    if args.progress_bar is not None:
-        arguments.append("--progress" if args.progress_bar else "--no-progress")
-    arguments += ["-o", str(args.output)]
-    return command_line("aggregate", *arguments)
-
-
-def _resume_notes(args: argparse.Namespace, operation_id: str | None) -> list[str]:
-    if operation_id is None:
-        return []
-    notes = [f"Resume with: {resume_command(args, operation_id)}"]
-    if args.token is not None:
-        notes.append("(with your --token again, or TOLOKA_API_KEY set: the token is never printed)")
-    return notes
-
-
 def interrupted(args: argparse.Namespace, exc: BaseException) -> tuple[str, list[str]]:
     """What to say after Ctrl-C or SIGTERM: the aggregation to resume, if one started."""
+    if isinstance(exc, StartInterruptedError):
+        return (
+            f"the aggregation of pool {exc.pool_id} may have started on the server, but its "
+            f"id is not known; {args.output} was not written",
+            lookup_notes(args, exc),
+        )
     operation_id = getattr(exc, "operation_id", None)
     if operation_id is None:
         return "no aggregation was known to have started; nothing to resume", []
     return (
         f"aggregation {operation_id} stays on the server; {args.output} was not written",
-        _resume_notes(args, operation_id),
+        resume_notes(args, operation_id),
     )
 
 
@@ -300,23 +269,27 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             cli_message(str(exc)),
             exit_code=EXIT_TIMEOUT,
-            notes=_resume_notes(args, exc.operation_id),
+            notes=resume_notes(args, exc.operation_id),
         ) from None
     except OperationFailedError as exc:  # resuming reads the same failure: no hint
         raise CommandError(f"{type(exc).__name__}: {cli_message(str(exc))}") from None
     except TolokaError as exc:
         operation_id = exc.operation_id or (stream.operation_id if stream is not None else None)
+        if isinstance(exc, NotFoundError) and operation_id is not None:
+            # Only the operation's own requests are made once it is known (polls, pages):
+            # a 404 then means it is gone (evicted), and resuming would 404 again.
+            raise gone_error(args, exc, operation_id, stream) from None
         if isinstance(exc, InvalidArgumentError) and operation_id is None:
             raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
         raise CommandError(
             f"{type(exc).__name__}: {cli_message(str(exc))}",
-            notes=_resume_notes(args, operation_id),
+            notes=resume_notes(args, operation_id),
         ) from None
     except (OSError, pa.ArrowException) as exc:  # the output could not be written
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CommandError(
             f"cannot write {args.output}: {reason}",
-            notes=_resume_notes(args, stream.operation_id if stream is not None else None),
+            notes=resume_notes(args, stream.operation_id if stream is not None else None),
         ) from None
     print(f"Wrote {rows} aggregated rows to {args.output} (operation {stream.operation_id}).")
     return EXIT_OK

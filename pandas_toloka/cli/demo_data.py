@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import EXIT_OK, EXIT_USAGE, CommandError, command_line, count
-from ._files import not_a_directory
+from ._files import RefusedPathError, not_a_directory, staged_directory
 
 __all__ = ["interrupted", "register", "run"]
 
@@ -51,8 +51,13 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         raise CommandError(problem, exit_code=EXIT_USAGE)
     seed = SEED if args.seed is None else args.seed
+    root = Path(args.dir)
     try:
-        root = make_demo_data(args.dir, seed=seed)
+        # Written aside, then moved in: a FIFO in DIR must be refused, not opened (it would hang).
+        with staged_directory(root) as stage:
+            make_demo_data(stage, seed=seed)
+    except RefusedPathError as exc:
+        raise CommandError(str(exc), exit_code=EXIT_USAGE) from None
     except OSError as exc:
         raise CommandError(f"cannot write {args.dir}: {exc.strerror or exc}") from None
     for pool in demo_data(seed).pools.values():

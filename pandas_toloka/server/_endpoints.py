@@ -143,7 +143,7 @@ def aggregate_by_pool(ctx: Context, request: Request) -> Answer:
     _rate_limit(ctx)
     aggregation = parse_request(request.body, by_task=False)
     pool = check_request(aggregation, ctx.store)
-    fault = ctx.faults.take(request.method, request.path, frozenset({"fail_operation"}))
+    fault = ctx.faults.take(request.method, request.path, kinds=frozenset({"fail_operation"}))
     fail = str(fault.params.get("message", "injected failure")) if fault is not None else None
     operation = ctx.runner.submit(aggregation, pool, fail=fail)
     if operation is None:

@@ -1,9 +1,10 @@
 """Fault injection: make a running server misbehave on purpose, for client tests.
 
 ``server.faults`` is a :class:`Faults`. Each :meth:`Faults.add` queues a fault
-that hits the next ``count`` requests matching its optional ``method`` and
-``path`` (prefix) filters; the first queued fault that matches a request is
-used and loses one count.
+that hits the next ``count`` authenticated requests matching its optional
+``method`` and ``path`` (prefix) filters; the first queued fault that matches a
+request is used and loses one count. A request without the token is answered
+401 and uses up no fault.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ class Faults:
     Attributes
     ----------
     latency : float
-        Seconds added to every request (for benchmarks).
+        Seconds added to every authenticated answer, on top of the server's
+        ``Network.latency`` (``latency=`` of the server); unlike that one, it
+        can be changed while the server runs (for benchmarks). Both are waited
+        in one place, before the answer is sent.
     enforce_rate_limits : bool
         When true, aggregation POSTs beyond 5/min, 30/h or 200/day get
         429 ``TOO_MANY_REQUESTS`` with ``payload.interval`` and ``Retry-After``.
@@ -103,8 +107,8 @@ class Faults:
     def add(
         self,
         kind: str,
-        count: int = 1,
         *,
+        count: int = 1,
         method: str | None = None,
         path: str | None = None,
         **params: Any,
@@ -181,7 +185,9 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
-    def take(self, method: str, path: str, kinds: frozenset[str] = REQUEST_FAULTS) -> Fault | None:
+    def take(
+        self, method: str, path: str, *, kinds: frozenset[str] = REQUEST_FAULTS
+    ) -> Fault | None:
         """Consume one hit of the first queued fault of ``kinds`` matching the request."""
         with self._lock:
             for fault in self._faults:

@@ -2,9 +2,12 @@
 
 Every answer, errors included, is JSON with a status line, a
 ``Content-Length`` (so connections stay alive), a ``request_id`` and a Toloka
-``code``. Requests are read within :class:`~._limits.Limits` (see :mod:`._wire`);
-an unauthenticated request is answered without reading its body and leaves no
-trace in the request log, so it costs nothing lasting.
+``code``. Requests are read within :class:`~._limits.Limits` (see :mod:`._wire`).
+An unauthenticated request is answered 401 at once: its body is not read, it
+leaves no trace in the request log, it uses up no queued fault and waits for no
+simulated latency -- so it costs nothing lasting and holds its thread no longer
+than it takes to answer. Every request read is counted (``requests_seen``), a
+malformed one too.
 """
 
 from __future__ import annotations
@@ -140,7 +143,10 @@ class Handler(socketserver.BaseRequestHandler):
         request_id = str(uuid.uuid4())
         try:
             head = read_head(self.rfile, self.server.limits)
-        except ApiError as exc:
+        except (ApiError, TimeoutError) as exc:  # a malformed or unfinished request line/headers
+            self.server.request_log.observe()
+            if isinstance(exc, TimeoutError):
+                raise
             self._send(exc.status, dumps(exc.body(request_id)), request_id, exc.headers)
             self._linger()
             return False
@@ -148,7 +154,7 @@ class Handler(socketserver.BaseRequestHandler):
             return False
         self.server.request_log.observe()
         logger.debug("%s %s %s", self.client_address[0], head.method, head.target)
-        status, data, headers, keep_alive, drop = self._dispatch(head, request_id)
+        status, data, headers, keep_alive, drop, latency = self._dispatch(head, request_id)
         self._send(
             status,
             data,
@@ -157,6 +163,7 @@ class Handler(socketserver.BaseRequestHandler):
             head=head,
             drop=drop,
             close=not keep_alive,
+            latency=latency,
         )
         if drop:
             return False
@@ -166,8 +173,12 @@ class Handler(socketserver.BaseRequestHandler):
 
     def _dispatch(
         self, head: Head, request_id: str
-    ) -> tuple[int, bytes, dict[str, str], bool, bool]:
-        """Run one request: ``(status, body, headers, keep_alive, drop)``."""
+    ) -> tuple[int, bytes, dict[str, str], bool, bool, float]:
+        """Run one request: ``(status, body, headers, keep_alive, drop, latency)``.
+
+        Only an authenticated request is logged, has its body read, meets the
+        queued faults and waits for the simulated latency.
+        """
         server = self.server
         method = head.method
         split = urlsplit(head.target)
@@ -175,30 +186,28 @@ class Handler(socketserver.BaseRequestHandler):
         headers: dict[str, str] = {}
         keep_alive = head.keep_alive
         drop = False
+        latency = 0.0
         faults = server.context.faults
         self._unread = True  # until the body is read in full
         try:
             frame = framing(head.headers, server.limits)
-            authenticated = self._authenticated(head.headers)
-            raw = b""
-            if authenticated:
-                server.request_log.append((method, head.target))
+            if not self._authenticated(head.headers):
                 if frame.has_body:
-                    self._continue(head)
-                    self._reader.deadline = time.monotonic() + server.limits.body_timeout
-                    raw = read_body(self.rfile, frame, server.limits)
-                self._unread = False
-            elif not frame.has_body:
-                self._unread = False
-            else:
-                keep_alive = False  # the body stays unread: the stream is out of step
-            if faults.latency > 0:
-                time.sleep(faults.latency)
+                    keep_alive = False  # the body stays unread: the stream is out of step
+                else:
+                    self._unread = False
+                self._refuse(head.headers)
+            server.request_log.append((method, head.target))
+            latency = server.network.latency + faults.latency
+            raw = b""
+            if frame.has_body:
+                self._continue(head)
+                self._reader.deadline = time.monotonic() + server.limits.body_timeout
+                raw = read_body(self.rfile, frame, server.limits)
+            self._unread = False
             fault = faults.take(method, path)
             if fault is not None:
                 drop = self._apply_fault(fault.kind, fault.params)
-            if not authenticated:
-                self._refuse(head.headers)
             if not path.startswith(API_PREFIX + "/"):
                 raise ApiError(404, "DOES_NOT_EXIST", f"No such endpoint: {path}")
             endpoint, params = route(method, path[len(API_PREFIX) :])
@@ -218,9 +227,10 @@ class Handler(socketserver.BaseRequestHandler):
             status = 500
             payload = ApiError(500, "INTERNAL_ERROR", "Internal server error").body(request_id)
         data = payload if isinstance(payload, bytes) else dumps(payload)
-        return status, data, headers, keep_alive, drop
+        return status, data, headers, keep_alive, drop, latency
 
     def _authenticated(self, headers: HTTPMessage) -> bool:
+        """Whether the request carries the server's token (``ApiKey`` or ``OAuth``)."""
         scheme, _, token = (headers.get("Authorization") or "").strip().partition(" ")
         return scheme.lower() in _AUTH_SCHEMES and hmac.compare_digest(
             token.strip().encode("utf-8", "surrogateescape"), self.server.token.encode()
@@ -273,8 +283,9 @@ class Handler(socketserver.BaseRequestHandler):
         head: Head | None = None,
         drop: bool = False,
         close: bool = True,
+        latency: float = 0.0,
     ) -> None:
-        """Write a whole answer at once: status line, headers, (gzipped) body."""
+        """Write a whole answer at once, after ``latency`` seconds: status line, headers, body."""
         network = self.server.network
         lines = [
             f"HTTP/1.1 {status} {_reason(status)}",
@@ -299,7 +310,7 @@ class Handler(socketserver.BaseRequestHandler):
             data = data[: len(data) // 2]
         answer = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
         self.connection.settimeout(self.server.limits.body_timeout)
-        self.server.link.send(self.connection, answer)
+        self.server.link.send(self.connection, answer, latency=latency)
 
     def _answer_timeout(self) -> None:
         request_id = str(uuid.uuid4())

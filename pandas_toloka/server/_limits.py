@@ -31,7 +31,7 @@ def _check_positive(owner: object, name: str, *, integer: bool, allow_none: bool
         raise InvalidArgumentError(f"{name} must be {kind}, got {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Limits:
     """Resource limits of the bundled server (see the "Limits" section of docs/server.md).
 
@@ -85,7 +85,7 @@ class Limits:
             _check_positive(self, spec.name, integer=spec.type == "int")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Network:
     """How answers travel: gzip, and a simulated network for benchmarks.
 

@@ -2,8 +2,9 @@
 
 :func:`accepts_gzip` reads ``Accept-Encoding`` as RFC 9110 defines it;
 :func:`gzip_body` compresses; :class:`Link` paces writes to a bandwidth shared by
-every connection and adds a per-answer latency, so that benchmarks can see what
-a reader does over a real network (e.g. 100 Mbit/s and 50 ms) without one.
+every connection and waits the per-answer latency, so that benchmarks can see what
+a reader does over a real network (e.g. 100 Mbit/s and 50 ms) without one. The
+link is the server's one place that delays answers.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def gzip_body(data: bytes, level: int) -> bytes:
 class Link:
     """The simulated network between the server and its clients.
 
-    ``latency`` seconds are waited once per answer, before its first byte;
+    The caller's ``latency`` (``Network.latency`` plus ``Faults.latency``, for an
+    authenticated request) is waited once per answer, before its first byte;
     ``bandwidth`` (bytes per second) is shared by all connections: each chunk
     reserves the next free slot of the link, as packets queue on a real one.
     """
@@ -63,10 +65,10 @@ class Link:
         self._lock = threading.Lock()
         self._free_at = 0.0
 
-    def send(self, sock: socket.socket, data: bytes) -> None:
-        """Write ``data`` (a whole answer, head and body) as the link allows."""
-        if self.network.latency > 0:
-            time.sleep(self.network.latency)
+    def send(self, sock: socket.socket, data: bytes, *, latency: float = 0.0) -> None:
+        """Wait ``latency`` seconds, then write ``data`` (a whole answer) as the link allows."""
+        if latency > 0:
+            time.sleep(latency)
         bandwidth = self.network.bandwidth
         if bandwidth is None:
             sock.sendall(data)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
@@ -27,43 +28,73 @@ __all__ = ["LocalTolokaServer", "RequestLog"]
 logger = logging.getLogger(__name__)
 
 
-class RequestLog(list[tuple[str, str]]):
+class RequestLog(Sequence[tuple[str, str]]):
     """``(method, path_with_query)`` of the latest authenticated requests, under a lock.
 
     Only requests that carry the server's token are recorded, and only the
     newest ``maxlen``: nobody without the token can make the log grow, and
-    nobody with it without bound. :attr:`requests_seen` counts every request
-    read, with or without the token (a number costs nothing), so a test can
-    check that no request at all was sent.
+    nobody with it without bound. It reads like a list (``len``, indexing,
+    iteration, ``==`` with a list) but is not one, so nothing -- ``extend``,
+    ``+=``, ``insert`` -- can get past the bound. :attr:`requests_seen` counts
+    every request read, with or without the token, malformed ones too (a number
+    costs nothing), so a test can check that no request at all was sent.
     """
 
     def __init__(self, maxlen: int = Limits.request_log_size) -> None:
-        super().__init__()
         self.maxlen = maxlen
         self.requests_seen = 0
+        self._entries: collections.deque[tuple[str, str]] = collections.deque(maxlen=maxlen)
         self._lock = threading.Lock()
 
     def observe(self) -> None:
-        """Count one request read (authenticated or not)."""
+        """Count one request read (authenticated or not, well-formed or not)."""
         with self._lock:
             self.requests_seen += 1
 
     def append(self, item: tuple[str, str]) -> None:
+        """Record one authenticated request; the oldest entry goes beyond ``maxlen``."""
+        method, target = item
         with self._lock:
-            super().append(item)
-            if len(self) > self.maxlen:
-                del self[: len(self) - self.maxlen]
+            self._entries.append((str(method), str(target)))
 
     def clear(self) -> None:
         """Forget the entries and reset :attr:`requests_seen`."""
         with self._lock:
-            super().clear()
+            self._entries.clear()
             self.requests_seen = 0
 
     def snapshot(self) -> list[tuple[str, str]]:
         """A copy, safe to iterate while requests arrive."""
         with self._lock:
-            return list(self)
+            return list(self._entries)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[str, str] | list[tuple[str, str]]:
+        return self.snapshot()[index]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.snapshot())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RequestLog):
+            return self.snapshot() == other.snapshot()
+        if isinstance(other, (list, tuple)):
+            return self.snapshot() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by content
+
+    def __repr__(self) -> str:
+        return f"RequestLog({self.snapshot()!r}, maxlen={self.maxlen}, requests_seen={self.requests_seen})"
 
 
 class LocalTolokaServer:
@@ -170,12 +201,12 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
     def add_pool(
         self,
         pool_id: str | int,
+        *,
         responses: pd.DataFrame,
         output_spec: Mapping[str, Any],
         skills: pd.DataFrame | None = None,
         smart_mixing: bool = False,
         project_id: str | int | None = None,
-        *,
         dynamic_overlap_config: Mapping[str, Any] | None = None,
         mixer_config: Mapping[str, Any] | None = None,
         ground_truth: pd.DataFrame | None = None,

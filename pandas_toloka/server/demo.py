@@ -255,7 +255,7 @@ def demo_pools(seed: int = SEED) -> dict[str, DemoPool]:
     return demo_data(seed).pools
 
 
-def add_demo_pools(server: LocalTolokaServer, seed: int = SEED) -> DemoData:
+def add_demo_pools(server: LocalTolokaServer, *, seed: int = SEED) -> DemoData:
     """Serve every demo pool (and the skills) from ``server``; returns the data."""
     data = demo_data(seed)
     server.add_skills(data.all_skills)
@@ -273,7 +273,7 @@ def add_demo_pools(server: LocalTolokaServer, seed: int = SEED) -> DemoData:
     return data
 
 
-def make_demo_data(path: str | Path, seed: int = SEED) -> Path:
+def make_demo_data(path: str | Path, *, seed: int = SEED) -> Path:
     """Write the demo pools as a data directory (see docs/server.md); return its path."""
     root = Path(path)
     data = demo_data(seed)

@@ -148,7 +148,9 @@ def test_echoed_credentials_are_redacted_in_every_form(
 def test_server_errors_and_retries_show_no_token(
     canary_server: LocalTolokaServer, debug_logs: pytest.LogCaptureFixture
 ) -> None:
-    canary_server.faults.add("server_error", 20, method="GET", path="/api/v1/aggregated-solutions/")
+    canary_server.faults.add(
+        "server_error", count=20, method="GET", path="/api/v1/aggregated-solutions/"
+    )
     with FaultyProxy(canary_server.url) as proxy:
         proxy.add("body", 20, method="GET", path="/api/v1/pools/", body=CANARY.encode())
         with Client(CANARY, url=proxy.url, max_attempts=2, backoff_base=0.01) as client:

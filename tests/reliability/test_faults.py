@@ -222,7 +222,7 @@ def _queue(
     args = dict(args)
     count = args.pop("count", 1)
     target = server.faults if where == "server" else proxy
-    target.add(kind, count, **args)
+    target.add(kind, count=count, **args)
 
 
 def _check_error(error: BaseException, expected_type: type[BaseException], server: Any) -> None:
@@ -261,7 +261,7 @@ def test_read_aggregated_solutions_under_fault(
 def test_start_slower_than_the_search_raises_instead_of_posting_again(faulty: Any) -> None:
     """A start still unanswered after the read timeout and the search: a hint, never a repost."""
     server, _ = faulty
-    server.faults.add("slow", 1, method="POST", path=START, delay=2.5)
+    server.faults.add("slow", method="POST", path=START, delay=2.5)
     with patient_client(server.url, timeout=(2.0, 0.5)) as client:
         with pytest.raises(TolokaConnectionError, match="submitted_gte=") as info:
             read_aggregated_solutions("p", client=client, page_size=PAGE)

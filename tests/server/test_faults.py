@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from pandas_toloka.errors import InvalidArgumentError
+from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server._faults import Faults, RateLimiter
 
 
@@ -140,3 +141,27 @@ def test_rate_limiter_windows():
     assert limiter.acquire(61.0) is None
     assert limiter.acquire(130.0)[0] == "HOUR"
     assert limiter.acquire(3601.0) is None
+
+
+def test_unauthenticated_requests_use_up_no_fault(server, api):
+    server.faults.add("server_error", count=1, method="GET")
+    server.faults.add("slow", count=1, method="GET", delay=0.01)
+    for headers in ({}, {"Authorization": "ApiKey wrong-token"}):
+        answer = requests.get(server.url + "/api/v1/pools/7", headers=headers, timeout=10)
+        assert answer.status_code == 401
+    assert [fault.kind for fault in server.faults.pending] == ["server_error", "slow"]
+    assert api.get("/pools/7").status_code == 500  # the queued fault hits the next real request
+    assert api.get("/pools/7").status_code == 200
+    assert server.faults.pending == []
+
+
+@pytest.mark.parametrize("where", ["faults", "network"])
+def test_latency_never_holds_an_unauthenticated_request(where):
+    """A 60 s latency: a 401 must still come back within the client's 10 s timeout."""
+    kwargs = {"latency": 60.0} if where == "network" else {}
+    with LocalTolokaServer(token="latency-token", **kwargs) as server:
+        if where == "faults":
+            server.faults.latency = 60.0
+        for _ in range(3):
+            answer = requests.get(server.url + "/api/v1/pools", timeout=10)
+            assert answer.status_code == 401

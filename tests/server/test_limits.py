@@ -240,3 +240,45 @@ def test_limits_and_network_are_readable():
     server = LocalTolokaServer(max_connections=7, bandwidth=1e6)
     assert server.limits == Limits(max_connections=7)
     assert server.network == Network(bandwidth=1e6)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"NOT A REQUEST LINE\r\n\r\n",
+        b"GET /api/v1/pools HTTP/1.1\r\nNo colon here\r\n\r\n",
+        b"GET /" + b"x" * (9 << 10) + b" HTTP/1.1\r\n\r\n",
+    ],
+    ids=["request_line", "header", "too_long"],
+)
+def test_malformed_requests_are_counted(server, request_bytes):
+    server.request_log.clear()
+    answer = exchange(server.url, request_bytes)
+    assert 400 <= answer.status < 500
+    assert server.request_log.requests_seen == 1  # a test can see that something was sent
+    assert server.request_log.snapshot() == []
+
+
+def test_the_request_log_is_bounded_and_not_a_list():
+    with _small_server(request_log_size=3) as server:
+        api = Api(server)
+        for i in range(5):
+            api.get("/pools", limit=i + 1)
+        log = server.request_log
+        assert not isinstance(log, list)
+        for grow in (
+            lambda: log.extend([("GET", "/x")] * 10),  # type: ignore[attr-defined]
+            lambda: log.insert(0, ("GET", "/x")),  # type: ignore[attr-defined]
+            lambda: log.__iadd__([("GET", "/x")] * 10),  # type: ignore[operator]
+        ):
+            with pytest.raises((AttributeError, TypeError)):
+                grow()
+        for i in range(10):
+            log.append(("GET", f"/y{i}"))
+        assert len(log) == 3 and log.maxlen == 3
+        assert log == [("GET", "/y7"), ("GET", "/y8"), ("GET", "/y9")]
+        assert (
+            log[0] == ("GET", "/y7") and log[-1] == ("GET", "/y9") and log[1:] == log.snapshot()[1:]
+        )
+        assert [method for method, _ in log] == ["GET"] * 3
+        assert ("GET", "/y8") in log and "RequestLog(" in repr(log)
