@@ -19,6 +19,7 @@ from ._progress import make_bar
 from .client import AggregationType, Client
 from .errors import (
     InvalidArgumentError,
+    NotFoundError,
     OperationFailedError,
     OperationInterruptedError,
     OperationTimeoutError,
@@ -245,10 +246,16 @@ def name_operation(error: TolokaError, operation_id: str, doing: str) -> None:
     if error.operation_id is not None:
         return
     error.operation_id = operation_id
-    note = (
-        f" (while {doing} aggregation {operation_id}, which stays on the server: resume with "
-        f"operation_id={operation_id!r})"
-    )
+    if isinstance(error, NotFoundError):  # the operation itself is gone (e.g. evicted)
+        note = (
+            f" (while {doing} aggregation {operation_id}, which the server no longer has: "
+            "start a new aggregation)"
+        )
+    else:
+        note = (
+            f" (while {doing} aggregation {operation_id}, which stays on the server: resume "
+            f"with operation_id={operation_id!r})"
+        )
     if error.args and isinstance(error.args[0], str):
         error.args = (error.args[0] + note, *error.args[1:])
     else:

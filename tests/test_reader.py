@@ -492,3 +492,25 @@ def test_dtype_backend_message_is_pandas_own(client: Client, value: object) -> N
     with pytest.raises(InvalidArgumentError) as ours:
         read_aggregated_solutions("ds", client=client, dtype_backend=value)  # type: ignore[arg-type]
     assert str(ours.value) == str(theirs.value)
+
+
+def test_an_evicted_operation_says_start_again_not_resume() -> None:
+    from pandas_toloka.errors import NotFoundError
+    from pandas_toloka.server import LocalTolokaServer, demo_pools
+
+    pool = demo_pools()["1001"]
+    with LocalTolokaServer(operation_ttl=0.3) as server:
+        server.add_pool("p", responses=pool.responses.head(30), output_spec=pool.output_spec)
+        with Client(server.token, url=server.url) as client:
+            first = read_aggregated_solutions("p", client=client, progress_bar=False)
+            operation_id = first.attrs["toloka"]["operation_id"]
+            server.faults.add(
+                "slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=0.8
+            )  # the operation's time to live runs out before its first page is served
+            with pytest.raises(NotFoundError) as info:
+                read_aggregated_solutions(
+                    operation_id=operation_id, client=client, progress_bar=False
+                )
+    message = str(info.value)
+    assert "evicted" in message and "start a new aggregation" in message
+    assert "resume with" not in message
