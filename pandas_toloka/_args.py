@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
@@ -21,13 +22,13 @@ if TYPE_CHECKING:
     from .client import Client
 
 __all__ = [
+    "ClientSettings",
     "AggregationTypeName",
     "DtypeBackend",
     "Strategy",
     "LOCAL_TYPES",
     "LocalType",
     "check_aggregation_fields",
-    "check_client_settings",
     "check_seconds",
     "check_local_type",
     "check_credentials",
@@ -208,47 +209,60 @@ def _check_count(value: object, *, name: str, low: int, high: int) -> int:
 MIN_POLL_INTERVAL = 0.01
 
 
-def check_client_settings(
-    *,
-    timeout: object,
-    max_attempts: object,
-    backoff_base: object,
-    backoff_max: object,
-    rate_limit_wait: object,
-    max_wait: object,
-    pool_size: object,
-    poll_min: object,
-    poll_max: object,
-) -> float | tuple[float, float]:
-    """Check the settings of :class:`~pandas_toloka.Client`; return ``timeout`` as requests takes it."""
-    if isinstance(timeout, tuple) and len(timeout) == 2:
-        checked: float | tuple[float, float] = (
-            check_seconds(timeout[0], name="timeout[0] (connect)", inclusive=False),
-            check_seconds(timeout[1], name="timeout[1] (read)", inclusive=False),
-        )
-    elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-        checked = check_seconds(timeout, name="timeout", inclusive=False)
-    else:
-        raise InvalidArgumentError(
-            f"timeout must be seconds or a (connect, read) pair of seconds, got {timeout!r}."
-        )
-    _check_count(max_attempts, name="max_attempts", low=1, high=100)
-    base = check_seconds(backoff_base, name="backoff_base")
-    cap = check_seconds(backoff_max, name="backoff_max")
-    if cap < base:
-        raise InvalidArgumentError(
-            f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
-        )
-    check_seconds(rate_limit_wait, name="rate_limit_wait")
-    check_seconds(max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
-    _check_count(pool_size, name="pool_size", low=1, high=1024)
-    low = check_seconds(poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
-    high = check_seconds(poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
-    if high < low:
-        raise InvalidArgumentError(
-            f"poll_max ({high:g} s) must not be shorter than poll_min ({low:g} s)."
-        )
-    return checked
+@dataclass(frozen=True, kw_only=True)
+class ClientSettings:
+    """The settings of :class:`~pandas_toloka.Client` (its docstring says what each means), checked.
+
+    One object instead of the settings spelled out again at every layer: the
+    client builds it from its keyword arguments, the transport reads it.
+    ``timeout`` is kept as requests takes it (seconds, or a connect/read pair).
+
+    Raises
+    ------
+    InvalidArgumentError
+        For a setting of the wrong type or out of range.
+    """
+
+    timeout: float | tuple[float, float]
+    max_attempts: int
+    backoff_base: float
+    backoff_max: float
+    rate_limit_wait: float
+    max_wait: float
+    pool_size: int
+    poll_min: float
+    poll_max: float
+
+    def __post_init__(self) -> None:
+        timeout: object = self.timeout
+        if isinstance(timeout, tuple) and len(timeout) == 2:
+            checked: float | tuple[float, float] = (
+                check_seconds(timeout[0], name="timeout[0] (connect)", inclusive=False),
+                check_seconds(timeout[1], name="timeout[1] (read)", inclusive=False),
+            )
+        elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            checked = check_seconds(timeout, name="timeout", inclusive=False)
+        else:
+            raise InvalidArgumentError(
+                f"timeout must be seconds or a (connect, read) pair of seconds, got {timeout!r}."
+            )
+        object.__setattr__(self, "timeout", checked)
+        _check_count(self.max_attempts, name="max_attempts", low=1, high=100)
+        base = check_seconds(self.backoff_base, name="backoff_base")
+        cap = check_seconds(self.backoff_max, name="backoff_max")
+        if cap < base:
+            raise InvalidArgumentError(
+                f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
+            )
+        check_seconds(self.rate_limit_wait, name="rate_limit_wait")
+        check_seconds(self.max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
+        _check_count(self.pool_size, name="pool_size", low=1, high=1024)
+        low = check_seconds(self.poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
+        high = check_seconds(self.poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
+        if high < low:
+            raise InvalidArgumentError(
+                f"poll_max ({high:g} s) must not be shorter than poll_min ({low:g} s)."
+            )
 
 
 def check_progress_bar(progress_bar: object) -> bool | None:
@@ -295,6 +309,52 @@ def check_credentials(client: object, *, token: object, environment: object, url
             "Pass either client= or token=/environment=/url=, not both: the client already "
             "holds its token and URL."
         )
+
+
+def check_connection(client: object, *, token: object, environment: object, url: object) -> None:
+    """:func:`check_credentials`, and without ``client=`` the token and URL a client would take.
+
+    Eager: the same checks :class:`~pandas_toloka.client.Client` makes, without
+    opening a connection (for the lazy iterators, which build it later).
+    """
+    from ._auth import resolve_base_url, resolve_token
+
+    check_credentials(client, token=token, environment=environment, url=url)
+    if client is None:
+        resolve_token(token)  # type: ignore[arg-type]
+        resolve_base_url(environment, url)  # type: ignore[arg-type]
+
+
+def check_aggregation_request(
+    pool_id: object,
+    *,
+    type: object,
+    fields: object,
+    answer_weight_skill_id: object,
+    operation_id: object,
+) -> tuple[str | None, AggregationType | None, list[str] | None, str | None, str | None]:
+    """The arguments naming an aggregation to start or resume, checked and normalised.
+
+    Returns ``(pool, type, field names, skill, operation id)``; ``type`` is
+    None when not given. Without ``operation_id`` a pool is required and the
+    algorithm's rules on fields and skill apply (:func:`check_aggregation_fields`).
+    """
+    names = field_names(fields)
+    kind = AggregationType.parse(type) if type is not None else None  # type: ignore[arg-type]
+    skill = (
+        None
+        if answer_weight_skill_id is None
+        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    )
+    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
+    operation = None if operation_id is None else id_text(operation_id, name="operation_id")
+    if operation is None:
+        if pool is None:
+            raise InvalidArgumentError(
+                "Pass a pool_id (or operation_id= to read a started aggregation)."
+            )
+        check_aggregation_fields(kind or AggregationType.DAWID_SKENE, names, skill)
+    return pool, kind, names, skill, operation
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ with JSON's escaped slashes) and is applied to every text the client shows.
 from __future__ import annotations
 
 import enum
+import json
 import os
 import re
 import urllib.parse
@@ -242,7 +243,17 @@ def _checked(token: str, source: str) -> str:
                 f"The Toloka token from {source} contains {kind} at position {position}, which "
                 "cannot be sent in an HTTP header; copy the token again (Profile → Integrations)."
             )
+        if char in _NEVER_IN_TOKENS:
+            raise InvalidArgumentError(
+                f"The Toloka token from {source} contains a quote or a backslash at position "
+                f"{position}, which Toloka tokens never contain; copy the token again without "
+                "the quoting (Profile → Integrations)."
+            )
     return token
+
+
+#: Characters no Toloka token contains, refused so that no quoting of them can hide a token.
+_NEVER_IN_TOKENS = frozenset("\"'\\`")
 
 
 def is_api_key(token: str) -> bool:
@@ -270,8 +281,8 @@ class Redactor:
 
     The forms: the secret itself (which covers ``OAuth <secret>`` and
     ``ApiKey <secret>``), percent-encoded (upper- or lower-case hex, ``+`` or
-    ``%20`` for spaces), and with the ``\\/`` that some JSON encoders write for
-    ``/``. Longer forms are replaced first, so no piece of a secret survives.
+    ``%20`` for spaces), JSON-escaped (``\\"``, ``\\\\``), and with the ``\\/``
+    that some JSON encoders write for ``/``. Longer forms are replaced first, so no piece of a secret survives.
 
     Parameters
     ----------
@@ -291,6 +302,8 @@ class Redactor:
                 urllib.parse.quote_plus(secret),
             ):
                 forms.update({text, _lower_hex(text), text.replace("/", "\\/")})
+                escaped = json.dumps(text)[1:-1]  # as a JSON string holds it
+                forms.update({escaped, escaped.replace("/", "\\/")})
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 

@@ -70,19 +70,26 @@ def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
     return options
 
 
-def _text_task_ids(frame: pd.DataFrame, task: Hashable) -> pd.DataFrame:
-    """The frame with its task ids read as the server reads them: ``1``, ``"1"`` and ``1.0`` are one task.
+def _text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
+    """The frame with its task and worker ids read as the server reads them.
 
-    Only a column that mixes kinds of values (text and numbers) can name one
-    task twice; the others are left as they are (no copy).
+    ``1``, ``"1"`` and ``1.0`` are one task (one worker). Only a column that
+    mixes kinds of values (text and numbers) can name one id twice; the others
+    are left as they are (no copy when none mixes).
     """
-    column = frame[task]
-    if column.dtype != object or not pd.api.types.infer_dtype(column, skipna=True).startswith(
-        "mixed"
-    ):
+    mixed = [
+        c
+        for c in columns
+        if frame[c].dtype == object
+        and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
+    ]
+    if not mixed:
         return frame
     out = frame.copy(deep=False)
-    out[task] = pd.Series(pd.arrays.ArrowExtensionArray(schema.id_array(column)), index=frame.index)
+    for c in mixed:
+        out[c] = pd.Series(
+            pd.arrays.ArrowExtensionArray(schema.id_array(frame[c])), index=frame.index
+        )
     return out
 
 
@@ -213,7 +220,7 @@ def aggregate_local(
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
     statuses = check_statuses(status)
-    frame = _text_task_ids(frame, task)
+    frame = _text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
@@ -282,7 +289,7 @@ def fit_worker_model(
             missing, list(frame.columns), purpose="to estimate worker quality"
         )
     statuses = check_statuses(status)
-    frame = _text_task_ids(frame, task)
+    frame = _text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     (fc,) = resolve_field_columns(
@@ -328,7 +335,7 @@ def worker_quality(
     )
     out = model.confusion_frame() if confusion else model.worker_quality()
     if golden is not None and not confusion:
-        rows = _select_rows(_text_task_ids(frame, task), check_statuses(status), [])
+        rows = _select_rows(_text_ids(frame, task, worker), check_statuses(status), [])
         observed = golden_worker_accuracy(
             rows, golden, task=task, worker=worker, label=model.label_column
         )

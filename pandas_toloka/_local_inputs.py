@@ -209,11 +209,14 @@ def normalize_skills(
             "skills= is empty: WEIGHTED_DYNAMIC_OVERLAP weighs each answer by its worker's skill, "
             "so give at least one worker's value (0..100)."
         )
-    try:
-        workers = frame["worker_id"].astype(like.dtype)
-    except (TypeError, ValueError) as exc:
-        workers = frame["worker_id"].astype(str)
-        if like.dtype != object and not pd.api.types.is_string_dtype(like.dtype):
+    if like.dtype == object or pd.api.types.is_string_dtype(like.dtype):
+        # Text worker ids: the skills' ids read as the server reads them (1, "1", 1.0 alike).
+        text = pd.Series(pd.arrays.ArrowExtensionArray(schema.id_array(frame["worker_id"])))
+        workers = text.astype(like.dtype)
+    else:
+        try:
+            workers = frame["worker_id"].astype(like.dtype)
+        except (TypeError, ValueError) as exc:
             raise InvalidArgumentError(
                 f"The skills' worker ids cannot be converted to the workers' dtype {like.dtype}: {exc}"
             ) from exc

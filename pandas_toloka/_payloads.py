@@ -18,11 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "Shape",
     "ShapeError",
     "assignments_page",
+    "check_item_ids",
     "complete_json_object",
     "operation",
     "operations_page",
@@ -156,3 +159,25 @@ def complete_json_object(body: bytes) -> None:
     counts = np.bincount(skeleton[inside == 0], minlength=_CLOSE_OBJECT + 1)
     if counts[_OPEN_OBJECT] != counts[_CLOSE_OBJECT] or counts[_OPEN_LIST] != counts[_CLOSE_LIST]:
         raise ShapeError("expected one JSON object; the answer is cut short")
+
+
+def check_item_ids(ids: pa.Array | pa.ChunkedArray, what: str, key: str) -> None:
+    """Raise :class:`ShapeError` unless the ``key`` of every item of a page is there, in order.
+
+    ``ids`` are the page's item ids (``id`` of assignments, ``task_id`` of
+    aggregated solutions) as decoded, in page order: none may be missing and
+    each must be greater than the one before (the page's sort order). Without
+    this, a missing last id would become the cursor ``"None"`` and read the
+    pool again, and a page out of order would hide rows from keyset paging.
+    Vectorised: two compute kernels over the column.
+    """
+    if ids.null_count:
+        raise ShapeError(f"expected every item of a page of {what} to have a text {key!r}")
+    if len(ids) > 1:
+        rising = pc.less(ids[:-1], ids[1:])
+        if not pc.all(rising).as_py():
+            at = int(pc.index(rising, False).as_py())
+            raise ShapeError(
+                f"expected the items of a page of {what} in increasing {key!r} order; item "
+                f"{at + 1} is not after item {at}"
+            )

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _payloads, schema
-from .errors import OutputValueError, PagingError, TolokaError
+from .errors import OutputValueError
 from .schema import OutputField, WireMismatch, struct_fields
 
 __all__ = ["assignments_to_table", "decode_assignments_page"]
@@ -71,9 +71,9 @@ def _solution_values(items: Sequence[Mapping[str, Any]], task_counts: list[int])
         elif not solutions:  # e.g. ACTIVE or EXPIRED assignments: no answers yet
             values.extend([None] * n_tasks)
         else:
-            raise TolokaError(
-                f"Assignment {item.get('id')!r} has {n_tasks} task(s) but {len(solutions)} "
-                "solution(s); solutions[i] must answer tasks[i]."
+            raise _payloads.ShapeError(
+                f"expected an assignment with as many solutions as tasks, got one with "
+                f"{n_tasks} task(s) and {len(solutions)} solution(s)"
             )
     return values
 
@@ -106,28 +106,25 @@ def assignments_to_table(
     ------
     OutputValueError
         If a value does not fit its field's type (names the task and field).
+    ShapeError
+        If the items break the protocol: an assignment without a text ``id``
+        or a list ``tasks``, a task without id, ids not increasing, or
+        solutions that do not answer the tasks one to one.
     """
     target = schema.responses_schema(fields)
     try:
         assignments = pa.array(items, type=_ASSIGNMENT_TYPE)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise OutputValueError(
-            f"The server sent assignments whose ids, status or tasks are not strings/lists: {exc}",
-            task_id=None,
-            field="tasks",
-            value=None,
-        ) from exc
+        raise _payloads.ShapeError(
+            f"expected assignments whose ids, status and tasks are strings and lists ({exc})"
+        ) from None
+    _check_assignments(assignments.field("id"), assignments.field("tasks"))
     tasks = assignments.field("tasks")
     task_counts = pc.fill_null(pc.list_value_length(tasks), 0)
     parents = pc.list_parent_indices(tasks)
     task_ids = pc.list_flatten(tasks).field("id")
     if task_ids.null_count:
-        raise OutputValueError(
-            "The server sent an assignment with a task without id.",
-            task_id=None,
-            field="task_id",
-            value=None,
-        )
+        raise _payloads.ShapeError("expected every task of an assignment to have an id")
     pools = assignments.field("pool_id")
     if pool_id is not None:
         pools = pc.fill_null(pools, pool_id)
@@ -155,6 +152,13 @@ def _item_type(fields: Sequence[OutputField]) -> pa.StructType | None:
     return pa.struct([*_ASSIGNMENT_TYPE, pa.field("solutions", pa.list_(solution))])
 
 
+def _check_assignments(ids: pa.Array, tasks: pa.Array) -> None:
+    """Every assignment has a text id, in increasing order, and a list of tasks (ShapeError)."""
+    _payloads.check_item_ids(ids, "assignments", "id")
+    if tasks.null_count:
+        raise _payloads.ShapeError("expected every assignment to have a list 'tasks'")
+
+
 def _starts(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts) - counts
 
@@ -163,8 +167,7 @@ def _fast_table(
     items: pa.StructArray, fields: Sequence[OutputField], pool_id: str | None
 ) -> pa.Table:
     members = struct_fields(items)
-    if members["id"].null_count:
-        raise WireMismatch("an assignment has no id")
+    _check_assignments(members["id"], members["tasks"])
     tasks = members["tasks"]
     task_counts = pc.fill_null(pc.list_value_length(tasks), 0).to_numpy()
     parents = pc.list_parent_indices(tasks)
@@ -205,11 +208,12 @@ def _strict_page(
         page = _payloads.assignments_page(json.loads(body))
         items = page["items"]
         last_id = str(items[-1].get("id")) if items else None
-    except ValueError as exc:  # not JSON, or not the shape of a page (ShapeError)
-        raise PagingError(
-            f"A page of assignments of pool {pool_id!r} is not the expected "
-            f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
-        ) from exc
+    except _payloads.ShapeError:
+        raise
+    except ValueError as exc:  # not JSON
+        raise _payloads.ShapeError(
+            f"expected a page of assignments of pool {pool_id!r} as JSON ({exc})"
+        ) from None
     return assignments_to_table(items, fields, pool_id=pool_id), bool(page.get("has_more")), last_id
 
 
@@ -239,8 +243,9 @@ def decode_assignments_page(
     ------
     OutputValueError
         If a value does not fit its field's type (names the task and field).
-    PagingError
-        If the body is not a page of assignments.
+    ShapeError
+        If the body is not a page of assignments (see :func:`assignments_to_table`),
+        for the transport to retry like a body cut short.
     """
     item_type = _item_type(fields)
     if item_type is not None:

@@ -3,8 +3,9 @@
 Pure computations (no network, no sleeping), so they can be unit-tested.
 :func:`decide` is the one decision behind the transport's one retry loop:
 given what an attempt came to (an :class:`Attempt`) and how safe the request
-is to repeat, it says return, retry after so many seconds (first checking
-whether a start request's operation exists, to adopt it), or raise.
+is to repeat, it says return, retry after so many seconds, or raise -- and
+whether the caller, once the wait is over, first looks for the operation a
+start request may have started, to adopt it instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .errors import (
 )
 
 __all__ = [
+    "MAX_RETRY_AFTER",
     "RETRY_STATUSES",
     "Attempt",
     "AttemptKind",
@@ -83,8 +85,17 @@ def backoff_delay(
     return ceiling * (0.5 + 0.5 * rand())
 
 
+#: The longest ``Retry-After`` taken as said (a day): longer ones are capped to it, and a
+#: wait this long is never slept, whatever ``max_wait`` (even ``math.inf``) accepts.
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
 def parse_retry_after(value: str | None, *, now: _dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date).
+
+    None for a missing or unreadable header, ``nan`` or ``inf``; a wait longer
+    than :data:`MAX_RETRY_AFTER` is capped to it (and then never slept).
+    """
     if value is None:
         return None
     value = value.strip()
@@ -100,8 +111,8 @@ def parse_retry_after(value: str | None, *, now: _dt.datetime | None = None) -> 
         if when.tzinfo is None:
             when = when.replace(tzinfo=_dt.timezone.utc)
         now = now or _dt.datetime.now(_dt.timezone.utc)
-        return max(0.0, (when - now).total_seconds())
-    return None if math.isnan(seconds) else max(0.0, seconds)
+        return min(MAX_RETRY_AFTER, max(0.0, (when - now).total_seconds()))
+    return None if not math.isfinite(seconds) else min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 @dataclass(frozen=True)
@@ -167,7 +178,7 @@ class RetryPolicy:
                 wait = self.backoff(attempt)
         else:
             wait = max(self.backoff(attempt), retry_after or 0.0)
-        return wait if wait <= self.max_wait else None
+        return wait if _acceptable(wait, self.max_wait) else None
 
 
 #: What an attempt came to.
@@ -175,11 +186,12 @@ class RetryPolicy:
 #: ``answered``: the server answered with a status and a complete body, which
 #: parsed to the expected shape when the status is below 300. ``not_sent``: the
 #: connection could not be opened, so the server certainly never saw the request.
-#: ``lost``: the connection broke or timed out after the request may have reached
-#: the server. ``garbled``: a 2xx answer whose body is cut short, not JSON or not
+#: ``lost``: the connection broke after the request may have reached the server
+#: (the server has finished with it). ``timed_out``: no answer came within the read
+#: timeout, so the server may still be processing the request. ``garbled``: a 2xx answer whose body is cut short, not JSON or not
 #: the expected shape. ``unsendable``: the request cannot be sent at all (an
 #: invalid URL or header).
-AttemptKind = Literal["answered", "not_sent", "lost", "garbled", "unsendable"]
+AttemptKind = Literal["answered", "not_sent", "lost", "timed_out", "garbled", "unsendable"]
 
 #: How safe a request is to repeat. ``idempotent``: repeating it is harmless (GETs,
 #: ``aggregate-by-task``). ``adopt``: it starts an operation, so before it is
@@ -218,14 +230,18 @@ class Decision:
     """What to do after an attempt.
 
     ``action`` is ``"return"`` (the answer is good), ``"retry"`` (after
-    ``wait`` seconds) or ``"raise"``. With ``adopt_first``, the caller first
-    looks for the operation the attempt may have started, and returns it if
-    found (before waiting and retrying, or instead of raising).
+    ``wait`` seconds) or ``"raise"``. With ``adopt_first``, the caller, after
+    waiting, looks for the operation the attempt may have started, and returns
+    it if found (instead of retrying or raising). With ``keep_looking`` (a
+    start request that timed out, which the server may still be processing),
+    the caller looks again and again, with back-off, for at least the read
+    timeout before it gives up and raises: it never posts such a request again.
     """
 
     action: Literal["return", "retry", "raise"]
     wait: float = 0.0
     adopt_first: bool = False
+    keep_looking: bool = False
 
 
 def decide(attempt: Attempt, *, safety: Safety, policy: RetryPolicy) -> Decision:
@@ -237,8 +253,12 @@ def decide(attempt: Attempt, *, safety: Safety, policy: RetryPolicy) -> Decision
       safety, as long as attempts and the longest wait allow.
     * ``lost``, ``garbled`` and the retryable statuses (408, 5xx) may have
       been processed: an idempotent request is retried; a start request is
-      retried only after looking for its operation (``adopt_first``), and
-      looks for it once more before giving up; a ``once`` request is raised.
+      retried only after waiting and then looking for its operation
+      (``adopt_first``), and looks for it once more before giving up; a
+      ``once`` request is raised.
+    * ``timed_out`` may still be in progress on the server: an idempotent
+      request is retried; a start request is never posted again, only looked
+      for until a bounded search finds it or gives up (``keep_looking``).
     * Everything else (4xx, an unsendable request) is raised at once.
     """
     kind, status = attempt.kind, attempt.status
@@ -256,16 +276,23 @@ def decide(attempt: Attempt, *, safety: Safety, policy: RetryPolicy) -> Decision
         return Decision("raise") if wait is None else Decision("retry", wait)
     if kind == "answered" and status not in RETRY_STATUSES:
         return Decision("raise")
+    if kind == "timed_out" and safety == "adopt":
+        return Decision("raise", 0.0, True, True)
     if kind == "answered":
         wait = max(policy.backoff(attempt.number), attempt.retry_after or 0.0)
     else:
         wait = policy.backoff(attempt.number)
-    can_wait = left and wait <= policy.max_wait
+    can_wait = left and _acceptable(wait, policy.max_wait)
     if safety == "idempotent":
         return Decision("retry", wait) if can_wait else Decision("raise")
     if safety == "adopt":
         return Decision("retry" if can_wait else "raise", wait if can_wait else 0.0, True)
     return Decision("raise")
+
+
+def _acceptable(wait: float, max_wait: float) -> bool:
+    """Whether a wait may be slept: within ``max_wait`` and shorter than :data:`MAX_RETRY_AFTER`."""
+    return wait <= max_wait and wait < MAX_RETRY_AFTER
 
 
 def rate_limit_hint(
@@ -274,9 +301,14 @@ def rate_limit_hint(
     """A sentence telling the user when to come back after a 429."""
     quota = _QUOTA_WORDS.get(str(interval), "")
     what = f"The {quota} request quota" if quota else "The request quota"
+    if retry_after is not None and not retry_after < MAX_RETRY_AFTER:
+        return f"{what} is used up; the server asks to wait a day or more before trying again"
     if retry_after is not None:
         now = now or _dt.datetime.now(_dt.timezone.utc)
-        when = (now + _dt.timedelta(seconds=retry_after)).strftime("%Y-%m-%d %H:%M:%S UTC")
+        try:
+            when = (now + _dt.timedelta(seconds=retry_after)).strftime("%Y-%m-%d %H:%M:%S UTC")
+        except OverflowError:  # a wait past the year 9999
+            return f"{what} is used up; the server asks to wait {retry_after:.0f} s"
         return f"{what} is used up; try again after {when} (in {retry_after:.0f} s)"
     span = _QUOTA_SPANS.get(str(interval))
     if span:

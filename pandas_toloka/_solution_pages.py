@@ -27,10 +27,10 @@ from functools import partial
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ._args import check_page_size
 from ._page_fetch import discard, one_ahead
+from ._payloads import ShapeError, check_item_ids
 from ._protocol import MAX_PAGE_SIZE
 from ._urls import api_path
 from .client import Client
@@ -137,6 +137,17 @@ def iter_item_chunks(
         index = _skip(text, index)
 
 
+def _solution_items(chunk: list[Any]) -> list[Any]:
+    """``chunk`` if every item is an object with a text ``task_id`` (else ShapeError)."""
+    for item in chunk:
+        if not isinstance(item, dict) or not isinstance(item.get("task_id"), str):
+            raise ShapeError(
+                "expected every item of a page of aggregated solutions to be an object with "
+                "a text 'task_id'"
+            )
+    return chunk
+
+
 def _strict_page(
     body: bytes, fields: Sequence[OutputField], operation_id: str
 ) -> tuple[pa.Table, bool]:
@@ -144,19 +155,20 @@ def _strict_page(
     try:
         text = body.decode("utf-8")
         batches = [
-            aggregated_page_to_batch(chunk, fields) for chunk in iter_item_chunks(text, meta)
+            aggregated_page_to_batch(_solution_items(chunk), fields)
+            for chunk in iter_item_chunks(text, meta)
         ]
-    except OutputValueError:
+    except (OutputValueError, ShapeError):
         raise
     except (ValueError, IndexError, AttributeError) as exc:
-        raise PagingError(
-            f"A page of the results of operation {operation_id} is not the expected "
-            f"{{'items': [...], 'has_more': ...}} JSON: {exc}"
-        ) from exc
+        raise ShapeError(
+            "expected a page of aggregated solutions ({'items': [...], 'has_more': ...}) "
+            f"as JSON ({exc})"
+        ) from None
     if not isinstance(meta.get("has_more"), bool) or meta.get("items", 0) is not None:
-        raise PagingError(
-            f"A page of the results of operation {operation_id} is not the expected "
-            f"{{'items': [...], 'has_more': true|false}} JSON: it has {sorted(meta)}."
+        raise ShapeError(
+            "expected a page of aggregated solutions ({'items': [...], 'has_more': "
+            f"true|false}}), got an object with keys {sorted(meta)}"
         )
     return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), bool(
         meta.get("has_more")
@@ -175,18 +187,24 @@ def decode_solutions_page(
     ------
     OutputValueError
         If a value does not fit its field (names the task and the field).
-    PagingError
-        If the body is not a page of results.
+    ShapeError
+        If the body is not a page of results, an item has no text
+        ``task_id``, or the task ids do not increase within the page (for the
+        transport to retry like a body cut short).
     """
     item_type = solution_item_type(fields)
+    table: pa.Table | None = None
     if item_type is not None:
         try:
             pieces, has_more = read_page(body, item_type)
             batches = [solutions_to_batch(items, fields) for items in pieces]
-            return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), has_more
+            table = pa.Table.from_batches(batches, schema=aggregated_schema(fields))
         except WireMismatch as exc:
             logger.debug("strict decoding of a page of operation %s: %s", operation_id, exc)
-    return _strict_page(body, fields, operation_id)
+    if table is None:
+        table, has_more = _strict_page(body, fields, operation_id)
+    check_item_ids(table.column("task_id"), "aggregated solutions", "task_id")
+    return table, has_more
 
 
 def guess_cursor(body: bytes) -> str | None:
@@ -210,21 +228,13 @@ def guess_cursor(body: bytes) -> str | None:
 
 
 def _check_order(task_ids: pa.ChunkedArray, cursor: str | None, operation_id: str) -> None:
+    """The page starts after the cursor (the order within it was checked when decoded)."""
     first = task_ids[0].as_py()
     if cursor is not None and first <= cursor:
         raise PagingError(
             f"The server sent task {first!r} after {cursor!r} (task_id_gt={cursor!r} "
             f"was asked); the results of operation {operation_id} are not in task_id order."
         )
-    if len(task_ids) > 1:
-        rising = pc.less(task_ids[:-1], task_ids[1:])
-        if not pc.all(rising).as_py():
-            at = pc.index(rising, False).as_py()
-            raise PagingError(
-                f"The server sent task {task_ids[at + 1].as_py()!r} after "
-                f"{task_ids[at].as_py()!r} in one page; the results of operation "
-                f"{operation_id} are not in task_id order."
-            )
 
 
 def iter_solution_pages(
@@ -248,7 +258,9 @@ def iter_solution_pages(
         If a value does not fit its field's declared type.
     """
     params: dict[str, Any] = {"sort": "task_id", "limit": check_page_size(page_size)}
-    fetch = partial(client.get_bytes, api_path("aggregated-solutions", operation_id))
+    path = api_path("aggregated-solutions", operation_id)
+    fetch = partial(client.get_bytes, path)
+    decode = partial(decode_solutions_page, fields=fields, operation_id=operation_id)
     cursor: str | None = None
     with one_ahead() as pool:
         pending: Future[bytes] | None = pool.submit(fetch, dict(params))
@@ -258,7 +270,19 @@ def iter_solution_pages(
             pending = None
             if guess is not None:
                 pending = pool.submit(fetch, {**params, "task_id_gt": guess})
-            page, has_more = decode_solutions_page(body, fields, operation_id=operation_id)
+            try:
+                page, has_more = decode(body)
+            except ShapeError as exc:  # a page that breaks the protocol: fetched again
+                logger.warning(
+                    "operation %s: a page breaks the protocol (%s); fetching it again",
+                    operation_id,
+                    exc,
+                )
+                asked = params if cursor is None else {**params, "task_id_gt": cursor}
+                attempts = max(1, client.retry.max_attempts - 1)
+                page, has_more = client.get_decoded(
+                    path, params=asked, decode=decode, attempts=attempts
+                )
             del body
             # Hand the parser's working memory back between pages (mimalloc would keep it).
             pa.default_memory_pool().release_unused()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
+from ._args import check_aggregation_request, resolve_fields
 from ._progress import percent_bar
 from .client import AggregationType, Client
 from .errors import (
@@ -77,22 +77,17 @@ def start_or_resume(
         If the arguments contradict each other, the output spec, or the
         operation given by ``operation_id``.
     """
-    names = field_names(fields)
-    kind = AggregationType.parse(type) if type is not None else None
-    skill = (
-        None
-        if answer_weight_skill_id is None
-        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    pool, kind, names, skill, op_id = check_aggregation_request(
+        pool_id,
+        type=type,
+        fields=fields,
+        answer_weight_skill_id=answer_weight_skill_id,
+        operation_id=operation_id,
     )
-    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
-    if operation_id is not None:
-        return _resume(client, id_text(operation_id, name="operation_id"), pool, kind, names, skill)
-    if pool is None:
-        raise InvalidArgumentError(
-            "Pass a pool_id (or operation_id= to read a started aggregation)."
-        )
+    if op_id is not None:
+        return _resume(client, op_id, pool, kind, names, skill)
+    assert pool is not None  # checked above
     kind = kind or AggregationType.DAWID_SKENE
-    check_aggregation_fields(kind, names, skill)
     if kind is AggregationType.DAWID_SKENE and skill is not None:
         logger.warning("DAWID_SKENE ignores answer_weight_skill_id=%s", skill)
         skill = None

@@ -1,10 +1,11 @@
 """The HTTP transport under :class:`~pandas_toloka.client.Client`: session, requests, retries.
 
 :class:`Transport` owns the one pooled :class:`requests.Session` (safe to share
-between threads), the authentication, the one retry loop (every decision is
-:func:`._retry.decide`'s), the mapping of API errors to exceptions, the check
-of every answer's shape (:mod:`._payloads`), and the server's clock as its
-``Date`` headers tell it. :class:`Client` adds the typed API methods on top.
+between threads), the authentication and the one retry loop (every decision is
+:func:`._retry.decide`'s; each attempt is :func:`._attempt.send_once`, which
+reads the answer, checks its shape with :mod:`._payloads`, maps API errors to
+exceptions and feeds the server's clock). :class:`Client` adds the typed API
+methods on top.
 
 Only the token authenticates: the session's ``auth`` sends it, so requests
 never consults ``~/.netrc`` (whose entry would otherwise replace it), while
@@ -21,35 +22,29 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import requests.auth
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from . import _payloads
 from ._adoption import ServerClock
-from ._args import check_client_settings
+from ._args import ClientSettings
+from ._attempt import Failed, describe, send_once
 from ._auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
 from ._protocol import API_PREFIX
 from ._request_bodies import query
-from ._retry import Attempt, AttemptKind, RetryPolicy, Safety, api_error, decide, parse_retry_after
+from ._retry import RetryPolicy, Safety, decide
 from ._urls import check_api_path
 from ._version import __version__
-from .errors import ProtocolError, TolokaConnectionError, TolokaError
+from .errors import TolokaError
 
 __all__ = ["Transport", "json_parser"]
 
 logger = logging.getLogger(__name__)
 
-#: Failures after which the request may have reached the server.
-_LOST = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+_T = TypeVar("_T")
 
 
 class _TokenAuth(requests.auth.AuthBase):
@@ -66,36 +61,12 @@ class _TokenAuth(requests.auth.AuthBase):
         return "_TokenAuth(***)"
 
 
-def _never_sent(exc: BaseException) -> bool:
-    """Whether a connection error certainly happened before the request was sent."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, urllib3.exceptions.NewConnectionError):
-            return True
-        reason = getattr(cause, "reason", None)
-        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
-        cause = reason if isinstance(reason, BaseException) else nested or cause.__cause__
-    return False
-
-
-class _Failed(Exception):
-    """One attempt's failure, with the error to raise if it is not retried."""
-
-    def __init__(self, attempt: Attempt, error: TolokaError) -> None:
-        self.attempt = attempt
-        self.error = error
-        super().__init__(str(error))
-
-
 class Transport:
     """Authenticated JSON requests to the Toloka API, retried as each request allows.
 
     The base of :class:`~pandas_toloka.client.Client`, whose docstring
-    describes the parameters (and whose constructor holds their defaults).
+    describes the parameters (and whose constructor holds their defaults);
+    the settings come checked, as one :class:`._args.ClientSettings`.
     """
 
     def __init__(
@@ -104,37 +75,27 @@ class Transport:
         *,
         environment: str | Environment | None,
         url: str | None,
-        timeout: float | tuple[float, float],
-        max_attempts: int,
-        backoff_base: float,
-        backoff_max: float,
-        rate_limit_wait: float,
-        max_wait: float,
-        pool_size: int,
-        poll_min: float,
-        poll_max: float,
+        settings: ClientSettings,
     ) -> None:
-        self.timeout = check_client_settings(
-            timeout=timeout,
-            max_attempts=max_attempts,
-            backoff_base=backoff_base,
-            backoff_max=backoff_max,
-            rate_limit_wait=rate_limit_wait,
-            max_wait=max_wait,
-            pool_size=pool_size,
-            poll_min=poll_min,
-            poll_max=poll_max,
-        )
-        self.poll_min = float(poll_min)
-        self.poll_max = float(poll_max)
+        self.settings = settings
+        self.timeout = settings.timeout
+        self.poll_min = float(settings.poll_min)
+        self.poll_max = float(settings.poll_max)
         self.base_url, self.environment = resolve_base_url(environment, url)
         self.api_url = self.base_url + API_PREFIX
-        self.retry = RetryPolicy(max_attempts, backoff_base, backoff_max, rate_limit_wait, max_wait)
+        self.retry = RetryPolicy(
+            settings.max_attempts,
+            settings.backoff_base,
+            settings.backoff_max,
+            settings.rate_limit_wait,
+            settings.max_wait,
+        )
         token = resolve_token(token)
         self._redact = Redactor([token, *_proxy_passwords(self.base_url)])
         self.clock = ServerClock()
         self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        size = settings.pool_size
+        adapter = HTTPAdapter(pool_connections=size, pool_maxsize=size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.auth = _TokenAuth(auth_header(token))
@@ -189,7 +150,7 @@ class Transport:
         safety: Safety = "once",
         shape: _payloads.Shape | None = None,
         adopt: Callable[[], Any] | None = None,
-        idempotent: bool | None = None,
+        unsure: Callable[[], str] | None = None,
     ) -> Any:
         """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
 
@@ -198,11 +159,11 @@ class Transport:
         certainly not processed (429, a connection never opened);
         ``"idempotent"`` like a GET; ``"adopt"`` only after ``adopt()`` found
         no operation started by an earlier attempt (its result, when not None,
-        is returned instead). ``idempotent=True`` is the older spelling of
-        ``safety="idempotent"``.
+        is returned instead). An ``"adopt"`` request whose answer timed out is
+        never posted again: ``adopt()`` is called, with back-off, for at least
+        the read timeout, and if it finds nothing the error is raised with the
+        sentence ``unsure()`` returns (how to look for the operation).
         """
-        if idempotent:
-            safety = "idempotent"
         return self._request(
             "POST",
             path,
@@ -211,6 +172,7 @@ class Transport:
             safety=safety,
             parse=json_parser(shape),
             adopt=adopt,
+            unsure=unsure,
         )
 
     def get_bytes(
@@ -227,14 +189,39 @@ class Transport:
         refuses with :class:`ValueError`, is retried like a dropped connection.
         """
 
-        def parse(content: bytes) -> bytes:
-            _payloads.complete_json_object(content)
+        def decode(content: bytes) -> bytes:
             if check is not None:
                 check(content)
             return content
 
-        body: bytes = self._request("GET", path, params=params, parse=parse)
+        body: bytes = self.get_decoded(path, params=params, decode=decode)
         return body
+
+    def get_decoded(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        decode: Callable[[bytes], _T],
+        attempts: int | None = None,
+    ) -> _T:
+        """GET ``path`` and return ``decode(body)`` of a successful answer.
+
+        The one rule for pages: a body that is not one complete JSON object, or
+        that ``decode`` refuses with a :class:`ValueError` that is not a
+        :class:`~pandas_toloka.errors.TolokaError` (e.g. a
+        :class:`._payloads.ShapeError`), is retried like a dropped connection,
+        and raises :class:`~pandas_toloka.errors.ProtocolError` when every
+        attempt got one. A ``TolokaError`` from ``decode`` (a value that does
+        not fit its field) is raised at once. ``attempts`` overrides the
+        client's ``max_attempts``.
+        """
+
+        def parse(content: bytes) -> _T:
+            _payloads.complete_json_object(content)
+            return decode(content)
+
+        return self._request("GET", path, params=params, parse=parse, attempts=attempts)
 
     def _request(
         self,
@@ -246,6 +233,7 @@ class Transport:
         safety: Safety = "idempotent",
         parse: Callable[[bytes], Any],
         adopt: Callable[[], Any] | None = None,
+        unsure: Callable[[], str] | None = None,
         attempts: int | None = None,
         timeout: float | tuple[float, float] | None = None,
     ) -> Any:
@@ -265,8 +253,16 @@ class Transport:
         while True:
             number += 1
             try:
-                return self._attempt(request, number, parse)
-            except _Failed as failed:
+                return send_once(
+                    self._session,
+                    request,
+                    number,
+                    parse,
+                    redact=self._redact,
+                    clock=self.clock,
+                    base_url=self.base_url,
+                )
+            except Failed as failed:
                 attempt, error = failed.attempt, failed.error
             decision = decide(attempt, safety=safety, policy=policy)
             if decision.action == "retry":
@@ -274,7 +270,7 @@ class Transport:
                     "%s %s: %s; retry %d in %.2f s%s",
                     method,
                     path,
-                    _what(attempt),
+                    describe(attempt),
                     number,
                     decision.wait,
                     ", once sure the failed attempt started nothing"
@@ -284,7 +280,10 @@ class Transport:
                 time.sleep(decision.wait)
             if decision.adopt_first and adopt is not None:
                 try:  # the failed attempt may have started the operation: adopt it
-                    found = adopt()
+                    if decision.keep_looking:
+                        found = self._keep_looking(adopt, policy, _read_timeout(request[4]))
+                    else:
+                        found = adopt()
                 except TolokaError as failed_search:  # never post again without knowing
                     _note(
                         error,
@@ -295,84 +294,40 @@ class Transport:
                     raise error from failed_search
                 if found is not None:
                     return found
+                if decision.keep_looking:
+                    _note(
+                        error,
+                        "; the server may still be starting the operation, and none was found "
+                        "in time, so the request was not sent again. "
+                        + (
+                            unsure()
+                            if unsure is not None
+                            else "List the operations before starting again."
+                        ),
+                    )
             if decision.action == "raise":
                 raise error
 
-    def _attempt(
-        self,
-        request: tuple[str, str, Any, bytes | None, Any],
-        number: int,
-        parse: Callable[[bytes], Any],
+    def _keep_looking(
+        self, adopt: Callable[[], Any], policy: RetryPolicy, read_timeout: float
     ) -> Any:
-        """Send once; the parsed answer, or :class:`_Failed` saying what happened."""
-        method, url, params, data, timeout = request
-        where = f"{method} {url}"
-        sent = time.monotonic()
-        try:
-            response = self._session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers={"Content-Type": "application/json"} if data is not None else None,
-                timeout=timeout,
-                allow_redirects=False,
+        """``adopt()``'s first find, looking with back-off for at least ``read_timeout`` seconds."""
+        deadline = time.monotonic() + read_timeout
+        looks = 0
+        while True:
+            looks += 1
+            found = adopt()
+            left = deadline - time.monotonic()
+            if found is not None or left <= 0:
+                return found
+            wait = min(left, policy.backoff(looks))
+            logger.warning(
+                "The start request timed out: looking again in %.2f s for the operation it may "
+                "have started (%.1f s left)",
+                wait,
+                left,
             )
-            content = response.content
-        except _LOST as exc:
-            kind: AttemptKind = "not_sent" if _never_sent(exc) else "lost"
-            raise _Failed(
-                Attempt(number, kind),
-                TolokaConnectionError(
-                    f"{where} failed after {number} attempt(s): "
-                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}. Check the URL and "
-                    "your network, then try again."
-                ),
-            ) from None
-        except (requests.RequestException, ValueError) as exc:  # invalid URL, header...
-            raise _Failed(
-                Attempt(number, "unsendable"),
-                TolokaConnectionError(
-                    f"{where} could not be sent: "
-                    f"{self._redact(type(exc).__name__ + ': ' + str(exc))}."
-                ),
-            ) from None
-        self.clock.observe(response.headers.get("Date"), sent=sent, received=time.monotonic())
-        status = response.status_code
-        if status < 300:
-            try:
-                return parse(content)
-            except ValueError as exc:
-                raise _Failed(
-                    Attempt(number, "garbled", status),
-                    ProtocolError(
-                        f"{where} answered {status} with a body the protocol does not allow "
-                        f"({self._redact(str(exc))}; {len(content)} bytes). Retrying did not "
-                        "help: check that the URL points at the Toloka API and no proxy alters "
-                        "its answers."
-                    ),
-                ) from None
-        if status < 400:
-            location = response.headers.get("Location") or "(no Location)"
-            raise _Failed(
-                Attempt(number, "answered", status),
-                ProtocolError(
-                    f"{where} answered {status}, a redirect to {self._redact(location)!r}; the "
-                    "client does not follow redirects (the token would go along): pass the "
-                    "final URL as url= instead."
-                ),
-            )
-        error = api_error(response, content, redact=self._redact, base_url=self.base_url)
-        raise _Failed(
-            Attempt(
-                number,
-                "answered",
-                status,
-                parse_retry_after(response.headers.get("Retry-After")),
-                error.payload,
-            ),
-            error,
-        )
+            time.sleep(wait)
 
 
 _POLICY_WAITS = ("backoff_base", "backoff_max", "rate_limit_wait", "max_wait")
@@ -405,18 +360,11 @@ def json_parser(shape: _payloads.Shape | None) -> Callable[[bytes], Any]:
     return parse
 
 
+def _read_timeout(timeout: float | tuple[float, float]) -> float:
+    return float(timeout[1] if isinstance(timeout, tuple) else timeout)
+
+
 def _note(error: BaseException, text: str) -> None:
     """Append ``text`` to the message of ``error``."""
     if error.args and isinstance(error.args[0], str):
         error.args = (error.args[0] + text, *error.args[1:])
-
-
-def _what(attempt: Attempt) -> str:
-    if attempt.kind == "answered":
-        return f"answered {attempt.status}"
-    return {
-        "not_sent": "could not connect",
-        "lost": "the connection broke or timed out",
-        "garbled": f"answered {attempt.status} with an incomplete or malformed body",
-        "unsendable": "could not be sent",
-    }[attempt.kind]

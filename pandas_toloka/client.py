@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _payloads
 from ._adoption import newest_matching_operation
-from ._args import id_text
+from ._args import ClientSettings, id_text
 from ._auth import Environment
 from ._protocol import AggregationType, format_datetime, parse_datetime
 from ._request_bodies import aggregation_body
@@ -64,8 +64,8 @@ class Client(Transport):
     max_wait : float, default 300
         The longest single wait accepted; longer waits (hourly or daily
         quotas) raise :class:`RateLimitError` saying when to come back;
-        ``math.inf`` accepts any ``Retry-After`` (hourly and daily quotas
-        still raise).
+        ``math.inf`` accepts any ``Retry-After`` shorter than a day (hourly
+        and daily quotas, and longer waits, still raise).
     pool_size : int, default 32
         Connections kept open, enough for as many concurrent threads.
     poll_min, poll_max : float, default 0.2 and 5
@@ -110,10 +110,7 @@ class Client(Transport):
         poll_min: float = 0.2,
         poll_max: float = 5.0,
     ) -> None:
-        super().__init__(
-            token,
-            environment=environment,
-            url=url,
+        settings = ClientSettings(
             timeout=timeout,
             max_attempts=max_attempts,
             backoff_base=backoff_base,
@@ -124,6 +121,7 @@ class Client(Transport):
             poll_min=poll_min,
             poll_max=poll_max,
         )
+        super().__init__(token, environment=environment, url=url, settings=settings)
 
     # ------------------------------------------------------------------ basics
 
@@ -299,6 +297,7 @@ class Client(Transport):
                     safety="adopt",
                     shape=_payloads.operation,
                     adopt=adopt,
+                    unsure=lambda: _look_for_it(self._submitted_since(first_sent)),
                 )
             )
         except KeyboardInterrupt as exc:
@@ -326,16 +325,18 @@ class Client(Transport):
                 f"operation_id={op_id!r}.",
                 operation_id=op_id,
             )
-        earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
-        since = format_datetime(earliest - _dt.timedelta(seconds=1))
+        since = self._submitted_since(first_sent)
         return StartInterruptedError(
             f"Interrupted while starting the aggregation of pool {pool}: it may have started "
-            "on the server. Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
-            f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
-            "operation_id=<its id> instead of starting another.",
+            f"on the server. {_look_for_it(since)}",
             pool_id=str(pool),
             submitted_gte=since,
         )
+
+    def _submitted_since(self, first_sent: float) -> str:
+        """A server time no later than the first attempt: the ``submitted_gte`` to look from."""
+        earliest = self.clock.earliest(first_sent) or self.server_now() - _dt.timedelta(minutes=5)
+        return format_datetime(earliest - _dt.timedelta(seconds=1))
 
     def _find_aggregation(
         self, body: Mapping[str, Any], first_sent: float, *, quick: bool = False
@@ -369,6 +370,15 @@ class Client(Transport):
             since = lower
         # The server's times have millisecond resolution: allow for their truncation.
         return newest_matching_operation(operations, body, since - _dt.timedelta(milliseconds=1))
+
+
+def _look_for_it(since: str) -> str:
+    """How the user finds an aggregation a start request may have started."""
+    return (
+        "Look for it with client.list_operations(type='SOLUTION.AGGREGATE', "
+        f"submitted_gte='{since}') (GET /api/v1/operations) and read it with "
+        "operation_id=<its id> instead of starting another."
+    )
 
 
 #: Without any Date header from the server, how far before the first attempt (by the

@@ -18,7 +18,14 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._args import check_credentials, check_page_size, check_wait_timeout
+from ._args import (
+    check_aggregation_request,
+    check_connection,
+    check_credentials,
+    check_page_size,
+    check_progress_bar,
+    check_wait_timeout,
+)
 from ._describe import safe_url
 from ._progress import percent_bar, progress_enabled, switch_to_count
 from ._protocol import AggregationTypeName
@@ -393,6 +400,17 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
     """
     backend = check_dtype_backend(dtype_backend)
     check_page_size(page_size)
+    # Every argument checked now, as iter_responses does: a mistake shows at the call.
+    check_wait_timeout(wait_timeout)
+    check_progress_bar(progress_bar)
+    check_connection(client, token=token, environment=environment, url=url)
+    check_aggregation_request(
+        pool_id,
+        type=type,
+        fields=fields,
+        answer_weight_skill_id=answer_weight_skill_id,
+        operation_id=operation_id,
+    )
     arguments = dict(
         type=type,
         fields=fields,

@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 from . import schema
 from ._args import (
     STATUSES,
-    check_credentials,
+    check_connection,
     check_page_size,
+    check_progress_bar,
     check_statuses,
     client_scope,
     id_text,
@@ -75,8 +76,12 @@ def _iter_tables(
 
     def fetch(last_id: str | None) -> tuple[pa.Table, bool, str | None]:
         params = _page_params(pool_id, statuses, page_size, last_id)
-        body = client.get_bytes(api_path("assignments"), params)
-        return decode_assignments_page(body, fields, pool_id=pool_id)
+        # Decoded inside the retry loop: a page that breaks the protocol is fetched again.
+        return client.get_decoded(
+            api_path("assignments"),
+            params=params,
+            decode=lambda body: decode_assignments_page(body, fields, pool_id=pool_id),
+        )
 
     last_id: str | None = None
     pages = 0
@@ -162,7 +167,8 @@ def iter_responses(
     statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    check_credentials(client, token=token, environment=environment, url=url)
+    check_progress_bar(progress_bar)
+    check_connection(client, token=token, environment=environment, url=url)
     return _iter_frames(
         id_text(pool_id, name="pool_id"),
         statuses,

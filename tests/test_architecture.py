@@ -82,6 +82,25 @@ def test_no_forbidden_imports(room: str) -> None:
     assert _violations(room) == []
 
 
+DASK_NAMES = ("dask", "distributed", "pandas_toloka.dask")
+
+
+def test_only_the_dask_layer_imports_dask() -> None:
+    # The core runs without the [dask] extra: nothing outside pandas_toloka/dask/ imports
+    # dask, distributed or the Dask layer itself.
+    outside = [p for p in PACKAGE.rglob("*.py") if (PACKAGE / "dask") not in p.parents]
+    bad = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in outside
+        for name in _imports(path)
+        if any(name == d or name.startswith(d + ".") for d in DASK_NAMES)
+    ]
+    assert bad == []
+    assert any(
+        "dask" in _imports(p) or "dask.dataframe" in _imports(p) for p in _room_files("dask")
+    )
+
+
 def test_the_client_side_is_found_not_listed() -> None:
     for module in ("client", "reader", "accessor", "_args", "_remote_aggregate", "__init__"):
         assert module in CLIENT_SIDE

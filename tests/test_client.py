@@ -6,7 +6,10 @@ on 127.0.0.1 over real HTTP.
 
 from __future__ import annotations
 
+import http.server
+import json
 import logging
+import math
 import threading
 from collections.abc import Iterator
 
@@ -108,6 +111,73 @@ def test_retry_after_parsing() -> None:
     assert _retry.parse_retry_after("Mon, 01 Jan 2024 00:00:30 GMT", now=now) == 30.0
     hint = _retry.rate_limit_hint("HOUR", 90.0, now=now)
     assert "hourly" in hint and "2024-01-01 00:01:30 UTC" in hint
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity"])
+def test_retry_after_that_is_not_finite_is_ignored(value: str) -> None:
+    assert _retry.parse_retry_after(value) is None
+
+
+def test_huge_retry_after_is_capped_and_still_explained() -> None:
+    assert _retry.parse_retry_after("1e12") == _retry.MAX_RETRY_AFTER
+    assert _retry.parse_retry_after("1e400") is None  # float("1e400") is inf
+    assert _retry.parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") == _retry.MAX_RETRY_AFTER
+    assert "a day or more" in _retry.rate_limit_hint("DAY", 1e12)  # past the year 9999
+    assert "a day or more" in _retry.rate_limit_hint("DAY", float("inf"))
+    policy = _retry.RetryPolicy(max_wait=math.inf)  # accepts any wait, but never a day's
+    assert policy.wait_for(503, 1, retry_after=_retry.MAX_RETRY_AFTER, payload=None) is None
+    assert policy.wait_for(429, 1, retry_after=3600.0, payload=None) == 3600.0
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with ``status`` and ``Retry-After: retry_after``."""
+
+    status = 503
+    retry_after = "inf"
+    hits = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        type(self).hits += 1
+        code = "TOO_MANY_REQUESTS" if self.status == 429 else "REMOTE_SERVICE_UNAVAILABLE"
+        body = json.dumps({"code": code, "message": "busy"}).encode()
+        self.send_response(self.status)
+        self.send_header("Retry-After", self.retry_after)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "error", "hits"),
+    [
+        (503, "inf", ServerError, 3),  # ignored: backs off, never sleeps forever
+        (503, "1e300", ServerError, 1),  # capped to a day: never slept
+        (429, "inf", RateLimitError, 3),
+        (429, "1e12", RateLimitError, 1),
+        (429, "Fri, 31 Dec 9999 23:59:59 GMT", RateLimitError, 1),
+    ],
+)
+def test_unbounded_retry_after_from_the_server(
+    status: int, retry_after: str, error: type[Exception], hits: int
+) -> None:
+    handler = type("Handler", (_Answer,), {"status": status, "retry_after": retry_after})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        # max_wait=inf accepts any finite wait the server asks for, but none of these
+        with Client(
+            TOKEN, url=url, max_attempts=3, backoff_base=0.01, backoff_max=0.01, max_wait=math.inf
+        ) as client:
+            with pytest.raises(error):
+                client.get_pool("1")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handler.hits == hits
 
 
 def test_datetime_format_roundtrip() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import email.utils
+import json
 import signal
 import threading
 import time
@@ -51,6 +52,9 @@ POLICY = RetryPolicy(
         (Attempt(1, "lost"), "adopt", "retry", True),
         (Attempt(3, "lost"), "adopt", "raise", True),  # a last look before giving up
         (Attempt(1, "lost"), "once", "raise", False),
+        (Attempt(1, "timed_out"), "idempotent", "retry", False),
+        (Attempt(1, "timed_out"), "adopt", "raise", True),  # look (for a while), never repost
+        (Attempt(1, "timed_out"), "once", "raise", False),
         (Attempt(1, "garbled", 200), "idempotent", "retry", False),
         (Attempt(1, "garbled", 200), "adopt", "retry", True),
         (Attempt(1, "garbled", 200), "once", "raise", False),
@@ -108,6 +112,20 @@ def test_redactor_knows_every_form_of_the_token() -> None:
         assert redact("nothing secret") == "nothing secret"
         assert repr(redact) == "Redactor(...)"
     assert Redactor([""])("text") == "text"
+
+
+def test_redactor_knows_the_json_escaped_form() -> None:
+    secret = 'AQAA"se\\cret/' + "x" * 20  # refused by Client, but the redaction holds anyway
+    echoed = json.dumps({"message": f"bad header OAuth {secret}"})
+    assert "x" * 20 not in Redactor([secret])(echoed)
+    assert "x" * 20 not in Redactor([secret])(echoed.replace("/", "\\/"))
+
+
+@pytest.mark.parametrize("char", ['"', "'", "\\", "`"])
+def test_tokens_with_quotes_or_backslashes_are_refused_before_any_request(char: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="quote or a backslash at position 6") as info:
+        Client(f"AQAAAA{char}secret9", url="http://127.0.0.1:9")
+    assert "secret9" not in str(info.value)
 
 
 def test_auth_header_keeps_a_given_scheme() -> None:

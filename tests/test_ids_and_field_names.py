@@ -238,3 +238,42 @@ def test_empty_ids_are_no_ids(served: tuple[LocalTolokaServer, ptk.Client]) -> N
     with pytest.warns(ptk.MissingAggregatesWarning, match="1 because the row has no task id"):
         out = tasks.toloka.aggregate(client=client, strategy="by_task", progress_bar=False)
     assert out["confidence"].notna().tolist() == [True, False, True]
+
+
+def test_local_worker_ids_one_and_text_one_are_one_worker() -> None:
+    frame = pd.DataFrame(
+        {
+            "task_id": ["a", "b", "c", "a", "b", "c"],
+            "worker_id": [1, 1, "1", "w2", "w2", "w2"],
+            "result": list("xxyxxy"),
+        }
+    )
+    quality = frame.toloka.worker_quality("result")
+    assert sorted(quality["worker_id"].astype(str)) == ["1", "w2"]
+    assert not quality["worker_id"].duplicated().any()
+
+
+@pytest.mark.parametrize(
+    ("workers", "skill_workers"),
+    [
+        ([1, 2], ["1", "2"]),
+        (["1", "2"], [1, 2]),
+        (["1", "2"], [1.0, 2.0]),
+        ([1, "2"], [1, 2]),
+        (["1", 2], ["1", 2.0]),
+    ],
+    ids=["int-vs-str", "str-vs-int", "str-vs-float", "mixed-vs-int", "mixed-vs-mixed"],
+)
+def test_local_skills_match_workers_whatever_the_id_types(
+    workers: list[object], skill_workers: list[object]
+) -> None:
+    frame = pd.DataFrame(
+        {"task_id": ["t", "t"], "worker_id": pd.Series(workers, dtype=object), "label": ["x", "y"]}
+    )
+    frame["worker_id"] = frame["worker_id"].infer_objects()
+    for values, winner in (([90, 10], "x"), ([10, 90], "y")):
+        skills = pd.DataFrame({"worker_id": skill_workers, "value": values})
+        out = frame.toloka.aggregate_locally(
+            "WEIGHTED_DYNAMIC_OVERLAP", fields="label", skills=skills
+        )
+        assert out["label"].tolist() == [winner]

@@ -10,9 +10,10 @@ import pyarrow as pa
 import pytest
 
 from pandas_toloka import schema
+from pandas_toloka._payloads import ShapeError
 from pandas_toloka._response_pages import assignments_to_table
 from pandas_toloka.client import Client
-from pandas_toloka.errors import InvalidArgumentError, NotFoundError, OutputValueError, TolokaError
+from pandas_toloka.errors import InvalidArgumentError, NotFoundError, OutputValueError
 from pandas_toloka.responses import iter_responses, read_responses
 from pandas_toloka.server import LocalTolokaServer
 
@@ -189,7 +190,7 @@ def test_flatten_assignment_without_solutions_and_bad_values() -> None:
     with pytest.raises(OutputValueError, match="'t1'"):
         assignments_to_table(bad, FIELDS)
     mismatched = [dict(items[1], solutions=[{}, {}])]
-    with pytest.raises(TolokaError, match="solutions"):
+    with pytest.raises(ShapeError, match="solutions"):
         assignments_to_table(mismatched, FIELDS)
 
 

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pandas_toloka import _response_pages, _solution_pages, schema
-from pandas_toloka.errors import OutputValueError, PagingError, TolokaError
+from pandas_toloka._payloads import ShapeError
+from pandas_toloka.errors import OutputValueError, TolokaError
 from pandas_toloka.schema import _wire
 
 SPEC = {
@@ -49,7 +50,7 @@ def _compact(items: list[Any], has_more: Any = False) -> bytes:
 def _strict(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
         table, has_more = _solution_pages._strict_page(body, fields, "op")
-    except (OutputValueError, PagingError) as exc:
+    except (OutputValueError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     return table.to_pylist(), has_more
 
@@ -57,7 +58,7 @@ def _strict(body: bytes, fields: list[schema.OutputField]) -> Any:
 def _decoded(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
         table, has_more = _solution_pages.decode_solutions_page(body, fields, operation_id="op")
-    except (OutputValueError, PagingError) as exc:
+    except (OutputValueError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     assert table.schema == schema.aggregated_schema(fields)
     return table.to_pylist(), has_more
@@ -179,7 +180,7 @@ def test_a_bad_value_raises_output_value_error_naming_task_and_field(
 def test_malformed_pages_fail_as_the_strict_path_fails(body: bytes) -> None:
     result = _decoded(body, FIELDS)
     assert result == _strict(body, FIELDS)
-    assert result[0] in (OutputValueError, PagingError)
+    assert result[0] in (OutputValueError, ShapeError)
 
 
 def test_spellings_only_the_strict_path_accepts_are_still_accepted() -> None:
@@ -256,7 +257,7 @@ def _answers(*values: dict[str, Any]) -> list[dict[str, Any]]:
 def _strict_assignments(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
         table, has_more, last = _response_pages._strict_page(body, fields, "9")
-    except TolokaError as exc:
+    except (TolokaError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     return table.to_pylist(), has_more, last
 
@@ -264,7 +265,7 @@ def _strict_assignments(body: bytes, fields: list[schema.OutputField]) -> Any:
 def _decoded_assignments(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
         table, has_more, last = _response_pages.decode_assignments_page(body, fields, pool_id="9")
-    except TolokaError as exc:
+    except (TolokaError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     assert table.schema == schema.responses_schema(fields)
     return table.to_pylist(), has_more, last
@@ -307,10 +308,13 @@ def test_assignment_pages_are_decoded_fast_and_equal_the_strict_path(
         ({"solutions": _answers({"score": 9})}, OutputValueError),
         ({"solutions": _answers({"result": "fish"})}, OutputValueError),
         ({"solutions": _answers({"sure": "yes"})}, OutputValueError),
-        ({"solutions": _answers({}, {})}, TolokaError),  # two solutions for one task
-        ({"tasks": [{"input_values": {}}]}, OutputValueError),  # a task without id
+        ({"solutions": _answers({}, {})}, ShapeError),  # two solutions for one task
+        ({"tasks": [{"input_values": {}}]}, ShapeError),  # a task without id
         ({"submitted": "yesterday"}, OutputValueError),
-        ({"user_id": 5}, OutputValueError),
+        ({"user_id": 5}, ShapeError),
+        ({"tasks": None}, ShapeError),  # would drop the assignment's rows
+        ({"id": None}, ShapeError),  # would make the next cursor "None"
+        ({"id": "a0"}, ShapeError),  # before the previous item: out of order
     ],
 )
 def test_bad_assignments_fail_as_the_strict_path_fails(

@@ -39,12 +39,13 @@ def server() -> Iterator[LocalTolokaServer]:
 
 READERS = {
     "read_aggregated_solutions": read_aggregated_solutions,
-    "iter_aggregated_solutions": lambda *a, **k: next(iter_aggregated_solutions(*a, **k)),
+    # the lazy iterators check every argument at the call, before the first next()
+    "iter_aggregated_solutions": iter_aggregated_solutions,
     "open_aggregated_solutions": open_aggregated_solutions,
 }
 RESPONSES = {
     "read_responses": read_responses,
-    "iter_responses": lambda *a, **k: next(iter_responses(*a, **k)),
+    "iter_responses": iter_responses,
 }
 
 # Arguments every aggregation reader refuses: (id, positional pool_id, keyword arguments)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,21 @@ OPERATION = "/api/v1/operations/"
 POOLS = "/api/v1/pools/"
 ALWAYS = 50  # more hits than the client makes attempts
 
+_NO_TASK_ID = b'{"items": [{"pool_id": "p", "confidence": 1.0}], "has_more": true}'
+_DISORDER = (
+    b'{"items": [{"pool_id": "p", "task_id": "t9", "confidence": 1.0}, '
+    b'{"pool_id": "p", "task_id": "t1", "confidence": 1.0}], "has_more": false}'
+)
+_NO_ID_LAST = (
+    b'{"items": [{"id": "a1", "tasks": [{"id": "t1"}]}, {"tasks": [{"id": "t2"}]}], '
+    b'"has_more": true}'
+)
+_NULL_TASKS = b'{"items": [{"id": "zzz", "tasks": null}], "has_more": true}'
+_ASSIGNMENTS_DISORDER = (
+    b'{"items": [{"id": "b", "tasks": [{"id": "t1"}]}, {"id": "a", "tasks": [{"id": "t2"}]}], '
+    b'"has_more": false}'
+)
+
 # (id, "server" or "proxy", fault kind, fault arguments, expected error or None for the frame)
 SCENARIOS: list[tuple[str, str, str, dict[str, Any], type[BaseException] | None]] = [
     # the bundled server's fault modes
@@ -58,6 +74,8 @@ SCENARIOS: list[tuple[str, str, str, dict[str, Any], type[BaseException] | None]
     ),
     ("slow-poll", "server", "slow", dict(delay=1.5, method="GET", path=OPERATION), None),
     ("slow-page", "server", "slow", dict(delay=1.5, method="GET", path=PAGES), None),
+    # the server still starting the aggregation when the read times out (1 s)
+    ("slow-start", "server", "slow", dict(delay=1.5, method="POST", path=START), None),
     ("fail-operation", "server", "fail_operation", dict(method="POST"), OperationFailedError),
     (
         "500-pages-always",
@@ -155,6 +173,23 @@ SCENARIOS: list[tuple[str, str, str, dict[str, Any], type[BaseException] | None]
         dict(count=ALWAYS, method="GET", path=POOLS, body=b"[]"),
         ProtocolError,
     ),
+    # items that break the protocol: retried like a cut body, one rule for every page
+    ("no-task_id-once", "proxy", "body", dict(method="GET", path=PAGES, body=_NO_TASK_ID), None),
+    ("disorder-once", "proxy", "body", dict(method="GET", path=PAGES, body=_DISORDER), None),
+    (
+        "disorder-always",
+        "proxy",
+        "body",
+        dict(count=ALWAYS, method="GET", path=PAGES, body=_DISORDER),
+        ProtocolError,
+    ),
+    (
+        "no-task_id-always",
+        "proxy",
+        "body",
+        dict(count=ALWAYS, method="GET", path=PAGES, body=_NO_TASK_ID),
+        ProtocolError,
+    ),
     # delays past the client's read timeout (1 s): the server has done the work
     ("delay-start", "proxy", "delay", dict(method="POST", path=START, seconds=1.5), None),
     ("delay-page", "proxy", "delay", dict(method="GET", path=PAGES, seconds=1.5), None),
@@ -223,6 +258,21 @@ def test_read_aggregated_solutions_under_fault(
         assert started(server) == 1
 
 
+def test_start_slower_than_the_search_raises_instead_of_posting_again(faulty: Any) -> None:
+    """A start still unanswered after the read timeout and the search: a hint, never a repost."""
+    server, _ = faulty
+    server.faults.add("slow", method="POST", path=START, delay=2.5)
+    with patient_client(server.url, timeout=(2.0, 0.5)) as client:
+        with pytest.raises(TolokaConnectionError, match="submitted_gte=") as info:
+            read_aggregated_solutions("p", client=client, page_size=PAGE)
+    assert "not sent again" in str(info.value)
+    deadline = time.monotonic() + 10
+    while not started(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert started(server) == 1  # the slow attempt's own operation, and no second one
+
+
 ITER_SCENARIOS = ["cut-item-lie", "page-twice", "reset-after-start", "{}-start", "delay-page"]
 
 
@@ -247,6 +297,12 @@ def test_iter_aggregated_solutions_under_fault(
 
 
 ASSIGNMENTS = "/api/v1/assignments"
+BAD_ASSIGNMENT_PAGES = [
+    ("no-id-last", _NO_ID_LAST),
+    ("null-tasks", _NULL_TASKS),
+    ("disorder", _ASSIGNMENTS_DISORDER),
+    ("wrong-shape", b'{"items": [{"x": 1}], "has_more": false}'),
+]
 
 
 @pytest.mark.parametrize(
@@ -267,6 +323,20 @@ ASSIGNMENTS = "/api/v1/assignments"
             id="no-has_more",
         ),
         pytest.param("proxy", "replay", dict(path=ASSIGNMENTS, count=2), PagingError, id="twice"),
+        *[
+            pytest.param("proxy", "body", dict(path=ASSIGNMENTS, body=body), None, id=name)
+            for name, body in BAD_ASSIGNMENT_PAGES
+        ],
+        *[
+            pytest.param(
+                "proxy",
+                "body",
+                dict(path=ASSIGNMENTS, body=body, count=ALWAYS),
+                ProtocolError,
+                id=f"{name}-always",
+            )
+            for name, body in BAD_ASSIGNMENT_PAGES
+        ],
     ],
 )
 def test_read_responses_under_fault(

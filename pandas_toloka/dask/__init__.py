@@ -1,0 +1,39 @@
+"""pandas-toloka on Dask: many pools into one frame, aggregation beyond one process.
+
+Install with ``pip install 'pandas-toloka[dask]'`` (``dask[dataframe]`` and
+``distributed``). Importing this module registers the ``toloka`` accessor on
+Dask DataFrames (``ddf.toloka.aggregate_locally(...)``).
+
+- :func:`read_aggregated_solutions`, :func:`read_responses`: one partition per pool.
+- :func:`start_aggregations`: start many pools' aggregations, a few at a time.
+- :func:`aggregate_locally`, :func:`worker_quality`: Dawid–Skene, majority vote
+  and skill weighting on a Dask DataFrame of responses, equal to the pandas ones.
+
+The core package never imports this module (``tests/test_architecture.py``).
+"""
+
+from __future__ import annotations
+
+try:
+    import dask.dataframe as _dd  # noqa: F401
+    import distributed as _distributed  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "pandas_toloka.dask needs the optional dependencies dask[dataframe] and distributed: "
+        "install them with  pip install 'pandas-toloka[dask]'"
+        f"  ({_exc})"
+    ) from _exc
+
+from . import _accessor  # noqa: F401  (registers ddf.toloka)
+from ._accessor import DaskTolokaAccessor
+from ._aggregate import aggregate_locally, worker_quality
+from ._readers import read_aggregated_solutions, read_responses, start_aggregations
+
+__all__ = [
+    "DaskTolokaAccessor",
+    "aggregate_locally",
+    "read_aggregated_solutions",
+    "read_responses",
+    "start_aggregations",
+    "worker_quality",
+]

@@ -1,0 +1,86 @@
+"""``ddf.toloka``: the accessor on Dask DataFrames, registered when :mod:`pandas_toloka.dask` is imported."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import dask.dataframe as dd
+import pandas as pd
+from dask.dataframe.extensions import register_dataframe_accessor
+
+from .._args import LocalType
+from ..schema import DtypeBackend
+from . import _aggregate
+
+__all__ = ["DaskTolokaAccessor"]
+
+
+@register_dataframe_accessor("toloka")
+class DaskTolokaAccessor:
+    """Toloka methods on a Dask DataFrame of responses (``ddf.toloka``).
+
+    The Dask counterparts of :class:`pandas_toloka.TolokaAccessor`'s local
+    aggregation: same arguments, same results.
+    """
+
+    def __init__(self, dask_obj: dd.DataFrame) -> None:
+        self._obj = dask_obj
+
+    def aggregate_locally(
+        self,
+        type: LocalType = "DAWID_SKENE",
+        *,
+        fields: str | Sequence[str] | None = None,
+        skills: pd.DataFrame | pd.Series | None = None,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        skill_id: str | None = None,
+        n_iter: int | None = None,
+        tol: float | None = None,
+        dtype_backend: DtypeBackend = "pyarrow",
+    ) -> dd.DataFrame:
+        """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`."""
+        return _aggregate.aggregate_locally(
+            self._obj,
+            type,
+            fields=fields,
+            skills=skills,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            skill_id=skill_id,
+            n_iter=n_iter,
+            tol=tol,
+            dtype_backend=dtype_backend,
+        )
+
+    def worker_quality(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        confusion: bool = False,
+        n_iter: int | None = None,
+        tol: float | None = None,
+    ) -> pd.DataFrame:
+        """Each worker's quality; see :func:`pandas_toloka.dask.worker_quality`."""
+        return _aggregate.worker_quality(
+            self._obj,
+            field,
+            task=task,
+            worker=worker,
+            output_spec=output_spec,
+            status=status,
+            confusion=confusion,
+            n_iter=n_iter,
+            tol=tol,
+        )

@@ -1,0 +1,216 @@
+"""Per-partition work of local aggregation: the rows to aggregate, a cheap survey, the pandas run.
+
+The survey (:func:`survey`) reads each partition once and returns, per pool,
+the smallest and largest task id, the row count and (for skill weighting)
+the distinct answers: a few values per pool and partition. From it the
+driver decides whether every task already lies wholly in one partition
+(:func:`tasks_are_whole`) and how many options each field of each pool has.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import schema
+from .._local_aggregate import _pool_groups, _run, _select_rows, _text_ids, _to_table
+from .._local_inputs import FieldColumn
+from ..aggregation import weighted_dynamic_overlap
+from ..aggregation._encoding import build_result
+from ..schema import DtypeBackend
+
+__all__ = [
+    "PoolSurvey",
+    "RowSpec",
+    "aggregate_partition",
+    "empty_result",
+    "pool_rows",
+    "survey",
+    "tasks_are_whole",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """Which rows and columns local aggregation reads, as the pandas accessor selects them."""
+
+    task: Hashable
+    worker: Hashable
+    fields: tuple[FieldColumn, ...]
+    status: tuple[str, ...] | None
+    pool_id: str | None  # filter of a pool_id column, or the name of a frame without one
+
+    @property
+    def columns(self) -> list[Hashable]:
+        return [fc.column for fc in self.fields]
+
+
+@dataclass
+class PoolSurvey:
+    """What one partition holds of one pool."""
+
+    n_rows: int = 0
+    task_min: Any = None
+    task_max: Any = None
+    answers: dict[Hashable, set[Any]] = field(default_factory=dict)
+
+
+def pool_rows(
+    frame: pd.DataFrame, spec: RowSpec
+) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame]]:
+    """``(pool, accepted, rows)`` per pool of a partition: wanted status, then with answers."""
+    out = []
+    frame = _text_ids(frame, spec.task)  # 1, "1" and 1.0 name one task, as in pandas
+    for pool, group in _pool_groups(frame, spec.pool_id):
+        accepted = _select_rows(group, spec.status, [])
+        rows = accepted.dropna(subset=spec.columns)[[spec.task, spec.worker, *spec.columns]]
+        out.append((pool, accepted, rows))
+    return out
+
+
+def survey(frame: pd.DataFrame, spec: RowSpec, *, with_answers: bool) -> dict[Any, PoolSurvey]:
+    """Per pool of a partition: rows, task range and (optionally) distinct accepted answers."""
+    out: dict[Any, PoolSurvey] = {}
+    for pool, accepted, rows in pool_rows(frame, spec):
+        entry = PoolSurvey(n_rows=len(rows))
+        if len(rows):
+            tasks = rows[spec.task]
+            try:
+                entry.task_min, entry.task_max = tasks.min(), tasks.max()
+            except TypeError:  # unorderable ids: the driver then shuffles
+                entry.task_min = entry.task_max = None
+        if with_answers:
+            entry.answers = {c: set(accepted[c].dropna().unique().tolist()) for c in spec.columns}
+        out[pool] = entry
+    return out
+
+
+def tasks_are_whole(surveys: Sequence[dict[Any, PoolSurvey]]) -> bool:
+    """Whether no task of any pool has rows in two partitions (from the task ranges)."""
+    ranges: dict[Any, list[tuple[Any, Any]]] = {}
+    for part in surveys:
+        for pool, entry in part.items():
+            if entry.n_rows == 0:
+                continue
+            if entry.task_min is None:
+                return False
+            ranges.setdefault(pool, []).append((entry.task_min, entry.task_max))
+    try:
+        for spans in ranges.values():
+            spans.sort(key=lambda span: span[0])
+            for (_, high), (low, _) in zip(spans, spans[1:]):
+                if not high < low:
+                    return False
+    except TypeError:
+        return False
+    return True
+
+
+def empty_result(fields: Sequence[FieldColumn]) -> pa.Table:
+    """The typed empty result, dictionary columns carrying their allowed values."""
+    target = schema.aggregated_schema([fc.field for fc in fields])
+    arrays = []
+    for column in target:
+        allowed = next(
+            (
+                fc.field.allowed_values
+                for fc in fields
+                if schema.result_column_name(fc.field.name) == column.name
+            ),
+            None,
+        )
+        if pa.types.is_dictionary(column.type) and allowed:
+            arrays.append(
+                pa.DictionaryArray.from_arrays(
+                    pa.array([], type=column.type.index_type),
+                    pa.array(list(allowed), type=column.type.value_type),
+                )
+            )
+        else:
+            arrays.append(pa.array([], type=column.type))
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def finish(
+    tables: list[pa.Table], fields: Sequence[FieldColumn], dtype_backend: DtypeBackend
+) -> pd.DataFrame:
+    """Concatenate result tables, sort by pool and task id, convert as the pandas accessor does."""
+    base = empty_result(fields)
+    table = pa.concat_tables([base, *tables]).unify_dictionaries() if tables else base
+    table = table.combine_chunks()
+    table = table.take(
+        pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
+    )
+    out = schema.to_pandas(table, dtype_backend=dtype_backend)
+    like = schema.to_pandas(base, dtype_backend=dtype_backend)
+    for column, dtype in like.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype) and out[column].dtype != dtype:
+            out[column] = out[column].astype(dtype)
+    return out
+
+
+def aggregate_partition(
+    frame: pd.DataFrame,
+    *,
+    kind: str,
+    spec: RowSpec,
+    pools: frozenset[Any] | None,
+    skills: pd.DataFrame | None,
+    n_options: dict[Any, dict[Hashable, int]],
+    n_iter: int,
+    tol: float,
+    dtype_backend: DtypeBackend,
+) -> pd.DataFrame:
+    """Aggregate the pools of one partition whose tasks all lie in it, with the pandas functions.
+
+    ``pools`` limits the pools aggregated (None: all); ``n_options`` gives skill
+    weighting the pool-wide ``Y`` of each field, counted over all partitions.
+    """
+    tables = []
+    for pool, accepted, rows in pool_rows(frame, spec):
+        if pools is not None and pool not in pools:
+            continue
+        if kind == "WEIGHTED_DYNAMIC_OVERLAP":
+            assert skills is not None
+            result = weighted_dynamic_overlap(
+                rows,
+                skills,
+                fields=spec.columns,
+                n_options=n_options[pool],
+                task=spec.task,
+                worker=spec.worker,
+                skill_worker="worker_id",
+                skill_value="value",
+            )
+        else:
+            result = _run(
+                kind,
+                rows,
+                accepted,
+                list(spec.fields),
+                task=spec.task,
+                worker=spec.worker,
+                skills=None,
+                n_iter=n_iter,
+                tol=tol,
+                golden=None,
+            )
+        tables.append(_to_table(result, pool, list(spec.fields), spec.task))
+    return finish(tables, spec.fields, dtype_backend)
+
+
+def result_table(
+    pool: Any, spec: RowSpec, tasks: pd.Index, codes: Any, confidence: Any, *, labels: pd.Index
+) -> pa.Table:
+    """A fitted block's answers as a typed result table."""
+    (fc,) = spec.fields
+    frame = build_result(spec.task, tasks, {fc.column: labels.take(codes)}, confidence)
+    return _to_table(frame, pool, list(spec.fields), spec.task)

@@ -1,0 +1,141 @@
+"""Partitions that hold whole tasks: the survey, the shuffle, and the Dawid–Skene fits.
+
+Every algorithm needs all of a task's responses in one partition. A survey
+pass notes, per partition and pool, the rows and the smallest and largest
+task id; when no two partitions' ranges of a pool overlap (or the task column
+is an index with known divisions) nothing moves, otherwise the rows are
+shuffled by task once. For Dawid–Skene the survey comes with the codes of the
+responses, so that the data is read once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+import pyarrow as pa
+
+from .. import schema
+from . import _em
+from ._fit import FitResult, distributed_client, fit_many
+from ._partitions import PoolSurvey, RowSpec, pool_rows, survey, tasks_are_whole
+
+__all__ = ["dawid_skene_fits", "whole_tasks"]
+
+logger = logging.getLogger(__name__)
+
+
+def _survey(ddf: dd.DataFrame, spec: RowSpec, *, with_answers: bool) -> list[dict[Any, Any]]:
+    parts = [dask.delayed(survey)(p, spec, with_answers=with_answers) for p in ddf.to_delayed()]
+    return list(dask.compute(*parts))
+
+
+def whole_tasks(
+    ddf: dd.DataFrame, spec: RowSpec, whole: bool, with_answers: bool
+) -> tuple[dd.DataFrame, list[dict[Any, PoolSurvey]], bool]:
+    """The survey, and the frame with every task inside one partition (shuffled if needed)."""
+    surveys = _survey(ddf, spec, with_answers=with_answers)
+    if whole or tasks_are_whole(surveys):
+        return ddf, surveys, False
+    return _shuffled(ddf, spec), surveys, True
+
+
+def _shuffled(ddf: dd.DataFrame, spec: RowSpec) -> dd.DataFrame:
+    """The rows that matter, shuffled by task once (persisted on a distributed cluster)."""
+    logger.info("tasks span partitions: shuffling the responses by %r once", spec.task)
+    wanted = {spec.task, spec.worker, "pool_id", "status", *spec.columns}
+    rows = ddf[[c for c in ddf.columns if c in wanted]]
+    # dask's P2P shuffle cannot carry Arrow dictionary columns: move their values instead
+    # (the fields' types come from the resolved spec, not from these dtypes).
+    plain = {
+        column: pd.ArrowDtype(dtype.pyarrow_dtype.value_type)
+        for column, dtype in rows.dtypes.items()
+        if isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
+    }
+    shuffled = (rows.astype(plain) if plain else rows).shuffle(on=spec.task)
+    try:
+        from distributed import get_client
+
+        return get_client().persist(shuffled)
+    except ValueError:  # local schedulers: computed again where used
+        return shuffled
+
+
+def _codes_and_survey(
+    frame: pd.DataFrame, spec: RowSpec
+) -> tuple[dict[Any, _em.LocalCodes], dict[Any, PoolSurvey]]:
+    """A partition's responses factorised per pool, and the survey of them (one read)."""
+    (fc,) = spec.fields
+    codes: dict[Any, _em.LocalCodes] = {}
+    surveys: dict[Any, PoolSurvey] = {}
+    for pool, _, rows in pool_rows(frame, spec):
+        local = _em.local_codes(rows, spec.task, spec.worker, fc.column)
+        entry = PoolSurvey(n_rows=len(rows))
+        if len(local.tasks):
+            with contextlib.suppress(TypeError):  # unorderable ids: as if spanning partitions
+                entry.task_min, entry.task_max = local.tasks.min(), local.tasks.max()
+        codes[pool], surveys[pool] = local, entry
+    return codes, surveys
+
+
+def _survey_of(result: tuple[Any, dict[Any, PoolSurvey]]) -> dict[Any, PoolSurvey]:
+    return result[1]
+
+
+def _codes_of(result: tuple[dict[Any, _em.LocalCodes], Any], pool: Any) -> _em.LocalCodes:
+    return result[0][pool]
+
+
+def _codes_pass(client: Any, frame: dd.DataFrame, spec: RowSpec) -> tuple[list[Any], list[Any]]:
+    parts = [dask.delayed(_codes_and_survey)(p, spec) for p in frame.to_delayed()]
+    futures = client.compute(parts)
+    return futures, client.gather(client.map(_survey_of, futures, pure=False))
+
+
+def dawid_skene_fits(
+    ddf: dd.DataFrame,
+    spec: RowSpec,
+    whole: bool,
+    *,
+    n_iter: int,
+    tol: float,
+    fit_all: bool = False,
+) -> tuple[dd.DataFrame, list[dict[Any, Any]], frozenset[Any], dict[Any, FitResult]]:
+    """Read the partitions once into codes (shuffling by task first if needed), then fit.
+
+    Pools whose rows all lie in one partition are left to the pandas function
+    (returned as ``single``) unless ``fit_all``; the others are fitted by
+    distributed EM. Returns the frame whose partitions hold whole tasks, the
+    survey, the single-partition pools and the fits.
+    """
+    client = distributed_client("Dawid-Skene")
+    (fc,) = spec.fields
+    futures, surveys = _codes_pass(client, ddf, spec)
+    frame, shuffled = ddf, False
+    if not (whole or tasks_are_whole(surveys)):
+        del futures
+        frame, shuffled = _shuffled(ddf, spec), True
+        futures, surveys = _codes_pass(client, frame, spec)
+    holders: dict[Any, list[int]] = {}
+    for i, part in enumerate(surveys):
+        for pool in part:
+            holders.setdefault(pool, []).append(i)
+    spread = sorted(
+        (p for p, where in holders.items() if fit_all or shuffled or len(where) > 1), key=str
+    )
+    single = frozenset(p for p in holders if p not in spread)
+    codes = {
+        pool: [client.submit(_codes_of, futures[i], pool, pure=False) for i in holders[pool]]
+        for pool in spread
+    }
+    del futures
+    labels = schema.label_space(fc.field)
+    sizes = {pool: [surveys[i][pool].n_rows for i in holders[pool]] for pool in spread}
+    fits = (
+        fit_many(client, codes, labels=labels, n_iter=n_iter, tol=tol, sizes=sizes) if codes else {}
+    )
+    return frame, surveys, single, fits
