@@ -48,7 +48,7 @@ __all__ = ["aggregate_local", "fit_worker_model", "worker_quality"]
 logger = logging.getLogger(__name__)
 
 
-def _select_rows(
+def select_rows(
     frame: pd.DataFrame, status: tuple[str, ...] | None, columns: list[Hashable]
 ) -> pd.DataFrame:
     """Rows the server would aggregate: wanted status (when known) and an answer in every field."""
@@ -70,7 +70,7 @@ def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
     return options
 
 
-def _text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
+def text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
     """The frame with its task and worker ids read as the server reads them.
 
     ``1``, ``"1"`` and ``1.0`` are one task (one worker). Only a column that
@@ -93,7 +93,7 @@ def _text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
     return out
 
 
-def _run(
+def run_method(
     kind: str,
     rows: pd.DataFrame,
     accepted: pd.DataFrame,
@@ -149,7 +149,7 @@ def _run(
     ).to_frame()
 
 
-def _to_table(
+def to_table(
     result: pd.DataFrame, pool_id: str | None, fields: list[FieldColumn], task: Hashable
 ) -> pa.Table:
     task_ids = schema.id_array(result[task])  # as the server writes ids: 9 and 9.0 become "9"
@@ -168,7 +168,7 @@ def _to_table(
     return pa.Table.from_arrays(arrays, schema=target)
 
 
-def _pool_groups(
+def pool_groups(
     frame: pd.DataFrame, pool_id: str | int | None
 ) -> list[tuple[str | None, pd.DataFrame]]:
     if "pool_id" not in frame.columns:
@@ -220,7 +220,7 @@ def aggregate_local(
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
     statuses = check_statuses(status)
-    frame = _text_ids(frame, task, worker)
+    frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
@@ -231,12 +231,12 @@ def aggregate_local(
         else None
     )
     tables = []
-    groups = _pool_groups(frame, pool_id)
+    groups = pool_groups(frame, pool_id)
     for pool, group in groups:
-        accepted = _select_rows(group, statuses, [])
+        accepted = select_rows(group, statuses, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
-        result = _run(
+        result = run_method(
             kind,
             rows,
             accepted,
@@ -248,7 +248,7 @@ def aggregate_local(
             tol=tol,
             golden=golden,
         )
-        tables.append(_to_table(result, pool, resolved, task))
+        tables.append(to_table(result, pool, resolved, task))
     target = schema.aggregated_schema([fc.field for fc in resolved])
     if golden is not None:
         target = target.append(pa.field("golden", pa.bool_()))
@@ -289,13 +289,13 @@ def fit_worker_model(
             missing, list(frame.columns), purpose="to estimate worker quality"
         )
     statuses = check_statuses(status)
-    frame = _text_ids(frame, task, worker)
+    frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     (fc,) = resolve_field_columns(
         frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
     )
-    rows = _select_rows(frame, statuses, [fc.column])[[task, worker, fc.column]]
+    rows = select_rows(frame, statuses, [fc.column])[[task, worker, fc.column]]
     model = fit_dawid_skene(
         rows,
         task=task,
@@ -335,7 +335,7 @@ def worker_quality(
     )
     out = model.confusion_frame() if confusion else model.worker_quality()
     if golden is not None and not confusion:
-        rows = _select_rows(_text_ids(frame, task, worker), check_statuses(status), [])
+        rows = select_rows(text_ids(frame, task, worker), check_statuses(status), [])
         observed = golden_worker_accuracy(
             rows, golden, task=task, worker=worker, label=model.label_column
         )

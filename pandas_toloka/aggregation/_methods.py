@@ -15,7 +15,7 @@ from .glad import fit_glad
 from .kos import fit_kos
 from .mace import fit_mace
 from .one_coin import fit_one_coin_dawid_skene
-from .skill_votes import _scores, _shares, fit_wawa, fit_zero_based_skill
+from .skill_votes import fit_wawa, fit_zero_based_skill, vote_shares, weighted_votes
 
 __all__ = [
     "CATEGORICAL_METHODS",
@@ -69,8 +69,8 @@ def _fit_majority_vote(
     data = encode_responses(
         responses, task=task, worker=worker, label=label, labels=labels, method="majority vote"
     )
-    votes = _scores(data, None)
-    shares = _shares(votes, votes) if votes.size else votes
+    votes = weighted_votes(data, None)
+    shares = vote_shares(votes, votes) if votes.size else votes
     return AggregationModel.build("MAJORITY_VOTE", data, shares, names=(task, worker, label))
 
 

@@ -27,7 +27,7 @@ __all__ = ["fit_wawa", "fit_zero_based_skill", "wawa", "zero_based_skill"]
 logger = logging.getLogger(__name__)
 
 
-def _scores(data: Responses, weight: np.ndarray | None) -> np.ndarray:
+def weighted_votes(data: Responses, weight: np.ndarray | None) -> np.ndarray:
     """``(T, K)`` sums of the weights (or counts) of each label's responses per task."""
     T, K = data.tasks.size, data.labels.size
     flat = data.tasks.codes * K + data.labels.codes
@@ -35,7 +35,7 @@ def _scores(data: Responses, weight: np.ndarray | None) -> np.ndarray:
     return np.bincount(flat, weights=weights, minlength=T * K).reshape(T, K).astype(np.float64)
 
 
-def _shares(scores: np.ndarray, votes: np.ndarray) -> np.ndarray:
+def vote_shares(scores: np.ndarray, votes: np.ndarray) -> np.ndarray:
     """Rows of ``scores`` normalized to sum 1; a row with no weight at all (every
     response from a zero-skill worker) falls back to the vote shares."""
     total = scores.sum(axis=1, keepdims=True)
@@ -74,9 +74,9 @@ def fit_wawa(
     data = encode_responses(
         responses, task=task, worker=worker, label=label, labels=labels, method="WAWA"
     )
-    votes = _scores(data, None)
+    votes = weighted_votes(data, None)
     skill = _accuracy(data, votes.argmax(axis=1) if votes.size else np.zeros(0, np.intp))
-    shares = _shares(_scores(data, skill), votes) if votes.size else votes
+    shares = vote_shares(weighted_votes(data, skill), votes) if votes.size else votes
     logger.info("WAWA on %d responses", data.n_responses)
     return AggregationModel.build(
         "WAWA", data, shares, names=(task, worker, label), worker_columns={"skill": skill}
@@ -170,14 +170,14 @@ def fit_zero_based_skill(
     )
     n_observed = len(np.unique(data.labels.codes))
     skill = np.full(data.workers.size, 1.0 / max(n_observed, 1) + eps)
-    votes = _scores(data, None)
+    votes = weighted_votes(data, None)
     if votes.size:
         for iteration in range(1, n_iter + 1):
             if iteration % steps == 0:
                 rate *= factor
-            answers = _shares(_scores(data, skill), votes).argmax(axis=1)
+            answers = vote_shares(weighted_votes(data, skill), votes).argmax(axis=1)
             skill = skill + rate * (_accuracy(data, answers) - skill)
-        shares = _shares(_scores(data, skill), votes)
+        shares = vote_shares(weighted_votes(data, skill), votes)
     else:
         shares = votes
     logger.info("zero-based skill on %d responses: %d iterations", data.n_responses, n_iter)

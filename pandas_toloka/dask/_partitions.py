@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
-from .._local_aggregate import _pool_groups, _run, _select_rows, _text_ids, _to_table
+from .._local_aggregate import pool_groups, run_method, select_rows, text_ids, to_table
 from .._local_inputs import FieldColumn
 from ..aggregation import weighted_dynamic_overlap
 from ..aggregation._encoding import build_result
@@ -68,9 +68,9 @@ def pool_rows(
 ) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame]]:
     """``(pool, accepted, rows)`` per pool of a partition: wanted status, then with answers."""
     out = []
-    frame = _text_ids(frame, spec.task)  # 1, "1" and 1.0 name one task, as in pandas
-    for pool, group in _pool_groups(frame, spec.pool_id):
-        accepted = _select_rows(group, spec.status, [])
+    frame = text_ids(frame, spec.task, spec.worker)  # 1, "1" and 1.0 name one id, as in pandas
+    for pool, group in pool_groups(frame, spec.pool_id):
+        accepted = select_rows(group, spec.status, [])
         rows = accepted.dropna(subset=spec.columns)[[spec.task, spec.worker, *spec.columns]]
         out.append((pool, accepted, rows))
     return out
@@ -191,7 +191,7 @@ def aggregate_partition(
                 skill_value="value",
             )
         else:
-            result = _run(
+            result = run_method(
                 kind,
                 rows,
                 accepted,
@@ -203,7 +203,7 @@ def aggregate_partition(
                 tol=tol,
                 golden=None,
             )
-        tables.append(_to_table(result, pool, list(spec.fields), spec.task))
+        tables.append(to_table(result, pool, list(spec.fields), spec.task))
     return finish(tables, spec.fields, dtype_backend)
 
 
@@ -213,4 +213,4 @@ def result_table(
     """A fitted block's answers as a typed result table."""
     (fc,) = spec.fields
     frame = build_result(spec.task, tasks, {fc.column: labels.take(codes)}, confidence)
-    return _to_table(frame, pool, list(spec.fields), spec.task)
+    return to_table(frame, pool, list(spec.fields), spec.task)

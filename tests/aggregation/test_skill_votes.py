@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from pandas_toloka.aggregation import fit_wawa, fit_zero_based_skill, wawa
-from pandas_toloka.aggregation.skill_votes import _shares
+from pandas_toloka.aggregation.skill_votes import vote_shares
 
 # Majority: t1 -> x (a, b vs c), t2 -> y (a, c vs b), t3 -> x (a alone).
 FRAME = pd.DataFrame(
@@ -54,4 +54,4 @@ def test_zero_skill_rows_fall_back_to_vote_shares() -> None:
     # row needs skills from elsewhere: the rule is checked on the kernel.)
     scores = np.array([[0.0, 0.0], [0.3, 0.1]])
     votes = np.array([[1.0, 2.0], [1.0, 1.0]])
-    np.testing.assert_allclose(_shares(scores, votes), [[1 / 3, 2 / 3], [0.75, 0.25]])
+    np.testing.assert_allclose(vote_shares(scores, votes), [[1 / 3, 2 / 3], [0.75, 0.25]])
