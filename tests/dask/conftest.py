@@ -11,6 +11,15 @@ import pytest
 pytest.importorskip("dask.dataframe", reason="the dask extra is not installed")
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder runs on a LocalCluster: ``-m dask`` runs them alone."""
+    here = str(__file__).rsplit("/", 1)[0]
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.dask)
+
+
 SPEC = {"result": {"type": "STRING", "allowed_values": ["cat", "dog", "owl"]}}
 LABELS = ("cat", "dog", "owl")
 
