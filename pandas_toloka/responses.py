@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import closing
+from contextlib import closing, contextmanager
 from typing import Any
 
 import pandas as pd
@@ -181,6 +181,42 @@ def iter_responses(
     )
 
 
+@contextmanager
+def _open_pages(
+    pool_id: str,
+    statuses: tuple[str, ...] | None,
+    client: Client | None,
+    credentials: dict[str, Any],
+    output_spec: Mapping[str, Any] | None,
+    page_size: int,
+    progress_bar: bool | None,
+) -> Iterator[tuple[list[OutputField], dict[str, Any], Iterator[pa.Table]]]:
+    """The client, the progress bar and the pool's fields, then its pages as tables.
+
+    Shared by :func:`read_responses` and :func:`iter_responses`; closes the
+    pages (and the client it built) on leaving.
+    """
+    with (
+        client_scope(client, **credentials) as resolved,
+        count_bar(
+            progress_enabled(progress_bar),
+            desc=f"pool {pool_id}: reading responses",
+            unit=" responses",
+        ) as bar,
+    ):
+        fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
+        pages = _iter_tables(
+            pool_id,
+            statuses=statuses,
+            client=resolved,
+            fields=fields,
+            page_size=page_size,
+            progress=bar,
+        )
+        with closing(pages):
+            yield fields, spec, pages
+
+
 def _iter_frames(
     pool_id: str,
     statuses: tuple[str, ...] | None,
@@ -191,33 +227,19 @@ def _iter_frames(
     progress_bar: bool | None,
     dtype_backend: DtypeBackend,
 ) -> Iterator[pd.DataFrame]:
-    with (
-        client_scope(client, **credentials) as resolved,
-        count_bar(
-            progress_enabled(progress_bar),
-            desc=f"pool {pool_id}: reading responses",
-            unit=" responses",
-        ) as bar,
-    ):
-        fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
+    opened = _open_pages(
+        pool_id, statuses, client, credentials, output_spec, page_size, progress_bar
+    )
+    with opened as (fields, spec, pages):
         attrs = _attrs(pool_id, spec, statuses)
-        pages = _iter_tables(
-            pool_id,
-            statuses=statuses,
-            client=resolved,
-            fields=fields,
-            page_size=page_size,
-            progress=bar,
-        )
         offset = 0
-        with closing(pages):
-            for table in pages:
-                if table.num_rows:
-                    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
-                    frame.index = pd.RangeIndex(offset, offset + len(frame))
-                    offset += len(frame)
-                    frame.attrs[ATTRS_KEY] = dict(attrs)
-                    yield frame
+        for table in pages:
+            if table.num_rows:
+                frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+                frame.index = pd.RangeIndex(offset, offset + len(frame))
+                offset += len(frame)
+                frame.attrs[ATTRS_KEY] = dict(attrs)
+                yield frame
         if offset == 0:
             empty = schema.to_pandas(
                 assignments_to_table([], fields, pool_id=pool_id), dtype_backend=dtype_backend
@@ -302,29 +324,16 @@ def read_responses(
     statuses = check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    with (
-        client_scope(client, token=token, environment=environment, url=url) as resolved,
-        count_bar(
-            progress_enabled(progress_bar),
-            desc=f"pool {pool_id}: reading responses",
-            unit=" responses",
-        ) as bar,
-    ):
-        fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
-        pages = _iter_tables(
-            pool_id,
-            statuses=statuses,
-            client=resolved,
-            fields=fields,
-            page_size=page_size,
-            progress=bar,
+    credentials = dict(token=token, environment=environment, url=url)
+    opened = _open_pages(
+        pool_id, statuses, client, credentials, output_spec, page_size, progress_bar
+    )
+    with opened as (fields, spec, pages):
+        frame = schema.pages_to_pandas(
+            (table for table in pages if table.num_rows),
+            empty=assignments_to_table([], fields, pool_id=pool_id),
+            dtype_backend=dtype_backend,
         )
-        with closing(pages):
-            frame = schema.pages_to_pandas(
-                (table for table in pages if table.num_rows),
-                empty=assignments_to_table([], fields, pool_id=pool_id),
-                dtype_backend=dtype_backend,
-            )
     frame.attrs[ATTRS_KEY] = _attrs(pool_id, spec, statuses)
     logger.info("pool %s: read %d responses", pool_id, len(frame))
     return frame
