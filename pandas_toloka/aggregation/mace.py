@@ -1,16 +1,18 @@
 """MACE (Hovy et al., 2013): every worker either knows the answer or spams.
 
-Worker ``w`` knows the answer with probability ``k_w`` (and gives it), and
-otherwise answers from their own spamming distribution ``theta_w``. Fitted by
-variational-Bayes EM with Beta(0.5, 0.5) priors on knowing and symmetric
-Dirichlet(10) priors on ``theta`` (the reference implementation's and
-crowd-kit's defaults), all in log space (crowd-kit multiplies the per-response
-probabilities directly and underflows on tasks with many responses).
+Worker ``w`` knows the answer with probability ``theta_w`` (and gives it), and
+otherwise answers from their own spamming distribution ``xi_w`` (the paper's
+names; here, as in crowd-kit, ``spam[w] = (1 - theta_w, theta_w)`` and
+``theta[w] = xi_w``). Fitted by variational-Bayes EM with Beta(0.5, 0.5)
+priors on knowing and symmetric Dirichlet(10) priors on ``xi`` (the reference
+implementation's and crowd-kit's defaults), all in log space (crowd-kit
+multiplies the per-response probabilities directly and underflows on tasks
+with many responses).
 
-The paper draws true labels uniformly; by default the class distribution is
-learned here too (a Dirichlet(1) prior, updated like the others), which the
-uniform model cannot express: on imbalanced pools it pushes answers to the
-rare class (see docs/algorithms.md).
+The paper draws true labels uniformly. By default the class distribution is
+learned too (Dirichlet(1) prior, the same variational update): the uniform
+model cannot express an imbalanced pool and answers its rare class too often
+(see docs/algorithms.md).
 """
 
 from __future__ import annotations
