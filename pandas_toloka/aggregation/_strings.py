@@ -130,8 +130,17 @@ def _packed(array: pa.Array) -> np.ndarray | None:
 
 
 def _sort_order(keys: np.ndarray) -> np.ndarray:
-    """The order that sorts packed keys as their strings sort (big-endian value order)."""
-    return np.argsort(keys.byteswap())
+    """The order that sorts packed keys as their strings sort (big-endian value order).
+
+    A least-significant-digit radix sort on 16-bit digits (NumPy's stable sort
+    of ``uint16`` is a counting sort): faster than ``argsort`` of ``uint64``.
+    """
+    big_endian = keys.byteswap()
+    order = np.arange(len(keys))
+    for shift in range(0, 64, 16):
+        digit = (big_endian[order] >> np.uint64(shift)).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
 
 
 def _unpacked(keys: np.ndarray) -> pa.Array:

@@ -51,6 +51,13 @@ def vote_counts(
 def _winners_dense(
     task_codes: np.ndarray, label_codes: np.ndarray, n_tasks: int, n_labels: int
 ) -> tuple[np.ndarray, np.ndarray]:
+    if n_labels == 2:
+        # Two passes instead of building (label, task) keys: votes for label 1 and in all.
+        ones = np.bincount(task_codes, weights=label_codes, minlength=n_tasks)
+        total = np.bincount(task_codes, minlength=n_tasks)
+        zeros = total - ones
+        winner = (ones > zeros).astype(np.intp)  # ties go to label 0, the smaller
+        return winner, np.maximum(ones, zeros) / total
     counts = vote_counts(task_codes, label_codes, n_tasks, n_labels)
     winner = counts.argmax(axis=0)  # first maximum = smallest label in sorted order
     best = counts[winner, np.arange(n_tasks)]
