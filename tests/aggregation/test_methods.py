@@ -194,21 +194,39 @@ def test_golden_input_errors() -> None:
     assert dawid_skene(frame, golden=series)["golden"].sum() == 2
 
 
+# Golden shares and random splits of the truth (the split of benchmarks/bench_golden.py).
+GOLDEN_SPLITS = [(share, seed) for share in (0.1, 0.3) for seed in range(5)]
+# Measured exceptions (benchmarks/bench_golden.py, 20 splits per share; docs/algorithms.md,
+# "Golden (control) tasks"): Dawid-Skene on product loses 0.0001-0.0051 on 19 of 20 splits at
+# 10 % and 0.0002-0.0045 on 17 of 20 at 30 %; on duck (76-97 tasks left) Dawid-Skene and MACE
+# lose exactly one task on one split in 20 per share and gain on average.
+GOLDEN_SLACK = {("DAWID_SKENE", "product"): 0.006}
+GOLDEN_ONE_TASK = {("DAWID_SKENE", "duck"), ("MACE", "duck")}
+
+
 @pytest.mark.parametrize("method", GOLDEN_METHODS)
 def test_golden_share_does_not_lower_accuracy_on_real_data(method: str, dataset, score) -> None:
     name, answers, truth = dataset
-    rng = np.random.default_rng(7)
-    held = rng.random(len(truth)) < 0.3
-    golden, rest = truth[held], truth[~held]
     kw = {"task": "question", "worker": "worker", "label": "answer"}
     plain = FUNCTIONS[method](answers, **kw)
-    anchored = FUNCTIONS[method](answers, golden=golden, **kw)
-    assert anchored["golden"].sum() == held.sum()
-    # Measured exception: Dawid-Skene anchored on product lands on a fixed point
-    # 0.1-0.4 points worse on the other tasks, for every split and share tried
-    # (and with Laplace smoothing too); see docs/algorithms.md.
-    slack = 0.005 if (method, name) == ("DAWID_SKENE", "product") else 0.0
-    assert score(anchored, rest) >= score(plain, rest) - slack, name
+    deltas = []
+    for share, seed in GOLDEN_SPLITS:
+        held = np.random.default_rng(seed).random(len(truth)) < share
+        golden, rest = truth[held], truth[~held]
+        anchored = FUNCTIONS[method](answers, golden=golden, **kw)
+        assert anchored["golden"].sum() == held.sum()
+        delta = score(anchored, rest) - score(plain, rest)
+        allowed = GOLDEN_SLACK.get((method, name), 0.0)
+        if (method, name) in GOLDEN_ONE_TASK:
+            allowed = 1.0 / len(rest)
+        assert delta >= -allowed - 1e-12, (name, share, seed, delta)
+        deltas.append(delta)
+    # Golden labels must be learned from, not only copied to the output: on average they help
+    # (measured mean gain 0.002-0.16), except Dawid-Skene on product (measured mean loss 0.0018).
+    if (method, name) in GOLDEN_SLACK:
+        assert np.mean(deltas) >= -0.003, (name, deltas)
+    else:
+        assert np.mean(deltas) > 0.0, (name, deltas)
 
 
 def test_algorithms_doc_example_runs() -> None:
