@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._layout import TaskGrid
+from ._layout import Shard, TaskGrid
 
 __all__ = [
     "EPS",
@@ -149,10 +149,8 @@ def soft_counts(data: ResponseCodes, post: np.ndarray) -> np.ndarray:
     on the product dataset).
     """
     W, K = data.n_workers, data.n_labels
-    counts = np.empty((W, K, K))
-    for k in range(K):
-        counts[:, k, :] = data.layout.cell_sums(post[k]).reshape(W, K)
-    return counts
+    sums = data.layout.cell_sums_many(post)  # (K, W * K)
+    return np.ascontiguousarray(sums.reshape(K, W, K).transpose(1, 0, 2))
 
 
 def full_confusion(data: ResponseCodes, counts: np.ndarray) -> np.ndarray:
@@ -226,7 +224,8 @@ def e_step(data: ResponseCodes, priors: np.ndarray, log_conf: np.ndarray) -> ESt
     per-task sum is taken over ``log C[w, k, o] - log C[w, 0, o]``: ``K - 1``
     passes over the responses instead of ``K``. The entropy of the
     posteriors (clipped at :data:`EPS`, as crowd-kit does) comes from the log
-    posteriors at hand, without another logarithm per task and label.
+    posteriors at hand, without another logarithm per task and label. Each
+    shard of the layout is one job for the thread pool.
     """
     T, K = data.n_tasks, data.n_labels
     log_priors = np.log(np.maximum(priors, EPS))
@@ -234,45 +233,65 @@ def e_step(data: ResponseCodes, priors: np.ndarray, log_conf: np.ndarray) -> ESt
         return EStep(np.ones((1, T)), 0.0)
     finite = np.where(np.isfinite(log_conf), log_conf, 0.0)  # unused cells are never looked up
     base = finite[:, 0, :]
-    log_eps = np.log(EPS)
+    layout = data.layout
+    tables = [layout.extend((finite[:, k, :] - base).ravel()) for k in range(1, K)]
+    post = np.empty((K, T))
     if K == 2:
-        # d = log P(1) - log P(0); P(1) = 1 / (1 + e^-d), P(0) = 1 / (1 + e^d). Branch-free:
-        # masked selections cost more than the arithmetic here.
-        d = data.layout.task_sums((finite[:, 1, :] - base).ravel())
-        d += log_priors[1] - log_priors[0]
-        post = np.empty((2, T))
-        with np.errstate(over="ignore"):
-            e_minus = np.exp(np.negative(d))
-            e_plus = np.exp(d)
-        np.divide(1.0, e_minus + 1.0, out=post[1])
-        np.divide(1.0, e_plus + 1.0, out=post[0])
-        # Per task, with a = |d| and z = 1 + e^-a: -log(larger) = log z and
-        # -log(smaller) = a + log z; crowd-kit clips the posteriors at EPS first.
-        log_z = np.log1p(np.minimum(e_minus, e_plus))
-        larger = np.maximum(post[0], post[1])
-        smaller = np.minimum(post[0], post[1])
-        minus_log_smaller = np.abs(d)
-        minus_log_smaller += log_z
-        np.minimum(minus_log_smaller, -log_eps, out=minus_log_smaller)
-        np.maximum(smaller, EPS, out=smaller)
-        # Elementwise products, not `@`: a BLAS dot may wake (and spin) its threads.
-        larger *= log_z
-        smaller *= minus_log_smaller
-        entropy = float(larger.sum()) + float(smaller.sum())
-        return EStep(post, entropy)
-    log_post = np.empty((K, T))
+        shift = log_priors[1] - log_priors[0]
+        parts = layout.map(lambda shard: _binary_posteriors(shard, tables[0], shift, post))
+    else:
+        parts = layout.map(lambda shard: _posteriors(shard, tables, log_priors, post))
+    # The two entropy terms are added up separately, then together (the unsharded order).
+    return EStep(post, sum(p[0] for p in parts) + sum(p[1] for p in parts))
+
+
+def _binary_posteriors(
+    shard: Shard, table: np.ndarray, shift: float, post: np.ndarray
+) -> tuple[float, float]:
+    """Two labels: fill ``post[:, shard]``; return the shard's two entropy terms."""
+    # d = log P(1) - log P(0); P(1) = 1 / (1 + e^-d), P(0) = 1 / (1 + e^d). Branch-free:
+    # masked selections cost more than the arithmetic here.
+    d = shard.task_sums(table)
+    d += shift
+    out = post[:, shard.start : shard.stop]
+    with np.errstate(over="ignore"):
+        e_minus = np.exp(np.negative(d))
+        e_plus = np.exp(d)
+    np.divide(1.0, e_minus + 1.0, out=out[1])
+    np.divide(1.0, e_plus + 1.0, out=out[0])
+    # Per task, with a = |d| and z = 1 + e^-a: -log(larger) = log z and
+    # -log(smaller) = a + log z; crowd-kit clips the posteriors at EPS first.
+    log_z = np.log1p(np.minimum(e_minus, e_plus))
+    larger = np.maximum(out[0], out[1])
+    smaller = np.minimum(out[0], out[1])
+    minus_log_smaller = np.abs(d)
+    minus_log_smaller += log_z
+    np.minimum(minus_log_smaller, -np.log(EPS), out=minus_log_smaller)
+    np.maximum(smaller, EPS, out=smaller)
+    # Elementwise products, not `@`: a BLAS dot may wake (and spin) its threads.
+    larger *= log_z
+    smaller *= minus_log_smaller
+    return float(larger.sum()), float(smaller.sum())
+
+
+def _posteriors(
+    shard: Shard, tables: list[np.ndarray], log_priors: np.ndarray, post: np.ndarray
+) -> tuple[float, float]:
+    """Three labels or more: fill ``post[:, shard]``; return the shard's entropy (and 0)."""
+    K = len(tables) + 1
+    log_post = np.empty((K, shard.n_tasks))
     log_post[0] = log_priors[0]
     for k in range(1, K):
-        log_post[k] = data.layout.task_sums((finite[:, k, :] - base).ravel())
+        log_post[k] = shard.task_sums(tables[k - 1])
         log_post[k] += log_priors[k]
     log_post -= log_post.max(axis=0)
-    post = np.exp(log_post)
-    z = post.sum(axis=0)
-    post /= z
+    out = np.exp(log_post)
+    z = out.sum(axis=0)
+    out /= z
     log_post -= np.log(z)
-    np.maximum(log_post, log_eps, out=log_post)
-    entropy = -float((np.maximum(post, EPS) * log_post).sum())
-    return EStep(post, entropy)
+    np.maximum(log_post, np.log(EPS), out=log_post)
+    post[:, shard.start : shard.stop] = out
+    return -float((np.maximum(out, EPS) * log_post).sum()), 0.0
 
 
 def objective(

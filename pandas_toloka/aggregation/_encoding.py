@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
+from ._strings import arrow_strings, factorize_strings
 
 __all__ = [
     "Encoded",
@@ -137,6 +138,10 @@ def encode_column(series: pd.Series, *, role: str) -> Encoded:
         If the column holds nulls, or values that cannot be hashed or sorted.
     """
     check_no_nulls(series, role)
+    strings = arrow_strings(series)
+    if strings is not None:
+        codes, uniques = factorize_strings(series, strings)
+        return Encoded(codes, uniques)
     try:
         codes, uniques = series.factorize(sort=True)
     except TypeError as exc:

@@ -13,21 +13,31 @@ every task, a dummy cell where a task has fewer), plus the few responses
 beyond ``depth`` as a task-sorted remainder. Per-task sums then become
 ``depth`` contiguous gathers added row by row, and per-cell sums ``depth``
 bincounts whose weights are the task values themselves, with no gather.
+
+Large pools are cut into *shards*, contiguous ranges of tasks with about
+:data:`SHARD_RESPONSES` responses each, which EM processes on parallel threads
+(:mod:`._threads`). The cut depends on the data alone, so results do not
+depend on the number of threads; per-task sums are the same as without
+shards, and per-cell sums add the shards' partial sums in shard order.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
+
+from ._threads import parallel_map
 
 try:  # pandas' counting sort (private, so optional): see stable_group_order
     from pandas._libs.algos import groupsort_indexer as _groupsort_indexer
 except ImportError:  # pragma: no cover - depends on the pandas version
     _groupsort_indexer = None
 
-__all__ = ["TaskGrid", "stable_group_order"]
+__all__ = ["Shard", "TaskGrid", "stable_group_order"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +45,12 @@ logger = logging.getLogger(__name__)
 MAX_DEPTH = 32
 #: The grid holds at most this many cells per response (padding bound).
 PADDING = 1.5
+#: Responses per shard, about (a shard's per-task arrays then stay in the CPU caches).
+SHARD_RESPONSES = 1 << 19
+#: Shards at most (what the thread pool can use, and few partial cell sums to add).
+MAX_SHARDS = 8
+
+R = TypeVar("R")
 
 
 def stable_group_order(codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -63,24 +79,27 @@ def stable_group_order(codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class TaskGrid:
-    """Responses arranged by task.
+class Shard:
+    """The responses of the tasks ``start..stop-1``, laid out by task.
 
     Attributes
     ----------
+    start, stop : int
+        The shard's task range; local task ``t`` is task ``start + t``.
     grid : numpy.ndarray
-        ``(depth, n_tasks)`` cell ids; ``n_cells`` (a dummy cell) where a task
-        has fewer than ``depth`` responses.
+        ``(depth, stop - start)`` cell ids; ``n_cells`` (a dummy cell) where a
+        task has fewer than ``depth`` responses.
     rest_task, rest_cell : numpy.ndarray
-        Task and cell of the responses beyond ``depth`` in their task.
-    n_tasks, n_cells : int
-        Number of tasks and of (real) cells.
+        Local task and cell of the responses beyond ``depth`` in their task.
+    n_cells : int
+        Number of (real) cells.
     """
 
+    start: int
+    stop: int
     grid: np.ndarray
     rest_task: np.ndarray
     rest_cell: np.ndarray
-    n_tasks: int
     n_cells: int
     _scratch: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -88,12 +107,91 @@ class TaskGrid:
         # Reused by every task_sums call: EM would otherwise allocate it each iteration.
         object.__setattr__(self, "_scratch", np.empty(self.grid.shape))
 
+    @property
+    def n_tasks(self) -> int:
+        """Tasks in the shard."""
+        return self.stop - self.start
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the shard's arrays."""
+        return (
+            self.grid.nbytes + self.rest_task.nbytes + self.rest_cell.nbytes + self._scratch.nbytes
+        )
+
+    def task_sums(self, extended: np.ndarray) -> np.ndarray:
+        """Per local task, the sum of ``extended[cell_i]`` over its responses.
+
+        ``extended`` is the ``(n_cells + 1,)`` table whose last entry (the dummy
+        cell of padded slots) is 0.
+        """
+        # mode='clip' (ids are in range anyway): with 'raise' NumPy buffers ``out``.
+        gathered = np.take(extended, self.grid, out=self._scratch, mode="clip")
+        # Row by row, in order (a reduction over the outer axis of a C-contiguous array).
+        out = gathered.sum(axis=0)
+        if len(self.rest_task):
+            out += np.bincount(
+                self.rest_task,
+                weights=np.take(extended, self.rest_cell),
+                minlength=self.n_tasks,
+            )
+        return out
+
+    def cell_sums(self, values: np.ndarray) -> np.ndarray:
+        """Per cell, the sum of ``values[local task_i]`` over its responses; ``(n_cells,)``."""
+        size = self.n_cells + 1
+        out = np.bincount(self.grid[0], weights=values, minlength=size)
+        for row in self.grid[1:]:
+            out += np.bincount(row, weights=values, minlength=size)
+        out = out[:-1]
+        if len(self.rest_task):
+            out += np.bincount(
+                self.rest_cell, weights=np.take(values, self.rest_task), minlength=self.n_cells
+            )
+        return out
+
+
+def _shard_bounds(counts: np.ndarray, n: int) -> np.ndarray:
+    """Task boundaries ``[0, ..., n_tasks]`` of shards with about equal responses."""
+    n_tasks = len(counts)
+    n_shards = int(min(MAX_SHARDS, max(1, -(-n // SHARD_RESPONSES)), max(n_tasks, 1)))
+    if n_shards == 1:
+        return np.array([0, n_tasks])
+    ends = np.cumsum(counts)
+    targets = np.arange(1, n_shards) * (n / n_shards)
+    inner = np.searchsorted(ends, targets, side="left") + 1
+    return np.unique(np.r_[0, np.clip(inner, 1, n_tasks - 1), n_tasks])
+
+
+@dataclass(frozen=True)
+class TaskGrid:
+    """Responses arranged by task, in one or more shards.
+
+    Attributes
+    ----------
+    shards : tuple of Shard
+        Contiguous task ranges covering ``0..n_tasks-1`` in order.
+    depth : int
+        Rows of every shard's grid.
+    n_tasks, n_cells : int
+        Number of tasks and of (real) cells.
+    """
+
+    shards: tuple[Shard, ...]
+    depth: int
+    n_tasks: int
+    n_cells: int
+
     @classmethod
-    def build(cls, task: np.ndarray, cell: np.ndarray, n_tasks: int, n_cells: int) -> TaskGrid:
+    def build(
+        cls, task: np.ndarray, cell: np.ndarray, n_tasks: int, n_cells: int, *, shards: bool = True
+    ) -> TaskGrid:
         """Lay out responses given as task and cell codes (any order, every task present).
 
         Within a task, responses keep their input order (the grouping sort is
-        stable), so sums are reproducible.
+        stable), so sums are reproducible. ``shards=False`` keeps one shard
+        whatever the size (for callers that are parallel already, like Dask's
+        partitions).
         """
         n = len(task)
         counts = np.bincount(task, minlength=n_tasks)
@@ -101,27 +199,53 @@ class TaskGrid:
             min(counts.max(initial=1), MAX_DEPTH, max(1, int(PADDING * n) // max(n_tasks, 1)))
         )
         order = stable_group_order(task, n_tasks)
-        sorted_task = task[order]
         sorted_cell = cell[order]
         del order
-        starts = np.cumsum(counts) - counts
-        rank = np.arange(n, dtype=np.intp) - starts[sorted_task]
-        in_grid = rank < depth
-        grid = np.full((depth, n_tasks), n_cells, dtype=np.intp)
-        if in_grid.all():
-            grid.ravel()[rank * n_tasks + sorted_task] = sorted_cell
-        else:
-            grid[rank[in_grid], sorted_task[in_grid]] = sorted_cell[in_grid]
-        rest = ~in_grid
+        bounds = _shard_bounds(counts, n) if shards else np.array([0, n_tasks])
+        firsts = np.r_[0, np.cumsum(counts)]
+
+        def lay_out(i: int) -> Shard:
+            start, stop = int(bounds[i]), int(bounds[i + 1])
+            first, last = int(firsts[start]), int(firsts[stop])
+            local_counts = counts[start:stop]
+            local_task = np.repeat(np.arange(stop - start), local_counts)
+            rank = np.arange(last - first) - np.repeat(firsts[start:stop] - first, local_counts)
+            local_cell = sorted_cell[first:last]
+            in_grid = rank < depth
+            grid = np.full((depth, stop - start), n_cells, dtype=np.intp)
+            if in_grid.all():
+                grid.ravel()[rank * (stop - start) + local_task] = local_cell
+                empty = np.zeros(0, dtype=np.intp)
+                return Shard(start, stop, grid, empty, empty, n_cells)
+            grid[rank[in_grid], local_task[in_grid]] = local_cell[in_grid]
+            rest = ~in_grid
+            return Shard(start, stop, grid, local_task[rest], local_cell[rest], n_cells)
+
+        parts = tuple(parallel_map(lay_out, range(len(bounds) - 1)))
         logger.debug(
-            "TaskGrid: %d responses, depth %d, %d in the remainder", n, depth, int(rest.sum())
+            "TaskGrid: %d responses, depth %d, %d shard(s), %d in the remainder",
+            n,
+            depth,
+            len(parts),
+            sum(len(p.rest_task) for p in parts),
         )
-        return cls(grid, sorted_task[rest], sorted_cell[rest], n_tasks, n_cells)
+        return cls(parts, depth, n_tasks, n_cells)
 
     @property
-    def depth(self) -> int:
-        """Rows of the grid."""
-        return int(self.grid.shape[0])
+    def nbytes(self) -> int:
+        """Memory held by the layout's arrays."""
+        return sum(shard.nbytes for shard in self.shards)
+
+    def map(self, function: Callable[[Shard], R]) -> list[R]:
+        """``[function(shard) for shard in shards]``, on parallel threads when there are several."""
+        return parallel_map(function, self.shards)
+
+    def extend(self, table: np.ndarray) -> np.ndarray:
+        """``table`` (``(n_cells,)``) with a 0 appended for the dummy cell of padded slots."""
+        extended = np.empty(self.n_cells + 1)
+        extended[:-1] = table
+        extended[-1] = 0.0
+        return extended
 
     def task_sums(self, table: np.ndarray) -> np.ndarray:
         """``out[t] = sum of table[cell_i]`` over the responses ``i`` of task ``t``.
@@ -136,17 +260,13 @@ class TaskGrid:
         numpy.ndarray
             ``(n_tasks,)`` float64.
         """
-        extended = np.empty(self.n_cells + 1)
-        extended[:-1] = table
-        extended[-1] = 0.0  # the dummy cell of padded slots
-        # mode='clip' (ids are in range anyway): with 'raise' NumPy buffers ``out``.
-        gathered = np.take(extended, self.grid, out=self._scratch, mode="clip")
-        # Row by row, in order (a reduction over the outer axis of a C-contiguous array).
-        out = gathered.sum(axis=0)
-        if len(self.rest_task):
-            out += np.bincount(
-                self.rest_task, weights=np.take(table, self.rest_cell), minlength=self.n_tasks
-            )
+        extended = self.extend(table)
+        out = np.empty(self.n_tasks)
+
+        def one(shard: Shard) -> None:
+            out[shard.start : shard.stop] = shard.task_sums(extended)
+
+        self.map(one)
         return out
 
     def cell_sums(self, values: np.ndarray) -> np.ndarray:
@@ -162,13 +282,17 @@ class TaskGrid:
         numpy.ndarray
             ``(n_cells,)`` float64.
         """
-        size = self.n_cells + 1
-        out = np.bincount(self.grid[0], weights=values, minlength=size)
-        for row in self.grid[1:]:
-            out += np.bincount(row, weights=values, minlength=size)
-        out = out[:-1]
-        if len(self.rest_task):
-            out += np.bincount(
-                self.rest_cell, weights=np.take(values, self.rest_task), minlength=self.n_cells
-            )
+        return self.cell_sums_many(values[None, :])[0]
+
+    def cell_sums_many(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`cell_sums` of each row of ``values`` (``(m, n_tasks)``); ``(m, n_cells)``."""
+
+        def one(shard: Shard) -> np.ndarray:
+            rows = values[:, shard.start : shard.stop]
+            return np.stack([shard.cell_sums(np.ascontiguousarray(row)) for row in rows])
+
+        partials = self.map(one)
+        out = partials[0]
+        for partial in partials[1:]:
+            out += partial
         return out

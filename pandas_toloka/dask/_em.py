@@ -187,7 +187,7 @@ def _part(codes: LocalCodes, encodings: Encodings) -> tuple[Part, np.ndarray, np
     T = len(codes.tasks)
     part = Part(
         tasks=codes.tasks,
-        layout=TaskGrid.build(codes.task, cell, T, W * K),
+        layout=TaskGrid.build(codes.task, cell, T, W * K, shards=False),
         post=_vote_shares(codes.task, label, T, K),
     )
     return part, np.bincount(cell, minlength=W * K) > 0, np.bincount(worker, minlength=W)
@@ -312,9 +312,7 @@ def _sizeof_block(block: Block) -> int:
     """Dask's memory accounting (spilling, placement) must see the arrays inside."""
     total = block.used.nbytes + block.worker_counts.nbytes
     for part in block.parts:
-        layout = part.layout
-        total += layout.grid.nbytes + layout.rest_task.nbytes + layout.rest_cell.nbytes
-        total += part.post.nbytes + int(part.tasks.memory_usage(deep=False))
+        total += part.layout.nbytes + part.post.nbytes + int(part.tasks.memory_usage(deep=False))
     return total
 
 

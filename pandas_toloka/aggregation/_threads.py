@@ -1,0 +1,61 @@
+"""A process-wide thread pool for the aggregation kernels.
+
+NumPy's ``take``, ``bincount`` and ufuncs release the GIL, so the per-shard
+work of an EM iteration (:class:`._layout.TaskGrid`) runs in parallel on
+threads. Results never depend on the number of threads: the work is split
+into shards by the data alone, and partial results are combined in shard
+order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+__all__ = ["MAX_THREADS", "n_threads", "parallel_map"]
+
+#: Threads used at most, whatever the machine.
+MAX_THREADS = 8
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = -1
+
+
+def n_threads() -> int:
+    """The CPUs this process may run on (its affinity), capped at :data:`MAX_THREADS`."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows
+        available = os.cpu_count() or 1
+    return max(1, min(available, MAX_THREADS))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool, _pool_pid
+    with _lock:
+        # A forked child inherits the pool object but not its threads: make a new one.
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(n_threads(), thread_name_prefix="pandas-toloka")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[function(x) for x in items]``, on the pool's threads when that can help.
+
+    Calls from a pool thread itself run inline, so nested use cannot deadlock.
+    """
+    if len(items) <= 1 or n_threads() == 1 or _in_pool_thread():
+        return [function(item) for item in items]
+    return list(_executor().map(function, items))
+
+
+def _in_pool_thread() -> bool:
+    return threading.current_thread().name.startswith("pandas-toloka")
