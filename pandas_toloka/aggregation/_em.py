@@ -248,12 +248,21 @@ def e_step(data: ResponseCodes, priors: np.ndarray, log_conf: np.ndarray) -> ESt
 def _binary_posteriors(
     shard: Shard, table: np.ndarray, shift: float, post: np.ndarray
 ) -> tuple[float, float]:
-    """Two labels: fill ``post[:, shard]``; return the shard's two entropy terms."""
+    """Two labels: fill ``post[:, shard]``, chunk by chunk; return the two entropy terms."""
+    larger_sum = smaller_sum = 0.0
+    for lo, hi in shard.chunks():
+        larger, smaller = _binary_chunk(
+            shard.task_sums(table, lo, hi), shift, post[:, shard.start + lo : shard.start + hi]
+        )
+        larger_sum += larger
+        smaller_sum += smaller
+    return larger_sum, smaller_sum
+
+
+def _binary_chunk(d: np.ndarray, shift: float, out: np.ndarray) -> tuple[float, float]:
     # d = log P(1) - log P(0); P(1) = 1 / (1 + e^-d), P(0) = 1 / (1 + e^d). Branch-free:
     # masked selections cost more than the arithmetic here.
-    d = shard.task_sums(table)
     d += shift
-    out = post[:, shard.start : shard.stop]
     with np.errstate(over="ignore"):
         e_minus = np.exp(np.negative(d))
         e_plus = np.exp(d)
@@ -277,21 +286,24 @@ def _binary_posteriors(
 def _posteriors(
     shard: Shard, tables: list[np.ndarray], log_priors: np.ndarray, post: np.ndarray
 ) -> tuple[float, float]:
-    """Three labels or more: fill ``post[:, shard]``; return the shard's entropy (and 0)."""
+    """Three labels or more: fill ``post[:, shard]``, chunk by chunk; return the entropy (and 0)."""
     K = len(tables) + 1
-    log_post = np.empty((K, shard.n_tasks))
-    log_post[0] = log_priors[0]
-    for k in range(1, K):
-        log_post[k] = shard.task_sums(tables[k - 1])
-        log_post[k] += log_priors[k]
-    log_post -= log_post.max(axis=0)
-    out = np.exp(log_post)
-    z = out.sum(axis=0)
-    out /= z
-    log_post -= np.log(z)
-    np.maximum(log_post, np.log(EPS), out=log_post)
-    post[:, shard.start : shard.stop] = out
-    return -float((np.maximum(out, EPS) * log_post).sum()), 0.0
+    entropy = 0.0
+    for lo, hi in shard.chunks():
+        log_post = np.empty((K, hi - lo))
+        log_post[0] = log_priors[0]
+        for k in range(1, K):
+            log_post[k] = shard.task_sums(tables[k - 1], lo, hi)
+            log_post[k] += log_priors[k]
+        log_post -= log_post.max(axis=0)
+        out = post[:, shard.start + lo : shard.start + hi]
+        np.exp(log_post, out=out)
+        z = out.sum(axis=0)
+        out /= z
+        log_post -= np.log(z)
+        np.maximum(log_post, np.log(EPS), out=log_post)
+        entropy -= float((np.maximum(out, EPS) * log_post).sum())
+    return entropy, 0.0
 
 
 def objective(

@@ -15,7 +15,6 @@ import logging
 import os
 import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 
 from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ._strings import arrow_strings, factorize_strings
+from ._threads import parallel_map
 
 __all__ = [
     "Encoded",
@@ -30,6 +30,7 @@ __all__ = [
     "drop_null_labels",
     "encode_golden",
     "encode_responses",
+    "encode_task_and_labels",
     "build_result",
     "check_iteration_args",
     "check_distinct_names",
@@ -245,8 +246,7 @@ def build_result(
     return pd.DataFrame(data, index=pd.RangeIndex(len(tasks)))
 
 
-#: From this many responses the task column is factorized in a second thread
-#: (Arrow's hashing and sorting release the GIL) while the others are.
+#: From this many responses the columns are factorized on parallel threads.
 PARALLEL_ENCODING_MIN = 200_000
 
 
@@ -323,17 +323,40 @@ def encode_responses(
     frame = check_frame(responses, [task, worker, label], purpose=f"for {method}")
     n_before = len(frame)
     frame = drop_null_labels(frame, label, method=method)
-    if len(frame) >= PARALLEL_ENCODING_MIN:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(encode_column, frame[task], role="task")
-            workers = encode_column(frame[worker], role="worker")
-            labs = encode_labels(frame[label], labels)
-            tasks = future.result()
-    else:
-        tasks = encode_column(frame[task], role="task")
-        workers = encode_column(frame[worker], role="worker")
-        labs = encode_labels(frame[label], labels)
+    tasks, workers, labs = _encode_columns(
+        frame, [(task, "task"), (worker, "worker"), (label, "label")], labels
+    )
     return Responses(tasks, workers, labs, n_before - len(frame))
+
+
+def encode_task_and_labels(
+    frame: pd.DataFrame,
+    *,
+    task: Hashable,
+    label: Hashable,
+    labels: Iterable[object] | None = None,
+) -> tuple[Encoded, Encoded]:
+    """Factorize the task column and the label column (over ``labels``), as
+    :func:`encode_responses` does, for methods that do not look at workers."""
+    tasks, labs = _encode_columns(frame, [(task, "task"), (label, "label")], labels)
+    return tasks, labs
+
+
+def _encode_columns(
+    frame: pd.DataFrame, roles: list[tuple[Hashable, str]], labels: Iterable[object] | None
+) -> list[Encoded]:
+    """Encode each ``(column, role)``; large frames on parallel threads (Arrow's hashing and
+    NumPy's gathers release the GIL), the task column, the costliest, first."""
+
+    def encode(item: tuple[Hashable, str]) -> Encoded:
+        column, role = item
+        if role == "label":
+            return encode_labels(frame[column], labels)
+        return encode_column(frame[column], role=role)
+
+    if len(frame) >= PARALLEL_ENCODING_MIN:
+        return parallel_map(encode, roles)
+    return [encode(item) for item in roles]
 
 
 def encode_golden(

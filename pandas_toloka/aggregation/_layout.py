@@ -49,6 +49,8 @@ PADDING = 1.5
 SHARD_RESPONSES = 1 << 19
 #: Shards at most (what the thread pool can use, and few partial cell sums to add).
 MAX_SHARDS = 8
+#: Tasks per chunk of a shard's per-task work: a chunk's arrays stay in the L2 cache.
+CHUNK_TASKS = 8192
 
 R = TypeVar("R")
 
@@ -105,7 +107,8 @@ class Shard:
 
     def __post_init__(self) -> None:
         # Reused by every task_sums call: EM would otherwise allocate it each iteration.
-        object.__setattr__(self, "_scratch", np.empty(self.grid.shape))
+        width = min(CHUNK_TASKS, self.grid.shape[1])
+        object.__setattr__(self, "_scratch", np.empty((self.grid.shape[0], width)))
 
     @property
     def n_tasks(self) -> int:
@@ -119,22 +122,35 @@ class Shard:
             self.grid.nbytes + self.rest_task.nbytes + self.rest_cell.nbytes + self._scratch.nbytes
         )
 
-    def task_sums(self, extended: np.ndarray) -> np.ndarray:
-        """Per local task, the sum of ``extended[cell_i]`` over its responses.
+    def chunks(self) -> list[tuple[int, int]]:
+        """Local task ranges of at most :data:`CHUNK_TASKS` tasks covering the shard."""
+        return _split(0, self.n_tasks)
+
+    def task_sums(self, extended: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Per local task in ``lo..hi-1``, the sum of ``extended[cell_i]`` over its responses.
 
         ``extended`` is the ``(n_cells + 1,)`` table whose last entry (the dummy
-        cell of padded slots) is 0.
+        cell of padded slots) is 0. Ranges longer than :data:`CHUNK_TASKS` are
+        summed chunk by chunk.
         """
+        hi = self.n_tasks if hi is None else hi
+        if hi - lo > CHUNK_TASKS:
+            return np.concatenate([self.task_sums(extended, a, b) for a, b in _split(lo, hi)])
+        width = hi - lo
+        scratch = self._scratch if width == self._scratch.shape[1] else self._scratch[:, :width]
         # mode='clip' (ids are in range anyway): with 'raise' NumPy buffers ``out``.
-        gathered = np.take(extended, self.grid, out=self._scratch, mode="clip")
-        # Row by row, in order (a reduction over the outer axis of a C-contiguous array).
+        gathered = np.take(extended, self.grid[:, lo:hi], out=scratch, mode="clip")
+        # Row by row, in order (a reduction over the outer axis).
         out = gathered.sum(axis=0)
         if len(self.rest_task):
-            out += np.bincount(
-                self.rest_task,
-                weights=np.take(extended, self.rest_cell),
-                minlength=self.n_tasks,
-            )
+            # The remainder is sorted by task: this range's part is one slice.
+            first, last = np.searchsorted(self.rest_task, [lo, hi])
+            if last > first:
+                out += np.bincount(
+                    self.rest_task[first:last] - lo,
+                    weights=np.take(extended, self.rest_cell[first:last]),
+                    minlength=width,
+                )
         return out
 
     def cell_sums(self, values: np.ndarray) -> np.ndarray:
@@ -149,6 +165,11 @@ class Shard:
                 self.rest_cell, weights=np.take(values, self.rest_task), minlength=self.n_cells
             )
         return out
+
+
+def _split(lo: int, hi: int) -> list[tuple[int, int]]:
+    edges = list(range(lo, hi, CHUNK_TASKS)) + [hi]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def _shard_bounds(counts: np.ndarray, n: int) -> np.ndarray:

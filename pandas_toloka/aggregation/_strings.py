@@ -136,10 +136,9 @@ def _sort_order(keys: np.ndarray) -> np.ndarray:
 
 def _unpacked(keys: np.ndarray) -> pa.Array:
     """The strings of packed keys (:func:`_packed`), as an Arrow ``string`` array."""
-    as_bytes = keys.astype("<u8").view(np.uint8).reshape(len(keys), 8)
-    present = as_bytes != 0
-    lengths = present.sum(axis=1)
-    offsets = np.zeros(len(keys) + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    data = as_bytes[present]
-    return pa.StringArray.from_buffers(len(keys), pa.py_buffer(offsets), pa.py_buffer(data))
+    # Each key's 8 bytes as one string, then the zero padding trimmed (the
+    # strings themselves hold no NUL byte).
+    raw = np.ascontiguousarray(keys, dtype="<u8").view(np.uint8)
+    offsets = np.arange(0, len(raw) + 1, 8, dtype=np.int32)
+    padded = pa.StringArray.from_buffers(len(keys), pa.py_buffer(offsets), pa.py_buffer(raw))
+    return pc.utf8_rtrim(padded, characters="\x00")

@@ -14,8 +14,7 @@ from ._encoding import (
     check_frame,
     check_no_nulls,
     drop_null_labels,
-    encode_column,
-    encode_labels,
+    encode_task_and_labels,
 )
 
 __all__ = ["majority_vote", "vote_counts"]
@@ -134,9 +133,8 @@ def majority_vote(
     check_distinct_names([task, label], task=task, worker=worker, label=label)
     frame = check_frame(responses, [task, worker, label], purpose="for majority_vote")
     frame = drop_null_labels(frame, label, method="majority_vote")
-    tasks = encode_column(frame[task], role="task")
     check_no_nulls(frame[worker], role="worker")
-    labs = encode_labels(frame[label], labels)
+    tasks, labs = encode_task_and_labels(frame, task=task, label=label, labels=labels)
     n_tasks, n_labels = tasks.size, max(labs.size, 1)
     if n_tasks == 0:
         winner = np.zeros(0, dtype=np.intp)
