@@ -194,21 +194,42 @@ def test_golden_input_errors() -> None:
     assert dawid_skene(frame, golden=series)["golden"].sum() == 2
 
 
+# Golden shares and random splits of the truth (the split of benchmarks/bench_golden.py).
+GOLDEN_SPLITS = [(share, seed) for share in (0.1, 0.3) for seed in range(5)]
+ONE_TASK = -1.0
+# Measured exceptions (benchmarks/bench_golden.py, 20 splits per share; docs/algorithms.md,
+# "Golden (control) tasks"): (largest fall allowed on one split, mean over the splits must be
+# above). Dawid-Skene on product falls by up to 0.0051 on 36 of 40 splits (its model blames
+# task-level errors on workers); MACE on product by up to 0.0004 on 3 of 40 (a mean gain of
+# 0.001-0.004 against split noise); on duck (76-97 tasks left) Dawid-Skene and MACE lose one
+# task on a few splits. Every other pair: no fall on any split and a gain on average.
+GOLDEN_EXCEPTIONS = {
+    ("DAWID_SKENE", "product"): (0.006, -0.003),
+    ("DAWID_SKENE", "duck"): (ONE_TASK, 0.0),
+    ("MACE", "product"): (0.0005, 0.0),
+    ("MACE", "duck"): (ONE_TASK, -0.005),
+}
+
+
 @pytest.mark.parametrize("method", GOLDEN_METHODS)
 def test_golden_share_does_not_lower_accuracy_on_real_data(method: str, dataset, score) -> None:
     name, answers, truth = dataset
-    rng = np.random.default_rng(7)
-    held = rng.random(len(truth)) < 0.3
-    golden, rest = truth[held], truth[~held]
     kw = {"task": "question", "worker": "worker", "label": "answer"}
+    allowed, mean_above = GOLDEN_EXCEPTIONS.get((method, name), (0.0, 0.0))
     plain = FUNCTIONS[method](answers, **kw)
-    anchored = FUNCTIONS[method](answers, golden=golden, **kw)
-    assert anchored["golden"].sum() == held.sum()
-    # Measured exception: Dawid-Skene anchored on product lands on a fixed point
-    # 0.1-0.4 points worse on the other tasks, for every split and share tried
-    # (and with Laplace smoothing too); see docs/algorithms.md.
-    slack = 0.005 if (method, name) == ("DAWID_SKENE", "product") else 0.0
-    assert score(anchored, rest) >= score(plain, rest) - slack, name
+    deltas = []
+    for share, seed in GOLDEN_SPLITS:
+        held = np.random.default_rng(seed).random(len(truth)) < share
+        golden, rest = truth[held], truth[~held]
+        anchored = FUNCTIONS[method](answers, golden=golden, **kw)
+        assert anchored["golden"].sum() == held.sum()
+        delta = score(anchored, rest) - score(plain, rest)
+        fall = 1.0 / len(rest) if allowed == ONE_TASK else allowed
+        assert delta >= -fall - 1e-12, (name, share, seed, delta)
+        deltas.append(delta)
+    # Golden labels must be learned from, not only copied to the output: on average they help
+    # (measured mean gain 0.001-0.16) except where measured otherwise above.
+    assert np.mean(deltas) > mean_above, (name, deltas)
 
 
 def test_algorithms_doc_example_runs() -> None:
