@@ -50,7 +50,7 @@ SHARD_RESPONSES = 1 << 19
 #: Shards at most (what the thread pool can use, and few partial cell sums to add).
 MAX_SHARDS = 8
 #: Tasks per chunk of a shard's per-task work: a chunk's arrays stay in the L2 cache.
-CHUNK_TASKS = 8192
+CHUNK_TASKS = 32768
 
 R = TypeVar("R")
 
