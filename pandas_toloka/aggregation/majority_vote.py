@@ -51,16 +51,15 @@ def vote_counts(
 def _winners_dense(
     task_codes: np.ndarray, label_codes: np.ndarray, n_tasks: int, n_labels: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    if n_labels == 2:
-        # Two passes instead of building (label, task) keys: votes for label 1 and in all.
-        ones = np.bincount(task_codes, weights=label_codes, minlength=n_tasks)
-        total = np.bincount(task_codes, minlength=n_tasks)
-        zeros = total - ones
-        winner = (ones > zeros).astype(np.intp)  # ties go to label 0, the smaller
-        return winner, np.maximum(ones, zeros) / total
-    counts = vote_counts(task_codes, label_codes, n_tasks, n_labels)
-    winner = counts.argmax(axis=0)  # first maximum = smallest label in sorted order
-    best = counts[winner, np.arange(n_tasks)]
+    counts = np.bincount(label_codes * n_tasks + task_codes, minlength=n_labels * n_tasks)
+    counts = counts.reshape(n_labels, n_tasks)
+    # Label by label (contiguous rows) rather than argmax over the strided axis: a label
+    # takes the lead only with strictly more votes, so ties go to the smallest label.
+    best = counts[0].copy()
+    winner = np.zeros(n_tasks, dtype=np.intp)
+    for k in range(1, n_labels):
+        winner = np.where(counts[k] > best, k, winner)
+        np.maximum(best, counts[k], out=best)
     return winner, best / counts.sum(axis=0)
 
 
