@@ -113,9 +113,13 @@ class EMResult:
 def initial_posteriors(data: ResponseCodes) -> np.ndarray:
     """Per-task vote shares, ``(K, T)`` (crowd-kit's majority-vote initialization)."""
     T, K = data.n_tasks, data.n_labels
-    votes = np.bincount(data.label * T + data.task, minlength=K * T).reshape(K, T)
-    shares = votes.astype(np.float64)
-    shares /= votes.sum(axis=0)
+    # Label k's votes per task are the task sums of the indicator of k's cells (exact
+    # small integers): gathers over the layout, on the pool's threads.
+    cell_label = np.tile(np.arange(K), data.n_workers)
+    shares = np.empty((K, T))
+    for k in range(K):
+        shares[k] = data.layout.task_sums((cell_label == k).astype(np.float64))
+    shares /= shares.sum(axis=0)
     return shares
 
 
@@ -217,7 +221,13 @@ class EStep:
     entropy: float
 
 
-def e_step(data: ResponseCodes, priors: np.ndarray, log_conf: np.ndarray) -> EStep:
+def e_step(
+    data: ResponseCodes,
+    priors: np.ndarray,
+    log_conf: np.ndarray,
+    *,
+    out: np.ndarray | None = None,
+) -> EStep:
     """Expectation: posteriors ``(K, T)`` from priors and log confusion matrices.
 
     Log posteriors are only needed up to a per-task constant, so label ``k``'s
@@ -225,7 +235,8 @@ def e_step(data: ResponseCodes, priors: np.ndarray, log_conf: np.ndarray) -> ESt
     passes over the responses instead of ``K``. The entropy of the
     posteriors (clipped at :data:`EPS`, as crowd-kit does) comes from the log
     posteriors at hand, without another logarithm per task and label. Each
-    shard of the layout is one job for the thread pool.
+    shard of the layout is one job for the thread pool. The posteriors are
+    written into ``out`` (``(K, T)``) when given, else into a new array.
     """
     T, K = data.n_tasks, data.n_labels
     log_priors = np.log(np.maximum(priors, EPS))
@@ -235,7 +246,8 @@ def e_step(data: ResponseCodes, priors: np.ndarray, log_conf: np.ndarray) -> ESt
     base = finite[:, 0, :]
     layout = data.layout
     tables = [layout.extend((finite[:, k, :] - base).ravel()) for k in range(1, K)]
-    post = np.empty((K, T))
+    # Writing into the caller's buffer spares a large allocation (page faults) per iteration.
+    post = np.empty((K, T)) if out is None else out
     if K == 2:
         shift = log_priors[1] - log_priors[0]
         parts = layout.map(lambda shard: _binary_posteriors(shard, tables[0], shift, post))
@@ -350,7 +362,8 @@ def run_em(
     history: list[float] = []
     converged = False
     for _ in range(n_iter):
-        step = e_step(data, priors, log_conf)
+        # The previous posteriors are spent (the M-step consumed them): overwrite them.
+        step = e_step(data, priors, log_conf, out=post)
         post, entropy = step.post, step.entropy
         if golden is not None and len(golden.task):
             golden.apply(post)
