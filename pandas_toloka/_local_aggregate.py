@@ -38,7 +38,7 @@ from .aggregation import (
     majority_vote,
     weighted_dynamic_overlap,
 )
-from .aggregation._methods import GOLDEN_METHODS
+from .aggregation._methods import GOLDEN_METHODS, method_options
 from .aggregation.report import golden_worker_accuracy
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import DtypeBackend, OutputField
@@ -68,6 +68,34 @@ def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
     if tol is not None:
         options["tol"] = tol
     return options
+
+
+def check_method_kwargs(kind: str, method_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Validate ``method_kwargs=`` for ``type=kind``: a mapping of the method's own options."""
+    if method_kwargs is None:
+        return {}
+    if not isinstance(method_kwargs, Mapping):
+        raise InvalidArgumentError(
+            f"method_kwargs must be a mapping of option name -> value, "
+            f"got {type(method_kwargs).__name__}."
+        )
+    own = {"n_iter", "tol", "golden"}
+    passed = [name for name in method_kwargs if name in own]
+    if passed:
+        raise InvalidArgumentError(
+            f"Pass {', '.join(f'{name}=' for name in sorted(passed))} to aggregate_locally "
+            "itself, not in method_kwargs."
+        )
+    allowed = (
+        ()
+        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        else tuple(o for o in method_options(kind) if o not in own)
+    )
+    unknown = [name for name in method_kwargs if name not in allowed]
+    if unknown:
+        takes = f"takes only {list(allowed)}" if allowed else "takes no method_kwargs"
+        raise InvalidArgumentError(f"type={kind!r} {takes}; got {sorted(map(str, unknown))}.")
+    return dict(method_kwargs)
 
 
 def text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
@@ -105,6 +133,7 @@ def run_method(
     n_iter: int | None,
     tol: float | None,
     golden: Golden | None,
+    options: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     columns = [fc.column for fc in fields]
     if kind == "WEIGHTED_DYNAMIC_OVERLAP":
@@ -146,6 +175,7 @@ def run_method(
         labels=labels,
         golden=golden,
         **_options(n_iter, tol),
+        **(options or {}),
     ).to_frame()
 
 
@@ -208,9 +238,11 @@ def aggregate_local(
     tol: float | None,
     dtype_backend: DtypeBackend,
     golden: Golden | None = None,
+    method_kwargs: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     kind = check_local_type(type)
+    options = check_method_kwargs(kind, method_kwargs)
     if golden is not None and kind not in GOLDEN_METHODS:
         raise InvalidArgumentError(
             f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
@@ -247,6 +279,7 @@ def aggregate_local(
             n_iter=n_iter,
             tol=tol,
             golden=golden,
+            options=options,
         )
         tables.append(to_table(result, pool, resolved, task))
     target = schema.aggregated_schema([fc.field for fc in resolved])

@@ -168,6 +168,7 @@ class TolokaAccessor:
         tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
         golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
         """Aggregate raw responses on this machine, exactly as the server would.
 
@@ -207,6 +208,12 @@ class TolokaAccessor:
             Task id -> known true label (control tasks), for 'DAWID_SKENE',
             'ONE_COIN_DAWID_SKENE', 'GLAD' and 'MACE': those tasks keep their
             known label through EM, so workers are also judged on them.
+        method_kwargs : mapping, optional
+            The method's own options, passed on to its function in
+            :mod:`pandas_toloka.aggregation`, e.g. ``{"n_restarts": 10}`` for
+            'MACE' or ``{"seed": 1}`` (:func:`~pandas_toloka.aggregation.mace`).
+            An option the method does not take is an ``InvalidArgumentError``,
+            raised before any work.
 
         Returns
         -------
@@ -240,6 +247,7 @@ class TolokaAccessor:
             tol=tol,
             dtype_backend=dtype_backend,
             golden=golden,
+            method_kwargs=method_kwargs,
         )
 
     def worker_quality(

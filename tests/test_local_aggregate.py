@@ -234,6 +234,35 @@ def test_local_only_methods_give_the_server_schema(method: str) -> None:
     assert schema.get_provenance(out)["type"] == method
 
 
+def test_method_kwargs_reach_the_method() -> None:
+    frame, _ = synthetic_pool(n_tasks=40, n_labels=3)
+    options = {"n_restarts": 3, "class_priors": "uniform", "seed": 2}
+    out = frame.toloka.aggregate_locally("MACE", fields="result", method_kwargs=options)
+    expected = fit_aggregation(frame, method="MACE", **options).to_frame()
+    default = fit_aggregation(frame, method="MACE").to_frame()
+    np.testing.assert_allclose(
+        out["confidence"].to_numpy(float), expected["confidence"].to_numpy(float)
+    )
+    assert not np.allclose(out["confidence"].to_numpy(float), default["confidence"].to_numpy(float))
+
+
+@pytest.mark.parametrize(
+    ("method", "method_kwargs", "message"),
+    [
+        ("MACE", {"restarts": 3}, r"takes only \['seed', 'n_restarts', 'class_priors'\]"),
+        ("MACE", {"n_iter": 3}, "Pass n_iter= to aggregate_locally itself"),
+        ("GLAD", {"golden": {}}, "Pass golden= to aggregate_locally itself"),
+        ("WEIGHTED_DYNAMIC_OVERLAP", {"seed": 1}, "takes no method_kwargs"),
+        ("MAJORITY_VOTE", {"seed": 1}, "takes no method_kwargs"),
+        ("MACE", [("seed", 1)], "must be a mapping"),
+    ],
+)
+def test_bad_method_kwargs_are_refused_before_any_work(method, method_kwargs, message) -> None:
+    frame = pd.DataFrame({"task_id": ["t"], "worker_id": ["w"]})  # no field: work would fail
+    with pytest.raises(InvalidArgumentError, match=message):
+        frame.toloka.aggregate_locally(method, method_kwargs=method_kwargs)
+
+
 def test_golden_tasks_locally_and_worker_quality() -> None:
     frame, truth = synthetic_pool(n_tasks=30, n_labels=3)
     golden = truth.iloc[:10]

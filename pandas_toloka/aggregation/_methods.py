@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Literal, get_args
 
@@ -20,6 +21,7 @@ from .skill_votes import fit_wawa, fit_zero_based_skill, vote_shares, weighted_v
 __all__ = [
     "CATEGORICAL_METHODS",
     "GOLDEN_METHODS",
+    "method_options",
     "LOCAL_METHODS",
     "CategoricalMethod",
     "LocalMethod",
@@ -84,6 +86,22 @@ _FITS: dict[str, Callable[..., AggregationModel | DawidSkeneModel]] = {
     "ONE_COIN_DAWID_SKENE": fit_one_coin_dawid_skene,
     "KOS": fit_kos,
 }
+
+
+#: Arguments every method takes through parameters of its own, never as options.
+COMMON_ARGUMENTS = frozenset({"responses", "task", "worker", "label", "labels", "golden"})
+
+
+def method_options(method: object) -> tuple[str, ...]:
+    """The options a method takes besides the common arguments (e.g. MACE's ``seed``).
+
+    Raises
+    ------
+    InvalidArgumentError
+        For an unknown method.
+    """
+    fit = _FITS[check_method(method)]
+    return tuple(p for p in inspect.signature(fit).parameters if p not in COMMON_ARGUMENTS)
 
 
 def fit_aggregation(
