@@ -70,8 +70,19 @@ def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
     return options
 
 
-def check_method_kwargs(kind: str, method_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Validate ``method_kwargs=`` for ``type=kind``: a mapping of the method's own options."""
+def check_method_kwargs(
+    kind: str,
+    method_kwargs: Mapping[str, Any] | None,
+    *,
+    n_iter: int | None = None,
+    tol: float | None = None,
+) -> dict[str, Any]:
+    """Validate the names in ``method_kwargs=`` (and that ``n_iter=``/``tol=`` apply) for
+    ``type=kind``; :func:`aggregate_local` checks the values by running the method on no rows."""
+    takes = () if kind == "WEIGHTED_DYNAMIC_OVERLAP" else method_options(kind)
+    for name, value in (("n_iter", n_iter), ("tol", tol)):
+        if value is not None and name not in takes:
+            raise InvalidArgumentError(f"type={kind!r} does not take {name}=.")
     if method_kwargs is None:
         return {}
     if not isinstance(method_kwargs, Mapping):
@@ -86,15 +97,11 @@ def check_method_kwargs(kind: str, method_kwargs: Mapping[str, Any] | None) -> d
             f"Pass {', '.join(f'{name}=' for name in sorted(passed))} to aggregate_locally "
             "itself, not in method_kwargs."
         )
-    allowed = (
-        ()
-        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
-        else tuple(o for o in method_options(kind) if o not in own)
-    )
+    allowed = tuple(o for o in takes if o not in own)
     unknown = [name for name in method_kwargs if name not in allowed]
     if unknown:
-        takes = f"takes only {list(allowed)}" if allowed else "takes no method_kwargs"
-        raise InvalidArgumentError(f"type={kind!r} {takes}; got {sorted(map(str, unknown))}.")
+        what = f"takes only {list(allowed)}" if allowed else "takes no method_kwargs"
+        raise InvalidArgumentError(f"type={kind!r} {what}; got {sorted(map(str, unknown))}.")
     return dict(method_kwargs)
 
 
@@ -242,7 +249,7 @@ def aggregate_local(
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     kind = check_local_type(type)
-    options = check_method_kwargs(kind, method_kwargs)
+    options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
     if golden is not None and kind not in GOLDEN_METHODS:
         raise InvalidArgumentError(
             f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
@@ -262,6 +269,23 @@ def aggregate_local(
         if kind == "WEIGHTED_DYNAMIC_OVERLAP"
         else None
     )
+    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+        # The method checks its options' values first thing: run it once on no rows, so a
+        # bad value is refused before any pool is aggregated (and even when there is none).
+        no_rows = frame.iloc[:0]
+        run_method(
+            kind,
+            no_rows[[task, worker, *columns]],
+            no_rows,
+            resolved,
+            task=task,
+            worker=worker,
+            skills=None,
+            n_iter=n_iter,
+            tol=tol,
+            golden=None,
+            options=options,
+        )
     tables = []
     groups = pool_groups(frame, pool_id)
     for pool, group in groups:

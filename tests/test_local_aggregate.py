@@ -263,6 +263,23 @@ def test_bad_method_kwargs_are_refused_before_any_work(method, method_kwargs, me
         frame.toloka.aggregate_locally(method, method_kwargs=method_kwargs)
 
 
+@pytest.mark.parametrize(
+    ("method", "kwargs", "message"),
+    [
+        ("MACE", {"method_kwargs": {"n_restarts": -5}}, "n_restarts must be a positive integer"),
+        ("MACE", {"method_kwargs": {"class_priors": "bogus"}}, "class_priors must be"),
+        ("GLAD", {"n_iter": -1}, "n_iter must be a non-negative integer"),
+        ("MACE", {"tol": 1e-3}, "does not take tol="),
+        ("MAJORITY_VOTE", {"n_iter": 3}, "does not take n_iter="),
+    ],
+)
+def test_bad_option_values_are_refused_even_without_rows(method, kwargs, message) -> None:
+    frame, _ = synthetic_pool(n_tasks=5, n_labels=2)
+    for rows in (frame.iloc[:0], frame):  # with no rows no pool is aggregated: still refused
+        with pytest.raises(InvalidArgumentError, match=message):
+            rows.toloka.aggregate_locally(method, fields="result", **kwargs)
+
+
 def test_golden_tasks_locally_and_worker_quality() -> None:
     frame, truth = synthetic_pool(n_tasks=30, n_labels=3)
     golden = truth.iloc[:10]

@@ -64,7 +64,7 @@ def factorize_strings(series: pd.Series, data: pa.ChunkedArray) -> tuple[np.ndar
     uniques : pandas.Index
         The distinct strings, sorted, with ``series``' dtype.
     """
-    array = data.combine_chunks() if data.num_chunks != 1 else data.chunk(0)
+    array = _one_chunk(data)
     if len(array) == 0:
         return np.zeros(0, dtype=np.intp), pd.Index(series.array[:0])
     keys = _packed(array)
@@ -81,6 +81,16 @@ def factorize_strings(series: pd.Series, data: pa.ChunkedArray) -> tuple[np.ndar
     rank[order] = np.arange(len(order), dtype=np.intp)
     codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
     return codes, pd.Index(series.dtype.__from_arrow__(uniques))
+
+
+def _one_chunk(data: pa.ChunkedArray) -> pa.Array:
+    """The column as one array; past 2 GiB of text, with 64-bit offsets."""
+    if data.num_chunks == 1:
+        return data.chunk(0)
+    try:
+        return data.combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):  # 32-bit offsets overflow
+        return data.cast(pa.large_string()).combine_chunks()
 
 
 def _packed(array: pa.Array) -> np.ndarray | None:

@@ -21,6 +21,8 @@ __all__ = ["majority_vote", "vote_counts"]
 
 logger = logging.getLogger(__name__)
 
+#: Up to this many labels the winners are found label by label (a Python loop over them).
+FEW_LABELS = 32
 #: Above this many task x label cells the vote counts are kept sparse.
 DENSE_CELL_LIMIT = 1 << 26
 
@@ -53,6 +55,9 @@ def _winners_dense(
 ) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(label_codes * n_tasks + task_codes, minlength=n_labels * n_tasks)
     counts = counts.reshape(n_labels, n_tasks)
+    if n_labels > FEW_LABELS:
+        winner = counts.argmax(axis=0)  # first maximum = smallest label in sorted order
+        return winner, counts[winner, np.arange(n_tasks)] / counts.sum(axis=0)
     # Label by label (contiguous rows) rather than argmax over the strided axis: a label
     # takes the lead only with strictly more votes, so ties go to the smallest label.
     best = counts[0].copy()

@@ -189,3 +189,22 @@ def test_duplicate_responses_both_count() -> None:
     result = majority_vote(df)
     assert result["result"].tolist() == ["y"]
     assert result["confidence"].tolist() == pytest.approx([2 / 3])
+
+
+@pytest.mark.parametrize("n_labels", [2, 5, 40, 3000])
+def test_winners_are_the_first_maximum_for_few_and_many_labels(n_labels: int) -> None:
+    # Few labels are compared row by row, many by argmax: both give the first (smallest)
+    # label among the most voted, and its share of the votes.
+    from pandas_toloka.aggregation.majority_vote import _winners_dense
+
+    rng = np.random.default_rng(n_labels)
+    n_tasks = 300
+    task = np.r_[np.arange(n_tasks), rng.integers(0, n_tasks, 3000)]
+    label = rng.integers(0, n_labels, len(task))
+    label[: min(n_labels, n_tasks)] = np.arange(min(n_labels, n_tasks))
+    counts = np.zeros((n_tasks, n_labels))
+    np.add.at(counts, (task, label), 1)
+    expected = counts.argmax(axis=1)
+    winner, share = _winners_dense(task, label, n_tasks, n_labels)
+    np.testing.assert_array_equal(winner, expected)
+    np.testing.assert_allclose(share, counts.max(axis=1) / counts.sum(axis=1))

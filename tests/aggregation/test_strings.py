@@ -85,3 +85,33 @@ def test_long_strings_take_the_arrow_path(monkeypatch) -> None:
 @given(st.lists(st.text(max_size=10), min_size=1, max_size=40))
 def test_any_strings(values: list[str]) -> None:
     _check(pd.Series(values, dtype="string[pyarrow]"))
+
+
+class _HugeChunks:
+    """A two-chunk column whose text would overflow 32-bit offsets once combined."""
+
+    num_chunks = 2
+
+    def __init__(self, data: pa.ChunkedArray) -> None:
+        self.data = data
+        self.cast_to: pa.DataType | None = None
+
+    def combine_chunks(self) -> pa.Array:
+        raise pa.ArrowCapacityError("offset overflow while concatenating arrays")
+
+    def cast(self, target: pa.DataType) -> pa.ChunkedArray:
+        self.cast_to = target
+        return self.data.cast(target)
+
+
+def test_text_past_2_gib_is_combined_with_64_bit_offsets() -> None:
+    # Arrow cannot concatenate string chunks holding more than 2 GiB of text in total:
+    # the column is then combined as large_string (a real 2 GiB column is too big for a test).
+    huge = _HugeChunks(pa.chunked_array([["b", "a"], ["c", "a"]]))
+    combined = _strings._one_chunk(huge)  # type: ignore[arg-type]
+    assert huge.cast_to == pa.large_string()
+    assert combined.type == pa.large_string() and combined.to_pylist() == ["b", "a", "c", "a"]
+    series = pd.Series(["b", "a", "c", "a"], dtype=pd.ArrowDtype(pa.string()))
+    codes, uniques = factorize_strings(series, huge)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(codes, [1, 0, 2, 0])
+    assert list(uniques) == ["a", "b", "c"] and uniques.dtype == series.dtype
