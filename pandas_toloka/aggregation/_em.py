@@ -253,7 +253,7 @@ def e_step(
         parts = layout.map(lambda shard: _binary_posteriors(shard, tables[0], shift, post))
     else:
         parts = layout.map(lambda shard: _posteriors(shard, tables, log_priors, post))
-    # The two entropy terms are added up separately, then together (the unsharded order).
+    # The two entropy terms are added up separately, then together, as with one chunk.
     return EStep(post, sum(p[0] for p in parts) + sum(p[1] for p in parts))
 
 

@@ -14,7 +14,7 @@ import inspect
 import logging
 import os
 import warnings
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +28,6 @@ __all__ = [
     "Encoded",
     "Responses",
     "drop_null_labels",
-    "encode_golden",
     "encode_responses",
     "encode_task_and_labels",
     "build_result",
@@ -357,86 +356,6 @@ def _encode_columns(
     if len(frame) >= PARALLEL_ENCODING_MIN:
         return parallel_map(encode, roles)
     return [encode(item) for item in roles]
-
-
-def encode_golden(
-    golden: Mapping[object, object] | pd.Series | None,
-    tasks: Encoded,
-    labels: Encoded,
-    *,
-    task_like: pd.Series,
-    label_like: pd.Series,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the golden tasks present in the responses and of their known labels.
-
-    Parameters
-    ----------
-    golden : mapping or Series, optional
-        Task id -> known true label.
-    tasks, labels : Encoded
-        The responses' task ids and label space.
-    task_like, label_like : pandas.Series
-        The task and label columns, whose dtypes the golden ids and labels are
-        converted to.
-
-    Returns
-    -------
-    (task_codes, label_codes) : tuple of numpy.ndarray
-        Empty when ``golden`` is None. Golden tasks without any response are
-        left out (logged): there is nothing to aggregate for them.
-
-    Raises
-    ------
-    InvalidArgumentError
-        If ``golden`` is not a mapping/Series, holds a null, a task listed twice,
-        or a label outside the label space.
-    """
-    empty = np.zeros(0, dtype=np.intp)
-    if golden is None:
-        return empty, empty
-    if isinstance(golden, pd.Series):
-        keys, values = list(golden.index), list(golden.array)
-    elif isinstance(golden, Mapping):
-        keys, values = list(golden.keys()), list(golden.values())
-    else:
-        raise InvalidArgumentError(
-            "golden= must be a mapping or a pandas Series of task id -> known label, "
-            f"got {type(golden).__name__}."
-        )
-    if not keys:
-        return empty, empty
-    key_index = _convert_values(keys, task_like, what="golden= task ids")
-    if key_index.has_duplicates:
-        raise InvalidArgumentError("golden= lists a task more than once.")
-    value_index = _convert_values(values, label_like, what="golden= labels")
-    label_pos = labels.uniques.get_indexer(value_index)
-    if (label_pos < 0).any():
-        unknown = list(value_index[label_pos < 0])[:10]
-        raise InvalidArgumentError(
-            f"golden= holds label(s) {unknown!r} outside the label space {list(labels.uniques)!r}; "
-            "pass labels= with the full label space."
-        )
-    task_pos = tasks.uniques.get_indexer(key_index)
-    present = task_pos >= 0
-    if not present.all():
-        logger.info("%d golden task(s) have no response and are left out", int((~present).sum()))
-    return task_pos[present].astype(np.intp), label_pos[present].astype(np.intp)
-
-
-def _convert_values(values: list[object], like: pd.Series, *, what: str) -> pd.Index:
-    try:
-        index = pd.Index(pd.array(values, dtype=like.dtype))
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(
-            f"{what} cannot be converted to the dtype {like.dtype} of the column "
-            f"{like.name!r}: {exc}"
-        ) from exc
-    if index.hasnans:
-        raise InvalidArgumentError(
-            f"{what} hold null values or values outside the dtype {like.dtype} of the column "
-            f"{like.name!r}."
-        )
-    return index
 
 
 def check_iteration_args(n_iter: object, tol: object) -> tuple[int, float]:

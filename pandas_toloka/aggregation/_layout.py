@@ -95,13 +95,19 @@ class Shard:
         Local task and cell of the responses beyond ``depth`` in their task.
     n_cells : int
         Number of (real) cells.
+
+    Notes
+    -----
+    :meth:`task_sums` gathers into a buffer of the shard's own, so a shard
+    serves one thread at a time: EM gives each shard to one job. Pickles
+    (Dask's spilling) leave the buffer out.
     """
 
     start: int
     stop: int
-    grid: np.ndarray
-    rest_task: np.ndarray
-    rest_cell: np.ndarray
+    grid: np.ndarray = field(repr=False)
+    rest_task: np.ndarray = field(repr=False)
+    rest_cell: np.ndarray = field(repr=False)
     n_cells: int
     _scratch: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -109,6 +115,10 @@ class Shard:
         # Reused by every task_sums call: EM would otherwise allocate it each iteration.
         width = min(CHUNK_TASKS, self.grid.shape[1])
         object.__setattr__(self, "_scratch", np.empty((self.grid.shape[0], width)))
+
+    def __reduce__(self) -> tuple[type[Shard], tuple[object, ...]]:
+        fields = (self.start, self.stop, self.grid, self.rest_task, self.rest_cell, self.n_cells)
+        return (type(self), fields)
 
     @property
     def n_tasks(self) -> int:

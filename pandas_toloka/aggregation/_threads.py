@@ -26,6 +26,7 @@ R = TypeVar("R")
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = -1
+_local = threading.local()
 
 
 def n_threads() -> int:
@@ -37,14 +38,33 @@ def n_threads() -> int:
     return max(1, min(available, MAX_THREADS))
 
 
+def _mark_pool_thread() -> None:
+    _local.in_pool = True
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool, _pool_pid
     with _lock:
         # A forked child inherits the pool object but not its threads: make a new one.
         if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(n_threads(), thread_name_prefix="pandas-toloka")
+            _pool = ThreadPoolExecutor(
+                n_threads(),
+                thread_name_prefix="pandas-toloka-kernels",
+                initializer=_mark_pool_thread,
+            )
             _pool_pid = os.getpid()
         return _pool
+
+
+def _after_fork_in_child() -> None:
+    # The lock may have been held by another thread at the fork; the pool's threads are gone.
+    global _lock, _pool
+    _lock = threading.Lock()
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -52,10 +72,6 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
     Calls from a pool thread itself run inline, so nested use cannot deadlock.
     """
-    if len(items) <= 1 or n_threads() == 1 or _in_pool_thread():
+    if len(items) <= 1 or n_threads() == 1 or getattr(_local, "in_pool", False):
         return [function(item) for item in items]
     return list(_executor().map(function, items))
-
-
-def _in_pool_thread() -> bool:
-    return threading.current_thread().name.startswith("pandas-toloka")

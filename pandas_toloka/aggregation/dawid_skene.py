@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ._em import EMResult, Golden, ResponseCodes, run_em
-from ._encoding import build_result, check_iteration_args, encode_golden, encode_responses
+from ._encoding import build_result, check_iteration_args, encode_responses
+from ._golden import encode_golden
 from ._model import golden_mask
 
 __all__ = ["DawidSkeneModel", "dawid_skene", "fit_dawid_skene"]

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._encoding import Responses, check_iteration_args, encode_golden, encode_responses
+from ._encoding import Responses, check_iteration_args, encode_responses
+from ._golden import encode_golden
 from ._model import AggregationModel
 
 __all__ = ["fit_glad", "glad"]

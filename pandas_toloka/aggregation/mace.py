@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgumentError
-from ._encoding import Responses, check_iteration_args, encode_golden, encode_responses
+from ._encoding import Responses, check_iteration_args, encode_responses
+from ._golden import encode_golden
 from ._model import AggregationModel
 from ._special import digamma
 
@@ -214,7 +215,7 @@ def fit_mace(
                 golden_labels=golden_labels,
             )
             logger.debug("MACE start %d: log marginal likelihood %.6g", restart, fitted[2])
-            if fitted[2] > best:  # ties keep the earlier start
+            if restart == 0 or fitted[2] > best:  # ties keep the earlier start
                 post, spam, best, history = fitted
                 competence = spam[:, 1] / spam.sum(axis=1)
     logger.info(

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ._em import Golden, ResponseCodes, one_coin_confusion, run_em
-from ._encoding import check_iteration_args, encode_golden, encode_responses
+from ._encoding import check_iteration_args, encode_responses
+from ._golden import encode_golden
 from ._model import AggregationModel
 
 __all__ = ["fit_one_coin_dawid_skene", "one_coin_dawid_skene"]

@@ -87,3 +87,19 @@ def test_stable_group_order_is_a_stable_sort(n_groups: int, monkeypatch) -> None
     np.testing.assert_array_equal(_layout.stable_group_order(codes, n_groups), expected)
     monkeypatch.setattr(_layout, "_groupsort_indexer", None)  # the pure NumPy radix sort
     np.testing.assert_array_equal(_layout.stable_group_order(codes, n_groups), expected)
+
+
+def test_a_pickled_layout_leaves_its_buffers_out_and_still_sums() -> None:
+    import pickle
+
+    rng = np.random.default_rng(5)
+    task = rng.permutation(np.repeat(np.arange(400), 5))
+    cell = rng.integers(0, 30, len(task))
+    layout = TaskGrid.build(task, cell, 400, 30)
+    shard = layout.shards[0]
+    plain = pickle.dumps((shard.start, shard.stop, shard.grid, shard.rest_task, shard.rest_cell))
+    assert len(pickle.dumps(shard)) < len(plain) + 500  # no scratch buffer inside
+    again = pickle.loads(pickle.dumps(layout))
+    table, values = rng.random(30), rng.random(400)
+    np.testing.assert_array_equal(again.task_sums(table), layout.task_sums(table))
+    np.testing.assert_array_equal(again.cell_sums(values), layout.cell_sums(values))

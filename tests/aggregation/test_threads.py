@@ -20,7 +20,21 @@ def test_results_keep_the_items_order() -> None:
 def test_runs_on_pool_threads_when_several_cpus(monkeypatch) -> None:
     monkeypatch.setattr(_threads, "n_threads", lambda: 2)
     names = parallel_map(lambda _: threading.current_thread().name, [0, 1, 2, 3])
-    assert all(name.startswith("pandas-toloka") for name in names)
+    assert all(name.startswith("pandas-toloka-kernels") for name in names)
+
+
+def test_other_threads_of_the_package_still_use_the_pool(monkeypatch) -> None:
+    # Only the pool's own threads run nested calls inline, whatever other threads are named.
+    monkeypatch.setattr(_threads, "n_threads", lambda: 2)
+    seen: list[list[str]] = []
+
+    def work() -> None:
+        seen.append(parallel_map(lambda _: threading.current_thread().name, [0, 1, 2]))
+
+    other = threading.Thread(target=work, name="pandas-toloka-prefetch")
+    other.start()
+    other.join(timeout=30)
+    assert all(name.startswith("pandas-toloka-kernels") for name in seen[0])
 
 
 def test_one_cpu_or_one_item_runs_inline(monkeypatch) -> None:
