@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["MAX_THREADS", "n_threads", "parallel_map"]
+from ..errors import InvalidArgumentError
+
+__all__ = ["MAX_THREADS", "THREADS_VARIABLE", "n_threads", "parallel_map"]
 
 #: Threads used at most, whatever the machine.
 MAX_THREADS = 8
@@ -29,13 +31,33 @@ _pool_pid = -1
 _local = threading.local()
 
 
+#: Environment variable that caps the threads (e.g. 1 in each of many worker processes).
+THREADS_VARIABLE = "PANDAS_TOLOKA_MAX_THREADS"
+
+
 def n_threads() -> int:
-    """The CPUs this process may run on (its affinity), capped at :data:`MAX_THREADS`."""
+    """The CPUs this process may run on (its affinity), capped at :data:`MAX_THREADS` and at
+    ``$PANDAS_TOLOKA_MAX_THREADS`` when set.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the variable is set to something other than a positive integer.
+    """
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS and Windows
         available = os.cpu_count() or 1
-    return max(1, min(available, MAX_THREADS))
+    cap = MAX_THREADS
+    setting = os.environ.get(THREADS_VARIABLE, "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise InvalidArgumentError(
+                f"{THREADS_VARIABLE} must be a positive integer (the most threads the "
+                f"aggregation kernels may use), got {setting!r}."
+            )
+        cap = min(cap, int(setting))
+    return max(1, min(available, cap))
 
 
 def _mark_pool_thread() -> None:

@@ -93,3 +93,21 @@ def test_a_forked_child_gets_a_pool_of_its_own(monkeypatch) -> None:
 
 def test_thread_count_is_bounded() -> None:
     assert 1 <= _threads.n_threads() <= _threads.MAX_THREADS
+
+
+def test_the_environment_caps_the_threads(monkeypatch) -> None:
+    monkeypatch.setenv(_threads.THREADS_VARIABLE, "1")
+    assert _threads.n_threads() == 1
+    main = threading.current_thread().name
+    assert parallel_map(lambda _: threading.current_thread().name, [0, 1]) == [main, main]
+    monkeypatch.setenv(_threads.THREADS_VARIABLE, " 100 ")
+    assert _threads.n_threads() <= _threads.MAX_THREADS
+
+
+@pytest.mark.parametrize("setting", ["0", "-2", "two", "1.5"])
+def test_a_bad_thread_cap_says_what_to_set(monkeypatch, setting: str) -> None:
+    from pandas_toloka.errors import InvalidArgumentError
+
+    monkeypatch.setenv(_threads.THREADS_VARIABLE, setting)
+    with pytest.raises(InvalidArgumentError, match="PANDAS_TOLOKA_MAX_THREADS must be a positive"):
+        _threads.n_threads()
