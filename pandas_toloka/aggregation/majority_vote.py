@@ -42,19 +42,17 @@ def vote_counts(
     Returns
     -------
     numpy.ndarray
-        ``(n_labels, n_tasks)`` float64 array of counts (labels first, so that each
+        ``(n_labels, n_tasks)`` integer array of counts (labels first, so that each
         label's row is contiguous).
     """
     flat = label_codes * n_tasks + task_codes
-    counts = np.bincount(flat, minlength=n_labels * n_tasks)
-    return counts.reshape(n_labels, n_tasks).astype(np.float64)
+    return np.bincount(flat, minlength=n_labels * n_tasks).reshape(n_labels, n_tasks)
 
 
 def _winners_dense(
     task_codes: np.ndarray, label_codes: np.ndarray, n_tasks: int, n_labels: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    counts = np.bincount(label_codes * n_tasks + task_codes, minlength=n_labels * n_tasks)
-    counts = counts.reshape(n_labels, n_tasks)
+    counts = vote_counts(task_codes, label_codes, n_tasks, n_labels)
     if n_labels > FEW_LABELS:
         winner = counts.argmax(axis=0)  # first maximum = smallest label in sorted order
         return winner, counts[winner, np.arange(n_tasks)] / counts.sum(axis=0)

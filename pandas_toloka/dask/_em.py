@@ -37,6 +37,7 @@ from ..aggregation._em import EPS, ResponseCodes, log_confusion
 from ..aggregation._em import e_step as single_e_step
 from ..aggregation._encoding import check_no_nulls, encode_column, encode_labels
 from ..aggregation._layout import TaskGrid
+from ..aggregation.majority_vote import vote_counts
 from ..errors import InvalidArgumentError
 
 __all__ = ["Block", "Encodings", "LocalCodes", "Model", "build_block", "e_step", "m_step"]
@@ -147,10 +148,8 @@ def merge_encodings(*parts: LocalCodes, labels: Sequence[Any] | None) -> Encodin
 
 
 def _vote_shares(task: np.ndarray, label: np.ndarray, n_tasks: int, n_labels: int) -> np.ndarray:
-    votes = np.bincount(label * n_tasks + task, minlength=n_labels * n_tasks)
-    shares = votes.reshape(n_labels, n_tasks).astype(np.float64)
-    shares /= shares.sum(axis=0)
-    return shares
+    votes = vote_counts(task, label, n_tasks, n_labels)
+    return votes / votes.sum(axis=0)
 
 
 def _stats(block: Block, entropies: list[float] | None = None) -> Stats:
