@@ -39,6 +39,8 @@ def arrow_strings(series: pd.Series) -> pa.ChunkedArray | None:
     storage = getattr(dtype, "storage", None)
     if not (isinstance(dtype, pd.ArrowDtype) or (storage == "pyarrow")):
         return None
+    # The chunks themselves: pa.array(series.array) would concatenate them, which
+    # fails past 2 GiB of text (handled by _one_chunk).
     data = getattr(series.array, "_pa_array", None)
     if not isinstance(data, pa.ChunkedArray):
         return None
