@@ -3,7 +3,7 @@
 Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
 (pandas builds a new one on every attribute access); each method checks the
 columns it needs and hands the work to a module with one concern:
-:mod:`._remote_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+:mod:`._frame.remote`, :mod:`._frame.local` or :mod:`.plotting`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import _local_aggregate, _remote_aggregate, plotting
-from ._args import LocalType, Strategy, client_scope
-from ._describe import provenance_summary
-from ._progress import progress_enabled
+from . import plotting
+from ._frame import local, remote
+from ._frame.describe import provenance_summary
+from ._frame.remote import MissingAggregatesWarning
+from ._frame.strategies import DEFAULT_MAX_WORKERS
 from ._protocol import AggregationTypeName
-from ._remote_aggregate import MissingAggregatesWarning
-from ._remote_strategies import DEFAULT_MAX_WORKERS
+from ._read.args import LocalType, Strategy, client_scope
+from ._read.progress import progress_enabled
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
@@ -135,7 +136,7 @@ class TolokaAccessor:
             argument is invalid.
         """
         with client_scope(client, token=token, environment=environment, url=url) as resolved:
-            return _remote_aggregate.aggregate_frame(
+            return remote.aggregate_frame(
                 self._obj,
                 client=resolved,
                 type=type,
@@ -232,7 +233,7 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
-        return _local_aggregate.aggregate_local(
+        return local.aggregate_local(
             self._obj,
             type=type,
             fields=fields,
@@ -293,7 +294,7 @@ class TolokaAccessor:
         pandas_toloka.aggregation.aggregation_report : accuracy and calibration
             of ``confidence`` on tasks with known labels.
         """
-        return _local_aggregate.worker_quality(
+        return local.worker_quality(
             self._obj,
             field=field,
             task=task,

@@ -18,7 +18,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._args import (
+from ._frame.describe import safe_url
+from ._protocol import AggregationTypeName
+from ._read.args import (
     check_aggregation_request,
     check_connection,
     check_credentials,
@@ -26,17 +28,15 @@ from ._args import (
     check_progress_bar,
     check_wait_timeout,
 )
-from ._describe import safe_url
-from ._progress import percent_bar, progress_enabled, switch_to_count
-from ._protocol import AggregationTypeName
-from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
-from ._start_and_wait import (
+from ._read.operations import (
     DEFAULT_WAIT_TIMEOUT,
     AggregationRequest,
     resumable,
     start_or_resume,
     wait_operation,
 )
+from ._read.progress import percent_bar, progress_enabled, switch_to_count
+from ._read.solutions import MAX_PAGE_SIZE, iter_solution_pages
 from .client import AggregationType, Client
 from .schema import (
     ATTRS_KEY,

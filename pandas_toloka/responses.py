@@ -3,7 +3,7 @@
 ``GET /api/v1/assignments`` returns assignments: one worker's answers to a
 task suite, ``solutions[i]`` answering ``tasks[i]``. :func:`read_responses`
 pages them with keyset paging on the assignment id and flattens every
-assignment into one row per task (:func:`._response_pages.assignments_to_table`),
+assignment into one row per task (:func:`._read.assignments.assignments_to_table`),
 typing the output columns from the project's output spec through
 :mod:`pandas_toloka.schema`, exactly as the aggregated-solutions reader does.
 """
@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._args import (
+from ._http.urls import api_path
+from ._read.args import (
     STATUSES,
     check_connection,
     check_page_size,
@@ -30,10 +31,9 @@ from ._args import (
     client_scope,
     id_text,
 )
-from ._page_fetch import one_ahead
-from ._progress import count_bar, progress_enabled
-from ._response_pages import assignments_to_table, decode_assignments_page
-from ._urls import api_path
+from ._read.assignments import assignments_to_table, decode_assignments_page
+from ._read.prefetch import one_ahead
+from ._read.progress import count_bar, progress_enabled
 from .client import Client
 from .errors import PagingError
 from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from pandas_toloka import _solution_pages
-from pandas_toloka._page_fetch import PREFETCH_THREAD_PREFIX
+from pandas_toloka._read import solutions
+from pandas_toloka._read.prefetch import PREFETCH_THREAD_PREFIX
 from pandas_toloka.client import Client
 from pandas_toloka.errors import NotFoundError, OperationInterruptedError, ServerError
 from pandas_toloka.reader import iter_aggregated_solutions, read_aggregated_solutions
@@ -136,7 +136,7 @@ def test_an_error_in_the_thread_while_reading_responses(
 def test_ctrl_c_while_decoding_stops_the_thread_and_names_the_operation(
     client: Client, op_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decode = _solution_pages.decode_solutions_page
+    decode = solutions.decode_solutions_page
     calls = []
 
     def interrupted(*args: object, **kwargs: object) -> object:
@@ -146,7 +146,7 @@ def test_ctrl_c_while_decoding_stops_the_thread_and_names_the_operation(
             raise KeyboardInterrupt
         return decode(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_solution_pages, "decode_solutions_page", interrupted)
+    monkeypatch.setattr(solutions, "decode_solutions_page", interrupted)
     with pytest.raises(OperationInterruptedError, match="operation_id=") as info:
         list(
             iter_aggregated_solutions(

@@ -21,10 +21,10 @@ import pandas as pd
 from .. import reader as _reader
 from .. import responses as _responses
 from .. import schema
-from .._args import check_page_size, check_statuses
 from .._protocol import MAX_PAGE_SIZE, AggregationTypeName
-from .._response_pages import assignments_to_table
-from .._start_and_wait import (
+from .._read.args import check_page_size, check_statuses
+from .._read.assignments import assignments_to_table
+from .._read.operations import (
     DEFAULT_WAIT_TIMEOUT,
     AggregationRequest,
     resumable,

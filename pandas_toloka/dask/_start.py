@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from .._protocol import AggregationTypeName
-from .._start_and_wait import AggregationRequest, start_or_resume
+from .._read.operations import AggregationRequest, start_or_resume
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError, TolokaError
 

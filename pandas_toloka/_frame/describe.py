@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
-from .schema import ATTRS_KEY
+from ..schema import ATTRS_KEY
 
 __all__ = [
     "algorithm_name",

@@ -7,7 +7,7 @@ responses with an answer, the label space of :func:`schema.label_space` for
 Dawid–Skene, ``Y`` from :func:`schema.options_count` for skill weighting — and
 types the result with :func:`schema.aggregated_schema`, so that the result
 equals :func:`read_aggregated_solutions` on the same pool. Which fields, of
-which types, in which columns, and the skills come from :mod:`._local_inputs`.
+which types, in which columns, and the skills come from :mod:`.inputs`.
 """
 
 from __future__ import annotations
@@ -21,16 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema
-from ._args import check_local_type, check_statuses
-from ._local_inputs import (
-    ATTRS_KEY,
-    FieldColumn,
-    frame_output_spec,
-    normalize_skills,
-    resolve_field_columns,
-)
-from .aggregation import (
+from .. import schema
+from .._read.args import check_local_type, check_statuses
+from ..aggregation import (
     DawidSkeneModel,
     dawid_skene,
     fit_aggregation,
@@ -38,10 +31,17 @@ from .aggregation import (
     majority_vote,
     weighted_dynamic_overlap,
 )
-from .aggregation._methods import GOLDEN_METHODS, method_options
-from .aggregation.report import golden_worker_accuracy
-from .errors import InvalidArgumentError, MissingColumnsError
-from .schema import DtypeBackend, OutputField
+from ..aggregation._methods import GOLDEN_METHODS, method_options
+from ..aggregation.report import golden_worker_accuracy
+from ..errors import InvalidArgumentError, MissingColumnsError
+from ..schema import DtypeBackend, OutputField
+from .inputs import (
+    ATTRS_KEY,
+    FieldColumn,
+    frame_output_spec,
+    normalize_skills,
+    resolve_field_columns,
+)
 
 __all__ = ["aggregate_local", "fit_worker_model", "worker_quality"]
 

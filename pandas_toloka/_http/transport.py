@@ -2,8 +2,8 @@
 
 :class:`Transport` owns the one pooled :class:`requests.Session` (safe to share
 between threads), the authentication and the one retry loop (every decision is
-:func:`._retry.decide`'s; each attempt is :func:`._attempt.send_once`, which
-reads the answer, checks its shape with :mod:`._payloads`, maps API errors to
+:func:`.retry.decide`'s; each attempt is :func:`.attempt.send_once`, which
+reads the answer, checks its shape with :mod:`.payloads`, maps API errors to
 exceptions and feeds the server's clock). :class:`Client` adds the typed API
 methods on top.
 
@@ -28,17 +28,17 @@ import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
 
-from . import _payloads
-from ._adoption import ServerClock
-from ._args import ClientSettings
-from ._attempt import Failed, describe, send_once
-from ._auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
-from ._protocol import API_PREFIX
-from ._request_bodies import query
-from ._retry import RetryPolicy, Safety, decide
-from ._urls import check_api_path
-from ._version import __version__
-from .errors import TolokaError
+from .._protocol import API_PREFIX
+from .._read.args import ClientSettings
+from .._version import __version__
+from ..errors import TolokaError
+from . import payloads
+from .adoption import ServerClock
+from .attempt import Failed, describe, send_once
+from .auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
+from .bodies import query
+from .retry import RetryPolicy, Safety, decide
+from .urls import check_api_path
 
 __all__ = ["Transport", "json_parser"]
 
@@ -66,7 +66,7 @@ class Transport:
 
     The base of :class:`~pandas_toloka.client.Client`, whose docstring
     describes the parameters (and whose constructor holds their defaults);
-    the settings come checked, as one :class:`._args.ClientSettings`.
+    the settings come checked, as one :class:`pandas_toloka._read.args.ClientSettings`.
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class Transport:
         path: str,
         params: Mapping[str, Any] | None = None,
         *,
-        shape: _payloads.Shape | None = None,
+        shape: payloads.Shape | None = None,
     ) -> Any:
         """GET ``path`` (below ``/api/v1``) and return the parsed JSON body.
 
@@ -148,14 +148,14 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         safety: Safety = "once",
-        shape: _payloads.Shape | None = None,
+        shape: payloads.Shape | None = None,
         adopt: Callable[[], Any] | None = None,
         unsure: Callable[[], str] | None = None,
     ) -> Any:
         """POST ``body`` as JSON to ``path`` and return the parsed JSON answer.
 
         ``safety`` says how the request may be repeated (see
-        :data:`._retry.Safety`): ``"once"`` is retried only where it was
+        :data:`.retry.Safety`): ``"once"`` is retried only where it was
         certainly not processed (429, a connection never opened);
         ``"idempotent"`` like a GET; ``"adopt"`` only after ``adopt()`` found
         no operation started by an earlier attempt (its result, when not None,
@@ -185,7 +185,7 @@ class Transport:
         """GET ``path`` and return the raw body of a successful answer, one whole JSON object.
 
         Retried like :meth:`get_json`. A body that is not one complete JSON
-        object (:func:`._payloads.complete_json_object`), or that ``check``
+        object (:func:`.payloads.complete_json_object`), or that ``check``
         refuses with :class:`ValueError`, is retried like a dropped connection.
         """
 
@@ -210,7 +210,7 @@ class Transport:
         The one rule for pages: a body that is not one complete JSON object, or
         that ``decode`` refuses with a :class:`ValueError` that is not a
         :class:`~pandas_toloka.errors.TolokaError` (e.g. a
-        :class:`._payloads.ShapeError`), is retried like a dropped connection,
+        :class:`.payloads.ShapeError`), is retried like a dropped connection,
         and raises :class:`~pandas_toloka.errors.ProtocolError` when every
         attempt got one. A ``TolokaError`` from ``decode`` (a value that does
         not fit its field) is raised at once. ``attempts`` overrides the
@@ -218,7 +218,7 @@ class Transport:
         """
 
         def parse(content: bytes) -> _T:
-            _payloads.complete_json_object(content)
+            payloads.complete_json_object(content)
             return decode(content)
 
         return self._request("GET", path, params=params, parse=parse, attempts=attempts)
@@ -350,7 +350,7 @@ def _proxy_passwords(url: str) -> list[str]:
     return secrets
 
 
-def json_parser(shape: _payloads.Shape | None) -> Callable[[bytes], Any]:
+def json_parser(shape: payloads.Shape | None) -> Callable[[bytes], Any]:
     """JSON decoding, then ``shape``'s check: both raise ValueError for a garbled answer."""
 
     def parse(content: bytes) -> Any:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._protocol import parse_datetime
+from .._protocol import parse_datetime
 
 __all__ = ["ServerClock", "newest_matching_operation"]
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from tqdm.std import tqdm
 
-from ._args import check_progress_bar
+from .args import check_progress_bar
 
 __all__ = [
     "CountUnit",

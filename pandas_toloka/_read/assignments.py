@@ -22,9 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _payloads, schema
-from .errors import OutputValueError
-from .schema import OutputField, WireMismatch, struct_fields
+from .. import schema
+from .._http import payloads
+from ..errors import OutputValueError
+from ..schema import OutputField, WireMismatch, struct_fields
 
 __all__ = ["assignments_to_table", "decode_assignments_page"]
 
@@ -71,7 +72,7 @@ def _solution_values(items: Sequence[Mapping[str, Any]], task_counts: list[int])
         elif not solutions:  # e.g. ACTIVE or EXPIRED assignments: no answers yet
             values.extend([None] * n_tasks)
         else:
-            raise _payloads.ShapeError(
+            raise payloads.ShapeError(
                 f"expected an assignment with as many solutions as tasks, got one with "
                 f"{n_tasks} task(s) and {len(solutions)} solution(s)"
             )
@@ -115,7 +116,7 @@ def assignments_to_table(
     try:
         assignments = pa.array(items, type=_ASSIGNMENT_TYPE)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise _payloads.ShapeError(
+        raise payloads.ShapeError(
             f"expected assignments whose ids, status and tasks are strings and lists ({exc})"
         ) from None
     _check_assignments(assignments.field("id"), assignments.field("tasks"))
@@ -124,7 +125,7 @@ def assignments_to_table(
     parents = pc.list_parent_indices(tasks)
     task_ids = pc.list_flatten(tasks).field("id")
     if task_ids.null_count:
-        raise _payloads.ShapeError("expected every task of an assignment to have an id")
+        raise payloads.ShapeError("expected every task of an assignment to have an id")
     pools = assignments.field("pool_id")
     if pool_id is not None:
         pools = pc.fill_null(pools, pool_id)
@@ -154,9 +155,9 @@ def _item_type(fields: Sequence[OutputField]) -> pa.StructType | None:
 
 def _check_assignments(ids: pa.Array, tasks: pa.Array) -> None:
     """Every assignment has a text id, in increasing order, and a list of tasks (ShapeError)."""
-    _payloads.check_item_ids(ids, "assignments", "id")
+    payloads.check_item_ids(ids, "assignments", "id")
     if tasks.null_count:
-        raise _payloads.ShapeError("expected every assignment to have a list 'tasks'")
+        raise payloads.ShapeError("expected every assignment to have a list 'tasks'")
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:
@@ -205,13 +206,13 @@ def _strict_page(
     body: bytes, fields: Sequence[OutputField], pool_id: str | None
 ) -> tuple[pa.Table, bool, str | None]:
     try:
-        page = _payloads.assignments_page(json.loads(body))
+        page = payloads.assignments_page(json.loads(body))
         items = page["items"]
         last_id = str(items[-1].get("id")) if items else None
-    except _payloads.ShapeError:
+    except payloads.ShapeError:
         raise
     except ValueError as exc:  # not JSON
-        raise _payloads.ShapeError(
+        raise payloads.ShapeError(
             f"expected a page of assignments of pool {pool_id!r} as JSON ({exc})"
         ) from None
     return assignments_to_table(items, fields, pool_id=pool_id), bool(page.get("has_more")), last_id

@@ -13,13 +13,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
-from .aggregation import LOCAL_METHODS, LocalMethod
-from .errors import InvalidArgumentError
-from .schema import DtypeBackend, OutputField, default_aggregation_fields
+from .._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
+from ..aggregation import LOCAL_METHODS, LocalMethod
+from ..errors import InvalidArgumentError
+from ..schema import DtypeBackend, OutputField, default_aggregation_fields
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ..client import Client
 
 __all__ = [
     "ClientSettings",
@@ -295,7 +295,7 @@ def check_statuses(status: object) -> tuple[str, ...] | None:
 
 def check_credentials(client: object, *, token: object, environment: object, url: object) -> None:
     """The rule shared by every public function: ``client=`` or credentials, not both."""
-    from .client import Client
+    from ..client import Client
 
     if client is None:
         return
@@ -317,7 +317,7 @@ def check_connection(client: object, *, token: object, environment: object, url:
     Eager: the same checks :class:`~pandas_toloka.client.Client` makes, without
     opening a connection (for the lazy iterators, which build it later).
     """
-    from ._auth import resolve_base_url, resolve_token
+    from .._http.auth import resolve_base_url, resolve_token
 
     check_credentials(client, token=token, environment=environment, url=url)
     if client is None:
@@ -362,7 +362,7 @@ def client_scope(
     client: Client | None, *, token: str | None, environment: str | None, url: str | None
 ) -> Iterator[Client]:
     """Use ``client`` as given, or build one from the credentials and close it afterwards."""
-    from .client import Client
+    from ..client import Client
 
     check_credentials(client, token=token, environment=environment, url=url)
     if client is not None:

@@ -28,14 +28,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._args import check_page_size
-from ._page_fetch import discard, one_ahead
-from ._payloads import ShapeError, check_item_ids
-from ._protocol import MAX_PAGE_SIZE
-from ._urls import api_path
-from .client import Client
-from .errors import OutputValueError, PagingError
-from .schema import (
+from .._http.payloads import ShapeError, check_item_ids
+from .._http.urls import api_path
+from .._protocol import MAX_PAGE_SIZE
+from ..client import Client
+from ..errors import OutputValueError, PagingError
+from ..schema import (
     OutputField,
     WireMismatch,
     aggregated_page_to_batch,
@@ -44,6 +42,8 @@ from .schema import (
     solution_item_type,
     solutions_to_batch,
 )
+from .args import check_page_size
+from .prefetch import discard, one_ahead
 
 __all__ = [
     "CHUNK_ROWS",

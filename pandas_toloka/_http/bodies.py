@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._args import field_names, id_text
-from ._protocol import AggregationType
+from .._protocol import AggregationType
+from .._read.args import field_names, id_text
 
 __all__ = ["aggregation_body", "query"]
 

@@ -1,7 +1,7 @@
 """One attempt of a request: send it, read the answer, and say what it came to.
 
 :func:`send_once` returns the parsed answer or raises :class:`Failed`, holding
-the :class:`._retry.Attempt` that :func:`._retry.decide` judges and the error
+the :class:`.retry.Attempt` that :func:`.retry.decide` judges and the error
 to raise should the request not be retried. The one place that tells a
 connection never opened from one lost after sending, a read timeout (the
 server may still be working) from a reset, and a garbled answer from an
@@ -17,9 +17,9 @@ from typing import Any
 import requests
 import urllib3.exceptions
 
-from ._adoption import ServerClock
-from ._retry import Attempt, AttemptKind, api_error, parse_retry_after
-from .errors import ProtocolError, TolokaConnectionError, TolokaError
+from ..errors import ProtocolError, TolokaConnectionError, TolokaError
+from .adoption import ServerClock
+from .retry import Attempt, AttemptKind, api_error, parse_retry_after
 
 __all__ = ["Failed", "describe", "send_once"]
 

@@ -4,7 +4,7 @@ Resolves ``fields=`` against the output spec (given, or left in ``attrs`` by
 :func:`read_responses`) or, without one, infers each field's type from its
 column's dtype; and normalizes ``skills=`` to the ``worker_id``/``value`` frame
 :func:`pandas_toloka.aggregation.weighted_dynamic_overlap` takes. Used by
-:mod:`pandas_toloka._local_aggregate`, which runs the algorithms.
+:mod:`pandas_toloka._frame.local`, which runs the algorithms.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema
-from ._args import field_names
-from .errors import InvalidArgumentError, MissingColumnsError
-from .schema import ATTRS_KEY, OutputField
+from .. import schema
+from .._read.args import field_names
+from ..errors import InvalidArgumentError, MissingColumnsError
+from ..schema import ATTRS_KEY, OutputField
 
 __all__ = [
     "ATTRS_KEY",

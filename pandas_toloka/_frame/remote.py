@@ -3,7 +3,7 @@
 :func:`aggregate_frame` (behind ``df.toloka.aggregate``) collects the distinct
 ``(pool_id, task_id)`` pairs of a frame, :func:`aggregate_on_server` resolves
 the fields every pool must type alike and runs the strategy chosen per pool
-(:mod:`._remote_strategies`: per-task calls or one operation per pool), and
+(:mod:`.strategies`: per-task calls or one operation per pool), and
 the answers are joined back onto the frame's rows.
 """
 
@@ -18,17 +18,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema
-from ._args import check_aggregation_fields, field_names, id_text, resolve_fields
-from ._progress import count_bar
-from ._remote_strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
-from .client import AggregationType, Client
-from .errors import (
+from .. import schema
+from .._read.args import check_aggregation_fields, field_names, id_text, resolve_fields
+from .._read.progress import count_bar
+from ..client import AggregationType, Client
+from ..errors import (
     InvalidArgumentError,
     MissingAggregatesWarning,
     MissingColumnsError,
 )
-from .schema import DtypeBackend, OutputField
+from ..schema import DtypeBackend, OutputField
+from .strategies import check_strategy, choose_strategy, run_by_pool, run_by_task
 
 __all__ = [
     "MissingAggregatesWarning",

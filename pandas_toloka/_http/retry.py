@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .errors import (
+from ..errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,

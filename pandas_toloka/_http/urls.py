@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from .errors import InvalidArgumentError
+from ..errors import InvalidArgumentError
 
 __all__ = ["api_path", "check_api_path"]
 

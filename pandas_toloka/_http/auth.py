@@ -20,8 +20,8 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 
-from ._protocol import API_PREFIX
-from .errors import InvalidArgumentError, MissingTokenError
+from .._protocol import API_PREFIX
+from ..errors import InvalidArgumentError, MissingTokenError
 
 __all__ = [
     "API_PREFIX",

@@ -33,10 +33,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .client import AggregationType, Client
-from .errors import InvalidArgumentError, NotFoundError
-from .reader import open_aggregated_solutions
-from .schema import OutputField
+from ..client import AggregationType, Client
+from ..errors import InvalidArgumentError, NotFoundError
+from ..reader import open_aggregated_solutions
+from ..schema import OutputField
 
 __all__ = [
     "BY_TASK_MAX_TASKS",

@@ -1,6 +1,6 @@
 """Fetching pages one ahead of the decoder, on one background thread.
 
-Both pagers (:mod:`._solution_pages`, :mod:`._response_pages`) fetch the next
+Both pagers (:mod:`.solutions`, :mod:`.assignments`) fetch the next
 page while the current one is decoded: at most one request is in flight and at
 most one body waits, so memory stays flat however many pages there are. The
 thread only runs :meth:`Client.get_bytes` (whose session is shared safely between

@@ -14,10 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._args import check_aggregation_request, resolve_fields
-from ._progress import percent_bar
-from .client import AggregationType, Client
-from .errors import (
+from ..client import AggregationType, Client
+from ..errors import (
     InvalidArgumentError,
     NotFoundError,
     OperationFailedError,
@@ -25,7 +23,9 @@ from .errors import (
     OperationTimeoutError,
     TolokaError,
 )
-from .schema import OutputField, parse_output_spec
+from ..schema import OutputField, parse_output_spec
+from .args import check_aggregation_request, resolve_fields
+from .progress import percent_bar
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
