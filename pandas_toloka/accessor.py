@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import plotting
+from ._config import MAX_WORKERS
 from ._frame import local, remote
-from ._frame.describe import provenance_summary
+from ._frame.captions import provenance_summary
+from ._frame.methods import LocalType
 from ._frame.remote import MissingAggregatesWarning
-from ._frame.strategies import DEFAULT_MAX_WORKERS
+from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
-from ._read.args import LocalType, Strategy, client_scope
+from ._read.connect import client_scope
 from ._read.progress import progress_enabled
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
@@ -76,7 +78,7 @@ class TolokaAccessor:
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
         strategy: Strategy = "auto",
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int = MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,

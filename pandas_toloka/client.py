@@ -16,14 +16,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from . import _config
+from ._config import ClientSettings
 from ._http import payloads
 from ._http.adoption import newest_matching_operation
-from ._http.auth import Environment
 from ._http.bodies import aggregation_body
+from ._http.endpoint import Environment
 from ._http.transport import Transport, json_parser
 from ._http.urls import api_path
 from ._protocol import AggregationType, format_datetime, parse_datetime
-from ._read.args import ClientSettings, id_text
+from ._read.args import id_text
 from .errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -100,15 +102,15 @@ class Client(Transport):
         *,
         environment: str | Environment | None = None,
         url: str | None = None,
-        timeout: float | tuple[float, float] = (10.0, 300.0),
-        max_attempts: int = 5,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        rate_limit_wait: float = 60.0,
-        max_wait: float = 300.0,
-        pool_size: int = 32,
-        poll_min: float = 0.2,
-        poll_max: float = 5.0,
+        timeout: float | tuple[float, float] = _config.TIMEOUT,
+        max_attempts: int = _config.MAX_ATTEMPTS,
+        backoff_base: float = _config.BACKOFF_BASE,
+        backoff_max: float = _config.BACKOFF_MAX,
+        rate_limit_wait: float = _config.RATE_LIMIT_WAIT,
+        max_wait: float = _config.MAX_WAIT,
+        pool_size: int = _config.POOL_SIZE,
+        poll_min: float = _config.POLL_MIN,
+        poll_max: float = _config.POLL_MAX,
     ) -> None:
         settings = ClientSettings(
             timeout=timeout,
@@ -187,7 +189,7 @@ class Client(Transport):
         params = {
             k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()
         }
-        params.setdefault("limit", 500)
+        params.setdefault("limit", _config.OPERATIONS_PAGE_SIZE)
         params["sort"] = "id"
         path = api_path("operations")
         parse = json_parser(payloads.operations_page)
@@ -342,7 +344,7 @@ class Client(Transport):
         """The newest SOLUTION.AGGREGATE operation matching ``body`` submitted since ``first_sent``.
 
         ``first_sent`` is the monotonic time of the first attempt, converted
-        to the server's clock by :class:`._http.adoption.ServerClock` (see the
+        to the server's clock by :class:`._http.clock.ServerClock` (see the
         rule in :mod:`pandas_toloka._http.adoption`).
         """
         lower = self.clock.earliest(first_sent)

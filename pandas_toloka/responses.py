@@ -21,17 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
+from ._config import RESPONSES_PAGE_SIZE
 from ._http.urls import api_path
-from ._read.args import (
-    STATUSES,
-    check_connection,
-    check_page_size,
-    check_progress_bar,
-    check_statuses,
-    client_scope,
-    id_text,
-)
+from ._read.args import STATUSES, check_page_size, check_progress_bar, check_statuses, id_text
 from ._read.assignments import assignments_to_table, decode_assignments_page
+from ._read.connect import check_connection, client_scope
 from ._read.prefetch import one_ahead
 from ._read.progress import count_bar, progress_enabled
 from .client import Client
@@ -42,10 +36,9 @@ __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE",
 
 logger = logging.getLogger(__name__)
 
-#: Assignments asked for per request. The API allows up to 100,000; two pages are in
-#: memory at a time (one decoded, the next arriving), 10,000 assignments keep that
-#: to tens of MB for suites of 5 tasks and cost few extra requests (see the benchmark).
-DEFAULT_PAGE_SIZE = 10_000
+#: The default ``page_size``: assignments asked for per request (the one value is
+#: :data:`pandas_toloka._config.RESPONSES_PAGE_SIZE`, which says why 10,000).
+DEFAULT_PAGE_SIZE = RESPONSES_PAGE_SIZE
 
 
 def _page_params(

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import requests
 
-from pandas_toloka._http import auth, retry
+from pandas_toloka._http import api_errors, auth, endpoint, retry
 from pandas_toloka.client import (
     AggregationType,
     Client,
@@ -66,19 +66,22 @@ def test_token_resolution_order() -> None:
 
 
 def test_base_url_resolution() -> None:
-    assert auth.resolve_base_url(None, None, environ={}) == ("https://toloka.dev", "PRODUCTION")
-    assert auth.resolve_base_url("sandbox", None, environ={}) == (
+    assert endpoint.resolve_base_url(None, None, environ={}) == ("https://toloka.dev", "PRODUCTION")
+    assert endpoint.resolve_base_url("sandbox", None, environ={}) == (
         "https://sandbox.toloka.dev",
         "SANDBOX",
     )
-    assert auth.resolve_base_url(Environment.SANDBOX, environ={})[0] == "https://sandbox.toloka.dev"
+    assert (
+        endpoint.resolve_base_url(Environment.SANDBOX, environ={})[0]
+        == "https://sandbox.toloka.dev"
+    )
     local = {"TOLOKA_URL": "http://127.0.0.1:9/api/v1/"}
-    assert auth.resolve_base_url(None, None, environ=local) == ("http://127.0.0.1:9", "URL")
-    assert auth.resolve_base_url("PRODUCTION", None, environ=local)[1] == "PRODUCTION"
-    assert auth.resolve_base_url("http://h:1", None, environ={}) == ("http://h:1", "URL")
-    assert auth.resolve_base_url("SANDBOX", "http://x:2", environ={}) == ("http://x:2", "URL")
+    assert endpoint.resolve_base_url(None, None, environ=local) == ("http://127.0.0.1:9", "URL")
+    assert endpoint.resolve_base_url("PRODUCTION", None, environ=local)[1] == "PRODUCTION"
+    assert endpoint.resolve_base_url("http://h:1", None, environ={}) == ("http://h:1", "URL")
+    assert endpoint.resolve_base_url("SANDBOX", "http://x:2", environ={}) == ("http://x:2", "URL")
     with pytest.raises(InvalidArgumentError, match="Unknown environment"):
-        auth.resolve_base_url("staging", None, environ={})
+        endpoint.resolve_base_url("staging", None, environ={})
 
 
 def test_backoff_grows_and_is_capped() -> None:
@@ -107,7 +110,7 @@ def test_retry_after_parsing() -> None:
     assert retry.parse_retry_after("garbage") is None
     now = pd.Timestamp("2024-01-01 00:00:00", tz="UTC").to_pydatetime()
     assert retry.parse_retry_after("Mon, 01 Jan 2024 00:00:30 GMT", now=now) == 30.0
-    hint = retry.rate_limit_hint("HOUR", 90.0, now=now)
+    hint = api_errors.rate_limit_hint("HOUR", 90.0, now=now)
     assert "hourly" in hint and "2024-01-01 00:01:30 UTC" in hint
 
 
@@ -120,8 +123,8 @@ def test_huge_retry_after_is_capped_and_still_explained() -> None:
     assert retry.parse_retry_after("1e12") == retry.MAX_RETRY_AFTER
     assert retry.parse_retry_after("1e400") is None  # float("1e400") is inf
     assert retry.parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") == retry.MAX_RETRY_AFTER
-    assert "a day or more" in retry.rate_limit_hint("DAY", 1e12)  # past the year 9999
-    assert "a day or more" in retry.rate_limit_hint("DAY", float("inf"))
+    assert "a day or more" in api_errors.rate_limit_hint("DAY", 1e12)  # past the year 9999
+    assert "a day or more" in api_errors.rate_limit_hint("DAY", float("inf"))
     policy = retry.RetryPolicy(max_wait=math.inf)  # accepts any wait, but never a day's
     assert policy.wait_for(503, 1, retry_after=retry.MAX_RETRY_AFTER, payload=None) is None
     assert policy.wait_for(429, 1, retry_after=3600.0, payload=None) == 3600.0

@@ -18,8 +18,10 @@ import requests
 from reliability.proxy import FaultyProxy
 
 from pandas_toloka._http import payloads
-from pandas_toloka._http.adoption import ServerClock, newest_matching_operation
-from pandas_toloka._http.auth import Redactor, auth_header, display_url
+from pandas_toloka._http.adoption import newest_matching_operation
+from pandas_toloka._http.auth import Redactor, auth_header
+from pandas_toloka._http.clock import ServerClock
+from pandas_toloka._http.endpoint import display_url
 from pandas_toloka._http.retry import Attempt, Decision, RetryPolicy, decide
 from pandas_toloka._http.urls import api_path, check_api_path
 from pandas_toloka.client import Client

@@ -2,5 +2,5 @@
 
 Aggregation on the server joined back onto the frame's rows (remote, strategies),
 aggregation on this machine (local, inputs), and one-line descriptions of a frame's
-provenance (describe).
+provenance (captions).
 """

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
-from .._read.args import check_local_type, check_statuses
+from .._frame.methods import check_local_type
+from .._read.args import check_statuses
 from ..aggregation import (
     DawidSkeneModel,
     dawid_skene,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import re
 import threading
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,8 +40,8 @@ from ..schema import OutputField
 
 __all__ = [
     "BY_TASK_MAX_TASKS",
-    "DEFAULT_MAX_WORKERS",
     "STRATEGIES",
+    "Strategy",
     "check_strategy",
     "choose_strategy",
     "run_by_pool",
@@ -50,9 +50,9 @@ __all__ = [
 
 #: ``strategy="auto"`` uses per-task calls for pools with at most this many distinct tasks.
 BY_TASK_MAX_TASKS = 1_000
-#: Concurrent per-task requests.
-DEFAULT_MAX_WORKERS = 16
-STRATEGIES = ("auto", "by_task", "by_pool")
+#: ``strategy=`` of :meth:`pandas_toloka.accessor.TolokaAccessor.aggregate`.
+Strategy = Literal["auto", "by_task", "by_pool"]
+STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
 
 
 def check_strategy(strategy: str) -> str:

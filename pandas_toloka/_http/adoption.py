@@ -7,7 +7,7 @@ second aggregation.
 The rule: an operation is adopted only if it matches the request (pool,
 algorithm, fields, skill) and was submitted at or after the first attempt
 was sent, as the *server's* clock tells. The client knows that clock from the
-``Date`` headers of the answers it got (:class:`ServerClock`): each answer
+``Date`` headers of the answers it got (:class:`.clock.ServerClock`): each answer
 bounds the difference between the server's clock and the client's monotonic
 clock, to within the header's one-second resolution plus the round trip, and
 the bounds of every answer are intersected. The first attempt's send time is
@@ -21,66 +21,12 @@ An operation without a readable ``submitted`` time is never adopted.
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._protocol import parse_datetime
 
-__all__ = ["ServerClock", "newest_matching_operation"]
-
-
-class ServerClock:
-    """What the ``Date`` headers tell of the server's clock.
-
-    Keeps bounds ``lo <= offset <= hi`` on ``offset = server time - time.monotonic()``
-    (seconds since the epoch on the server's side). An answer whose ``Date``
-    says ``D`` was generated while the server's clock read ``[D, D + 1)`` and
-    while the client's read ``[sent, received]``, so ``D - received <= offset <
-    D + 1 - sent``. Pure bookkeeping, safe enough to share between threads
-    (a racing update only loses one observation).
-    """
-
-    def __init__(self) -> None:
-        self.lo: float | None = None
-        self.hi: float | None = None
-
-    def observe(self, date: str | None, *, sent: float, received: float) -> None:
-        """Narrow the bounds with the ``Date`` header of an answer (monotonic send/receive times)."""
-        if not date:
-            return
-        try:
-            when = email.utils.parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
-            return
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=_dt.timezone.utc)
-        stamp = when.timestamp()
-        lo, hi = stamp - received, stamp + 1.0 - sent
-        if self.lo is None or self.hi is None or max(self.lo, lo) > min(self.hi, hi):
-            self.lo, self.hi = lo, hi  # the first answer, or a clock that jumped: start afresh
-        else:
-            self.lo, self.hi = max(self.lo, lo), min(self.hi, hi)
-
-    @property
-    def known(self) -> bool:
-        """Whether some answer carried a usable ``Date``."""
-        return self.lo is not None
-
-    def earliest(self, monotonic: float) -> _dt.datetime | None:
-        """The earliest the server's clock can have read at ``monotonic`` (None if unknown)."""
-        if self.lo is None:
-            return None
-        return _dt.datetime.fromtimestamp(monotonic + self.lo, _dt.timezone.utc)
-
-    def now(self) -> _dt.datetime:
-        """The server's current time, best estimate (the local time when unknown)."""
-        if self.lo is None or self.hi is None:
-            return _dt.datetime.now(_dt.timezone.utc)
-        return _dt.datetime.fromtimestamp(
-            time.monotonic() + (self.lo + self.hi) / 2, _dt.timezone.utc
-        )
+__all__ = ["newest_matching_operation"]
 
 
 def _submitted(op: Mapping[str, Any]) -> _dt.datetime | None:

@@ -18,10 +18,11 @@ import requests
 import urllib3.exceptions
 
 from ..errors import ProtocolError, TolokaConnectionError, TolokaError
-from .adoption import ServerClock
-from .retry import Attempt, AttemptKind, api_error, parse_retry_after
+from .api_errors import api_error
+from .clock import ServerClock
+from .retry import Attempt, AttemptKind, parse_retry_after
 
-__all__ = ["Failed", "describe", "send_once"]
+__all__ = ["Failed", "outcome_text", "send_once"]
 
 #: Failures after which the request may have reached the server.
 LOST = (
@@ -154,7 +155,7 @@ def send_once(
     )
 
 
-def describe(attempt: Attempt) -> str:
+def outcome_text(attempt: Attempt) -> str:
     """What an attempt came to, for the log."""
     if attempt.kind == "answered":
         return f"answered {attempt.status}"

@@ -43,7 +43,7 @@ class ShapeError(ValueError):
     """A parsed answer does not have the shape the protocol gives it."""
 
 
-def _describe(value: Any) -> str:
+def _shape_of(value: Any) -> str:
     """What ``value`` is, never what it holds (it may echo a credential)."""
     if value is None:
         return "null"
@@ -56,7 +56,7 @@ def _describe(value: Any) -> str:
 
 def _object(value: Any, expected: str, keys: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ShapeError(f"expected {expected}, got {_describe(value)}")
+        raise ShapeError(f"expected {expected}, got {_shape_of(value)}")
     missing = [k for k in keys if k not in value or value[k] is None]
     if missing:
         raise ShapeError(f"expected {expected}, got an object without {missing}")
@@ -80,11 +80,11 @@ def operation(value: Any) -> dict[str, Any]:
     """An Operation: an object with ``id`` and ``status``."""
     op = _object(value, "an operation ({'id': ..., 'status': ...})", ("id", "status"))
     if not isinstance(op["status"], str) or not str(op["id"]).strip():
-        raise ShapeError(f"expected an operation with a text status and an id, got {_describe(op)}")
+        raise ShapeError(f"expected an operation with a text status and an id, got {_shape_of(op)}")
     for key in ("parameters", "details"):
         if op.get(key) is not None and not isinstance(op[key], dict):
             raise ShapeError(
-                f"expected an operation whose {key} is an object, got {_describe(op[key])}"
+                f"expected an operation whose {key} is an object, got {_shape_of(op[key])}"
             )
     return op
 
@@ -126,7 +126,7 @@ def task_aggregate(value: Any) -> dict[str, Any]:
     )
     if not isinstance(answer["output_values"], dict):
         raise ShapeError(
-            f"expected output_values to be an object, got {_describe(answer['output_values'])}"
+            f"expected output_values to be an object, got {_shape_of(answer['output_values'])}"
         )
     return answer
 

@@ -28,15 +28,16 @@ import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
 
+from .._config import ClientSettings
 from .._protocol import API_PREFIX
-from .._read.args import ClientSettings
 from .._version import __version__
 from ..errors import TolokaError
 from . import payloads
-from .adoption import ServerClock
-from .attempt import Failed, describe, send_once
-from .auth import Environment, Redactor, auth_header, resolve_base_url, resolve_token
+from .attempt import Failed, outcome_text, send_once
+from .auth import Redactor, auth_header, resolve_token
 from .bodies import query
+from .clock import ServerClock
+from .endpoint import Environment, resolve_base_url
 from .retry import RetryPolicy, Safety, decide
 from .urls import check_api_path
 
@@ -66,7 +67,7 @@ class Transport:
 
     The base of :class:`~pandas_toloka.client.Client`, whose docstring
     describes the parameters (and whose constructor holds their defaults);
-    the settings come checked, as one :class:`pandas_toloka._read.args.ClientSettings`.
+    the settings come checked, as one :class:`pandas_toloka._config.ClientSettings`.
     """
 
     def __init__(
@@ -270,7 +271,7 @@ class Transport:
                     "%s %s: %s; retry %d in %.2f s%s",
                     method,
                     path,
-                    describe(attempt),
+                    outcome_text(attempt),
                     number,
                     decision.wait,
                     ", once sure the failed attempt started nothing"

@@ -7,48 +7,28 @@ same :class:`~pandas_toloka.errors.InvalidArgumentError` wherever it is made.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
-from .._protocol import MAX_PAGE_SIZE, AggregationType, AggregationTypeName
-from ..aggregation import LOCAL_METHODS, LocalMethod
+from .._protocol import MAX_PAGE_SIZE, AggregationType
 from ..errors import InvalidArgumentError
-from ..schema import DtypeBackend, OutputField, default_aggregation_fields
-
-if TYPE_CHECKING:
-    from ..client import Client
+from ..schema import OutputField, default_aggregation_fields
 
 __all__ = [
-    "ClientSettings",
-    "AggregationTypeName",
-    "DtypeBackend",
-    "Strategy",
-    "LOCAL_TYPES",
-    "LocalType",
+    "STATUSES",
     "check_aggregation_fields",
-    "check_seconds",
-    "check_local_type",
-    "check_credentials",
+    "check_aggregation_request",
+    "check_count",
     "check_page_size",
     "check_progress_bar",
+    "check_seconds",
     "check_statuses",
     "check_wait_timeout",
-    "client_scope",
     "field_names",
     "id_text",
     "resolve_fields",
 ]
-
-#: ``strategy=`` of :meth:`pandas_toloka.accessor.TolokaAccessor.aggregate`.
-Strategy = Literal["auto", "by_task", "by_pool"]
-
-#: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
-#: the server's three, then the local-only methods of :mod:`pandas_toloka.aggregation`.
-LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE", *LOCAL_METHODS)
-LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"] | LocalMethod
 
 #: Assignment statuses of the Toloka API.
 STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
@@ -140,14 +120,6 @@ def resolve_fields(
     return out
 
 
-def check_local_type(type: object) -> str:
-    """Validate ``type=`` of local aggregation, returning its upper-case name."""
-    kind = getattr(type, "value", type)
-    if not isinstance(kind, str) or kind.upper() not in LOCAL_TYPES:
-        raise InvalidArgumentError(f"type must be one of {list(LOCAL_TYPES)}, got {type!r}.")
-    return kind.upper()
-
-
 def check_page_size(page_size: object) -> int:
     """Validate ``page_size`` (1 to 100,000)."""
     if (
@@ -199,70 +171,11 @@ def check_seconds(
     return float(value)  # type: ignore[arg-type]
 
 
-def _check_count(value: object, *, name: str, low: int, high: int) -> int:
+def check_count(value: object, *, name: str, low: int, high: int) -> int:
+    """An int (not a bool) from ``low`` to ``high``."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidArgumentError(f"{name} must be an int from {low} to {high}, got {value!r}.")
     return value
-
-
-#: The shortest first interval between polls of an operation: a smaller one floods the server.
-MIN_POLL_INTERVAL = 0.01
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClientSettings:
-    """The settings of :class:`~pandas_toloka.Client` (its docstring says what each means), checked.
-
-    One object instead of the settings spelled out again at every layer: the
-    client builds it from its keyword arguments, the transport reads it.
-    ``timeout`` is kept as requests takes it (seconds, or a connect/read pair).
-
-    Raises
-    ------
-    InvalidArgumentError
-        For a setting of the wrong type or out of range.
-    """
-
-    timeout: float | tuple[float, float]
-    max_attempts: int
-    backoff_base: float
-    backoff_max: float
-    rate_limit_wait: float
-    max_wait: float
-    pool_size: int
-    poll_min: float
-    poll_max: float
-
-    def __post_init__(self) -> None:
-        timeout: object = self.timeout
-        if isinstance(timeout, tuple) and len(timeout) == 2:
-            checked: float | tuple[float, float] = (
-                check_seconds(timeout[0], name="timeout[0] (connect)", inclusive=False),
-                check_seconds(timeout[1], name="timeout[1] (read)", inclusive=False),
-            )
-        elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-            checked = check_seconds(timeout, name="timeout", inclusive=False)
-        else:
-            raise InvalidArgumentError(
-                f"timeout must be seconds or a (connect, read) pair of seconds, got {timeout!r}."
-            )
-        object.__setattr__(self, "timeout", checked)
-        _check_count(self.max_attempts, name="max_attempts", low=1, high=100)
-        base = check_seconds(self.backoff_base, name="backoff_base")
-        cap = check_seconds(self.backoff_max, name="backoff_max")
-        if cap < base:
-            raise InvalidArgumentError(
-                f"backoff_max ({cap:g} s) must not be shorter than backoff_base ({base:g} s)."
-            )
-        check_seconds(self.rate_limit_wait, name="rate_limit_wait")
-        check_seconds(self.max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
-        _check_count(self.pool_size, name="pool_size", low=1, high=1024)
-        low = check_seconds(self.poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
-        high = check_seconds(self.poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
-        if high < low:
-            raise InvalidArgumentError(
-                f"poll_max ({high:g} s) must not be shorter than poll_min ({low:g} s)."
-            )
 
 
 def check_progress_bar(progress_bar: object) -> bool | None:
@@ -291,38 +204,6 @@ def check_statuses(status: object) -> tuple[str, ...] | None:
             f"got {status!r}."
         )
     return wanted
-
-
-def check_credentials(client: object, *, token: object, environment: object, url: object) -> None:
-    """The rule shared by every public function: ``client=`` or credentials, not both."""
-    from ..client import Client
-
-    if client is None:
-        return
-    if not isinstance(client, Client):
-        raise InvalidArgumentError(
-            f"client must be a pandas_toloka.Client, got {type(client).__name__}; pass the token "
-            "with token= instead."
-        )
-    if token is not None or environment is not None or url is not None:
-        raise InvalidArgumentError(
-            "Pass either client= or token=/environment=/url=, not both: the client already "
-            "holds its token and URL."
-        )
-
-
-def check_connection(client: object, *, token: object, environment: object, url: object) -> None:
-    """:func:`check_credentials`, and without ``client=`` the token and URL a client would take.
-
-    Eager: the same checks :class:`~pandas_toloka.client.Client` makes, without
-    opening a connection (for the lazy iterators, which build it later).
-    """
-    from .._http.auth import resolve_base_url, resolve_token
-
-    check_credentials(client, token=token, environment=environment, url=url)
-    if client is None:
-        resolve_token(token)  # type: ignore[arg-type]
-        resolve_base_url(environment, url)  # type: ignore[arg-type]
 
 
 def check_aggregation_request(
@@ -355,18 +236,3 @@ def check_aggregation_request(
             )
         check_aggregation_fields(kind or AggregationType.DAWID_SKENE, names, skill)
     return pool, kind, names, skill, operation
-
-
-@contextlib.contextmanager
-def client_scope(
-    client: Client | None, *, token: str | None, environment: str | None, url: str | None
-) -> Iterator[Client]:
-    """Use ``client`` as given, or build one from the credentials and close it afterwards."""
-    from ..client import Client
-
-    check_credentials(client, token=token, environment=environment, url=url)
-    if client is not None:
-        yield client
-        return
-    with Client(token, environment=environment, url=url) as own:
-        yield own

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._config import WAIT_TIMEOUT
 from ..client import AggregationType, Client
 from ..errors import (
     InvalidArgumentError,
@@ -28,8 +29,7 @@ from .args import check_aggregation_request, resolve_fields
 from .progress import percent_bar
 
 __all__ = [
-    "DEFAULT_WAIT_TIMEOUT",
-    "AggregationRequest",
+    "AggregationJob",
     "name_operation",
     "resumable",
     "start_or_resume",
@@ -38,15 +38,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Default wait for an aggregation: real ones take minutes to hours.
-DEFAULT_WAIT_TIMEOUT = 6 * 3600.0
 
 _AGGREGATE_OPERATION = "SOLUTION.AGGREGATE"
 _DONE = ("SUCCESS", "FAIL")
 
 
 @dataclass
-class AggregationRequest:
+class AggregationJob:
     """A checked aggregation: what was asked and the operation that computes it."""
 
     pool_id: str
@@ -68,7 +66,7 @@ def start_or_resume(
     fields: str | Sequence[str] | None,
     answer_weight_skill_id: str | int | None,
     operation_id: str | None,
-) -> AggregationRequest:
+) -> AggregationJob:
     """Check the arguments, then start an aggregation or fetch the given one.
 
     Raises
@@ -97,7 +95,7 @@ def start_or_resume(
         pool, type=kind, fields=[f.name for f in chosen], answer_weight_skill_id=skill
     )
     logger.info("Started aggregation %s of pool %s (%s)", operation.get("id"), pool, kind.value)
-    return AggregationRequest(pool, kind, chosen, skill, operation)
+    return AggregationJob(pool, kind, chosen, skill, operation)
 
 
 def _resume(
@@ -107,7 +105,7 @@ def _resume(
     kind: AggregationType | None,
     names: list[str] | None,
     skill: str | None,
-) -> AggregationRequest:
+) -> AggregationJob:
     operation = client.get_operation(operation_id)
     if operation.get("type", _AGGREGATE_OPERATION) != _AGGREGATE_OPERATION:
         raise InvalidArgumentError(
@@ -147,14 +145,14 @@ def _resume(
     skill = skill if skill is not None else op_skill
     spec = parse_output_spec(client.get_output_spec(pool))
     chosen = resolve_fields(spec, names, pool)
-    return AggregationRequest(pool, kind, chosen, None if skill is None else str(skill), operation)
+    return AggregationJob(pool, kind, chosen, None if skill is None else str(skill), operation)
 
 
 def wait_operation(
     client: Client,
     operation: dict[str, Any],
     *,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    wait_timeout: float | None = WAIT_TIMEOUT,
     progress: bool = False,
     description: str = "aggregating",
     bar: Any = None,

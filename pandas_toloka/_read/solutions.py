@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .._config import SOLUTIONS_PAGE_SIZE
 from .._http.payloads import ShapeError, check_item_ids
 from .._http.urls import api_path
 from .._protocol import MAX_PAGE_SIZE
@@ -242,7 +243,7 @@ def iter_solution_pages(
     operation_id: str,
     fields: Sequence[OutputField],
     *,
-    page_size: int = MAX_PAGE_SIZE,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
 ) -> Generator[pa.Table, None, None]:
     """Yield an aggregation's results in task_id order, one typed table per non-empty page.
 

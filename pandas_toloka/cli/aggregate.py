@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._protocol import MAX_PAGE_SIZE, AggregationType
+from .._read.connect import open_client
 from ..client import Client
 from ..errors import (
     InvalidArgumentError,
@@ -220,9 +221,14 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def _client(args: argparse.Namespace) -> Client:
     try:
-        return Client(
-            args.token, environment=args.environment, url=args.url, max_attempts=args.max_attempts
+        client, _ = open_client(
+            None,
+            token=args.token,
+            environment=args.environment,
+            url=args.url,
+            max_attempts=args.max_attempts,
         )
+        return client
     except InvalidArgumentError as exc:
         raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
     except MissingTokenError:

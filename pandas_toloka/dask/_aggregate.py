@@ -31,7 +31,7 @@ import pandas as pd
 
 from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
-from .._read.args import LocalType, check_local_type
+from .._frame.methods import LocalType, check_local_type
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..errors import InvalidArgumentError, MissingColumnsError

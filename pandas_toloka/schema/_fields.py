@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import InvalidArgumentError
+from ._scalars import python_value_ok
 
 _STRING = pa.string()
 
@@ -118,8 +119,6 @@ class OutputField:
                 raise InvalidArgumentError(
                     f"allowed_values of output field {name!r} has duplicates: {list(allowed)}."
                 )
-            from ._values import python_value_ok  # _values builds on this module
-
             allowed = tuple(allowed)
             for value in allowed:
                 if not python_value_ok(value, field_type):

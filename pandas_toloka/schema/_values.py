@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,39 +11,9 @@ import pyarrow.compute as pc
 
 from ..errors import OutputValueError
 from ._fields import ARROW_TYPES, OutputField, aggregated_schema
+from ._scalars import INT64_MIN, python_value_ok, scalar_kind
 
 _STRING = pa.string()
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _scalar_kind(field_type: str) -> str:
-    base = field_type[len("ARRAY_") :] if field_type.startswith("ARRAY_") else field_type
-    return {"INTEGER": "int", "FLOAT": "float", "BOOLEAN": "bool"}.get(base, "str")
-
-
-def _python_scalar_ok(value: Any, kind: str) -> bool:
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "bool":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "int":
-        if isinstance(value, float):
-            return math.isfinite(value) and value.is_integer() and _INT64_MIN <= value <= _INT64_MAX
-        return isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX
-    return isinstance(value, (int, float))
-
-
-def python_value_ok(value: Any, field_type: str) -> bool:
-    if value is None or field_type == "JSON":
-        return True
-    kind = _scalar_kind(field_type)
-    if field_type.startswith("ARRAY_"):
-        return isinstance(value, list) and all(
-            v is None or _python_scalar_ok(v, kind) for v in value
-        )
-    return _python_scalar_ok(value, kind)
 
 
 def _describe_task(task_ids: Sequence[Any] | pa.Array | None, index: int) -> str | None:
@@ -112,7 +81,7 @@ def _coerce_scalar_array(array: pa.Array, kind: str) -> pa.Array | None:
     if pa.types.is_floating(inferred):
         finite = pc.is_finite(array)
         integral = pc.equal(pc.floor(array), array)
-        in_range = pc.and_(pc.greater_equal(array, float(_INT64_MIN)), pc.less(array, float(2**63)))
+        in_range = pc.and_(pc.greater_equal(array, float(INT64_MIN)), pc.less(array, float(2**63)))
         if pc.all(pc.and_(pc.and_(finite, integral), in_range)).as_py() in (True, None):
             return array.cast(pa.int64(), safe=False)
     return None
@@ -150,7 +119,7 @@ def field_to_arrow(
     if field.type == "JSON":
         texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
         return pa.array(texts, type=_STRING)
-    kind = _scalar_kind(field.type)
+    kind = scalar_kind(field.type)
     try:
         inferred = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):

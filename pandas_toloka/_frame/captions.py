@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
+from .._http.endpoint import without_userinfo
 from ..schema import ATTRS_KEY
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "pools_text",
     "provenance",
     "provenance_summary",
-    "safe_url",
     "shorten",
 ]
 
@@ -39,20 +38,6 @@ def provenance(frame: pd.DataFrame) -> Mapping[str, Any]:
     """``frame.attrs["toloka"]``, or an empty mapping when absent or not a mapping."""
     meta = frame.attrs.get(ATTRS_KEY)
     return meta if isinstance(meta, Mapping) else {}
-
-
-def safe_url(url: object) -> str:
-    """The URL without any ``user:password@`` part."""
-    text = str(url)
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.username is None and parts.password is None:
-        return text
-    host = parts.hostname or ""
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def shorten(text: str, width: int = 16) -> str:
@@ -147,5 +132,5 @@ def provenance_summary(frame: pd.DataFrame) -> str:
         if meta.get("finished"):
             details.append(f"finished {meta['finished']}")
         if meta.get("base_url"):
-            details.append(f"from {safe_url(meta['base_url'])}")
+            details.append(f"from {without_userinfo(str(meta['base_url']))[0]}")
     return head + (f" ({'; '.join(details)})" if details else "")
