@@ -39,6 +39,9 @@ POLICY = RetryPolicy(
 # ------------------------------------------------------------------ decide
 
 
+pytestmark = pytest.mark.reliability
+
+
 @pytest.mark.parametrize(
     ("attempt", "safety", "action", "adopt_first"),
     [
