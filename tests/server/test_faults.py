@@ -11,7 +11,6 @@ from pandas_toloka.errors import InvalidArgumentError
 from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server._faults import Faults, RateLimiter
 
-
 pytestmark = pytest.mark.reliability
 
 
