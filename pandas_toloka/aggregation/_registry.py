@@ -53,9 +53,11 @@ __all__ = [
     "Family",
     "Kind",
     "Method",
+    "all_names",
     "categorical_names",
     "get_method",
     "local_names",
+    "markdown_table",
     "method_names",
     "register",
 ]
@@ -110,7 +112,12 @@ FAMILIES: Mapping[str, Family] = MappingProxyType(
         family.kind: family
         for family in (
             Family("categorical", ("task", "worker", "label"), "per_task"),
-            Family("skill_weighted", ("task", "worker", "fields"), "per_task", ("skills",)),
+            Family(
+                "skill_weighted",
+                ("task", "worker", "fields", "skill_worker", "skill_value"),
+                "per_task",
+                ("skills",),
+            ),
             Family("pairwise", ("left", "right", "winner", "worker"), "per_item"),
             Family("text", ("task", "worker", "text"), "per_task"),
             Family("embedding", ("task", "worker", "embedding"), "per_task"),
@@ -219,14 +226,6 @@ class Method:
 
 _ROWS = (
     Method(
-        "MAJORITY_VOTE",
-        "majority vote",
-        "categorical",
-        majority_vote,
-        fit_majority_vote,
-        dask="per_task",
-    ),
-    Method(
         "DAWID_SKENE",
         "Dawid–Skene",
         "categorical",
@@ -242,6 +241,14 @@ _ROWS = (
         weighted_dynamic_overlap,
         dask="per_task",
         server=True,
+    ),
+    Method(
+        "MAJORITY_VOTE",
+        "majority vote",
+        "categorical",
+        majority_vote,
+        fit_majority_vote,
+        dask="per_task",
     ),
     Method("GLAD", "GLAD", "categorical", glad, fit_glad),
     Method("MACE", "MACE", "categorical", mace, fit_mace),
@@ -263,7 +270,8 @@ _ROWS = (
     Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True),
 )
 
-#: Every method by name, in the order of the docs. Read through :func:`get_method` and
+#: Every method by name: the server's two, majority vote, then the local-only ones (the
+#: order of every list and of the docs). Read through :func:`get_method` and
 #: :func:`method_names`; :func:`register` adds a row.
 METHODS: dict[str, Method] = {row.name: row for row in _ROWS}
 
@@ -339,6 +347,11 @@ def get_method(
 # -- the Literal types, generated -------------------------------------------------------
 
 
+def all_names() -> tuple[str, ...]:
+    """Every registered method (``MethodName``: ``type=`` of ``aggregate_locally``)."""
+    return method_names()
+
+
 def categorical_names() -> tuple[str, ...]:
     """The methods :func:`~pandas_toloka.aggregation.fit_aggregation` fits (``CategoricalMethod``)."""
     return method_names(kind="categorical", fitted=True)
@@ -353,3 +366,35 @@ def local_names() -> tuple[str, ...]:
         for name in method_names(kind="categorical", fitted=True, server=False)
         if name != "MAJORITY_VOTE"
     )
+
+
+def markdown_table() -> str:
+    """The registry as a Markdown table (the methods page of the docs is built from it)."""
+    dask = {
+        None: "no",
+        "per_task": "yes (per task)",
+        "per_pool": "yes (a pool per worker)",
+        "distributed_em": "yes (distributed EM)",
+    }
+    lines = [
+        "| `type=` / `method=` | method | functions | columns | `golden=` | `n_iter=` / `tol=` "
+        "| options | Dask | Toloka server |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in METHODS.values():
+        functions = ", ".join(f"`{f.__name__}`" for f in (row.function, row.fit) if f is not None)
+        iteration = "/".join(n for n in ("n_iter", "tol") if n in row.parameters) or "—"
+        options = [o for o in row.options if o not in ("n_iter", "tol")]
+        cells = [
+            f"`{row.name}`",
+            row.title + (" (binary labels)" if row.binary_only else ""),
+            functions,
+            ", ".join(row.roles) + "".join(f" + {i}" for i in row.family.inputs),
+            "yes" if row.golden else "—",
+            iteration,
+            ", ".join(f"`{o}`" for o in options) or "—",
+            dask[row.dask],
+            "yes" if row.server else "—",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -35,6 +35,7 @@ def registry() -> Iterator[dict[str, Method]]:
 def test_literal_types_are_the_registry_names() -> None:
     assert get_args(_methods.CategoricalMethod) == _registry.categorical_names(), REGENERATE
     assert get_args(_methods.LocalMethod) == _registry.local_names(), REGENERATE
+    assert get_args(_methods.MethodName) == tuple(METHODS), REGENERATE
     source = inspect.getsource(_methods)
     assert _literals.literal_source() in source, REGENERATE
     assert get_args(agg.LocalMethod) == agg.LOCAL_METHODS
@@ -68,7 +69,7 @@ def test_derived_lists() -> None:
         "KOS",
     )
     assert _methods.GOLDEN_METHODS == ("DAWID_SKENE", "GLAD", "MACE", "ONE_COIN_DAWID_SKENE")
-    assert method_names(dask=True) == ("MAJORITY_VOTE", "DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP")
+    assert method_names(dask=True) == ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE")
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"
     assert _methods.method_options("mace") == ("n_iter", "seed", "n_restarts", "class_priors")
@@ -79,10 +80,12 @@ def test_derived_lists() -> None:
     wdo = METHODS["WEIGHTED_DYNAMIC_OVERLAP"]
     assert (wdo.fit, wdo.roles, wdo.family.inputs) == (
         None,
-        ("task", "worker", "fields"),
+        ("task", "worker", "fields", "skill_worker", "skill_value"),
         ("skills",),
     )
-    with pytest.raises(InvalidArgumentError, match=r"method must be one of \['MAJORITY_VOTE'"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"method must be one of \['DAWID_SKENE', 'MAJORITY_VOTE'"
+    ):
         _methods.check_method("WEIGHTED_DYNAMIC_OVERLAP")  # no model to fit
     assert _methods.check_method("glad") == "GLAD"
 
@@ -239,3 +242,12 @@ def test_rows_are_checked_against_their_family() -> None:
     with pytest.raises(ValueError, match="upper-case"):
         Method("toy", "toy", "pairwise", pairwise)
     assert set(FAMILIES) == set(get_args(_registry.Kind))
+
+
+def test_markdown_table_has_one_row_per_method() -> None:
+    table = _registry.markdown_table().splitlines()
+    assert len(table) == 2 + len(METHODS)
+    glad = next(line for line in table if line.startswith("| `GLAD`"))
+    assert "`glad`, `fit_glad`" in glad and "n_iter/tol" in glad and "`m_step_max_iter`" in glad
+    kos = next(line for line in table if line.startswith("| `KOS`"))
+    assert "(binary labels)" in kos
