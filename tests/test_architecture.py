@@ -1,6 +1,7 @@
 """The doors that must never exist between the package's rooms.
 
-Aggregation is pure computation; the bundled server never imports the client
+Aggregation and agreement are pure computation (agreement builds on aggregation, never
+the other way round); the bundled server never imports the client
 side, and the client side never imports the bundled server. Checked on the
 source with :mod:`ast`, so that a lazy import inside a function counts too.
 """
@@ -18,7 +19,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pandas_toloka"
 #: facts both sides share, and the console script (whose ``serve`` and ``demo`` join the
 #: server and the client on purpose).
 NOT_CLIENT_SIDE = frozenset(
-    {"server", "aggregation", "schema", "errors", "_protocol", "_version", "cli", "__main__"}
+    {
+        "server",
+        "aggregation",
+        "agreement",
+        "schema",
+        "errors",
+        "_protocol",
+        "_version",
+        "cli",
+        "__main__",
+    }
 )
 #: Every other module or sub-package is the client side, found rather than listed, so
 #: that a new module is checked without anyone remembering to add it here.
@@ -32,7 +43,9 @@ CLIENT_SIDE = tuple(
 )
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     # room (module or sub-package)    -> modules it must not import (relative to the package, or top-level names)
-    "aggregation": ("requests", "urllib3", "http", "socket", "server", *CLIENT_SIDE),
+    "aggregation": ("requests", "urllib3", "http", "socket", "server", "agreement", *CLIENT_SIDE),
+    # agreement may use aggregation (majority vote, encoding) and errors, nothing with I/O
+    "agreement": ("requests", "urllib3", "http", "socket", "server", *CLIENT_SIDE),
     "server": CLIENT_SIDE,
     **{name: ("server",) for name in CLIENT_SIDE},
 }
