@@ -2,7 +2,7 @@
 
 Usage::
 
-    PYTHONPATH=$PWD python benchmarks/bench_agreement.py [--tasks 100000] [--overlap 5]
+    PYTHONPATH=$PWD python benchmarks/bench_agreement.py [--tasks 100000] [--overlap 10]
         [--workers 2000] [--labels 5] [--levels nominal interval] [--repeat 3]
         [--python PY] [--ref-python PY] [--reliability-data] [--crowdkit-max 1000000]
 
@@ -166,7 +166,7 @@ def _spawn(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--overlap", type=int, default=5)
+    parser.add_argument("--overlap", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2000)
     parser.add_argument("--labels", type=int, default=5)
     parser.add_argument("--levels", nargs="+", default=["nominal", "interval"])

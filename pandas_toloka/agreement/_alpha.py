@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgumentError
-from ._common import cells, encode, pairs_within_groups
+from ._common import cells, encode_units, pairs_within_groups
 
 __all__ = ["Level", "krippendorff_alpha"]
 
@@ -99,18 +99,18 @@ def krippendorff_alpha(
     """
     if level not in get_args(Level):
         raise InvalidArgumentError(f"level must be one of {list(get_args(Level))}, got {level!r}.")
-    data = encode(responses, task=task, worker=worker, label=label, method="krippendorff_alpha")
+    tasks, labels = encode_units(
+        responses, task=task, worker=worker, label=label, method="krippendorff_alpha"
+    )
     values = None
     if level in ("interval", "ratio"):
-        values = _numeric_values(data.labels.uniques, label=label, level=level)
-    alpha = alpha_from_codes(
-        data.tasks.codes, data.labels.codes, data.tasks.size, data.labels.size, level, values
-    )
+        values = _numeric_values(labels.uniques, label=label, level=level)
+    alpha = alpha_from_codes(tasks.codes, labels.codes, tasks.size, labels.size, level, values)
     logger.debug(
         "krippendorff_alpha(%s): %d responses, %d tasks -> %r",
         level,
-        data.n_responses,
-        data.tasks.size,
+        len(tasks.codes),
+        tasks.size,
         alpha,
     )
     return alpha

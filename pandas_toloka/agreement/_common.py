@@ -20,8 +20,13 @@ from ..aggregation._encoding import (
     Encoded,
     Responses,
     _user_stacklevel,
+    check_distinct_names,
     check_frame,
+    check_no_nulls,
+    drop_null_labels,
+    encode_column,
     encode_responses,
+    encode_task_and_labels,
 )
 from ..aggregation.majority_vote import majority_vote
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
@@ -33,6 +38,7 @@ __all__ = [
     "cells",
     "dedupe_identical",
     "encode",
+    "encode_units",
     "entropy_of_shares",
     "first_per_task_and_worker",
     "pairs_within_groups",
@@ -47,6 +53,43 @@ def encode(
 ) -> Responses:
     """Validate and encode a responses frame (null labels dropped with a warning)."""
     return encode_responses(responses, task=task, worker=worker, label=label, method=method)
+
+
+def encode_units(
+    responses: object, *, task: Hashable, worker: Hashable, label: Hashable, method: str
+) -> tuple[Encoded, Encoded]:
+    """Tasks and labels only, for the measures where the worker does not matter (its column
+    must still exist without nulls): one string column less to factorize."""
+    check_distinct_names([task, label], task=task, worker=worker, label=label)
+    frame = check_frame(responses, [task, worker, label], purpose=f"for {method}")
+    frame = drop_null_labels(frame, label, method=method)
+    check_no_nulls(frame[worker], role="worker")
+    labels = _small_integer_labels(frame[label])
+    if labels is None:
+        return encode_task_and_labels(frame, task=task, label=label)
+    return encode_column(frame[task], role="task"), labels
+
+
+#: Integer labels spanning at most this many values are coded by offset, not hashed.
+SMALL_INTEGER_SPAN = 1 << 16
+
+
+def _small_integer_labels(series: pd.Series) -> Encoded | None:
+    """Integer labels (no nulls) of a small span: codes by offset from the smallest and a
+    table of the values present -- the same codes and uniques as factorizing, sorted."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_integer_dtype(dtype):
+        return None
+    if isinstance(dtype, pd.CategoricalDtype) or not len(series):
+        return None
+    values = series.to_numpy(dtype=np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low >= SMALL_INTEGER_SPAN:
+        return None
+    present = np.bincount(values - low, minlength=high - low + 1) > 0
+    code_of = np.cumsum(present) - 1
+    uniques = pd.Index(pd.array(np.flatnonzero(present) + low, dtype=dtype))
+    return Encoded(code_of[values - low].astype(np.intp), uniques)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgumentError
-from ._common import cells, encode, first_per_task_and_worker, pairs_within_groups
+from ._common import cells, encode, encode_units, first_per_task_and_worker, pairs_within_groups
 
 __all__ = ["cohen_kappa", "fleiss_kappa"]
 
@@ -75,11 +75,13 @@ def fleiss_kappa(
     >>> round(fleiss_kappa(df), 6)
     0.333333
     """
-    data = encode(responses, task=task, worker=worker, label=label, method="fleiss_kappa")
-    n_tasks, n_labels = data.tasks.size, max(data.labels.size, 1)
-    size = np.bincount(data.tasks.codes, minlength=n_tasks)
-    pairable = size[data.tasks.codes] >= 2
-    tasks, labels = data.tasks.codes[pairable], data.labels.codes[pairable]
+    task_codes, label_codes = encode_units(
+        responses, task=task, worker=worker, label=label, method="fleiss_kappa"
+    )
+    n_tasks, n_labels = task_codes.size, max(label_codes.size, 1)
+    size = np.bincount(task_codes.codes, minlength=n_tasks)
+    pairable = size[task_codes.codes] >= 2
+    tasks, labels = task_codes.codes[pairable], label_codes.codes[pairable]
     used = size >= 2
     if not used.any():
         return float("nan")

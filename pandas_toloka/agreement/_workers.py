@@ -319,7 +319,7 @@ def consistency(
     ...                    "worker_id": ["a", "b", "a", "b"],
     ...                    "result": ["yes", "yes", "no", "yes"]})
     >>> consistency(df, skills={"a": 0.9, "b": 0.6})
-    0.8928571428571428
+    0.894088669950739
     """
     data = encode(responses, task=task, worker=worker, label=label, method="consistency")
     codes = aligned_aggregate(aggregate, data, responses, task=task, worker=worker, label=label)
