@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InvalidArgumentError
 from ._common import cells, encode_units, pairs_within_groups
 
-__all__ = ["Level", "krippendorff_alpha"]
+__all__ = ["Level", "check_level", "krippendorff_alpha"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,13 @@ def krippendorff_alpha(
         alpha,
     )
     return alpha
+
+
+def check_level(level: object) -> Level:
+    """``level`` if it is a level of measurement, else an :class:`InvalidArgumentError`."""
+    if not isinstance(level, str) or level not in get_args(Level):
+        raise InvalidArgumentError(f"level must be one of {list(get_args(Level))}, got {level!r}.")
+    return level  # type: ignore[return-value]
 
 
 def _numeric_values(uniques: pd.Index, *, label: Hashable, level: str) -> np.ndarray:

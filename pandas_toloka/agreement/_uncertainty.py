@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..aggregation import AggregationModel, DawidSkeneModel
+from ..aggregation._model import AggregationModel
+from ..aggregation.dawid_skene import DawidSkeneModel
 from ..errors import InvalidArgumentError
 from ._common import aligned_skills, cells, encode, entropy_of_shares
 

@@ -36,7 +36,12 @@ __all__ = [
 ATTRS_KEY = "toloka"
 
 ProvenanceKind = Literal[
-    "aggregated_solutions", "responses", "joined_aggregates", "local_aggregation", "worker_quality"
+    "aggregated_solutions",
+    "responses",
+    "joined_aggregates",
+    "local_aggregation",
+    "worker_quality",
+    "agreement",
 ]
 #: Every ``kind`` a frame's provenance can have.
 KINDS: tuple[ProvenanceKind, ...] = (
@@ -45,6 +50,7 @@ KINDS: tuple[ProvenanceKind, ...] = (
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
+    "agreement",
 )
 
 
@@ -110,12 +116,23 @@ class WorkerQualityProvenance(_Base):
     pool_ids: list[str]
 
 
+class AgreementProvenance(_Base):
+    """``df.toloka.agreement``: how much the workers of each pool agree."""
+
+    kind: Literal["agreement"]
+    fields: list[str]
+    pool_ids: list[str]
+    #: Krippendorff's alpha's level of measurement.
+    level: str
+
+
 Provenance = (
     AggregatedSolutionsProvenance
     | ResponsesProvenance
     | JoinedAggregatesProvenance
     | LocalAggregationProvenance
     | WorkerQualityProvenance
+    | AgreementProvenance
 )
 
 _CLASSES: dict[str, type] = {
@@ -124,6 +141,7 @@ _CLASSES: dict[str, type] = {
     "joined_aggregates": JoinedAggregatesProvenance,
     "local_aggregation": LocalAggregationProvenance,
     "worker_quality": WorkerQualityProvenance,
+    "agreement": AgreementProvenance,
 }
 
 

@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "reference" / "agreement" / "agreement.json"
 #: ``$PANDAS_TOLOKA_DATASETS``, else ``../shared/datasets`` from the repository root.
 DATASETS = Path(os.environ.get("PANDAS_TOLOKA_DATASETS", ROOT / ".." / "shared" / "datasets"))
-COLUMNS = {"task": "task", "worker": "worker", "label": "label"}
 
 
 @pytest.fixture(scope="session")

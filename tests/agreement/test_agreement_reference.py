@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import COLUMNS
 
 import pandas_toloka.agreement as ag
 from pandas_toloka.agreement._common import encode
@@ -20,6 +19,7 @@ from pandas_toloka.agreement._uncertainty import group_entropy
 from pandas_toloka.errors import DroppedResponsesWarning
 
 TOL = 1e-9
+COLUMNS = {"task": "task", "worker": "worker", "label": "label"}
 
 
 def _cases(reference: dict[str, Any]) -> list[tuple[pd.DataFrame, dict[str, Any]]]:
