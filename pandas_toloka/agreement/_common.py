@@ -82,6 +82,8 @@ def _small_integer_labels(series: pd.Series) -> Encoded | None:
         return None
     if isinstance(dtype, pd.CategoricalDtype) or not len(series):
         return None
+    if pd.api.types.is_unsigned_integer_dtype(dtype) and "64" in str(dtype):
+        return None  # may not fit int64: hashed instead
     values = series.to_numpy(dtype=np.int64)
     low, high = int(values.min()), int(values.max())
     if high - low >= SMALL_INTEGER_SPAN:

@@ -146,7 +146,7 @@ def test_alpha_is_the_same_on_every_dtype_backend(dtype) -> None:
     )
 
 
-@pytest.mark.parametrize("dtype", ["int64", "Int64", "int8", "uint16", "int64[pyarrow]"])
+@pytest.mark.parametrize("dtype", ["int64", "Int64", "int8", "uint16", "uint64", "int64[pyarrow]"])
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
 def test_integer_labels_coded_by_offset_equal_hashed_ones(dtype, level) -> None:
     rng = np.random.default_rng(3)
