@@ -20,6 +20,7 @@ DEFINITIONS = {
     "joined_aggregates": schema.JoinedAggregatesProvenance,
     "local_aggregation": schema.LocalAggregationProvenance,
     "worker_quality": schema.WorkerQualityProvenance,
+    "agreement": schema.AgreementProvenance,
 }
 
 
@@ -80,6 +81,10 @@ def test_every_reader_writes_its_kind(served, tmp_path: Path) -> None:  # type: 
         quality = responses.toloka.worker_quality("result", confusion=confusion)
         record = _check(quality, "worker_quality", tmp_path)
         assert record["pool_ids"] == [DS_POOL_ID] and record["fields"] == ["result"]
+
+    agreement = responses.toloka.agreement("result", level="nominal")
+    record = _check(agreement, "agreement", tmp_path)
+    assert record["pool_ids"] == [DS_POOL_ID] and record["level"] == "nominal"
 
 
 def test_make_provenance_holds_to_the_definition() -> None:

@@ -43,6 +43,7 @@ ProvenanceKind = Literal[
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
+    "agreement",
 ]
 #: Every ``kind`` a frame's provenance can have.
 KINDS: tuple[ProvenanceKind, ...] = (
@@ -52,6 +53,7 @@ KINDS: tuple[ProvenanceKind, ...] = (
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
+    "agreement",
 )
 
 
@@ -132,6 +134,16 @@ class WorkerQualityProvenance(_Base):
     pool_ids: list[str]
 
 
+class AgreementProvenance(_Base):
+    """``df.toloka.agreement``: how much the workers of each pool agree."""
+
+    kind: Literal["agreement"]
+    fields: list[str]
+    pool_ids: list[str]
+    #: Krippendorff's alpha's level of measurement.
+    level: str
+
+
 Provenance = (
     AggregatedSolutionsProvenance
     | ResponsesProvenance
@@ -139,6 +151,7 @@ Provenance = (
     | JoinedAggregatesProvenance
     | LocalAggregationProvenance
     | WorkerQualityProvenance
+    | AgreementProvenance
 )
 
 _CLASSES: dict[str, type] = {
@@ -148,6 +161,7 @@ _CLASSES: dict[str, type] = {
     "joined_aggregates": JoinedAggregatesProvenance,
     "local_aggregation": LocalAggregationProvenance,
     "worker_quality": WorkerQualityProvenance,
+    "agreement": AgreementProvenance,
 }
 
 
