@@ -10,6 +10,8 @@
 - :func:`weighted_dynamic_overlap` — Toloka's aggregation by skill.
 - :func:`fit_aggregation` — any categorical method above, as a fitted model
   (posteriors, :meth:`~AggregationModel.worker_quality`).
+- :func:`rover` / :func:`fit_rover` — transcriptions aligned word by word, a vote per slot.
+- :func:`wer`, :func:`text_agreement` — word error rates of workers and within tasks.
 - :func:`aggregation_report` — accuracy and calibration of a result on known labels.
 
 Each takes a DataFrame of responses (any dtype backend) and returns one row per
@@ -28,12 +30,15 @@ from .mace import fit_mace, mace
 from .majority_vote import majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
 from .report import aggregation_report
+from .rover import TextAggregationModel, fit_rover, rover
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .weighted import weighted_dynamic_overlap
+from .wer import text_agreement, wer
 
 __all__ = [
     "LOCAL_METHODS",
     "AggregationModel",
+    "TextAggregationModel",
     "DawidSkeneModel",
     "LocalMethod",
     "aggregation_report",
@@ -44,6 +49,7 @@ __all__ = [
     "fit_kos",
     "fit_mace",
     "fit_one_coin_dawid_skene",
+    "fit_rover",
     "fit_wawa",
     "fit_zero_based_skill",
     "glad",
@@ -51,7 +57,10 @@ __all__ = [
     "mace",
     "majority_vote",
     "one_coin_dawid_skene",
+    "rover",
+    "text_agreement",
     "wawa",
     "weighted_dynamic_overlap",
+    "wer",
     "zero_based_skill",
 ]
