@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["edit_distances", "padded", "row_minimum"]
+__all__ = ["edit_distances", "padded", "pairs_within", "row_minimum"]
 
 #: Cells of a batch's row (pairs x columns) above which the pairs are split into batches.
 BATCH_CELLS = 1 << 22
@@ -120,3 +120,15 @@ def _batch_distances(
         done = np.flatnonzero(len_a[:live] == i)
         result[done] = row[done, len_b[done]]
     return result
+
+
+def pairs_within(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs ``i < j`` of rows of the same group (group ``g`` is rows
+    ``first[g] .. first[g] + count[g] - 1``), grouped by group size."""
+    lefts, rights = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for size in np.unique(count[count > 1]):
+        starts = first[count == size]
+        a, b = np.triu_indices(int(size), k=1)
+        lefts.append((starts[:, None] + a[None, :]).ravel())
+        rights.append((starts[:, None] + b[None, :]).ravel())
+    return np.concatenate(lefts), np.concatenate(rights)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgumentError
-from ._edit import edit_distances
+from ._edit import edit_distances, pairs_within
 from ._tokens import Tokenizer, check_tokenizers, encode_text_responses, texts_of, tokenize
 
 __all__ = ["error_rate", "text_agreement", "wer"]
@@ -158,17 +158,6 @@ def wer(
     )
 
 
-def _pairs_within(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs ``i < j`` of responses of the same task (rows ``first[t] ..``)."""
-    lefts, rights = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for size in np.unique(count[count > 1]):
-        starts = first[count == size]
-        a, b = np.triu_indices(int(size), k=1)
-        lefts.append((starts[:, None] + a[None, :]).ravel())
-        rights.append((starts[:, None] + b[None, :]).ravel())
-    return np.concatenate(lefts), np.concatenate(rights)
-
-
 def text_agreement(
     responses: pd.DataFrame,
     *,
@@ -222,7 +211,7 @@ def text_agreement(
     first = np.zeros(n_tasks, dtype=np.int64)
     if n_tasks:
         np.cumsum(count[:-1], out=first[1:])
-    left, right = _pairs_within(first, count)
+    left, right = pairs_within(first, count)
     distances = edit_distances(tokens.codes, tokens.starts, tokens.lengths, left, right)
     rates = error_rate(distances, tokens.lengths[right]) + error_rate(
         distances, tokens.lengths[left]
