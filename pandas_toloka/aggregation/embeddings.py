@@ -473,7 +473,7 @@ def rasa(
     ...                    "embedding": [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]})
     >>> rasa(df)[["task_id", "output", "confidence"]]
       task_id output  confidence
-    0      t1      a    0.999...
+    0      t1      a         1.0
     """
     return fit_rasa(
         responses,

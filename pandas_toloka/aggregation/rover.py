@@ -216,7 +216,7 @@ def rover(
     ...                    "text": ["a b c d", "b z d e", "b c d e f"]})
     >>> rover(df)
       task_id     text  confidence
-    0      t1  b c d e    0.666667
+    0      t1  b c d e    0.777778
     """
     return fit_rover(
         responses,
