@@ -11,6 +11,10 @@
 - :func:`fit_aggregation` — any categorical method above, as a fitted model
   (posteriors, :meth:`~AggregationModel.worker_quality`); every method is one
   row of the registry (``_registry.py``), which every list of names derives from.
+- :func:`rover` / :func:`fit_rover` — transcriptions aligned word by word, a vote per slot.
+- :func:`wer`, :func:`text_agreement` — word error rates of workers and within tasks.
+- :func:`closest_to_average`, :func:`rasa`, :func:`hrrasa` — the response closest to an
+  aggregated embedding (embeddings you provide); :func:`text_rasa`, :func:`text_hrrasa` on texts.
 - :func:`aggregation_report` — accuracy and calibration of a result on known labels.
 
 Each takes a DataFrame of responses (any dtype backend) and returns one row per
@@ -24,37 +28,65 @@ from __future__ import annotations
 from ._methods import LOCAL_METHODS, LocalMethod, fit_aggregation
 from ._model import AggregationModel
 from .dawid_skene import DawidSkeneModel, dawid_skene, fit_dawid_skene
+from .embeddings import (
+    EmbeddingModel,
+    closest_to_average,
+    fit_closest_to_average,
+    fit_hrrasa,
+    fit_rasa,
+    hrrasa,
+    rasa,
+)
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
 from .report import aggregation_report
+from .rover import TextAggregationModel, fit_rover, rover
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
+from .text_embeddings import fit_text_hrrasa, fit_text_rasa, text_hrrasa, text_rasa
 from .weighted import weighted_dynamic_overlap
+from .wer import text_agreement, wer
 
 __all__ = [
-    "LOCAL_METHODS",
     "AggregationModel",
     "DawidSkeneModel",
+    "EmbeddingModel",
+    "LOCAL_METHODS",
     "LocalMethod",
+    "TextAggregationModel",
     "aggregation_report",
+    "closest_to_average",
     "dawid_skene",
     "fit_aggregation",
+    "fit_closest_to_average",
     "fit_dawid_skene",
     "fit_glad",
+    "fit_hrrasa",
     "fit_kos",
     "fit_mace",
     "fit_majority_vote",
     "fit_one_coin_dawid_skene",
+    "fit_rasa",
+    "fit_rover",
+    "fit_text_hrrasa",
+    "fit_text_rasa",
     "fit_wawa",
     "fit_zero_based_skill",
     "glad",
+    "hrrasa",
     "kos",
     "mace",
     "majority_vote",
     "one_coin_dawid_skene",
+    "rasa",
+    "rover",
+    "text_agreement",
+    "text_hrrasa",
+    "text_rasa",
     "wawa",
     "weighted_dynamic_overlap",
+    "wer",
     "zero_based_skill",
 ]
