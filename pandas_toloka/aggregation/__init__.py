@@ -12,8 +12,17 @@
   (posteriors, :meth:`~AggregationModel.worker_quality`).
 - :func:`aggregation_report` — accuracy and calibration of a result on known labels.
 
-Each takes a DataFrame of responses (any dtype backend) and returns one row per
-task, sorted by task: the task column, the label column(s) and ``confidence``.
+Pairwise (side-by-side) comparisons, ranked (``docs/side-by-side.md``):
+
+- :func:`bradley_terry`, :func:`noisy_bradley_terry` — Bradley–Terry, and with
+  each worker's reliability and bias (NoisyBT).
+- :func:`elo`, :func:`counting`, :func:`average_win_rate`, :func:`eigenvector`,
+  :func:`pagerank` — the other rankings evalica offers.
+- their ``fit_*`` twins return a :class:`RankingModel`.
+
+Each categorical method takes a DataFrame of responses (any dtype backend) and
+returns one row per task, sorted by task: the task column, the label column(s)
+and ``confidence``. Each pairwise method returns one row per item, best first.
 The formulas, tie rules and degenerate cases are in ``docs/algorithms.md``.
 """
 
@@ -27,6 +36,24 @@ from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .pairwise import (
+    NoisyBradleyTerryModel,
+    RankingModel,
+    average_win_rate,
+    bradley_terry,
+    counting,
+    eigenvector,
+    elo,
+    fit_average_win_rate,
+    fit_bradley_terry,
+    fit_counting,
+    fit_eigenvector,
+    fit_elo,
+    fit_noisy_bradley_terry,
+    fit_pagerank,
+    noisy_bradley_terry,
+    pagerank,
+)
 from .report import aggregation_report
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .weighted import weighted_dynamic_overlap
@@ -36,8 +63,22 @@ __all__ = [
     "AggregationModel",
     "DawidSkeneModel",
     "LocalMethod",
+    "NoisyBradleyTerryModel",
+    "RankingModel",
     "aggregation_report",
+    "average_win_rate",
+    "bradley_terry",
+    "counting",
     "dawid_skene",
+    "eigenvector",
+    "elo",
+    "fit_average_win_rate",
+    "fit_bradley_terry",
+    "fit_counting",
+    "fit_eigenvector",
+    "fit_elo",
+    "fit_noisy_bradley_terry",
+    "fit_pagerank",
     "fit_aggregation",
     "fit_dawid_skene",
     "fit_glad",
@@ -50,7 +91,9 @@ __all__ = [
     "kos",
     "mace",
     "majority_vote",
+    "noisy_bradley_terry",
     "one_coin_dawid_skene",
+    "pagerank",
     "wawa",
     "weighted_dynamic_overlap",
     "zero_based_skill",
