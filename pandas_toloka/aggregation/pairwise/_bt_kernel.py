@@ -32,7 +32,7 @@ import numpy as np
 from ...errors import InvalidArgumentError
 from ._tally import Duels
 
-__all__ = ["BTFit", "check_connected", "fit_bt", "use_dense"]
+__all__ = ["BTFit", "best_shift", "check_connected", "fit_bt", "use_dense"]
 
 #: Dense matrices are used while n * n is at most this many times the entries.
 _DENSE_RATIO = 2
@@ -45,6 +45,30 @@ class BTFit:
     log_strength: np.ndarray
     n_iter_run: int
     converged: bool
+
+
+def best_shift(log_strength: np.ndarray) -> np.ndarray:
+    """The common shift ``c`` (``(B, 1)``) that maximises the reference prior
+    ``sum_i log sigmoid(s_i + c) + log sigmoid(-(s_i + c))`` for each row.
+
+    The likelihood does not change when every log-strength moves by the same
+    amount, so this is an exact coordinate step; without it the iteration
+    would take ~n/prior sweeps to settle the overall level. Solves
+    ``sum_i tanh((s_i + c) / 2) = 0`` (increasing in ``c``) by Newton's method
+    from ``c = -mean(s)``, each step clipped to at most 1 in size.
+    """
+    s = np.atleast_2d(log_strength)
+    if not s.shape[1]:
+        return np.zeros((s.shape[0], 1))
+    c = -s.mean(axis=1, keepdims=True)
+    for _ in range(50):
+        t = np.tanh(0.5 * (s + c))
+        slope = (0.5 * (1.0 - t * t)).sum(axis=1, keepdims=True)
+        step = np.clip(t.sum(axis=1, keepdims=True) / np.maximum(slope, 1e-300), -1.0, 1.0)
+        c -= step
+        if np.abs(step).max(initial=0.0) < 1e-13:
+            break
+    return c
 
 
 def use_dense(data: Duels) -> bool:
@@ -108,28 +132,29 @@ def check_connected(data: Duels, weights: np.ndarray, items: object, *, method: 
         )
 
 
-def _sweep_dense(matrix: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sweep_dense(
+    matrix: np.ndarray, strength: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     weighted = matrix / (strength[:, :, None] + strength[:, None, :])
-    numerator = np.einsum("bij,bj->bi", weighted, strength)
-    denominator = weighted.sum(axis=1)
-    return numerator, denominator
+    numerator = (weighted @ strength[:, :, None])[:, :, 0]
+    lost = weighted.sum(axis=1)
+    return numerator, lost, weighted.sum(axis=2) + lost
 
 
 def _sweep_sparse(
     data: Duels, weights: np.ndarray, strength: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     batch, n = strength.shape
     offsets = (np.arange(batch) * n)[:, None]
-    won = strength[:, data.winner]
-    lost = strength[:, data.loser]
-    share = weights / (won + lost)
-    numerator = np.bincount(
-        (data.winner + offsets).ravel(), weights=(share * lost).ravel(), minlength=batch * n
-    )
-    denominator = np.bincount(
-        (data.loser + offsets).ravel(), weights=share.ravel(), minlength=batch * n
-    )
-    return numerator.reshape(batch, n), denominator.reshape(batch, n)
+    won_by = (data.winner + offsets).ravel()
+    lost_by = (data.loser + offsets).ravel()
+    beaten = strength[:, data.loser]
+    share = weights / (strength[:, data.winner] + beaten)
+    size = batch * n
+    numerator = np.bincount(won_by, weights=(share * beaten).ravel(), minlength=size)
+    lost = np.bincount(lost_by, weights=share.ravel(), minlength=size).reshape(batch, n)
+    won = np.bincount(won_by, weights=share.ravel(), minlength=size).reshape(batch, n)
+    return numerator.reshape(batch, n), lost, won + lost
 
 
 def fit_bt(
@@ -142,6 +167,12 @@ def fit_bt(
     start: np.ndarray | None = None,
 ) -> BTFit:
     """Fit Bradley–Terry to a batch of tallies.
+
+    Each sweep is Newman's update; a replicate whose step stops shrinking
+    (Newman's Jacobi sweep can cycle on small, lopsided data) goes on with
+    Hunter's MM update ``pi_i <- W_i / sum_j n_ij / (pi_i + pi_j)``, which
+    never decreases the likelihood. Both are followed by :func:`best_shift`
+    (``prior > 0``) or centring (``prior = 0``).
 
     Parameters
     ----------
@@ -169,29 +200,42 @@ def fit_bt(
         return BTFit(log_strength, 0, True)
     strength = np.exp(log_strength - log_strength.mean(axis=1, keepdims=True))
     dense = use_dense(data)
+    table = data.matrix(counts) if dense else data.weights(counts)
+    if dense:
+        wins = table.sum(axis=2)
+    else:
+        offsets = (np.arange(batch) * n)[:, None]
+        wins = np.bincount(
+            (data.winner + offsets).ravel(), weights=table.ravel(), minlength=batch * n
+        ).reshape(batch, n)
+    wins = wins + prior
     # The replicates still moving, and their data: shrunk when some converge.
     rows = np.arange(batch)
     current = strength.copy()
-    table = data.matrix(counts) if dense else data.weights(counts)
+    careful = np.zeros(batch, dtype=bool)  # rows switched to MM
+    previous = np.full(batch, np.inf)
     converged, sweeps = False, 0
     for sweeps in range(1, n_iter + 1):  # noqa: B007 - sweeps is reported
         if dense:
-            numerator, denominator = _sweep_dense(table, current)
+            numerator, lost, games = _sweep_dense(table, current)
         else:
-            numerator, denominator = _sweep_sparse(data, table, current)
-        if prior > 0:
-            reference = prior / (current + 1.0)
-            numerator += reference
-            denominator += reference
-        new = np.log(numerator) - np.log(denominator)
-        if prior == 0:
-            new -= new.mean(axis=1, keepdims=True)
+            numerator, lost, games = _sweep_sparse(data, table, current)
+        reference = prior / (current + 1.0)
+        new = np.where(
+            careful[:, None],
+            np.log(wins) - np.log(games + 2.0 * reference),
+            np.log(numerator + reference) - np.log(lost + reference),
+        )
+        new += best_shift(new) if prior > 0 else -new.mean(axis=1, keepdims=True)
         delta = np.abs(new - np.log(current)).max(axis=1)
+        careful |= delta >= previous
+        previous = delta
         current = np.exp(new)
         still = delta > tol
         if not still.all():
             strength[rows[~still]] = current[~still]
             rows, current, table = rows[still], current[still], table[still]
+            wins, careful, previous = wins[still], careful[still], previous[still]
         if not len(rows):
             converged = True
             break

@@ -14,13 +14,15 @@ latent "attentive" indicator:
   Bradley–Terry probability of the observed outcome and ``g`` the bias's.
 - M-step: ``p_w = (sum r + 1) / (n_w + 2)`` and ``b_w = (sum (1 - r)[left] + 1)
   / (sum (1 - r) + 2)`` (one pseudo-observation each way keeps both strictly
-  inside (0, 1): a Beta(2, 2) prior); ``s`` by Newman sweeps of the
-  Bradley–Terry likelihood weighted by ``r``, with ``prior`` pseudo-wins and
+  inside (0, 1): a Beta(2, 2) prior); ``s`` by an MM step (Hunter, 2004) of
+  the Bradley–Terry likelihood weighted by ``r``, with ``prior`` pseudo-wins and
   pseudo-losses of each item against a reference of log-strength 0 (crowd-kit's
   ``regularization_ratio``, which pulls each score towards a shared parameter).
 
-The strengths take one Newman sweep per E-step (a generalised EM step), and
-the steps are accelerated by SQUAREM (:func:`fit_noisy`).
+The strengths take one MM step per E-step (a generalised EM step: the
+objective never decreases), then the common shift that best fits the
+reference prior (:func:`._bt_kernel.best_shift`); the steps are accelerated by
+SQUAREM (:func:`fit_noisy`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._bt_kernel import best_shift
 from ._input import LEFT, TIE
 from ._tally import Tally
 
@@ -183,13 +186,17 @@ class _EM:
             np.bincount(data.worker, weights=random_weight * data.left_won, minlength=n_workers)
             + 1.0
         ) / (np.bincount(data.worker, weights=random_weight, minlength=n_workers) + 2.0)
-        # A Newman sweep of the r-weighted Bradley-Terry likelihood (+ the reference item).
+        # An MM step (Hunter, 2004) of the r-weighted Bradley-Terry likelihood with the
+        # reference item: it never decreases the objective, so EM stays monotone.
         strength = np.exp(s)
         share = rw / (strength[self.winner] + strength[self.loser])
-        numerator = np.bincount(self.winner, weights=share * strength[self.loser], minlength=n)
-        denominator = np.bincount(self.loser, weights=share, minlength=n)
+        games = np.bincount(self.winner, weights=share, minlength=n) + np.bincount(
+            self.loser, weights=share, minlength=n
+        )
+        wins = np.bincount(self.winner, weights=rw, minlength=n)
         reference = self.prior / (strength + 1.0)  # prior > 0: both sums stay positive
-        new_s = np.log(numerator + reference) - np.log(denominator + reference)
+        new_s = np.log(wins + self.prior) - np.log(games + 2.0 * reference)
+        new_s += best_shift(new_s)[0]
         return np.concatenate(
             [new_s, np.log(new_p) - np.log1p(-new_p), np.log(new_b) - np.log1p(-new_b)]
         )
