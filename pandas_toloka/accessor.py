@@ -29,6 +29,8 @@ from .schema import DtypeBackend
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from .aggregation import AggregationModel
+
 __all__ = ["TolokaAccessor", "MissingAggregatesWarning"]
 
 logger = logging.getLogger(__name__)
@@ -250,30 +252,103 @@ class TolokaAccessor:
             method_kwargs=method_kwargs,
         )
 
+    def fit_locally(
+        self,
+        type: LocalType = "DAWID_SKENE",
+        *,
+        fields: str | Sequence[str] | None = None,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        n_iter: int | None = None,
+        tol: float | None = None,
+        golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
+    ) -> dict[str | None, AggregationModel]:
+        """Fit a method pool by pool and return the fitted models.
+
+        The models :meth:`aggregate_locally` fits (same rows, label space and
+        options), so that everything a method estimates is at hand from one
+        fit: ``models[pool].to_frame()`` (the answers, in the plain frame of
+        :mod:`pandas_toloka.aggregation`), ``.worker_quality()`` (e.g. GLAD's
+        ``alpha``, MACE's ``competence``), ``.posterior_frame()``.
+
+        Parameters
+        ----------
+        type : str, default 'DAWID_SKENE'
+            A method with a model: any of :meth:`aggregate_locally`'s but
+            'WEIGHTED_DYNAMIC_OVERLAP'.
+        fields, task, worker, pool_id, output_spec, status, n_iter, tol, golden, method_kwargs
+            As for :meth:`aggregate_locally` (one field).
+
+        Returns
+        -------
+        dict of str to AggregationModel
+            One :class:`~pandas_toloka.aggregation.AggregationModel` per pool,
+            keyed by pool id in sorted order (the key is None for a frame
+            without a ``pool_id`` column nor a pool named in ``pool_id=`` or
+            its attrs). Dawid–Skene's are
+            :class:`~pandas_toloka.aggregation.DawidSkeneModel`.
+
+        Raises
+        ------
+        InvalidArgumentError
+            For a method without a model, or any argument
+            :meth:`aggregate_locally` refuses; before any fit.
+
+        Examples
+        --------
+        >>> models = df.toloka.fit_locally("GLAD")  # doctest: +SKIP
+        >>> models["36502086"].worker_quality()  # doctest: +SKIP
+        """
+        models, _, _ = _local_aggregate.fit_local(
+            self._obj,
+            type=type,
+            fields=fields,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            n_iter=n_iter,
+            tol=tol,
+            golden=golden,
+            method_kwargs=method_kwargs,
+        )
+        return models
+
     def worker_quality(
         self,
         field: str | None = None,
         *,
+        type: LocalType = "DAWID_SKENE",
         task: Hashable = "task_id",
         worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         confusion: bool = False,
         n_iter: int | None = None,
         tol: float | None = None,
         golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Estimate each worker's quality with Dawid–Skene.
+        """Estimate each worker's quality, pool by pool (Dawid–Skene by default).
 
         Parameters
         ----------
         field : str, optional
             The answer column, as ``fields`` of :meth:`aggregate_locally`.
-        task, worker, output_spec, status, n_iter, tol
+        type : str, default 'DAWID_SKENE'
+            The method whose per-worker estimates are returned: any of
+            :meth:`fit_locally`'s.
+        task, worker, pool_id, output_spec, status, n_iter, tol, method_kwargs
             As for :meth:`aggregate_locally`.
         confusion : bool, default False
             Return the confusion matrices instead, one row per (worker, true
-            label, observed label) with a ``probability``.
+            label, observed label) with a ``probability`` (Dawid–Skene only).
         golden : mapping or Series, optional
             Task id -> known label: the model is anchored on them (as
             :meth:`aggregate_locally`) and each worker's observed accuracy on
@@ -282,28 +357,35 @@ class TolokaAccessor:
         Returns
         -------
         DataFrame
-            One row per worker, sorted by worker: the worker column,
-            ``n_responses`` and ``accuracy`` (probability of a right answer on
-            a random task under the fitted model); with ``golden=`` also
-            ``n_golden`` (their responses to golden tasks) and
+            One row per worker of each pool, sorted by pool and worker: a
+            ``pool_id`` column when the frame has one (each pool is fitted on
+            its own, as :meth:`aggregate_locally` does, so two pools sharing
+            task ids never merge), the worker column, ``n_responses`` and the
+            method's estimates (Dawid–Skene: ``accuracy``, the probability of
+            a right answer on a random task under the fitted model); with
+            ``golden=`` also ``n_golden`` (their responses to golden tasks) and
             ``golden_accuracy`` (the share of those that were right).
 
         See Also
         --------
+        fit_locally : The fitted models themselves.
         pandas_toloka.aggregation.aggregation_report : accuracy and calibration
             of ``confidence`` on tasks with known labels.
         """
         return _local_aggregate.worker_quality(
             self._obj,
+            type=type,
             field=field,
             task=task,
             worker=worker,
+            pool_id=pool_id,
             output_spec=output_spec,
             status=status,
             confusion=confusion,
             n_iter=n_iter,
             tol=tol,
             golden=golden,
+            method_kwargs=method_kwargs,
         )
 
     # ------------------------------------------------------------------ plots
