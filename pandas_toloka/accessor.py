@@ -3,7 +3,7 @@
 Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
 (pandas builds a new one on every attribute access); each method checks the
 columns it needs and hands the work to a module with one concern:
-:mod:`._remote_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+:mod:`._frame.remote`, :mod:`._frame.local` or :mod:`.plotting`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import _local_aggregate, _remote_aggregate, plotting
-from ._args import LocalType, Strategy, client_scope
-from ._describe import provenance_summary
-from ._progress import progress_enabled
+from . import plotting
+from ._config import MAX_WORKERS
+from ._frame import local, remote
+from ._frame.captions import provenance_summary
+from ._frame.methods import LocalType, document_methods
+from ._frame.remote import MissingAggregatesWarning
+from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
-from ._remote_aggregate import MissingAggregatesWarning
-from ._remote_strategies import DEFAULT_MAX_WORKERS
+from ._read.connect import client_scope
+from ._read.progress import progress_enabled
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
@@ -77,7 +80,7 @@ class TolokaAccessor:
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
         strategy: Strategy = "auto",
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int = MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -137,7 +140,7 @@ class TolokaAccessor:
             argument is invalid.
         """
         with client_scope(client, token=token, environment=environment, url=url) as resolved:
-            return _remote_aggregate.aggregate_frame(
+            return remote.aggregate_frame(
                 self._obj,
                 client=resolved,
                 type=type,
@@ -154,6 +157,7 @@ class TolokaAccessor:
 
     # ------------------------------------------------------------------ local
 
+    @document_methods
     def aggregate_locally(
         self,
         type: LocalType = "DAWID_SKENE",
@@ -177,11 +181,10 @@ class TolokaAccessor:
         Parameters
         ----------
         type : str, default 'DAWID_SKENE'
-            The server's 'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP' or
-            'MAJORITY_VOTE', or a local-only method
-            (:data:`pandas_toloka.aggregation.LOCAL_METHODS`): 'GLAD', 'MACE',
-            'WAWA', 'ZERO_BASED_SKILL', 'ONE_COIN_DAWID_SKENE', 'KOS' (binary
-            fields only). The methods are described in ``docs/algorithms.md``.
+            Any method of the registry: %(methods)s. The server runs the first two
+            too; the others are local-only
+            (:data:`pandas_toloka.aggregation.LOCAL_METHODS`, besides majority
+            vote). The methods are described in ``docs/algorithms.md``.
         fields : str or list of str, optional
             The answer column(s) (the label column of a crowd-kit style frame).
             Default: the only aggregatable field of the output spec, or the only
@@ -234,7 +237,7 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
-        return _local_aggregate.aggregate_local(
+        return local.aggregate_local(
             self._obj,
             type=type,
             fields=fields,
@@ -303,7 +306,7 @@ class TolokaAccessor:
         >>> models = df.toloka.fit_locally("GLAD")  # doctest: +SKIP
         >>> models["36502086"].worker_quality()  # doctest: +SKIP
         """
-        models, _, _ = _local_aggregate.fit_local(
+        models, _, _ = local.fit_local(
             self._obj,
             type=type,
             fields=fields,
@@ -372,7 +375,7 @@ class TolokaAccessor:
         pandas_toloka.aggregation.aggregation_report : accuracy and calibration
             of ``confidence`` on tasks with known labels.
         """
-        return _local_aggregate.worker_quality(
+        return local.worker_quality(
             self._obj,
             type=type,
             field=field,

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
-from pandas_toloka.aggregation import AggregationModel, DawidSkeneModel, fit_aggregation
+from pandas_toloka.aggregation import AggregationModel, DawidSkeneModel, _registry, fit_aggregation
+from pandas_toloka.aggregation._registry import Method, register
+from pandas_toloka.aggregation.skill_votes import fit_wawa, wawa
 from pandas_toloka.errors import InvalidArgumentError
 
 
@@ -87,3 +89,19 @@ def test_worker_quality_of_other_methods(two_pools) -> None:
         two_pools.toloka.fit_locally("WAWA", golden={"t01": 1})
     with pytest.raises(InvalidArgumentError, match="n_restarts"):
         two_pools.toloka.fit_locally("MACE", method_kwargs={"n_restarts": 0})
+
+
+def test_a_new_method_through_the_accessor(two_pools) -> None:
+    # One module (here skill_votes' wawa and fit_wawa) plus one registry row.
+    saved = dict(_registry.METHODS)
+    try:
+        register(Method("MY_WAWA", "my WAWA", "categorical", wawa, fit_wawa))
+        out = two_pools.toloka.aggregate_locally("my_wawa", fields="result")
+        expected = two_pools.toloka.aggregate_locally("WAWA", fields="result")
+        pd.testing.assert_frame_equal(out.drop(columns="result"), expected.drop(columns="result"))
+        assert out.attrs["toloka"]["type"] == "MY_WAWA"
+        models = two_pools.toloka.fit_locally("MY_WAWA", fields="result")
+        assert {m.method for m in models.values()} == {"WAWA"}
+    finally:
+        _registry.METHODS.clear()
+        _registry.METHODS.update(saved)

@@ -12,7 +12,7 @@ from conftest import make_responses
 
 import pandas_toloka as ptk
 import pandas_toloka.dask as ptd
-from pandas_toloka.aggregation._registry import METHODS, method_names
+from pandas_toloka.aggregation._registry import METHODS, Method, method_names
 
 BINARY = {"result": {"type": "STRING", "allowed_values": ["no", "yes"]}}
 #: The registry's methods fitted per pool (the per-task ones and Dawid-Skene's EM are in
@@ -86,8 +86,16 @@ def test_golden_and_method_kwargs_equal_pandas(dask_client, pools) -> None:
         _check_equal(result.compute(), expected)
 
 
-def test_refusals_come_from_the_registry(pools) -> None:
+def test_refusals_come_from_the_registry(pools, monkeypatch) -> None:
     ddf = dd.from_pandas(pools, npartitions=2)
+    # A method the registry does not mark for Dask is refused, naming those that run.
+    toy = Method("LOCAL_TOY", "toy", "categorical", ptk.aggregation.wawa, ptk.aggregation.fit_wawa)
+    monkeypatch.setitem(METHODS, "LOCAL_TOY", toy)
+    with pytest.raises(
+        ptk.InvalidArgumentError, match=r"one of \['DAWID_SKENE', .*'KOS'\], got 'LOCAL_TOY'"
+    ):
+        ptd.aggregate_locally(ddf, "LOCAL_TOY")
+    assert pools.toloka.aggregate_locally("local_toy", output_spec=BINARY)["pool_id"].nunique() == 2
     with pytest.raises(ptk.InvalidArgumentError, match="golden= is supported by"):
         ptd.aggregate_locally(ddf, "WAWA", golden={"t-0001": "yes"})
     with pytest.raises(ptk.InvalidArgumentError, match="takes only"):
