@@ -22,6 +22,7 @@ from ._frame.methods import LocalType, document_methods
 from ._frame.remote import MissingAggregatesWarning
 from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
+from ._read.args import renamed_arguments
 from ._read.connect import client_scope
 from ._read.progress import progress_enabled
 from .client import AggregationType, Client
@@ -70,6 +71,7 @@ class TolokaAccessor:
 
     # ------------------------------------------------------------------ server side
 
+    @renamed_arguments(max_workers="max_concurrency")
     def aggregate(
         self,
         type: AggregationTypeName | AggregationType = "DAWID_SKENE",
@@ -80,7 +82,7 @@ class TolokaAccessor:
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
         strategy: Strategy = "auto",
-        max_workers: int = MAX_WORKERS,
+        max_concurrency: int = MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -105,11 +107,12 @@ class TolokaAccessor:
             Columns with the task and pool ids.
         strategy : {'auto', 'by_task', 'by_pool'}, default 'auto'
             ``'by_task'`` aggregates each distinct task with one request
-            (``max_workers`` at a time); ``'by_pool'`` runs one aggregation
+            (``max_concurrency`` at a time); ``'by_pool'`` runs one aggregation
             operation per pool and keeps the listed tasks. ``'auto'`` chooses per
             pool: by task up to 1,000 distinct tasks, by pool above.
-        max_workers : int, default 16
-            Concurrent per-task requests.
+        max_concurrency : int, default 16
+            Concurrent per-task requests. Formerly ``max_workers=`` (deprecated,
+            still accepted with a ``FutureWarning``).
         client, token, environment, url
             As for :func:`read_aggregated_solutions`.
         progress_bar : bool, optional
@@ -150,13 +153,14 @@ class TolokaAccessor:
                 pool_column=pool_column,
                 pool_id=pool_id,
                 strategy=strategy,
-                max_workers=max_workers,
+                max_workers=max_concurrency,
                 progress=progress_enabled(progress_bar),
                 dtype_backend=dtype_backend,
             )
 
     # ------------------------------------------------------------------ local
 
+    @renamed_arguments(skill_id="answer_weight_skill_id")
     @document_methods
     def aggregate_locally(
         self,
@@ -169,7 +173,7 @@ class TolokaAccessor:
         pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
-        skill_id: str | None = None,
+        answer_weight_skill_id: str | int | None = None,
         n_iter: int | None = None,
         tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
@@ -202,8 +206,10 @@ class TolokaAccessor:
             (set by :func:`read_responses`), else inferred from the dtypes.
         status : str, list or None, default 'ACCEPTED'
             Rows kept when the frame has a ``status`` column; None keeps all.
-        skill_id : str, optional
-            Which skill of a ``skills`` frame with several.
+        answer_weight_skill_id : str, optional
+            For WEIGHTED_DYNAMIC_OVERLAP: the skill weighing answers, when
+            ``skills`` holds several (as :meth:`aggregate` takes it). Formerly
+            ``skill_id=`` (deprecated, still accepted with a ``FutureWarning``).
         n_iter, tol : optional
             Iterations and tolerance of the iterative methods; default: the
             method's own (100 and 1e-5 for Dawid–Skene; MACE, zero-based skill
@@ -247,7 +253,7 @@ class TolokaAccessor:
             pool_id=pool_id,
             output_spec=output_spec,
             status=status,
-            skill_id=skill_id,
+            skill_id=answer_weight_skill_id,
             n_iter=n_iter,
             tol=tol,
             dtype_backend=dtype_backend,

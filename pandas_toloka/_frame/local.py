@@ -242,7 +242,7 @@ def aggregate_local(
     pool_id: str | int | None,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
-    skill_id: str | None,
+    skill_id: str | int | None,
     n_iter: int | None,
     tol: float | None,
     dtype_backend: DtypeBackend,

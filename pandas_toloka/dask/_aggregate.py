@@ -36,6 +36,7 @@ from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_c
 from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
 from .._frame.methods import LocalType, check_local_type
+from .._read.args import renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..aggregation._registry import METHODS, method_names
@@ -162,6 +163,7 @@ def _block_result(
     return finish(tables, spec.fields, dtype_backend)
 
 
+@renamed_arguments(skill_id="answer_weight_skill_id")
 def aggregate_locally(
     ddf: dd.DataFrame,
     type: LocalType = "DAWID_SKENE",
@@ -173,7 +175,7 @@ def aggregate_locally(
     pool_id: str | int | None = None,
     output_spec: Mapping[str, Any] | None = None,
     status: str | Sequence[str] | None = "ACCEPTED",
-    skill_id: str | None = None,
+    answer_weight_skill_id: str | int | None = None,
     n_iter: int | None = None,
     tol: float | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
@@ -189,10 +191,11 @@ def aggregate_locally(
         output spec), or any frame with task, worker and answer columns. The
         task column may also be the index (known divisions then mean that
         every task lies in one partition).
-    type, fields, skills, task, worker, pool_id, output_spec, status, skill_id, n_iter, tol, \
-dtype_backend, golden, method_kwargs
-        As for the pandas accessor. Every method of the registry that runs on
-        Dask is accepted (all but the ones said otherwise in ``docs/dask.md``).
+    type, fields, skills, task, worker, pool_id, output_spec, status, \
+answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
+        As for the pandas accessor (``skill_id=`` is the deprecated spelling of
+        ``answer_weight_skill_id=``). Every method of the registry marked for
+        Dask runs (today all of them; see ``docs/dask.md``).
 
     Returns
     -------
@@ -246,7 +249,7 @@ dtype_backend, golden, method_kwargs
         purpose="to aggregate responses",
     )
     skill_frame = (
-        normalize_skills(skills, like=ddf._meta[worker], skill_id=skill_id)
+        normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
         if kind == "WEIGHTED_DYNAMIC_OVERLAP"
         else None
     )
