@@ -43,6 +43,7 @@ from .reader import (
     read_aggregated_solutions,
 )
 from .responses import Responses, iter_responses, open_responses, read_responses
+from .results_export import read_assignments_tsv
 
 __all__ = [
     "__version__",
@@ -54,6 +55,7 @@ __all__ = [
     "iter_responses",
     "open_responses",
     "Responses",
+    "read_assignments_tsv",
     "Client",
     "Environment",
     "AggregationType",

@@ -9,7 +9,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +39,9 @@ POLICY = RetryPolicy(
 )
 
 # ------------------------------------------------------------------ decide
+
+
+pytestmark = pytest.mark.reliability
 
 
 @pytest.mark.parametrize(
@@ -324,12 +327,31 @@ def test_netrc_never_replaces_the_token(
         assert client._session.trust_env  # proxies from the environment still apply
 
 
-def _interrupt_main_after(seconds: float) -> threading.Timer:
-    main = threading.main_thread().ident
-    assert main is not None
-    timer = threading.Timer(seconds, signal.pthread_kill, args=(main, signal.SIGINT))
-    timer.start()
-    return timer
+class _InterruptMainWhen(threading.Thread):
+    """Ctrl-C to the main thread as soon as ``condition()`` holds (polled, bounded); cancel()."""
+
+    def __init__(self, condition: Callable[[], bool]) -> None:
+        super().__init__(daemon=True)
+        self._condition = condition
+        self._cancelled = threading.Event()
+        self._main = threading.main_thread().ident
+        self.start()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 60
+        while not self._cancelled.is_set() and time.monotonic() < deadline:
+            if self._condition():
+                assert self._main is not None
+                signal.pthread_kill(self._main, signal.SIGINT)
+                return
+            self._cancelled.wait(0.005)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+
+def _posted(server: LocalTolokaServer) -> bool:
+    return any(method == "POST" for method, _ in server.request_log.snapshot())
 
 
 @pytest.mark.skipif(
@@ -338,7 +360,7 @@ def _interrupt_main_after(seconds: float) -> threading.Timer:
 def test_ctrl_c_during_the_start_names_the_started_operation(server: LocalTolokaServer) -> None:
     with FaultyProxy(server.url) as proxy, _client(proxy.url, timeout=(2.0, 10.0)) as client:
         proxy.add("delay", method="POST", seconds=3.0)  # the server has started it meanwhile
-        timer = _interrupt_main_after(0.5)
+        timer = _InterruptMainWhen(lambda: bool(server.operations.all()))
         try:
             with pytest.raises(OperationInterruptedError) as info:
                 client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")
@@ -353,9 +375,9 @@ def test_ctrl_c_during_the_start_names_the_started_operation(server: LocalToloka
     threading.current_thread() is not threading.main_thread(), reason="needs SIGINT"
 )
 def test_ctrl_c_before_the_server_started_it_says_how_to_look(server: LocalTolokaServer) -> None:
-    server.faults.add("slow", method="POST", delay=1.5)  # the server holds it before starting it
+    server.faults.add("slow", method="POST", delay=3.0)  # the server holds it before starting it
     with _client(server.url, timeout=(2.0, 10.0)) as client:
-        timer = _interrupt_main_after(0.3)
+        timer = _InterruptMainWhen(lambda: _posted(server))  # it is being held
         try:
             with pytest.raises(KeyboardInterrupt) as info:
                 client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")

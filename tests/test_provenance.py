@@ -16,6 +16,7 @@ from pandas_toloka.server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID
 DEFINITIONS = {
     "aggregated_solutions": schema.AggregatedSolutionsProvenance,
     "responses": schema.ResponsesProvenance,
+    "results_export": schema.ResultsExportProvenance,
     "joined_aggregates": schema.JoinedAggregatesProvenance,
     "local_aggregation": schema.LocalAggregationProvenance,
     "worker_quality": schema.WorkerQualityProvenance,

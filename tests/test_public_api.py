@@ -22,6 +22,7 @@ PUBLIC = {
     "iter_responses",
     "open_responses",
     "Responses",
+    "read_assignments_tsv",
     "Client",
     "Environment",
     "AggregationType",

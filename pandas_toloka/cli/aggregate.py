@@ -142,17 +142,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
-    """The stream's schema with pandas metadata and ``attrs`` as ``to_parquet`` writes them.
+    """The Arrow schema ``to_parquet`` writes for the frame the Python reader returns.
 
-    The pandas metadata describes the ``numpy_nullable`` dtypes (categories, not
-    Arrow dictionaries) so that a plain ``pd.read_parquet(path)`` can read the
-    file; ``dtype_backend="pyarrow"`` still gives the Arrow dtypes.
+    The stream's schema as pandas converts its frame (``dtype_backend="pyarrow"``,
+    the reader's default) to Arrow, with pandas' metadata and ``attrs``: text as
+    ``large_string``, enumerated fields as dictionaries with pandas' index width.
+    A plain ``pd.read_parquet(path)`` of the CLI's file then gives the dtypes of
+    ``read_aggregated_solutions``, as ``df.to_parquet(path)`` of that frame does.
     """
-    empty = to_pandas(stream.schema.empty_table(), dtype_backend="numpy_nullable")
+    empty = to_pandas(stream.empty_table(), dtype_backend="pyarrow")
     empty.attrs[ATTRS_KEY] = dict(stream.attrs)
-    metadata = dict(pa.Table.from_pandas(empty, preserve_index=False).schema.metadata or {})
+    schema = pa.Table.from_pandas(empty, preserve_index=False).schema
+    metadata = dict(schema.metadata or {})
     metadata[b"PANDAS_ATTRS"] = json.dumps(empty.attrs).encode()
-    return stream.schema.with_metadata(metadata)
+    return schema.with_metadata(metadata)
 
 
 def check_output(output: Path) -> str | None:
@@ -164,12 +167,10 @@ def check_output(output: Path) -> str | None:
 def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
     """Write every batch of ``stream`` to ``output`` atomically; return the row count."""
     rows = 0
-    with (
-        atomic_output(Path(output)) as tmp,
-        pq.ParquetWriter(tmp, _schema_with_metadata(stream)) as writer,
-    ):
+    schema = _schema_with_metadata(stream)
+    with atomic_output(Path(output)) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         for page in stream.iter_pages():
-            writer.write_table(page)
+            writer.write_table(page.cast(schema))
             rows += page.num_rows
     return rows
 

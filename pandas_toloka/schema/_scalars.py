@@ -39,6 +39,8 @@ def python_value_ok(value: Any, field_type: str) -> bool:
     """Whether a JSON-decoded ``value`` is one a field of ``field_type`` takes (None always is)."""
     if value is None or field_type == "JSON":
         return True
+    if field_type == "ARRAY_JSON":
+        return isinstance(value, list)
     kind = scalar_kind(field_type)
     if field_type.startswith("ARRAY_"):
         return isinstance(value, list) and all(
