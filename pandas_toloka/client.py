@@ -4,7 +4,7 @@
 threads (one :class:`requests.Session` with a pooled adapter); the reader and
 the ``df.toloka`` accessor build on its small typed methods. The session,
 authentication, retries and error mapping are its base class's,
-:class:`._transport.Transport`; this module holds the API's typed methods and
+:class:`._http.transport.Transport`; this module holds the API's typed methods and
 the search for an aggregation a failed ``aggregate-by-pool`` may have started.
 """
 
@@ -14,16 +14,21 @@ import datetime as _dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
-from . import _payloads
-from ._adoption import newest_matching_operation
-from ._args import ClientSettings, id_text
-from ._auth import Environment
+from . import _config
+from ._config import ClientSettings
+from ._http import payloads
+from ._http.adoption import newest_matching_operation
+from ._http.bodies import aggregation_body
+from ._http.endpoint import Environment
+from ._http.transport import Transport
+from ._http.urls import api_path
 from ._protocol import AggregationType, format_datetime, parse_datetime
-from ._request_bodies import aggregation_body
-from ._transport import Transport, json_parser
-from ._urls import api_path
+from ._read.args import id_text
+from ._read.operation_list import OPERATIONS
+from ._read.pager import iter_pages
 from .errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -100,15 +105,15 @@ class Client(Transport):
         *,
         environment: str | Environment | None = None,
         url: str | None = None,
-        timeout: float | tuple[float, float] = (10.0, 300.0),
-        max_attempts: int = 5,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        rate_limit_wait: float = 60.0,
-        max_wait: float = 300.0,
-        pool_size: int = 32,
-        poll_min: float = 0.2,
-        poll_max: float = 5.0,
+        timeout: float | tuple[float, float] = _config.TIMEOUT,
+        max_attempts: int = _config.MAX_ATTEMPTS,
+        backoff_base: float = _config.BACKOFF_BASE,
+        backoff_max: float = _config.BACKOFF_MAX,
+        rate_limit_wait: float = _config.RATE_LIMIT_WAIT,
+        max_wait: float = _config.MAX_WAIT,
+        pool_size: int = _config.POOL_SIZE,
+        poll_min: float = _config.POLL_MIN,
+        poll_max: float = _config.POLL_MAX,
     ) -> None:
         settings = ClientSettings(
             timeout=timeout,
@@ -138,11 +143,11 @@ class Client(Transport):
 
     def get_pool(self, pool_id: str | int) -> dict[str, Any]:
         """``GET /pools/{pool_id}``."""
-        return dict(self.get_json(api_path("pools", pool_id), shape=_payloads.pool))
+        return dict(self.get_json(api_path("pools", pool_id), shape=payloads.pool))
 
     def get_project(self, project_id: str | int) -> dict[str, Any]:
         """``GET /projects/{project_id}``."""
-        return dict(self.get_json(api_path("projects", project_id), shape=_payloads.project))
+        return dict(self.get_json(api_path("projects", project_id), shape=payloads.project))
 
     def get_output_spec(self, pool_id: str | int) -> dict[str, Any]:
         """The output spec of a pool's project (pool → project → ``task_spec.output_spec``)."""
@@ -163,13 +168,11 @@ class Client(Transport):
 
     def get_operation(self, operation_id: str | int) -> dict[str, Any]:
         """``GET /operations/{operation_id}``."""
-        return dict(self.get_json(api_path("operations", operation_id), shape=_payloads.operation))
+        return dict(self.get_json(api_path("operations", operation_id), shape=payloads.operation))
 
     def get_assignments_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """One page of ``GET /assignments``: ``{"items", "has_more"}``, its shape checked."""
-        return dict(
-            self.get_json(api_path("assignments"), params, shape=_payloads.assignments_page)
-        )
+        return dict(self.get_json(api_path("assignments"), params, shape=payloads.assignments_page))
 
     def iter_operations(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Page through ``GET /operations`` with keyset paging on ``id``.
@@ -189,30 +192,21 @@ class Client(Transport):
         params = {
             k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()
         }
-        params.setdefault("limit", 500)
-        params["sort"] = "id"
-        path = api_path("operations")
-        parse = json_parser(_payloads.operations_page)
-        seen: set[str] = set()
-        while True:
-            if quick:  # one short attempt: after Ctrl-C, never hang
-                page = self._request(
-                    "GET", path, params=params, parse=parse, attempts=1, timeout=(2.0, 5.0)
-                )
-            else:
-                page = self.get_json(path, params, shape=_payloads.operations_page)
-            items = page["items"]
-            for item in items:
-                key = str(item["id"])
-                if key in seen:
-                    raise ProtocolError(
-                        f"The server listed operation {key!r} twice while paging GET /operations."
-                    )
-                seen.add(key)
-                yield item
-            if not page["has_more"] or not items:
-                return
-            params["id_gt"] = items[-1]["id"]
+        page_size = int(params.pop("limit", _config.OPERATIONS_PAGE_SIZE))
+        params.pop("sort", None)
+        pages = iter_pages(
+            self,
+            OPERATIONS,
+            params=params,
+            page_size=page_size,
+            scope="the listing of operations",
+            # quick: one short attempt a page (after Ctrl-C, never hang)
+            attempts=1 if quick else None,
+            timeout=(2.0, 5.0) if quick else None,
+        )
+        with closing(pages):
+            for page in pages:
+                yield from page.rows
 
     def list_operations(self, **filters: Any) -> list[dict[str, Any]]:
         """All operations matching ``filters`` (see :meth:`iter_operations`)."""
@@ -226,7 +220,7 @@ class Client(Transport):
             self.get_json(
                 api_path("aggregated-solutions", operation_id),
                 params,
-                shape=_payloads.solutions_page,
+                shape=payloads.solutions_page,
             )
         )
 
@@ -251,7 +245,7 @@ class Client(Transport):
                 api_path("aggregated-solutions", "aggregate-by-task"),
                 body,
                 safety="idempotent",
-                shape=_payloads.task_aggregate,
+                shape=payloads.task_aggregate,
             )
         )
 
@@ -269,7 +263,7 @@ class Client(Transport):
         lost answer, a malformed one or a 5xx, the client lists the
         aggregations submitted since the first attempt and adopts one matching
         this pool, type and fields before it posts again (the rule:
-        :mod:`pandas_toloka._adoption`). Hence at most one aggregation is started.
+        :mod:`pandas_toloka._http.adoption`). Hence at most one aggregation is started.
 
         Raises
         ------
@@ -295,7 +289,7 @@ class Client(Transport):
                     api_path("aggregated-solutions", "aggregate-by-pool"),
                     body,
                     safety="adopt",
-                    shape=_payloads.operation,
+                    shape=payloads.operation,
                     adopt=adopt,
                     unsure=lambda: _look_for_it(self._submitted_since(first_sent)),
                 )
@@ -344,8 +338,8 @@ class Client(Transport):
         """The newest SOLUTION.AGGREGATE operation matching ``body`` submitted since ``first_sent``.
 
         ``first_sent`` is the monotonic time of the first attempt, converted
-        to the server's clock by :class:`._adoption.ServerClock` (see the
-        rule in :mod:`pandas_toloka._adoption`).
+        to the server's clock by :class:`._http.clock.ServerClock` (see the
+        rule in :mod:`pandas_toloka._http.adoption`).
         """
         lower = self.clock.earliest(first_sent)
         if lower is None:  # no Date seen yet: a wide query, narrowed once the listing's Date is in

@@ -18,36 +18,33 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._args import (
+from ._config import SOLUTIONS_PAGE_SIZE, WAIT_TIMEOUT
+from ._http.endpoint import without_userinfo
+from ._protocol import AggregationTypeName
+from ._read.args import (
     check_aggregation_request,
-    check_connection,
-    check_credentials,
     check_page_size,
     check_progress_bar,
     check_wait_timeout,
 )
-from ._describe import safe_url
-from ._progress import percent_bar, progress_enabled, switch_to_count
-from ._protocol import AggregationTypeName
-from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
-from ._start_and_wait import (
-    DEFAULT_WAIT_TIMEOUT,
-    AggregationRequest,
+from ._read.connect import check_connection, check_credentials
+from ._read.operations import (
+    AggregationJob,
     resumable,
     start_or_resume,
     wait_operation,
 )
+from ._read.progress import percent_bar, progress_enabled, switch_to_count
+from ._read.solutions import iter_solution_pages
+from ._read.stream import TableStream
 from .client import AggregationType, Client
 from .schema import (
-    ATTRS_KEY,
     DtypeBackend,
     Provenance,
     aggregated_page_to_batch,
     aggregated_schema,
     check_dtype_backend,
     make_provenance,
-    pages_to_pandas,
-    to_pandas,
 )
 
 __all__ = [
@@ -60,12 +57,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class AggregatedSolutions:
+class AggregatedSolutions(TableStream):
     """A finished pool aggregation whose results are streamed as Arrow batches.
 
     Made by :func:`open_aggregated_solutions`; a context manager that closes
     the client it created. Iterating yields :class:`pyarrow.RecordBatch`
-    objects with exactly :attr:`schema`, one per page, in ``task_id`` order.
+    objects with exactly :attr:`schema`, one per page, in ``task_id`` order;
+    :meth:`to_arrow`, :meth:`to_pandas` and :meth:`iter_frames` take the rows
+    as one table, one DataFrame or one DataFrame per page.
 
     Attributes
     ----------
@@ -80,18 +79,20 @@ class AggregatedSolutions:
     def __init__(
         self,
         client: Client,
-        request: AggregationRequest,
+        request: AggregationJob,
         *,
         owns_client: bool,
         page_size: int,
         progress: bool,
         bar: Any = None,
     ) -> None:
+        super().__init__()
         self.client = client
         self.request = request
         self.schema: pa.Schema = aggregated_schema(request.fields)
         self.attrs: Provenance = _provenance(client, request)
-        self._owns_client = owns_client
+        if owns_client:
+            self._resources.callback(client.close)
         self._page_size = page_size
         self._progress = progress
         # the bar that showed the wait, continued by the download and closed once
@@ -114,26 +115,19 @@ class AggregatedSolutions:
             f"status={self.request.operation.get('status')!r}",
             f"finished={attrs.get('finished')!r}",
             f"columns={self.schema.names!r}",
-            f"base_url={safe_url(attrs['base_url'])!r}",
+            f"base_url={without_userinfo(str(attrs['base_url']))[0]!r}",
         ]
         return f"AggregatedSolutions({', '.join(parts)})"
 
     def __enter__(self) -> AggregatedSolutions:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the progress bar, and the client if this object created it."""
         if self._bar is not None:
             self._bar.close()
-        if self._owns_client:
-            self.client.close()
-
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        for page in self.iter_pages():
-            yield from page.to_batches()
+            self._bar = None
+        super().close()
 
     def iter_pages(self) -> Generator[pa.Table, None, None]:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
@@ -163,17 +157,12 @@ class AggregatedSolutions:
         finally:
             bar.close()
 
-    def read_table(self) -> pa.Table:
-        """All results as one :class:`pyarrow.Table` (empty but typed when there are none)."""
-        pages = list(self.iter_pages())
-        return pa.concat_tables(pages) if pages else self.empty_table()
-
     def empty_table(self) -> pa.Table:
         """A table without rows with :attr:`schema`, whose dictionaries hold the allowed values."""
         return pa.Table.from_batches([aggregated_page_to_batch([], self.request.fields)])
 
 
-def _provenance(client: Client, request: AggregationRequest) -> Provenance:
+def _provenance(client: Client, request: AggregationJob) -> Provenance:
     operation = request.operation
     return make_provenance(
         "aggregated_solutions",
@@ -203,8 +192,8 @@ def open_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     progress_bar: bool | None = None,
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
 ) -> AggregatedSolutions:
     """Start or resume an aggregation, wait for it, and return a stream of its batches.
 
@@ -262,8 +251,8 @@ def read_aggregated_solutions(
     url: str | None = None,
     progress_bar: bool | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
 ) -> pd.DataFrame:
     """Aggregate a pool's responses on the Toloka server and return one row per task.
 
@@ -343,7 +332,7 @@ def read_aggregated_solutions(
     >>> df = ptk.read_aggregated_solutions("36502086", fields="result")  # doctest: +SKIP
     >>> df.to_parquet("aggregated.parquet")  # doctest: +SKIP
     """
-    backend = check_dtype_backend(dtype_backend)
+    check_dtype_backend(dtype_backend)
     with open_aggregated_solutions(
         pool_id,
         type=type,
@@ -358,10 +347,7 @@ def read_aggregated_solutions(
         page_size=page_size,
         wait_timeout=wait_timeout,
     ) as stream:
-        with closing(stream.iter_pages()) as pages:
-            frame = pages_to_pandas(pages, empty=stream.empty_table(), dtype_backend=backend)
-        frame.attrs[ATTRS_KEY] = dict(stream.attrs)
-    return frame
+        return stream.to_pandas(dtype_backend=dtype_backend)
 
 
 def iter_aggregated_solutions(
@@ -377,8 +363,8 @@ def iter_aggregated_solutions(
     url: str | None = None,
     progress_bar: bool | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
 ) -> Iterator[pd.DataFrame]:
     """Like :func:`read_aggregated_solutions`, in DataFrames of at most ``page_size`` rows.
 
@@ -430,19 +416,5 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
 def _iter_frames(
     pool_id: str | int | None, backend: DtypeBackend, arguments: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
-    with (
-        open_aggregated_solutions(pool_id, **arguments) as stream,
-        closing(stream.iter_pages()) as pages,
-    ):
-        offset = 0
-        for page in pages:
-            frame = to_pandas(page, dtype_backend=backend)
-            del page
-            frame.index = pd.RangeIndex(offset, offset + len(frame))
-            offset += len(frame)
-            frame.attrs[ATTRS_KEY] = dict(stream.attrs)
-            yield frame
-        if offset == 0:
-            frame = to_pandas(stream.empty_table(), dtype_backend=backend)
-            frame.attrs[ATTRS_KEY] = dict(stream.attrs)
-            yield frame
+    with open_aggregated_solutions(pool_id, **arguments) as stream:
+        yield from stream.iter_frames(dtype_backend=backend)

@@ -17,11 +17,13 @@ import pytest
 import requests
 from reliability.proxy import FaultyProxy
 
-from pandas_toloka import _payloads
-from pandas_toloka._adoption import ServerClock, newest_matching_operation
-from pandas_toloka._auth import Redactor, auth_header, display_url
-from pandas_toloka._retry import Attempt, Decision, RetryPolicy, decide
-from pandas_toloka._urls import api_path, check_api_path
+from pandas_toloka._http import payloads
+from pandas_toloka._http.adoption import newest_matching_operation
+from pandas_toloka._http.auth import Redactor, auth_header
+from pandas_toloka._http.clock import ServerClock
+from pandas_toloka._http.endpoint import display_url
+from pandas_toloka._http.retry import Attempt, Decision, RetryPolicy, decide
+from pandas_toloka._http.urls import api_path, check_api_path
 from pandas_toloka.client import Client
 from pandas_toloka.errors import (
     InvalidArgumentError,
@@ -173,8 +175,8 @@ def test_api_path_escapes_ids_into_one_segment() -> None:
     ],
 )
 def test_operation_shape(value: object) -> None:
-    with pytest.raises(_payloads.ShapeError, match="expected an operation"):
-        _payloads.operation(value)
+    with pytest.raises(payloads.ShapeError, match="expected an operation"):
+        payloads.operation(value)
 
 
 @pytest.mark.parametrize(
@@ -191,27 +193,27 @@ def test_operation_shape(value: object) -> None:
     ],
 )
 def test_page_shapes(value: object) -> None:
-    for check in (_payloads.operations_page, _payloads.assignments_page, _payloads.solutions_page):
-        with pytest.raises(_payloads.ShapeError, match="expected a page of"):
+    for check in (payloads.operations_page, payloads.assignments_page, payloads.solutions_page):
+        with pytest.raises(payloads.ShapeError, match="expected a page of"):
             check(value)
 
 
 def test_shape_errors_never_quote_the_answer() -> None:
-    with pytest.raises(_payloads.ShapeError) as info:
-        _payloads.operation(["the-secret-echoed"])
+    with pytest.raises(payloads.ShapeError) as info:
+        payloads.operation(["the-secret-echoed"])
     assert "the-secret" not in str(info.value)
 
 
 @pytest.mark.parametrize("cut", [1, 5, 12, 13, 25, 26, 40])
 def test_complete_json_object_refuses_any_prefix(cut: int) -> None:
     body = b'{"items": [{"task_id": "a}]\\"{"}, {"task_id": "b"}], "has_more": true}'
-    _payloads.complete_json_object(body)
-    _payloads.complete_json_object(b"  " + body + b"\n")
-    with pytest.raises(_payloads.ShapeError):
-        _payloads.complete_json_object(body[:cut])
+    payloads.complete_json_object(body)
+    payloads.complete_json_object(b"  " + body + b"\n")
+    with pytest.raises(payloads.ShapeError):
+        payloads.complete_json_object(body[:cut])
     for position in range(len(body)):
-        with pytest.raises(_payloads.ShapeError):
-            _payloads.complete_json_object(body[:position])
+        with pytest.raises(payloads.ShapeError):
+            payloads.complete_json_object(body[:position])
 
 
 # ------------------------------------------------------------------ the server's clock, adoption

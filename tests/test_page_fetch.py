@@ -14,8 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 import pandas as pd
 import pytest
 
-from pandas_toloka import _solution_pages
-from pandas_toloka._page_fetch import PREFETCH_THREAD_PREFIX
+from pandas_toloka._read import pager, solutions
+from pandas_toloka._read.prefetch import PREFETCH_THREAD_PREFIX
 from pandas_toloka.client import Client
 from pandas_toloka.errors import NotFoundError, OperationInterruptedError, ServerError
 from pandas_toloka.reader import iter_aggregated_solutions, read_aggregated_solutions
@@ -88,7 +88,7 @@ def test_pages_are_requested_one_ahead_and_the_thread_ends(
     def one_ahead() -> ThreadPoolExecutor:
         return Recording(max_workers=1, thread_name_prefix=PREFETCH_THREAD_PREFIX)
 
-    monkeypatch.setattr(_solution_pages, "one_ahead", one_ahead)
+    monkeypatch.setattr(pager, "one_ahead", one_ahead)  # the one pager runs the fetcher
     server.request_log.clear()
     chunks = iter_aggregated_solutions(
         operation_id=op_id, client=client, progress_bar=False, page_size=10
@@ -155,7 +155,7 @@ def test_an_error_in_the_thread_while_reading_responses(
 def test_ctrl_c_while_decoding_stops_the_thread_and_names_the_operation(
     client: Client, op_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decode = _solution_pages.decode_solutions_page
+    decode = solutions.decode_solutions_page
     calls = []
 
     def interrupted(*args: object, **kwargs: object) -> object:
@@ -165,7 +165,7 @@ def test_ctrl_c_while_decoding_stops_the_thread_and_names_the_operation(
             raise KeyboardInterrupt
         return decode(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_solution_pages, "decode_solutions_page", interrupted)
+    monkeypatch.setattr(solutions, "decode_solutions_page", interrupted)
     with pytest.raises(OperationInterruptedError, match="operation_id=") as info:
         list(
             iter_aggregated_solutions(
@@ -204,10 +204,10 @@ def test_a_wrong_early_cursor_costs_a_request_never_a_row(monkeypatch: pytest.Mo
         # The request on the guessed cursor is cancelled if the page is decoded before the
         # fetcher sends it (a loaded machine): decoding waits until the server has it, so the
         # cost of each wrong guess is always seen.
-        decode, made = _solution_pages.decode_solutions_page, Counter[str]()
+        decode, made = solutions.decode_solutions_page, Counter[str]()
 
-        def decode_once_the_guess_is_asked(body: bytes, **kwargs: object) -> object:
-            guess = _solution_pages.guess_cursor(body)
+        def decode_once_the_guess_is_asked(body: bytes, *args: object, **kwargs: object) -> object:
+            guess = solutions.guess_cursor(body)
             if guess is not None:
                 made[guess] += 1
                 asked = f"task_id_gt={guess}"
@@ -217,11 +217,9 @@ def test_a_wrong_early_cursor_costs_a_request_never_a_row(monkeypatch: pytest.Mo
                 ):
                     assert time.monotonic() < deadline, f"{asked} never sent"
                     time.sleep(0.005)
-            return decode(body, **kwargs)  # type: ignore[arg-type]
+            return decode(body, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(
-            _solution_pages, "decode_solutions_page", decode_once_the_guess_is_asked
-        )
+        monkeypatch.setattr(solutions, "decode_solutions_page", decode_once_the_guess_is_asked)
         paged = read_aggregated_solutions(
             operation_id=op_id, client=client, progress_bar=False, page_size=5
         )

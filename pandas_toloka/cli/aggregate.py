@@ -18,7 +18,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._protocol import MAX_PAGE_SIZE, AggregationType
+from .._protocol import MAX_PAGE_SIZE
+from .._read.connect import open_client
+from ..aggregation._registry import method_names
 from ..client import Client
 from ..errors import (
     InvalidArgumentError,
@@ -77,7 +79,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--type",
         type=str.upper,
-        choices=[t.value for t in AggregationType],
+        choices=method_names(server=True),  # the registry's server methods
         default=None,
         help="algorithm (default DAWID_SKENE, or the operation's own with --operation-id)",
     )
@@ -221,9 +223,14 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def _client(args: argparse.Namespace) -> Client:
     try:
-        return Client(
-            args.token, environment=args.environment, url=args.url, max_attempts=args.max_attempts
+        client, _ = open_client(
+            None,
+            token=args.token,
+            environment=args.environment,
+            url=args.url,
+            max_attempts=args.max_attempts,
         )
+        return client
     except InvalidArgumentError as exc:
         raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
     except MissingTokenError:

@@ -21,18 +21,24 @@ import pandas as pd
 from .. import reader as _reader
 from .. import responses as _responses
 from .. import schema
-from .._args import check_page_size, check_statuses
-from .._protocol import MAX_PAGE_SIZE, AggregationTypeName
-from .._response_pages import assignments_to_table
-from .._start_and_wait import (
-    DEFAULT_WAIT_TIMEOUT,
-    AggregationRequest,
+from .._config import (
+    MAX_CONCURRENT_OPERATIONS,
+    MAX_CONCURRENT_REQUESTS,
+    RESPONSES_PAGE_SIZE,
+    SOLUTIONS_PAGE_SIZE,
+    WAIT_TIMEOUT,
+)
+from .._protocol import AggregationTypeName
+from .._read.args import check_page_size, check_statuses, renamed_arguments
+from .._read.assignments import assignments_to_table
+from .._read.operations import (
+    AggregationJob,
     resumable,
     wait_operation,
 )
 from ..client import AggregationType, Client
 from ..schema import DtypeBackend, OutputField
-from ._credentials import ClientDescription, Credentials, describe_client, worker_client
+from ._credentials import ClientDescription, Credentials, share_client, worker_client
 from ._frames import conform, driver_client, keep_dtypes, same_schema, typed_empty
 from ._start import (
     check_pool_ids,
@@ -71,7 +77,7 @@ def _read_aggregated_partition(
     with resumable(operation_id, doing="waiting for", interrupted=interrupted):
         operation = client.get_operation(operation_id)
     operation = wait_operation(client, operation, wait_timeout=wait_timeout, progress=False)
-    request = AggregationRequest(pool_id, type, fields, answer_weight_skill_id, operation)
+    request = AggregationJob(pool_id, type, fields, answer_weight_skill_id, operation)
     with _reader.AggregatedSolutions(
         client, request, owns_client=False, page_size=page_size, progress=False
     ) as stream:
@@ -81,6 +87,7 @@ def _read_aggregated_partition(
     return conform(frame, like)
 
 
+@renamed_arguments(max_concurrent_operations="max_concurrency")
 def start_aggregations(
     pool_ids: Sequence[str | int],
     *,
@@ -92,9 +99,9 @@ def start_aggregations(
     token: str | None = None,
     environment: str | None = None,
     url: str | None = None,
-    max_concurrent_operations: int = 8,
+    max_concurrency: int = MAX_CONCURRENT_OPERATIONS,
 ) -> dict[str, str]:
-    """Start the aggregation of every pool, at most ``max_concurrent_operations`` at a time.
+    """Start the aggregation of every pool, at most ``max_concurrency`` at a time.
 
     Returns as soon as the last pool's aggregation is started (the last few
     may still be running). Pass the result as ``operation_ids=`` to
@@ -105,8 +112,9 @@ def start_aggregations(
     pool_ids : list of str
         The pools.
     type, fields, answer_weight_skill_id, operation_ids, client, token, environment, url, \
-max_concurrent_operations
-        As for :func:`read_aggregated_solutions`.
+max_concurrency
+        As for :func:`read_aggregated_solutions` (``max_concurrent_operations=``
+        is the deprecated spelling of ``max_concurrency=``).
 
     Returns
     -------
@@ -114,7 +122,7 @@ max_concurrent_operations
         Pool id -> operation id, in the order of ``pool_ids``.
     """
     pools = check_pool_ids(pool_ids)
-    limit = check_positive(max_concurrent_operations, "max_concurrent_operations")
+    limit = check_positive(max_concurrency, "max_concurrency")
     resume = operation_map(operation_ids, pools)
     driver, owns = driver_client(client, token, environment, url)
     try:
@@ -133,6 +141,7 @@ max_concurrent_operations
     return {pool: request.operation_id for pool, request in requests.items()}
 
 
+@renamed_arguments(max_concurrent_operations="max_concurrency")
 def read_aggregated_solutions(
     pool_ids: Sequence[str | int],
     *,
@@ -144,16 +153,16 @@ def read_aggregated_solutions(
     token: str | None = None,
     environment: str | None = None,
     url: str | None = None,
-    max_concurrent_operations: int = 8,
+    max_concurrency: int = MAX_CONCURRENT_OPERATIONS,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
     credentials: Credentials = "ship",
 ) -> dd.DataFrame:
     """Aggregate many pools on the Toloka server into a Dask DataFrame, one partition per pool.
 
     The driver checks the arguments, reads each pool's output spec and starts
-    the aggregations, keeping at most ``max_concurrent_operations`` running on
+    the aggregations, keeping at most ``max_concurrency`` running on
     the server (the API's quota on ``aggregate-by-pool``); it returns once the
     last one is started. Each partition then waits for its pool's operation and
     pages through its results on a worker, exactly as
@@ -173,8 +182,10 @@ def read_aggregated_solutions(
     client, token, environment, url
         How the driver reaches Toloka, as for the pandas reader. The workers
         get a client of their own (see ``credentials``).
-    max_concurrent_operations : int, default 8
-        Aggregations running on the server at once.
+    max_concurrency : int, default 8
+        Aggregations running on the server at once. Formerly
+        ``max_concurrent_operations=`` (deprecated, still accepted with a
+        ``FutureWarning``).
     dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
         As for the pandas reader; ``meta`` has exactly the dtypes it returns.
     page_size, wait_timeout
@@ -205,13 +216,13 @@ def read_aggregated_solutions(
         ``operation_ids=``.
     """
     pools = check_pool_ids(pool_ids)
-    limit = check_positive(max_concurrent_operations, "max_concurrent_operations")
+    limit = check_positive(max_concurrency, "max_concurrency")
     resume = operation_map(operation_ids, pools)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
     try:
-        description = describe_client(driver, credentials=credentials)
+        description = share_client(driver, credentials=credentials)
         requests = start_aggregations_with(
             driver,
             pools,
@@ -274,6 +285,7 @@ def _read_responses_partition(
     return conform(frame, like)
 
 
+@renamed_arguments(max_concurrent_requests="max_concurrency")
 def read_responses(
     pool_ids: Sequence[str | int],
     *,
@@ -283,14 +295,14 @@ def read_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
-    max_concurrent_requests: int = 8,
+    max_concurrency: int = MAX_CONCURRENT_REQUESTS,
+    page_size: int = RESPONSES_PAGE_SIZE,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = _responses.DEFAULT_PAGE_SIZE,
     credentials: Credentials = "ship",
 ) -> dd.DataFrame:
     """Read the raw responses of many pools into a Dask DataFrame, one partition per pool.
 
-    The driver reads the pools' output specs (``max_concurrent_requests`` at
+    The driver reads the pools' output specs (``max_concurrency`` at
     a time) to build ``meta``; each partition is
     :func:`pandas_toloka.read_responses` of its pool, run on a worker.
 
@@ -303,8 +315,10 @@ def read_responses(
         given, is used for every pool instead of reading theirs.
     client, token, environment, url, credentials
         As for :func:`read_aggregated_solutions`.
-    max_concurrent_requests : int, default 8
-        Output specs read at once by the driver.
+    max_concurrency : int, default 8
+        Output specs read at once by the driver. Formerly
+        ``max_concurrent_requests=`` (deprecated, still accepted with a
+        ``FutureWarning``).
 
     Returns
     -------
@@ -321,13 +335,13 @@ def read_responses(
         From the driver (reading a spec) or at compute time, as the pandas reader.
     """
     pools = check_pool_ids(pool_ids)
-    threads = check_positive(max_concurrent_requests, "max_concurrent_requests")
+    threads = check_positive(max_concurrency, "max_concurrency")
     statuses = check_statuses(status)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
     try:
-        description = describe_client(driver, credentials=credentials)
+        description = share_client(driver, credentials=credentials)
         if output_spec is None:
             specs = run_in_threads(driver.get_output_spec, pools, threads)
         else:
