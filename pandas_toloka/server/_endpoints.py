@@ -143,6 +143,7 @@ def aggregate_by_pool(ctx: Context, request: Request) -> Answer:
     _rate_limit(ctx)
     aggregation = parse_request(request.body, by_task=False)
     pool = check_request(aggregation, ctx.store)
+    ctx.aggregator.check_size(aggregation, pool)
     fault = ctx.faults.take(request.method, request.path, kinds=frozenset({"fail_operation"}))
     fail = str(fault.params.get("message", "injected failure")) if fault is not None else None
     operation = ctx.runner.submit(aggregation, pool, fail=fail)
@@ -164,6 +165,7 @@ def aggregate_by_task(ctx: Context, request: Request) -> Answer:
     # reference gives none for one task, so enforce_rate_limits leaves it alone.
     aggregation = parse_request(request.body, by_task=True)
     pool = check_request(aggregation, ctx.store)
+    ctx.aggregator.check_size(aggregation, pool)
     return 201, ctx.aggregator.aggregate_task(aggregation, pool)
 
 
