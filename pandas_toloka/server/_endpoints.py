@@ -2,7 +2,7 @@
 
 Every endpoint takes the :class:`Context`, the :class:`Request` and the path
 parameters, and returns ``(status, json_object)`` (or ``(status, bytes)`` of
-JSON already encoded) or raises
+JSON already encoded, or ``(status, PageBody)`` for a page sent in pieces) or raises
 :class:`~._errors.ApiError`. The HTTP transport lives in :mod:`._http`.
 """
 
@@ -20,7 +20,7 @@ from .._protocol import MAX_PAGE_SIZE
 from ._aggregate import Aggregator, check_request, parse_request
 from ._assignments import assignment_page
 from ._errors import ApiError, not_found, validation_error
-from ._fastjson import join_rows
+from ._fastjson import PageBody
 from ._faults import Faults
 from ._operations import Operation, OperationRunner
 from ._serialize import key_range, page_bounds, parse_datetime
@@ -227,14 +227,12 @@ def aggregated_solutions(ctx: Context, request: Request, operation_id: str) -> A
         order = operation.unsorted_order()
         selected = order[(order >= lo) & (order < hi)]
         has_more = len(selected) > limit
-        page = rows.take(pa.array(selected[:limit], pa.int64()))
-    else:
-        start, stop, has_more = page_bounds(lo, hi, limit, descending=sort == "-task_id")
-        if sort == "-task_id":
-            page = rows.take(pa.array(np.arange(stop - 1, start - 1, -1, dtype=np.int64)))
-        else:
-            page = rows.slice(start, stop - start)
-    return 200, join_rows(page, has_more)
+        return 200, PageBody(rows, has_more, positions=selected[:limit])
+    start, stop, has_more = page_bounds(lo, hi, limit, descending=sort == "-task_id")
+    if sort == "-task_id":
+        positions = np.arange(stop - 1, start - 1, -1, dtype=np.int64)
+        return 200, PageBody(rows, has_more, positions=positions)
+    return 200, PageBody(rows, has_more, start=start, stop=stop)
 
 
 # ------------------------------------------------------------------ pools, projects, skills
