@@ -17,6 +17,7 @@ import pandas as pd
 from . import plotting
 from ._config import MAX_WORKERS
 from ._frame import local, remote
+from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
 from ._frame.methods import LocalType, document_methods
 from ._frame.remote import MissingAggregatesWarning
@@ -25,6 +26,7 @@ from ._protocol import AggregationTypeName
 from ._read.args import renamed_arguments
 from ._read.connect import client_scope
 from ._read.progress import progress_enabled
+from .agreement import Level
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
@@ -395,6 +397,60 @@ class TolokaAccessor:
             tol=tol,
             golden=golden,
             method_kwargs=method_kwargs,
+        )
+
+    def agreement(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        level: Level = "nominal",
+        dtype_backend: DtypeBackend = "pyarrow",
+    ) -> pd.DataFrame:
+        """How much the workers of each pool agree: one row of figures per pool.
+
+        Parameters
+        ----------
+        field : str, optional
+            The answer column, as ``fields`` of :meth:`aggregate_locally`.
+        task, worker, pool_id, output_spec, status, dtype_backend
+            As for :meth:`aggregate_locally`: the responses measured are those
+            local aggregation would aggregate (the pool's ACCEPTED responses with
+            an answer), pool by pool.
+        level : {"nominal", "ordinal", "interval", "ratio"}, default "nominal"
+            Level of measurement of Krippendorff's alpha.
+
+        Returns
+        -------
+        DataFrame
+            One row per pool, sorted by pool id: ``pool_id`` (string),
+            ``n_responses``, ``n_tasks``, ``n_workers`` (int64),
+            ``krippendorff_alpha``, ``fleiss_kappa``, ``agreement_with_majority``
+            (the share of responses equal to their task's majority vote) and
+            ``mean_task_entropy`` (the mean entropy of the tasks' votes, nats),
+            all float64. A pool where no task has two responses has NaN alpha and
+            kappa (nothing to measure); one label everywhere gives 1.0 (see
+            ``docs/agreement.md``). ``df.attrs["toloka"]`` records the field,
+            the pools and the level.
+
+        See Also
+        --------
+        pandas_toloka.agreement : The measures, per worker, per pair and per task.
+        """
+        return agreement_by_pool(
+            self._obj,
+            field=field,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            level=level,
+            dtype_backend=dtype_backend,
         )
 
     # ------------------------------------------------------------------ plots

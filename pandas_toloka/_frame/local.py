@@ -247,7 +247,12 @@ def aggregate_local(
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
+        raise MissingColumnsError(
+            missing,
+            list(frame.columns),
+            purpose="to aggregate responses",
+            arguments={str(task): "task", str(worker): "worker"},
+        )
     statuses = check_statuses(status)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)

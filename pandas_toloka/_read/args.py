@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from .._protocol import MAX_PAGE_SIZE, AggregationType
+from .._protocol import ASSIGNMENT_STATUSES, EXPORT_STATUSES, MAX_PAGE_SIZE, AggregationType
 from ..errors import InvalidArgumentError
 from ..schema import OutputField, default_aggregation_fields
 
@@ -36,7 +36,7 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Assignment statuses of the Toloka API.
-STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
+STATUSES = ASSIGNMENT_STATUSES
 
 
 def id_text(value: object, *, name: str) -> str:
@@ -192,8 +192,15 @@ def check_progress_bar(progress_bar: object) -> bool | None:
     return progress_bar
 
 
+#: The results export's spellings of API statuses (``APPROVED`` is ``ACCEPTED``).
+STATUS_ALIASES = {v: k for k, v in EXPORT_STATUSES.items() if k != v}
+
+
 def check_statuses(status: object) -> tuple[str, ...] | None:
-    """``status=`` as a tuple of assignment statuses, or None for every status."""
+    """``status=`` as a tuple of API assignment statuses, or None for every status.
+
+    The results export's ``APPROVED`` is taken as the API's ``ACCEPTED``.
+    """
     if status is None:
         return None
     if isinstance(status, str):
@@ -202,13 +209,14 @@ def check_statuses(status: object) -> tuple[str, ...] | None:
         wanted = tuple(status)
     else:
         wanted = (status,)
+    wanted = tuple(STATUS_ALIASES.get(s, s) if isinstance(s, str) else s for s in wanted)
     bad = [s for s in wanted if not isinstance(s, str) or s not in STATUSES]
     if bad or not wanted:
         raise InvalidArgumentError(
-            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
-            f"got {status!r}."
+            f"status must be one of {list(STATUSES)} (or the results export's "
+            f"{list(STATUS_ALIASES)}), a list of them, or None for all; got {status!r}."
         )
-    return wanted
+    return tuple(dict.fromkeys(wanted))
 
 
 def check_aggregation_request(
