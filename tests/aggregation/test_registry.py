@@ -251,3 +251,21 @@ def test_markdown_table_has_one_row_per_method() -> None:
     assert "`glad`, `fit_glad`" in glad and "n_iter/tol" in glad and "`m_step_max_iter`" in glad
     kos = next(line for line in table if line.startswith("| `KOS`"))
     assert "(binary labels)" in kos
+
+
+def test_a_row_may_name_other_column_roles_than_its_family() -> None:
+    from pandas_toloka.aggregation import closest_to_average, text_rasa
+
+    row = Method("TOY_CLOSEST", "toy", "embedding", closest_to_average)
+    assert row.roles == ("task", "worker", "output", "embedding")
+    assert "golden" not in row.options and row.golden
+    texts = Method(
+        "TOY_TEXT_RASA",
+        "toy",
+        "embedding",
+        text_rasa,
+        column_roles=("task", "worker", "text", "embedding"),
+    )
+    assert texts.roles[2] == "text" and "text" not in texts.options
+    with pytest.raises(ValueError, match=r"lacks the embedding roles \['output'\]"):
+        Method("TOY_TEXT_RASA", "toy", "embedding", text_rasa)

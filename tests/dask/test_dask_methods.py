@@ -108,8 +108,7 @@ def test_worker_quality_per_pool_equals_pandas(dask_client, pools) -> None:
     frame = pools.sample(frac=1.0, random_state=5)
     spread = dd.from_pandas(frame, npartitions=3, sort=False)
     for kwargs in (
-        {},  # Dawid-Skene: distributed EM, one fit per pool
-        {"confusion": True},
+        {},  # Dawid-Skene: distributed EM, one fit per pool (confusion: test_aggregate.py)
         {"type": "GLAD"},
         {"type": "DAWID_SKENE", "golden": {"t-0001": "yes"}},
     ):
