@@ -29,6 +29,7 @@ REPOSITORY = "https://github.com/pandas-toloka/pandas-toloka"
 MODULES: dict[str, str] = {
     "pandas_toloka": "Reading aggregated solutions and raw responses, and the client.",
     "pandas_toloka.aggregation": "Local aggregation algorithms: pure numpy/pandas, no network.",
+    "pandas_toloka.agreement": "Agreement between workers and uncertainty of tasks: pure numpy/pandas.",
     "pandas_toloka.dask": "Scaling out on Dask: many pools, large response sets.",
     "pandas_toloka.schema": "The type mapping: Toloka output spec to Arrow to pandas.",
     "pandas_toloka.server": "The bundled Toloka-compatible server and its demo data.",

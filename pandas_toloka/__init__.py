@@ -43,6 +43,7 @@ from .reader import (
     read_aggregated_solutions,
 )
 from .responses import iter_responses, read_responses
+from .results_export import read_assignments_tsv
 
 __all__ = [
     "__version__",
@@ -52,6 +53,7 @@ __all__ = [
     "AggregatedSolutions",
     "read_responses",
     "iter_responses",
+    "read_assignments_tsv",
     "Client",
     "Environment",
     "AggregationType",

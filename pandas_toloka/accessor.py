@@ -3,7 +3,7 @@
 Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
 (pandas builds a new one on every attribute access); each method checks the
 columns it needs and hands the work to a module with one concern:
-:mod:`._remote_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+:mod:`._frame.remote`, :mod:`._frame.local` or :mod:`.plotting`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import _local_aggregate, _remote_aggregate, plotting
-from ._args import LocalType, Strategy, client_scope
-from ._describe import provenance_summary
-from ._progress import progress_enabled
+from . import plotting
+from ._config import MAX_WORKERS
+from ._frame import local, remote
+from ._frame.agreement import agreement_by_pool
+from ._frame.captions import provenance_summary
+from ._frame.methods import LocalType
+from ._frame.remote import MissingAggregatesWarning
+from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
-from ._remote_aggregate import MissingAggregatesWarning
-from ._remote_strategies import DEFAULT_MAX_WORKERS
+from ._read.connect import client_scope
+from ._read.progress import progress_enabled
+from .agreement import Level
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
@@ -75,7 +80,7 @@ class TolokaAccessor:
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
         strategy: Strategy = "auto",
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int = MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -135,7 +140,7 @@ class TolokaAccessor:
             argument is invalid.
         """
         with client_scope(client, token=token, environment=environment, url=url) as resolved:
-            return _remote_aggregate.aggregate_frame(
+            return remote.aggregate_frame(
                 self._obj,
                 client=resolved,
                 type=type,
@@ -232,7 +237,7 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
-        return _local_aggregate.aggregate_local(
+        return local.aggregate_local(
             self._obj,
             type=type,
             fields=fields,
@@ -293,7 +298,7 @@ class TolokaAccessor:
         pandas_toloka.aggregation.aggregation_report : accuracy and calibration
             of ``confidence`` on tasks with known labels.
         """
-        return _local_aggregate.worker_quality(
+        return local.worker_quality(
             self._obj,
             field=field,
             task=task,
@@ -304,6 +309,60 @@ class TolokaAccessor:
             n_iter=n_iter,
             tol=tol,
             golden=golden,
+        )
+
+    def agreement(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        level: Level = "nominal",
+        dtype_backend: DtypeBackend = "pyarrow",
+    ) -> pd.DataFrame:
+        """How much the workers of each pool agree: one row of figures per pool.
+
+        Parameters
+        ----------
+        field : str, optional
+            The answer column, as ``fields`` of :meth:`aggregate_locally`.
+        task, worker, pool_id, output_spec, status, dtype_backend
+            As for :meth:`aggregate_locally`: the responses measured are those
+            local aggregation would aggregate (the pool's ACCEPTED responses with
+            an answer), pool by pool.
+        level : {"nominal", "ordinal", "interval", "ratio"}, default "nominal"
+            Level of measurement of Krippendorff's alpha.
+
+        Returns
+        -------
+        DataFrame
+            One row per pool, sorted by pool id: ``pool_id`` (string),
+            ``n_responses``, ``n_tasks``, ``n_workers`` (int64),
+            ``krippendorff_alpha``, ``fleiss_kappa``, ``agreement_with_majority``
+            (the share of responses equal to their task's majority vote) and
+            ``mean_task_entropy`` (the mean entropy of the tasks' votes, nats),
+            all float64. A pool where no task has two responses has NaN alpha and
+            kappa (nothing to measure); one label everywhere gives 1.0 (see
+            ``docs/agreement.md``). ``df.attrs["toloka"]`` records the field,
+            the pools and the level.
+
+        See Also
+        --------
+        pandas_toloka.agreement : The measures, per worker, per pair and per task.
+        """
+        return agreement_by_pool(
+            self._obj,
+            field=field,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            level=level,
+            dtype_backend=dtype_backend,
         )
 
     # ------------------------------------------------------------------ plots

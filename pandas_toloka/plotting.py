@@ -1,4 +1,5 @@
-"""Pictures of aggregation results: confidence distributions and worker quality.
+"""Pictures of aggregation results: confidence distributions, worker quality, confusion
+matrices and reliability diagrams.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -15,13 +16,21 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from ._describe import algorithm_name, frame_pools, pools_text, provenance, shorten
+from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
+from ._frame.diagnostics import plot_confusion_matrix, plot_reliability
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["PlottingUnavailableError", "WorkerSelection", "plot_confidence", "plot_worker_quality"]
+__all__ = [
+    "PlottingUnavailableError",
+    "WorkerSelection",
+    "plot_confidence",
+    "plot_confusion_matrix",
+    "plot_reliability",
+    "plot_worker_quality",
+]
 
 logger = logging.getLogger(__name__)
 

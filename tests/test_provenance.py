@@ -16,9 +16,11 @@ from pandas_toloka.server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID
 DEFINITIONS = {
     "aggregated_solutions": schema.AggregatedSolutionsProvenance,
     "responses": schema.ResponsesProvenance,
+    "results_export": schema.ResultsExportProvenance,
     "joined_aggregates": schema.JoinedAggregatesProvenance,
     "local_aggregation": schema.LocalAggregationProvenance,
     "worker_quality": schema.WorkerQualityProvenance,
+    "agreement": schema.AgreementProvenance,
 }
 
 
@@ -79,6 +81,10 @@ def test_every_reader_writes_its_kind(served, tmp_path: Path) -> None:  # type: 
         quality = responses.toloka.worker_quality("result", confusion=confusion)
         record = _check(quality, "worker_quality", tmp_path)
         assert record["pool_ids"] == [DS_POOL_ID] and record["fields"] == ["result"]
+
+    agreement = responses.toloka.agreement("result", level="nominal")
+    record = _check(agreement, "agreement", tmp_path)
+    assert record["pool_ids"] == [DS_POOL_ID] and record["level"] == "nominal"
 
 
 def test_make_provenance_holds_to_the_definition() -> None:

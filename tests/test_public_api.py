@@ -20,6 +20,7 @@ PUBLIC = {
     "AggregatedSolutions",
     "read_responses",
     "iter_responses",
+    "read_assignments_tsv",
     "Client",
     "Environment",
     "AggregationType",

@@ -14,7 +14,7 @@ import inspect
 import logging
 import os
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,9 +64,17 @@ class Encoded:
 
 
 def check_frame(
-    frame: object, columns: Sequence[Hashable], *, purpose: str, argument: str = "responses"
+    frame: object,
+    columns: Sequence[Hashable] | Mapping[str, Hashable],
+    *,
+    purpose: str,
+    argument: str = "responses",
 ) -> pd.DataFrame:
     """Check that ``frame`` is a DataFrame holding ``columns``.
+
+    ``columns`` may map each argument that names a column to its value (e.g.
+    ``{"task": "task_id"}``): the error then says which argument picks a
+    missing column.
 
     Raises
     ------
@@ -80,9 +88,14 @@ def check_frame(
             f"{argument} must be a pandas DataFrame, got {type(frame).__name__}."
         )
     present = list(frame.columns)
-    missing = [str(c) for c in columns if c not in frame.columns]
+    names = dict(columns) if isinstance(columns, Mapping) else {}
+    wanted = list(names.values()) if names else list(columns)
+    missing = [str(c) for c in wanted if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(missing, [str(c) for c in present], purpose=purpose)
+        arguments = {str(column): name for name, column in names.items()}
+        raise MissingColumnsError(
+            missing, [str(c) for c in present], purpose=purpose, arguments=arguments
+        )
     return frame
 
 
@@ -319,7 +332,9 @@ def encode_responses(
         As :func:`check_frame`, :func:`check_distinct_names`, :func:`encode_column`.
     """
     check_distinct_names([task, label], task=task, worker=worker, label=label)
-    frame = check_frame(responses, [task, worker, label], purpose=f"for {method}")
+    frame = check_frame(
+        responses, {"task": task, "worker": worker, "label": label}, purpose=f"for {method}"
+    )
     n_before = len(frame)
     frame = drop_null_labels(frame, label, method=method)
     tasks, workers, labs = _encode_columns(

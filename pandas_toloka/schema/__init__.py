@@ -1,7 +1,8 @@
-"""The single source of truth for types: Toloka output spec → Arrow → pandas.
+"""The single source of truth for types: Toloka input and output specs → Arrow → pandas.
 
-A project's ``task_spec.output_spec`` declares each output field's type. This
-module turns that declaration into an :class:`OutputField`, maps it to one
+A project's ``task_spec.output_spec`` declares each output field's type (and its
+``input_spec`` each input field's: the same types plus ``ARRAY_JSON``, as
+:class:`InputField`). This module turns that declaration into an :class:`OutputField`, maps it to one
 Arrow type (:data:`ARROW_TYPES` and :meth:`OutputField.arrow_type`), converts
 JSON values strictly into Arrow arrays of that type (and whole pages of JSON
 bytes, fast, with the strict conversion as the reference: ``_wire``), and converts Arrow data to
@@ -15,14 +16,17 @@ from __future__ import annotations
 from ._fields import (
     AGGREGATED_META_COLUMNS,
     ARROW_TYPES,
+    INPUT_ARROW_TYPES,
     OUTPUT_VALUES_PREFIX,
     RESPONSES_META_COLUMNS,
     SUBMITTED_TYPE,
+    InputField,
     OutputField,
     aggregated_schema,
     default_aggregation_fields,
     label_space,
     options_count,
+    parse_input_spec,
     parse_output_spec,
     responses_schema,
     result_column_name,
@@ -40,15 +44,18 @@ from ._provenance import (
     ATTRS_KEY,
     KINDS,
     AggregatedSolutionsProvenance,
+    AgreementProvenance,
     JoinedAggregatesProvenance,
     LocalAggregationProvenance,
     Provenance,
     ProvenanceKind,
     ResponsesProvenance,
+    ResultsExportProvenance,
     WorkerQualityProvenance,
     get_provenance,
     make_provenance,
 )
+from ._text import infer_text_type, text_to_arrow
 from ._values import aggregated_page_to_batch, field_to_arrow
 from ._wire import (
     WireMismatch,
@@ -65,14 +72,18 @@ __all__ = [
     "AGGREGATED_META_COLUMNS",
     "ARROW_TYPES",
     "ATTRS_KEY",
+    "INPUT_ARROW_TYPES",
+    "InputField",
     "DtypeBackend",
     "KINDS",
+    "AgreementProvenance",
     "AggregatedSolutionsProvenance",
     "JoinedAggregatesProvenance",
     "LocalAggregationProvenance",
     "Provenance",
     "ProvenanceKind",
     "ResponsesProvenance",
+    "ResultsExportProvenance",
     "WorkerQualityProvenance",
     "get_provenance",
     "make_provenance",
@@ -87,11 +98,13 @@ __all__ = [
     "default_aggregation_fields",
     "empty_frame",
     "field_to_arrow",
+    "infer_text_type",
     "id_array",
     "label_space",
     "options_count",
     "output_values_type",
     "pages_to_pandas",
+    "parse_input_spec",
     "parse_output_spec",
     "read_page",
     "responses_schema",
@@ -99,6 +112,7 @@ __all__ = [
     "solution_item_type",
     "solutions_to_batch",
     "struct_fields",
+    "text_to_arrow",
     "to_pandas",
     "type_mapping_table",
     "typed_column",

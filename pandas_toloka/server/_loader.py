@@ -8,6 +8,7 @@
       pools/<pool_id>/pool.json             pool JSON: project_id, mixer_config?, dynamic_overlap_config?, ...
       pools/<pool_id>/responses.parquet     task_id, worker_id, [assignment_id, status, submitted], <fields>
       pools/<pool_id>/ground_truth.parquet  optional: task_id, <fields>
+      pools/<pool_id>/tasks.parquet         optional: task_id, <input fields>, known_solutions?, ...
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -25,14 +26,34 @@ import pyarrow as pa
 from ..errors import InvalidArgumentError, TolokaError
 from ..schema import parse_output_spec
 
-if TYPE_CHECKING:
-    from ._server import LocalTolokaServer
-
-__all__ = ["load_directory", "write_pool", "write_skills"]
+__all__ = ["PoolSink", "load_directory", "write_pool", "write_skills"]
 
 logger = logging.getLogger(__name__)
 
 _POOL_KEYS = ("id", "project_id", "smart_mixing", "mixer_config", "dynamic_overlap_config")
+
+
+class PoolSink(Protocol):
+    """What a data directory is loaded into (a ``LocalTolokaServer``, without importing it)."""
+
+    def add_pool(
+        self,
+        pool_id: str,
+        *,
+        responses: pd.DataFrame,
+        output_spec: Mapping[str, Any],
+        smart_mixing: bool,
+        project_id: str,
+        dynamic_overlap_config: Mapping[str, Any] | None,
+        mixer_config: Mapping[str, Any] | None,
+        ground_truth: pd.DataFrame | None,
+        pool_info: Mapping[str, Any] | None,
+        project_info: Mapping[str, Any] | None,
+        tasks: pd.DataFrame | None,
+        input_spec: Mapping[str, Any] | None,
+    ) -> None: ...
+
+    def add_skills(self, skills: pd.DataFrame) -> None: ...
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -79,7 +100,7 @@ def _pool_options(pool: dict[str, Any], path: Path) -> dict[str, Any]:
     return options
 
 
-def load_directory(server: LocalTolokaServer, root: Path) -> None:
+def load_directory(server: PoolSink, root: Path) -> None:
     """Add every pool under ``root/pools`` (and ``root/skills.parquet``) to ``server``.
 
     Folders under ``pools`` whose name starts with a dot (``.ipynb_checkpoints``, ...)
@@ -124,6 +145,11 @@ def load_directory(server: LocalTolokaServer, root: Path) -> None:
         if not responses_path.is_file():
             raise InvalidArgumentError(f"Pool {pool_dir.name}: {responses_path} is missing")
         responses = _read_parquet(responses_path)
+        input_spec = (project.get("task_spec") or {}).get("input_spec") or None
+        if input_spec is not None and not isinstance(input_spec, dict):
+            raise InvalidArgumentError(f"{project_path}: task_spec.input_spec must be an object")
+        tasks_path = pool_dir / "tasks.parquet"
+        tasks = _read_parquet(tasks_path) if tasks_path.exists() else None
         truth_path = pool_dir / "ground_truth.parquet"
         truth = _read_parquet(truth_path) if truth_path.exists() else None
         if truth is not None and "task_id" not in truth.columns:
@@ -135,6 +161,8 @@ def load_directory(server: LocalTolokaServer, root: Path) -> None:
                 output_spec=output_spec,
                 project_id=project_id,
                 ground_truth=truth,
+                tasks=tasks,
+                input_spec=input_spec,
                 pool_info={k: v for k, v in pool.items() if k not in _POOL_KEYS},
                 project_info={k: v for k, v in project.items() if k != "id"},
                 **options,
@@ -152,6 +180,8 @@ def write_pool(
     pool_info: Mapping[str, Any] | None = None,
     project_info: Mapping[str, Any] | None = None,
     ground_truth: pd.DataFrame | None = None,
+    tasks: pd.DataFrame | None = None,
+    input_spec: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write one pool (and its project) in the data-directory layout; return the pool's folder."""
     pool_dir = root / "pools" / pool_id
@@ -160,7 +190,7 @@ def write_pool(
     project = {
         "id": project_id,
         **dict(project_info or {}),
-        "task_spec": {"input_spec": {}, "output_spec": dict(output_spec)},
+        "task_spec": {"input_spec": dict(input_spec or {}), "output_spec": dict(output_spec)},
     }
     (root / "projects" / f"{project_id}.json").write_text(
         json.dumps(project, indent=2), encoding="utf-8"
@@ -170,6 +200,8 @@ def write_pool(
     responses.to_parquet(pool_dir / "responses.parquet", index=False)
     if ground_truth is not None:
         ground_truth.to_parquet(pool_dir / "ground_truth.parquet", index=False)
+    if tasks is not None:
+        tasks.to_parquet(pool_dir / "tasks.parquet", index=False)
     return pool_dir
 
 
