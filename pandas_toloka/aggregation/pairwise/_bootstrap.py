@@ -33,12 +33,17 @@ def block_rng(seed: int, block: int) -> np.random.Generator:
 
 
 def _draw(count: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``(size, K)`` resampled counts: ``total`` comparisons drawn with replacement.
+
+    Drawing the rows' kinds (one integer per comparison) is far cheaper than
+    numpy's multinomial, which draws one binomial per kind, unless there are
+    many more comparisons than kinds.
+    """
     total = int(round(float(count.sum())))
     if total == 0 or not len(count):
         return np.zeros((size, len(count)))
-    if len(count) * 2 < total:
+    if total > 64 * len(count):
         return rng.multinomial(total, count / count.sum(), size=size).astype(np.float64)
-    # Many kinds seen about once each: draw the rows themselves.
     kind = np.repeat(np.arange(len(count)), np.rint(count).astype(np.int64))
     out = np.empty((size, len(count)))
     for row in range(size):
