@@ -20,6 +20,8 @@ PUBLIC = {
     "AggregatedSolutions",
     "read_responses",
     "iter_responses",
+    "open_responses",
+    "Responses",
     "read_assignments_tsv",
     "Client",
     "Environment",

@@ -7,9 +7,11 @@ same :class:`~pandas_toloka.errors.InvalidArgumentError` wherever it is made.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .._protocol import ASSIGNMENT_STATUSES, EXPORT_STATUSES, MAX_PAGE_SIZE, AggregationType
 from ..errors import InvalidArgumentError
@@ -27,8 +29,11 @@ __all__ = [
     "check_wait_timeout",
     "field_names",
     "id_text",
+    "renamed_arguments",
     "resolve_fields",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Assignment statuses of the Toloka API.
 STATUSES = ASSIGNMENT_STATUSES
@@ -244,3 +249,41 @@ def check_aggregation_request(
             )
         check_aggregation_fields(kind or AggregationType.DAWID_SKENE, names, skill)
     return pool, kind, names, skill, operation
+
+
+def renamed_arguments(**old_to_new: str) -> Callable[[F], F]:
+    """Keep the old keyword spellings of renamed arguments, with a :class:`FutureWarning`.
+
+    ``@renamed_arguments(max_workers="max_concurrency")``: a call with
+    ``max_workers=`` warns and is passed on as ``max_concurrency=``; both at once
+    is an :class:`~pandas_toloka.errors.InvalidArgumentError`. The function's
+    signature (``inspect.signature``) shows only the new names; the old ones are
+    listed in ``__renamed_arguments__``.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise InvalidArgumentError(
+                        f"Pass {new}= only: {old}= is its deprecated spelling."
+                    )
+                warnings.warn(
+                    f"{old}= is deprecated and will be removed; pass {new}= instead.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        renamed: Mapping[str, str] = {
+            **getattr(function, "__renamed_arguments__", {}),
+            **old_to_new,
+        }
+        wrapper.__renamed_arguments__ = renamed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -32,6 +32,7 @@ __all__ = [
     "encode_task_and_labels",
     "build_result",
     "check_iteration_args",
+    "user_stacklevel",
     "check_distinct_names",
     "check_frame",
     "check_no_nulls",
@@ -285,7 +286,7 @@ class Responses:
         return len(self.tasks.codes)
 
 
-def _user_stacklevel() -> int:
+def user_stacklevel() -> int:
     """The ``stacklevel`` of the first frame outside this package (the user's call)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     frame = inspect.currentframe()
@@ -306,7 +307,7 @@ def drop_null_labels(frame: pd.DataFrame, label: Hashable, *, method: str) -> pd
                 f"{method}: dropped {count} of {len(frame)} response(s) whose label "
                 f"({label!r}) is missing."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
         frame = frame[~nulls]
     return frame

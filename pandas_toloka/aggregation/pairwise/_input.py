@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DroppedResponsesWarning, InvalidArgumentError
-from .._encoding import _user_stacklevel, check_frame, encode_column
+from .._encoding import check_frame, encode_column, user_stacklevel
 
 __all__ = [
     "LEFT",
@@ -97,7 +97,7 @@ class Comparisons:
 def _warn_dropped(method: str, count: int, total: int, why: str) -> None:
     warnings.warn(
         DroppedResponsesWarning(f"{method}: dropped {count} of {total} comparison(s) {why}."),
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
 
 
