@@ -43,7 +43,7 @@ def fit_noisy_bradley_terry(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
-    prior: float = 0.01,
+    prior: float = 1.0,
     n_iter: int = 1000,
     tol: float = 1e-6,
     n_bootstrap: int = 100,
@@ -116,7 +116,7 @@ def noisy_bradley_terry(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
-    prior: float = 0.01,
+    prior: float = 1.0,
     n_iter: int = 1000,
     tol: float = 1e-6,
     n_bootstrap: int = 100,
@@ -144,10 +144,13 @@ def noisy_bradley_terry(
         The worker column; rows with a missing worker are dropped with the
         warning.
     {winner_kind}
-    prior : float, default 0.01
+    prior : float, default 1.0
         Pseudo-wins and pseudo-losses of every item against a reference item
         of strength 1 (crowd-kit's ``regularization_ratio``, 1e-5 there); must
-        be > 0, so that the strengths always exist.
+        be > 0. NoisyBT needs a real prior: its likelihood keeps growing as the
+        strengths spread apart and the reliabilities fall (a strict order plus
+        inattention explains any data), so with a weak prior the strengths and
+        their bootstrap intervals run off along that ridge.
     n_iter : int, default 1000
         At most this many EM iterations.
     tol : float, default 1e-6
