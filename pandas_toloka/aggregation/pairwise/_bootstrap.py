@@ -21,7 +21,7 @@ import numpy as np
 
 from .._threads import parallel_map
 
-__all__ = ["BLOCK", "block_rng", "percentile_interval", "resample_tally"]
+__all__ = ["BLOCK", "block_rng", "draw_counts", "percentile_interval", "resample_tally"]
 
 #: Replicates drawn and fitted together.
 BLOCK = 50
@@ -32,7 +32,7 @@ def block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.default_rng([seed, block])
 
 
-def _draw(count: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def draw_counts(count: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """``(size, K)`` resampled counts: ``total`` comparisons drawn with replacement.
 
     Drawing the rows' kinds (one integer per comparison) is far cheaper than
@@ -65,7 +65,7 @@ def resample_tally(
 
     def block(j: int) -> np.ndarray:
         size = min(BLOCK, n_bootstrap - j * BLOCK)
-        return score(_draw(count, size, block_rng(seed, j)))
+        return score(draw_counts(count, size, block_rng(seed, j)))
 
     blocks = parallel_map(block, list(range(-(-n_bootstrap // BLOCK))))
     return np.concatenate(blocks, axis=0) if blocks else np.zeros((0, 0))

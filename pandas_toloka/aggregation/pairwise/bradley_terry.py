@@ -34,6 +34,7 @@ def fit_bradley_terry(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     prior: float = 0.01,
     n_iter: int = 1000,
     tol: float = 1e-8,
@@ -60,6 +61,7 @@ def fit_bradley_terry(
         winner=winner,
         worker=None,
         winner_kind=winner_kind,
+        counts=counts,
         method=METHOD,
     )
     counted = tally(data)
@@ -101,6 +103,7 @@ def bradley_terry(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     prior: float = 0.01,
     n_iter: int = 1000,
     tol: float = 1e-8,
@@ -122,6 +125,7 @@ def bradley_terry(
     {comparisons}
     {worker_unused}
     {winner_kind}
+    {counts}
     prior : float, default 0.01
         Pseudo-comparisons: every item also wins ``prior`` times and loses
         ``prior`` times against a reference item of strength 1. This keeps the
@@ -161,6 +165,7 @@ def bradley_terry(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         prior=prior,
         n_iter=n_iter,
         tol=tol,
