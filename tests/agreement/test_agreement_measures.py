@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import pandas_toloka.agreement as ag
 from pandas_toloka.aggregation import fit_dawid_skene
-from pandas_toloka.agreement import _kappa
+from pandas_toloka.agreement import _alpha, _kappa
 from pandas_toloka.agreement._common import pairs_within_groups
 from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 
@@ -73,6 +73,20 @@ def test_alpha_is_the_definition(rows, level) -> None:
         assert alpha == 1.0
     else:
         assert alpha == pytest.approx(_brute_alpha(frame, level), abs=1e-9)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_alpha_by_cells_equals_alpha_by_count_matrix(monkeypatch, level) -> None:
+    # large pools (tasks x labels above a limit) count the occupied cells only
+    rng = np.random.default_rng(8)
+    rows = [(t, w, float(rng.choice([0.5, 1, 3, 8]))) for t in range(50) for w in range(5)]
+    frame = _frame([r for r in rows if rng.random() < 0.6] + [(99, 0, 1.0)])
+    dense = ag.krippendorff_alpha(frame, level=level)
+    monkeypatch.setattr(_alpha, "_DENSE_CELLS", 0)
+    assert ag.krippendorff_alpha(frame, level=level) == pytest.approx(dense, abs=1e-12)
+    assert ag.krippendorff_alpha(frame, level=level) == pytest.approx(
+        _brute_alpha(frame, level), abs=1e-9
+    )
 
 
 def test_interval_alpha_keeps_its_precision_far_from_zero() -> None:
