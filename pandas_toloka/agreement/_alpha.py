@@ -203,7 +203,9 @@ def _alpha_dense(
     pair = size >= 2
     if not pair.any():
         return float("nan")  # no task with two responses: nothing to measure
-    counts, size = counts[pair].astype(np.float64), size[pair].astype(np.float64)
+    if not pair.all():
+        counts, size = counts[pair], size[pair]
+    counts, size = counts.astype(np.float64), size.astype(np.float64)
     n_c = counts.sum(axis=0)
     n = float(n_c.sum())
     if np.count_nonzero(n_c) == 1:
