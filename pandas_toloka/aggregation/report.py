@@ -228,7 +228,9 @@ def golden_worker_accuracy(
         ``golden_accuracy`` (float64, the share of those equal to the known
         label; NaN without golden responses).
     """
-    frame = check_frame(responses, [task, worker, label], purpose="for golden accuracy")
+    frame = check_frame(
+        responses, {"task": task, "worker": worker, "label": label}, purpose="for golden accuracy"
+    )
     if isinstance(golden, Mapping):
         golden = pd.Series(list(golden.values()), index=list(golden.keys()), dtype=object)
     if not isinstance(golden, pd.Series):

@@ -19,7 +19,6 @@ import pandas as pd
 from ..aggregation._encoding import (
     Encoded,
     Responses,
-    _user_stacklevel,
     check_distinct_names,
     check_frame,
     check_no_nulls,
@@ -27,6 +26,7 @@ from ..aggregation._encoding import (
     encode_column,
     encode_responses,
     encode_task_and_labels,
+    user_stacklevel,
 )
 from ..aggregation.majority_vote import majority_vote
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
@@ -167,7 +167,7 @@ def first_per_task_and_worker(data: Responses, *, method: str) -> np.ndarray:
                 "worker's answer to the same task (the first response of each worker to each "
                 "task is kept)."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
     return np.sort(first)
 

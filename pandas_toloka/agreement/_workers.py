@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeAlias, overload
 import numpy as np
 import pandas as pd
 
-from ..aggregation._encoding import Responses, _user_stacklevel, check_frame
+from ..aggregation._encoding import Responses, check_frame, user_stacklevel
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
 from ._common import aligned_aggregate, aligned_skills, cells, dedupe_identical, encode
 from ._uncertainty import group_entropy
@@ -516,7 +516,7 @@ def entropy_threshold(
                 f"{len(removed_workers)} worker(s) whose label entropy is at or below the "
                 f"{percentile}th percentile{half}."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
     logger.debug("entropy_threshold: removed workers %s", list(removed_workers[:20]))
     return frame[~drop]

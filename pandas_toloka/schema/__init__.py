@@ -50,10 +50,12 @@ from ._provenance import (
     Provenance,
     ProvenanceKind,
     ResponsesProvenance,
+    ResultsExportProvenance,
     WorkerQualityProvenance,
     get_provenance,
     make_provenance,
 )
+from ._text import infer_text_type, text_to_arrow
 from ._values import aggregated_page_to_batch, field_to_arrow
 from ._wire import (
     WireMismatch,
@@ -81,6 +83,7 @@ __all__ = [
     "Provenance",
     "ProvenanceKind",
     "ResponsesProvenance",
+    "ResultsExportProvenance",
     "WorkerQualityProvenance",
     "get_provenance",
     "make_provenance",
@@ -95,6 +98,7 @@ __all__ = [
     "default_aggregation_fields",
     "empty_frame",
     "field_to_arrow",
+    "infer_text_type",
     "id_array",
     "label_space",
     "options_count",
@@ -108,6 +112,7 @@ __all__ = [
     "solution_item_type",
     "solutions_to_batch",
     "struct_fields",
+    "text_to_arrow",
     "to_pandas",
     "type_mapping_table",
     "typed_column",

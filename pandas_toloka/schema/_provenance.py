@@ -27,6 +27,7 @@ __all__ = [
     "Provenance",
     "ProvenanceKind",
     "ResponsesProvenance",
+    "ResultsExportProvenance",
     "WorkerQualityProvenance",
     "get_provenance",
     "make_provenance",
@@ -38,6 +39,7 @@ ATTRS_KEY = "toloka"
 ProvenanceKind = Literal[
     "aggregated_solutions",
     "responses",
+    "results_export",
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
@@ -47,6 +49,7 @@ ProvenanceKind = Literal[
 KINDS: tuple[ProvenanceKind, ...] = (
     "aggregated_solutions",
     "responses",
+    "results_export",
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
@@ -84,6 +87,21 @@ class ResponsesProvenance(_Base):
     pool_id: str
     #: The assignment statuses read, or None for all.
     status: list[str] | None
+
+
+class ResultsExportProvenance(_Base):
+    """``read_assignments_tsv``: a results export downloaded from the web interface."""
+
+    kind: Literal["results_export"]
+    pool_id: str
+    #: The assignment statuses kept, or None for every row of the file.
+    status: list[str] | None
+    #: Input spec of the ``INPUT:`` columns (given, or inferred).
+    input_spec: dict[str, dict[str, Any]]
+    #: The fields whose types were inferred from the cells (``INPUT:<name>`` for inputs).
+    inferred_fields: list[str]
+    #: Whether ``task_id`` was made from the input values (the export had no task ids).
+    task_ids_from_inputs: bool
 
 
 class JoinedAggregatesProvenance(_Base):
@@ -129,6 +147,7 @@ class AgreementProvenance(_Base):
 Provenance = (
     AggregatedSolutionsProvenance
     | ResponsesProvenance
+    | ResultsExportProvenance
     | JoinedAggregatesProvenance
     | LocalAggregationProvenance
     | WorkerQualityProvenance
@@ -138,6 +157,7 @@ Provenance = (
 _CLASSES: dict[str, type] = {
     "aggregated_solutions": AggregatedSolutionsProvenance,
     "responses": ResponsesProvenance,
+    "results_export": ResultsExportProvenance,
     "joined_aggregates": JoinedAggregatesProvenance,
     "local_aggregation": LocalAggregationProvenance,
     "worker_quality": WorkerQualityProvenance,
