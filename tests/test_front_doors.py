@@ -67,6 +67,8 @@ ONE_FRONT = {
     "the driver; on Dask, read_aggregated_solutions reads whole pools",
     "TolokaAccessor.fit_locally": "the fitted models: on Dask a distributed fit's task "
     "posteriors stay on the workers (worker_quality gives its per-worker estimates)",
+    "TolokaAccessor.agreement": "pandas only so far: each pool is measured whole in pandas "
+    "(on Dask, compute a pool's rows first: docs/agreement.md)",
 }
 
 
