@@ -244,7 +244,7 @@ def test_cohen_kappa_keeps_the_first_of_repeated_answers() -> None:
     assert result["agreement"].tolist() == [1.0]
 
 
-def test_cohen_kappa_in_chunks_equals_one_pass(monkeypatch) -> None:
+def test_cohen_kappa_in_chunks_and_sorted_equals_one_dense_pass(monkeypatch) -> None:
     rng = np.random.default_rng(5)
     rows = [
         (t, w, int(rng.integers(0, 3))) for t in range(60) for w in range(9) if rng.random() < 0.6
@@ -254,6 +254,8 @@ def test_cohen_kappa_in_chunks_equals_one_pass(monkeypatch) -> None:
     monkeypatch.setattr(_kappa, "_PAIRS_PER_CHUNK", 7)
     chunked = ag.cohen_kappa(frame)
     pd.testing.assert_frame_equal(whole, chunked)
+    monkeypatch.setattr(_kappa, "_DENSE_PAIRS", 0)  # many workers: keys reduced by sorting
+    pd.testing.assert_frame_equal(whole, ag.cohen_kappa(frame))
 
 
 def test_pairs_within_groups() -> None:
