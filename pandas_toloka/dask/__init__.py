@@ -29,12 +29,14 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess by t
 from . import _accessor  # noqa: F401  (registers ddf.toloka)
 from ._accessor import DaskTolokaAccessor
 from ._aggregate import aggregate_locally, worker_quality
+from ._agreement import agreement
 from ._rank import rank
 from ._readers import read_aggregated_solutions, read_responses, start_aggregations
 
 __all__ = [
     "DaskTolokaAccessor",
     "aggregate_locally",
+    "agreement",
     "rank",
     "read_aggregated_solutions",
     "read_responses",

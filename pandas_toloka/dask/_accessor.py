@@ -12,9 +12,10 @@ from dask.dataframe.extensions import register_dataframe_accessor
 from .._frame.methods import LocalType
 from .._frame.ranking import is_pairwise
 from .._read.args import renamed_arguments
+from ..agreement import Level
 from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend
-from . import _aggregate, _rank
+from . import _aggregate, _agreement, _rank
 
 __all__ = ["DaskTolokaAccessor"]
 
@@ -149,4 +150,29 @@ class DaskTolokaAccessor:
             tol=tol,
             golden=golden,
             method_kwargs=method_kwargs,
+        )
+
+    def agreement(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        level: Level = "nominal",
+        dtype_backend: DtypeBackend = "pyarrow",
+    ) -> pd.DataFrame:
+        """How much the workers of each pool agree; see :func:`pandas_toloka.dask.agreement`."""
+        return _agreement.agreement(
+            self._obj,
+            field,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            level=level,
+            dtype_backend=dtype_backend,
         )
