@@ -250,10 +250,10 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
     )
     skill_frame = (
         normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
-        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        if row.kind == "skill_weighted"
         else None
     )
-    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+    if row.kind != "skill_weighted":
         # Option values are checked by one run on no rows, before any work (as in pandas).
         no_rows = ddf._meta.iloc[:0]
         run_method(
@@ -269,8 +269,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
             golden=None,
             options=options,
         )
-    with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
+    with_answers = row.kind == "skill_weighted"  # Y is counted pool-wide in the survey
     per_pool = row.dask == "per_pool" or (row.dask == "distributed_em" and golden is not None)
+    em = row.dask == "distributed_em" and not per_pool
     fits: dict[Any, FitResult] = {}
     single: frozenset[Any] = frozenset()
     if per_pool:
@@ -287,8 +288,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         spec=spec,
         skills=skill_frame,
         n_options=_n_options(surveys, spec) if with_answers else {},
-        n_iter=n_iter if per_pool else em_n_iter,
-        tol=tol if per_pool else em_tol,
+        # None leaves a method's own default; distributed EM resolved Dawid-Skene's.
+        n_iter=em_n_iter if em else n_iter,
+        tol=em_tol if em else tol,
         dtype_backend=backend,
     )
     if per_pool:
