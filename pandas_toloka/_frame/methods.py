@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from ..aggregation import LOCAL_METHODS, LocalMethod
+from ..aggregation._methods import MethodName
+from ..aggregation._registry import method_names
 from ..errors import InvalidArgumentError
 
 __all__ = ["LOCAL_TYPES", "LocalType", "check_local_type"]
 
 #: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
-#: the server's three, then the local-only methods of :mod:`pandas_toloka.aggregation`.
-LOCAL_TYPES = ("DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE", *LOCAL_METHODS)
-LocalType = Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"] | LocalMethod
+#: every registered method (the server's three, the local-only categorical methods, then
+#: the text and embedding methods).
+LOCAL_TYPES = method_names()
+LocalType = MethodName
 
 
 def check_local_type(type: object) -> str:

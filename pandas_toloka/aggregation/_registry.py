@@ -29,22 +29,30 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InvalidArgumentError
 from .dawid_skene import dawid_skene, fit_dawid_skene
+from .embeddings import (
+    closest_to_average,
+    fit_closest_to_average,
+    fit_hrrasa,
+    fit_rasa,
+    hrrasa,
+    rasa,
+)
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .rover import fit_rover, rover
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
+from .text_embeddings import fit_text_hrrasa, fit_text_rasa, text_hrrasa, text_rasa
 from .weighted import weighted_dynamic_overlap
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from ._model import AggregationModel
 
 __all__ = [
     "FAMILIES",
@@ -148,8 +156,10 @@ class Method:
         The public function returning the result frame, e.g.
         :func:`~pandas_toloka.aggregation.glad`.
     fit : callable or None
-        The public ``fit_*`` returning an :class:`AggregationModel`; None for
-        a method without a model (e.g. skill weighting).
+        The public ``fit_*`` returning the method's model (an
+        :class:`AggregationModel` for the categorical family, a
+        ``TextAggregationModel`` or ``EmbeddingModel`` for the text and
+        embedding ones); None for a method without a model (e.g. skill weighting).
     binary_only : bool
         Whether it needs exactly two labels.
     dask : {"per_task", "per_pool", "distributed_em"} or None
@@ -162,7 +172,7 @@ class Method:
     title: str
     kind: Kind
     function: Callable[..., pd.DataFrame]
-    fit: Callable[..., AggregationModel] | None = None
+    fit: Callable[..., Any] | None = None
     binary_only: bool = False
     dask: DaskMode | None = None
     server: bool = False
@@ -268,6 +278,18 @@ _ROWS = (
         fit_one_coin_dawid_skene,
     ),
     Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True),
+    Method("ROVER", "ROVER", "text", rover, fit_rover, dask="per_task"),
+    Method(
+        "CLOSEST_TO_AVERAGE",
+        "closest to average",
+        "embedding",
+        closest_to_average,
+        fit_closest_to_average,
+    ),
+    Method("RASA", "RASA", "embedding", rasa, fit_rasa),
+    Method("HRRASA", "HRRASA", "embedding", hrrasa, fit_hrrasa),
+    Method("TEXT_RASA", "RASA on texts", "embedding", text_rasa, fit_text_rasa),
+    Method("TEXT_HRRASA", "HRRASA on texts", "embedding", text_hrrasa, fit_text_hrrasa),
 )
 
 #: Every method by name: the server's two, majority vote, then the local-only ones (the
