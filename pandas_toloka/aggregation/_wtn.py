@@ -29,7 +29,7 @@ __all__ = ["vote_slots"]
 
 DIAGONAL, SKIP, INSERT = 0, 1, 2
 #: Table cells (tasks x response words x slots) per batch.
-BATCH_CELLS = 1 << 23
+BATCH_CELLS = 1 << 20
 
 
 def vote_slots(
