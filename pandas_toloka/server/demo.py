@@ -2,7 +2,7 @@
 
 Workers share one population: careful workers, mediocre ones, spammers (random
 or always the same answer) and a worker biased towards "cat" (see
-:mod:`._synthetic`). Four pools:
+:mod:`._synthetic`). Five pools:
 
 * ``1001`` (project ``11``): cats vs dogs, 2,000 tasks, ~5 answers each, no
   smart mixing: made for ``DAWID_SKENE``, which beats majority vote here.
@@ -18,8 +18,10 @@ or always the same answer) and a worker biased towards "cat" (see
   ``aggregate-by-task`` example: smart mixing, ``result`` (OK/BAD), 300 tasks
   x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
   ``1289``.
+* ``1003`` (project ``13``): transcriptions, 400 audio clips x 5 texts with
+  known truth, for ``ROVER`` (:mod:`._demo_texts`).
 
-Every task has an input ``image`` (a URL under ``example.com``: nothing is
+Every task of the first four has an input ``image`` (a URL under ``example.com``: nothing is
 fetched), and every 20th task of each pool is a control task whose known
 solution is its true ``result`` (``correctness_weight`` 1).
 
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._demo_texts import TRANSCRIPTION_POOL_ID, transcription_pool
 from ._loader import write_pool, write_skills
 from ._synthetic import Workers, answer, assign, frame, hex_ids, skill_values, workers
 
@@ -53,6 +56,7 @@ __all__ = [
     "TOLOKA_POOL_ID",
     "TOLOKA_SKILL_ID",
     "TOLOKA_TASK_ID",
+    "TRANSCRIPTION_POOL_ID",
     "DemoData",
     "DemoPool",
     "add_demo_pools",
@@ -181,6 +185,9 @@ def demo_data(seed: int = SEED) -> DemoData:
     pools[TOLOKA_POOL_ID] = _toloka_pool(examples, crowd)
     pools[BY_TASK_POOL_ID] = _by_task_pool(examples, crowd)
     pools = {pool_id: _with_images(pool) for pool_id, pool in pools.items()}
+    # The transcription pool (_demo_texts): a stream of its own again, audio clips as input.
+    texts = np.random.default_rng([seed, int(TRANSCRIPTION_POOL_ID)])
+    pools[TRANSCRIPTION_POOL_ID] = DemoPool(**transcription_pool(texts, crowd))  # type: ignore[arg-type]
     return DemoData(pools, skills)
 
 
