@@ -1,4 +1,4 @@
-"""Pictures of aggregation results: confidence distributions and worker quality.
+"""Pictures of aggregation results: confidence distributions, worker quality, word error rates.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -16,12 +16,19 @@ import numpy as np
 import pandas as pd
 
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
+from ._frame.plot_wer import plot_wer
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["PlottingUnavailableError", "WorkerSelection", "plot_confidence", "plot_worker_quality"]
+__all__ = [
+    "PlottingUnavailableError",
+    "WorkerSelection",
+    "plot_confidence",
+    "plot_wer",
+    "plot_worker_quality",
+]
 
 logger = logging.getLogger(__name__)
 
