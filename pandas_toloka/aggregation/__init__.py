@@ -17,9 +17,18 @@
   aggregated embedding (embeddings you provide); :func:`text_rasa`, :func:`text_hrrasa` on texts.
 - :func:`aggregation_report` — accuracy and calibration of a result on known labels.
 
-Each takes a DataFrame of responses (any dtype backend) and returns one row per
-task, sorted by task: the task column, the label column(s) and ``confidence``;
-each ``X`` is ``fit_X(...).to_frame()``.
+Pairwise (side-by-side) comparisons, ranked (``docs/side-by-side.md``):
+
+- :func:`bradley_terry`, :func:`noisy_bradley_terry` — Bradley–Terry, and with
+  each worker's reliability and bias (NoisyBT).
+- :func:`elo`, :func:`counting`, :func:`average_win_rate`, :func:`eigenvector`,
+  :func:`pagerank` — the other rankings evalica offers.
+- their ``fit_*`` twins return a :class:`RankingModel`.
+
+Each categorical method takes a DataFrame of responses (any dtype backend) and
+returns one row per task, sorted by task: the task column, the label column(s)
+and ``confidence``; each ``X`` is ``fit_X(...).to_frame()``. Each pairwise method
+returns one row per item, best first.
 The formulas, tie rules and degenerate cases are in ``docs/algorithms.md``.
 """
 
@@ -42,6 +51,24 @@ from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .pairwise import (
+    NoisyBradleyTerryModel,
+    RankingModel,
+    average_win_rate,
+    bradley_terry,
+    counting,
+    eigenvector,
+    elo,
+    fit_average_win_rate,
+    fit_bradley_terry,
+    fit_counting,
+    fit_eigenvector,
+    fit_elo,
+    fit_noisy_bradley_terry,
+    fit_pagerank,
+    noisy_bradley_terry,
+    pagerank,
+)
 from .report import aggregation_report
 from .rover import TextAggregationModel, fit_rover, rover
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
@@ -55,19 +82,33 @@ __all__ = [
     "EmbeddingModel",
     "LOCAL_METHODS",
     "LocalMethod",
+    "NoisyBradleyTerryModel",
+    "RankingModel",
     "TextAggregationModel",
     "aggregation_report",
+    "average_win_rate",
+    "bradley_terry",
     "closest_to_average",
+    "counting",
     "dawid_skene",
+    "eigenvector",
+    "elo",
     "fit_aggregation",
+    "fit_average_win_rate",
+    "fit_bradley_terry",
     "fit_closest_to_average",
+    "fit_counting",
     "fit_dawid_skene",
+    "fit_eigenvector",
+    "fit_elo",
     "fit_glad",
     "fit_hrrasa",
     "fit_kos",
     "fit_mace",
     "fit_majority_vote",
+    "fit_noisy_bradley_terry",
     "fit_one_coin_dawid_skene",
+    "fit_pagerank",
     "fit_rasa",
     "fit_rover",
     "fit_text_hrrasa",
@@ -79,7 +120,9 @@ __all__ = [
     "kos",
     "mace",
     "majority_vote",
+    "noisy_bradley_terry",
     "one_coin_dawid_skene",
+    "pagerank",
     "rasa",
     "rover",
     "text_agreement",

@@ -20,11 +20,11 @@ import pandas as pd
 
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
 from ._encoding import (
-    _user_stacklevel,
     check_distinct_names,
     check_frame,
     check_iteration_args,
     encode_column,
+    user_stacklevel,
 )
 from ._reliability import (
     Fit,
@@ -193,7 +193,7 @@ def _coded(
                 f"{method}: dropped {int(missing.sum())} of {len(frame)} response(s) whose "
                 f"output ({output!r}) or embedding ({embedding!r}) is missing."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
         frame = frame[~missing]
     tasks = encode_column(frame[task], role="task")
