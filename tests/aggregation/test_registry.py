@@ -69,7 +69,7 @@ def test_derived_lists() -> None:
         "KOS",
     )
     assert _methods.GOLDEN_METHODS == ("DAWID_SKENE", "GLAD", "MACE", "ONE_COIN_DAWID_SKENE")
-    # tests/dask/test_methods.py; the embedding methods read a column Dask does not carry.
+    # tests/dask/test_dask_methods.py; the embedding methods read a column Dask does not carry.
     assert method_names(dask=True) == tuple(m for m in METHODS if METHODS[m].kind != "embedding")
     assert method_names(kind="text") == ("ROVER",)
     assert method_names(kind="embedding") == (
