@@ -1,5 +1,5 @@
 """Pictures of aggregation results: confidence distributions, worker quality, confusion
-matrices and reliability diagrams.
+matrices, reliability diagrams, and pairwise rankings (a forest plot and a win-rate heatmap).
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
 from ._frame.diagnostics import plot_confusion_matrix, plot_reliability
+from ._frame.ranking_plots import plot_ranking, plot_win_rates
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
@@ -28,7 +29,9 @@ __all__ = [
     "WorkerSelection",
     "plot_confidence",
     "plot_confusion_matrix",
+    "plot_ranking",
     "plot_reliability",
+    "plot_win_rates",
     "plot_worker_quality",
 ]
 

@@ -48,6 +48,13 @@ MethodName = Literal[
     "ZERO_BASED_SKILL",
     "ONE_COIN_DAWID_SKENE",
     "KOS",
+    "BRADLEY_TERRY",
+    "NOISY_BRADLEY_TERRY",
+    "ELO",
+    "COUNTING",
+    "AVERAGE_WIN_RATE",
+    "EIGENVECTOR",
+    "PAGERANK",
 ]
 CategoricalMethod = Literal[
     "DAWID_SKENE",

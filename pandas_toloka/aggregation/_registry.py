@@ -38,6 +38,15 @@ from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .pairwise import (
+    average_win_rate,
+    bradley_terry,
+    counting,
+    eigenvector,
+    elo,
+    noisy_bradley_terry,
+    pagerank,
+)
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .weighted import weighted_dynamic_overlap
 
@@ -275,6 +284,15 @@ _ROWS = (
         dask="per_pool",
     ),
     Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True, dask="per_pool"),
+    # Pairwise rankings (one row per item; their fit_* return a RankingModel, not an
+    # AggregationModel, so the rows name the frame functions only).
+    Method("BRADLEY_TERRY", "Bradley–Terry", "pairwise", bradley_terry),
+    Method("NOISY_BRADLEY_TERRY", "NoisyBT", "pairwise", noisy_bradley_terry),
+    Method("ELO", "Elo", "pairwise", elo),
+    Method("COUNTING", "counting", "pairwise", counting),
+    Method("AVERAGE_WIN_RATE", "average win rate", "pairwise", average_win_rate),
+    Method("EIGENVECTOR", "eigenvector", "pairwise", eigenvector),
+    Method("PAGERANK", "PageRank", "pairwise", pagerank),
 )
 
 #: Every method by name: the server's two, majority vote, then the local-only ones (the
