@@ -19,15 +19,27 @@ The formulas, tie rules and degenerate cases are in ``docs/algorithms.md``.
 
 from __future__ import annotations
 
+from ._masks import mask_arrays
 from ._methods import LOCAL_METHODS, LocalMethod, fit_aggregation
 from ._model import AggregationModel
+from .areas import parse_areas
 from .dawid_skene import DawidSkeneModel, dawid_skene, fit_dawid_skene
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .rasterize import rasterize_shapes
 from .report import aggregation_report
+from .segmentation import (
+    SegmentationModel,
+    fit_segmentation_em,
+    fit_segmentation_majority_vote,
+    fit_segmentation_rasa,
+    segmentation_em,
+    segmentation_majority_vote,
+    segmentation_rasa,
+)
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .weighted import weighted_dynamic_overlap
 
@@ -54,4 +66,14 @@ __all__ = [
     "wawa",
     "weighted_dynamic_overlap",
     "zero_based_skill",
+    "SegmentationModel",
+    "fit_segmentation_em",
+    "fit_segmentation_majority_vote",
+    "fit_segmentation_rasa",
+    "mask_arrays",
+    "parse_areas",
+    "rasterize_shapes",
+    "segmentation_em",
+    "segmentation_majority_vote",
+    "segmentation_rasa",
 ]
