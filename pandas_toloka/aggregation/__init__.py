@@ -23,6 +23,7 @@ from ._masks import mask_arrays
 from ._methods import LOCAL_METHODS, LocalMethod, fit_aggregation
 from ._model import AggregationModel
 from .areas import parse_areas
+from .boxes import AreasModel, bounding_boxes, fit_bounding_boxes, fit_points, points
 from .dawid_skene import DawidSkeneModel, dawid_skene, fit_dawid_skene
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
@@ -67,6 +68,11 @@ __all__ = [
     "weighted_dynamic_overlap",
     "zero_based_skill",
     "SegmentationModel",
+    "AreasModel",
+    "bounding_boxes",
+    "fit_bounding_boxes",
+    "fit_points",
+    "points",
     "fit_segmentation_em",
     "fit_segmentation_majority_vote",
     "fit_segmentation_rasa",
