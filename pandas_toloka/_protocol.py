@@ -2,7 +2,8 @@
 
 Neither side imports the other; both import this module, so the API prefix,
 the page-size limits, the algorithm names and the datetime format are written
-down once.
+down once. Facts of the wire only: the client's own defaults (page sizes it
+asks for, attempts, timeouts) are in :mod:`pandas_toloka._config`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .errors import InvalidArgumentError
 
 __all__ = [
     "API_PREFIX",
-    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_LIMIT",
     "MAX_PAGE_SIZE",
     "AggregationType",
     "format_datetime",
@@ -25,8 +26,9 @@ __all__ = [
 
 #: Path prefix of every endpoint.
 API_PREFIX = "/api/v1"
-#: ``limit`` of list endpoints when the request gives none.
-DEFAULT_PAGE_SIZE = 50
+#: ``limit`` of list endpoints when the request gives none (the wire's default; what
+#: the client asks for is its own choice, in :mod:`pandas_toloka._config`).
+DEFAULT_LIMIT = 50
 #: Largest ``limit`` a list endpoint accepts.
 MAX_PAGE_SIZE = 100_000
 

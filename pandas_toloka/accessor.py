@@ -3,7 +3,7 @@
 Importing :mod:`pandas_toloka` registers it. The accessor keeps no state
 (pandas builds a new one on every attribute access); each method checks the
 columns it needs and hands the work to a module with one concern:
-:mod:`._remote_aggregate`, :mod:`._local_aggregate` or :mod:`.plotting`.
+:mod:`._frame.remote`, :mod:`._frame.local` or :mod:`.plotting`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import _local_aggregate, _remote_aggregate, plotting
-from ._args import LocalType, Strategy, client_scope
-from ._describe import provenance_summary
-from ._progress import progress_enabled
+from . import plotting
+from ._config import MAX_WORKERS
+from ._frame import local, remote
+from ._frame.captions import provenance_summary
+from ._frame.methods import LocalType
+from ._frame.remote import MissingAggregatesWarning
+from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
-from ._remote_aggregate import MissingAggregatesWarning
-from ._remote_strategies import DEFAULT_MAX_WORKERS
+from ._read.connect import client_scope
+from ._read.progress import progress_enabled
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
@@ -75,7 +78,7 @@ class TolokaAccessor:
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
         strategy: Strategy = "auto",
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int = MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -135,7 +138,7 @@ class TolokaAccessor:
             argument is invalid.
         """
         with client_scope(client, token=token, environment=environment, url=url) as resolved:
-            return _remote_aggregate.aggregate_frame(
+            return remote.aggregate_frame(
                 self._obj,
                 client=resolved,
                 type=type,
@@ -232,7 +235,7 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
-        return _local_aggregate.aggregate_local(
+        return local.aggregate_local(
             self._obj,
             type=type,
             fields=fields,
@@ -293,7 +296,7 @@ class TolokaAccessor:
         pandas_toloka.aggregation.aggregation_report : accuracy and calibration
             of ``confidence`` on tasks with known labels.
         """
-        return _local_aggregate.worker_quality(
+        return local.worker_quality(
             self._obj,
             field=field,
             task=task,

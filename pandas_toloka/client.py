@@ -4,7 +4,7 @@
 threads (one :class:`requests.Session` with a pooled adapter); the reader and
 the ``df.toloka`` accessor build on its small typed methods. The session,
 authentication, retries and error mapping are its base class's,
-:class:`._transport.Transport`; this module holds the API's typed methods and
+:class:`._http.transport.Transport`; this module holds the API's typed methods and
 the search for an aggregation a failed ``aggregate-by-pool`` may have started.
 """
 
@@ -16,14 +16,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from . import _payloads
-from ._adoption import newest_matching_operation
-from ._args import ClientSettings, id_text
-from ._auth import Environment
+from . import _config
+from ._config import ClientSettings
+from ._http import payloads
+from ._http.adoption import newest_matching_operation
+from ._http.bodies import aggregation_body
+from ._http.endpoint import Environment
+from ._http.transport import Transport, json_parser
+from ._http.urls import api_path
 from ._protocol import AggregationType, format_datetime, parse_datetime
-from ._request_bodies import aggregation_body
-from ._transport import Transport, json_parser
-from ._urls import api_path
+from ._read.args import id_text
 from .errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -100,15 +102,15 @@ class Client(Transport):
         *,
         environment: str | Environment | None = None,
         url: str | None = None,
-        timeout: float | tuple[float, float] = (10.0, 300.0),
-        max_attempts: int = 5,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        rate_limit_wait: float = 60.0,
-        max_wait: float = 300.0,
-        pool_size: int = 32,
-        poll_min: float = 0.2,
-        poll_max: float = 5.0,
+        timeout: float | tuple[float, float] = _config.TIMEOUT,
+        max_attempts: int = _config.MAX_ATTEMPTS,
+        backoff_base: float = _config.BACKOFF_BASE,
+        backoff_max: float = _config.BACKOFF_MAX,
+        rate_limit_wait: float = _config.RATE_LIMIT_WAIT,
+        max_wait: float = _config.MAX_WAIT,
+        pool_size: int = _config.POOL_SIZE,
+        poll_min: float = _config.POLL_MIN,
+        poll_max: float = _config.POLL_MAX,
     ) -> None:
         settings = ClientSettings(
             timeout=timeout,
@@ -138,11 +140,11 @@ class Client(Transport):
 
     def get_pool(self, pool_id: str | int) -> dict[str, Any]:
         """``GET /pools/{pool_id}``."""
-        return dict(self.get_json(api_path("pools", pool_id), shape=_payloads.pool))
+        return dict(self.get_json(api_path("pools", pool_id), shape=payloads.pool))
 
     def get_project(self, project_id: str | int) -> dict[str, Any]:
         """``GET /projects/{project_id}``."""
-        return dict(self.get_json(api_path("projects", project_id), shape=_payloads.project))
+        return dict(self.get_json(api_path("projects", project_id), shape=payloads.project))
 
     def get_output_spec(self, pool_id: str | int) -> dict[str, Any]:
         """The output spec of a pool's project (pool → project → ``task_spec.output_spec``)."""
@@ -163,13 +165,11 @@ class Client(Transport):
 
     def get_operation(self, operation_id: str | int) -> dict[str, Any]:
         """``GET /operations/{operation_id}``."""
-        return dict(self.get_json(api_path("operations", operation_id), shape=_payloads.operation))
+        return dict(self.get_json(api_path("operations", operation_id), shape=payloads.operation))
 
     def get_assignments_page(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """One page of ``GET /assignments``: ``{"items", "has_more"}``, its shape checked."""
-        return dict(
-            self.get_json(api_path("assignments"), params, shape=_payloads.assignments_page)
-        )
+        return dict(self.get_json(api_path("assignments"), params, shape=payloads.assignments_page))
 
     def iter_operations(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Page through ``GET /operations`` with keyset paging on ``id``.
@@ -189,10 +189,10 @@ class Client(Transport):
         params = {
             k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()
         }
-        params.setdefault("limit", 500)
+        params.setdefault("limit", _config.OPERATIONS_PAGE_SIZE)
         params["sort"] = "id"
         path = api_path("operations")
-        parse = json_parser(_payloads.operations_page)
+        parse = json_parser(payloads.operations_page)
         seen: set[str] = set()
         while True:
             if quick:  # one short attempt: after Ctrl-C, never hang
@@ -200,7 +200,7 @@ class Client(Transport):
                     "GET", path, params=params, parse=parse, attempts=1, timeout=(2.0, 5.0)
                 )
             else:
-                page = self.get_json(path, params, shape=_payloads.operations_page)
+                page = self.get_json(path, params, shape=payloads.operations_page)
             items = page["items"]
             for item in items:
                 key = str(item["id"])
@@ -226,7 +226,7 @@ class Client(Transport):
             self.get_json(
                 api_path("aggregated-solutions", operation_id),
                 params,
-                shape=_payloads.solutions_page,
+                shape=payloads.solutions_page,
             )
         )
 
@@ -251,7 +251,7 @@ class Client(Transport):
                 api_path("aggregated-solutions", "aggregate-by-task"),
                 body,
                 safety="idempotent",
-                shape=_payloads.task_aggregate,
+                shape=payloads.task_aggregate,
             )
         )
 
@@ -269,7 +269,7 @@ class Client(Transport):
         lost answer, a malformed one or a 5xx, the client lists the
         aggregations submitted since the first attempt and adopts one matching
         this pool, type and fields before it posts again (the rule:
-        :mod:`pandas_toloka._adoption`). Hence at most one aggregation is started.
+        :mod:`pandas_toloka._http.adoption`). Hence at most one aggregation is started.
 
         Raises
         ------
@@ -295,7 +295,7 @@ class Client(Transport):
                     api_path("aggregated-solutions", "aggregate-by-pool"),
                     body,
                     safety="adopt",
-                    shape=_payloads.operation,
+                    shape=payloads.operation,
                     adopt=adopt,
                     unsure=lambda: _look_for_it(self._submitted_since(first_sent)),
                 )
@@ -344,8 +344,8 @@ class Client(Transport):
         """The newest SOLUTION.AGGREGATE operation matching ``body`` submitted since ``first_sent``.
 
         ``first_sent`` is the monotonic time of the first attempt, converted
-        to the server's clock by :class:`._adoption.ServerClock` (see the
-        rule in :mod:`pandas_toloka._adoption`).
+        to the server's clock by :class:`._http.clock.ServerClock` (see the
+        rule in :mod:`pandas_toloka._http.adoption`).
         """
         lower = self.clock.earliest(first_sent)
         if lower is None:  # no Date seen yet: a wide query, narrowed once the listing's Date is in

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from ._describe import algorithm_name, frame_pools, pools_text, provenance, shorten
+from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:

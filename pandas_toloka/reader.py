@@ -18,25 +18,24 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ._args import (
+from ._config import SOLUTIONS_PAGE_SIZE, WAIT_TIMEOUT
+from ._http.endpoint import without_userinfo
+from ._protocol import AggregationTypeName
+from ._read.args import (
     check_aggregation_request,
-    check_connection,
-    check_credentials,
     check_page_size,
     check_progress_bar,
     check_wait_timeout,
 )
-from ._describe import safe_url
-from ._progress import percent_bar, progress_enabled, switch_to_count
-from ._protocol import AggregationTypeName
-from ._solution_pages import MAX_PAGE_SIZE, iter_solution_pages
-from ._start_and_wait import (
-    DEFAULT_WAIT_TIMEOUT,
-    AggregationRequest,
+from ._read.connect import check_connection, check_credentials
+from ._read.operations import (
+    AggregationJob,
     resumable,
     start_or_resume,
     wait_operation,
 )
+from ._read.progress import percent_bar, progress_enabled, switch_to_count
+from ._read.solutions import iter_solution_pages
 from .client import AggregationType, Client
 from .schema import (
     ATTRS_KEY,
@@ -80,7 +79,7 @@ class AggregatedSolutions:
     def __init__(
         self,
         client: Client,
-        request: AggregationRequest,
+        request: AggregationJob,
         *,
         owns_client: bool,
         page_size: int,
@@ -114,7 +113,7 @@ class AggregatedSolutions:
             f"status={self.request.operation.get('status')!r}",
             f"finished={attrs.get('finished')!r}",
             f"columns={self.schema.names!r}",
-            f"base_url={safe_url(attrs['base_url'])!r}",
+            f"base_url={without_userinfo(str(attrs['base_url']))[0]!r}",
         ]
         return f"AggregatedSolutions({', '.join(parts)})"
 
@@ -173,7 +172,7 @@ class AggregatedSolutions:
         return pa.Table.from_batches([aggregated_page_to_batch([], self.request.fields)])
 
 
-def _provenance(client: Client, request: AggregationRequest) -> Provenance:
+def _provenance(client: Client, request: AggregationJob) -> Provenance:
     operation = request.operation
     return make_provenance(
         "aggregated_solutions",
@@ -203,8 +202,8 @@ def open_aggregated_solutions(
     environment: str | None = None,
     url: str | None = None,
     progress_bar: bool | None = None,
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
 ) -> AggregatedSolutions:
     """Start or resume an aggregation, wait for it, and return a stream of its batches.
 
@@ -262,8 +261,8 @@ def read_aggregated_solutions(
     url: str | None = None,
     progress_bar: bool | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
 ) -> pd.DataFrame:
     """Aggregate a pool's responses on the Toloka server and return one row per task.
 
@@ -377,8 +376,8 @@ def iter_aggregated_solutions(
     url: str | None = None,
     progress_bar: bool | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
 ) -> Iterator[pd.DataFrame]:
     """Like :func:`read_aggregated_solutions`, in DataFrames of at most ``page_size`` rows.
 

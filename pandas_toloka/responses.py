@@ -3,7 +3,7 @@
 ``GET /api/v1/assignments`` returns assignments: one worker's answers to a
 task suite, ``solutions[i]`` answering ``tasks[i]``. :func:`read_responses`
 pages them with keyset paging on the assignment id and flattens every
-assignment into one row per task (:func:`._response_pages.assignments_to_table`),
+assignment into one row per task (:func:`._read.assignments.assignments_to_table`),
 typing the output columns from the project's output spec through
 :mod:`pandas_toloka.schema`, exactly as the aggregated-solutions reader does.
 """
@@ -21,19 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from ._args import (
-    STATUSES,
-    check_connection,
-    check_page_size,
-    check_progress_bar,
-    check_statuses,
-    client_scope,
-    id_text,
-)
-from ._page_fetch import one_ahead
-from ._progress import count_bar, progress_enabled
-from ._response_pages import assignments_to_table, decode_assignments_page
-from ._urls import api_path
+from ._config import RESPONSES_PAGE_SIZE
+from ._http.urls import api_path
+from ._read.args import STATUSES, check_page_size, check_progress_bar, check_statuses, id_text
+from ._read.assignments import assignments_to_table, decode_assignments_page
+from ._read.connect import check_connection, client_scope
+from ._read.prefetch import one_ahead
+from ._read.progress import count_bar, progress_enabled
 from .client import Client
 from .errors import PagingError
 from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
@@ -42,10 +36,9 @@ __all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE",
 
 logger = logging.getLogger(__name__)
 
-#: Assignments asked for per request. The API allows up to 100,000; two pages are in
-#: memory at a time (one decoded, the next arriving), 10,000 assignments keep that
-#: to tens of MB for suites of 5 tasks and cost few extra requests (see the benchmark).
-DEFAULT_PAGE_SIZE = 10_000
+#: The default ``page_size``: assignments asked for per request (the one value is
+#: :data:`pandas_toloka._config.RESPONSES_PAGE_SIZE`, which says why 10,000).
+DEFAULT_PAGE_SIZE = RESPONSES_PAGE_SIZE
 
 
 def _page_params(

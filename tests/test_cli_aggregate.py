@@ -94,9 +94,24 @@ def test_writes_typed_parquet_equal_to_read(
     # the enumerated column comes back as an Arrow dictionary there, a categorical in the frame
     pd.testing.assert_frame_equal(back, expected, check_dtype=False, check_categorical=False)
     assert back.attrs == expected.attrs
-    plain = pd.read_parquet(out)  # readable without dtype_backend too
+    # A plain read_parquet gives the Python reader's frame, dtypes included, and the file
+    # has the Arrow types of that frame's own to_parquet (large_string, int8 dictionary).
+    plain = pd.read_parquet(out)
     assert list(plain["result"].cat.categories) == ["cat", "dog"]
-    pd.testing.assert_frame_equal(plain, nullable)
+    pd.testing.assert_frame_equal(plain, expected)
+    assert plain.attrs == expected.attrs
+    expected.to_parquet(tmp_path / "python.parquet")
+    python_schema = pq.read_schema(tmp_path / "python.parquet")
+    assert pq.read_schema(out).remove_metadata() == python_schema.remove_metadata()
+    assert str(python_schema.field("result").type.index_type) == "int8"
+    for backend in ("pyarrow", "numpy_nullable"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out, dtype_backend=backend),
+            pd.read_parquet(tmp_path / "python.parquet", dtype_backend=backend),
+        )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out, dtype_backend="numpy_nullable"), nullable, check_categorical=False
+    )
 
 
 def test_multi_field_skill_aggregation_from_env_url(

@@ -28,6 +28,16 @@ def test_demo_reports_accuracy_and_writes_parquet(
     assert list(wdo.columns) == ["pool_id", "task_id", "confidence", "result", "sure"]
     assert str(wdo["sure"].dtype) == "bool[pyarrow]"
     assert str(out / "aggregated.parquet") in text
+    # The read-back advice gives a frame that round-trips through Parquet again.
+    advice = re.findall(r"read back: (pd\.read_parquet\(.*?\))\)", text)
+    assert len(advice) == 2 and all("dtype_backend" not in a for a in advice)
+    for code in advice:
+        frame = eval(code, {"pd": pd})
+        assert isinstance(frame["result"].dtype, pd.CategoricalDtype)
+        frame.to_parquet(tmp_path / "again.parquet")
+        again = pd.read_parquet(tmp_path / "again.parquet")
+        pd.testing.assert_frame_equal(again, frame)
+        assert again.attrs == frame.attrs
     # local aggregation of the raw responses agrees with the server, and the plot is saved
     assert "local result equals the server's: labels identical" in text
     assert "least accurate workers" in text

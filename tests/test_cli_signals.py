@@ -276,6 +276,7 @@ with _common.signals_as_interrupts("test", explain) as signals:
         time.sleep(60)
     except KeyboardInterrupt:
         _common.note_interruption(OperationInterruptedError("x", operation_id="op-7"))
+        print("cleaning up", flush=True)
         time.sleep(60)  # a clean-up that hangs (e.g. on a lock the interrupt left held)
 sys.exit(0)
 """
@@ -296,14 +297,19 @@ def test_a_hanging_clean_up_is_bounded(
         process = subprocess.Popen(
             [sys.executable, "-c", HANGING_CLEANUP, grace], stdout=out, stderr=err
         )
-    try:
+
+    def wait_for(line: str) -> None:
         deadline = time.monotonic() + DEADLINE
-        while "ready" not in (tmp_path / "stdout").read_text():
+        while line not in (tmp_path / "stdout").read_text():
             assert process.poll() is None and time.monotonic() < deadline, err_path.read_text()
             time.sleep(0.02)
-        for signum in signals:
-            process.send_signal(signum)
-            time.sleep(0.2)  # the first is being handled when the second comes
+
+    try:
+        wait_for("ready")
+        process.send_signal(signals[0])
+        if len(signals) > 1:
+            wait_for("cleaning up")  # the first is being handled when the second comes
+            process.send_signal(signals[1])
         code = process.wait(timeout=DEADLINE)
     finally:
         if process.poll() is None:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import requests
 
-from pandas_toloka import _auth, _retry
+from pandas_toloka._http import api_errors, auth, endpoint, retry
 from pandas_toloka.client import (
     AggregationType,
     Client,
@@ -47,51 +47,52 @@ API_KEY = "a" * 23 + ".bbbbbbbbbbbb.cccccccccccc"
 
 
 def test_api_key_heuristic() -> None:
-    assert _auth.is_api_key(API_KEY)
-    assert _auth.auth_header(API_KEY) == f"ApiKey {API_KEY}"
-    assert not _auth.is_api_key("AQAAAAAxyz")
-    assert _auth.auth_header("AQAAAAAxyz") == "OAuth AQAAAAAxyz"
-    assert not _auth.is_api_key("a" * 10 + ".b.c")  # first dot too early
-    assert not _auth.is_api_key("a" * 23 + ".b.c.d")  # three dots
-    assert _auth.auth_header("OAuth already") == "OAuth already"
+    assert auth.is_api_key(API_KEY)
+    assert auth.auth_header(API_KEY) == f"ApiKey {API_KEY}"
+    assert not auth.is_api_key("AQAAAAAxyz")
+    assert auth.auth_header("AQAAAAAxyz") == "OAuth AQAAAAAxyz"
+    assert not auth.is_api_key("a" * 10 + ".b.c")  # first dot too early
+    assert not auth.is_api_key("a" * 23 + ".b.c.d")  # three dots
+    assert auth.auth_header("OAuth already") == "OAuth already"
 
 
 def test_token_resolution_order() -> None:
     env = {"TOLOKA_API_KEY": "from-api-key", "TOLOKA_TOKEN": "from-token"}
-    assert _auth.resolve_token("explicit", environ=env) == "explicit"
-    assert _auth.resolve_token(None, environ=env) == "from-api-key"
-    assert _auth.resolve_token(None, environ={"TOLOKA_TOKEN": "from-token"}) == "from-token"
+    assert auth.resolve_token("explicit", environ=env) == "explicit"
+    assert auth.resolve_token(None, environ=env) == "from-api-key"
+    assert auth.resolve_token(None, environ={"TOLOKA_TOKEN": "from-token"}) == "from-token"
     with pytest.raises(MissingTokenError, match="TOLOKA_API_KEY.*TOLOKA_TOKEN"):
-        _auth.resolve_token(None, environ={})
+        auth.resolve_token(None, environ={})
 
 
 def test_base_url_resolution() -> None:
-    assert _auth.resolve_base_url(None, None, environ={}) == ("https://toloka.dev", "PRODUCTION")
-    assert _auth.resolve_base_url("sandbox", None, environ={}) == (
+    assert endpoint.resolve_base_url(None, None, environ={}) == ("https://toloka.dev", "PRODUCTION")
+    assert endpoint.resolve_base_url("sandbox", None, environ={}) == (
         "https://sandbox.toloka.dev",
         "SANDBOX",
     )
     assert (
-        _auth.resolve_base_url(Environment.SANDBOX, environ={})[0] == "https://sandbox.toloka.dev"
+        endpoint.resolve_base_url(Environment.SANDBOX, environ={})[0]
+        == "https://sandbox.toloka.dev"
     )
     local = {"TOLOKA_URL": "http://127.0.0.1:9/api/v1/"}
-    assert _auth.resolve_base_url(None, None, environ=local) == ("http://127.0.0.1:9", "URL")
-    assert _auth.resolve_base_url("PRODUCTION", None, environ=local)[1] == "PRODUCTION"
-    assert _auth.resolve_base_url("http://h:1", None, environ={}) == ("http://h:1", "URL")
-    assert _auth.resolve_base_url("SANDBOX", "http://x:2", environ={}) == ("http://x:2", "URL")
+    assert endpoint.resolve_base_url(None, None, environ=local) == ("http://127.0.0.1:9", "URL")
+    assert endpoint.resolve_base_url("PRODUCTION", None, environ=local)[1] == "PRODUCTION"
+    assert endpoint.resolve_base_url("http://h:1", None, environ={}) == ("http://h:1", "URL")
+    assert endpoint.resolve_base_url("SANDBOX", "http://x:2", environ={}) == ("http://x:2", "URL")
     with pytest.raises(InvalidArgumentError, match="Unknown environment"):
-        _auth.resolve_base_url("staging", None, environ={})
+        endpoint.resolve_base_url("staging", None, environ={})
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    ones = [_retry.backoff_delay(n, base=0.5, cap=4.0, rand=lambda: 1.0) for n in range(1, 7)]
+    ones = [retry.backoff_delay(n, base=0.5, cap=4.0, rand=lambda: 1.0) for n in range(1, 7)]
     assert ones == [1.0 * 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    zeros = [_retry.backoff_delay(n, base=0.5, cap=4.0, rand=lambda: 0.0) for n in (1, 3)]
+    zeros = [retry.backoff_delay(n, base=0.5, cap=4.0, rand=lambda: 0.0) for n in (1, 3)]
     assert zeros == [0.25, 1.0]  # jitter keeps at least half
 
 
 def test_retry_policy_decisions() -> None:
-    policy = _retry.RetryPolicy(
+    policy = retry.RetryPolicy(
         max_attempts=3, backoff_base=0.1, rate_limit_wait=7.0, max_wait=100.0
     )
     assert policy.wait_for(404, 1, retry_after=None, payload=None) is None
@@ -104,28 +105,28 @@ def test_retry_policy_decisions() -> None:
 
 
 def test_retry_after_parsing() -> None:
-    assert _retry.parse_retry_after("3") == 3.0
-    assert _retry.parse_retry_after(None) is None
-    assert _retry.parse_retry_after("garbage") is None
+    assert retry.parse_retry_after("3") == 3.0
+    assert retry.parse_retry_after(None) is None
+    assert retry.parse_retry_after("garbage") is None
     now = pd.Timestamp("2024-01-01 00:00:00", tz="UTC").to_pydatetime()
-    assert _retry.parse_retry_after("Mon, 01 Jan 2024 00:00:30 GMT", now=now) == 30.0
-    hint = _retry.rate_limit_hint("HOUR", 90.0, now=now)
+    assert retry.parse_retry_after("Mon, 01 Jan 2024 00:00:30 GMT", now=now) == 30.0
+    hint = api_errors.rate_limit_hint("HOUR", 90.0, now=now)
     assert "hourly" in hint and "2024-01-01 00:01:30 UTC" in hint
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity"])
 def test_retry_after_that_is_not_finite_is_ignored(value: str) -> None:
-    assert _retry.parse_retry_after(value) is None
+    assert retry.parse_retry_after(value) is None
 
 
 def test_huge_retry_after_is_capped_and_still_explained() -> None:
-    assert _retry.parse_retry_after("1e12") == _retry.MAX_RETRY_AFTER
-    assert _retry.parse_retry_after("1e400") is None  # float("1e400") is inf
-    assert _retry.parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") == _retry.MAX_RETRY_AFTER
-    assert "a day or more" in _retry.rate_limit_hint("DAY", 1e12)  # past the year 9999
-    assert "a day or more" in _retry.rate_limit_hint("DAY", float("inf"))
-    policy = _retry.RetryPolicy(max_wait=math.inf)  # accepts any wait, but never a day's
-    assert policy.wait_for(503, 1, retry_after=_retry.MAX_RETRY_AFTER, payload=None) is None
+    assert retry.parse_retry_after("1e12") == retry.MAX_RETRY_AFTER
+    assert retry.parse_retry_after("1e400") is None  # float("1e400") is inf
+    assert retry.parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") == retry.MAX_RETRY_AFTER
+    assert "a day or more" in api_errors.rate_limit_hint("DAY", 1e12)  # past the year 9999
+    assert "a day or more" in api_errors.rate_limit_hint("DAY", float("inf"))
+    policy = retry.RetryPolicy(max_wait=math.inf)  # accepts any wait, but never a day's
+    assert policy.wait_for(503, 1, retry_after=retry.MAX_RETRY_AFTER, payload=None) is None
     assert policy.wait_for(429, 1, retry_after=3600.0, payload=None) == 3600.0
 
 

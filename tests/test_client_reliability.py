@@ -9,7 +9,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,11 +17,13 @@ import pytest
 import requests
 from reliability.proxy import FaultyProxy
 
-from pandas_toloka import _payloads
-from pandas_toloka._adoption import ServerClock, newest_matching_operation
-from pandas_toloka._auth import Redactor, auth_header, display_url
-from pandas_toloka._retry import Attempt, Decision, RetryPolicy, decide
-from pandas_toloka._urls import api_path, check_api_path
+from pandas_toloka._http import payloads
+from pandas_toloka._http.adoption import newest_matching_operation
+from pandas_toloka._http.auth import Redactor, auth_header
+from pandas_toloka._http.clock import ServerClock
+from pandas_toloka._http.endpoint import display_url
+from pandas_toloka._http.retry import Attempt, Decision, RetryPolicy, decide
+from pandas_toloka._http.urls import api_path, check_api_path
 from pandas_toloka.client import Client
 from pandas_toloka.errors import (
     InvalidArgumentError,
@@ -37,6 +39,9 @@ POLICY = RetryPolicy(
 )
 
 # ------------------------------------------------------------------ decide
+
+
+pytestmark = pytest.mark.reliability
 
 
 @pytest.mark.parametrize(
@@ -170,8 +175,8 @@ def test_api_path_escapes_ids_into_one_segment() -> None:
     ],
 )
 def test_operation_shape(value: object) -> None:
-    with pytest.raises(_payloads.ShapeError, match="expected an operation"):
-        _payloads.operation(value)
+    with pytest.raises(payloads.ShapeError, match="expected an operation"):
+        payloads.operation(value)
 
 
 @pytest.mark.parametrize(
@@ -188,27 +193,27 @@ def test_operation_shape(value: object) -> None:
     ],
 )
 def test_page_shapes(value: object) -> None:
-    for check in (_payloads.operations_page, _payloads.assignments_page, _payloads.solutions_page):
-        with pytest.raises(_payloads.ShapeError, match="expected a page of"):
+    for check in (payloads.operations_page, payloads.assignments_page, payloads.solutions_page):
+        with pytest.raises(payloads.ShapeError, match="expected a page of"):
             check(value)
 
 
 def test_shape_errors_never_quote_the_answer() -> None:
-    with pytest.raises(_payloads.ShapeError) as info:
-        _payloads.operation(["the-secret-echoed"])
+    with pytest.raises(payloads.ShapeError) as info:
+        payloads.operation(["the-secret-echoed"])
     assert "the-secret" not in str(info.value)
 
 
 @pytest.mark.parametrize("cut", [1, 5, 12, 13, 25, 26, 40])
 def test_complete_json_object_refuses_any_prefix(cut: int) -> None:
     body = b'{"items": [{"task_id": "a}]\\"{"}, {"task_id": "b"}], "has_more": true}'
-    _payloads.complete_json_object(body)
-    _payloads.complete_json_object(b"  " + body + b"\n")
-    with pytest.raises(_payloads.ShapeError):
-        _payloads.complete_json_object(body[:cut])
+    payloads.complete_json_object(body)
+    payloads.complete_json_object(b"  " + body + b"\n")
+    with pytest.raises(payloads.ShapeError):
+        payloads.complete_json_object(body[:cut])
     for position in range(len(body)):
-        with pytest.raises(_payloads.ShapeError):
-            _payloads.complete_json_object(body[:position])
+        with pytest.raises(payloads.ShapeError):
+            payloads.complete_json_object(body[:position])
 
 
 # ------------------------------------------------------------------ the server's clock, adoption
@@ -322,12 +327,31 @@ def test_netrc_never_replaces_the_token(
         assert client._session.trust_env  # proxies from the environment still apply
 
 
-def _interrupt_main_after(seconds: float) -> threading.Timer:
-    main = threading.main_thread().ident
-    assert main is not None
-    timer = threading.Timer(seconds, signal.pthread_kill, args=(main, signal.SIGINT))
-    timer.start()
-    return timer
+class _InterruptMainWhen(threading.Thread):
+    """Ctrl-C to the main thread as soon as ``condition()`` holds (polled, bounded); cancel()."""
+
+    def __init__(self, condition: Callable[[], bool]) -> None:
+        super().__init__(daemon=True)
+        self._condition = condition
+        self._cancelled = threading.Event()
+        self._main = threading.main_thread().ident
+        self.start()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 60
+        while not self._cancelled.is_set() and time.monotonic() < deadline:
+            if self._condition():
+                assert self._main is not None
+                signal.pthread_kill(self._main, signal.SIGINT)
+                return
+            self._cancelled.wait(0.005)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+
+def _posted(server: LocalTolokaServer) -> bool:
+    return any(method == "POST" for method, _ in server.request_log.snapshot())
 
 
 @pytest.mark.skipif(
@@ -336,7 +360,7 @@ def _interrupt_main_after(seconds: float) -> threading.Timer:
 def test_ctrl_c_during_the_start_names_the_started_operation(server: LocalTolokaServer) -> None:
     with FaultyProxy(server.url) as proxy, _client(proxy.url, timeout=(2.0, 10.0)) as client:
         proxy.add("delay", method="POST", seconds=3.0)  # the server has started it meanwhile
-        timer = _interrupt_main_after(0.5)
+        timer = _InterruptMainWhen(lambda: bool(server.operations.all()))
         try:
             with pytest.raises(OperationInterruptedError) as info:
                 client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")
@@ -351,9 +375,9 @@ def test_ctrl_c_during_the_start_names_the_started_operation(server: LocalToloka
     threading.current_thread() is not threading.main_thread(), reason="needs SIGINT"
 )
 def test_ctrl_c_before_the_server_started_it_says_how_to_look(server: LocalTolokaServer) -> None:
-    server.faults.add("slow", method="POST", delay=1.5)  # the server holds it before starting it
+    server.faults.add("slow", method="POST", delay=3.0)  # the server holds it before starting it
     with _client(server.url, timeout=(2.0, 10.0)) as client:
-        timer = _interrupt_main_after(0.3)
+        timer = _InterruptMainWhen(lambda: _posted(server))  # it is being held
         try:
             with pytest.raises(KeyboardInterrupt) as info:
                 client.aggregate_by_pool("p", type="DAWID_SKENE", fields="result")

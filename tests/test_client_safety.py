@@ -29,6 +29,9 @@ from pandas_toloka.server import LocalTolokaServer
 SECRET = "Zq7" * 70 + "-end-of-the-secret"  # long: a page cut at 200 characters falls inside it
 
 
+pytestmark = pytest.mark.reliability
+
+
 class _Echo(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     mode = "json"

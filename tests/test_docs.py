@@ -233,9 +233,20 @@ def test_api_reference_lists_every_public_name(generate: Any) -> None:
 
 
 def test_cli_reference_has_every_subcommand(generate: Any) -> None:
+    # The subcommands are the parser's, so a new one cannot be left out of the page.
+    import argparse
+
+    from pandas_toloka.cli import build_parser
+
+    (subparsers,) = [
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    subcommands = list(subparsers.choices)
+    assert {"serve", "make-demo-data", "demo", "aggregate"} <= set(subcommands)
     text = generate.cli_reference()
-    for sub in ("serve", "make-demo-data", "demo", "aggregate"):
+    for sub in subcommands:
         assert f"## `pandas-toloka {sub}`" in text and f"usage: pandas-toloka {sub}" in text
+    assert text.count("## `pandas-toloka ") == len(subcommands)
 
 
 def test_cli_page_lists_every_exit_code() -> None:

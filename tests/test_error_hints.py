@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import pandas_toloka as ptk
-from pandas_toloka import _retry
+from pandas_toloka._http import api_errors
 from pandas_toloka.client import Client
 from pandas_toloka.errors import NotFoundError
 from pandas_toloka.server import LocalTolokaServer
@@ -16,7 +16,7 @@ from pandas_toloka.server.demo import DemoData
     "url", ["https://toloka.dev", "https://sandbox.toloka.dev", "https://toloka.yandex.com"]
 )
 def test_not_found_on_toloka_names_the_environments(url: str) -> None:
-    hint = _retry.error_hint(NotFoundError, "DOES_NOT_EXIST", None, None, url)
+    hint = api_errors.error_hint(NotFoundError, "DOES_NOT_EXIST", None, None, url)
     assert hint is not None and "production and sandbox ids differ" in hint
 
 
@@ -24,7 +24,7 @@ def test_not_found_on_toloka_names_the_environments(url: str) -> None:
     "url", ["http://127.0.0.1:8000", "https://toloka.dev.example.com", "not a url"]
 )
 def test_not_found_elsewhere_does_not_talk_of_sandbox(url: str) -> None:
-    hint = _retry.error_hint(NotFoundError, "DOES_NOT_EXIST", None, None, url)
+    hint = api_errors.error_hint(NotFoundError, "DOES_NOT_EXIST", None, None, url)
     assert hint is not None and "sandbox" not in hint
     assert "not a Toloka environment" in hint
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import pandas as pd
 import pytest
 
-from pandas_toloka import _solution_pages
-from pandas_toloka._page_fetch import PREFETCH_THREAD_PREFIX
+from pandas_toloka._read import solutions
+from pandas_toloka._read.prefetch import PREFETCH_THREAD_PREFIX
 from pandas_toloka.client import Client
 from pandas_toloka.errors import NotFoundError, OperationInterruptedError, ServerError
 from pandas_toloka.reader import iter_aggregated_solutions, read_aggregated_solutions
@@ -70,8 +71,23 @@ def op_id(server: LocalTolokaServer) -> str:
 
 
 def test_pages_are_requested_one_ahead_and_the_thread_ends(
-    server: LocalTolokaServer, client: Client, op_id: str
+    server: LocalTolokaServer, client: Client, op_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every request the fetcher makes is work handed to it; the executor records that work,
+    # so "nothing more is fetched while the caller dawdles" is checked once all of it has
+    # finished, with no sleep: a fetcher that ran ahead would have made more requests by then.
+    submitted: list[Future[object]] = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            future = super().submit(fn, *args, **kwargs)
+            submitted.append(future)
+            return future
+
+    def one_ahead() -> ThreadPoolExecutor:
+        return Recording(max_workers=1, thread_name_prefix=PREFETCH_THREAD_PREFIX)
+
+    monkeypatch.setattr(solutions, "one_ahead", one_ahead)
     server.request_log.clear()
     chunks = iter_aggregated_solutions(
         operation_id=op_id, client=client, progress_bar=False, page_size=10
@@ -83,13 +99,15 @@ def test_pages_are_requested_one_ahead_and_the_thread_ends(
         prefix = f"/api/v1/aggregated-solutions/{op_id}"
         return [p for _, p in server.request_log if p.startswith(prefix)]
 
+    _, pending = wait(submitted, timeout=10)  # the next page is on its way: let it land
+    assert not pending and len(submitted) == 2  # the first page and the one ahead
     deadline = time.monotonic() + 10
-    while len(pages()) < 2 and time.monotonic() < deadline:  # the next page is on its way
+    while len(pages()) < 2 and time.monotonic() < deadline:  # the server has logged it
         time.sleep(0.01)
-    time.sleep(0.2)  # however long the caller dawdles, no further page is fetched
-    assert len(pages()) == 2
+    assert len(pages()) == 2  # and the fetcher has nothing left to run
     rest = list(chunks)
     assert sum(map(len, rest)) == N_TASKS - 10
+    assert len(pages()) == len(submitted)
     assert _no_fetcher_left()
 
 
@@ -136,7 +154,7 @@ def test_an_error_in_the_thread_while_reading_responses(
 def test_ctrl_c_while_decoding_stops_the_thread_and_names_the_operation(
     client: Client, op_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decode = _solution_pages.decode_solutions_page
+    decode = solutions.decode_solutions_page
     calls = []
 
     def interrupted(*args: object, **kwargs: object) -> object:
@@ -146,7 +164,7 @@ def test_ctrl_c_while_decoding_stops_the_thread_and_names_the_operation(
             raise KeyboardInterrupt
         return decode(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_solution_pages, "decode_solutions_page", interrupted)
+    monkeypatch.setattr(solutions, "decode_solutions_page", interrupted)
     with pytest.raises(OperationInterruptedError, match="operation_id=") as info:
         list(
             iter_aggregated_solutions(

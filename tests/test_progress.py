@@ -11,7 +11,7 @@ import pytest
 from tqdm.std import tqdm as text_tqdm
 
 import pandas_toloka as ptk
-from pandas_toloka import _progress
+from pandas_toloka._read import progress
 from pandas_toloka.client import Client
 from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server.demo import DemoData
@@ -42,10 +42,10 @@ def test_import_in_a_notebook_without_widgets_is_silent() -> None:
         real_find_spec = importlib.util.find_spec
         importlib.util.find_spec = lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a)
         import pandas_toloka
-        from pandas_toloka import _progress
-        assert _progress.in_notebook()
+        from pandas_toloka._read import progress
+        assert progress.in_notebook()
         assert "tqdm.auto" not in sys.modules and "tqdm.autonotebook" not in sys.modules
-        bar = _progress.count_bar(True, desc="pool 1: downloading", unit=" rows")
+        bar = progress.count_bar(True, desc="pool 1: downloading", unit=" rows")
         assert type(bar).__module__ == "tqdm.std", type(bar)
         bar.update(5)
         bar.close()
@@ -62,13 +62,13 @@ def test_import_in_a_notebook_without_widgets_is_silent() -> None:
 
 
 def test_bar_class(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_progress, "in_notebook", lambda: True)
-    monkeypatch.setattr(_progress, "_has_widgets", lambda: False)
-    assert _progress.bar_class() is text_tqdm
-    monkeypatch.setattr(_progress, "_has_widgets", lambda: True)
-    assert _progress.bar_class().__module__ == "tqdm.notebook"
-    monkeypatch.setattr(_progress, "in_notebook", lambda: False)
-    assert _progress.bar_class() is text_tqdm
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(progress, "_has_widgets", lambda: False)
+    assert progress.bar_class() is text_tqdm
+    monkeypatch.setattr(progress, "_has_widgets", lambda: True)
+    assert progress.bar_class().__module__ == "tqdm.notebook"
+    monkeypatch.setattr(progress, "in_notebook", lambda: False)
+    assert progress.bar_class() is text_tqdm
 
 
 def test_read_shows_one_bar_for_the_wait_and_the_download(
@@ -102,11 +102,11 @@ def test_percent_bar_and_switch() -> None:
     import io
 
     stream = io.StringIO()
-    bar = _progress.percent_bar(True, desc="pool 7: aggregating", file=stream)
+    bar = progress.percent_bar(True, desc="pool 7: aggregating", file=stream)
     bar.update(40)
     bar.refresh()
     assert _lines(stream.getvalue())[-1].startswith("pool 7: aggregating:  40%|")
-    _progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows", total=1500)
+    progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows", total=1500)
     bar.update(1500)
     bar.close()
     bar.close()  # closing twice prints nothing more
@@ -127,14 +127,14 @@ def test_disabled_bars_print_nothing(
 
 def test_switch_rescales_a_notebook_widget(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("ipywidgets", reason="the notebook extra brings the widgets")
-    monkeypatch.setattr(_progress, "in_notebook", lambda: True)
-    bar = _progress.percent_bar(True, desc="pool 7: aggregating")
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    bar = progress.percent_bar(True, desc="pool 7: aggregating")
     assert type(bar).__module__ == "tqdm.notebook"
     bar.update(100)
-    _progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows")
+    progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows")
     widget = bar.container.children[1]
     assert (widget.max, widget.bar_style) == (1, "info")  # unknown total, as tqdm draws it
-    _progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows", total=250)
+    progress.switch_to_count(bar, desc="pool 7: downloading", unit=" rows", total=250)
     bar.update(250)
     bar.refresh()
     assert (widget.max, widget.value) == (250, 250)

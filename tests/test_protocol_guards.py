@@ -28,6 +28,9 @@ OPERATION = {
 }
 
 
+pytestmark = pytest.mark.reliability
+
+
 def _solution(task_id: str) -> dict:
     return {"pool_id": "7", "task_id": task_id, "confidence": 1, "output_values": {"result": "x"}}
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pandas_toloka import _start_and_wait
+from pandas_toloka._read import operations
 from pandas_toloka.client import Client
 from pandas_toloka.errors import (
     ConflictError,
@@ -214,11 +214,11 @@ def test_ctrl_c_names_operation(client: Client, monkeypatch: pytest.MonkeyPatch)
         def sleep(seconds: float) -> None:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(_start_and_wait, "time", FakeTime)
+    monkeypatch.setattr(operations, "time", FakeTime)
     operation = client.aggregate_by_pool("ds", type="DAWID_SKENE", fields="result")
     operation["status"] = "RUNNING"  # as if it had not finished yet
     with pytest.raises(OperationInterruptedError, match="operation_id=") as info:
-        _start_and_wait.wait_operation(client, operation)
+        operations.wait_operation(client, operation)
     assert info.value.operation_id == operation["id"]
     assert isinstance(info.value, KeyboardInterrupt)
 
@@ -404,7 +404,7 @@ def test_docs_contain_the_current_type_mapping_table() -> None:
 def test_page_decoding_in_slices_equals_json_loads(chunk_rows: int, indent: int | None) -> None:
     import json
 
-    from pandas_toloka._solution_pages import iter_item_chunks
+    from pandas_toloka._read.solutions import iter_item_chunks
 
     items = [
         {

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
-from pandas_toloka._remote_aggregate import MissingAggregatesWarning
-from pandas_toloka._remote_strategies import BY_TASK_MAX_TASKS, choose_strategy
+from pandas_toloka._frame.remote import MissingAggregatesWarning
+from pandas_toloka._frame.strategies import BY_TASK_MAX_TASKS, choose_strategy
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError, NotFoundError
 from pandas_toloka.reader import read_aggregated_solutions

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import pandas_toloka as ptk
-from pandas_toloka import _describe
+from pandas_toloka._frame import captions
 from pandas_toloka.client import Client
 from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server.demo import DemoData
@@ -88,8 +88,8 @@ def test_urls_lose_their_credentials() -> None:
     ],
 )
 def test_shorten_cuts_in_the_middle(text: str, width: int, expected: str) -> None:
-    assert _describe.shorten(text, width) == expected
-    assert len(_describe.shorten(text, width)) == min(len(text), width)
+    assert captions.shorten(text, width) == expected
+    assert len(captions.shorten(text, width)) == min(len(text), width)
 
 
 def test_accessor_repr_of_worker_quality(demo_served: Served) -> None:

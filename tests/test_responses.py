@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from pandas_toloka import schema
-from pandas_toloka._payloads import ShapeError
-from pandas_toloka._response_pages import assignments_to_table
+from pandas_toloka._http.payloads import ShapeError
+from pandas_toloka._read.assignments import assignments_to_table
 from pandas_toloka.client import Client
 from pandas_toloka.errors import InvalidArgumentError, NotFoundError, OutputValueError
 from pandas_toloka.responses import iter_responses, read_responses

@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pandas_toloka import _response_pages, _solution_pages, schema
-from pandas_toloka._payloads import ShapeError
+from pandas_toloka import schema
+from pandas_toloka._http.payloads import ShapeError
+from pandas_toloka._read import assignments, solutions
 from pandas_toloka.errors import OutputValueError, TolokaError
 from pandas_toloka.schema import _wire
 
@@ -49,7 +50,7 @@ def _compact(items: list[Any], has_more: Any = False) -> bytes:
 
 def _strict(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
-        table, has_more = _solution_pages._strict_page(body, fields, "op")
+        table, has_more = solutions._strict_page(body, fields, "op")
     except (OutputValueError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     return table.to_pylist(), has_more
@@ -57,7 +58,7 @@ def _strict(body: bytes, fields: list[schema.OutputField]) -> Any:
 
 def _decoded(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
-        table, has_more = _solution_pages.decode_solutions_page(body, fields, operation_id="op")
+        table, has_more = solutions.decode_solutions_page(body, fields, operation_id="op")
     except (OutputValueError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     assert table.schema == schema.aggregated_schema(fields)
@@ -68,13 +69,13 @@ def _decoded(body: bytes, fields: list[schema.OutputField]) -> Any:
 def strict_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the pages handed to the strict path."""
     calls: list[int] = []
-    original = _solution_pages._strict_page
+    original = solutions._strict_page
 
     def spy(*args: Any) -> Any:
         calls.append(1)
         return original(*args)
 
-    monkeypatch.setattr(_solution_pages, "_strict_page", spy)
+    monkeypatch.setattr(solutions, "_strict_page", spy)
     return calls
 
 
@@ -100,7 +101,7 @@ def test_ordinary_pages_are_decoded_fast_and_equal_the_strict_path(
             strict_calls.clear()
             assert _decoded(body, FIELDS) == expected
             assert strict_calls == []  # the fast path vouched for the page itself
-    table, _ = _solution_pages.decode_solutions_page(_compact(GOOD_ITEMS), FIELDS)
+    table, _ = solutions.decode_solutions_page(_compact(GOOD_ITEMS), FIELDS)
     assert table.column("result").type == pa.dictionary(pa.int32(), pa.string())
     assert table.column("result").chunk(0).dictionary.to_pylist() == ["cat", "dog", "bird"]
     assert table.column("confidence").to_pylist()[:2] == [1.0, 0.0]
@@ -157,7 +158,7 @@ def test_a_bad_value_raises_output_value_error_naming_task_and_field(
 ) -> None:
     body = _compact([_item("ok", result="cat"), _item("bad-task", **values)], True)
     with pytest.raises(OutputValueError, match="bad-task") as info:
-        _solution_pages.decode_solutions_page(body, FIELDS)
+        solutions.decode_solutions_page(body, FIELDS)
     assert (info.value.task_id, info.value.field) == ("bad-task", field)
     assert field in str(info.value)
     assert _decoded(body, FIELDS) == _strict(body, FIELDS)
@@ -185,7 +186,7 @@ def test_malformed_pages_fail_as_the_strict_path_fails(body: bytes) -> None:
 
 def test_spellings_only_the_strict_path_accepts_are_still_accepted() -> None:
     body = _compact([_item("a", 1, score=2.0, counts=[1.0]), _item("b", 1e0)])
-    table, _ = _solution_pages.decode_solutions_page(body, FIELDS)
+    table, _ = solutions.decode_solutions_page(body, FIELDS)
     assert table.column("score").to_pylist() == [2, None]
     assert table.column("counts").to_pylist() == [[1], None]
     assert _decoded(body, FIELDS) == _strict(body, FIELDS)
@@ -256,7 +257,7 @@ def _answers(*values: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _strict_assignments(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
-        table, has_more, last = _response_pages._strict_page(body, fields, "9")
+        table, has_more, last = assignments._strict_page(body, fields, "9")
     except (TolokaError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     return table.to_pylist(), has_more, last
@@ -264,7 +265,7 @@ def _strict_assignments(body: bytes, fields: list[schema.OutputField]) -> Any:
 
 def _decoded_assignments(body: bytes, fields: list[schema.OutputField]) -> Any:
     try:
-        table, has_more, last = _response_pages.decode_assignments_page(body, fields, pool_id="9")
+        table, has_more, last = assignments.decode_assignments_page(body, fields, pool_id="9")
     except (TolokaError, ShapeError) as exc:
         return type(exc), getattr(exc, "task_id", None), getattr(exc, "field", None)
     assert table.schema == schema.responses_schema(fields)
@@ -288,8 +289,8 @@ def test_assignment_pages_are_decoded_fast_and_equal_the_strict_path(
 ) -> None:
     monkeypatch.setattr(_wire, "PIECE_BYTES", piece_bytes)
     calls: list[int] = []
-    original = _response_pages._strict_page
-    monkeypatch.setattr(_response_pages, "_strict_page", lambda *a: calls.append(1) or original(*a))
+    original = assignments._strict_page
+    monkeypatch.setattr(assignments, "_strict_page", lambda *a: calls.append(1) or original(*a))
     for items in (ASSIGNMENTS, ASSIGNMENTS[1:2], []):
         body = _compact(items, True)
         expected = _strict_assignments(body, ASSIGNMENT_FIELDS)
@@ -334,8 +335,8 @@ def test_a_json_field_is_left_to_the_strict_path(monkeypatch: pytest.MonkeyPatch
     )
     assert schema.output_values_type(fields) is None
     calls: list[int] = []
-    original = _response_pages._strict_page
-    monkeypatch.setattr(_response_pages, "_strict_page", lambda *a: calls.append(1) or original(*a))
+    original = assignments._strict_page
+    monkeypatch.setattr(assignments, "_strict_page", lambda *a: calls.append(1) or original(*a))
     items = [_assignment("a1", ["t1"], _answers({"meta": {"k": [1, None]}, "sure": True}))]
     rows, has_more, last = _decoded_assignments(_compact(items, True), fields)
     assert calls == [1] and has_more and last == "a1"

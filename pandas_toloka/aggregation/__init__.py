@@ -1,6 +1,6 @@
 """Aggregation of crowd responses: pure NumPy/pandas, no I/O.
 
-- :func:`majority_vote` — the most frequent label per task.
+- :func:`majority_vote` / :func:`fit_majority_vote` — the most frequent label per task.
 - :func:`dawid_skene` / :func:`fit_dawid_skene` — per-worker confusion matrices fitted by EM.
 - :func:`one_coin_dawid_skene` — Dawid–Skene with one skill per worker.
 - :func:`glad` — worker abilities and task difficulties (Whitehill et al., 2009).
@@ -9,11 +9,13 @@
 - :func:`kos` — Karger–Oh–Shah message passing, binary labels.
 - :func:`weighted_dynamic_overlap` — Toloka's aggregation by skill.
 - :func:`fit_aggregation` — any categorical method above, as a fitted model
-  (posteriors, :meth:`~AggregationModel.worker_quality`).
+  (posteriors, :meth:`~AggregationModel.worker_quality`); every method is one
+  row of the registry (``_registry.py``), which every list of names derives from.
 - :func:`aggregation_report` — accuracy and calibration of a result on known labels.
 
 Each takes a DataFrame of responses (any dtype backend) and returns one row per
-task, sorted by task: the task column, the label column(s) and ``confidence``.
+task, sorted by task: the task column, the label column(s) and ``confidence``;
+each ``X`` is ``fit_X(...).to_frame()``.
 The formulas, tie rules and degenerate cases are in ``docs/algorithms.md``.
 """
 
@@ -28,7 +30,7 @@ from .dawid_skene import DawidSkeneModel, dawid_skene, fit_dawid_skene
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
 from .mace import fit_mace, mace
-from .majority_vote import majority_vote
+from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
 from .rasterize import rasterize_shapes
 from .report import aggregation_report
@@ -56,6 +58,7 @@ __all__ = [
     "fit_glad",
     "fit_kos",
     "fit_mace",
+    "fit_majority_vote",
     "fit_one_coin_dawid_skene",
     "fit_wawa",
     "fit_zero_based_skill",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ import pandas as pd
 from ._encoding import Responses, build_result
 
 __all__ = ["AggregationModel", "golden_mask"]
+
+ModelT = TypeVar("ModelT", bound="AggregationModel")
 
 
 def golden_mask(n_tasks: int, golden_tasks: np.ndarray | None) -> np.ndarray | None:
@@ -79,7 +82,7 @@ class AggregationModel:
 
     @classmethod
     def build(
-        cls,
+        cls: type[ModelT],
         method: str,
         data: Responses,
         posteriors: np.ndarray,
@@ -87,7 +90,7 @@ class AggregationModel:
         names: tuple[Hashable, Hashable, Hashable],
         golden_tasks: np.ndarray | None = None,
         **fields: object,
-    ) -> AggregationModel:
+    ) -> ModelT:
         """Assemble a model from encoded responses and the fit's arrays."""
         task, worker, label = names
         return cls(
@@ -107,9 +110,9 @@ class AggregationModel:
 
     def __repr__(self) -> str:
         return (
-            f"AggregationModel(method={self.method!r}, n_tasks={len(self.tasks)}, "
+            f"{type(self).__name__}(method={self.method!r}, n_tasks={len(self.tasks)}, "
             f"n_workers={len(self.workers)}, labels={list(self.labels)!r}, "
-            f"n_iter_run={self.n_iter_run})"
+            f"n_iter_run={self.n_iter_run}, converged={self.converged})"
         )
 
     @property
@@ -141,6 +144,54 @@ class AggregationModel:
             out[name] = np.asarray(values, dtype=np.float64)
         return out
 
+    def _task_position(self, task_id: Any) -> int:
+        try:
+            position = self.tasks.get_loc(task_id)
+        except (KeyError, TypeError) as exc:
+            raise KeyError(f"Task {task_id!r} is not in the fitted responses.") from exc
+        if not isinstance(position, (int, np.integer)):  # pragma: no cover - tasks are unique
+            raise KeyError(f"Task {task_id!r} is ambiguous.")
+        return int(position)
+
+    def task_posterior(self, task_id: Any) -> pd.Series:
+        """The posterior distribution of one task's true label.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by :attr:`labels`, named after the task.
+
+        Raises
+        ------
+        KeyError
+            If the task was not in the fitted responses.
+        """
+        row = self.posteriors[self._task_position(task_id)]
+        return pd.Series(row, index=self.labels, name=task_id, dtype=np.float64)
+
+    def task_result(self, task_id: Any) -> dict[str, Any]:
+        """The aggregated answer of one task, in O(1) after the first call.
+
+        Returns
+        -------
+        dict
+            ``{"task_id": ..., "label": ..., "confidence": float}`` with the
+            task id and label as Python scalars.
+
+        Raises
+        ------
+        KeyError
+            If the task was not in the fitted responses.
+        """
+        position = self._task_position(task_id)
+        row = self.posteriors[position]
+        code = int(row.argmax())
+        return {
+            "task_id": _scalar(self.tasks[position]),
+            "label": _scalar(self.labels[code]),
+            "confidence": float(row[code]),
+        }
+
     def posterior_frame(self) -> pd.DataFrame:
         """All posteriors as a ``tasks x labels`` frame (index: tasks, columns: labels)."""
         return pd.DataFrame(self.posteriors, index=self.tasks, columns=self.labels)
@@ -161,3 +212,7 @@ class AggregationModel:
         for name, values in self.worker_columns.items():
             data[name] = np.asarray(values, dtype=np.float64)
         return pd.DataFrame(data)
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -8,186 +8,59 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._em import EMResult, Golden, ResponseCodes, run_em
-from ._encoding import build_result, check_iteration_args, encode_responses
+from ._encoding import check_iteration_args, encode_responses
 from ._golden import encode_golden
-from ._model import golden_mask
+from ._model import AggregationModel
+from ._to_frame import frame_function
 
 __all__ = ["DawidSkeneModel", "dawid_skene", "fit_dawid_skene"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, eq=False)
-class DawidSkeneModel:
-    """A fitted Dawid–Skene model.
+@dataclass(frozen=True, eq=False, kw_only=True)
+class DawidSkeneModel(AggregationModel):
+    """A fitted Dawid–Skene model: an :class:`AggregationModel` with confusion matrices.
+
+    Everything of :class:`AggregationModel` (``to_frame``, ``posterior_frame``,
+    ``worker_quality``, ``task_result``, ...), with :attr:`method` ``"DAWID_SKENE"``,
+    ``worker_columns`` holding ``accuracy`` and these fields besides:
 
     Attributes
     ----------
-    labels : pandas.Index
-        The label space, sorted, with the input label column's dtype.
-    tasks : pandas.Index
-        Task ids, sorted, with the input task column's dtype.
-    workers : pandas.Index
-        Worker ids, sorted, with the input worker column's dtype.
-    posteriors : numpy.ndarray
-        ``(n_tasks, n_labels)``: ``posteriors[t, k]`` = P(true label of task ``t`` is ``labels[k]``).
     priors : numpy.ndarray
         ``(n_labels,)`` class priors (mean posterior).
     confusion : numpy.ndarray
         ``(n_workers, n_labels, n_labels)``, indexed ``[worker, true, observed]``:
         P(worker answers ``observed`` | the true label is ``true``). Each
         ``[worker, true, :]`` row sums to 1.
-    n_responses : numpy.ndarray
-        ``(n_workers,)`` number of responses of each worker.
-    n_iter_run : int
-        EM iterations run.
-    converged : bool
-        Whether EM stopped because the objective gained less than ``tol``.
-    loss_history : tuple of float
-        The objective (evidence lower bound per response) after each iteration.
-    task_column, worker_column, label_column : hashable
-        Column names used for the frames this model returns.
-    golden : numpy.ndarray or None
-        ``(n_tasks,)`` bool, True for the tasks given in ``golden=`` (their
-        posteriors were held one-hot on the known label); None without ``golden=``.
-    n_dropped : int
-        Responses left out because their label was missing.
+
+    Notes
+    -----
+    A worker's ``accuracy`` (a column of :meth:`worker_quality`) is the
+    probability, under the model, that they answer a random task correctly:
+    ``sum_k priors[k] * confusion[w, k, k]``. ``loss_history`` is the evidence
+    lower bound per response after each EM iteration; ``converged`` says
+    whether EM stopped because it gained less than ``tol``.
     """
 
-    labels: pd.Index
-    tasks: pd.Index
-    workers: pd.Index
-    posteriors: np.ndarray
-    priors: np.ndarray
-    confusion: np.ndarray
-    n_responses: np.ndarray
-    n_iter_run: int
-    converged: bool
-    loss_history: tuple[float, ...] = ()
-    task_column: Hashable = "task_id"
-    worker_column: Hashable = "worker_id"
-    label_column: Hashable = "result"
-    golden: np.ndarray | None = None
-    n_dropped: int = 0
+    method: str = "DAWID_SKENE"
+    priors: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    confusion: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
 
-    def __repr__(self) -> str:
-        return (
-            f"DawidSkeneModel(n_tasks={len(self.tasks)}, n_workers={len(self.workers)}, "
-            f"labels={list(self.labels)!r}, n_iter_run={self.n_iter_run}, converged={self.converged})"
-        )
-
-    @property
-    def answer_codes(self) -> np.ndarray:
-        """Position in :attr:`labels` of each task's answer (first maximum on ties)."""
-        if self.posteriors.shape[1] == 0:
-            return np.zeros(len(self.tasks), dtype=np.intp)
-        return self.posteriors.argmax(axis=1)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The aggregation result: one row per task.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns :attr:`task_column`, :attr:`label_column` (the most probable
-            label; ties go to the first label in sorted order) and ``confidence``
-            (its posterior probability), sorted by task; then ``golden`` (bool)
-            when the model was fitted with ``golden=``.
-        """
-        codes = self.answer_codes
-        confidence = self.posteriors[np.arange(len(codes)), codes] if len(codes) else np.zeros(0)
-        out = build_result(
-            self.task_column, self.tasks, {self.label_column: self.labels.take(codes)}, confidence
-        )
-        if self.golden is not None:
-            out["golden"] = self.golden
-        return out
-
-    def _task_position(self, task_id: Any) -> int:
-        try:
-            position = self.tasks.get_loc(task_id)
-        except (KeyError, TypeError) as exc:
-            raise KeyError(f"Task {task_id!r} is not in the fitted responses.") from exc
-        if not isinstance(position, (int, np.integer)):  # pragma: no cover - tasks are unique
-            raise KeyError(f"Task {task_id!r} is ambiguous.")
-        return int(position)
-
-    def task_posterior(self, task_id: Any) -> pd.Series:
-        """The posterior distribution of one task's true label.
-
-        Returns
-        -------
-        pandas.Series
-            Indexed by :attr:`labels`, named after the task.
-
-        Raises
-        ------
-        KeyError
-            If the task was not in the fitted responses.
-        """
-        row = self.posteriors[self._task_position(task_id)]
-        return pd.Series(row, index=self.labels, name=task_id, dtype=np.float64)
-
-    def task_result(self, task_id: Any) -> dict[str, Any]:
-        """The aggregated answer of one task, in O(1) after the first call.
-
-        Returns
-        -------
-        dict
-            ``{"task_id": ..., "label": ..., "confidence": float}`` with the
-            task id and label as Python scalars.
-
-        Raises
-        ------
-        KeyError
-            If the task was not in the fitted responses.
-        """
-        position = self._task_position(task_id)
-        row = self.posteriors[position]
-        code = int(row.argmax())
-        return {
-            "task_id": _scalar(self.tasks[position]),
-            "label": _scalar(self.labels[code]),
-            "confidence": float(row[code]),
-        }
-
-    def posterior_frame(self) -> pd.DataFrame:
-        """All posteriors as a ``tasks x labels`` frame (index: tasks, columns: labels)."""
-        return pd.DataFrame(self.posteriors, index=self.tasks, columns=self.labels)
-
-    def worker_quality(self) -> pd.DataFrame:
-        """One row per worker: responses and expected accuracy.
-
-        ``accuracy`` is the probability, under the model, that the worker
-        answers a random task correctly: ``sum_k priors[k] * confusion[w, k, k]``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns :attr:`worker_column`, ``n_responses`` (int64), ``accuracy``
-            (float64), sorted by worker.
-        """
-        diagonal = np.diagonal(self.confusion, axis1=1, axis2=2)  # (W, K)
-        accuracy = diagonal @ self.priors if diagonal.size else np.zeros(len(self.workers))
-        return pd.DataFrame(
-            {
-                self.worker_column: self.workers.array,
-                "n_responses": self.n_responses.astype(np.int64),
-                "accuracy": np.asarray(accuracy, dtype=np.float64),
-            }
-        )
-
-    @property
-    def worker_columns(self) -> dict[str, np.ndarray]:
-        """Per-worker estimates, as :attr:`AggregationModel.worker_columns`."""
-        return {"accuracy": self.worker_quality()["accuracy"].to_numpy()}
+    def __post_init__(self) -> None:
+        if "accuracy" not in self.worker_columns:
+            diagonal = np.diagonal(self.confusion, axis1=1, axis2=2)  # (W, K)
+            accuracy = diagonal @ self.priors if diagonal.size else np.zeros(len(self.workers))
+            columns = {**self.worker_columns, "accuracy": np.asarray(accuracy, np.float64)}
+            object.__setattr__(self, "worker_columns", columns)
 
     def confusion_frame(self) -> pd.DataFrame:
         """The confusion matrices as a long, tidy frame.
@@ -209,10 +82,6 @@ class DawidSkeneModel:
                 "probability": self.confusion.reshape(-1).astype(np.float64),
             }
         )
-
-
-def _scalar(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def fit_dawid_skene(
@@ -278,7 +147,6 @@ def fit_dawid_skene(
         golden, tasks, labs, task_like=responses[task], label_like=responses[label]
     )
     T, W, K = tasks.size, workers.size, labs.size
-    n_responses = np.bincount(workers.codes, minlength=W)
     if T == 0:
         fit = EMResult(np.zeros((0, K)), np.zeros(K), np.zeros((0, K, K)), 0, True, ())
     else:
@@ -297,37 +165,24 @@ def fit_dawid_skene(
         fit.n_iter_run,
         fit.converged,
     )
-    return DawidSkeneModel(
-        labels=labs.uniques,
-        tasks=tasks.uniques,
-        workers=workers.uniques,
-        posteriors=fit.posteriors,
+    return DawidSkeneModel.build(
+        "DAWID_SKENE",
+        data,
+        fit.posteriors,
+        names=(task, worker, label),
+        golden_tasks=golden_tasks if golden is not None else None,
         priors=fit.priors,
         confusion=fit.confusion,
-        n_responses=n_responses,
         n_iter_run=fit.n_iter_run,
         converged=fit.converged,
         loss_history=fit.loss_history,
-        task_column=task,
-        worker_column=worker,
-        label_column=label,
-        golden=golden_mask(T, golden_tasks if golden is not None else None),
-        n_dropped=data.n_dropped,
     )
 
 
-def dawid_skene(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    n_iter: int = 100,
-    tol: float = 1e-5,
-    labels: Iterable[object] | None = None,
-    golden: Mapping[Any, Any] | pd.Series | None = None,
-) -> pd.DataFrame:
-    """Aggregate responses with Dawid–Skene.
+dawid_skene = frame_function(
+    fit_dawid_skene,
+    name="dawid_skene",
+    doc="""Aggregate responses with Dawid–Skene.
 
     Same parameters as :func:`fit_dawid_skene`; equivalent to
     ``fit_dawid_skene(...).to_frame()``.
@@ -347,14 +202,5 @@ def dawid_skene(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> dawid_skene(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_dawid_skene(
-        responses,
-        task=task,
-        worker=worker,
-        label=label,
-        n_iter=n_iter,
-        tol=tol,
-        labels=labels,
-        golden=golden,
-    ).to_frame()
+    """,
+)

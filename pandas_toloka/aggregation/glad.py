@@ -25,6 +25,7 @@ import pandas as pd
 from ._encoding import Responses, check_iteration_args, encode_responses
 from ._golden import encode_golden
 from ._model import AggregationModel
+from ._to_frame import frame_function
 
 __all__ = ["fit_glad", "glad"]
 
@@ -285,20 +286,10 @@ def _fit(
     return post, alpha, beta, len(history), converged, tuple(history)
 
 
-def glad(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    n_iter: int = 100,
-    tol: float = 1e-5,
-    m_step_max_iter: int = 25,
-    m_step_tol: float = 1e-2,
-    labels: Iterable[object] | None = None,
-    golden: Mapping[Any, Any] | pd.Series | None = None,
-) -> pd.DataFrame:
-    """Aggregate responses with GLAD (Generative model of Labels, Abilities and Difficulties).
+glad = frame_function(
+    fit_glad,
+    name="glad",
+    doc="""Aggregate responses with GLAD (Generative model of Labels, Abilities and Difficulties).
 
     Worker ``w`` answers task ``t`` correctly with probability
     ``sigma(alpha_w * exp(beta_t))``, else one of the other labels uniformly.
@@ -343,16 +334,5 @@ def glad(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> glad(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_glad(
-        responses,
-        task=task,
-        worker=worker,
-        label=label,
-        n_iter=n_iter,
-        tol=tol,
-        m_step_max_iter=m_step_max_iter,
-        m_step_tol=m_step_tol,
-        labels=labels,
-        golden=golden,
-    ).to_frame()
+    """,
+)

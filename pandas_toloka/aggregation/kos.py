@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ import pandas as pd
 from ..errors import InvalidArgumentError
 from ._encoding import check_iteration_args, encode_responses
 from ._model import AggregationModel
+from ._to_frame import frame_function
 
 __all__ = ["fit_kos", "kos"]
 
@@ -103,17 +103,10 @@ def fit_kos(
     )
 
 
-def kos(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    n_iter: int = 100,
-    seed: int = 0,
-    labels: Iterable[Any] | None = None,
-) -> pd.DataFrame:
-    """Aggregate binary responses with KOS (Karger–Oh–Shah message passing).
+kos = frame_function(
+    fit_kos,
+    name="kos",
+    doc="""Aggregate binary responses with KOS (Karger–Oh–Shah message passing).
 
     Iterative belief propagation between tasks and workers; the answer is the
     sign of the reliability-weighted vote. Designed for many workers each
@@ -152,7 +145,5 @@ def kos(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> kos(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_kos(
-        responses, task=task, worker=worker, label=label, n_iter=n_iter, seed=seed, labels=labels
-    ).to_frame()
+    """,
+)

@@ -29,6 +29,7 @@ from ._encoding import Responses, check_iteration_args, encode_responses
 from ._golden import encode_golden
 from ._model import AggregationModel
 from ._special import digamma
+from ._to_frame import frame_function
 
 __all__ = ["fit_mace", "mace"]
 
@@ -233,20 +234,10 @@ def fit_mace(
     )
 
 
-def mace(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    n_iter: int = 50,
-    seed: int = 0,
-    n_restarts: int = 1,
-    class_priors: ClassPriors = "learned",
-    labels: Iterable[object] | None = None,
-    golden: Mapping[Any, Any] | pd.Series | None = None,
-) -> pd.DataFrame:
-    """Aggregate responses with MACE (Multi-Annotator Competence Estimation).
+mace = frame_function(
+    fit_mace,
+    name="mace",
+    doc="""Aggregate responses with MACE (Multi-Annotator Competence Estimation).
 
     Each worker either knows the true label and gives it (probability
     ``competence``) or spams, answering from a label distribution of their own.
@@ -294,16 +285,5 @@ def mace(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> mace(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_mace(
-        responses,
-        task=task,
-        worker=worker,
-        label=label,
-        n_iter=n_iter,
-        seed=seed,
-        n_restarts=n_restarts,
-        class_priors=class_priors,
-        labels=labels,
-        golden=golden,
-    ).to_frame()
+    """,
+)

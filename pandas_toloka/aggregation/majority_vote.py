@@ -14,10 +14,12 @@ from ._encoding import (
     check_frame,
     check_no_nulls,
     drop_null_labels,
+    encode_responses,
     encode_task_and_labels,
 )
+from ._model import AggregationModel
 
-__all__ = ["majority_vote", "vote_counts"]
+__all__ = ["fit_majority_vote", "majority_vote", "vote_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,50 @@ def _winners_sparse(
     return cell_label[winners], counts[winners] / totals
 
 
+def fit_majority_vote(
+    responses: pd.DataFrame,
+    *,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+    label: Hashable = "result",
+    labels: Iterable[object] | None = None,
+) -> AggregationModel:
+    """Fit majority vote; see :func:`majority_vote`.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        One row per response, columns of any dtype backend. Responses with a
+        missing label are dropped with a warning.
+    task, worker, label : hashable, default "task_id", "worker_id", "result"
+        Column names.
+    labels : iterable, optional
+        The full label space. Default: the labels observed.
+
+    Returns
+    -------
+    AggregationModel
+        ``posteriors`` are the vote shares of each label (a label nobody chose
+        gets 0); :meth:`~AggregationModel.to_frame` equals :func:`majority_vote`.
+        No per-worker estimates (``worker_quality()`` counts the responses).
+
+    Raises
+    ------
+    MissingColumnsError
+        If a column is absent.
+    InvalidArgumentError
+        If a task or worker id is null, or a label is outside ``labels``.
+    """
+    data = encode_responses(
+        responses, task=task, worker=worker, label=label, labels=labels, method="majority vote"
+    )
+    T, K = data.tasks.size, data.labels.size
+    counts = vote_counts(data.tasks.codes, data.labels.codes, T, K).T.astype(np.float64)
+    shares = counts / counts.sum(axis=1, keepdims=True) if T else counts
+    logger.info("majority vote on %d responses (%d tasks)", data.n_responses, T)
+    return AggregationModel.build("MAJORITY_VOTE", data, shares, names=(task, worker, label))
+
+
 def majority_vote(
     responses: pd.DataFrame,
     *,
@@ -127,6 +173,7 @@ def majority_vote(
 
     See Also
     --------
+    fit_majority_vote : The same vote as a fitted model (vote shares of every label).
     dawid_skene : Weighs workers by their estimated confusion matrices.
 
     Examples

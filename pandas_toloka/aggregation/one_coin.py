@@ -20,6 +20,7 @@ from ._em import Golden, ResponseCodes, one_coin_confusion, run_em
 from ._encoding import check_iteration_args, encode_responses
 from ._golden import encode_golden
 from ._model import AggregationModel
+from ._to_frame import frame_function
 
 __all__ = ["fit_one_coin_dawid_skene", "one_coin_dawid_skene"]
 
@@ -87,18 +88,10 @@ def fit_one_coin_dawid_skene(
     )
 
 
-def one_coin_dawid_skene(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    n_iter: int = 100,
-    tol: float = 1e-5,
-    labels: Iterable[object] | None = None,
-    golden: Mapping[Any, Any] | pd.Series | None = None,
-) -> pd.DataFrame:
-    """Aggregate responses with one-coin Dawid–Skene.
+one_coin_dawid_skene = frame_function(
+    fit_one_coin_dawid_skene,
+    name="one_coin_dawid_skene",
+    doc="""Aggregate responses with one-coin Dawid–Skene.
 
     Each worker has one skill ``s_w``: they answer the true label with
     probability ``s_w`` and each other label with ``(1 - s_w) / (K - 1)``.
@@ -136,14 +129,5 @@ def one_coin_dawid_skene(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> one_coin_dawid_skene(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_one_coin_dawid_skene(
-        responses,
-        task=task,
-        worker=worker,
-        label=label,
-        n_iter=n_iter,
-        tol=tol,
-        labels=labels,
-        golden=golden,
-    ).to_frame()
+    """,
+)

@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import InvalidArgumentError
 from ._encoding import Responses, check_iteration_args, encode_responses
 from ._model import AggregationModel
+from ._to_frame import frame_function
 
 __all__ = ["fit_wawa", "fit_zero_based_skill", "wawa", "zero_based_skill"]
 
@@ -83,15 +84,10 @@ def fit_wawa(
     )
 
 
-def wawa(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    labels: Iterable[object] | None = None,
-) -> pd.DataFrame:
-    """Aggregate responses with WAWA (worker agreement with aggregate).
+wawa = frame_function(
+    fit_wawa,
+    name="wawa",
+    doc="""Aggregate responses with WAWA (worker agreement with aggregate).
 
     Majority vote first; each worker's skill is then the share of their
     responses that agree with it; the answer is the label with the largest
@@ -122,8 +118,8 @@ def wawa(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> wawa(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_wawa(responses, task=task, worker=worker, label=label, labels=labels).to_frame()
+    """,
+)
 
 
 def _check_rate(name: str, value: Any, *, upper: float | None = None) -> float:
@@ -191,20 +187,10 @@ def fit_zero_based_skill(
     )
 
 
-def zero_based_skill(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    label: Hashable = "result",
-    n_iter: int = 100,
-    lr_init: float = 1.0,
-    lr_steps_to_reduce: int = 20,
-    lr_reduce_factor: float = 0.5,
-    eps: float = 1e-5,
-    labels: Iterable[object] | None = None,
-) -> pd.DataFrame:
-    """Aggregate responses with zero-based skill.
+zero_based_skill = frame_function(
+    fit_zero_based_skill,
+    name="zero_based_skill",
+    doc="""Aggregate responses with zero-based skill.
 
     Every worker starts with skill ``1/K + eps`` (``K`` labels observed). Each
     of ``n_iter`` iterations takes the skill-weighted vote and moves every
@@ -243,16 +229,5 @@ def zero_based_skill(
     ...                    "result": ["cat", "cat", "dog", "dog"]})
     >>> zero_based_skill(df)["result"].tolist()
     ['cat', 'dog']
-    """
-    return fit_zero_based_skill(
-        responses,
-        task=task,
-        worker=worker,
-        label=label,
-        n_iter=n_iter,
-        lr_init=lr_init,
-        lr_steps_to_reduce=lr_steps_to_reduce,
-        lr_reduce_factor=lr_reduce_factor,
-        eps=eps,
-        labels=labels,
-    ).to_frame()
+    """,
+)

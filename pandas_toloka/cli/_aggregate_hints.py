@@ -14,9 +14,9 @@ import argparse
 import json
 import shlex
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
-from .._protocol import MAX_PAGE_SIZE
+from .. import _config
+from .._http.endpoint import without_userinfo
 from ..errors import NotFoundError, StartInterruptedError
 from ..reader import AggregatedSolutions
 from ._common import CommandError, command_line
@@ -32,19 +32,11 @@ __all__ = [
 ]
 
 #: Option defaults; the resume command repeats only the options that differ.
-DEFAULTS = {"max_attempts": 5, "page_size": MAX_PAGE_SIZE, "wait_timeout": 6 * 3600.0}
-
-
-def _without_credentials(url: str) -> str:
-    """``url`` without a ``user:password@`` part (the resume hint is printed)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+DEFAULTS = {
+    "max_attempts": _config.MAX_ATTEMPTS,
+    "page_size": _config.SOLUTIONS_PAGE_SIZE,
+    "wait_timeout": _config.WAIT_TIMEOUT,
+}
 
 
 def resume_command(args: argparse.Namespace, operation_id: str) -> str:
@@ -59,7 +51,7 @@ def same_options(args: argparse.Namespace) -> list[str]:
     """The options of ``args`` that a resume or restart repeats: server, limits, output."""
     arguments: list[str] = []
     if args.url:
-        arguments += ["--url", _without_credentials(args.url)]
+        arguments += ["--url", without_userinfo(args.url)[0]]
     if args.environment:
         arguments += ["--environment", args.environment]
     for name, default in DEFAULTS.items():
@@ -91,7 +83,7 @@ def lookup_notes(args: argparse.Namespace, exc: StartInterruptedError) -> list[s
     """
     client_args = []
     if args.url:
-        client_args.append(f"url={json.dumps(_without_credentials(args.url))}")
+        client_args.append(f"url={json.dumps(without_userinfo(args.url)[0])}")
     elif args.environment:
         client_args.append(f"environment={json.dumps(args.environment)}")
     code = (

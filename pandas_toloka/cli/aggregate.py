@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._protocol import MAX_PAGE_SIZE, AggregationType
+from .._read.connect import open_client
 from ..client import Client
 from ..errors import (
     InvalidArgumentError,
@@ -141,17 +142,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
-    """The stream's schema with pandas metadata and ``attrs`` as ``to_parquet`` writes them.
+    """The Arrow schema ``to_parquet`` writes for the frame the Python reader returns.
 
-    The pandas metadata describes the ``numpy_nullable`` dtypes (categories, not
-    Arrow dictionaries) so that a plain ``pd.read_parquet(path)`` can read the
-    file; ``dtype_backend="pyarrow"`` still gives the Arrow dtypes.
+    The stream's schema as pandas converts its frame (``dtype_backend="pyarrow"``,
+    the reader's default) to Arrow, with pandas' metadata and ``attrs``: text as
+    ``large_string``, enumerated fields as dictionaries with pandas' index width.
+    A plain ``pd.read_parquet(path)`` of the CLI's file then gives the dtypes of
+    ``read_aggregated_solutions``, as ``df.to_parquet(path)`` of that frame does.
     """
-    empty = to_pandas(stream.schema.empty_table(), dtype_backend="numpy_nullable")
+    empty = to_pandas(stream.empty_table(), dtype_backend="pyarrow")
     empty.attrs[ATTRS_KEY] = dict(stream.attrs)
-    metadata = dict(pa.Table.from_pandas(empty, preserve_index=False).schema.metadata or {})
+    schema = pa.Table.from_pandas(empty, preserve_index=False).schema
+    metadata = dict(schema.metadata or {})
     metadata[b"PANDAS_ATTRS"] = json.dumps(empty.attrs).encode()
-    return stream.schema.with_metadata(metadata)
+    return schema.with_metadata(metadata)
 
 
 def check_output(output: Path) -> str | None:
@@ -163,12 +167,10 @@ def check_output(output: Path) -> str | None:
 def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
     """Write every batch of ``stream`` to ``output`` atomically; return the row count."""
     rows = 0
-    with (
-        atomic_output(Path(output)) as tmp,
-        pq.ParquetWriter(tmp, _schema_with_metadata(stream)) as writer,
-    ):
+    schema = _schema_with_metadata(stream)
+    with atomic_output(Path(output)) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         for page in stream.iter_pages():
-            writer.write_table(page)
+            writer.write_table(page.cast(schema))
             rows += page.num_rows
     return rows
 
@@ -220,9 +222,14 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def _client(args: argparse.Namespace) -> Client:
     try:
-        return Client(
-            args.token, environment=args.environment, url=args.url, max_attempts=args.max_attempts
+        client, _ = open_client(
+            None,
+            token=args.token,
+            environment=args.environment,
+            url=args.url,
+            max_attempts=args.max_attempts,
         )
+        return client
     except InvalidArgumentError as exc:
         raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
     except MissingTokenError:

@@ -207,7 +207,10 @@ def run_demo(
     _section("Written", out)
     for path in written.values():
         if path.suffix == ".parquet":
-            hint = f"read back: pd.read_parquet({str(path)!r}, dtype_backend='pyarrow')"
+            # A plain read gives the frame that was written, dtypes included, which can be
+            # written and read again; dtype_backend="pyarrow" would turn its categoricals
+            # into Arrow dictionaries, which pandas writes but cannot read back (pandas#54392).
+            hint = f"read back: pd.read_parquet({str(path)!r})"
             print(f"{path}  ({hint})", file=out)
         else:
             print(path, file=out)

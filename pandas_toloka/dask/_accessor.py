@@ -9,7 +9,7 @@ import dask.dataframe as dd
 import pandas as pd
 from dask.dataframe.extensions import register_dataframe_accessor
 
-from .._args import LocalType
+from .._frame.methods import LocalType
 from ..schema import DtypeBackend
 from . import _aggregate
 

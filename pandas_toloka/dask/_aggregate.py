@@ -1,6 +1,6 @@
 """``aggregate_locally`` and ``worker_quality`` on Dask DataFrames of responses.
 
-The semantics are those of the pandas accessor (:mod:`pandas_toloka._local_aggregate`):
+The semantics are those of the pandas accessor (:mod:`pandas_toloka._frame.local`):
 the same rows (wanted status, an answer in every field), one aggregation per
 pool, the label space and ``Y`` from the output spec, the typed result schema.
 
@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._args import LocalType, check_local_type
-from .._local_inputs import frame_output_spec, normalize_skills, resolve_field_columns
+from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
+from .._frame.methods import LocalType, check_local_type
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..errors import InvalidArgumentError, MissingColumnsError

@@ -4,7 +4,7 @@ A task carries a :class:`ClientDescription`: the server's URL, the client's
 timeouts and retry settings, and a random ``credential_id``. None of that is
 secret, so the description can appear in task keys, reprs and pickled graphs.
 
-The token travels separately. :func:`describe_client` registers the driver's
+The token travels separately. :func:`share_client` registers the driver's
 :class:`~pandas_toloka.client.Client` under the ``credential_id`` in this
 process (for the local schedulers) and, when a ``distributed`` client is
 active, ships it to every worker, present and future, as a worker plugin.
@@ -28,7 +28,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from ..client import Client
 from ..errors import InvalidArgumentError, MissingTokenError
 
-__all__ = ["ClientDescription", "Credentials", "describe_client", "worker_client"]
+__all__ = ["ClientDescription", "Credentials", "share_client", "worker_client"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def _distributed_client() -> Any | None:
         return None
 
 
-def describe_client(client: Client, *, credentials: Credentials = "ship") -> ClientDescription:
+def share_client(client: Client, *, credentials: Credentials = "ship") -> ClientDescription:
     """Make ``client`` usable by tasks; return the token-free description they carry.
 
     Parameters

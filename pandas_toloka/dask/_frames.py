@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import schema
+from .._read.connect import open_client
 from ..client import Client
 from ..errors import InvalidArgumentError
 from ..schema import OutputField
@@ -30,14 +31,8 @@ def keep_dtypes() -> Any:
 def driver_client(
     client: Client | None, token: str | None, environment: str | None, url: str | None
 ) -> tuple[Client, bool]:
-    if client is not None:
-        if token is not None or environment is not None or url is not None:
-            raise InvalidArgumentError(
-                "Pass either client= or token=/environment=/url=, not both: the client already "
-                "holds its token and URL."
-            )
-        return client, False
-    return Client(token, environment=environment, url=url), True
+    """The driver's client and whether it was made here (:func:`.open_client`'s rule)."""
+    return open_client(client, token=token, environment=environment, url=url)
 
 
 def typed_empty(

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
-from .._local_aggregate import pool_groups, run_method, select_rows, text_ids, to_table
-from .._local_inputs import FieldColumn
+from .._frame.inputs import FieldColumn
+from .._frame.local import pool_groups, run_method, select_rows, text_ids, to_table
 from ..aggregation import weighted_dynamic_overlap
 from ..aggregation._encoding import build_result
 from ..schema import DtypeBackend

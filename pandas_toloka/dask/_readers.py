@@ -21,18 +21,24 @@ import pandas as pd
 from .. import reader as _reader
 from .. import responses as _responses
 from .. import schema
-from .._args import check_page_size, check_statuses
-from .._protocol import MAX_PAGE_SIZE, AggregationTypeName
-from .._response_pages import assignments_to_table
-from .._start_and_wait import (
-    DEFAULT_WAIT_TIMEOUT,
-    AggregationRequest,
+from .._config import (
+    MAX_CONCURRENT_OPERATIONS,
+    MAX_CONCURRENT_REQUESTS,
+    RESPONSES_PAGE_SIZE,
+    SOLUTIONS_PAGE_SIZE,
+    WAIT_TIMEOUT,
+)
+from .._protocol import AggregationTypeName
+from .._read.args import check_page_size, check_statuses
+from .._read.assignments import assignments_to_table
+from .._read.operations import (
+    AggregationJob,
     resumable,
     wait_operation,
 )
 from ..client import AggregationType, Client
 from ..schema import DtypeBackend, OutputField
-from ._credentials import ClientDescription, Credentials, describe_client, worker_client
+from ._credentials import ClientDescription, Credentials, share_client, worker_client
 from ._frames import conform, driver_client, keep_dtypes, same_schema, typed_empty
 from ._start import (
     check_pool_ids,
@@ -71,7 +77,7 @@ def _read_aggregated_partition(
     with resumable(operation_id, doing="waiting for", interrupted=interrupted):
         operation = client.get_operation(operation_id)
     operation = wait_operation(client, operation, wait_timeout=wait_timeout, progress=False)
-    request = AggregationRequest(pool_id, type, fields, answer_weight_skill_id, operation)
+    request = AggregationJob(pool_id, type, fields, answer_weight_skill_id, operation)
     with _reader.AggregatedSolutions(
         client, request, owns_client=False, page_size=page_size, progress=False
     ) as stream:
@@ -92,7 +98,7 @@ def start_aggregations(
     token: str | None = None,
     environment: str | None = None,
     url: str | None = None,
-    max_concurrent_operations: int = 8,
+    max_concurrent_operations: int = MAX_CONCURRENT_OPERATIONS,
 ) -> dict[str, str]:
     """Start the aggregation of every pool, at most ``max_concurrent_operations`` at a time.
 
@@ -144,10 +150,10 @@ def read_aggregated_solutions(
     token: str | None = None,
     environment: str | None = None,
     url: str | None = None,
-    max_concurrent_operations: int = 8,
+    max_concurrent_operations: int = MAX_CONCURRENT_OPERATIONS,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = MAX_PAGE_SIZE,
-    wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+    wait_timeout: float | None = WAIT_TIMEOUT,
     credentials: Credentials = "ship",
 ) -> dd.DataFrame:
     """Aggregate many pools on the Toloka server into a Dask DataFrame, one partition per pool.
@@ -211,7 +217,7 @@ def read_aggregated_solutions(
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
     try:
-        description = describe_client(driver, credentials=credentials)
+        description = share_client(driver, credentials=credentials)
         requests = start_aggregations_with(
             driver,
             pools,
@@ -283,9 +289,9 @@ def read_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
-    max_concurrent_requests: int = 8,
+    max_concurrent_requests: int = MAX_CONCURRENT_REQUESTS,
     dtype_backend: DtypeBackend = "pyarrow",
-    page_size: int = _responses.DEFAULT_PAGE_SIZE,
+    page_size: int = RESPONSES_PAGE_SIZE,
     credentials: Credentials = "ship",
 ) -> dd.DataFrame:
     """Read the raw responses of many pools into a Dask DataFrame, one partition per pool.
@@ -327,7 +333,7 @@ def read_responses(
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
     try:
-        description = describe_client(driver, credentials=credentials)
+        description = share_client(driver, credentials=credentials)
         if output_spec is None:
             specs = run_in_threads(driver.get_output_spec, pools, threads)
         else:

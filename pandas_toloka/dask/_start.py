@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from .._protocol import AggregationTypeName
-from .._start_and_wait import AggregationRequest, start_or_resume
+from .._read.operations import AggregationJob, start_or_resume
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError, TolokaError
 
@@ -87,13 +87,13 @@ def start_aggregations_with(
     answer_weight_skill_id: str | int | None,
     operation_ids: Mapping[str, str],
     max_concurrent_operations: int,
-) -> dict[str, AggregationRequest]:
+) -> dict[str, AggregationJob]:
     """Start (or resume) one aggregation per pool, at most ``max_concurrent_operations`` running.
 
     Returns
     -------
     dict
-        Pool id -> its checked :class:`AggregationRequest` (operation and fields),
+        Pool id -> its checked :class:`AggregationJob` (operation and fields),
         in the order of ``pool_ids``.
 
     Raises
@@ -102,10 +102,10 @@ def start_aggregations_with(
         The first error met; its ``operation_ids`` attribute (and message) hold
         the aggregations started so far.
     """
-    requests: dict[str, AggregationRequest] = {}
+    requests: dict[str, AggregationJob] = {}
     started: dict[str, str] = {}
 
-    def resume(pool: str) -> AggregationRequest:
+    def resume(pool: str) -> AggregationJob:
         return start_or_resume(
             client,
             pool,
@@ -115,7 +115,7 @@ def start_aggregations_with(
             operation_id=str(operation_ids[pool]),
         )
 
-    def start(pool: str) -> AggregationRequest:
+    def start(pool: str) -> AggregationJob:
         request = start_or_resume(
             client,
             pool,

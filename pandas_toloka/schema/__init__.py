@@ -1,7 +1,8 @@
-"""The single source of truth for types: Toloka output spec → Arrow → pandas.
+"""The single source of truth for types: Toloka input and output specs → Arrow → pandas.
 
-A project's ``task_spec.output_spec`` declares each output field's type. This
-module turns that declaration into an :class:`OutputField`, maps it to one
+A project's ``task_spec.output_spec`` declares each output field's type (and its
+``input_spec`` each input field's: the same types plus ``ARRAY_JSON``, as
+:class:`InputField`). This module turns that declaration into an :class:`OutputField`, maps it to one
 Arrow type (:data:`ARROW_TYPES` and :meth:`OutputField.arrow_type`), converts
 JSON values strictly into Arrow arrays of that type (and whole pages of JSON
 bytes, fast, with the strict conversion as the reference: ``_wire``), and converts Arrow data to
@@ -15,14 +16,17 @@ from __future__ import annotations
 from ._fields import (
     AGGREGATED_META_COLUMNS,
     ARROW_TYPES,
+    INPUT_ARROW_TYPES,
     OUTPUT_VALUES_PREFIX,
     RESPONSES_META_COLUMNS,
     SUBMITTED_TYPE,
+    InputField,
     OutputField,
     aggregated_schema,
     default_aggregation_fields,
     label_space,
     options_count,
+    parse_input_spec,
     parse_output_spec,
     responses_schema,
     result_column_name,
@@ -65,6 +69,8 @@ __all__ = [
     "AGGREGATED_META_COLUMNS",
     "ARROW_TYPES",
     "ATTRS_KEY",
+    "INPUT_ARROW_TYPES",
+    "InputField",
     "DtypeBackend",
     "KINDS",
     "AggregatedSolutionsProvenance",
@@ -92,6 +98,7 @@ __all__ = [
     "options_count",
     "output_values_type",
     "pages_to_pandas",
+    "parse_input_spec",
     "parse_output_spec",
     "read_page",
     "responses_schema",

@@ -1,14 +1,15 @@
-"""Output fields, their Arrow types and the column layout of result tables."""
+"""Input and output fields, their Arrow types and the column layout of result tables."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
 from ..errors import InvalidArgumentError
+from ._scalars import python_value_ok
 
 _STRING = pa.string()
 
@@ -38,12 +39,17 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "ARRAY_COORDINATES": _list_of(_STRING),
 }
 
+#: Arrow type of each Toloka input field type: the output types and ``ARRAY_JSON``
+#: (a list of JSON texts), which only an input spec may declare.
+INPUT_ARROW_TYPES: dict[str, pa.DataType] = {**ARROW_TYPES, "ARRAY_JSON": _list_of(_STRING)}
+
 NOTES: dict[str, str] = {
     "STRING": "free text",
     "URL": "the URL as text",
     "FILE": "the file id as text",
     "COORDINATES": 'text as Toloka sends it, e.g. "55.75,37.62"',
     "JSON": "the value re-serialised as JSON text (lossless, any JSON)",
+    "ARRAY_JSON": "input fields only: each item re-serialised as JSON text",
 }
 
 _AGGREGATABLE = frozenset({"STRING", "INTEGER", "FLOAT", "BOOLEAN"})
@@ -69,22 +75,13 @@ OUTPUT_VALUES_PREFIX = _COLLISION_PREFIX
 
 
 @dataclass(frozen=True)
-class OutputField:
-    """One output field of a Toloka project, as its output spec declares it.
+class _SpecField:
+    """A field of a project's input or output spec (the two share types and checks)."""
 
-    Parameters
-    ----------
-    name : str
-        Field name, the key in ``output_values``.
-    type : str
-        Toloka type, one of the keys of :data:`ARROW_TYPES`.
-    required : bool, default True
-    allowed_values : tuple, optional
-        The values a worker may choose from, in the spec's order.
-    min_value, max_value : int or float, optional
-        Bounds of an INTEGER or FLOAT field.
-    hidden : bool, default False
-    """
+    #: "Input" or "Output": which spec declares fields of this class (used in messages).
+    ROLE: ClassVar[str] = "Output"
+    #: The types this spec may declare, with their Arrow types.
+    TYPES: ClassVar[Mapping[str, pa.DataType]] = ARROW_TYPES
 
     name: str
     type: str
@@ -95,36 +92,35 @@ class OutputField:
     hidden: bool = False
 
     @classmethod
-    def from_spec(cls, name: str, spec: Mapping[str, Any]) -> OutputField:
-        """Build a field from its output-spec entry, e.g. ``{"type": "STRING", ...}``."""
+    def from_spec(cls, name: str, spec: Mapping[str, Any]) -> Any:
+        """Build a field from its spec entry, e.g. ``{"type": "STRING", ...}``."""
+        role = cls.ROLE
         if not isinstance(spec, Mapping):
             raise InvalidArgumentError(
-                f"Output spec of field {name!r} must be a mapping like "
+                f"{role} spec of field {name!r} must be a mapping like "
                 f'{{"type": "STRING"}}, got {type(spec).__name__}.'
             )
         field_type = spec.get("type")
-        if field_type not in ARROW_TYPES:
+        if not isinstance(field_type, str) or field_type not in cls.TYPES:
             raise InvalidArgumentError(
-                f"Output field {name!r} has unknown type {field_type!r}; "
-                f"expected one of {sorted(ARROW_TYPES)}."
+                f"{role} field {name!r} has unknown type {field_type!r}; "
+                f"expected one of {sorted(cls.TYPES)}."
             )
         allowed = spec.get("allowed_values")
         if allowed is not None:
             if not isinstance(allowed, (list, tuple)) or not allowed:
                 raise InvalidArgumentError(
-                    f"allowed_values of output field {name!r} must be a non-empty list."
+                    f"allowed_values of {role.lower()} field {name!r} must be a non-empty list."
                 )
             if len(set(allowed)) != len(allowed):
                 raise InvalidArgumentError(
-                    f"allowed_values of output field {name!r} has duplicates: {list(allowed)}."
+                    f"allowed_values of {role.lower()} field {name!r} has duplicates: {list(allowed)}."
                 )
-            from ._values import python_value_ok  # _values builds on this module
-
             allowed = tuple(allowed)
             for value in allowed:
                 if not python_value_ok(value, field_type):
                     raise InvalidArgumentError(
-                        f"allowed value {value!r} of output field {name!r} is not of type {field_type}."
+                        f"allowed value {value!r} of {role.lower()} field {name!r} is not of type {field_type}."
                     )
         return cls(
             name=str(name),
@@ -146,7 +142,45 @@ class OutputField:
         """The Arrow type of this field's column."""
         if self.is_categorical:
             return pa.dictionary(pa.int32(), _STRING)
-        return ARROW_TYPES[self.type]
+        return self.TYPES[self.type]
+
+    def to_spec(self) -> dict[str, Any]:
+        """The spec entry of this field, as Toloka's API returns it."""
+        spec: dict[str, Any] = {"type": self.type, "required": self.required}
+        if self.allowed_values is not None:
+            spec["allowed_values"] = list(self.allowed_values)
+        if self.min_value is not None:
+            spec["min_value"] = self.min_value
+        if self.max_value is not None:
+            spec["max_value"] = self.max_value
+        if self.hidden:
+            spec["hidden"] = True
+        return spec
+
+
+@dataclass(frozen=True)
+class OutputField(_SpecField):
+    """One output field of a Toloka project, as its output spec declares it.
+
+    Parameters
+    ----------
+    name : str
+        Field name, the key in ``output_values``.
+    type : str
+        Toloka type, one of the keys of :data:`ARROW_TYPES`.
+    required : bool, default True
+    allowed_values : tuple, optional
+        The values a worker may choose from, in the spec's order.
+    min_value, max_value : int or float, optional
+        Bounds of an INTEGER or FLOAT field.
+    hidden : bool, default False
+    """
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Mapping[str, Any]) -> OutputField:
+        """Build a field from its output-spec entry, e.g. ``{"type": "STRING", ...}``."""
+        field: OutputField = super().from_spec(name, spec)
+        return field
 
     @property
     def n_options(self) -> int | None:
@@ -168,18 +202,34 @@ class OutputField:
         """Whether the server can aggregate this field (scalar STRING, INTEGER, FLOAT, BOOLEAN)."""
         return self.type in _AGGREGATABLE
 
-    def to_spec(self) -> dict[str, Any]:
-        """The output-spec entry of this field, as Toloka's API returns it."""
-        spec: dict[str, Any] = {"type": self.type, "required": self.required}
-        if self.allowed_values is not None:
-            spec["allowed_values"] = list(self.allowed_values)
-        if self.min_value is not None:
-            spec["min_value"] = self.min_value
-        if self.max_value is not None:
-            spec["max_value"] = self.max_value
-        if self.hidden:
-            spec["hidden"] = True
-        return spec
+
+@dataclass(frozen=True)
+class InputField(_SpecField):
+    """One input field of a Toloka project, as its input spec declares it.
+
+    The types are the output ones plus ``ARRAY_JSON`` (:data:`INPUT_ARROW_TYPES`);
+    values convert to Arrow by the same rules as outputs.
+
+    Parameters
+    ----------
+    name : str
+        Field name, the key in a task's ``input_values``.
+    type : str
+        Toloka type, one of the keys of :data:`INPUT_ARROW_TYPES`.
+    required : bool, default True
+    allowed_values : tuple, optional
+    min_value, max_value : int or float, optional
+    hidden : bool, default False
+    """
+
+    ROLE: ClassVar[str] = "Input"
+    TYPES: ClassVar[Mapping[str, pa.DataType]] = INPUT_ARROW_TYPES
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Mapping[str, Any]) -> InputField:
+        """Build a field from its input-spec entry, e.g. ``{"type": "URL"}``."""
+        field: InputField = super().from_spec(name, spec)
+        return field
 
 
 def parse_output_spec(output_spec: Mapping[str, Any]) -> dict[str, OutputField]:
@@ -195,6 +245,25 @@ def parse_output_spec(output_spec: Mapping[str, Any]) -> dict[str, OutputField]:
             f"output_spec must be a mapping of field name to spec, got {type(output_spec).__name__}."
         )
     return {str(name): OutputField.from_spec(str(name), spec) for name, spec in output_spec.items()}
+
+
+def parse_input_spec(input_spec: Mapping[str, Any] | None) -> dict[str, InputField]:
+    """Parse a project's ``task_spec.input_spec`` into fields, keeping its order.
+
+    ``None`` (a project that declares no inputs) gives no fields.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the spec is not a mapping or declares an unknown type.
+    """
+    if input_spec is None:
+        return {}
+    if not isinstance(input_spec, Mapping):
+        raise InvalidArgumentError(
+            f"input_spec must be a mapping of field name to spec, got {type(input_spec).__name__}."
+        )
+    return {str(name): InputField.from_spec(str(name), spec) for name, spec in input_spec.items()}
 
 
 def default_aggregation_fields(spec: Mapping[str, OutputField]) -> list[OutputField]:

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InvalidArgumentError
-from ._fields import ARROW_TYPES, NOTES, SUBMITTED_TYPE, OutputField
+from ._fields import ARROW_TYPES, INPUT_ARROW_TYPES, NOTES, SUBMITTED_TYPE, InputField, OutputField
 from ._values import field_to_arrow
 
 #: ``dtype_backend=`` of every function returning a frame, as in :func:`pandas.read_parquet`.
@@ -150,8 +150,13 @@ def type_mapping_table() -> str:
         '| Toloka type | Arrow type | `dtype_backend="pyarrow"` | `dtype_backend="numpy_nullable"` | notes |',
         "| --- | --- | --- | --- | --- |",
     ]
-    examples = [("STRING + allowed_values", OutputField("f", "STRING", allowed_values=("a", "b")))]
+    examples: list[tuple[str, OutputField | InputField]] = [
+        ("STRING + allowed_values", OutputField("f", "STRING", allowed_values=("a", "b")))
+    ]
     examples += [(name, OutputField("f", name)) for name in ARROW_TYPES]
+    examples += [
+        (name, InputField("f", name)) for name in INPUT_ARROW_TYPES if name not in ARROW_TYPES
+    ]
     examples += [
         ("*confidence*", OutputField("f", "FLOAT")),
         ("*pool_id, task_id, ...*", OutputField("f", "STRING")),
@@ -164,6 +169,8 @@ def type_mapping_table() -> str:
         note = NOTES.get(field.type, "")
         if field.is_categorical:
             note = "categories are the allowed values, in the spec's order"
+        elif field.type == "ARRAY_JSON":
+            note = NOTES[field.type] + "; a numpy array per row"
         elif field.type.startswith("ARRAY_"):
             note = "a numpy array per row (see below)"
         if label == "*confidence*":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,40 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import OutputValueError
-from ._fields import ARROW_TYPES, OutputField, aggregated_schema
+from ._fields import OutputField, _SpecField, aggregated_schema
+from ._scalars import INT64_MIN, python_value_ok, scalar_kind
 
 _STRING = pa.string()
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _scalar_kind(field_type: str) -> str:
-    base = field_type[len("ARRAY_") :] if field_type.startswith("ARRAY_") else field_type
-    return {"INTEGER": "int", "FLOAT": "float", "BOOLEAN": "bool"}.get(base, "str")
-
-
-def _python_scalar_ok(value: Any, kind: str) -> bool:
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "bool":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "int":
-        if isinstance(value, float):
-            return math.isfinite(value) and value.is_integer() and _INT64_MIN <= value <= _INT64_MAX
-        return isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX
-    return isinstance(value, (int, float))
-
-
-def python_value_ok(value: Any, field_type: str) -> bool:
-    if value is None or field_type == "JSON":
-        return True
-    kind = _scalar_kind(field_type)
-    if field_type.startswith("ARRAY_"):
-        return isinstance(value, list) and all(
-            v is None or _python_scalar_ok(v, kind) for v in value
-        )
-    return _python_scalar_ok(value, kind)
 
 
 def _describe_task(task_ids: Sequence[Any] | pa.Array | None, index: int) -> str | None:
@@ -57,7 +26,7 @@ def _describe_task(task_ids: Sequence[Any] | pa.Array | None, index: int) -> str
 
 
 def _raise_first_bad(
-    values: Sequence[Any], field: OutputField, task_ids: Sequence[Any] | pa.Array | None
+    values: Sequence[Any], field: _SpecField, task_ids: Sequence[Any] | pa.Array | None
 ) -> None:
     for index, value in enumerate(values):
         ok = python_value_ok(value, field.type)
@@ -70,15 +39,15 @@ def _raise_first_bad(
             if field.allowed_values is not None:
                 expected += f" with allowed values {list(field.allowed_values)}"
             raise OutputValueError(
-                f"Output field {field.name!r} of {where} has value {value!r}, "
-                f"which is not {expected} as the project's output spec declares. "
-                "Check the project's output spec or the data sent for this task.",
+                f"{field.ROLE} field {field.name!r} of {where} has value {value!r}, "
+                f"which is not {expected} as the project's {field.ROLE.lower()} spec declares. "
+                f"Check the project's {field.ROLE.lower()} spec or the data sent for this task.",
                 task_id=task_id,
                 field=field.name,
                 value=value,
             )
     raise OutputValueError(  # pragma: no cover - the predicates mirror Arrow's checks
-        f"Output field {field.name!r} has values that do not fit {field.type}.",
+        f"{field.ROLE} field {field.name!r} has values that do not fit {field.type}.",
         task_id=None,
         field=field.name,
         value=None,
@@ -112,7 +81,7 @@ def _coerce_scalar_array(array: pa.Array, kind: str) -> pa.Array | None:
     if pa.types.is_floating(inferred):
         finite = pc.is_finite(array)
         integral = pc.equal(pc.floor(array), array)
-        in_range = pc.and_(pc.greater_equal(array, float(_INT64_MIN)), pc.less(array, float(2**63)))
+        in_range = pc.and_(pc.greater_equal(array, float(INT64_MIN)), pc.less(array, float(2**63)))
         if pc.all(pc.and_(pc.and_(finite, integral), in_range)).as_py() in (True, None):
             return array.cast(pa.int64(), safe=False)
     return None
@@ -120,7 +89,7 @@ def _coerce_scalar_array(array: pa.Array, kind: str) -> pa.Array | None:
 
 def field_to_arrow(
     values: Sequence[Any],
-    field: OutputField,
+    field: _SpecField,
     *,
     task_ids: Sequence[Any] | pa.Array | None = None,
 ) -> pa.Array:
@@ -130,7 +99,7 @@ def field_to_arrow(
     ----------
     values : sequence
         Python values as ``json.loads`` produced them; None is a missing value.
-    field : OutputField
+    field : OutputField or InputField
     task_ids : sequence or pyarrow.Array, optional
         Task ids aligned with ``values``, used only to name the task in errors.
 
@@ -145,12 +114,22 @@ def field_to_arrow(
         If a value does not fit the declared type or is not an allowed value;
         names the task and the field. Nothing is cast lossily: ``1.5`` in an
         INTEGER field is an error, ``1.0`` becomes ``1``. INTEGER and FLOAT
-        values must lie within the field's ``min_value``/``max_value``.
+        values must lie within the field's ``min_value``/``max_value``. The
+        error is an ``OutputValueError`` for input fields too (its message
+        says which).
     """
     if field.type == "JSON":
         texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
         return pa.array(texts, type=_STRING)
-    kind = _scalar_kind(field.type)
+    if field.type == "ARRAY_JSON":
+        if not all(v is None or isinstance(v, list) for v in values):
+            _raise_first_bad(values, field, task_ids)
+        items = [
+            None if v is None else [json.dumps(item, ensure_ascii=False) for item in v]
+            for v in values
+        ]
+        return pa.array(items, type=field.arrow_type)
+    kind = scalar_kind(field.type)
     try:
         inferred = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
@@ -170,7 +149,7 @@ def field_to_arrow(
 
 
 def _check_bounds(
-    array: pa.Array, field: OutputField, task_ids: Sequence[Any] | pa.Array | None
+    array: pa.Array, field: _SpecField, task_ids: Sequence[Any] | pa.Array | None
 ) -> None:
     """Raise if an INTEGER or FLOAT value lies outside ``min_value``..``max_value``."""
     if field.type not in ("INTEGER", "FLOAT"):
@@ -188,16 +167,16 @@ def _check_bounds(
     task_id = _describe_task(task_ids, index)
     where = f"task {task_id!r}" if task_id is not None else f"row {index}"
     raise OutputValueError(
-        f"Output field {field.name!r} of {where} has value {value!r}, outside "
-        f"[{field.min_value}, {field.max_value}] as the project's output spec declares.",
+        f"{field.ROLE} field {field.name!r} of {where} has value {value!r}, outside "
+        f"[{field.min_value}, {field.max_value}] as the project's {field.ROLE.lower()} spec declares.",
         task_id=task_id,
         field=field.name,
         value=value,
     )
 
 
-def _coerce_list_array(inferred: pa.Array, kind: str, field: OutputField) -> pa.Array | None:
-    target = ARROW_TYPES[field.type]
+def _coerce_list_array(inferred: pa.Array, kind: str, field: _SpecField) -> pa.Array | None:
+    target = field.arrow_type
     if pa.types.is_null(inferred.type):
         return pa.nulls(len(inferred), target)
     if not (pa.types.is_list(inferred.type) or pa.types.is_large_list(inferred.type)):
@@ -214,7 +193,7 @@ def _coerce_list_array(inferred: pa.Array, kind: str, field: OutputField) -> pa.
 def _apply_allowed_values(
     array: pa.Array,
     values: Sequence[Any],
-    field: OutputField,
+    field: _SpecField,
     task_ids: Sequence[Any] | pa.Array | None,
 ) -> pa.Array:
     assert field.allowed_values is not None

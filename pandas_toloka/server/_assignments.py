@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._fastjson import json_column
+from ._fastjson import json_column, object_column
 from ._serialize import format_timestamps, key_range, page_bounds
 from ._store import Pool, column_name
 
@@ -25,15 +25,28 @@ def _join(*parts: pa.Array | str) -> pa.Array:
 
 def _solutions(pool: Pool, rows: pa.Table) -> pa.Array:
     """``{"output_values": {...}}`` per row; null values are left out."""
-    pieces: list[pa.Array | str] = []
+    texts = []
     for name in pool.fields:
-        column = rows.column(column_name(name))
-        key = "," + json.dumps(name, ensure_ascii=False) + ":"
-        piece = _join(key, json_column(column))
-        pieces.append(pc.if_else(pc.is_null(column), "", piece))
-    inner = _join(*pieces) if pieces else pa.array([""] * rows.num_rows, pa.string())
-    inner = pc.replace_substring_regex(inner, "^,", "")
-    return _join('{"output_values":{', inner, "}}")
+        column = rows.column(column_name(name)).combine_chunks()
+        texts.append(
+            pc.if_else(pc.is_null(column), pa.scalar(None, pa.string()), json_column(column))
+        )
+    return _join('{"output_values":', object_column(list(pool.fields), texts, rows.num_rows), "}")
+
+
+def _tasks(pool: Pool, rows: pa.Table) -> pa.Array:
+    """``{"id", "input_values"[, "known_solutions"]}`` per row, from the pool's encoded tasks."""
+    positions = rows.column("task_pos")
+    known = pool.tasks.known.take(positions)
+    with_known = _join(',"known_solutions":', known)
+    return _join(
+        '{"id":',
+        json_column(rows.column("task_id")),
+        ',"input_values":',
+        pool.tasks.inputs.take(positions),
+        pc.if_else(pc.is_null(known), "", with_known),
+        "}",
+    )
 
 
 def _headers(pool: Pool, first: pa.Table) -> pa.Array:
@@ -69,7 +82,7 @@ def encode_assignments(pool: Pool, rows: pa.Table, starts: np.ndarray) -> list[s
     """One JSON object per assignment; ``starts`` are the group offsets within ``rows``."""
     if rows.num_rows == 0:
         return []
-    tasks = _join('{"id":', json_column(rows.column("task_id")), ',"input_values":{}}')
+    tasks = _tasks(pool, rows)
     solutions = _solutions(pool, rows)
     headers = _headers(pool, rows.take(pa.array(starts[:-1], pa.int64())))
     if len(starts) - 1 == rows.num_rows:  # one task per assignment: fully vectorised

@@ -16,17 +16,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .._protocol import MAX_PAGE_SIZE
+from .._protocol import API_PREFIX, MAX_PAGE_SIZE
 from ._aggregate import Aggregator, check_request, parse_request
 from ._assignments import assignment_page
 from ._errors import ApiError, not_found, validation_error
+from ._export import Document, export_tsv
 from ._fastjson import join_rows
 from ._faults import Faults
 from ._operations import Operation, OperationRunner
 from ._serialize import key_range, page_bounds, parse_datetime
-from ._store import ASSIGNMENT_STATUSES, Store
+from ._store import ASSIGNMENT_STATUSES, Pool, Store
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ROUTES", "Context", "Request"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ROUTES", "Context", "Document", "Request"]
 
 MAX_LIMIT = MAX_PAGE_SIZE
 DEFAULT_LIMIT = 50
@@ -275,15 +276,125 @@ def user_skills(ctx: Context, request: Request) -> Answer:
         skills = skills[skills["worker_id"] == query["user_id"]]
     values = skills["value"].to_numpy(dtype=float)
     objects = [
-        {"id": f"{s}:{w}", "skill_id": s, "user_id": w, "value": round(v), "exact_value": v}
-        for s, w, v in zip(
-            skills["skill_id"].tolist(), skills["worker_id"].tolist(), values.tolist()
+        {
+            "id": f"{s}:{w}",
+            "skill_id": s,
+            "user_id": w,
+            "value": round(v),
+            "exact_value": v,
+            "created": c,
+            "modified": m,
+        }
+        for s, w, v, c, m in zip(
+            skills["skill_id"].tolist(),
+            skills["worker_id"].tolist(),
+            values.tolist(),
+            skills["created"].tolist(),
+            skills["modified"].tolist(),
         )
     ]
     return _page_objects(objects, query)
 
 
+# ------------------------------------------------------------------ tasks
+
+
+def _task_page(
+    pool: Pool, query: Mapping[str, str], limit: int, descending: bool
+) -> tuple[list[tuple[str, str]], bool]:
+    """Up to ``limit`` ``(id, json)`` tasks of one pool in id order, and whether more match."""
+    tasks = pool.tasks
+    lo, hi = key_range(tasks.ids, **_bounds(query, "id"))
+    overlap = _overlap_bounds(query)
+    created = {op: _datetime_param(query, f"created_{op}") for op in ("gt", "gte", "lt", "lte")}
+    if not overlap and all(v is None for v in created.values()):  # a page is a slice
+        start, stop, more = page_bounds(lo, hi, limit, descending=descending)
+        ids, texts = tasks.ids.slice(start, stop - start), tasks.json.slice(start, stop - start)
+        items = list(zip(ids.to_pylist(), texts.to_pylist()))
+        return (items[::-1] if descending else items), more
+    selected = np.arange(lo, hi, dtype=np.int64)
+    if overlap:
+        values = tasks.overlap[lo:hi]
+        keep = np.ones(hi - lo, dtype=bool)
+        for op, bound in overlap.items():
+            keep &= _COMPARE[op](values, bound)
+        selected = selected[keep]
+    if any(v is not None for v in created.values()):
+        texts = tasks.created.take(pa.array(selected)).to_pylist()
+        selected = selected[[_in_bounds(t, created) for t in texts]]
+    if descending:
+        selected = selected[::-1]
+    page = selected[:limit]
+    take = pa.array(page, pa.int64())
+    items = list(zip(tasks.ids.take(take).to_pylist(), tasks.json.take(take).to_pylist()))
+    return items, len(selected) > limit
+
+
+_COMPARE: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "eq": np.equal,
+    "gt": np.greater,
+    "gte": np.greater_equal,
+    "lt": np.less,
+    "lte": np.less_equal,
+}
+
+
+def _overlap_bounds(query: Mapping[str, str]) -> dict[str, int]:
+    bounds = {}
+    for op in _COMPARE:
+        name = "overlap" if op == "eq" else f"overlap_{op}"
+        text = query.get(name)
+        if text is None:
+            continue
+        if not _INTEGER.fullmatch(text):
+            raise validation_error(name, f"{name} must be an integer, got {text[:32]!r}")
+        bounds[op] = int(text)
+    return bounds
+
+
+def list_tasks(ctx: Context, request: Request) -> Answer:
+    query = request.query
+    sort = _choice(query, "sort", ["id", "-id"]) or "id"
+    descending = sort == "-id"
+    limit = _limit(query)
+    if "pool_id" in query:
+        pool = ctx.store.pool(query["pool_id"])
+        if pool is None:
+            raise not_found("Pool", query["pool_id"])
+        pools = [pool]
+    else:
+        pools = ctx.store.pools()
+    items: list[tuple[str, str]] = []
+    more = False
+    for pool in pools:
+        page, pool_more = _task_page(pool, query, limit, descending)
+        items.extend(page)
+        more = more or pool_more
+    if len(pools) > 1:
+        items.sort(key=lambda item: item[0], reverse=descending)
+    more = more or len(items) > limit
+    body = ",".join(text for _, text in items[:limit])
+    return 200, (
+        '{"items":[' + body + '],"has_more":' + ("true" if more else "false") + "}"
+    ).encode("utf-8")
+
+
+def get_task(ctx: Context, request: Request, task_id: str) -> Answer:
+    for pool in ctx.store.pools():
+        lo, hi = key_range(pool.tasks.ids, gte=task_id, lte=task_id)
+        if hi > lo:
+            return 200, pool.tasks.json[lo].as_py().encode("utf-8")
+    raise not_found("Task", task_id)
+
+
 # ------------------------------------------------------------------ assignments
+
+
+def export_assignments(ctx: Context, request: Request, pool_id: str) -> Answer:
+    pool = ctx.store.pool(pool_id)
+    if pool is None:
+        raise not_found("Pool", pool_id)
+    return 200, export_tsv(pool, request.query)
 
 
 def assignments(ctx: Context, request: Request) -> Answer:
@@ -315,17 +426,20 @@ def assignments(ctx: Context, request: Request) -> Answer:
 
 Endpoint = Callable[..., Answer]
 
-#: (method, path pattern with ``{name}`` segments, endpoint), matched in order.
+#: (method, whole path pattern with ``{name}`` segments, endpoint), matched in order.
 ROUTES: list[tuple[str, str, Endpoint]] = [
-    ("POST", "/aggregated-solutions/aggregate-by-pool", aggregate_by_pool),
-    ("POST", "/aggregated-solutions/aggregate-by-task", aggregate_by_task),
-    ("GET", "/aggregated-solutions/{operation_id}", aggregated_solutions),
-    ("GET", "/operations", list_operations),
-    ("GET", "/operations/{operation_id}", get_operation),
-    ("GET", "/pools", list_pools),
-    ("GET", "/pools/{pool_id}", get_pool),
-    ("GET", "/projects", list_projects),
-    ("GET", "/projects/{project_id}", get_project),
-    ("GET", "/assignments", assignments),
-    ("GET", "/user-skills", user_skills),
+    ("POST", API_PREFIX + "/aggregated-solutions/aggregate-by-pool", aggregate_by_pool),
+    ("POST", API_PREFIX + "/aggregated-solutions/aggregate-by-task", aggregate_by_task),
+    ("GET", API_PREFIX + "/aggregated-solutions/{operation_id}", aggregated_solutions),
+    ("GET", API_PREFIX + "/operations", list_operations),
+    ("GET", API_PREFIX + "/operations/{operation_id}", get_operation),
+    ("GET", API_PREFIX + "/pools", list_pools),
+    ("GET", API_PREFIX + "/pools/{pool_id}", get_pool),
+    ("GET", API_PREFIX + "/projects", list_projects),
+    ("GET", API_PREFIX + "/projects/{project_id}", get_project),
+    ("GET", API_PREFIX + "/assignments", assignments),
+    ("GET", API_PREFIX + "/tasks", list_tasks),
+    ("GET", API_PREFIX + "/tasks/{task_id}", get_task),
+    ("GET", API_PREFIX + "/user-skills", user_skills),
+    ("GET", "/new/requester/pools/{pool_id}/assignments.tsv", export_assignments),
 ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["join_rows", "json_column", "solution_rows"]
+__all__ = ["join_rows", "json_column", "json_or_null", "object_column", "solution_rows"]
 
 _CONTROL = r"[\x00-\x1f]"
 
@@ -67,6 +67,34 @@ def json_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
             pa.string(),
         )
     return pc.fill_null(encoded, "null")
+
+
+def json_or_null(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Like :func:`json_column`, but a missing value stays null (a member to leave out)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pc.if_else(pc.is_null(values), pa.scalar(None, pa.string()), json_column(values))
+
+
+def object_column(names: Sequence[str], texts: Sequence[pa.Array], n: int) -> pa.Array:
+    """One JSON object per row from the JSON ``texts`` of its members; null members are left out.
+
+    ``texts[i]`` holds the JSON text of member ``names[i]`` per row (null where
+    the row has no value); ``n`` is the number of rows.
+    """
+    if not names:
+        return pa.array(["{}"] * n, pa.string())
+    pieces: list[pa.Array | str] = []
+    for name, text in zip(names, texts):
+        member = pc.binary_join_element_wise(
+            "," + json.dumps(name, ensure_ascii=False) + ":", text, ""
+        )
+        pieces.append(pc.if_else(pc.is_null(text), "", member))
+    inner = pc.binary_join_element_wise(*pieces, "") if len(pieces) > 1 else pieces[0]
+    if isinstance(inner, str):  # pragma: no cover - a single scalar piece
+        inner = pa.array([inner] * n, pa.string())
+    inner = pc.replace_substring_regex(inner, "^,", "")
+    return pc.binary_join_element_wise("{", inner, "}", "")
 
 
 def solution_rows(

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .._protocol import API_PREFIX
-from ._endpoints import ROUTES, Endpoint, Request
+from ._endpoints import ROUTES, Document, Endpoint, Request
 from ._errors import ApiError
 from ._httpd import HTTPServer
 from ._network import accepts_gzip, gzip_body
@@ -60,11 +60,11 @@ _COMPILED = [
 
 
 def route(method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
-    """Find the endpoint of ``method path`` (path below ``/api/v1``); 404 or 405 otherwise."""
+    """Find the endpoint of ``method path`` (the whole path); 404 or 405 otherwise."""
     matches = [(n, m, rx.match(path), ep) for m, rx, n, ep in _COMPILED]
     matches = [x for x in matches if x[2] is not None]
     if not matches:
-        raise ApiError(404, "DOES_NOT_EXIST", f"No such endpoint: {API_PREFIX}{path}")
+        raise ApiError(404, "DOES_NOT_EXIST", f"No such endpoint: {path}")
     best = min(n for n, _, _, _ in matches)
     specific = [x for x in matches if x[0] == best]
     for _, m, match, endpoint in specific:
@@ -75,7 +75,7 @@ def route(method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
     raise ApiError(
         405,
         "METHOD_NOT_ALLOWED",
-        f"{method} is not allowed on {API_PREFIX}{path}; use {', '.join(allowed)}",
+        f"{method} is not allowed on {path}; use {', '.join(allowed)}",
         headers={"Allow": ", ".join(allowed)},
     )
 
@@ -208,9 +208,7 @@ class Handler(socketserver.BaseRequestHandler):
             fault = faults.take(method, path)
             if fault is not None:
                 drop = self._apply_fault(fault.kind, fault.params)
-            if not path.startswith(API_PREFIX + "/"):
-                raise ApiError(404, "DOES_NOT_EXIST", f"No such endpoint: {path}")
-            endpoint, params = route(method, path[len(API_PREFIX) :])
+            endpoint, params = route(method, path)
             body = _json_body(raw)
             query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
             status, payload = endpoint(server.context, Request(method, path, query, body), **params)
@@ -226,7 +224,10 @@ class Handler(socketserver.BaseRequestHandler):
             logger.exception("request %s %s failed", method, path)
             status = 500
             payload = ApiError(500, "INTERNAL_ERROR", "Internal server error").body(request_id)
-        data = payload if isinstance(payload, bytes) else dumps(payload)
+        if isinstance(payload, Document):
+            headers["Content-Type"], data = payload.content_type, payload.data
+        else:
+            data = payload if isinstance(payload, bytes) else dumps(payload)
         return status, data, headers, keep_alive, drop, latency
 
     def _authenticated(self, headers: HTTPMessage) -> bool:
@@ -291,7 +292,7 @@ class Handler(socketserver.BaseRequestHandler):
             f"HTTP/1.1 {status} {_reason(status)}",
             f"Server: {_SERVER}",
             f"Date: {formatdate(usegmt=True)}",
-            "Content-Type: application/json; charset=utf-8",
+            "Content-Type: " + headers.pop("Content-Type", "application/json; charset=utf-8"),
             f"X-Request-Id: {request_id}",
         ]
         if network.gzip:

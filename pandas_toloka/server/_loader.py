@@ -8,6 +8,7 @@
       pools/<pool_id>/pool.json             pool JSON: project_id, mixer_config?, dynamic_overlap_config?, ...
       pools/<pool_id>/responses.parquet     task_id, worker_id, [assignment_id, status, submitted], <fields>
       pools/<pool_id>/ground_truth.parquet  optional: task_id, <fields>
+      pools/<pool_id>/tasks.parquet         optional: task_id, <input fields>, known_solutions?, ...
 """
 
 from __future__ import annotations
@@ -124,6 +125,11 @@ def load_directory(server: LocalTolokaServer, root: Path) -> None:
         if not responses_path.is_file():
             raise InvalidArgumentError(f"Pool {pool_dir.name}: {responses_path} is missing")
         responses = _read_parquet(responses_path)
+        input_spec = (project.get("task_spec") or {}).get("input_spec") or None
+        if input_spec is not None and not isinstance(input_spec, dict):
+            raise InvalidArgumentError(f"{project_path}: task_spec.input_spec must be an object")
+        tasks_path = pool_dir / "tasks.parquet"
+        tasks = _read_parquet(tasks_path) if tasks_path.exists() else None
         truth_path = pool_dir / "ground_truth.parquet"
         truth = _read_parquet(truth_path) if truth_path.exists() else None
         if truth is not None and "task_id" not in truth.columns:
@@ -135,6 +141,8 @@ def load_directory(server: LocalTolokaServer, root: Path) -> None:
                 output_spec=output_spec,
                 project_id=project_id,
                 ground_truth=truth,
+                tasks=tasks,
+                input_spec=input_spec,
                 pool_info={k: v for k, v in pool.items() if k not in _POOL_KEYS},
                 project_info={k: v for k, v in project.items() if k != "id"},
                 **options,
@@ -152,6 +160,8 @@ def write_pool(
     pool_info: Mapping[str, Any] | None = None,
     project_info: Mapping[str, Any] | None = None,
     ground_truth: pd.DataFrame | None = None,
+    tasks: pd.DataFrame | None = None,
+    input_spec: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write one pool (and its project) in the data-directory layout; return the pool's folder."""
     pool_dir = root / "pools" / pool_id
@@ -160,7 +170,7 @@ def write_pool(
     project = {
         "id": project_id,
         **dict(project_info or {}),
-        "task_spec": {"input_spec": {}, "output_spec": dict(output_spec)},
+        "task_spec": {"input_spec": dict(input_spec or {}), "output_spec": dict(output_spec)},
     }
     (root / "projects" / f"{project_id}.json").write_text(
         json.dumps(project, indent=2), encoding="utf-8"
@@ -170,6 +180,8 @@ def write_pool(
     responses.to_parquet(pool_dir / "responses.parquet", index=False)
     if ground_truth is not None:
         ground_truth.to_parquet(pool_dir / "ground_truth.parquet", index=False)
+    if tasks is not None:
+        tasks.to_parquet(pool_dir / "tasks.parquet", index=False)
     return pool_dir
 
 

@@ -13,7 +13,7 @@ from typing import Any, overload
 import pandas as pd
 
 from ..errors import InvalidArgumentError
-from ..schema import parse_output_spec
+from ..schema import parse_input_spec, parse_output_spec
 from ._aggregate import Aggregator
 from ._endpoints import Context
 from ._faults import Faults
@@ -22,6 +22,7 @@ from ._limits import Limits, Network
 from ._operations import OperationRunner
 from ._serialize import utc_now
 from ._store import Pool, Store, normalize_responses
+from ._tasks import normalize_tasks
 
 __all__ = ["LocalTolokaServer", "RequestLog"]
 
@@ -212,6 +213,8 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
         ground_truth: pd.DataFrame | None = None,
         pool_info: Mapping[str, Any] | None = None,
         project_info: Mapping[str, Any] | None = None,
+        tasks: pd.DataFrame | None = None,
+        input_spec: Mapping[str, Any] | None = None,
     ) -> None:
         """Serve a pool (replacing one with the same id); works before and after start.
 
@@ -241,6 +244,19 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
             ``task_id`` and true values per field; kept for demos, not served.
         pool_info, project_info : mapping, optional
             Extra JSON fields of the pool and project objects.
+        tasks : DataFrame, optional
+            The pool's tasks, served by ``GET /tasks`` and embedded in
+            assignments: ``task_id``, a column per input field (or
+            ``input_values.<name>``, required for a field named like one of
+            these columns), and optionally ``known_solutions`` (for control
+            tasks: a list of ``{"output_values": {...}, "correctness_weight":
+            0..1}``, None elsewhere), ``message_on_unknown_solution`` (the
+            hint), ``overlap``, ``infinite_overlap``, ``remaining_overlap``,
+            ``origin_task_id``, ``created``. Every task a response answers must
+            be among them. Default: the tasks the responses answer, with no
+            input values.
+        input_spec : mapping, optional
+            The project's ``task_spec.input_spec`` (default: no input fields).
 
         Raises
         ------
@@ -270,13 +286,16 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
         table = normalize_responses(pool_key, responses, fields, created)
         if ground_truth is not None and "task_id" not in ground_truth.columns:
             raise InvalidArgumentError("ground_truth needs a task_id column")
-        project = self.store.add_project(project_key, output_spec, project_info)
+        inputs = parse_input_spec(input_spec)
+        task_table = normalize_tasks(pool_key, tasks, inputs, fields, table, created)
+        project = self.store.add_project(project_key, output_spec, project_info, input_spec)
         if skills is not None:
             self.store.add_skills(skills)
         pool = Pool(
             pool_key,
             project,
             table,
+            task_table,
             mixer_config=mixer_config,
             dynamic_overlap_config=dynamic_overlap_config,
             info=pool_info,
@@ -284,7 +303,13 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
             created=created,
         )
         self.store.put_pool(pool)
-        logger.info("serving pool %s: %d responses", pool_key, table.num_rows)
+        logger.info(
+            "serving pool %s: %d responses, %d tasks (%d control)",
+            pool_key,
+            table.num_rows,
+            len(task_table.ids),
+            task_table.n_control,
+        )
 
     def add_skills(self, skills: pd.DataFrame) -> None:
         """Merge skill values (``worker_id``, ``skill_id``, ``value``) into ``/user-skills``."""

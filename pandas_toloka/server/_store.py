@@ -21,9 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InvalidArgumentError, MissingColumnsError
-from ..schema import OutputField, parse_output_spec
+from ..schema import InputField, OutputField, parse_input_spec, parse_output_spec
 from ._ingest import ASSIGNMENT_STATUSES, column_name, normalize_responses, string_column
 from ._serialize import format_datetime, utc_now
+from ._tasks import TaskTable
 
 __all__ = ["ASSIGNMENT_STATUSES", "Pool", "Project", "Store", "column_name", "normalize_responses"]
 
@@ -32,12 +33,13 @@ _versions = itertools.count(1)
 
 @dataclass(frozen=True)
 class Project:
-    """A project: its id, output spec and extra JSON fields."""
+    """A project: its id, output spec, input spec and extra JSON fields."""
 
     id: str
     fields: dict[str, OutputField]
     info: dict[str, Any] = field(default_factory=dict)
     created: datetime = field(default_factory=utc_now)
+    inputs: dict[str, InputField] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The project as ``GET /projects/{id}`` returns it."""
@@ -49,6 +51,8 @@ class Project:
         }
         out.update(self.info)
         task_spec = dict(out.get("task_spec") or {})
+        if self.inputs:
+            task_spec["input_spec"] = {name: f.to_spec() for name, f in self.inputs.items()}
         task_spec.setdefault("input_spec", {})
         task_spec["output_spec"] = {name: f.to_spec() for name, f in self.fields.items()}
         out["task_spec"] = task_spec
@@ -73,6 +77,7 @@ class Pool:
         pool_id: str,
         project: Project,
         responses: pa.Table,
+        tasks: TaskTable,
         *,
         mixer_config: Mapping[str, Any] | None,
         dynamic_overlap_config: Mapping[str, Any] | None,
@@ -82,7 +87,11 @@ class Pool:
     ) -> None:
         self.id = pool_id
         self.project = project
-        self.responses = responses
+        self.tasks = tasks
+        # Each response's row in the task table: assignments embed their tasks' inputs.
+        self.responses = responses.append_column(
+            "task_pos", tasks.positions(responses.column("task_id")).cast(pa.int64())
+        )
         self.mixer_config = dict(mixer_config) if mixer_config is not None else None
         self.dynamic_overlap_config = (
             dict(dynamic_overlap_config) if dynamic_overlap_config is not None else None
@@ -205,6 +214,8 @@ class Store:
                 "skill_id": pd.Series([], dtype=str),
                 "worker_id": pd.Series([], dtype=str),
                 "value": pd.Series([], dtype=float),
+                "created": pd.Series([], dtype=str),
+                "modified": pd.Series([], dtype=str),
             }
         )
 
@@ -225,25 +236,35 @@ class Store:
             return sorted(self._projects.values(), key=lambda p: p.id)
 
     def skills(self) -> pd.DataFrame:
-        """All skill values: ``skill_id``, ``worker_id``, ``value`` (0..100), sorted."""
+        """All skill values: ``skill_id``, ``worker_id``, ``value`` (0..100), ``created``,
+        ``modified`` (served datetime text), sorted."""
         with self._lock:
             return self._skills
 
     def add_project(
-        self, project_id: str, output_spec: Mapping[str, Any], info: Mapping[str, Any] | None = None
+        self,
+        project_id: str,
+        output_spec: Mapping[str, Any],
+        info: Mapping[str, Any] | None = None,
+        input_spec: Mapping[str, Any] | None = None,
     ) -> Project:
-        """Register a project, or return the existing one if its spec is the same."""
+        """Register a project, or return the existing one if its specs are the same."""
         fields = parse_output_spec(output_spec)
+        inputs = parse_input_spec(input_spec)
         with self._lock:
             existing = self._projects.get(project_id)
             if existing is not None:
-                if existing.fields != fields:
-                    raise InvalidArgumentError(
-                        f"Project {project_id!r} already exists with another output spec; "
-                        "give the pool another project_id."
-                    )
+                for kind, old, new in (
+                    ("output", existing.fields, fields),
+                    ("input", existing.inputs, inputs),
+                ):
+                    if old != new:
+                        raise InvalidArgumentError(
+                            f"Project {project_id!r} already exists with another {kind} spec; "
+                            "give the pool another project_id."
+                        )
                 return existing
-            project = Project(project_id, fields, dict(info or {}))
+            project = Project(project_id, fields, dict(info or {}), inputs=inputs)
             self._projects[project_id] = project
             return project
 
@@ -279,7 +300,13 @@ class Store:
             raise InvalidArgumentError(
                 f"Skill values must be numbers in 0..100; row {row} has {value!r}"
             )
+        now = format_datetime(utc_now())
+        frame["modified"] = now
         with self._lock:
+            # A value given again is modified now; it keeps the time it was first created.
+            first = self._skills.set_index(["skill_id", "worker_id"])["created"]
+            keys = pd.MultiIndex.from_arrays([frame["skill_id"], frame["worker_id"]])
+            frame["created"] = first.reindex(keys).fillna(now).to_numpy()
             merged = pd.concat([self._skills, frame], ignore_index=True)
             merged = merged.drop_duplicates(["skill_id", "worker_id"], keep="last")
             self._skills = merged.sort_values(["skill_id", "worker_id"], kind="stable").reset_index(

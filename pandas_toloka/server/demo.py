@@ -19,6 +19,10 @@ or always the same answer) and a worker biased towards "cat" (see
   x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
   ``1289``.
 
+Every task has an input ``image`` (a URL under ``example.com``: nothing is
+fetched), and every 20th task of each pool is a control task whose known
+solution is its true ``result`` (``correctness_weight`` 1).
+
 About 2 % of the answers are REJECTED (they must not count in aggregation).
 The first two pools and skill 501 are drawn first from the seed, the Toloka
 examples' pools from a stream of their own, so adding them changed nothing of
@@ -27,7 +31,7 @@ the others.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +91,9 @@ class DemoPool:
     dynamic_overlap_config: dict[str, Any] | None = None
     #: The skill that weights this pool's answers, when it has one of its own.
     skills: pd.DataFrame | None = None
+    #: The project's input spec and the pool's tasks (input values, control tasks).
+    input_spec: dict[str, Any] | None = None
+    tasks: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,7 @@ def demo_data(seed: int = SEED) -> DemoData:
     examples = np.random.default_rng([seed, int(TOLOKA_POOL_ID)])
     pools[TOLOKA_POOL_ID] = _toloka_pool(examples, crowd)
     pools[BY_TASK_POOL_ID] = _by_task_pool(examples, crowd)
+    pools = {pool_id: _with_images(pool) for pool_id, pool in pools.items()}
     return DemoData(pools, skills)
 
 
@@ -250,6 +258,34 @@ def _by_task_pool(rng: np.random.Generator, crowd: Workers) -> DemoPool:
     )
 
 
+#: Where the demo's images would live (a documentation domain: nothing is fetched).
+IMAGE_URL = "https://example.com/cats_vs_dogs/{}.jpg"
+#: One task in this many is a control task, whose known solution is the ground truth.
+CONTROL_EVERY = 20
+_IMAGE_SPEC = {"image": {"type": "URL", "required": True}}
+
+
+def _with_images(pool: DemoPool) -> DemoPool:
+    """The pool with an image URL per task and every ``CONTROL_EVERY``-th task a control task.
+
+    Drawn from nothing random: the answers and truth of every pool stay as they were.
+    """
+    truth = pool.ground_truth
+    ids = truth["task_id"].tolist()
+    control = [i % CONTROL_EVERY == 0 for i in range(len(ids))]
+    tasks = pd.DataFrame(
+        {
+            "task_id": ids,
+            "image": [IMAGE_URL.format(i) for i in ids],
+            "known_solutions": [
+                [{"output_values": {"result": r}, "correctness_weight": 1.0}] if c else None
+                for r, c in zip(truth["result"].tolist(), control)
+            ],
+        }
+    )
+    return replace(pool, input_spec=_IMAGE_SPEC, tasks=tasks)
+
+
 def demo_pools(seed: int = SEED) -> dict[str, DemoPool]:
     """The demo pools by id (see :func:`demo_data`)."""
     return demo_data(seed).pools
@@ -269,6 +305,8 @@ def add_demo_pools(server: LocalTolokaServer, *, seed: int = SEED) -> DemoData:
             ground_truth=pool.ground_truth,
             pool_info=pool.pool_info,
             dynamic_overlap_config=pool.dynamic_overlap_config,
+            tasks=pool.tasks,
+            input_spec=pool.input_spec,
         )
     return data
 
@@ -293,5 +331,7 @@ def make_demo_data(path: str | Path, *, seed: int = SEED) -> Path:
             pool_info=info,
             ground_truth=pool.ground_truth,
             project_info={"public_name": pool.description},
+            tasks=pool.tasks,
+            input_spec=pool.input_spec,
         )
     return root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import pyarrow as pa
 import pytest
 from pools import synthetic_pool
 
-DATASETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
+# ../shared/datasets from the project root; PANDAS_TOLOKA_DATASETS names another folder
+# (a git worktree elsewhere, a CI cache)
+DATASETS = Path(
+    os.environ.get("PANDAS_TOLOKA_DATASETS")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
+)
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
 BACKENDS = ["numpy", "numpy_nullable", "pyarrow", "categorical", "arrow_dictionary"]
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
 
@@ -38,3 +42,37 @@ def synthetic_pool(
     )
     labels = pd.Series(truth, index=[f"t{t:03d}" for t in range(n_tasks)], name="truth")
     return frame.reset_index(drop=True), labels
+
+
+# crowd-kit's outputs on these pools and on the real datasets, stored by
+# tests/reference/crowdkit/make_crowdkit.py (the tests never import crowd-kit)
+CROWDKIT = Path(__file__).resolve().parents[1] / "reference" / "crowdkit"
+
+
+def reference_pool(name: str) -> pd.DataFrame:
+    """The stored synthetic pool ``name`` (``binary30``, ``ternary30``, ``ternary25``)."""
+    return pd.read_csv(CROWDKIT / "pools" / f"{name}.csv")
+
+
+def crowdkit_tasks(name: str) -> pd.DataFrame:
+    """crowd-kit's ``label`` per task (index) and posterior columns ``p_<label>``."""
+    return pd.read_csv(CROWDKIT / name, index_col="task")
+
+
+def crowdkit_workers(name: str) -> pd.Series:
+    """crowd-kit's one per-worker estimate (skill, alpha), indexed by worker."""
+    return pd.read_csv(CROWDKIT / name, index_col="worker").iloc[:, 0]
+
+
+def crowdkit_meta() -> dict:
+    """Stored scalars: crowd-kit's version, loss histories, accuracies."""
+    return json.loads((CROWDKIT / "crowdkit.json").read_text())
+
+
+def crowdkit_posteriors(posteriors: pd.DataFrame, theirs: pd.DataFrame) -> np.ndarray:
+    """crowd-kit's stored posteriors aligned with ours (tasks x labels), as an array."""
+    expected = theirs.filter(like="p_", axis=1)
+    expected.columns = [c[2:] for c in expected.columns]
+    return expected.reindex(
+        index=posteriors.index, columns=[str(c) for c in posteriors.columns]
+    ).to_numpy()

@@ -25,6 +25,7 @@ from pandas_toloka.aggregation import (
     zero_based_skill,
 )
 from pandas_toloka.aggregation._methods import CATEGORICAL_METHODS, GOLDEN_METHODS
+from pandas_toloka.aggregation._registry import METHODS as REGISTRY
 from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError
 
 FUNCTIONS = {
@@ -49,6 +50,7 @@ def _pool(method: str) -> pd.DataFrame:
 def test_local_methods_are_the_local_only_ones() -> None:
     assert set(LOCAL_METHODS) == set(METHODS) - {"MAJORITY_VOTE", "DAWID_SKENE"}
     assert set(FUNCTIONS) == set(METHODS)
+    assert all(REGISTRY[name].function is function for name, function in FUNCTIONS.items())
 
 
 @pytest.mark.parametrize("method", METHODS)

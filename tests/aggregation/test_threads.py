@@ -77,7 +77,11 @@ def test_a_forked_child_gets_a_pool_of_its_own(monkeypatch) -> None:
     # The parent's pool runs all its threads, then they idle: a child that inherited the
     # pool would count them as idle and hand its work to threads it does not have.
     assert parallel_map(lambda x: time.sleep(0.05) or x, [1, 2, 3, 4]) == [1, 2, 3, 4]
-    time.sleep(0.2)
+    pool = _threads._executor()
+    deadline = time.monotonic() + 10
+    while pool._idle_semaphore._value < len(pool._threads):  # bounded wait: all idle again
+        assert time.monotonic() < deadline, "the pool's threads never went idle"
+        time.sleep(0.005)
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     child = context.Process(target=_in_child, args=(queue,))

@@ -24,11 +24,15 @@ def namespace_dtypes(labels: pd.DataFrame) -> dict[object, object]:
 
 
 def test_the_local_cluster_example_and_reading_the_lake_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     example, _, read_back = code_blocks(DOC)
     monkeypatch.chdir(tmp_path)
     namespace = run_block(example, source=DOC, namespace={"__name__": "__main__"})
+    # progress, and no distributed warning about its normal work (shuffles)
+    out, err = capfd.readouterr()
+    assert "100% Completed" in out and "Dask dashboard:" in out
+    assert "distributed.shuffle" not in err and " - WARNING - " not in err
     labels, quality = namespace["labels"], namespace["quality"]
     assert len(labels) == 3 * 2000 and labels["result"].notna().all()
     expected = demo_pools()["1001"].responses.toloka.aggregate_locally(

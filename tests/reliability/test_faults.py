@@ -266,10 +266,13 @@ def test_start_slower_than_the_search_raises_instead_of_posting_again(faulty: An
         with pytest.raises(TolokaConnectionError, match="submitted_gte=") as info:
             read_aggregated_solutions("p", client=client, page_size=PAGE)
     assert "not sent again" in str(info.value)
+    # The client has given up; every POST it sent reached the server long before the slow
+    # one's operation starts (2.5 s): the log then holds them all, with no sleep to wait.
     deadline = time.monotonic() + 10
     while not started(server) and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.2)
+    posts = [t for m, t in server.request_log.snapshot() if m == "POST" and t.startswith(START)]
+    assert len(posts) == 1  # never posted again
     assert started(server) == 1  # the slow attempt's own operation, and no second one
 
 

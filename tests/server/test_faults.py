@@ -11,6 +11,8 @@ from pandas_toloka.errors import InvalidArgumentError
 from pandas_toloka.server import LocalTolokaServer
 from pandas_toloka.server._faults import Faults, RateLimiter
 
+pytestmark = pytest.mark.reliability
+
 
 def test_rate_limit_with_retry_after(server, api):
     server.faults.add("rate_limit", count=2, retry_after=1)

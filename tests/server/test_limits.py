@@ -19,6 +19,9 @@ AUTH = f"Authorization: ApiKey {TOKEN}\r\n".encode()
 POST = b"POST /api/v1/aggregated-solutions/aggregate-by-pool HTTP/1.1\r\nHost: x\r\n"
 
 
+pytestmark = pytest.mark.reliability
+
+
 def _small_server(**limits: object) -> LocalTolokaServer:
     server = LocalTolokaServer(token=TOKEN, **limits)  # type: ignore[arg-type]
     server.add_pool("7", responses=cat_dog_responses(), output_spec=CAT_DOG)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 
@@ -23,7 +24,14 @@ def slow_api():
         yield Api(server)
 
 
-def test_lifecycle_pending_running_progress_success(slow_api):
+def test_lifecycle_pending_running_progress_success(slow_api, monkeypatch):
+    # Each pacing wait of the operation (one before it starts, one before each progress
+    # step) waits for the test instead of the clock: the test lets one through, then waits
+    # for the state it leads to, so every state is seen however loaded the machine is.
+    gate = threading.Semaphore(0)
+    monkeypatch.setattr(
+        slow_api.server.operations, "_pause", lambda seconds: gate.acquire(timeout=30)
+    )
     response = slow_api.aggregate("7")
     assert response.status_code == 201
     operation = response.json()
@@ -33,11 +41,25 @@ def test_lifecycle_pending_running_progress_success(slow_api):
         and "finished" not in operation
     )
     assert uuid.UUID(operation["id"]).version == 4
+
+    def changed(previous: dict) -> dict:
+        deadline = time.monotonic() + 30
+        while True:  # bounded wait for the state the released step leads to
+            current = slow_api.get(f"/operations/{previous['id']}").json()
+            key = ("status", "progress")
+            if [current[k] for k in key] != [previous[k] for k in key]:
+                return current
+            assert time.monotonic() < deadline, f"no change after {previous}"
+            time.sleep(0.01)
+
     seen = []
+    for _ in range(5):  # start, then the four progress steps
+        seen.append((operation["status"], operation["progress"]))
+        gate.release()
+        operation = changed(operation)
     while operation["status"] not in ("SUCCESS", "FAIL"):
         seen.append((operation["status"], operation["progress"]))
-        time.sleep(0.02)
-        operation = slow_api.get(f"/operations/{operation['id']}").json()
+        operation = changed(operation)
     statuses = [s for s, _ in seen]
     assert statuses[0] == "PENDING" and "RUNNING" in statuses
     assert statuses.index("RUNNING") > statuses.count("PENDING") - 1

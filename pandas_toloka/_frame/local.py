@@ -1,0 +1,414 @@
+"""Aggregate raw responses on this machine, with the server's algorithms and output schema.
+
+The glue between a responses frame (from :func:`read_responses` or any
+crowd-kit style frame) and :mod:`pandas_toloka.aggregation`. It feeds the
+algorithms exactly what the bundled server feeds them — the pool's ACCEPTED
+responses with an answer, the label space of :func:`schema.label_space` for
+Dawid–Skene, ``Y`` from :func:`schema.options_count` for skill weighting — and
+types the result with :func:`schema.aggregated_schema`, so that the result
+equals :func:`read_aggregated_solutions` on the same pool. Which fields, of
+which types, in which columns, and the skills come from :mod:`.inputs`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import schema
+from .._frame.methods import check_local_type
+from .._read.args import check_statuses
+from ..aggregation import (
+    DawidSkeneModel,
+    dawid_skene,
+    fit_aggregation,
+    fit_dawid_skene,
+    majority_vote,
+    weighted_dynamic_overlap,
+)
+from ..aggregation._methods import GOLDEN_METHODS, method_options
+from ..aggregation.report import golden_worker_accuracy
+from ..errors import InvalidArgumentError, MissingColumnsError
+from ..schema import DtypeBackend, OutputField
+from .inputs import (
+    ATTRS_KEY,
+    FieldColumn,
+    frame_output_spec,
+    normalize_skills,
+    resolve_field_columns,
+)
+
+__all__ = ["aggregate_local", "fit_worker_model", "worker_quality"]
+
+logger = logging.getLogger(__name__)
+
+
+def select_rows(
+    frame: pd.DataFrame, status: tuple[str, ...] | None, columns: list[Hashable]
+) -> pd.DataFrame:
+    """Rows the server would aggregate: wanted status (when known) and an answer in every field."""
+    if status is not None and "status" in frame.columns:
+        frame = frame[frame["status"].isin(list(status)).to_numpy(dtype=bool, na_value=False)]
+    return frame.dropna(subset=columns)
+
+
+Golden: TypeAlias = Mapping[Any, Any] | pd.Series
+
+
+def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
+    """The iteration options the caller set (None leaves the method's default)."""
+    options: dict[str, Any] = {}
+    if n_iter is not None:
+        options["n_iter"] = n_iter
+    if tol is not None:
+        options["tol"] = tol
+    return options
+
+
+def check_method_kwargs(
+    kind: str,
+    method_kwargs: Mapping[str, Any] | None,
+    *,
+    n_iter: int | None = None,
+    tol: float | None = None,
+) -> dict[str, Any]:
+    """Validate the names in ``method_kwargs=`` (and that ``n_iter=``/``tol=`` apply) for
+    ``type=kind``; :func:`aggregate_local` checks the values by running the method on no rows."""
+    takes = () if kind == "WEIGHTED_DYNAMIC_OVERLAP" else method_options(kind)
+    for name, value in (("n_iter", n_iter), ("tol", tol)):
+        if value is not None and name not in takes:
+            raise InvalidArgumentError(f"type={kind!r} does not take {name}=.")
+    if method_kwargs is None:
+        return {}
+    if not isinstance(method_kwargs, Mapping):
+        raise InvalidArgumentError(
+            f"method_kwargs must be a mapping of option name -> value, "
+            f"got {type(method_kwargs).__name__}."
+        )
+    own = {"n_iter", "tol", "golden"}
+    passed = [name for name in method_kwargs if name in own]
+    if passed:
+        raise InvalidArgumentError(
+            f"Pass {', '.join(f'{name}=' for name in sorted(passed))} to aggregate_locally "
+            "itself, not in method_kwargs."
+        )
+    allowed = tuple(o for o in takes if o not in own)
+    unknown = [name for name in method_kwargs if name not in allowed]
+    if unknown:
+        what = f"takes only {list(allowed)}" if allowed else "takes no method_kwargs"
+        raise InvalidArgumentError(f"type={kind!r} {what}; got {sorted(map(str, unknown))}.")
+    return dict(method_kwargs)
+
+
+def text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
+    """The frame with its task and worker ids read as the server reads them.
+
+    ``1``, ``"1"`` and ``1.0`` are one task (one worker). Only a column that
+    mixes kinds of values (text and numbers) can name one id twice; the others
+    are left as they are (no copy when none mixes).
+    """
+    mixed = [
+        c
+        for c in columns
+        if frame[c].dtype == object
+        and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
+    ]
+    if not mixed:
+        return frame
+    out = frame.copy(deep=False)
+    for c in mixed:
+        out[c] = pd.Series(
+            pd.arrays.ArrowExtensionArray(schema.id_array(frame[c])), index=frame.index
+        )
+    return out
+
+
+def run_method(
+    kind: str,
+    rows: pd.DataFrame,
+    accepted: pd.DataFrame,
+    fields: list[FieldColumn],
+    *,
+    task: Hashable,
+    worker: Hashable,
+    skills: pd.DataFrame | None,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None,
+    options: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    columns = [fc.column for fc in fields]
+    if kind == "WEIGHTED_DYNAMIC_OVERLAP":
+        assert skills is not None
+        # Y from the pool's accepted answers to each field, as the server counts them.
+        n_options = {
+            fc.column: schema.options_count(fc.field, int(accepted[fc.column].nunique()))
+            for fc in fields
+        }
+        return weighted_dynamic_overlap(
+            rows,
+            skills,
+            fields=columns,
+            n_options=n_options,
+            task=task,
+            worker=worker,
+            skill_worker="worker_id",
+            skill_value="value",
+        )
+    labels = schema.label_space(fields[0].field)
+    if kind == "DAWID_SKENE":
+        return dawid_skene(
+            rows,
+            task=task,
+            worker=worker,
+            label=columns[0],
+            labels=labels,
+            golden=golden,
+            **_options(n_iter, tol),
+        )
+    if kind == "MAJORITY_VOTE":
+        return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
+    return fit_aggregation(
+        rows,
+        method=kind,  # type: ignore[arg-type]
+        task=task,
+        worker=worker,
+        label=columns[0],
+        labels=labels,
+        golden=golden,
+        **_options(n_iter, tol),
+        **(options or {}),
+    ).to_frame()
+
+
+def to_table(
+    result: pd.DataFrame, pool_id: str | None, fields: list[FieldColumn], task: Hashable
+) -> pa.Table:
+    task_ids = schema.id_array(result[task])  # as the server writes ids: 9 and 9.0 become "9"
+    arrays = [
+        pa.array([pool_id] * len(result), type=pa.string()),
+        task_ids,
+        pa.array(result["confidence"].to_numpy(dtype=np.float64), type=pa.float64()),
+    ]
+    for fc in fields:
+        values = result[fc.column].astype(object).tolist()
+        arrays.append(schema.field_to_arrow(values, fc.field, task_ids=task_ids))
+    target = schema.aggregated_schema([fc.field for fc in fields])
+    if "golden" in result.columns:
+        arrays.append(pa.array(result["golden"].to_numpy(dtype=bool), type=pa.bool_()))
+        target = target.append(pa.field("golden", pa.bool_()))
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def pool_groups(
+    frame: pd.DataFrame, pool_id: str | int | None
+) -> list[tuple[str | None, pd.DataFrame]]:
+    if "pool_id" not in frame.columns:
+        meta = schema.get_provenance(frame)
+        default = meta.get("pool_id") if meta is not None else None
+        name = pool_id if pool_id is not None else default
+        return [(None if name is None else schema.id_array([name])[0].as_py(), frame)]
+    pools = schema.id_array(frame["pool_id"])
+    if pool_id is not None:
+        wanted = schema.id_array([pool_id])[0]
+        rows = pc.fill_null(pc.equal(pools, wanted), False).to_numpy(zero_copy_only=False)
+        return [(wanted.as_py(), frame[rows])]
+    if pools.null_count:
+        first = pc.index(pools.is_null(), True).as_py()
+        raise InvalidArgumentError(
+            f"The pool_id column has {pools.null_count} missing value(s) (first in row {first}); "
+            "every response needs its pool: fill or drop those rows, or drop the column and pass "
+            "pool_id= to name the one pool."
+        )
+    names = sorted(set(pools.to_pylist()))
+    return [(p, frame[pc.equal(pools, p).to_numpy(zero_copy_only=False)]) for p in names]
+
+
+def aggregate_local(
+    frame: pd.DataFrame,
+    *,
+    type: str,
+    fields: str | Sequence[str] | None,
+    skills: pd.DataFrame | pd.Series | None,
+    task: Hashable,
+    worker: Hashable,
+    pool_id: str | int | None,
+    output_spec: Mapping[str, Any] | None,
+    status: str | Sequence[str] | None,
+    skill_id: str | None,
+    n_iter: int | None,
+    tol: float | None,
+    dtype_backend: DtypeBackend,
+    golden: Golden | None = None,
+    method_kwargs: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
+    kind = check_local_type(type)
+    options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
+    if golden is not None and kind not in GOLDEN_METHODS:
+        raise InvalidArgumentError(
+            f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
+        )
+    schema.check_dtype_backend(dtype_backend)
+    missing = [str(c) for c in (task, worker) if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
+    statuses = check_statuses(status)
+    frame = text_ids(frame, task, worker)
+    spec = frame_output_spec(frame, output_spec)
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
+    resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
+    columns = [fc.column for fc in resolved]
+    skill_frame = (
+        normalize_skills(skills, like=frame[worker], skill_id=skill_id)
+        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        else None
+    )
+    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+        # The method checks its options' values first thing: run it once on no rows, so a
+        # bad value is refused before any pool is aggregated (and even when there is none).
+        no_rows = frame.iloc[:0]
+        run_method(
+            kind,
+            no_rows[[task, worker, *columns]],
+            no_rows,
+            resolved,
+            task=task,
+            worker=worker,
+            skills=None,
+            n_iter=n_iter,
+            tol=tol,
+            golden=None,
+            options=options,
+        )
+    tables = []
+    groups = pool_groups(frame, pool_id)
+    for pool, group in groups:
+        accepted = select_rows(group, statuses, [])
+        rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
+        logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
+        result = run_method(
+            kind,
+            rows,
+            accepted,
+            resolved,
+            task=task,
+            worker=worker,
+            skills=skill_frame,
+            n_iter=n_iter,
+            tol=tol,
+            golden=golden,
+            options=options,
+        )
+        tables.append(to_table(result, pool, resolved, task))
+    target = schema.aggregated_schema([fc.field for fc in resolved])
+    if golden is not None:
+        target = target.append(pa.field("golden", pa.bool_()))
+    table = pa.concat_tables(tables) if tables else target.empty_table()
+    table = table.take(
+        pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
+    )
+    out = schema.to_pandas(table, dtype_backend=dtype_backend)
+    out.attrs[ATTRS_KEY] = schema.make_provenance(
+        "local_aggregation",
+        type=kind,
+        fields=[fc.field.name for fc in resolved],
+        output_spec={fc.field.name: fc.field.to_spec() for fc in resolved},
+        pool_ids=sorted(str(pool) for pool, _ in groups if pool is not None),
+    )
+    return out
+
+
+def fit_worker_model(
+    frame: pd.DataFrame,
+    *,
+    field: str | None,
+    task: Hashable,
+    worker: Hashable,
+    output_spec: Mapping[str, Any] | None,
+    status: str | Sequence[str] | None,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
+) -> tuple[DawidSkeneModel, OutputField]:
+    """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would.
+
+    Returns the model and the field it was fitted on.
+    """
+    missing = [str(c) for c in (task, worker) if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(
+            missing, list(frame.columns), purpose="to estimate worker quality"
+        )
+    statuses = check_statuses(status)
+    frame = text_ids(frame, task, worker)
+    spec = frame_output_spec(frame, output_spec)
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
+    (fc,) = resolve_field_columns(
+        frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
+    )
+    rows = select_rows(frame, statuses, [fc.column])[[task, worker, fc.column]]
+    model = fit_dawid_skene(
+        rows,
+        task=task,
+        worker=worker,
+        label=fc.column,
+        labels=schema.label_space(fc.field),
+        golden=golden,
+        **_options(n_iter, tol),
+    )
+    return model, fc.field
+
+
+def worker_quality(
+    frame: pd.DataFrame,
+    *,
+    field: str | None,
+    task: Hashable,
+    worker: Hashable,
+    output_spec: Mapping[str, Any] | None,
+    status: str | Sequence[str] | None,
+    confusion: bool,
+    n_iter: int | None,
+    tol: float | None,
+    golden: Golden | None = None,
+) -> pd.DataFrame:
+    """Each worker's quality (or confusion matrices); see :meth:`TolokaAccessor.worker_quality`."""
+    model, fitted = fit_worker_model(
+        frame,
+        field=field,
+        task=task,
+        worker=worker,
+        output_spec=output_spec,
+        status=status,
+        n_iter=n_iter,
+        tol=tol,
+        golden=golden,
+    )
+    out = model.confusion_frame() if confusion else model.worker_quality()
+    if golden is not None and not confusion:
+        rows = select_rows(text_ids(frame, task, worker), check_statuses(status), [])
+        observed = golden_worker_accuracy(
+            rows, golden, task=task, worker=worker, label=model.label_column
+        )
+        out = out.merge(observed, on=worker, how="left", sort=False)
+        out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
+    pools = (
+        sorted({str(p) for p in schema.id_array(frame["pool_id"]).drop_null().to_pylist()})
+        if "pool_id" in frame.columns
+        else []
+    )
+    out.attrs[ATTRS_KEY] = schema.make_provenance(
+        "worker_quality",
+        type="DAWID_SKENE",
+        fields=[fitted.name],
+        output_spec={fitted.name: fitted.to_spec()},
+        pool_ids=pools,
+    )
+    return out

@@ -1,0 +1,238 @@
+"""Checks of the public functions' arguments, in one place.
+
+Every public reader, the accessor and local aggregation check what they are
+given here, before any request is sent, so that the same mistake gets the
+same :class:`~pandas_toloka.errors.InvalidArgumentError` wherever it is made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .._protocol import MAX_PAGE_SIZE, AggregationType
+from ..errors import InvalidArgumentError
+from ..schema import OutputField, default_aggregation_fields
+
+__all__ = [
+    "STATUSES",
+    "check_aggregation_fields",
+    "check_aggregation_request",
+    "check_count",
+    "check_page_size",
+    "check_progress_bar",
+    "check_seconds",
+    "check_statuses",
+    "check_wait_timeout",
+    "field_names",
+    "id_text",
+    "resolve_fields",
+]
+
+#: Assignment statuses of the Toloka API.
+STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
+
+
+def id_text(value: object, *, name: str) -> str:
+    """An id argument (``pool_id``, ``operation_id``, ...) as the text sent to the API.
+
+    Accepts ``str`` and ``int`` (not ``bool``); rejects empty or blank text.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidArgumentError(f"{name} must be a str or an int, got {value!r}.")
+    text = str(value)
+    if not text.strip():
+        raise InvalidArgumentError(f"{name} is empty; pass the id shown in Toloka.")
+    return text
+
+
+def field_names(fields: object) -> list[str] | None:
+    """``fields=`` as a list of distinct output field names, or None for "choose for me"."""
+    if fields is None:
+        return None
+    if isinstance(fields, str):
+        names: list[Any] = [fields]
+    elif isinstance(fields, Sequence) or (
+        hasattr(fields, "__iter__") and not isinstance(fields, (bytes, dict))
+    ):
+        names = list(fields)
+    else:
+        raise InvalidArgumentError(
+            f"fields must be an output field name or a list of names, got {fields!r}."
+        )
+    if not names:
+        raise InvalidArgumentError("fields is empty; pass a field name, a list of names, or None.")
+    if not all(isinstance(name, str) and name for name in names):
+        raise InvalidArgumentError(f"fields must be output field names (str), got {names!r}.")
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(f"fields has duplicates: {names!r}.")
+    return names
+
+
+def check_aggregation_fields(
+    kind: AggregationType | str, names: list[str] | None, skill: str | None
+) -> None:
+    """The rules an algorithm puts on ``fields=`` and ``answer_weight_skill_id=``."""
+    kind = str(getattr(kind, "value", kind))
+    if kind == "DAWID_SKENE" and names is not None and len(names) != 1:
+        raise InvalidArgumentError(
+            f"DAWID_SKENE aggregates exactly one field, got {names!r}; read the fields one at a "
+            "time, or use type='WEIGHTED_DYNAMIC_OVERLAP' with answer_weight_skill_id."
+        )
+    if kind == "WEIGHTED_DYNAMIC_OVERLAP" and not skill:
+        raise InvalidArgumentError(
+            "WEIGHTED_DYNAMIC_OVERLAP weighs each answer by a skill: pass answer_weight_skill_id= "
+            "(the pool's dynamic overlap skill), or use type='DAWID_SKENE'."
+        )
+
+
+def resolve_fields(
+    spec: dict[str, OutputField], names: list[str] | None, pool_id: str
+) -> list[OutputField]:
+    """The output fields to aggregate, checked against the project's output spec."""
+    aggregatable = [f.name for f in spec.values() if f.is_aggregatable]
+    if names is None:
+        candidates = default_aggregation_fields(spec)
+        if len(candidates) == 1:
+            return candidates
+        if not candidates:
+            raise InvalidArgumentError(
+                f"Pool {pool_id!r} has no output field that can be aggregated (its fields: "
+                f"{[f'{f.name} ({f.type})' for f in spec.values()]})."
+            )
+        raise InvalidArgumentError(
+            f"Pool {pool_id!r} has several fields that can be aggregated: "
+            f"{[f.name for f in candidates]}; choose with fields=..."
+        )
+    out = []
+    for name in names:
+        if name not in spec:
+            raise InvalidArgumentError(
+                f"Pool {pool_id!r} has no output field {name!r}; its fields are {list(spec)}."
+            )
+        if not spec[name].is_aggregatable:
+            raise InvalidArgumentError(
+                f"Output field {name!r} of pool {pool_id!r} has type {spec[name].type}, which "
+                f"cannot be aggregated; fields that can: {aggregatable}."
+            )
+        out.append(spec[name])
+    return out
+
+
+def check_page_size(page_size: object) -> int:
+    """Validate ``page_size`` (1 to 100,000)."""
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= MAX_PAGE_SIZE
+    ):
+        raise InvalidArgumentError(
+            f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, got {page_size!r}."
+        )
+    return page_size
+
+
+def check_wait_timeout(wait_timeout: object) -> float | None:
+    """Validate ``wait_timeout``: positive seconds, or None to wait for ever."""
+    if wait_timeout is None:
+        return None
+    if (
+        isinstance(wait_timeout, bool)
+        or not isinstance(wait_timeout, (int, float))
+        or not wait_timeout > 0
+        or math.isnan(wait_timeout)
+    ):
+        raise InvalidArgumentError(
+            f"wait_timeout must be positive seconds or None, got {wait_timeout!r}."
+        )
+    return float(wait_timeout)
+
+
+def check_seconds(
+    value: object,
+    *,
+    name: str,
+    minimum: float = 0.0,
+    inclusive: bool = True,
+    infinite: bool = False,
+) -> float:
+    """A number of seconds (not a bool) at least ``minimum`` (or above it); finite unless ``infinite``."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and not math.isnan(value)
+        and (infinite or math.isfinite(value))
+        and (value >= minimum if inclusive else value > minimum)
+    )
+    if not ok:
+        bound = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
+        raise InvalidArgumentError(f"{name} must be a number of seconds {bound}, got {value!r}.")
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_count(value: object, *, name: str, low: int, high: int) -> int:
+    """An int (not a bool) from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidArgumentError(f"{name} must be an int from {low} to {high}, got {value!r}.")
+    return value
+
+
+def check_progress_bar(progress_bar: object) -> bool | None:
+    """``progress_bar=``: True, False or None (automatic)."""
+    if progress_bar is not None and not isinstance(progress_bar, bool):
+        raise InvalidArgumentError(
+            f"progress_bar must be True, False or None (automatic), got {progress_bar!r}."
+        )
+    return progress_bar
+
+
+def check_statuses(status: object) -> tuple[str, ...] | None:
+    """``status=`` as a tuple of assignment statuses, or None for every status."""
+    if status is None:
+        return None
+    if isinstance(status, str):
+        wanted: tuple[Any, ...] = (status,)
+    elif isinstance(status, (list, tuple, set, frozenset)):
+        wanted = tuple(status)
+    else:
+        wanted = (status,)
+    bad = [s for s in wanted if not isinstance(s, str) or s not in STATUSES]
+    if bad or not wanted:
+        raise InvalidArgumentError(
+            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
+            f"got {status!r}."
+        )
+    return wanted
+
+
+def check_aggregation_request(
+    pool_id: object,
+    *,
+    type: object,
+    fields: object,
+    answer_weight_skill_id: object,
+    operation_id: object,
+) -> tuple[str | None, AggregationType | None, list[str] | None, str | None, str | None]:
+    """The arguments naming an aggregation to start or resume, checked and normalised.
+
+    Returns ``(pool, type, field names, skill, operation id)``; ``type`` is
+    None when not given. Without ``operation_id`` a pool is required and the
+    algorithm's rules on fields and skill apply (:func:`check_aggregation_fields`).
+    """
+    names = field_names(fields)
+    kind = AggregationType.parse(type) if type is not None else None  # type: ignore[arg-type]
+    skill = (
+        None
+        if answer_weight_skill_id is None
+        else id_text(answer_weight_skill_id, name="answer_weight_skill_id")
+    )
+    pool = None if pool_id is None else id_text(pool_id, name="pool_id")
+    operation = None if operation_id is None else id_text(operation_id, name="operation_id")
+    if operation is None:
+        if pool is None:
+            raise InvalidArgumentError(
+                "Pass a pool_id (or operation_id= to read a started aggregation)."
+            )
+        check_aggregation_fields(kind or AggregationType.DAWID_SKENE, names, skill)
+    return pool, kind, names, skill, operation

@@ -1,0 +1,309 @@
+"""Keyset paging of aggregated solutions: ``sort=task_id``, a ``task_id_gt`` cursor, typed batches.
+
+Without ``sort`` the order is undefined and keyset paging silently loses rows,
+so the sort is always sent, and the task ids are checked to increase, within a
+page and from one page to the next.
+
+Each page body is decoded straight into Arrow (:mod:`.schema._wire`); a page
+the fast decoder cannot vouch for is decoded again by the strict path, a slice
+of items at a time (:func:`iter_item_chunks`, the standard library's JSON
+decoder on one item after another), which words the error or accepts it.
+
+The next page is fetched while the current one is decoded: the cursor of the
+next request is the last ``task_id`` of the page, read from the end of the raw
+body before decoding (:func:`guess_cursor`). Decoding then confirms it; a wrong
+guess (possible only for odd payloads, e.g. a field named ``task_id``) costs a
+discarded request, never a wrong page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future
+from functools import partial
+from typing import Any
+
+import pyarrow as pa
+
+from .._config import SOLUTIONS_PAGE_SIZE
+from .._http.payloads import ShapeError, check_item_ids
+from .._http.urls import api_path
+from .._protocol import MAX_PAGE_SIZE
+from ..client import Client
+from ..errors import OutputValueError, PagingError
+from ..schema import (
+    OutputField,
+    WireMismatch,
+    aggregated_page_to_batch,
+    aggregated_schema,
+    read_page,
+    solution_item_type,
+    solutions_to_batch,
+)
+from .args import check_page_size
+from .prefetch import discard, one_ahead
+
+__all__ = [
+    "CHUNK_ROWS",
+    "MAX_PAGE_SIZE",
+    "PagingError",
+    "decode_solutions_page",
+    "guess_cursor",
+    "iter_item_chunks",
+    "iter_solution_pages",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Items decoded into Python objects at a time by the strict path.
+CHUNK_ROWS = 10_000
+
+_DECODE = json.JSONDecoder().raw_decode
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
+_TASK_ID = re.compile(rb'"task_id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*")')
+
+
+def _skip(text: str, index: int) -> int:
+    return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+
+
+def _expect(text: str, index: int, char: str) -> int:
+    if text[index] != char:
+        raise ValueError(
+            f"expected {char!r} at position {index}, found {text[index : index + 20]!r}"
+        )
+    return index + 1
+
+
+def iter_item_chunks(
+    text: str, meta: dict[str, Any], *, key: str = "items", chunk_rows: int = CHUNK_ROWS
+) -> Iterator[list[Any]]:
+    """Decode the JSON object ``text``, yielding the list under ``key`` in slices.
+
+    The other members of the object are stored in ``meta`` (complete once the
+    iterator is exhausted). Equivalent to ``json.loads(text)`` without ever
+    holding more than ``chunk_rows`` decoded items.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a JSON object.
+    """
+    index = _expect(text, _skip(text, 0), "{")
+    index = _skip(text, index)
+    if text[index] == "}":
+        return
+    while True:
+        name, index = _DECODE(text, index)
+        index = _skip(text, _expect(text, _skip(text, index), ":"))
+        if name == key and text[index] == "[":
+            index = _skip(text, index + 1)
+            chunk: list[Any] = []
+            if text[index] == "]":
+                index += 1
+            else:
+                while True:
+                    item, index = _DECODE(text, index)
+                    chunk.append(item)
+                    if len(chunk) >= chunk_rows:
+                        yield chunk
+                        chunk = []
+                    char = text[index]
+                    if char in " \t\n\r":
+                        index = _skip(text, index)
+                        char = text[index]
+                    index += 1
+                    if char == "]":
+                        break
+                    if char != ",":
+                        raise ValueError(f"expected ',' or ']' at position {index - 1}")
+                    if text[index] in " \t\n\r":
+                        index = _skip(text, index)
+            if chunk:
+                yield chunk
+            meta[key] = None  # seen
+        else:
+            meta[name], index = _DECODE(text, index)
+        index = _skip(text, index)
+        char = text[index]
+        index += 1
+        if char == "}":
+            return
+        if char != ",":
+            raise ValueError(f"expected ',' or '}}' at position {index - 1}")
+        index = _skip(text, index)
+
+
+def _solution_items(chunk: list[Any]) -> list[Any]:
+    """``chunk`` if every item is an object with a text ``task_id`` (else ShapeError)."""
+    for item in chunk:
+        if not isinstance(item, dict) or not isinstance(item.get("task_id"), str):
+            raise ShapeError(
+                "expected every item of a page of aggregated solutions to be an object with "
+                "a text 'task_id'"
+            )
+    return chunk
+
+
+def _strict_page(
+    body: bytes, fields: Sequence[OutputField], operation_id: str
+) -> tuple[pa.Table, bool]:
+    meta: dict[str, Any] = {}
+    try:
+        text = body.decode("utf-8")
+        batches = [
+            aggregated_page_to_batch(_solution_items(chunk), fields)
+            for chunk in iter_item_chunks(text, meta)
+        ]
+    except (OutputValueError, ShapeError):
+        raise
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise ShapeError(
+            "expected a page of aggregated solutions ({'items': [...], 'has_more': ...}) "
+            f"as JSON ({exc})"
+        ) from None
+    if not isinstance(meta.get("has_more"), bool) or meta.get("items", 0) is not None:
+        raise ShapeError(
+            "expected a page of aggregated solutions ({'items': [...], 'has_more': "
+            f"true|false}}), got an object with keys {sorted(meta)}"
+        )
+    return pa.Table.from_batches(batches, schema=aggregated_schema(fields)), bool(
+        meta.get("has_more")
+    )
+
+
+def decode_solutions_page(
+    body: bytes, fields: Sequence[OutputField], *, operation_id: str = "?"
+) -> tuple[pa.Table, bool]:
+    """Decode a page of ``GET /aggregated-solutions`` into a typed table and ``has_more``.
+
+    Fast (:func:`.schema.read_page`) unless the page holds something only the
+    strict path (:func:`.schema.aggregated_page_to_batch`) can judge.
+
+    Raises
+    ------
+    OutputValueError
+        If a value does not fit its field (names the task and the field).
+    ShapeError
+        If the body is not a page of results, an item has no text
+        ``task_id``, or the task ids do not increase within the page (for the
+        transport to retry like a body cut short).
+    """
+    item_type = solution_item_type(fields)
+    table: pa.Table | None = None
+    if item_type is not None:
+        try:
+            pieces, has_more = read_page(body, item_type)
+            batches = [solutions_to_batch(items, fields) for items in pieces]
+            table = pa.Table.from_batches(batches, schema=aggregated_schema(fields))
+        except WireMismatch as exc:
+            logger.debug("strict decoding of a page of operation %s: %s", operation_id, exc)
+    if table is None:
+        table, has_more = _strict_page(body, fields, operation_id)
+    check_item_ids(table.column("task_id"), "aggregated solutions", "task_id")
+    return table, has_more
+
+
+def guess_cursor(body: bytes) -> str | None:
+    """The last ``task_id`` of a page that says ``has_more: true``, read from its raw end.
+
+    None when the body does not say ``has_more: true`` or no task id is found.
+    A guess: the decoded page confirms it.
+    """
+    at = body.rfind(b'"has_more"')
+    if at < 0 or not _HAS_MORE_TRUE.match(body, at):
+        return None
+    at = body.rfind(b'"task_id"')
+    match = _TASK_ID.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _check_order(task_ids: pa.ChunkedArray, cursor: str | None, operation_id: str) -> None:
+    """The page starts after the cursor (the order within it was checked when decoded)."""
+    first = task_ids[0].as_py()
+    if cursor is not None and first <= cursor:
+        raise PagingError(
+            f"The server sent task {first!r} after {cursor!r} (task_id_gt={cursor!r} "
+            f"was asked); the results of operation {operation_id} are not in task_id order."
+        )
+
+
+def iter_solution_pages(
+    client: Client,
+    operation_id: str,
+    fields: Sequence[OutputField],
+    *,
+    page_size: int = SOLUTIONS_PAGE_SIZE,
+) -> Generator[pa.Table, None, None]:
+    """Yield an aggregation's results in task_id order, one typed table per non-empty page.
+
+    Stops exactly when the server says ``has_more: false``. The next page is
+    requested on a background thread while this one is decoded (see the
+    module docstring); closing the generator stops that thread.
+
+    Raises
+    ------
+    PagingError
+        If a page says ``has_more`` but is empty, or the task ids do not increase.
+    OutputValueError
+        If a value does not fit its field's declared type.
+    """
+    params: dict[str, Any] = {"sort": "task_id", "limit": check_page_size(page_size)}
+    path = api_path("aggregated-solutions", operation_id)
+    fetch = partial(client.get_bytes, path)
+    decode = partial(decode_solutions_page, fields=fields, operation_id=operation_id)
+    cursor: str | None = None
+    with one_ahead() as pool:
+        pending: Future[bytes] | None = pool.submit(fetch, dict(params))
+        while pending is not None:
+            body = pending.result()
+            guess = guess_cursor(body)
+            pending = None
+            if guess is not None:
+                pending = pool.submit(fetch, {**params, "task_id_gt": guess})
+            try:
+                page, has_more = decode(body)
+            except ShapeError as exc:  # a page that breaks the protocol: fetched again
+                logger.warning(
+                    "operation %s: a page breaks the protocol (%s); fetching it again",
+                    operation_id,
+                    exc,
+                )
+                asked = params if cursor is None else {**params, "task_id_gt": cursor}
+                attempts = max(1, client.retry.max_attempts - 1)
+                page, has_more = client.get_decoded(
+                    path, params=asked, decode=decode, attempts=attempts
+                )
+            del body
+            # Hand the parser's working memory back between pages (mimalloc would keep it).
+            pa.default_memory_pool().release_unused()
+            if page.num_rows:
+                task_ids = page.column("task_id")
+                _check_order(task_ids, cursor, operation_id)
+                cursor = task_ids[-1].as_py()
+            elif has_more:
+                raise PagingError(
+                    f"The server said has_more for operation {operation_id} but sent no items."
+                )
+            if not has_more:
+                discard(pending)
+                pending = None
+            elif guess != cursor:
+                if guess is not None:
+                    logger.debug(
+                        "operation %s: the cursor %r was a wrong guess", operation_id, guess
+                    )
+                discard(pending)
+                pending = pool.submit(fetch, {**params, "task_id_gt": cursor})
+            if page.num_rows:
+                yield page
