@@ -16,9 +16,9 @@ import pandas as pd
 
 from . import plotting
 from ._config import MAX_WORKERS
-from ._frame import local, remote
+from ._frame import areas, local, remote
 from ._frame.captions import provenance_summary
-from ._frame.methods import LocalType
+from ._frame.methods import AREA_TYPES, LocalType, check_local_type
 from ._frame.remote import MissingAggregatesWarning
 from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
@@ -183,6 +183,12 @@ class TolokaAccessor:
             (:data:`pandas_toloka.aggregation.LOCAL_METHODS`): 'GLAD', 'MACE',
             'WAWA', 'ZERO_BASED_SKILL', 'ONE_COIN_DAWID_SKENE', 'KOS' (binary
             fields only). The methods are described in ``docs/algorithms.md``.
+            For an area-selection (JSON) field: 'BOXES', 'SEGMENTATION_MV',
+            'SEGMENTATION_RASA' or 'SEGMENTATION_EM' (``docs/areas.md``); the
+            result then has ``pool_id``, ``task_id`` and the field as a nested
+            Arrow column (boxes or a mask per task), no ``confidence``; the
+            segmentation methods rasterise the shapes at
+            ``method_kwargs={"width": ..., "height": ...}`` pixels.
         fields : str or list of str, optional
             The answer column(s) (the label column of a crowd-kit style frame).
             Default: the only aggregatable field of the output spec, or the only
@@ -235,6 +241,24 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
+        if check_local_type(type) in AREA_TYPES:
+            if skills is not None or skill_id is not None:
+                raise InvalidArgumentError(f"type={type!r} takes no skills= or skill_id=.")
+            return areas.aggregate_areas(
+                self._obj,
+                kind=check_local_type(type),
+                fields=fields,
+                task=task,
+                worker=worker,
+                pool_id=pool_id,
+                output_spec=output_spec,
+                status=status,
+                n_iter=n_iter,
+                tol=tol,
+                dtype_backend=dtype_backend,
+                golden=golden,
+                method_kwargs=method_kwargs,
+            )
         return local.aggregate_local(
             self._obj,
             type=type,

@@ -19,8 +19,8 @@ from ._encoding import Encoded, _user_stacklevel, check_distinct_names, check_fr
 from ._golden import _convert_values
 from ._linkage import (
     box_iou,
-    complete_linkage,
     grouped_median,
+    linkage,
     pairwise_box_iou,
     pairwise_point_similarity,
     point_similarity,
@@ -79,7 +79,12 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _cluster(
-    coords: np.ndarray, slots: np.ndarray, offsets: np.ndarray, kind: str, threshold: float
+    coords: np.ndarray,
+    slots: np.ndarray,
+    offsets: np.ndarray,
+    kind: str,
+    threshold: float,
+    method: str = "average",
 ) -> np.ndarray:
     """The cluster representative (a shape index) of each shape; shapes sorted by task."""
     pairwise = pairwise_box_iou if kind == "box" else pairwise_point_similarity
@@ -90,7 +95,7 @@ def _cluster(
         sim = pairwise(coords[index])
         slot = slots[index]
         sim[slot[:, :, None] == slot[:, None, :]] = -np.inf
-        labels = complete_linkage(sim, threshold)
+        labels = linkage(sim, threshold, method=method)
         rep[index] = np.take_along_axis(index, labels, axis=1)
     return rep
 
@@ -194,6 +199,7 @@ def fit_areas(
     min_confidence: float,
     golden: Mapping[object, object] | pd.Series | None,
     method: str,
+    linkage_method: str = "average",
 ) -> AreaFit:
     """Validate, match shapes across responses, fuse each cluster by medians, score responses."""
     check_distinct_names([task, column], task=task, worker=worker, **{kind + "s": column})
@@ -228,7 +234,7 @@ def fit_areas(
     task_offsets = np.concatenate([[0], np.cumsum(np.bincount(task_of_shape, minlength=n_tasks))])
     n_responses = np.bincount(response_task, minlength=n_tasks)
 
-    rep = _cluster(coords, response_of_shape, task_offsets, kind, threshold)
+    rep = _cluster(coords, response_of_shape, task_offsets, kind, threshold, linkage_method)
     reps, cluster = np.unique(rep, return_inverse=True)
     cluster_task = task_of_shape[reps]
     confidence = np.bincount(cluster, minlength=len(reps)) / n_responses[cluster_task]

@@ -17,6 +17,7 @@ __all__ = [
     "box_iou",
     "complete_linkage",
     "grouped_median",
+    "linkage",
     "pairwise_box_iou",
     "pairwise_point_similarity",
     "point_similarity",
@@ -88,7 +89,12 @@ def shape_groups(offsets: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]
 
 
 def complete_linkage(similarity: np.ndarray, threshold: float) -> np.ndarray:
-    """Cluster the shapes of each task.
+    """Cluster the shapes of each task by complete linkage (see :func:`linkage`)."""
+    return linkage(similarity, threshold, method="complete")
+
+
+def linkage(similarity: np.ndarray, threshold: float, *, method: str = "average") -> np.ndarray:
+    """Cluster the shapes of each task, greedily, by average or complete linkage.
 
     Parameters
     ----------
@@ -96,7 +102,10 @@ def complete_linkage(similarity: np.ndarray, threshold: float) -> np.ndarray:
         ``(G, m, m)`` symmetric similarities, ``-inf`` for pairs that may never
         share a cluster (shapes of the same response). Modified in place.
     threshold : float
-        The least similarity of any two shapes of a cluster.
+        Clusters merge while their linkage is at least this: the mean
+        similarity of their cross pairs (``"average"``) or the least
+        (``"complete"``).
+    method : {"average", "complete"}
 
     Returns
     -------
@@ -107,22 +116,44 @@ def complete_linkage(similarity: np.ndarray, threshold: float) -> np.ndarray:
     labels = np.tile(np.arange(m, dtype=np.intp), (n_tasks, 1))
     if m < 2 or n_tasks == 0:
         return labels
-    sim = similarity
-    sim[sim < threshold] = -np.inf
-    sim[:, np.arange(m), np.arange(m)] = -np.inf
-    flat = sim.reshape(n_tasks, m * m)
+    diagonal = np.arange(m)
+    if method == "complete":
+        score = similarity
+        score[score < threshold] = -np.inf
+        score[:, diagonal, diagonal] = -np.inf
+        sums = blocked = sizes = None
+    else:
+        blocked = ~np.isfinite(similarity)
+        blocked[:, diagonal, diagonal] = True
+        sums = np.where(blocked, 0.0, similarity)
+        sizes = np.ones((n_tasks, m))
+        score = np.where(blocked, -np.inf, sums)
+    flat = score.reshape(n_tasks, m * m)
     for _ in range(m - 1):
         best = flat.argmax(axis=1)  # first maximum: the pair (a, b), a < b, first in order
-        rows = np.flatnonzero(np.take_along_axis(flat, best[:, None], axis=1)[:, 0] > -np.inf)
+        value = np.take_along_axis(flat, best[:, None], axis=1)[:, 0]
+        rows = np.flatnonzero(value >= threshold)
         if rows.size == 0:
             break
         a, b = np.divmod(best[rows], m)
-        merged = np.minimum(sim[rows, a, :], sim[rows, b, :])
-        sim[rows, a, :] = merged
-        sim[rows, :, a] = merged
-        sim[rows, a, a] = -np.inf
-        sim[rows, b, :] = -np.inf
-        sim[rows, :, b] = -np.inf
+        if sums is None:
+            merged = np.minimum(score[rows, a, :], score[rows, b, :])
+        else:
+            assert blocked is not None and sizes is not None
+            sums[rows, a, :] += sums[rows, b, :]
+            sums[rows, :, a] = sums[rows, a, :]
+            sizes[rows, a] += sizes[rows, b]
+            blocked[rows, a, :] |= blocked[rows, b, :]
+            blocked[rows, :, a] = blocked[rows, a, :]
+            blocked[rows, b, :] = True
+            blocked[rows, :, b] = True
+            pairs = sizes[rows, a][:, None] * sizes[rows]
+            merged = np.where(blocked[rows, a, :], -np.inf, sums[rows, a, :] / pairs)
+        score[rows, a, :] = merged
+        score[rows, :, a] = merged
+        score[rows, a, a] = -np.inf
+        score[rows, b, :] = -np.inf
+        score[rows, :, b] = -np.inf
         block = labels[rows]
         labels[rows] = np.where(block == b[:, None], a[:, None], block)
     return labels

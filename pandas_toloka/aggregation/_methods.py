@@ -48,6 +48,10 @@ MethodName = Literal[
     "ZERO_BASED_SKILL",
     "ONE_COIN_DAWID_SKENE",
     "KOS",
+    "SEGMENTATION_MV",
+    "SEGMENTATION_RASA",
+    "SEGMENTATION_EM",
+    "BOXES",
 ]
 CategoricalMethod = Literal[
     "DAWID_SKENE",
@@ -75,8 +79,8 @@ LOCAL_METHODS = cast("tuple[LocalMethod, ...]", local_names())
 #: Every method :func:`fit_aggregation` fits: the local-only ones and the server's.
 CATEGORICAL_METHODS = cast("tuple[CategoricalMethod, ...]", categorical_names())
 
-#: Methods that accept ``golden=``.
-GOLDEN_METHODS: tuple[str, ...] = method_names(golden=True)
+#: Categorical methods that accept ``golden=`` (known labels; BOXES takes known boxes).
+GOLDEN_METHODS: tuple[str, ...] = method_names(golden=True, kind="categorical")
 
 
 def check_method(method: object) -> CategoricalMethod:

@@ -32,12 +32,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import InvalidArgumentError
+from .boxes import bounding_boxes
 from .dawid_skene import dawid_skene, fit_dawid_skene
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .segmentation import segmentation_em, segmentation_majority_vote, segmentation_rasa
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .weighted import weighted_dynamic_overlap
 
@@ -268,6 +270,19 @@ _ROWS = (
         fit_one_coin_dawid_skene,
     ),
     Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True),
+    # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
+    Method(
+        "SEGMENTATION_MV",
+        "segmentation majority vote",
+        "segmentation",
+        segmentation_majority_vote,
+        dask="per_task",
+    ),
+    Method(
+        "SEGMENTATION_RASA", "segmentation RASA", "segmentation", segmentation_rasa, dask="per_task"
+    ),
+    Method("SEGMENTATION_EM", "segmentation EM", "segmentation", segmentation_em, dask="per_task"),
+    Method("BOXES", "bounding boxes", "boxes", bounding_boxes, dask="per_task"),
 )
 
 #: Every method by name: the server's two, majority vote, then the local-only ones (the

@@ -167,6 +167,12 @@ def _number(value: object, name: str, low: float, high: float, *, low_open: bool
     return number
 
 
+def _linkage(value: object) -> str:
+    if value not in ("average", "complete"):
+        raise InvalidArgumentError(f"linkage must be 'average' or 'complete', got {value!r}.")
+    return str(value)
+
+
 def fit_bounding_boxes(
     responses: pd.DataFrame,
     *,
@@ -176,6 +182,7 @@ def fit_bounding_boxes(
     iou_threshold: float = 0.5,
     min_confidence: float = 0.5,
     golden: Mapping[object, object] | pd.Series | None = None,
+    linkage: str = "average",
 ) -> AreasModel:
     """Fit :func:`bounding_boxes` and return the model (with :meth:`~AreasModel.worker_quality`).
 
@@ -197,6 +204,7 @@ def fit_bounding_boxes(
         min_confidence=share,
         golden=golden,
         method="bounding_boxes",
+        linkage_method=_linkage(linkage),
     )
     return AreasModel(
         method="BOXES", fit=fit, task_column=task, worker_column=worker, shapes_column=boxes
@@ -212,14 +220,16 @@ def bounding_boxes(
     iou_threshold: float = 0.5,
     min_confidence: float = 0.5,
     golden: Mapping[object, object] | pd.Series | None = None,
+    linkage: str = "average",
     flat: bool = False,
 ) -> pd.DataFrame:
     """Aggregate the rectangles workers drew on each image.
 
     Within each task the boxes of all responses are matched by greedy
-    complete-linkage clustering on IoU: clusters merge in decreasing order of
-    their least IoU while it is at least ``iou_threshold``, and never take two
-    boxes of one response. Each cluster is one object: its edges (left, top,
+    agglomerative clustering on IoU: clusters merge in decreasing order of
+    their linkage (the mean IoU of their boxes, or the least with
+    ``linkage="complete"``) while it is at least ``iou_threshold``, and never
+    take two boxes of one response. Each cluster is one object: its edges (left, top,
     right, bottom) are the medians of its boxes' edges, its ``confidence`` the
     share of the task's responses that drew it. Objects with confidence of at
     least ``min_confidence`` are the answer.
@@ -239,7 +249,7 @@ def bounding_boxes(
     task, worker, boxes : hashable, default "task_id", "worker_id", "boxes"
         Column names.
     iou_threshold : float, default 0.5
-        In (0, 1]: the least IoU of any two boxes of one object.
+        In (0, 1]: the least linkage at which two clusters of boxes merge.
     min_confidence : float, default 0.5
         In [0, 1]: the least share of responses an object needs (ties in: with
         4 responses, a box two of them drew is kept).
@@ -249,6 +259,10 @@ def bounding_boxes(
         with the known boxes (confidence 1.0) and their responses are scored
         against them in :meth:`AreasModel.worker_quality`, matched one to one
         greedily by IoU (at least ``iou_threshold``).
+    linkage : {"average", "complete"}, default "average"
+        How two clusters compare: the mean IoU of their cross pairs, or the
+        least (then every two boxes of an object overlap by ``iou_threshold``:
+        stricter, more objects split).
     flat : bool, default False
         Return one row per aggregated box instead of one row per task.
 
@@ -296,6 +310,7 @@ def bounding_boxes(
         iou_threshold=iou_threshold,
         min_confidence=min_confidence,
         golden=golden,
+        linkage=linkage,
     )
     return model.to_frame(flat=flat)
 
@@ -309,6 +324,7 @@ def fit_points(
     max_distance: float = 0.05,
     min_confidence: float = 0.5,
     golden: Mapping[object, object] | pd.Series | None = None,
+    linkage: str = "average",
 ) -> AreasModel:
     """Fit :func:`points` and return the model (with :meth:`~AreasModel.worker_quality`).
 
@@ -330,6 +346,7 @@ def fit_points(
         min_confidence=share,
         golden=golden,
         method="points",
+        linkage_method=_linkage(linkage),
     )
     return AreasModel(
         method="POINTS", fit=fit, task_column=task, worker_column=worker, shapes_column=points
@@ -345,14 +362,16 @@ def points(
     max_distance: float = 0.05,
     min_confidence: float = 0.5,
     golden: Mapping[object, object] | pd.Series | None = None,
+    linkage: str = "average",
     flat: bool = False,
 ) -> pd.DataFrame:
     """Aggregate the points workers put on each image.
 
     As :func:`bounding_boxes`, with the Euclidean distance in relative
-    coordinates instead of IoU: any two points of one object are at most
-    ``max_distance`` apart, and the object is the median of its points'
-    ``left`` and ``top``.
+    coordinates instead of IoU: clusters merge while the mean distance of
+    their points (the largest with ``linkage="complete"``) is at most
+    ``max_distance``, and the object is the median of its points' ``left``
+    and ``top``.
 
     Parameters
     ----------
@@ -363,12 +382,14 @@ def points(
     task, worker, points : hashable, default "task_id", "worker_id", "points"
         Column names.
     max_distance : float, default 0.05
-        The farthest two points of one object may be, in relative units (on a
-        non-square image, a relative unit across is not one down).
+        The largest linkage distance at which clusters merge, in relative
+        units (on a non-square image, a relative unit across is not one down).
     min_confidence : float, default 0.5
         The least share of responses an object needs.
     golden : mapping or Series, optional
         Known points of control tasks, as for :func:`bounding_boxes`.
+    linkage : {"average", "complete"}, default "average"
+        As for :func:`bounding_boxes`.
     flat : bool, default False
         One row per aggregated point instead of one row per task.
 
@@ -401,5 +422,6 @@ def points(
         max_distance=max_distance,
         min_confidence=min_confidence,
         golden=golden,
+        linkage=linkage,
     )
     return model.to_frame(flat=flat)

@@ -18,6 +18,10 @@ or always the same answer) and a worker biased towards "cat" (see
   ``aggregate-by-task`` example: smart mixing, ``result`` (OK/BAD), 300 tasks
   x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
   ``1289``.
+* ``1003`` (project ``13``): area selection, 300 images x 5 workers drawing
+  rectangles (a ``JSON`` field, Toloka's shapes) around 1 to 3 known objects,
+  workers of known skill (:mod:`._demo_areas`): for ``BOXES`` and the
+  ``SEGMENTATION_*`` methods.
 
 Every task has an input ``image`` (a URL under ``example.com``: nothing is
 fetched), and every 20th task of each pool is a control task whose known
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._demo_areas import AREAS_POOL_ID, AREAS_PROJECT_ID, INPUT_SPEC, OUTPUT_SPEC, area_pool
 from ._loader import write_pool, write_skills
 from ._synthetic import Workers, answer, assign, frame, hex_ids, skill_values, workers
 
@@ -181,6 +186,18 @@ def demo_data(seed: int = SEED) -> DemoData:
     pools[TOLOKA_POOL_ID] = _toloka_pool(examples, crowd)
     pools[BY_TASK_POOL_ID] = _by_task_pool(examples, crowd)
     pools = {pool_id: _with_images(pool) for pool_id, pool in pools.items()}
+    areas = area_pool(np.random.default_rng([seed, int(AREAS_POOL_ID)]))  # a stream of its own
+    pools[AREAS_POOL_ID] = DemoPool(
+        AREAS_POOL_ID,
+        AREAS_PROJECT_ID,
+        OUTPUT_SPEC,
+        areas.responses,
+        areas.ground_truth,
+        description="area selection: rectangles on 300 images x 5 workers, for BOXES",
+        pool_info={"private_name": "Objects on street scenes (area selection demo)"},
+        input_spec=INPUT_SPEC,
+        tasks=areas.tasks,
+    )
     return DemoData(pools, skills)
 
 
