@@ -1,4 +1,4 @@
-"""Pictures of aggregation results: confidence distributions and worker quality.
+"""Pictures of aggregation results: confidence distributions, worker quality, boxes.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -15,13 +15,20 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from ._frame.box_plots import plot_boxes
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["PlottingUnavailableError", "WorkerSelection", "plot_confidence", "plot_worker_quality"]
+__all__ = [
+    "PlottingUnavailableError",
+    "WorkerSelection",
+    "plot_boxes",
+    "plot_confidence",
+    "plot_worker_quality",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -112,14 +112,24 @@ def _is_text(series: pd.Series) -> bool:
     return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "string"
 
 
-def _masks(values: pd.Series, resolution: Mapping[str, Any], kind: str) -> pd.Series:
-    if not _is_text(values):
-        return values  # masks already (arrays, nested lists, list<list<bool>>)
+def _check_resolution(resolution: Mapping[str, Any], kind: str) -> None:
     if set(resolution) != set(RESOLUTION):
         raise InvalidArgumentError(
             f"type={kind!r} on Toloka's shapes needs the resolution to rasterise them at: "
             "method_kwargs={'width': ..., 'height': ...} (pixels)."
         )
+    for name in RESOLUTION:
+        value = resolution[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(
+                f"method_kwargs[{name!r}] must be a positive integer (pixels), got {value!r}."
+            )
+
+
+def _masks(values: pd.Series, resolution: Mapping[str, Any], kind: str) -> pd.Series:
+    if not _is_text(values):
+        return values  # masks already (arrays, nested lists, list<list<bool>>)
+    _check_resolution(resolution, kind)
     return values.map(
         lambda shapes: rasterize_shapes(
             shapes, width=resolution["width"], height=resolution["height"]
@@ -185,6 +195,8 @@ def aggregate_areas(
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     spec = frame_output_spec(frame, output_spec)
     field, column = _field(frame, fields, kind=kind, reserved=reserved, output_spec=spec)
+    if row.kind == "segmentation" and _is_text(frame[column]):
+        _check_resolution(resolution, kind)
     results = []
     groups = pool_groups(frame, pool_id)
     for pool, group in groups:

@@ -42,6 +42,8 @@ class DaskTolokaAccessor:
         n_iter: int | None = None,
         tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
+        golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
     ) -> dd.DataFrame:
         """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`."""
         return _aggregate.aggregate_locally(
@@ -58,6 +60,8 @@ class DaskTolokaAccessor:
             n_iter=n_iter,
             tol=tol,
             dtype_backend=dtype_backend,
+            golden=golden,
+            method_kwargs=method_kwargs,
         )
 
     def worker_quality(

@@ -31,12 +31,13 @@ import pandas as pd
 
 from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
-from .._frame.methods import LocalType, check_local_type
+from .._frame.methods import AREA_TYPES, LocalType, check_local_type
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
+from ._areas import aggregate_areas_dask
 from ._fit import FitResult, distributed_client, on_worker
 from ._frames import keep_dtypes
 from ._partitions import (
@@ -166,6 +167,8 @@ def aggregate_locally(
     n_iter: int | None = None,
     tol: float | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
+    golden: Mapping[Any, Any] | pd.Series | None = None,
+    method_kwargs: Mapping[str, Any] | None = None,
 ) -> dd.DataFrame:
     """Aggregate a Dask DataFrame of responses, as :meth:`DataFrame.toloka.aggregate_locally` does.
 
@@ -179,6 +182,11 @@ def aggregate_locally(
     type, fields, skills, task, worker, pool_id, output_spec, status, skill_id, n_iter, tol, \
 dtype_backend
         As for the pandas accessor.
+    golden, method_kwargs
+        As for the pandas accessor; on Dask frames for the area types only
+        ('BOXES', 'SEGMENTATION_MV', 'SEGMENTATION_RASA', 'SEGMENTATION_EM'),
+        which run per task: each partition (after a shuffle by task when a
+        task's responses span partitions) runs the pandas function.
 
     Returns
     -------
@@ -196,9 +204,32 @@ dtype_backend
     needs a ``distributed`` client) and returns a frame over the fitted blocks.
     """
     kind = check_local_type(type)
+    if kind in AREA_TYPES:
+        if skills is not None or skill_id is not None:
+            raise InvalidArgumentError(f"type={type!r} takes no skills= or skill_id=.")
+        return aggregate_areas_dask(
+            ddf,
+            kind=kind,
+            fields=fields,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            n_iter=n_iter,
+            tol=tol,
+            dtype_backend=dtype_backend,
+            golden=golden,
+            method_kwargs=method_kwargs,
+        )
+    if golden is not None or method_kwargs is not None:
+        raise InvalidArgumentError(
+            f"On a Dask DataFrame, golden= and method_kwargs= are for the area types "
+            f"{list(AREA_TYPES)}, not {type!r}."
+        )
     if kind not in DASK_TYPES:
         raise InvalidArgumentError(
-            f"On a Dask DataFrame, type must be one of {list(DASK_TYPES)}, got {type!r}; "
+            f"On a Dask DataFrame, type must be one of {[*DASK_TYPES, *AREA_TYPES]}, got {type!r}; "
             f"compute the frame and use df.toloka.aggregate_locally for {kind}."
         )
     backend = schema.check_dtype_backend(dtype_backend)

@@ -9,7 +9,7 @@ PAGE = "docs/areas.md"
 
 
 def test_areas_page_examples() -> None:
-    first, masks, eyes = code_blocks(PAGE)
+    first, masks, eyes, pool = code_blocks(PAGE)
     namespace = run_block(first, source=PAGE)
     boxes, flat, quality = namespace["boxes"], namespace["flat"], namespace["quality"]
     assert boxes["task_id"].tolist() == ["img1", "img2"]
@@ -19,3 +19,15 @@ def test_areas_page_examples() -> None:
     assert namespace["first"].shape == (48, 64)
     assert np.count_nonzero(namespace["first"]) > 0
     run_block(eyes, source=PAGE)
+
+
+def test_areas_page_pool_example() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace = run_block(code_blocks(PAGE)[3], source=PAGE)
+    boxes, masks = namespace["boxes"], namespace["masks"]
+    assert len(boxes) == len(masks) == 300
+    assert list(boxes.columns) == ["pool_id", "task_id", "result"]
+    assert namespace["ax"].get_title().startswith("image-0007")
+    namespace["ax"].figure.clf()
