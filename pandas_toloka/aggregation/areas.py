@@ -181,8 +181,8 @@ def parse_areas(values: pd.Series) -> pd.DataFrame:
     >>> areas = parse_areas(answers)
     >>> areas["rectangles"].list.len().tolist()
     [1, 0]
-    >>> areas["points"].iloc[1]
-    array([{'left': 0.5, 'top': 0.5, 'label': 'eye'}], dtype=object)
+    >>> list(areas["points"].iloc[1])
+    [{'left': 0.5, 'top': 0.5, 'label': 'eye'}]
     """
     if not isinstance(values, pd.Series):
         raise InvalidArgumentError(
