@@ -7,16 +7,28 @@
    loopback and over a simulated 100 Mbit/s link with 50 ms latency; times as
    ratios to loopback with gzip off.
 
-Run: ``python benchmarks/bench_server.py`` (about a minute; ``--rows`` to change the pool).
+3. Slow clients: the latency of a normal request (median of 20) with 0 and with
+   1,000 connections trickling an unfinished header block, and the throughput of
+   8 keep-alive clients (requests per second over 3 s) with 0 and 1,000 of them;
+   as ratios to no slow clients. Run the same with ``PYTHONPATH`` at another tree
+   to compare two versions of the server.
+
+Run: ``python benchmarks/bench_server.py`` (about a minute; ``--rows`` to change the pool,
+``--only slow`` for part 3 alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
+import resource
+import socket
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import zlib
 
@@ -158,16 +170,108 @@ def network(rows: int) -> None:
         print(f"| {name} | {seconds:.2f} s | {seconds / base:.2f}x | {wire / 1e6:.1f} MB |")
 
 
+def _latency(url: str, repeat: int = 20) -> tuple[float, float]:
+    """The first request's time and the median of ``repeat`` (new connections)."""
+    headers = {"Authorization": f"ApiKey {TOKEN}", "Connection": "close"}
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = requests.get(f"{url}/api/v1/pools/1", headers=headers, timeout=60)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    return times[0], statistics.median(times)
+
+
+def _throughput(url: str, clients: int = 8, seconds: float = 3.0) -> float:
+    headers = {"Authorization": f"ApiKey {TOKEN}"}
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def run(i: int) -> None:
+        with requests.Session() as session:
+            while time.perf_counter() < stop:
+                if session.get(f"{url}/api/v1/pools/1", headers=headers, timeout=60).ok:
+                    counts[i] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - start)
+
+
+def slow_clients(n_slow: int = 1000) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n_slow + 256 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n_slow + 256, hard))
+    settings = {"max_open_connections": 4096} if _has_open_limit() else {}
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", json.dumps(settings), "--rows", "1000"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    host, port = url.removeprefix("http://").split(":")
+    results = []
+    try:
+        for count in (0, n_slow):
+            slow = []
+            try:
+                for _ in range(count):
+                    try:  # a server that stops accepting leaves the rest in a full backlog
+                        sock = socket.create_connection((host, int(port)), timeout=1)
+                        sock.sendall(b"GET /api/v1/pools HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                    except OSError:
+                        break
+                    slow.append(sock)
+                time.sleep(0.5)
+                results.append((len(slow), _latency(url), _throughput(url)))
+            finally:
+                for sock in slow:
+                    with contextlib.suppress(OSError):
+                        sock.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+    _, (_, base_latency), base_rate = results[0]
+    print(f"\n3. A normal request while slow clients hold connections ({url})\n")
+    print(
+        "| slow clients | first request | latency (median of 20) | vs none "
+        "| throughput (8 clients) | vs none |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for count, (first, latency), rate in results:
+        print(
+            f"| {count:,} | {first * 1000:.1f} ms | {latency * 1000:.1f} ms "
+            f"| {latency / base_latency:.2f}x | {rate:,.0f} req/s | {rate / base_rate:.2f}x |"
+        )
+
+
+def _has_open_limit() -> bool:
+    from pandas_toloka.server import Limits
+
+    return hasattr(Limits, "max_open_connections")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000, help="aggregated rows to read")
+    parser.add_argument("--only", choices=["gzip", "network", "slow"], help="run one part")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
         _serve(args.rows, json.loads(args.serve))
         return
-    gzip_levels()
-    network(args.rows)
+    if args.only in (None, "gzip"):
+        gzip_levels()
+    if args.only in (None, "network"):
+        network(args.rows)
+    if args.only in (None, "slow"):
+        slow_clients()
 
 
 if __name__ == "__main__":

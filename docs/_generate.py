@@ -5,7 +5,9 @@
   documents (so each object has one page, at its shortest public path);
 - ``_generated/cli.md``: ``--help`` of ``pandas-toloka`` and each subcommand,
   from the argparse parser the console script runs;
-- ``_generated/type-mapping.md``: :func:`pandas_toloka.schema.type_mapping_table`.
+- ``_generated/type-mapping.md``: :func:`pandas_toloka.schema.type_mapping_table`;
+- ``_generated/methods.md``: the method registry
+  (:func:`pandas_toloka.aggregation._registry.markdown_table`).
 
 Both folders are build products (.gitignore); nothing here is edited by hand.
 """
@@ -29,6 +31,7 @@ REPOSITORY = "https://github.com/pandas-toloka/pandas-toloka"
 MODULES: dict[str, str] = {
     "pandas_toloka": "Reading aggregated solutions and raw responses, and the client.",
     "pandas_toloka.aggregation": "Local aggregation algorithms: pure numpy/pandas, no network.",
+    "pandas_toloka.agreement": "Agreement between workers and uncertainty of tasks: pure numpy/pandas.",
     "pandas_toloka.dask": "Scaling out on Dask: many pools, large response sets.",
     "pandas_toloka.schema": "The type mapping: Toloka output spec to Arrow to pandas.",
     "pandas_toloka.server": "The bundled Toloka-compatible server and its demo data.",
@@ -186,6 +189,12 @@ def type_mapping() -> str:
     return type_mapping_table().rstrip() + "\n"
 
 
+def methods_table() -> str:
+    from pandas_toloka.aggregation._registry import markdown_table
+
+    return markdown_table()
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -201,3 +210,4 @@ def write_all(docs: Path) -> None:
     _write(index, text)
     _write(docs / "_generated" / "cli.md", cli_reference())
     _write(docs / "_generated" / "type-mapping.md", type_mapping())
+    _write(docs / "_generated" / "methods.md", methods_table())

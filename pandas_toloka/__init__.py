@@ -42,7 +42,8 @@ from .reader import (
     open_aggregated_solutions,
     read_aggregated_solutions,
 )
-from .responses import iter_responses, read_responses
+from .responses import Responses, iter_responses, open_responses, read_responses
+from .results_export import read_assignments_tsv
 
 __all__ = [
     "__version__",
@@ -52,6 +53,9 @@ __all__ = [
     "AggregatedSolutions",
     "read_responses",
     "iter_responses",
+    "open_responses",
+    "Responses",
+    "read_assignments_tsv",
     "Client",
     "Environment",
     "AggregationType",

@@ -17,7 +17,10 @@ from .errors import InvalidArgumentError
 
 __all__ = [
     "API_PREFIX",
+    "ASSIGNMENT_STATUSES",
     "DEFAULT_LIMIT",
+    "EXPORT_PATH",
+    "EXPORT_STATUSES",
     "MAX_PAGE_SIZE",
     "AggregationType",
     "format_datetime",
@@ -31,6 +34,20 @@ API_PREFIX = "/api/v1"
 DEFAULT_LIMIT = 50
 #: Largest ``limit`` a list endpoint accepts.
 MAX_PAGE_SIZE = 100_000
+
+#: An assignment's ``status`` in the API.
+ASSIGNMENT_STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
+#: The API's status -> how the results export (and the web interface) spells it.
+EXPORT_STATUSES: dict[str, str] = {
+    "ACTIVE": "ACTIVE",
+    "SUBMITTED": "SUBMITTED",
+    "ACCEPTED": "APPROVED",
+    "REJECTED": "REJECTED",
+    "SKIPPED": "SKIPPED",
+    "EXPIRED": "EXPIRED",
+}
+#: The results export of a pool (outside :data:`API_PREFIX`), a TSV.
+EXPORT_PATH = "/new/requester/pools/{pool_id}/assignments.tsv"
 
 
 #: The algorithms of ``aggregate-by-pool`` by name, for type checkers.

@@ -17,13 +17,16 @@ import pandas as pd
 from . import plotting
 from ._config import MAX_WORKERS
 from ._frame import areas, local, remote
+from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
-from ._frame.methods import AREA_TYPES, LocalType, check_local_type
+from ._frame.methods import AREA_TYPES, LocalType, check_local_type, document_methods
 from ._frame.remote import MissingAggregatesWarning
 from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
+from ._read.args import renamed_arguments
 from ._read.connect import client_scope
 from ._read.progress import progress_enabled
+from .agreement import Level
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError
 from .plotting import WorkerSelection
@@ -31,6 +34,8 @@ from .schema import DtypeBackend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+    from .aggregation import AggregationModel
 
 __all__ = ["TolokaAccessor", "MissingAggregatesWarning"]
 
@@ -68,6 +73,7 @@ class TolokaAccessor:
 
     # ------------------------------------------------------------------ server side
 
+    @renamed_arguments(max_workers="max_concurrency")
     def aggregate(
         self,
         type: AggregationTypeName | AggregationType = "DAWID_SKENE",
@@ -78,7 +84,7 @@ class TolokaAccessor:
         task: Hashable = "task_id",
         pool_column: Hashable = "pool_id",
         strategy: Strategy = "auto",
-        max_workers: int = MAX_WORKERS,
+        max_concurrency: int = MAX_WORKERS,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -103,11 +109,12 @@ class TolokaAccessor:
             Columns with the task and pool ids.
         strategy : {'auto', 'by_task', 'by_pool'}, default 'auto'
             ``'by_task'`` aggregates each distinct task with one request
-            (``max_workers`` at a time); ``'by_pool'`` runs one aggregation
+            (``max_concurrency`` at a time); ``'by_pool'`` runs one aggregation
             operation per pool and keeps the listed tasks. ``'auto'`` chooses per
             pool: by task up to 1,000 distinct tasks, by pool above.
-        max_workers : int, default 16
-            Concurrent per-task requests.
+        max_concurrency : int, default 16
+            Concurrent per-task requests. Formerly ``max_workers=`` (deprecated,
+            still accepted with a ``FutureWarning``).
         client, token, environment, url
             As for :func:`read_aggregated_solutions`.
         progress_bar : bool, optional
@@ -148,13 +155,15 @@ class TolokaAccessor:
                 pool_column=pool_column,
                 pool_id=pool_id,
                 strategy=strategy,
-                max_workers=max_workers,
+                max_workers=max_concurrency,
                 progress=progress_enabled(progress_bar),
                 dtype_backend=dtype_backend,
             )
 
     # ------------------------------------------------------------------ local
 
+    @renamed_arguments(skill_id="answer_weight_skill_id")
+    @document_methods
     def aggregate_locally(
         self,
         type: LocalType = "DAWID_SKENE",
@@ -166,7 +175,7 @@ class TolokaAccessor:
         pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
-        skill_id: str | None = None,
+        answer_weight_skill_id: str | int | None = None,
         n_iter: int | None = None,
         tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
@@ -178,17 +187,16 @@ class TolokaAccessor:
         Parameters
         ----------
         type : str, default 'DAWID_SKENE'
-            The server's 'DAWID_SKENE', 'WEIGHTED_DYNAMIC_OVERLAP' or
-            'MAJORITY_VOTE', or a local-only method
-            (:data:`pandas_toloka.aggregation.LOCAL_METHODS`): 'GLAD', 'MACE',
-            'WAWA', 'ZERO_BASED_SKILL', 'ONE_COIN_DAWID_SKENE', 'KOS' (binary
-            fields only). The methods are described in ``docs/algorithms.md``.
-            For an area-selection (JSON) field: 'BOXES', 'SEGMENTATION_MV',
-            'SEGMENTATION_RASA' or 'SEGMENTATION_EM' (``docs/areas.md``); the
-            result then has ``pool_id``, ``task_id`` and the field as a nested
-            Arrow column (boxes or a mask per task), no ``confidence``; the
-            segmentation methods rasterise the shapes at
-            ``method_kwargs={"width": ..., "height": ...}`` pixels.
+            Any method of the registry: %(methods)s. The server runs the first two
+            too; the others are local-only
+            (:data:`pandas_toloka.aggregation.LOCAL_METHODS`, besides majority
+            vote). The methods are described in ``docs/algorithms.md``.
+            For an area-selection (JSON) field, 'BOXES' and the
+            'SEGMENTATION_*' methods (``docs/areas.md``): the result then has
+            ``pool_id``, ``task_id`` and the field as a nested Arrow column
+            (boxes or a mask per task), no ``confidence``; the segmentation
+            methods rasterise the shapes at ``method_kwargs={"width": ...,
+            "height": ...}`` pixels.
         fields : str or list of str, optional
             The answer column(s) (the label column of a crowd-kit style frame).
             Default: the only aggregatable field of the output spec, or the only
@@ -206,8 +214,10 @@ class TolokaAccessor:
             (set by :func:`read_responses`), else inferred from the dtypes.
         status : str, list or None, default 'ACCEPTED'
             Rows kept when the frame has a ``status`` column; None keeps all.
-        skill_id : str, optional
-            Which skill of a ``skills`` frame with several.
+        answer_weight_skill_id : str, optional
+            For WEIGHTED_DYNAMIC_OVERLAP: the skill weighing answers, when
+            ``skills`` holds several (as :meth:`aggregate` takes it). Formerly
+            ``skill_id=`` (deprecated, still accepted with a ``FutureWarning``).
         n_iter, tol : optional
             Iterations and tolerance of the iterative methods; default: the
             method's own (100 and 1e-5 for Dawid–Skene; MACE, zero-based skill
@@ -242,8 +252,10 @@ class TolokaAccessor:
         ``Y`` is the number of distinct answers observed in the pool.
         """
         if check_local_type(type) in AREA_TYPES:
-            if skills is not None or skill_id is not None:
-                raise InvalidArgumentError(f"type={type!r} takes no skills= or skill_id=.")
+            if skills is not None or answer_weight_skill_id is not None:
+                raise InvalidArgumentError(
+                    f"type={type!r} takes no skills= or answer_weight_skill_id=."
+                )
             return areas.aggregate_areas(
                 self._obj,
                 kind=check_local_type(type),
@@ -269,7 +281,7 @@ class TolokaAccessor:
             pool_id=pool_id,
             output_spec=output_spec,
             status=status,
-            skill_id=skill_id,
+            skill_id=answer_weight_skill_id,
             n_iter=n_iter,
             tol=tol,
             dtype_backend=dtype_backend,
@@ -277,30 +289,103 @@ class TolokaAccessor:
             method_kwargs=method_kwargs,
         )
 
+    def fit_locally(
+        self,
+        type: LocalType = "DAWID_SKENE",
+        *,
+        fields: str | Sequence[str] | None = None,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        n_iter: int | None = None,
+        tol: float | None = None,
+        golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
+    ) -> dict[str | None, AggregationModel]:
+        """Fit a method pool by pool and return the fitted models.
+
+        The models :meth:`aggregate_locally` fits (same rows, label space and
+        options), so that everything a method estimates is at hand from one
+        fit: ``models[pool].to_frame()`` (the answers, in the plain frame of
+        :mod:`pandas_toloka.aggregation`), ``.worker_quality()`` (e.g. GLAD's
+        ``alpha``, MACE's ``competence``), ``.posterior_frame()``.
+
+        Parameters
+        ----------
+        type : str, default 'DAWID_SKENE'
+            A method with a model: any of :meth:`aggregate_locally`'s but
+            'WEIGHTED_DYNAMIC_OVERLAP'.
+        fields, task, worker, pool_id, output_spec, status, n_iter, tol, golden, method_kwargs
+            As for :meth:`aggregate_locally` (one field).
+
+        Returns
+        -------
+        dict of str to AggregationModel
+            One :class:`~pandas_toloka.aggregation.AggregationModel` per pool,
+            keyed by pool id in sorted order (the key is None for a frame
+            without a ``pool_id`` column nor a pool named in ``pool_id=`` or
+            its attrs). Dawid–Skene's are
+            :class:`~pandas_toloka.aggregation.DawidSkeneModel`.
+
+        Raises
+        ------
+        InvalidArgumentError
+            For a method without a model, or any argument
+            :meth:`aggregate_locally` refuses; before any fit.
+
+        Examples
+        --------
+        >>> models = df.toloka.fit_locally("GLAD")  # doctest: +SKIP
+        >>> models["36502086"].worker_quality()  # doctest: +SKIP
+        """
+        models, _, _ = local.fit_local(
+            self._obj,
+            type=type,
+            fields=fields,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            n_iter=n_iter,
+            tol=tol,
+            golden=golden,
+            method_kwargs=method_kwargs,
+        )
+        return models
+
     def worker_quality(
         self,
         field: str | None = None,
         *,
+        type: LocalType = "DAWID_SKENE",
         task: Hashable = "task_id",
         worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         confusion: bool = False,
         n_iter: int | None = None,
         tol: float | None = None,
         golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Estimate each worker's quality with Dawid–Skene.
+        """Estimate each worker's quality, pool by pool (Dawid–Skene by default).
 
         Parameters
         ----------
         field : str, optional
             The answer column, as ``fields`` of :meth:`aggregate_locally`.
-        task, worker, output_spec, status, n_iter, tol
+        type : str, default 'DAWID_SKENE'
+            The method whose per-worker estimates are returned: any of
+            :meth:`fit_locally`'s.
+        task, worker, pool_id, output_spec, status, n_iter, tol, method_kwargs
             As for :meth:`aggregate_locally`.
         confusion : bool, default False
             Return the confusion matrices instead, one row per (worker, true
-            label, observed label) with a ``probability``.
+            label, observed label) with a ``probability`` (Dawid–Skene only).
         golden : mapping or Series, optional
             Task id -> known label: the model is anchored on them (as
             :meth:`aggregate_locally`) and each worker's observed accuracy on
@@ -309,28 +394,89 @@ class TolokaAccessor:
         Returns
         -------
         DataFrame
-            One row per worker, sorted by worker: the worker column,
-            ``n_responses`` and ``accuracy`` (probability of a right answer on
-            a random task under the fitted model); with ``golden=`` also
-            ``n_golden`` (their responses to golden tasks) and
+            One row per worker of each pool, sorted by pool and worker: a
+            ``pool_id`` column when the frame has one (each pool is fitted on
+            its own, as :meth:`aggregate_locally` does, so two pools sharing
+            task ids never merge), the worker column, ``n_responses`` and the
+            method's estimates (Dawid–Skene: ``accuracy``, the probability of
+            a right answer on a random task under the fitted model); with
+            ``golden=`` also ``n_golden`` (their responses to golden tasks) and
             ``golden_accuracy`` (the share of those that were right).
 
         See Also
         --------
+        fit_locally : The fitted models themselves.
         pandas_toloka.aggregation.aggregation_report : accuracy and calibration
             of ``confidence`` on tasks with known labels.
         """
         return local.worker_quality(
             self._obj,
+            type=type,
             field=field,
             task=task,
             worker=worker,
+            pool_id=pool_id,
             output_spec=output_spec,
             status=status,
             confusion=confusion,
             n_iter=n_iter,
             tol=tol,
             golden=golden,
+            method_kwargs=method_kwargs,
+        )
+
+    def agreement(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        level: Level = "nominal",
+        dtype_backend: DtypeBackend = "pyarrow",
+    ) -> pd.DataFrame:
+        """How much the workers of each pool agree: one row of figures per pool.
+
+        Parameters
+        ----------
+        field : str, optional
+            The answer column, as ``fields`` of :meth:`aggregate_locally`.
+        task, worker, pool_id, output_spec, status, dtype_backend
+            As for :meth:`aggregate_locally`: the responses measured are those
+            local aggregation would aggregate (the pool's ACCEPTED responses with
+            an answer), pool by pool.
+        level : {"nominal", "ordinal", "interval", "ratio"}, default "nominal"
+            Level of measurement of Krippendorff's alpha.
+
+        Returns
+        -------
+        DataFrame
+            One row per pool, sorted by pool id: ``pool_id`` (string),
+            ``n_responses``, ``n_tasks``, ``n_workers`` (int64),
+            ``krippendorff_alpha``, ``fleiss_kappa``, ``agreement_with_majority``
+            (the share of responses equal to their task's majority vote) and
+            ``mean_task_entropy`` (the mean entropy of the tasks' votes, nats),
+            all float64. A pool where no task has two responses has NaN alpha and
+            kappa (nothing to measure); one label everywhere gives 1.0 (see
+            ``docs/agreement.md``). ``df.attrs["toloka"]`` records the field,
+            the pools and the level.
+
+        See Also
+        --------
+        pandas_toloka.agreement : The measures, per worker, per pair and per task.
+        """
+        return agreement_by_pool(
+            self._obj,
+            field=field,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            level=level,
+            dtype_backend=dtype_backend,
         )
 
     # ------------------------------------------------------------------ plots

@@ -14,6 +14,7 @@ import datetime as _dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
 from . import _config
@@ -22,10 +23,12 @@ from ._http import payloads
 from ._http.adoption import newest_matching_operation
 from ._http.bodies import aggregation_body
 from ._http.endpoint import Environment
-from ._http.transport import Transport, json_parser
+from ._http.transport import Transport
 from ._http.urls import api_path
 from ._protocol import AggregationType, format_datetime, parse_datetime
 from ._read.args import id_text
+from ._read.operation_list import OPERATIONS
+from ._read.pager import iter_pages
 from .errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -189,30 +192,21 @@ class Client(Transport):
         params = {
             k: format_datetime(v) if isinstance(v, _dt.datetime) else v for k, v in filters.items()
         }
-        params.setdefault("limit", _config.OPERATIONS_PAGE_SIZE)
-        params["sort"] = "id"
-        path = api_path("operations")
-        parse = json_parser(payloads.operations_page)
-        seen: set[str] = set()
-        while True:
-            if quick:  # one short attempt: after Ctrl-C, never hang
-                page = self._request(
-                    "GET", path, params=params, parse=parse, attempts=1, timeout=(2.0, 5.0)
-                )
-            else:
-                page = self.get_json(path, params, shape=payloads.operations_page)
-            items = page["items"]
-            for item in items:
-                key = str(item["id"])
-                if key in seen:
-                    raise ProtocolError(
-                        f"The server listed operation {key!r} twice while paging GET /operations."
-                    )
-                seen.add(key)
-                yield item
-            if not page["has_more"] or not items:
-                return
-            params["id_gt"] = items[-1]["id"]
+        page_size = int(params.pop("limit", _config.OPERATIONS_PAGE_SIZE))
+        params.pop("sort", None)
+        pages = iter_pages(
+            self,
+            OPERATIONS,
+            params=params,
+            page_size=page_size,
+            scope="the listing of operations",
+            # quick: one short attempt a page (after Ctrl-C, never hang)
+            attempts=1 if quick else None,
+            timeout=(2.0, 5.0) if quick else None,
+        )
+        with closing(pages):
+            for page in pages:
+                yield from page.rows
 
     def list_operations(self, **filters: Any) -> list[dict[str, Any]]:
         """All operations matching ``filters`` (see :meth:`iter_operations`)."""

@@ -131,13 +131,29 @@ class MissingColumnsError(InvalidArgumentError):
         The columns the frame has.
     """
 
-    def __init__(self, missing: list[str], present: list[str], *, purpose: str = "") -> None:
+    def __init__(
+        self,
+        missing: list[str],
+        present: list[str],
+        *,
+        purpose: str = "",
+        arguments: Mapping[str, str] | None = None,
+        source: str = "The DataFrame",
+    ) -> None:
         self.missing = list(missing)
         self.present = [str(c) for c in present]
         what = f" {purpose}" if purpose else ""
+        # Name the argument that picks each missing column, e.g. task= for "task_id".
+        named = [f"{arguments[c]}=" for c in self.missing if arguments and c in arguments]
+        fix = (
+            f"Rename your columns or name them with {', '.join(named)}"
+            f" (e.g. {named[0]}'your_column')."
+            if named
+            else "Rename your columns or pass the column names as arguments."
+        )
         super().__init__(
-            f"The DataFrame is missing column(s) {self.missing} needed{what}; "
-            f"it has {self.present}. Rename your columns or pass the column names as arguments."
+            f"{source} is missing column(s) {self.missing} needed{what}; "
+            f"it has {self.present}. {fix}"
         )
 
 

@@ -1,4 +1,5 @@
-"""Pictures of aggregation results: confidence distributions, worker quality, boxes.
+"""Pictures of aggregation results: confidence distributions, worker quality, confusion
+matrices, reliability diagrams and boxes.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ._frame.box_plots import plot_boxes
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
+from ._frame.diagnostics import plot_confusion_matrix, plot_reliability
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
@@ -27,6 +29,8 @@ __all__ = [
     "WorkerSelection",
     "plot_boxes",
     "plot_confidence",
+    "plot_confusion_matrix",
+    "plot_reliability",
     "plot_worker_quality",
 ]
 
@@ -181,7 +185,7 @@ def plot_worker_quality(
     quality : DataFrame
         One row per worker, e.g. from :meth:`TolokaAccessor.worker_quality`.
     worker : str, optional
-        The worker id column. Default: the first column.
+        The worker id column. Default: the first column other than ``pool_id``.
     value : str, default 'accuracy'
         The quality column, in [0, 1].
     which : {'worst', 'best', 'all'}, default 'worst'
@@ -223,7 +227,8 @@ def plot_worker_quality(
     PlottingUnavailableError
         If matplotlib is not installed.
     """
-    worker = quality.columns[0] if worker is None and len(quality.columns) else worker
+    if worker is None:  # the first column, after the pool of a frame of several pools
+        worker = next((c for c in quality.columns if c != "pool_id"), None)
     missing = [str(c) for c in (worker, value) if c is None or c not in quality.columns]
     if missing:
         raise MissingColumnsError(missing, list(quality.columns), purpose="to plot worker quality")
@@ -242,6 +247,9 @@ def plot_worker_quality(
     shown = order[:limit] if limit is not None else order
     ids = quality[worker].astype(object).to_numpy()[shown]
     names = [shorten(str(w), id_width) for w in ids]
+    if "pool_id" in quality.columns and quality["pool_id"].nunique() > 1:  # a worker per pool
+        pools = quality["pool_id"].astype(object).to_numpy()[shown]
+        names = [f"{name} ({pool})" for name, pool in zip(names, pools, strict=True)]
     ax = _axes(ax, height=min(2.0 + 0.22 * len(shown), 40.0))
     positions = np.arange(len(shown))
     ax.barh(positions, scores[shown], color="tab:blue", label=f"{value} per worker")

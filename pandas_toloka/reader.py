@@ -36,17 +36,15 @@ from ._read.operations import (
 )
 from ._read.progress import percent_bar, progress_enabled, switch_to_count
 from ._read.solutions import iter_solution_pages
+from ._read.stream import TableStream
 from .client import AggregationType, Client
 from .schema import (
-    ATTRS_KEY,
     DtypeBackend,
     Provenance,
     aggregated_page_to_batch,
     aggregated_schema,
     check_dtype_backend,
     make_provenance,
-    pages_to_pandas,
-    to_pandas,
 )
 
 __all__ = [
@@ -59,12 +57,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class AggregatedSolutions:
+class AggregatedSolutions(TableStream):
     """A finished pool aggregation whose results are streamed as Arrow batches.
 
     Made by :func:`open_aggregated_solutions`; a context manager that closes
     the client it created. Iterating yields :class:`pyarrow.RecordBatch`
-    objects with exactly :attr:`schema`, one per page, in ``task_id`` order.
+    objects with exactly :attr:`schema`, one per page, in ``task_id`` order;
+    :meth:`to_arrow`, :meth:`to_pandas` and :meth:`iter_frames` take the rows
+    as one table, one DataFrame or one DataFrame per page.
 
     Attributes
     ----------
@@ -86,11 +86,13 @@ class AggregatedSolutions:
         progress: bool,
         bar: Any = None,
     ) -> None:
+        super().__init__()
         self.client = client
         self.request = request
         self.schema: pa.Schema = aggregated_schema(request.fields)
         self.attrs: Provenance = _provenance(client, request)
-        self._owns_client = owns_client
+        if owns_client:
+            self._resources.callback(client.close)
         self._page_size = page_size
         self._progress = progress
         # the bar that showed the wait, continued by the download and closed once
@@ -120,19 +122,12 @@ class AggregatedSolutions:
     def __enter__(self) -> AggregatedSolutions:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the progress bar, and the client if this object created it."""
         if self._bar is not None:
             self._bar.close()
-        if self._owns_client:
-            self.client.close()
-
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        for page in self.iter_pages():
-            yield from page.to_batches()
+            self._bar = None
+        super().close()
 
     def iter_pages(self) -> Generator[pa.Table, None, None]:
         """Yield one :class:`pyarrow.Table` per page of results (at most ``page_size`` rows)."""
@@ -161,11 +156,6 @@ class AggregatedSolutions:
                     yield page
         finally:
             bar.close()
-
-    def read_table(self) -> pa.Table:
-        """All results as one :class:`pyarrow.Table` (empty but typed when there are none)."""
-        pages = list(self.iter_pages())
-        return pa.concat_tables(pages) if pages else self.empty_table()
 
     def empty_table(self) -> pa.Table:
         """A table without rows with :attr:`schema`, whose dictionaries hold the allowed values."""
@@ -342,7 +332,7 @@ def read_aggregated_solutions(
     >>> df = ptk.read_aggregated_solutions("36502086", fields="result")  # doctest: +SKIP
     >>> df.to_parquet("aggregated.parquet")  # doctest: +SKIP
     """
-    backend = check_dtype_backend(dtype_backend)
+    check_dtype_backend(dtype_backend)
     with open_aggregated_solutions(
         pool_id,
         type=type,
@@ -357,10 +347,7 @@ def read_aggregated_solutions(
         page_size=page_size,
         wait_timeout=wait_timeout,
     ) as stream:
-        with closing(stream.iter_pages()) as pages:
-            frame = pages_to_pandas(pages, empty=stream.empty_table(), dtype_backend=backend)
-        frame.attrs[ATTRS_KEY] = dict(stream.attrs)
-    return frame
+        return stream.to_pandas(dtype_backend=dtype_backend)
 
 
 def iter_aggregated_solutions(
@@ -429,19 +416,5 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
 def _iter_frames(
     pool_id: str | int | None, backend: DtypeBackend, arguments: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
-    with (
-        open_aggregated_solutions(pool_id, **arguments) as stream,
-        closing(stream.iter_pages()) as pages,
-    ):
-        offset = 0
-        for page in pages:
-            frame = to_pandas(page, dtype_backend=backend)
-            del page
-            frame.index = pd.RangeIndex(offset, offset + len(frame))
-            offset += len(frame)
-            frame.attrs[ATTRS_KEY] = dict(stream.attrs)
-            yield frame
-        if offset == 0:
-            frame = to_pandas(stream.empty_table(), dtype_backend=backend)
-            frame.attrs[ATTRS_KEY] = dict(stream.attrs)
-            yield frame
+    with open_aggregated_solutions(pool_id, **arguments) as stream:
+        yield from stream.iter_frames(dtype_backend=backend)

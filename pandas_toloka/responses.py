@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Mapping, Sequence
-from concurrent.futures import Future
-from contextlib import closing, contextmanager
+from contextlib import closing
 from typing import Any
 
 import pandas as pd
@@ -22,34 +21,30 @@ import pyarrow.compute as pc
 
 from . import schema
 from ._config import RESPONSES_PAGE_SIZE
-from ._http.urls import api_path
 from ._read.args import STATUSES, check_page_size, check_progress_bar, check_statuses, id_text
-from ._read.assignments import assignments_to_table, decode_assignments_page
-from ._read.connect import check_connection, client_scope
-from ._read.prefetch import one_ahead
+from ._read.assignments import ASSIGNMENTS, assignments_to_table
+from ._read.connect import check_connection, open_client
+from ._read.pager import iter_pages
 from ._read.progress import count_bar, progress_enabled
+from ._read.stream import TableStream
 from .client import Client
-from .errors import PagingError
 from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
 
-__all__ = ["read_responses", "iter_responses", "ATTRS_KEY", "DEFAULT_PAGE_SIZE", "STATUSES"]
+__all__ = [
+    "Responses",
+    "open_responses",
+    "read_responses",
+    "iter_responses",
+    "ATTRS_KEY",
+    "DEFAULT_PAGE_SIZE",
+    "STATUSES",
+]
 
 logger = logging.getLogger(__name__)
 
 #: The default ``page_size``: assignments asked for per request (the one value is
 #: :data:`pandas_toloka._config.RESPONSES_PAGE_SIZE`, which says why 10,000).
 DEFAULT_PAGE_SIZE = RESPONSES_PAGE_SIZE
-
-
-def _page_params(
-    pool_id: str, statuses: tuple[str, ...] | None, page_size: int, last_id: str | None
-) -> dict[str, Any]:
-    params: dict[str, Any] = {"pool_id": pool_id, "sort": "id", "limit": page_size}
-    if statuses is not None and len(statuses) == 1:
-        params["status"] = statuses[0]
-    if last_id is not None:
-        params["id_gt"] = last_id
-    return params
 
 
 def _iter_tables(
@@ -61,50 +56,33 @@ def _iter_tables(
     page_size: int,
     progress: Any,
 ) -> Generator[pa.Table, None, None]:
-    """Keyset-page ``GET /assignments`` and yield one typed table per page.
+    """One typed table per page of ``GET /assignments`` (:data:`._read.assignments.ASSIGNMENTS`).
 
-    The next page is fetched and decoded on a background thread while the
-    caller works on this one (one page ahead); leaving the generator stops it.
+    The one pager (:func:`._read.pager.iter_pages`) fetches and decodes the next
+    page on a background thread while the caller works on this one; leaving the
+    generator stops it. Several statuses are filtered here (the API takes one).
     """
-
-    def fetch(last_id: str | None) -> tuple[pa.Table, bool, str | None]:
-        params = _page_params(pool_id, statuses, page_size, last_id)
-        # Decoded inside the retry loop: a page that breaks the protocol is fetched again.
-        return client.get_decoded(
-            api_path("assignments"),
-            params=params,
-            decode=lambda body: decode_assignments_page(body, fields, pool_id=pool_id),
-        )
-
-    last_id: str | None = None
-    pages = 0
-    with one_ahead() as pool:
-        pending: Future[tuple[pa.Table, bool, str | None]] | None = pool.submit(fetch, None)
-        while pending is not None:
-            table, has_more, page_last = pending.result()
-            pages += 1
-            pending = None
-            if has_more and page_last is None:
-                raise PagingError(
-                    f"The server answered has_more=true with an empty page of assignments of pool "
-                    f"{pool_id!r} (after id {last_id!r}); stopping instead of looping forever."
-                )
-            if last_id is not None and page_last is not None and page_last <= last_id:
-                raise PagingError(
-                    f"The server sent assignment {page_last!r} after {last_id!r} (id_gt="
-                    f"{last_id!r} was asked); the assignments of pool {pool_id!r} are not "
-                    "in id order."
-                )
-            if has_more:
-                last_id = page_last
-                pending = pool.submit(fetch, last_id)
+    params: dict[str, Any] = {"pool_id": pool_id}
+    if statuses is not None and len(statuses) == 1:
+        params["status"] = statuses[0]
+    pages = iter_pages(
+        client,
+        ASSIGNMENTS,
+        params=params,
+        page_size=page_size,
+        scope=f"pool {pool_id!r}",
+        context={"fields": fields, "pool_id": pool_id},
+    )
+    with closing(pages):
+        for number, page in enumerate(pages, start=1):
+            table = page.rows
             n_rows = table.num_rows
             if statuses is not None and len(statuses) != 1 and table.num_rows:
                 table = table.filter(pc.is_in(table.column("status"), pa.array(statuses)))
             if progress is not None:
                 progress.update(table.num_rows)
             logger.debug(
-                "pool %s: page %d, %d rows, %d kept", pool_id, pages, n_rows, table.num_rows
+                "pool %s: page %d, %d rows, %d kept", pool_id, number, n_rows, table.num_rows
             )
             yield table
 
@@ -124,6 +102,152 @@ def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None)
         output_spec=spec,
         status=None if statuses is None else list(statuses),
     )
+
+
+class Responses(TableStream):
+    """A pool's raw responses, streamed a page of assignments at a time.
+
+    Made by :func:`open_responses`; a context manager that closes the client
+    it created and the progress bar. Iterating yields :class:`pyarrow.RecordBatch`
+    objects with exactly :attr:`schema`, in assignment id order;
+    :meth:`to_arrow`, :meth:`to_pandas` and :meth:`iter_frames` take the rows
+    as one table, one DataFrame or one DataFrame per page.
+
+    Attributes
+    ----------
+    schema : pyarrow.Schema
+        ``pool_id``, ``task_id``, ``worker_id``, ``assignment_id``, ``status``,
+        ``submitted``, then the output fields.
+    attrs : dict
+        The frame's provenance (:class:`~pandas_toloka.schema.ResponsesProvenance`),
+        stored as ``df.attrs["toloka"]``.
+    pool_id : str
+    fields : list of OutputField
+        The project's output fields, in column order.
+    """
+
+    def __init__(
+        self,
+        pool_id: str,
+        *,
+        client: Client,
+        owns_client: bool,
+        statuses: tuple[str, ...] | None,
+        output_spec: Mapping[str, Any] | None,
+        page_size: int,
+        progress_bar: bool | None,
+    ) -> None:
+        super().__init__()
+        if owns_client:
+            self._resources.callback(client.close)
+        self.client = client
+        self.pool_id = pool_id
+        self._statuses = statuses
+        self._page_size = page_size
+        self._bar = self._resources.enter_context(
+            count_bar(
+                progress_enabled(progress_bar),
+                desc=f"pool {pool_id}: reading responses",
+                unit=" responses",
+            )
+        )
+        self.fields, spec = _fields_and_spec(client, pool_id, output_spec)
+        self.schema: pa.Schema = schema.responses_schema(self.fields)
+        self.attrs: Provenance = _attrs(pool_id, spec, statuses)
+
+    def __repr__(self) -> str:
+        return (
+            f"Responses(pool_id={self.pool_id!r}, status={self.attrs.get('status')!r}, "
+            f"columns={self.schema.names!r})"
+        )
+
+    def __enter__(self) -> Responses:
+        return self
+
+    def iter_pages(self) -> Generator[pa.Table, None, None]:
+        """Yield one :class:`pyarrow.Table` per non-empty page of assignments."""
+        pages = _iter_tables(
+            self.pool_id,
+            statuses=self._statuses,
+            client=self.client,
+            fields=self.fields,
+            page_size=self._page_size,
+            progress=self._bar,
+        )
+        with closing(pages):
+            for table in pages:
+                if table.num_rows:
+                    yield table
+
+    def empty_table(self) -> pa.Table:
+        """A table without rows with :attr:`schema` (dictionaries hold the allowed values)."""
+        return assignments_to_table([], self.fields, pool_id=self.pool_id)
+
+
+def open_responses(
+    pool_id: str | int,
+    *,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    output_spec: Mapping[str, Any] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress_bar: bool | None = None,
+) -> Responses:
+    """Open a stream of a pool's raw responses, to take as Arrow, pandas or chunks.
+
+    The lower-level form of :func:`read_responses` and :func:`iter_responses`,
+    whose arguments it takes (but ``dtype_backend``, given when the rows are
+    taken). The project's output spec is read at once; the assignments as the
+    stream is consumed.
+
+    Returns
+    -------
+    Responses
+        Use it as a context manager, then :meth:`~Responses.to_arrow`,
+        :meth:`~Responses.to_pandas`, :meth:`~Responses.iter_frames`, or
+        iterate over its :class:`pyarrow.RecordBatch` objects.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``status`` or ``page_size`` is invalid, or both ``client`` and
+        credentials are given.
+    TolokaApiError
+        If the API answers with an error (e.g. :class:`NotFoundError` for an
+        unknown pool).
+
+    See Also
+    --------
+    read_responses : Read every response into one DataFrame.
+    open_aggregated_solutions : The same kind of stream over aggregated results.
+
+    Examples
+    --------
+    >>> with ptk.open_responses("36502086", client=client) as stream:  # doctest: +SKIP
+    ...     table = stream.to_arrow()
+    """
+    pool = id_text(pool_id, name="pool_id")
+    statuses = check_statuses(status)
+    check_page_size(page_size)
+    check_progress_bar(progress_bar)
+    resolved, owned = open_client(client, token=token, environment=environment, url=url)
+    try:
+        return Responses(
+            pool,
+            client=resolved,
+            owns_client=owned,
+            statuses=statuses,
+            output_spec=output_spec,
+            page_size=page_size,
+            progress_bar=progress_bar,
+        )
+    except BaseException:
+        if owned:
+            resolved.close()
+        raise
 
 
 def iter_responses(
@@ -156,89 +280,32 @@ def iter_responses(
     See Also
     --------
     read_responses : Read every response at once.
+    open_responses : The stream underneath, for Arrow.
     """
-    statuses = check_statuses(status)
+    pool = id_text(pool_id, name="pool_id")
+    check_statuses(status)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
     check_progress_bar(progress_bar)
     check_connection(client, token=token, environment=environment, url=url)
-    return _iter_frames(
-        id_text(pool_id, name="pool_id"),
-        statuses,
-        client,
-        dict(token=token, environment=environment, url=url),
-        output_spec,
-        page_size,
-        progress_bar,
-        dtype_backend,
+    arguments = dict(
+        status=status,
+        client=client,
+        token=token,
+        environment=environment,
+        url=url,
+        output_spec=output_spec,
+        page_size=page_size,
+        progress_bar=progress_bar,
     )
-
-
-@contextmanager
-def _open_pages(
-    pool_id: str,
-    statuses: tuple[str, ...] | None,
-    client: Client | None,
-    credentials: dict[str, Any],
-    output_spec: Mapping[str, Any] | None,
-    page_size: int,
-    progress_bar: bool | None,
-) -> Iterator[tuple[list[OutputField], dict[str, Any], Iterator[pa.Table]]]:
-    """The client, the progress bar and the pool's fields, then its pages as tables.
-
-    Shared by :func:`read_responses` and :func:`iter_responses`; closes the
-    pages (and the client it built) on leaving.
-    """
-    with (
-        client_scope(client, **credentials) as resolved,
-        count_bar(
-            progress_enabled(progress_bar),
-            desc=f"pool {pool_id}: reading responses",
-            unit=" responses",
-        ) as bar,
-    ):
-        fields, spec = _fields_and_spec(resolved, pool_id, output_spec)
-        pages = _iter_tables(
-            pool_id,
-            statuses=statuses,
-            client=resolved,
-            fields=fields,
-            page_size=page_size,
-            progress=bar,
-        )
-        with closing(pages):
-            yield fields, spec, pages
+    return _iter_frames(pool, dtype_backend, arguments)
 
 
 def _iter_frames(
-    pool_id: str,
-    statuses: tuple[str, ...] | None,
-    client: Client | None,
-    credentials: dict[str, Any],
-    output_spec: Mapping[str, Any] | None,
-    page_size: int,
-    progress_bar: bool | None,
-    dtype_backend: DtypeBackend,
+    pool_id: str, dtype_backend: DtypeBackend, arguments: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
-    opened = _open_pages(
-        pool_id, statuses, client, credentials, output_spec, page_size, progress_bar
-    )
-    with opened as (fields, spec, pages):
-        attrs = _attrs(pool_id, spec, statuses)
-        offset = 0
-        for table in pages:
-            if table.num_rows:
-                frame = schema.to_pandas(table, dtype_backend=dtype_backend)
-                frame.index = pd.RangeIndex(offset, offset + len(frame))
-                offset += len(frame)
-                frame.attrs[ATTRS_KEY] = dict(attrs)
-                yield frame
-        if offset == 0:
-            empty = schema.to_pandas(
-                assignments_to_table([], fields, pool_id=pool_id), dtype_backend=dtype_backend
-            )
-            empty.attrs[ATTRS_KEY] = dict(attrs)
-            yield empty
+    with open_responses(pool_id, **arguments) as stream:
+        yield from stream.iter_frames(dtype_backend=dtype_backend)
 
 
 def read_responses(
@@ -306,6 +373,7 @@ def read_responses(
     See Also
     --------
     iter_responses : Stream the responses in bounded chunks.
+    open_responses : The stream underneath, for Arrow.
     read_aggregated_solutions : Read the server's aggregated answers.
 
     Examples
@@ -313,20 +381,18 @@ def read_responses(
     >>> responses = ptk.read_responses("36502086", client=client)  # doctest: +SKIP
     >>> responses.toloka.aggregate_locally(type="DAWID_SKENE")  # doctest: +SKIP
     """
-    pool_id = id_text(pool_id, name="pool_id")
-    statuses = check_statuses(status)
-    check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
-    credentials = dict(token=token, environment=environment, url=url)
-    opened = _open_pages(
-        pool_id, statuses, client, credentials, output_spec, page_size, progress_bar
-    )
-    with opened as (fields, spec, pages):
-        frame = schema.pages_to_pandas(
-            (table for table in pages if table.num_rows),
-            empty=assignments_to_table([], fields, pool_id=pool_id),
-            dtype_backend=dtype_backend,
-        )
-    frame.attrs[ATTRS_KEY] = _attrs(pool_id, spec, statuses)
-    logger.info("pool %s: read %d responses", pool_id, len(frame))
+    with open_responses(
+        pool_id,
+        status=status,
+        client=client,
+        token=token,
+        environment=environment,
+        url=url,
+        output_spec=output_spec,
+        page_size=page_size,
+        progress_bar=progress_bar,
+    ) as stream:
+        frame = stream.to_pandas(dtype_backend=dtype_backend)
+    logger.info("pool %s: read %d responses", stream.pool_id, len(frame))
     return frame

@@ -1,14 +1,12 @@
-"""Fixtures shared across test modules: the bundled server on the demo pools, a scripted server."""
+"""Fixtures shared across test modules: the bundled server on the demo pools, the fake server."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+import contextlib
+from collections.abc import Callable, Iterator
 
 import pytest
+from fakes import Answer, FakeServer, Request, scripted
 
 from pandas_toloka.client import Client
 from pandas_toloka.server import LocalTolokaServer, add_demo_pools
@@ -27,56 +25,20 @@ def demo_served() -> Iterator[tuple[LocalTolokaServer, Client, DemoData]]:
         yield server, client, data
 
 
-class ScriptedServer:
-    """A tiny HTTP/1.1 server on 127.0.0.1 answering canned JSON by path.
+@pytest.fixture
+def fake_server() -> Iterator[Callable[[Callable[[Request], Answer]], FakeServer]]:
+    """Start a :class:`fakes.FakeServer` answering with a function; stopped after the test.
 
-    It plays a server that breaks the protocol in ways the bundled one never
-    does (e.g. ``has_more`` with an empty page), to test the client's guards.
-    ``routes`` maps a path (without query) to a list of bodies served in turn;
-    the last one repeats.
+    For servers the bundled one cannot play even with ``server.faults`` (tests/fakes.py).
     """
-
-    def __init__(self, routes: dict[str, list[object]]) -> None:
-        self.routes = {path: list(bodies) for path, bodies in routes.items()}
-        self.requests: list[str] = []
-        scripted = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                scripted.requests.append(self.path)
-                bodies = scripted.routes.get(urlsplit(self.path).path)
-                if bodies:
-                    status, body = 200, bodies.pop(0) if len(bodies) > 1 else bodies[0]
-                else:
-                    status, body = 404, {"code": "DOES_NOT_EXIST", "message": self.path}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> ScriptedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+    with contextlib.ExitStack() as stack:
+        yield lambda answer: stack.enter_context(FakeServer(answer))
 
 
 @pytest.fixture
-def scripted_server() -> type[ScriptedServer]:
-    return ScriptedServer
+def scripted_server(
+    fake_server: Callable[[Callable[[Request], Answer]], FakeServer],
+) -> Callable[[dict[str, list[object]]], FakeServer]:
+    """A fake serving canned JSON by path (:func:`fakes.scripted`): a server that breaks the
+    paging contract in ways the bundled one never does, to test the client's guards."""
+    return lambda routes: fake_server(scripted(routes))

@@ -1,9 +1,10 @@
 """The doors that must never exist between the package's rooms.
 
-Aggregation is pure computation; the bundled server never imports the client
-side, and the client side never imports the bundled server; no module imports
-itself back through others (no import cycles). Checked on the source with
-:mod:`ast`, so that a lazy import inside a function counts too.
+Aggregation and agreement are pure computation (agreement builds on aggregation; the
+aggregation report imports agreement's modules, never its package, so no cycle forms); the bundled server never imports the client side, and the client
+side never imports the bundled server; no module imports itself back through others (no
+import cycles). Checked on the source with :mod:`ast`, so that a lazy import inside a
+function counts too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pandas_toloka"
 #: facts both sides share, and the console script (whose ``serve`` and ``demo`` join the
 #: server and the client on purpose).
 NOT_CLIENT_SIDE = frozenset(
-    {"server", "aggregation", "schema", "errors", "_protocol", "_version", "cli", "__main__"}
+    {
+        "server",
+        "aggregation",
+        "agreement",
+        "schema",
+        "errors",
+        "_protocol",
+        "_version",
+        "cli",
+        "__main__",
+    }
 )
 #: Every other module or sub-package is the client side, found rather than listed, so
 #: that a new module is checked without anyone remembering to add it here.
@@ -38,6 +49,8 @@ CLIENT_ROOMS = ("_http", "_read", "_frame")
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     # room (module or sub-package)    -> modules it must not import (relative to the package, or top-level names)
     "aggregation": ("requests", "urllib3", "http", "socket", "server", *CLIENT_SIDE),
+    # agreement may use aggregation (majority vote, encoding) and errors, nothing with I/O
+    "agreement": ("requests", "urllib3", "http", "socket", "server", *CLIENT_SIDE),
     "server": CLIENT_SIDE,
     **{name: ("server",) for name in CLIENT_SIDE},
 }

@@ -6,8 +6,6 @@ on 127.0.0.1 over real HTTP.
 
 from __future__ import annotations
 
-import http.server
-import json
 import logging
 import math
 import threading
@@ -130,27 +128,6 @@ def test_huge_retry_after_is_capped_and_still_explained() -> None:
     assert policy.wait_for(429, 1, retry_after=3600.0, payload=None) == 3600.0
 
 
-class _Answer(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with ``status`` and ``Retry-After: retry_after``."""
-
-    status = 503
-    retry_after = "inf"
-    hits = 0
-
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        type(self).hits += 1
-        code = "TOO_MANY_REQUESTS" if self.status == 429 else "REMOTE_SERVICE_UNAVAILABLE"
-        body = json.dumps({"code": code, "message": "busy"}).encode()
-        self.send_response(self.status)
-        self.send_header("Retry-After", self.retry_after)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.mark.parametrize(
     ("status", "retry_after", "error", "hits"),
     [
@@ -162,23 +139,26 @@ class _Answer(http.server.BaseHTTPRequestHandler):
     ],
 )
 def test_unbounded_retry_after_from_the_server(
-    status: int, retry_after: str, error: type[Exception], hits: int
+    status: int, retry_after: str, error: type[Exception], hits: int, fake_server
 ) -> None:
-    handler = type("Handler", (_Answer,), {"status": status, "retry_after": retry_after})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}"
-        # max_wait=inf accepts any finite wait the server asks for, but none of these
-        with Client(
-            TOKEN, url=url, max_attempts=3, backoff_base=0.01, backoff_max=0.01, max_wait=math.inf
-        ) as client:
-            with pytest.raises(error):
-                client.get_pool("1")
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert handler.hits == hits
+    # Retry-After values no real server sends (the bundled server's faults send numbers)
+    from fakes import json_answer
+
+    code = "TOO_MANY_REQUESTS" if status == 429 else "REMOTE_SERVICE_UNAVAILABLE"
+    busy = json_answer(status, {"code": code, "message": "busy"}, Retry_After=retry_after)
+    server = fake_server(lambda request: busy)
+    # max_wait=inf accepts any finite wait the server asks for, but none of these
+    with Client(
+        TOKEN,
+        url=server.url,
+        max_attempts=3,
+        backoff_base=0.01,
+        backoff_max=0.01,
+        max_wait=math.inf,
+    ) as client:
+        with pytest.raises(error):
+            client.get_pool("1")
+    assert len(server.requests) == hits
 
 
 def test_datetime_format_roundtrip() -> None:

@@ -7,14 +7,12 @@ retry paths of the start POST.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
+from reliability.echo import EchoServer
 
 from pandas_toloka.client import Client
 from pandas_toloka.errors import (
@@ -32,52 +30,11 @@ SECRET = "Zq7" * 70 + "-end-of-the-secret"  # long: a page cut at 200 characters
 pytestmark = pytest.mark.reliability
 
 
-class _Echo(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    mode = "json"
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        header = self.headers.get("Authorization", "")
-        if self.mode == "html":  # a proxy's error page quoting the request headers
-            body = ("<html><body>" + "x" * 170 + header + "</body></html>").encode()
-            status, kind = 502, "text/html"
-        else:  # JSON that puts the header everywhere, one copy with JSON escapes
-            escaped = "".join(f"\\u{ord(c):04x}" for c in header)
-            text = json.dumps(
-                {
-                    "code": header,
-                    "request_id": header,
-                    "message": "bad " + header,
-                    "payload": {"header": header},
-                }
-            )
-            body = text.replace('"bad ', '"bad ' + escaped + " ", 1).encode()
-            status, kind = 400, "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("X-Request-Id", header)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def echo() -> Iterator[tuple[str, type[_Echo]]]:
-    handler = type("Echo", (_Echo,), {})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+def echo() -> Iterator[EchoServer]:
+    """A proxy that copies the Authorization header into its errors (tests/reliability/echo.py)."""
+    with EchoServer() as server:
+        yield server
 
 
 def _texts(exc: BaseException) -> str:
@@ -86,10 +43,10 @@ def _texts(exc: BaseException) -> str:
 
 @pytest.mark.parametrize("mode", ["json", "html"])
 def test_echoed_token_never_reaches_the_exception(
-    echo: tuple[str, type[_Echo]], mode: str, caplog: pytest.LogCaptureFixture
+    echo: EchoServer, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url, handler = echo
-    handler.mode = mode
+    url = echo.url
+    echo.mode = mode
     caplog.set_level(logging.DEBUG)
     with Client(SECRET, url=url, max_attempts=1) as client:
         with pytest.raises(TolokaApiError) as info:

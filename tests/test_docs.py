@@ -261,3 +261,13 @@ def test_type_mapping_page_is_the_table(generate: Any) -> None:
     from pandas_toloka.schema import type_mapping_table
 
     assert generate.type_mapping().strip() == type_mapping_table().strip()
+
+
+def test_methods_table_is_the_registry(generate: Any) -> None:
+    from pandas_toloka.aggregation._registry import METHODS
+
+    text = generate.methods_table()
+    for name, row in METHODS.items():
+        assert f"| `{name}` | {row.title}" in text
+    page = (ROOT / "docs" / "algorithms.md").read_text(encoding="utf-8")
+    assert "```{include} _generated/methods.md" in page

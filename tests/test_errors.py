@@ -38,6 +38,8 @@ SAMPLES: dict[str, Any] = {
     "value": 17,
     "pool_id": "1001",
     "submitted_gte": "2026-01-02T03:04:05.000",
+    "arguments": {"task_id": "task"},
+    "source": "The results export",
 }
 
 

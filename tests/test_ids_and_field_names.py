@@ -214,12 +214,22 @@ def test_local_skills_that_match_nothing_are_a_clear_error() -> None:
             skills=pd.DataFrame({"worker_id": [], "value": []}),
         )
     skills = pd.DataFrame({"worker_id": ["a", "b"], "skill_id": [501.0, 501.0], "value": [80, 70]})
-    with pytest.raises(InvalidArgumentError, match=r"no value of skill_id='502'.*\['501'\]"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"no value of answer_weight_skill_id='502'.*\['501'\]"
+    ):
         frame.toloka.aggregate_locally(
-            "WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker", skills=skills, skill_id="502"
+            "WEIGHTED_DYNAMIC_OVERLAP",
+            task="task",
+            worker="worker",
+            skills=skills,
+            answer_weight_skill_id="502",
         )
     out = frame.toloka.aggregate_locally(
-        "WEIGHTED_DYNAMIC_OVERLAP", task="task", worker="worker", skills=skills, skill_id=501
+        "WEIGHTED_DYNAMIC_OVERLAP",
+        task="task",
+        worker="worker",
+        skills=skills,
+        answer_weight_skill_id=501,
     )
     assert out["label"].tolist() == [True]
 

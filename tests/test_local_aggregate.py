@@ -76,7 +76,10 @@ def test_weighted_dynamic_overlap_equals_the_server(
         progress_bar=False,
     )
     local = responses.toloka.aggregate_locally(
-        "WEIGHTED_DYNAMIC_OVERLAP", fields=["result", "sure"], skills=data.skills, skill_id=SKILL
+        "WEIGHTED_DYNAMIC_OVERLAP",
+        fields=["result", "sure"],
+        skills=data.skills,
+        answer_weight_skill_id=SKILL,
     )
     _assert_same(local, remote)
     # the same skills as a Series indexed by worker give the same answers

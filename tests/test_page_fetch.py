@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 import pandas as pd
 import pytest
 
-from pandas_toloka._read import solutions
+from pandas_toloka._read import pager, solutions
 from pandas_toloka._read.prefetch import PREFETCH_THREAD_PREFIX
 from pandas_toloka.client import Client
 from pandas_toloka.errors import NotFoundError, OperationInterruptedError, ServerError
@@ -87,7 +87,7 @@ def test_pages_are_requested_one_ahead_and_the_thread_ends(
     def one_ahead() -> ThreadPoolExecutor:
         return Recording(max_workers=1, thread_name_prefix=PREFETCH_THREAD_PREFIX)
 
-    monkeypatch.setattr(solutions, "one_ahead", one_ahead)
+    monkeypatch.setattr(pager, "one_ahead", one_ahead)  # the one pager runs the fetcher
     server.request_log.clear()
     chunks = iter_aggregated_solutions(
         operation_id=op_id, client=client, progress_bar=False, page_size=10

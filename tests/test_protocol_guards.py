@@ -61,13 +61,11 @@ def _routes(pages: list[object]) -> dict[str, list[object]]:
     ],
 )
 def test_reader_refuses_broken_pages(scripted_server, pages: list[object], message: str) -> None:
-    with (
-        scripted_server(_routes(pages)) as server,
-        Client("t", url=server.url, max_attempts=1) as client,
-    ):
+    server = scripted_server(_routes(pages))
+    with Client("t", url=server.url, max_attempts=1) as client:
         with pytest.raises(PagingError, match=message):
             read_aggregated_solutions("7", operation_id="op-1", client=client, progress_bar=False)
-    assert sum("/aggregated-solutions/" in path for path in server.requests) == 2
+    assert sum("/aggregated-solutions/" in path for path in server.paths) == 2
 
 
 def test_read_responses_refuses_has_more_with_an_empty_page(scripted_server) -> None:
@@ -88,7 +86,8 @@ def test_read_responses_refuses_has_more_with_an_empty_page(scripted_server) -> 
             {"items": [], "has_more": True},
         ],
     }
-    with scripted_server(routes) as server, Client("t", url=server.url, max_attempts=1) as client:
+    server = scripted_server(routes)
+    with Client("t", url=server.url, max_attempts=1) as client:
         with pytest.raises(PagingError, match="has_more=true with an empty page"):
             read_responses("7", client=client, progress_bar=False)
-    assert sum(path.startswith("/api/v1/assignments") for path in server.requests) == 2
+    assert sum(path.startswith("/api/v1/assignments") for path in server.paths) == 2

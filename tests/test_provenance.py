@@ -16,9 +16,11 @@ from pandas_toloka.server.demo import DS_POOL_ID, SKILL_ID, SKILL_POOL_ID
 DEFINITIONS = {
     "aggregated_solutions": schema.AggregatedSolutionsProvenance,
     "responses": schema.ResponsesProvenance,
+    "results_export": schema.ResultsExportProvenance,
     "joined_aggregates": schema.JoinedAggregatesProvenance,
     "local_aggregation": schema.LocalAggregationProvenance,
     "worker_quality": schema.WorkerQualityProvenance,
+    "agreement": schema.AgreementProvenance,
 }
 
 
@@ -71,7 +73,10 @@ def test_every_reader_writes_its_kind(served, tmp_path: Path) -> None:  # type: 
 
     skills = ptk.read_responses(SKILL_POOL_ID, client=client, progress_bar=False)
     weighted = skills.toloka.aggregate_locally(
-        "WEIGHTED_DYNAMIC_OVERLAP", fields="result", skills=data.skills, skill_id=SKILL_ID
+        "WEIGHTED_DYNAMIC_OVERLAP",
+        fields="result",
+        skills=data.skills,
+        answer_weight_skill_id=SKILL_ID,
     )
     assert _check(weighted, "local_aggregation", tmp_path)["fields"] == ["result"]
 
@@ -79,6 +84,10 @@ def test_every_reader_writes_its_kind(served, tmp_path: Path) -> None:  # type: 
         quality = responses.toloka.worker_quality("result", confusion=confusion)
         record = _check(quality, "worker_quality", tmp_path)
         assert record["pool_ids"] == [DS_POOL_ID] and record["fields"] == ["result"]
+
+    agreement = responses.toloka.agreement("result", level="nominal")
+    record = _check(agreement, "agreement", tmp_path)
+    assert record["pool_ids"] == [DS_POOL_ID] and record["level"] == "nominal"
 
 
 def test_make_provenance_holds_to_the_definition() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .._http.endpoint import without_userinfo
+from ..aggregation._registry import METHODS
 from ..schema import ATTRS_KEY
 
 __all__ = [
@@ -26,12 +27,6 @@ __all__ = [
 
 #: Pool ids listed by name before "and N more".
 _MAX_POOLS = 3
-
-_ALGORITHMS = {
-    "DAWID_SKENE": "Dawid–Skene",
-    "WEIGHTED_DYNAMIC_OVERLAP": "skill-weighted (WDO)",
-    "MAJORITY_VOTE": "majority vote",
-}
 
 
 def provenance(frame: pd.DataFrame) -> Mapping[str, Any]:
@@ -54,7 +49,8 @@ def algorithm_name(type_: object) -> str | None:
     if type_ is None:
         return None
     key = str(getattr(type_, "value", type_)).upper()
-    return _ALGORITHMS.get(key, str(type_))
+    row = METHODS.get(key)  # the registry's titles
+    return row.title if row is not None else str(type_)
 
 
 def frame_pools(frame: pd.DataFrame) -> list[str]:

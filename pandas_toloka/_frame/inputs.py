@@ -157,7 +157,7 @@ def normalize_skills(
     skills: pd.DataFrame | pd.Series | None,
     *,
     like: pd.Series,
-    skill_id: str | None = None,
+    skill_id: str | int | None = None,
 ) -> pd.DataFrame:
     """Skills as a ``worker_id``/``value`` frame whose ids have the workers' dtype.
 
@@ -193,11 +193,11 @@ def normalize_skills(
                 frame = skills[chosen.to_numpy(zero_copy_only=False)]
                 if frame.empty:
                     raise InvalidArgumentError(
-                        f"skills= has no value of skill_id={skill_id!r}; its skills are {ids}."
+                        f"skills= has no value of answer_weight_skill_id={skill_id!r}; its skills are {ids}."
                     )
             elif len(ids) > 1:
                 raise InvalidArgumentError(
-                    f"skills= holds several skills {ids}; pass skill_id= to choose one."
+                    f"skills= holds several skills {ids}; pass answer_weight_skill_id= to choose one."
                 )
         frame = frame[needed]
     else:

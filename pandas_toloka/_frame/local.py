@@ -25,14 +25,15 @@ from .. import schema
 from .._frame.methods import check_local_type
 from .._read.args import check_statuses
 from ..aggregation import (
+    AggregationModel,
     DawidSkeneModel,
     dawid_skene,
     fit_aggregation,
-    fit_dawid_skene,
     majority_vote,
     weighted_dynamic_overlap,
 )
 from ..aggregation._methods import GOLDEN_METHODS, method_options
+from ..aggregation._registry import METHODS, method_names
 from ..aggregation.report import golden_worker_accuracy
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
@@ -44,7 +45,7 @@ from .inputs import (
     resolve_field_columns,
 )
 
-__all__ = ["aggregate_local", "fit_worker_model", "worker_quality"]
+__all__ = ["aggregate_local", "fit_local", "model_quality", "worker_quality"]
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def aggregate_local(
     pool_id: str | int | None,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
-    skill_id: str | None,
+    skill_id: str | int | None,
     n_iter: int | None,
     tol: float | None,
     dtype_backend: DtypeBackend,
@@ -258,7 +259,12 @@ def aggregate_local(
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
+        raise MissingColumnsError(
+            missing,
+            list(frame.columns),
+            purpose="to aggregate responses",
+            arguments={str(task): "task", str(worker): "worker"},
+        )
     statuses = check_statuses(status)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
@@ -325,90 +331,149 @@ def aggregate_local(
     return out
 
 
-def fit_worker_model(
+def fit_local(
     frame: pd.DataFrame,
     *,
-    field: str | None,
+    type: str,
+    fields: str | Sequence[str] | None,
     task: Hashable,
     worker: Hashable,
+    pool_id: str | int | None,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     n_iter: int | None,
     tol: float | None,
     golden: Golden | None = None,
-) -> tuple[DawidSkeneModel, OutputField]:
-    """Fit Dawid–Skene on a responses frame, as :func:`aggregate_local` would.
+    method_kwargs: Mapping[str, Any] | None = None,
+    purpose: str = "to fit a model",
+) -> tuple[dict[str | None, AggregationModel], OutputField, list[tuple[str | None, pd.DataFrame]]]:
+    """Fit a method with a model pool by pool, on the rows :func:`aggregate_local` aggregates.
 
-    Returns the model and the field it was fitted on.
+    Returns the models by pool id (None: a frame without pools), the field they
+    were fitted on, and each pool's rows of the wanted status (for ``golden=``).
     """
+    kind = check_local_type(type)
+    row = METHODS[kind]
+    if row.fit is None or row.kind != "categorical":
+        raise InvalidArgumentError(
+            f"type={kind!r} has no fitted model; use one of {list(method_names(fitted=True))}."
+        )
+    options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
+    if golden is not None and not row.golden:
+        raise InvalidArgumentError(
+            f"golden= is supported by {list(method_names(golden=True))}, not by type={kind!r}."
+        )
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(
-            missing, list(frame.columns), purpose="to estimate worker quality"
-        )
+        raise MissingColumnsError(missing, list(frame.columns), purpose=purpose)
     statuses = check_statuses(status)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
-    (fc,) = resolve_field_columns(
-        frame, field, type="DAWID_SKENE", reserved=reserved, output_spec=spec
-    )
-    rows = select_rows(frame, statuses, [fc.column])[[task, worker, fc.column]]
-    model = fit_dawid_skene(
-        rows,
-        task=task,
-        worker=worker,
-        label=fc.column,
-        labels=schema.label_space(fc.field),
-        golden=golden,
-        **_options(n_iter, tol),
-    )
-    return model, fc.field
+    (fc,) = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
+    labels = schema.label_space(fc.field)
+    kwargs: dict[str, Any] = {"task": task, "worker": worker, "label": fc.column, "labels": labels}
+    kwargs.update(_options(n_iter, tol), **options)
+    # Option values are checked by a fit on no rows, before any pool is fitted.
+    row.fit(frame.iloc[:0][[task, worker, fc.column]], **kwargs)
+    if golden is not None:
+        kwargs["golden"] = golden
+    models: dict[str | None, AggregationModel] = {}
+    accepted_rows = []
+    for pool, group in pool_groups(frame, pool_id):
+        accepted = select_rows(group, statuses, [])
+        rows = accepted.dropna(subset=[fc.column])[[task, worker, fc.column]]
+        logger.info("fitting %s on %d response(s) of pool %s", kind, len(rows), pool)
+        models[pool] = row.fit(rows, **kwargs)
+        accepted_rows.append((pool, accepted))
+    return models, fc.field, accepted_rows
+
+
+def model_quality(
+    model: AggregationModel, pool: str | None, *, confusion: bool, pool_column: bool
+) -> pd.DataFrame:
+    """A fitted model's workers (or confusion matrices), after a ``pool_id`` column if asked."""
+    if confusion:
+        assert isinstance(model, DawidSkeneModel)  # confusion=True needs Dawid-Skene
+        out = model.confusion_frame()
+    else:
+        out = model.worker_quality()
+    if pool_column:  # one fit per pool, as aggregate_locally: say which
+        out.insert(0, "pool_id", pd.array([pool] * len(out), dtype="string[pyarrow]"))
+    return out
 
 
 def worker_quality(
     frame: pd.DataFrame,
     *,
+    type: str = "DAWID_SKENE",
     field: str | None,
     task: Hashable,
     worker: Hashable,
+    pool_id: str | int | None = None,
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     confusion: bool,
     n_iter: int | None,
     tol: float | None,
     golden: Golden | None = None,
+    method_kwargs: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Each worker's quality (or confusion matrices); see :meth:`TolokaAccessor.worker_quality`."""
-    model, fitted = fit_worker_model(
+    """Each worker's quality (or confusion matrices), pool by pool; see
+    :meth:`TolokaAccessor.worker_quality`."""
+    kind = check_local_type(type)
+    if confusion and kind != "DAWID_SKENE":
+        raise InvalidArgumentError(f"confusion=True needs type='DAWID_SKENE', not {kind!r}.")
+    models, fitted, accepted = fit_local(
         frame,
-        field=field,
+        type=kind,
+        fields=field,
         task=task,
         worker=worker,
+        pool_id=pool_id,
         output_spec=output_spec,
         status=status,
         n_iter=n_iter,
         tol=tol,
         golden=golden,
+        method_kwargs=method_kwargs,
+        purpose="to estimate worker quality",
     )
-    out = model.confusion_frame() if confusion else model.worker_quality()
-    if golden is not None and not confusion:
-        rows = select_rows(text_ids(frame, task, worker), check_statuses(status), [])
-        observed = golden_worker_accuracy(
-            rows, golden, task=task, worker=worker, label=model.label_column
+    pieces = []
+    for (pool, model), (_, rows) in zip(models.items(), accepted, strict=True):
+        out = model_quality(model, pool, confusion=confusion, pool_column="pool_id" in frame)
+        if golden is not None and not confusion:
+            observed = golden_worker_accuracy(
+                rows, golden, task=task, worker=worker, label=model.label_column
+            )
+            out = out.merge(observed, on=worker, how="left", sort=False)
+            out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
+        pieces.append(out)
+    if not pieces:  # no pool at all: the columns of one fitted on no rows
+        empty, _, _ = fit_local(
+            frame.iloc[:0].drop(columns="pool_id"),
+            type=kind,
+            fields=field,
+            task=task,
+            worker=worker,
+            pool_id=None,
+            output_spec=output_spec,
+            status=status,
+            n_iter=n_iter,
+            tol=tol,
+            method_kwargs=method_kwargs,
         )
-        out = out.merge(observed, on=worker, how="left", sort=False)
-        out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
-    pools = (
-        sorted({str(p) for p in schema.id_array(frame["pool_id"]).drop_null().to_pylist()})
-        if "pool_id" in frame.columns
-        else []
-    )
+        (model,) = empty.values()
+        pieces = [model_quality(model, None, confusion=confusion, pool_column=True)]
+        if golden is not None and not confusion:
+            pieces[0]["n_golden"] = pd.Series([], dtype=np.int64)
+            pieces[0]["golden_accuracy"] = pd.Series([], dtype=np.float64)
+    out = pd.concat(pieces, ignore_index=True) if len(pieces) != 1 else pieces[0]
     out.attrs[ATTRS_KEY] = schema.make_provenance(
         "worker_quality",
-        type="DAWID_SKENE",
+        type=kind,
         fields=[fitted.name],
         output_spec={fitted.name: fitted.to_spec()},
-        pool_ids=pools,
+        pool_ids=sorted(str(pool) for pool in models if pool is not None),
     )
     return out

@@ -1,35 +1,67 @@
-"""The methods ``df.toloka.aggregate_locally`` (and its Dask twin) run, by name."""
+"""The methods ``df.toloka.aggregate_locally`` (and its Dask twin) run, by name: the registry's."""
 
 from __future__ import annotations
 
-from typing import Literal
+import textwrap
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from ..aggregation import LOCAL_METHODS, LocalMethod
-from ..aggregation._registry import method_names
-from ..errors import InvalidArgumentError
+from ..aggregation._methods import MethodName
+from ..aggregation._registry import METHODS, get_method, method_names
 
-__all__ = ["AREA_TYPES", "LOCAL_TYPES", "AreaType", "LocalType", "check_local_type"]
+__all__ = [
+    "AREA_TYPES",
+    "LOCAL_TYPES",
+    "METHODS_MARKER",
+    "LocalType",
+    "check_local_type",
+    "document_methods",
+    "method_list",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: ``type=`` of :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` for type
+#: checkers: every method of the registry (:mod:`pandas_toloka.aggregation._registry`).
+LocalType = MethodName
 
 #: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
-#: the server's three, then the local-only methods of :mod:`pandas_toloka.aggregation`.
-#: Area selection (``docs/areas.md``): segmentation masks and bounding boxes.
+#: the server's two, majority vote, then the local-only methods (the registry's order).
+LOCAL_TYPES = method_names()
+
+#: Area selection (``docs/areas.md``): segmentation masks and bounding boxes, which
+#: ``aggregate_locally`` runs on a JSON field's shapes (:mod:`._frame.areas`).
 AREA_TYPES = (*method_names(kind="segmentation"), *method_names(kind="boxes"))
-LOCAL_TYPES = (
-    "DAWID_SKENE",
-    "WEIGHTED_DYNAMIC_OVERLAP",
-    "MAJORITY_VOTE",
-    *LOCAL_METHODS,
-    *AREA_TYPES,
-)
-AreaType = Literal["SEGMENTATION_MV", "SEGMENTATION_RASA", "SEGMENTATION_EM", "BOXES"]
-LocalType = (
-    Literal["DAWID_SKENE", "WEIGHTED_DYNAMIC_OVERLAP", "MAJORITY_VOTE"] | LocalMethod | AreaType
-)
 
 
 def check_local_type(type: object) -> str:
-    """Validate ``type=`` of local aggregation, returning its upper-case name."""
+    """Validate ``type=`` of local aggregation (any registered method, case-insensitive, or an
+    ``AggregationType``), returning its upper-case name."""
     kind = getattr(type, "value", type)
-    if not isinstance(kind, str) or kind.upper() not in LOCAL_TYPES:
-        raise InvalidArgumentError(f"type must be one of {list(LOCAL_TYPES)}, got {type!r}.")
-    return kind.upper()
+    return get_method(kind, what="type", among=tuple(METHODS)).name
+
+
+#: The marker a docstring puts where the list of methods goes (:func:`document_methods`).
+METHODS_MARKER = "%(methods)s"
+
+
+def method_list(names: tuple[str, ...] | None = None) -> str:
+    """``'A', 'B', ... or 'Z'``: the methods (default: every registered one) in prose,
+    binary-only ones marked."""
+    names = method_names() if names is None else names
+    quoted = [f"'{n}'" + (" (binary only)" if METHODS[n].binary_only else "") for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def document_methods(function: F) -> F:
+    """Write the registry's method list into ``function``'s docstring at :data:`METHODS_MARKER`,
+    wrapped at the marker's indentation."""
+    doc = function.__doc__ or ""
+    for line in doc.splitlines():
+        if METHODS_MARKER in line:
+            indent = " " * (len(line) - len(line.lstrip()))
+            text = line.strip().replace(METHODS_MARKER, method_list())
+            wrapped = textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent)
+            doc = doc.replace(line, wrapped)
+    function.__doc__ = doc
+    return function

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from .. import schema
 from .._read.args import check_aggregation_fields, field_names, id_text, resolve_fields
 from .._read.progress import count_bar
+from ..aggregation._encoding import user_stacklevel
 from ..client import AggregationType, Client
 from ..errors import (
     InvalidArgumentError,
@@ -321,7 +322,7 @@ def aggregate_frame(
         warnings.warn(
             _missing_message(outcome.missing, n_tasks, unanswered),
             MissingAggregatesWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),  # the user's call, through any decorator
         )
     out.attrs = dict(frame.attrs)
     out.attrs[schema.ATTRS_KEY] = schema.make_provenance(

@@ -1,6 +1,7 @@
 """One attempt of a request: send it, read the answer, and say what it came to.
 
-:func:`send_once` returns the parsed answer or raises :class:`Failed`, holding
+:func:`send_once` (:func:`exchange` then :func:`judge`) returns the parsed answer or
+raises :class:`Failed`, holding
 the :class:`.retry.Attempt` that :func:`.retry.decide` judges and the error
 to raise should the request not be retried. The one place that tells a
 connection never opened from one lost after sending, a read timeout (the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -22,7 +24,7 @@ from .api_errors import api_error
 from .clock import ServerClock
 from .retry import Attempt, AttemptKind, parse_retry_after
 
-__all__ = ["Failed", "outcome_text", "send_once"]
+__all__ = ["Exchange", "Failed", "exchange", "judge", "outcome_text", "send_once"]
 
 #: Failures after which the request may have reached the server.
 LOST = (
@@ -49,15 +51,6 @@ def _never_sent(exc: BaseException) -> bool:
     return False
 
 
-class _Failed(Exception):
-    """One attempt's failure, with the error to raise if it is not retried."""
-
-    def __init__(self, attempt: Attempt, error: TolokaError) -> None:
-        self.attempt = attempt
-        self.error = error
-        super().__init__(str(error))
-
-
 class Failed(Exception):
     """One attempt's failure, with the error to raise if it is not retried."""
 
@@ -65,6 +58,16 @@ class Failed(Exception):
         self.attempt = attempt
         self.error = error
         super().__init__(str(error))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """An answer as it arrived (status and whole body), not yet judged; and when."""
+
+    response: requests.Response
+    content: bytes
+    sent: float
+    received: float
 
 
 def send_once(
@@ -78,6 +81,21 @@ def send_once(
     base_url: str,
 ) -> Any:
     """Send once; the parsed answer, or :class:`Failed` saying what happened."""
+    answer = exchange(session, request, number, redact=redact)
+    return judge(answer, request, number, parse, redact=redact, clock=clock, base_url=base_url)
+
+
+def exchange(
+    session: requests.Session,
+    request: tuple[str, str, Any, bytes | None, Any],
+    number: int,
+    *,
+    redact: Callable[[str], str],
+) -> Exchange:
+    """Send ``request`` and read the whole answer; :class:`Failed` when none came.
+
+    Safe to run on another thread than :func:`judge` (the prefetch of the next page).
+    """
     method, url, params, data, timeout = request
     where = f"{method} {url}"
     sent = time.monotonic()
@@ -115,7 +133,23 @@ def send_once(
                 f"{where} could not be sent: {redact(type(exc).__name__ + ': ' + str(exc))}."
             ),
         ) from None
-    clock.observe(response.headers.get("Date"), sent=sent, received=time.monotonic())
+    return Exchange(response, content, sent, time.monotonic())
+
+
+def judge(
+    answer: Exchange,
+    request: tuple[str, str, Any, bytes | None, Any],
+    number: int,
+    parse: Callable[[bytes], Any],
+    *,
+    redact: Callable[[str], str],
+    clock: ServerClock,
+    base_url: str,
+) -> Any:
+    """What an answer came to: ``parse(body)`` of a success, else :class:`Failed`."""
+    response, content = answer.response, answer.content
+    where = f"{request[0]} {request[1]}"
+    clock.observe(response.headers.get("Date"), sent=answer.sent, received=answer.received)
     status = response.status_code
     if status < 300:
         try:

@@ -33,7 +33,7 @@ from .._protocol import API_PREFIX
 from .._version import __version__
 from ..errors import TolokaError
 from . import payloads
-from .attempt import Failed, outcome_text, send_once
+from .attempt import Exchange, Failed, exchange, judge, outcome_text, send_once
 from .auth import Redactor, auth_header, resolve_token
 from .bodies import query
 from .clock import ServerClock
@@ -198,6 +198,23 @@ class Transport:
         body: bytes = self.get_decoded(path, params=params, decode=decode)
         return body
 
+    def exchange_get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> Exchange:
+        """Send ``GET path`` once and return the answer unjudged (any thread may call it).
+
+        The prefetch of the next page: :meth:`get_decoded` judges the answer as its
+        first attempt (``first=``), so it is retried, decoded and its errors raised
+        exactly as if :meth:`get_decoded` had sent it. Raises the attempt's
+        :class:`.attempt.Failed` when no answer came.
+        """
+        request = self._prepared("GET", path, params, timeout=timeout)
+        return exchange(self._session, request, 1, redact=self._redact)
+
     def get_decoded(
         self,
         path: str,
@@ -205,6 +222,8 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         decode: Callable[[bytes], _T],
         attempts: int | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        first: Callable[[], Exchange] | None = None,
     ) -> _T:
         """GET ``path`` and return ``decode(body)`` of a successful answer.
 
@@ -214,15 +233,25 @@ class Transport:
         :class:`.payloads.ShapeError`), is retried like a dropped connection,
         and raises :class:`~pandas_toloka.errors.ProtocolError` when every
         attempt got one. A ``TolokaError`` from ``decode`` (a value that does
-        not fit its field) is raised at once. ``attempts`` overrides the
-        client's ``max_attempts``.
+        not fit its field) is raised at once. ``attempts`` and ``timeout``
+        override the client's ``max_attempts`` and ``timeout``. ``first``, when
+        given, returns the first attempt's answer already sent
+        (:meth:`exchange_get`, on a prefetch thread) instead of sending it.
         """
 
         def parse(content: bytes) -> _T:
             payloads.complete_json_object(content)
             return decode(content)
 
-        return self._request("GET", path, params=params, parse=parse, attempts=attempts)
+        return self._request(
+            "GET",
+            path,
+            params=params,
+            parse=parse,
+            attempts=attempts,
+            timeout=timeout,
+            first=first,
+        )
 
     def _request(
         self,
@@ -237,16 +266,10 @@ class Transport:
         unsure: Callable[[], str] | None = None,
         attempts: int | None = None,
         timeout: float | tuple[float, float] | None = None,
+        first: Callable[[], Exchange] | None = None,
     ) -> Any:
         """The one retry loop: attempt, let :func:`decide` judge, then return, wait or raise."""
-        path = check_api_path(path)
-        request = (
-            method,
-            self.api_url + path,
-            query(params),
-            None if body is None else json.dumps(body).encode(),
-            timeout or self.timeout,
-        )
+        request = self._prepared(method, path, params, body, timeout)
         policy = self.retry
         if attempts is not None:
             policy = RetryPolicy(attempts, *(getattr(policy, k) for k in _POLICY_WAITS))
@@ -254,6 +277,16 @@ class Transport:
         while True:
             number += 1
             try:
+                if number == 1 and first is not None:  # sent ahead by exchange_get
+                    return judge(
+                        first(),
+                        request,
+                        number,
+                        parse,
+                        redact=self._redact,
+                        clock=self.clock,
+                        base_url=self.base_url,
+                    )
                 return send_once(
                     self._session,
                     request,
@@ -308,6 +341,23 @@ class Transport:
                     )
             if decision.action == "raise":
                 raise error
+
+    def _prepared(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> tuple[str, str, Any, bytes | None, Any]:
+        """The request as :func:`.attempt.exchange` sends it: method, URL, query, body, timeout."""
+        return (
+            method,
+            self.api_url + check_api_path(path),
+            query(params),
+            None if body is None else json.dumps(body).encode(),
+            timeout or self.timeout,
+        )
 
     def _keep_looking(
         self, adopt: Callable[[], Any], policy: RetryPolicy, read_timeout: float

@@ -7,11 +7,13 @@ same :class:`~pandas_toloka.errors.InvalidArgumentError` wherever it is made.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from .._protocol import MAX_PAGE_SIZE, AggregationType
+from .._protocol import ASSIGNMENT_STATUSES, EXPORT_STATUSES, MAX_PAGE_SIZE, AggregationType
 from ..errors import InvalidArgumentError
 from ..schema import OutputField, default_aggregation_fields
 
@@ -27,11 +29,14 @@ __all__ = [
     "check_wait_timeout",
     "field_names",
     "id_text",
+    "renamed_arguments",
     "resolve_fields",
 ]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 #: Assignment statuses of the Toloka API.
-STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
+STATUSES = ASSIGNMENT_STATUSES
 
 
 def id_text(value: object, *, name: str) -> str:
@@ -187,8 +192,15 @@ def check_progress_bar(progress_bar: object) -> bool | None:
     return progress_bar
 
 
+#: The results export's spellings of API statuses (``APPROVED`` is ``ACCEPTED``).
+STATUS_ALIASES = {v: k for k, v in EXPORT_STATUSES.items() if k != v}
+
+
 def check_statuses(status: object) -> tuple[str, ...] | None:
-    """``status=`` as a tuple of assignment statuses, or None for every status."""
+    """``status=`` as a tuple of API assignment statuses, or None for every status.
+
+    The results export's ``APPROVED`` is taken as the API's ``ACCEPTED``.
+    """
     if status is None:
         return None
     if isinstance(status, str):
@@ -197,13 +209,14 @@ def check_statuses(status: object) -> tuple[str, ...] | None:
         wanted = tuple(status)
     else:
         wanted = (status,)
+    wanted = tuple(STATUS_ALIASES.get(s, s) if isinstance(s, str) else s for s in wanted)
     bad = [s for s in wanted if not isinstance(s, str) or s not in STATUSES]
     if bad or not wanted:
         raise InvalidArgumentError(
-            f"status must be one of {list(STATUSES)}, a list of them, or None for all; "
-            f"got {status!r}."
+            f"status must be one of {list(STATUSES)} (or the results export's "
+            f"{list(STATUS_ALIASES)}), a list of them, or None for all; got {status!r}."
         )
-    return wanted
+    return tuple(dict.fromkeys(wanted))
 
 
 def check_aggregation_request(
@@ -236,3 +249,41 @@ def check_aggregation_request(
             )
         check_aggregation_fields(kind or AggregationType.DAWID_SKENE, names, skill)
     return pool, kind, names, skill, operation
+
+
+def renamed_arguments(**old_to_new: str) -> Callable[[F], F]:
+    """Keep the old keyword spellings of renamed arguments, with a :class:`FutureWarning`.
+
+    ``@renamed_arguments(max_workers="max_concurrency")``: a call with
+    ``max_workers=`` warns and is passed on as ``max_concurrency=``; both at once
+    is an :class:`~pandas_toloka.errors.InvalidArgumentError`. The function's
+    signature (``inspect.signature``) shows only the new names; the old ones are
+    listed in ``__renamed_arguments__``.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise InvalidArgumentError(
+                        f"Pass {new}= only: {old}= is its deprecated spelling."
+                    )
+                warnings.warn(
+                    f"{old}= is deprecated and will be removed; pass {new}= instead.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        renamed: Mapping[str, str] = {
+            **getattr(function, "__renamed_arguments__", {}),
+            **old_to_new,
+        }
+        wrapper.__renamed_arguments__ = renamed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

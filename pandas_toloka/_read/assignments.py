@@ -26,8 +26,9 @@ from .. import schema
 from .._http import payloads
 from ..errors import OutputValueError
 from ..schema import OutputField, WireMismatch, struct_fields
+from .pager import DecodedPage, PagedResource
 
-__all__ = ["assignments_to_table", "decode_assignments_page"]
+__all__ = ["ASSIGNMENTS", "assignments_to_table", "decode_assignments", "decode_assignments_page"]
 
 logger = logging.getLogger(__name__)
 
@@ -202,20 +203,59 @@ def _fast_table(
     return pa.Table.from_arrays(columns, schema=schema.responses_schema(fields))
 
 
-def _strict_page(
+def _strict_decode(
     body: bytes, fields: Sequence[OutputField], pool_id: str | None
-) -> tuple[pa.Table, bool, str | None]:
+) -> tuple[pa.Table, bool, pa.Array]:
+    """The strict path: ``json.loads``, then :func:`assignments_to_table`."""
     try:
         page = payloads.assignments_page(json.loads(body))
-        items = page["items"]
-        last_id = str(items[-1].get("id")) if items else None
     except payloads.ShapeError:
         raise
     except ValueError as exc:  # not JSON
         raise payloads.ShapeError(
             f"expected a page of assignments of pool {pool_id!r} as JSON ({exc})"
         ) from None
-    return assignments_to_table(items, fields, pool_id=pool_id), bool(page.get("has_more")), last_id
+    items = page["items"]
+    table = assignments_to_table(items, fields, pool_id=pool_id)  # checks the ids
+    ids = pa.array([item["id"] for item in items], type=pa.string())
+    return table, bool(page.get("has_more")), ids
+
+
+def _strict_page(
+    body: bytes, fields: Sequence[OutputField], pool_id: str | None
+) -> tuple[pa.Table, bool, str | None]:
+    table, has_more, ids = _strict_decode(body, fields, pool_id)
+    return table, has_more, _last(ids)
+
+
+def _last(ids: pa.Array | pa.ChunkedArray) -> str | None:
+    return ids[-1].as_py() if len(ids) else None
+
+
+def _fast_decode(
+    body: bytes, fields: Sequence[OutputField], pool_id: str | None
+) -> tuple[pa.Table, bool, pa.ChunkedArray] | None:
+    """The fast path (pyarrow's JSON reader), or None for a page only the strict path judges."""
+    item_type = _item_type(fields)
+    if item_type is None:
+        return None
+    try:
+        pieces, has_more = schema.read_page(body, item_type)
+        tables = [_fast_table(items, fields, pool_id) for items in pieces]
+    except WireMismatch as exc:
+        logger.debug("strict decoding of a page of assignments of pool %s: %s", pool_id, exc)
+        return None
+    ids = pa.chunked_array([items.field("id") for items in pieces], type=pa.string())
+    table = pa.concat_tables(tables) if tables else assignments_to_table([], fields)
+    return table, has_more, ids
+
+
+def decode_assignments(
+    body: bytes, fields: Sequence[OutputField], *, pool_id: str | None = None
+) -> tuple[pa.Table, bool, pa.Array | pa.ChunkedArray]:
+    """As :func:`decode_assignments_page`, with the ids of every assignment of the page."""
+    fast = _fast_decode(body, fields, pool_id)
+    return fast if fast is not None else _strict_decode(body, fields, pool_id)
 
 
 def decode_assignments_page(
@@ -248,14 +288,22 @@ def decode_assignments_page(
         If the body is not a page of assignments (see :func:`assignments_to_table`),
         for the transport to retry like a body cut short.
     """
-    item_type = _item_type(fields)
-    if item_type is not None:
-        try:
-            pieces, has_more = schema.read_page(body, item_type)
-            tables = [_fast_table(items, fields, pool_id) for items in pieces]
-            last_id = pieces[-1].field("id")[-1].as_py() if pieces else None
-            table = pa.concat_tables(tables) if tables else assignments_to_table([], fields)
-            return table, has_more, last_id
-        except WireMismatch as exc:
-            logger.debug("strict decoding of a page of assignments of pool %s: %s", pool_id, exc)
-    return _strict_page(body, fields, pool_id)
+    fast = _fast_decode(body, fields, pool_id)
+    if fast is None:
+        return _strict_page(body, fields, pool_id)
+    table, has_more, ids = fast
+    return table, has_more, _last(ids)
+
+
+def _page(
+    body: bytes, *, fields: Sequence[OutputField], pool_id: str | None
+) -> DecodedPage[pa.Table]:
+    table, has_more, ids = decode_assignments(body, fields, pool_id=pool_id)
+    return DecodedPage(table, ids, has_more)
+
+
+#: ``GET /assignments?pool_id=...``: keyset pages on the assignment id, decoded on the
+#: prefetch thread (pyarrow's JSON reader and the flattening release the GIL).
+ASSIGNMENTS = PagedResource(
+    name="assignments", path=("assignments",), sort="id", decode=_page, decode_ahead=True
+)

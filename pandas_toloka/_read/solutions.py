@@ -9,11 +9,11 @@ the fast decoder cannot vouch for is decoded again by the strict path, a slice
 of items at a time (:func:`iter_item_chunks`, the standard library's JSON
 decoder on one item after another), which words the error or accepts it.
 
-The next page is fetched while the current one is decoded: the cursor of the
-next request is the last ``task_id`` of the page, read from the end of the raw
-body before decoding (:func:`guess_cursor`). Decoding then confirms it; a wrong
-guess (possible only for odd payloads, e.g. a field named ``task_id``) costs a
-discarded request, never a wrong page.
+Paged by the one pager (:mod:`.pager`, :data:`SOLUTIONS`): the next page is
+fetched while the current one is decoded, the cursor of the next request read
+from the end of the raw body before decoding (:func:`guess_cursor`). Decoding
+then confirms it; a wrong guess (possible only for odd payloads, e.g. a field
+named ``task_id``) costs a discarded request, never a wrong page.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ import json
 import logging
 import re
 from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import Future
-from functools import partial
+from contextlib import closing
 from typing import Any
 
 import pyarrow as pa
 
 from .._config import SOLUTIONS_PAGE_SIZE
 from .._http.payloads import ShapeError, check_item_ids
-from .._http.urls import api_path
 from .._protocol import MAX_PAGE_SIZE
 from ..client import Client
 from ..errors import OutputValueError, PagingError
@@ -43,12 +41,12 @@ from ..schema import (
     solution_item_type,
     solutions_to_batch,
 )
-from .args import check_page_size
-from .prefetch import discard, one_ahead
+from .pager import DecodedPage, PagedResource, iter_pages
 
 __all__ = [
     "CHUNK_ROWS",
     "MAX_PAGE_SIZE",
+    "SOLUTIONS",
     "PagingError",
     "decode_solutions_page",
     "guess_cursor",
@@ -228,14 +226,22 @@ def guess_cursor(body: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _check_order(task_ids: pa.ChunkedArray, cursor: str | None, operation_id: str) -> None:
-    """The page starts after the cursor (the order within it was checked when decoded)."""
-    first = task_ids[0].as_py()
-    if cursor is not None and first <= cursor:
-        raise PagingError(
-            f"The server sent task {first!r} after {cursor!r} (task_id_gt={cursor!r} "
-            f"was asked); the results of operation {operation_id} are not in task_id order."
-        )
+def _page(
+    body: bytes, *, fields: Sequence[OutputField], operation_id: str
+) -> DecodedPage[pa.Table]:
+    table, has_more = decode_solutions_page(body, fields, operation_id=operation_id)
+    return DecodedPage(table, table.column("task_id"), has_more)
+
+
+#: ``GET /aggregated-solutions/{operation_id}``: keyset pages on ``task_id``; the next
+#: request leaves with the cursor read from the raw end of the body (:func:`guess_cursor`).
+SOLUTIONS = PagedResource(
+    name="aggregated solutions",
+    path=("aggregated-solutions", "{}"),
+    sort="task_id",
+    decode=_page,
+    guess_cursor=guess_cursor,
+)
 
 
 def iter_solution_pages(
@@ -247,9 +253,9 @@ def iter_solution_pages(
 ) -> Generator[pa.Table, None, None]:
     """Yield an aggregation's results in task_id order, one typed table per non-empty page.
 
-    Stops exactly when the server says ``has_more: false``. The next page is
-    requested on a background thread while this one is decoded (see the
-    module docstring); closing the generator stops that thread.
+    Stops exactly when the server says ``has_more: false``; the paging and its
+    guards are :func:`.pager.iter_pages`'. Closing the generator stops the
+    prefetch thread.
 
     Raises
     ------
@@ -258,52 +264,15 @@ def iter_solution_pages(
     OutputValueError
         If a value does not fit its field's declared type.
     """
-    params: dict[str, Any] = {"sort": "task_id", "limit": check_page_size(page_size)}
-    path = api_path("aggregated-solutions", operation_id)
-    fetch = partial(client.get_bytes, path)
-    decode = partial(decode_solutions_page, fields=fields, operation_id=operation_id)
-    cursor: str | None = None
-    with one_ahead() as pool:
-        pending: Future[bytes] | None = pool.submit(fetch, dict(params))
-        while pending is not None:
-            body = pending.result()
-            guess = guess_cursor(body)
-            pending = None
-            if guess is not None:
-                pending = pool.submit(fetch, {**params, "task_id_gt": guess})
-            try:
-                page, has_more = decode(body)
-            except ShapeError as exc:  # a page that breaks the protocol: fetched again
-                logger.warning(
-                    "operation %s: a page breaks the protocol (%s); fetching it again",
-                    operation_id,
-                    exc,
-                )
-                asked = params if cursor is None else {**params, "task_id_gt": cursor}
-                attempts = max(1, client.retry.max_attempts - 1)
-                page, has_more = client.get_decoded(
-                    path, params=asked, decode=decode, attempts=attempts
-                )
-            del body
-            # Hand the parser's working memory back between pages (mimalloc would keep it).
-            pa.default_memory_pool().release_unused()
-            if page.num_rows:
-                task_ids = page.column("task_id")
-                _check_order(task_ids, cursor, operation_id)
-                cursor = task_ids[-1].as_py()
-            elif has_more:
-                raise PagingError(
-                    f"The server said has_more for operation {operation_id} but sent no items."
-                )
-            if not has_more:
-                discard(pending)
-                pending = None
-            elif guess != cursor:
-                if guess is not None:
-                    logger.debug(
-                        "operation %s: the cursor %r was a wrong guess", operation_id, guess
-                    )
-                discard(pending)
-                pending = pool.submit(fetch, {**params, "task_id_gt": cursor})
-            if page.num_rows:
-                yield page
+    pages = iter_pages(
+        client,
+        SOLUTIONS,
+        path_ids=(operation_id,),
+        page_size=page_size,
+        scope=f"operation {operation_id}",
+        context={"fields": fields, "operation_id": operation_id},
+    )
+    with closing(pages):
+        for page in pages:
+            if page.rows.num_rows:
+                yield page.rows

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
-from ._encoding import Encoded, _user_stacklevel, check_distinct_names, check_frame, encode_column
+from ._encoding import Encoded, check_distinct_names, check_frame, encode_column, user_stacklevel
 from ._golden import _convert_values
 from ._linkage import (
     box_iou,
@@ -213,7 +213,7 @@ def fit_areas(
                 f"{method}: dropped {n_dropped} of {len(frame)} response(s) whose {column!r} "
                 "is missing (an empty list, a worker who drew nothing, is kept)."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
         keep = ~shapes.missing
         frame = frame[keep]

@@ -14,7 +14,7 @@ import inspect
 import logging
 import os
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "encode_task_and_labels",
     "build_result",
     "check_iteration_args",
+    "user_stacklevel",
     "check_distinct_names",
     "check_frame",
     "check_no_nulls",
@@ -64,9 +65,17 @@ class Encoded:
 
 
 def check_frame(
-    frame: object, columns: Sequence[Hashable], *, purpose: str, argument: str = "responses"
+    frame: object,
+    columns: Sequence[Hashable] | Mapping[str, Hashable],
+    *,
+    purpose: str,
+    argument: str = "responses",
 ) -> pd.DataFrame:
     """Check that ``frame`` is a DataFrame holding ``columns``.
+
+    ``columns`` may map each argument that names a column to its value (e.g.
+    ``{"task": "task_id"}``): the error then says which argument picks a
+    missing column.
 
     Raises
     ------
@@ -80,9 +89,14 @@ def check_frame(
             f"{argument} must be a pandas DataFrame, got {type(frame).__name__}."
         )
     present = list(frame.columns)
-    missing = [str(c) for c in columns if c not in frame.columns]
+    names = dict(columns) if isinstance(columns, Mapping) else {}
+    wanted = list(names.values()) if names else list(columns)
+    missing = [str(c) for c in wanted if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(missing, [str(c) for c in present], purpose=purpose)
+        arguments = {str(column): name for name, column in names.items()}
+        raise MissingColumnsError(
+            missing, [str(c) for c in present], purpose=purpose, arguments=arguments
+        )
     return frame
 
 
@@ -272,7 +286,7 @@ class Responses:
         return len(self.tasks.codes)
 
 
-def _user_stacklevel() -> int:
+def user_stacklevel() -> int:
     """The ``stacklevel`` of the first frame outside this package (the user's call)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     frame = inspect.currentframe()
@@ -293,7 +307,7 @@ def drop_null_labels(frame: pd.DataFrame, label: Hashable, *, method: str) -> pd
                 f"{method}: dropped {count} of {len(frame)} response(s) whose label "
                 f"({label!r}) is missing."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
         frame = frame[~nulls]
     return frame
@@ -319,7 +333,9 @@ def encode_responses(
         As :func:`check_frame`, :func:`check_distinct_names`, :func:`encode_column`.
     """
     check_distinct_names([task, label], task=task, worker=worker, label=label)
-    frame = check_frame(responses, [task, worker, label], purpose=f"for {method}")
+    frame = check_frame(
+        responses, {"task": task, "worker": worker, "label": label}, purpose=f"for {method}"
+    )
     n_before = len(frame)
     frame = drop_null_labels(frame, label, method=method)
     tasks, workers, labs = _encode_columns(

@@ -252,15 +252,16 @@ _ROWS = (
         fit_majority_vote,
         dask="per_task",
     ),
-    Method("GLAD", "GLAD", "categorical", glad, fit_glad),
-    Method("MACE", "MACE", "categorical", mace, fit_mace),
-    Method("WAWA", "WAWA", "categorical", wawa, fit_wawa),
+    Method("GLAD", "GLAD", "categorical", glad, fit_glad, dask="per_pool"),
+    Method("MACE", "MACE", "categorical", mace, fit_mace, dask="per_pool"),
+    Method("WAWA", "WAWA", "categorical", wawa, fit_wawa, dask="per_pool"),
     Method(
         "ZERO_BASED_SKILL",
         "zero-based skill",
         "categorical",
         zero_based_skill,
         fit_zero_based_skill,
+        dask="per_pool",
     ),
     Method(
         "ONE_COIN_DAWID_SKENE",
@@ -268,8 +269,9 @@ _ROWS = (
         "categorical",
         one_coin_dawid_skene,
         fit_one_coin_dawid_skene,
+        dask="per_pool",
     ),
-    Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True),
+    Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True, dask="per_pool"),
     # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
     Method(
         "SEGMENTATION_MV",

@@ -187,7 +187,9 @@ def majority_vote(
     1      t2    dog    1.000000
     """
     check_distinct_names([task, label], task=task, worker=worker, label=label)
-    frame = check_frame(responses, [task, worker, label], purpose="for majority_vote")
+    frame = check_frame(
+        responses, {"task": task, "worker": worker, "label": label}, purpose="for majority_vote"
+    )
     frame = drop_null_labels(frame, label, method="majority_vote")
     check_no_nulls(frame[worker], role="worker")
     tasks, labs = encode_task_and_labels(frame, task=task, label=label, labels=labels)

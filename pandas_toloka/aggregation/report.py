@@ -12,9 +12,32 @@ import pandas as pd
 from ..errors import InvalidArgumentError
 from ._encoding import check_frame
 
-__all__ = ["aggregation_report", "expected_calibration_error", "golden_worker_accuracy"]
+__all__ = [
+    "aggregation_report",
+    "calibration_bins",
+    "check_n_bins",
+    "evaluated_tasks",
+    "expected_calibration_error",
+    "golden_worker_accuracy",
+]
 
 logger = logging.getLogger(__name__)
+
+
+def calibration_bins(
+    confidence: np.ndarray, correct: np.ndarray, *, n_bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width confidence bin: the number of tasks, their summed confidence and
+    their number of right answers.
+
+    Bin ``b`` holds the confidences in ``(b/n_bins, (b+1)/n_bins]`` (the first bin
+    also holds 0).
+    """
+    bins = np.clip(np.ceil(confidence * n_bins).astype(np.intp) - 1, 0, n_bins - 1)
+    counts = np.bincount(bins, minlength=n_bins)
+    conf_sum = np.bincount(bins, weights=confidence, minlength=n_bins)
+    hit_sum = np.bincount(bins, weights=correct.astype(np.float64), minlength=n_bins)
+    return counts, conf_sum, hit_sum
 
 
 def expected_calibration_error(
@@ -22,15 +45,12 @@ def expected_calibration_error(
 ) -> float:
     """``sum_b (n_b / n) |accuracy_b - mean confidence_b|`` over equal-width confidence bins.
 
-    Bin ``b`` holds the confidences in ``(b/n_bins, (b+1)/n_bins]`` (the first bin
-    also holds 0). NaN for no tasks.
+    Bins as :func:`calibration_bins`. NaN for no tasks.
     """
     n = len(confidence)
     if n == 0:
         return float("nan")
-    bins = np.clip(np.ceil(confidence * n_bins).astype(np.intp) - 1, 0, n_bins - 1)
-    conf_sum = np.bincount(bins, weights=confidence, minlength=n_bins)
-    hit_sum = np.bincount(bins, weights=correct.astype(np.float64), minlength=n_bins)
+    _, conf_sum, hit_sum = calibration_bins(confidence, correct, n_bins=n_bins)
     return float(np.abs(hit_sum - conf_sum).sum() / n)
 
 
@@ -41,6 +61,8 @@ def aggregation_report(
     task: Hashable = "task_id",
     label: Hashable = "result",
     n_bins: int = 10,
+    responses: pd.DataFrame | None = None,
+    worker: Hashable = "worker_id",
 ) -> pd.Series:
     """Accuracy and calibration of an aggregation result on tasks with known labels.
 
@@ -56,9 +78,14 @@ def aggregation_report(
         some of them out: pass the rest as ``golden=`` to the method and these
         here.
     task, label : hashable, default "task_id", "result"
-        Column names in ``result``.
+        Column names in ``result`` (and in ``responses``).
     n_bins : int, default 10
         Equal-width confidence bins for the expected calibration error.
+    responses : pandas.DataFrame, optional
+        The responses the result was aggregated from (``task``, ``worker`` and
+        ``label`` columns): adds how much the workers agree, on all their tasks.
+    worker : hashable, default "worker_id"
+        The worker column of ``responses``.
 
     Returns
     -------
@@ -66,12 +93,19 @@ def aggregation_report(
         ``n_tasks`` (tasks evaluated), ``accuracy`` (share whose label equals the
         known one), ``mean_confidence`` and ``ece`` (expected calibration error:
         the task-weighted mean over bins of ``|accuracy - mean confidence|``; 0
-        is perfectly calibrated). NaN for the rates when no task is evaluated.
+        is perfectly calibrated; the number
+        :func:`~pandas_toloka.plotting.plot_reliability` shows). NaN for the rates
+        when no task is evaluated. With ``responses``, also
+        ``krippendorff_alpha`` (nominal) and ``fleiss_kappa`` of the responses,
+        and ``agreement_with_aggregate``: the share of responses equal to the
+        result's label of their task (crowd-kit's ``accuracy_on_aggregates``);
+        see :mod:`pandas_toloka.agreement` for their definitions and degenerate
+        cases.
 
     Raises
     ------
     MissingColumnsError
-        If ``result`` lacks a column.
+        If ``result`` or ``responses`` lacks a column.
     InvalidArgumentError
         If ``truth`` is not a mapping/Series or ``n_bins`` is not a positive integer.
 
@@ -82,8 +116,60 @@ def aggregation_report(
     >>> aggregation_report(result, {"t1": "cat", "t2": "cat"})["accuracy"]
     np.float64(0.5)
     """
+    n_bins = check_n_bins(n_bins)
+    confidence, correct = evaluated_tasks(result, truth, task=task, label=label)
+    n = len(correct)
+    figures: dict[str, object] = {
+        "n_tasks": n,
+        "accuracy": float(correct.mean()) if n else float("nan"),
+        "mean_confidence": float(confidence.mean()) if n else float("nan"),
+        "ece": expected_calibration_error(confidence, correct, n_bins=n_bins),
+    }
+    if responses is not None:
+        figures.update(_agreement_figures(responses, result, task=task, worker=worker, label=label))
+    return pd.Series(figures, dtype=object, name="report")
+
+
+def _agreement_figures(
+    responses: pd.DataFrame,
+    result: pd.DataFrame,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    label: Hashable,
+) -> dict[str, float]:
+    # pandas_toloka.agreement builds on this package (encoding, majority vote); imported
+    # here, from its modules that import aggregation's modules only, so no cycle forms.
+    from ..agreement._alpha import krippendorff_alpha
+    from ..agreement._kappa import fleiss_kappa
+    from ..agreement._workers import accuracy_on_aggregates
+
+    aggregate = result[[task, label]]
+    return {
+        "krippendorff_alpha": krippendorff_alpha(responses, task=task, worker=worker, label=label),
+        "fleiss_kappa": fleiss_kappa(responses, task=task, worker=worker, label=label),
+        "agreement_with_aggregate": accuracy_on_aggregates(
+            responses, aggregate=aggregate, task=task, worker=worker, label=label
+        ),
+    }
+
+
+def check_n_bins(n_bins: object) -> int:
+    """``n_bins`` as a positive int, or an :class:`InvalidArgumentError`."""
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise InvalidArgumentError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    return int(n_bins)
+
+
+def evaluated_tasks(
+    result: pd.DataFrame,
+    truth: Mapping[Any, Any] | pd.Series,
+    *,
+    task: Hashable = "task_id",
+    label: Hashable = "result",
+) -> tuple[np.ndarray, np.ndarray]:
+    """The confidence and rightness (bool) of each task of ``result`` with a known label
+    (golden rows left out), in the result's order."""
     frame = check_frame(
         result, [task, label, "confidence"], purpose="for the report", argument="result"
     )
@@ -106,18 +192,8 @@ def aggregation_report(
         count=len(expected),
     )
     confidence = frame["confidence"].to_numpy(dtype=np.float64)[present]
-    n = int(present.sum())
-    logger.debug("aggregation_report: %d of %d tasks have a known label", n, len(frame))
-    return pd.Series(
-        {
-            "n_tasks": n,
-            "accuracy": float(correct.mean()) if n else float("nan"),
-            "mean_confidence": float(confidence.mean()) if n else float("nan"),
-            "ece": expected_calibration_error(confidence, correct, n_bins=int(n_bins)),
-        },
-        dtype=object,
-        name="report",
-    )
+    logger.debug("aggregation_report: %d of %d tasks have a known label", len(correct), len(frame))
+    return confidence, correct
 
 
 def _key(value: Any) -> Any:
@@ -152,7 +228,9 @@ def golden_worker_accuracy(
         ``golden_accuracy`` (float64, the share of those equal to the known
         label; NaN without golden responses).
     """
-    frame = check_frame(responses, [task, worker, label], purpose="for golden accuracy")
+    frame = check_frame(
+        responses, {"task": task, "worker": worker, "label": label}, purpose="for golden accuracy"
+    )
     if isinstance(golden, Mapping):
         golden = pd.Series(list(golden.values()), index=list(golden.keys()), dtype=object)
     if not isinstance(golden, pd.Series):

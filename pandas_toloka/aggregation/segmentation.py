@@ -19,11 +19,11 @@ import pandas as pd
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
 from ._encoding import (
     Encoded,
-    _user_stacklevel,
     check_distinct_names,
     check_frame,
     check_iteration_args,
     encode_column,
+    user_stacklevel,
 )
 from ._masks import masks_column, read_masks
 from ._segmentation_kernels import (
@@ -163,7 +163,7 @@ def _prepare(
                 f"{method}: dropped {n_dropped} of {len(frame)} response(s) whose mask "
                 f"({mask!r}) is missing."
             ),
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
         frame = frame[~missing]
         masks = [m for m in masks if m is not None]

@@ -18,8 +18,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._protocol import MAX_PAGE_SIZE, AggregationType
+from .._protocol import MAX_PAGE_SIZE
 from .._read.connect import open_client
+from ..aggregation._registry import method_names
 from ..client import Client
 from ..errors import (
     InvalidArgumentError,
@@ -78,7 +79,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--type",
         type=str.upper,
-        choices=[t.value for t in AggregationType],
+        choices=method_names(server=True),  # the registry's server methods
         default=None,
         help="algorithm (default DAWID_SKENE, or the operation's own with --operation-id)",
     )

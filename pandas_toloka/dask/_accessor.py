@@ -10,6 +10,7 @@ import pandas as pd
 from dask.dataframe.extensions import register_dataframe_accessor
 
 from .._frame.methods import LocalType
+from .._read.args import renamed_arguments
 from ..schema import DtypeBackend
 from . import _aggregate
 
@@ -27,6 +28,7 @@ class DaskTolokaAccessor:
     def __init__(self, dask_obj: dd.DataFrame) -> None:
         self._obj = dask_obj
 
+    @renamed_arguments(skill_id="answer_weight_skill_id")
     def aggregate_locally(
         self,
         type: LocalType = "DAWID_SKENE",
@@ -38,7 +40,7 @@ class DaskTolokaAccessor:
         pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
-        skill_id: str | None = None,
+        answer_weight_skill_id: str | int | None = None,
         n_iter: int | None = None,
         tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
@@ -56,7 +58,7 @@ class DaskTolokaAccessor:
             pool_id=pool_id,
             output_spec=output_spec,
             status=status,
-            skill_id=skill_id,
+            answer_weight_skill_id=answer_weight_skill_id,
             n_iter=n_iter,
             tol=tol,
             dtype_backend=dtype_backend,
@@ -68,23 +70,31 @@ class DaskTolokaAccessor:
         self,
         field: str | None = None,
         *,
+        type: LocalType = "DAWID_SKENE",
         task: Hashable = "task_id",
         worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
         output_spec: Mapping[str, Any] | None = None,
         status: str | Sequence[str] | None = "ACCEPTED",
         confusion: bool = False,
         n_iter: int | None = None,
         tol: float | None = None,
+        golden: Mapping[Any, Any] | pd.Series | None = None,
+        method_kwargs: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Each worker's quality; see :func:`pandas_toloka.dask.worker_quality`."""
+        """Each worker's quality, pool by pool; see :func:`pandas_toloka.dask.worker_quality`."""
         return _aggregate.worker_quality(
             self._obj,
             field,
+            type=type,
             task=task,
             worker=worker,
+            pool_id=pool_id,
             output_spec=output_spec,
             status=status,
             confusion=confusion,
             n_iter=n_iter,
             tol=tol,
+            golden=golden,
+            method_kwargs=method_kwargs,
         )

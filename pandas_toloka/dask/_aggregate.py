@@ -21,19 +21,25 @@ How the work is split:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
+import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
 from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
+from .._frame.local import check_method_kwargs, model_quality, run_method
+from .._frame.local import worker_quality as local_worker_quality
 from .._frame.methods import AREA_TYPES, LocalType, check_local_type
+from .._read.args import renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
+from ..aggregation._registry import METHODS, method_names
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
@@ -41,20 +47,21 @@ from ._areas import aggregate_areas_dask
 from ._fit import FitResult, distributed_client, on_worker
 from ._frames import keep_dtypes
 from ._partitions import (
+    ROW_ORDER,
     RowSpec,
     aggregate_partition,
     finish,
     result_table,
 )
-from ._whole import dawid_skene_fits, whole_tasks
+from ._whole import dawid_skene_fits, whole_pools, whole_tasks
 
 __all__ = ["aggregate_locally", "worker_quality"]
 
 logger = logging.getLogger(__name__)
 
 
-#: The aggregation types this layer runs on Dask frames.
-DASK_TYPES = ("DAWID_SKENE", "MAJORITY_VOTE", "WEIGHTED_DYNAMIC_OVERLAP")
+#: The aggregation types this layer runs on Dask frames (the registry's ``dask`` column).
+DASK_TYPES = method_names(dask=True)
 
 
 def _iteration_args(n_iter: int | None, tol: float | None) -> tuple[int, float]:
@@ -121,10 +128,15 @@ def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[H
 
 
 def _meta(
-    spec: RowSpec, dtype_backend: DtypeBackend, kind: str, surveys: list[dict[Any, Any]]
+    spec: RowSpec,
+    dtype_backend: DtypeBackend,
+    kind: str,
+    surveys: list[dict[Any, Any]],
+    *,
+    golden: bool = False,
 ) -> pd.DataFrame:
     """The empty result, with the provenance the pandas accessor gives its result."""
-    meta = finish([], spec.fields, dtype_backend)
+    meta = finish([], spec.fields, dtype_backend, golden=golden)
     meta.attrs[schema.ATTRS_KEY] = _provenance("local_aggregation", kind, spec, surveys)
     return meta
 
@@ -152,6 +164,7 @@ def _block_result(
     return finish(tables, spec.fields, dtype_backend)
 
 
+@renamed_arguments(skill_id="answer_weight_skill_id")
 def aggregate_locally(
     ddf: dd.DataFrame,
     type: LocalType = "DAWID_SKENE",
@@ -163,7 +176,7 @@ def aggregate_locally(
     pool_id: str | int | None = None,
     output_spec: Mapping[str, Any] | None = None,
     status: str | Sequence[str] | None = "ACCEPTED",
-    skill_id: str | None = None,
+    answer_weight_skill_id: str | int | None = None,
     n_iter: int | None = None,
     tol: float | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
@@ -179,14 +192,14 @@ def aggregate_locally(
         output spec), or any frame with task, worker and answer columns. The
         task column may also be the index (known divisions then mean that
         every task lies in one partition).
-    type, fields, skills, task, worker, pool_id, output_spec, status, skill_id, n_iter, tol, \
-dtype_backend
-        As for the pandas accessor.
-    golden, method_kwargs
-        As for the pandas accessor; on Dask frames for the area types only
-        ('BOXES', 'SEGMENTATION_MV', 'SEGMENTATION_RASA', 'SEGMENTATION_EM'),
-        which run per task: each partition (after a shuffle by task when a
-        task's responses span partitions) runs the pandas function.
+    type, fields, skills, task, worker, pool_id, output_spec, status, \
+answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
+        As for the pandas accessor (``skill_id=`` is the deprecated spelling of
+        ``answer_weight_skill_id=``). Every method of the registry marked for
+        Dask runs (today all of them; see ``docs/dask.md``).
+        BOXES and the SEGMENTATION_* methods run per task: each partition
+        (after a shuffle by task when a task's responses span partitions) runs
+        the pandas function (``docs/areas.md``).
 
     Returns
     -------
@@ -195,18 +208,30 @@ dtype_backend
         each partition is sorted by pool and task id, partitions are not
         ordered among themselves (sort after ``compute()`` when order matters).
 
+    Raises
+    ------
+    InvalidArgumentError
+        For a method that does not run on Dask (naming those that do), or any
+        argument the pandas accessor refuses; before any work.
+
     Notes
     -----
-    The call reads every partition once to survey it (and shuffles the rows
-    by task once when a task's responses span partitions). Majority vote and
-    skill weighting then stay lazy; Dawid–Skene over a pool spread across
-    partitions runs its EM iterations on the cluster during the call (it
-    needs a ``distributed`` client) and returns a frame over the fitted blocks.
+    The call reads every partition once to survey it. Majority vote and skill
+    weighting decide each task from its own responses: the rows are shuffled
+    by task once when a task spans partitions, then stay lazy. Dawid–Skene
+    over a pool spread across partitions runs its EM iterations on the cluster
+    during the call (it needs a ``distributed`` client). The methods that
+    couple a pool's tasks through its workers (GLAD, MACE, WAWA, zero-based
+    skill, one-coin Dawid–Skene, KOS, and Dawid–Skene with ``golden=``) fit
+    each pool whole on one worker, with the pandas function: the rows are
+    shuffled by pool once when a pool spans partitions.
     """
     kind = check_local_type(type)
     if kind in AREA_TYPES:
-        if skills is not None or skill_id is not None:
-            raise InvalidArgumentError(f"type={type!r} takes no skills= or skill_id=.")
+        if skills is not None or answer_weight_skill_id is not None:
+            raise InvalidArgumentError(
+                f"type={type!r} takes no skills= or answer_weight_skill_id=."
+            )
         return aggregate_areas_dask(
             ddf,
             kind=kind,
@@ -222,18 +247,19 @@ dtype_backend
             golden=golden,
             method_kwargs=method_kwargs,
         )
-    if golden is not None or method_kwargs is not None:
+    row = METHODS[kind]
+    if row.dask is None:
         raise InvalidArgumentError(
-            f"On a Dask DataFrame, golden= and method_kwargs= are for the area types "
-            f"{list(AREA_TYPES)}, not {type!r}."
+            f"On a Dask DataFrame, type must be one of {list(method_names(dask=True))}, "
+            f"got {type!r}; compute the frame and use df.toloka.aggregate_locally for {kind}."
         )
-    if kind not in DASK_TYPES:
+    options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
+    if golden is not None and not row.golden:
         raise InvalidArgumentError(
-            f"On a Dask DataFrame, type must be one of {[*DASK_TYPES, *AREA_TYPES]}, got {type!r}; "
-            f"compute the frame and use df.toloka.aggregate_locally for {kind}."
+            f"golden= is supported by {list(method_names(golden=True))}, not by type={kind!r}."
         )
     backend = schema.check_dtype_backend(dtype_backend)
-    n_iter, tol = _iteration_args(n_iter, tol)
+    em_n_iter, em_tol = _iteration_args(n_iter, tol)
     ddf, whole = _prepare(ddf, task)
     spec = _row_spec(
         ddf,
@@ -247,28 +273,53 @@ dtype_backend
         purpose="to aggregate responses",
     )
     skill_frame = (
-        normalize_skills(skills, like=ddf._meta[worker], skill_id=skill_id)
+        normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
         if kind == "WEIGHTED_DYNAMIC_OVERLAP"
         else None
     )
+    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+        # Option values are checked by one run on no rows, before any work (as in pandas).
+        no_rows = ddf._meta.iloc[:0]
+        run_method(
+            kind,
+            no_rows[[spec.task, spec.worker, *spec.columns]],
+            no_rows,
+            list(spec.fields),
+            task=spec.task,
+            worker=spec.worker,
+            skills=None,
+            n_iter=n_iter,
+            tol=tol,
+            golden=None,
+            options=options,
+        )
     with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
+    per_pool = row.dask == "per_pool" or (row.dask == "distributed_em" and golden is not None)
     fits: dict[Any, FitResult] = {}
-    if kind == "DAWID_SKENE":
-        frame, surveys, single, fits = dawid_skene_fits(ddf, spec, whole, n_iter=n_iter, tol=tol)
+    single: frozenset[Any] = frozenset()
+    if per_pool:
+        frame, surveys = whole_pools(ddf, spec)
+    elif row.dask == "distributed_em":
+        frame, surveys, single, fits = dawid_skene_fits(
+            ddf, spec, whole, n_iter=em_n_iter, tol=em_tol
+        )
     else:
         frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers)
-        single = frozenset()
-    meta = _meta(spec, backend, kind, surveys)
+    meta = _meta(spec, backend, kind, surveys, golden=golden is not None)
     common: dict[str, Any] = dict(
         kind=kind,
         spec=spec,
         skills=skill_frame,
         n_options=_n_options(surveys, spec) if with_answers else {},
-        n_iter=n_iter,
-        tol=tol,
+        n_iter=n_iter if per_pool else em_n_iter,
+        tol=tol if per_pool else em_tol,
         dtype_backend=backend,
     )
+    if per_pool:
+        common.update(golden=golden, options=options)
     with keep_dtypes():  # the result has the pandas accessor's dtypes
+        if per_pool or row.dask == "per_task":
+            return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
         return _result_frame(frame, kind, single, fits, meta, common)
 
 
@@ -281,8 +332,6 @@ def _result_frame(
     common: dict[str, Any],
 ) -> dd.DataFrame:
     spec: RowSpec = common["spec"]
-    if kind != "DAWID_SKENE":
-        return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
     pieces = []
     if single:  # pools inside one partition: the pandas function, lazily, partition by partition
         pieces.append(frame.map_partitions(aggregate_partition, pools=single, meta=meta, **common))
@@ -312,49 +361,110 @@ def worker_quality(
     ddf: dd.DataFrame,
     field: str | None = None,
     *,
+    type: LocalType = "DAWID_SKENE",
     task: Hashable = "task_id",
     worker: Hashable = "worker_id",
+    pool_id: str | int | None = None,
     output_spec: Mapping[str, Any] | None = None,
     status: str | Sequence[str] | None = "ACCEPTED",
     confusion: bool = False,
     n_iter: int | None = None,
     tol: float | None = None,
+    golden: Mapping[Any, Any] | pd.Series | None = None,
+    method_kwargs: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Each worker's quality under Dawid–Skene, fitted on the cluster.
+    """Each worker's quality, pool by pool, fitted on the cluster.
 
-    As :meth:`DataFrame.toloka.worker_quality`: one Dawid–Skene fit over all
-    the rows (pools are not separated), returned as a pandas DataFrame (one
-    row per worker, or per worker and label pair with ``confusion=True``).
-    Needs a ``distributed`` client.
+    As :meth:`DataFrame.toloka.worker_quality`: one fit per pool (two pools
+    sharing task ids never merge), returned as a pandas DataFrame (one row per
+    worker of each pool, or per worker and label pair with ``confusion=True``),
+    with a ``pool_id`` column when the frame has one. Dawid–Skene without
+    ``golden=`` runs distributed EM over the partitions; the other methods (and
+    Dawid–Skene with ``golden=``) fit each pool whole on one worker. Needs a
+    ``distributed`` client.
     """
-    n_iter, tol = _iteration_args(n_iter, tol)
+    kind = check_local_type(type)
+    row = METHODS[kind]
+    if row.fit is None:
+        raise InvalidArgumentError(
+            f"type={kind!r} has no fitted model; use one of {list(method_names(fitted=True))}."
+        )
+    if confusion and kind != "DAWID_SKENE":
+        raise InvalidArgumentError(f"confusion=True needs type='DAWID_SKENE', not {kind!r}.")
+    options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
+    if golden is not None and not row.golden:
+        raise InvalidArgumentError(
+            f"golden= is supported by {list(method_names(golden=True))}, not by type={kind!r}."
+        )
+    em_n_iter, em_tol = _iteration_args(n_iter, tol)
     ddf, whole = _prepare(ddf, task)
     spec = _row_spec(
         ddf,
-        kind="DAWID_SKENE",
+        kind=kind,
         fields=field,
         task=task,
         worker=worker,
-        pool_id=None,
+        pool_id=pool_id,
         output_spec=output_spec,
         status=status,
         purpose="to estimate worker quality",
     )
-    # One fit over every row, whatever its pool: the pools are not told apart.
-    columns = [c for c in ddf.columns if c != "pool_id"]
-    one_pool = RowSpec(spec.task, spec.worker, spec.fields, spec.status, "all")
-    _, _, _, fits = dawid_skene_fits(
-        ddf[columns], one_pool, whole, n_iter=n_iter, tol=tol, fit_all=True
-    )
-    fitted = fits["all"]
+    has_pools = "pool_id" in ddf.columns
+    pieces: dict[Any, pd.DataFrame] = {}
     (fc,) = spec.fields
+    quality: dict[str, Any] = dict(
+        type=kind,
+        field=fc.field.name,
+        task=task,
+        worker=worker,
+        pool_id=spec.pool_id,
+        output_spec={fc.field.name: fc.field.to_spec()},
+        status=spec.status,
+        confusion=confusion,
+        n_iter=n_iter,
+        tol=tol,
+        golden=golden,
+        method_kwargs=options,
+    )
+    if kind == "DAWID_SKENE" and golden is None:
+        _, _, _, fits = dawid_skene_fits(
+            ddf, spec, whole, n_iter=em_n_iter, tol=em_tol, fit_all=True
+        )
+        for pool, fitted in fits.items():
+            model = _fitted_model(fitted, spec, ddf._meta[worker].dtype)
+            pieces[pool] = model_quality(model, pool, confusion=confusion, pool_column=has_pools)
+    else:
+        frame, _ = whole_pools(ddf, spec)
+        parts = [dask.delayed(_partition_quality)(part, **quality) for part in frame.to_delayed()]
+        for part in dask.compute(*parts):
+            pieces.update(part)
+    ordered = [pieces[pool] for pool in sorted(pieces, key=lambda p: (p is not None, p))]
+    out = (
+        pd.concat(ordered, ignore_index=True)
+        if len(ordered) > 1
+        else ordered[0]
+        if ordered
+        else _empty_quality(ddf._meta, quality)
+    )
+    surveys = [dict.fromkeys(p for p in pieces if p is not None)]
+    out.attrs[schema.ATTRS_KEY] = _provenance("worker_quality", kind, spec, surveys)
+    return out
+
+
+def _fitted_model(fitted: FitResult, spec: RowSpec, worker_dtype: Any) -> DawidSkeneModel:
+    """The Dawid–Skene model of a distributed fit (no task posteriors: they stay in the blocks),
+    its workers with the worker column's dtype (as the pandas fit keeps it)."""
+    (fc,) = spec.fields
+    workers = fitted.encodings.workers
+    with contextlib.suppress(TypeError, ValueError):
+        workers = workers.astype(worker_dtype)
     K = len(fitted.encodings.labels)
     W = len(fitted.encodings.workers)
     model = fitted.model
-    model_fit = DawidSkeneModel(
+    return DawidSkeneModel(
         labels=fitted.encodings.labels,
         tasks=pd.Index([]),
-        workers=fitted.encodings.workers,
+        workers=workers,
         posteriors=np.zeros((0, K)),
         priors=model.priors if model is not None else np.zeros(K),
         confusion=model.confusion if model is not None else np.zeros((W, K, K)),
@@ -362,14 +472,28 @@ def worker_quality(
         n_iter_run=fitted.n_iter_run,
         converged=fitted.converged,
         loss_history=fitted.loss_history,
-        task_column=task,
-        worker_column=worker,
+        task_column=spec.task,
+        worker_column=spec.worker,
         label_column=fc.column,
     )
-    out = model_fit.confusion_frame() if confusion else model_fit.worker_quality()
-    pools: list[dict[Any, Any]] = []
-    if "pool_id" in ddf.columns:  # named in the provenance, as the pandas accessor does
-        ids = schema.id_array(ddf["pool_id"].dropna().unique().compute())
-        pools = [dict.fromkeys(ids.to_pylist())]
-    out.attrs[schema.ATTRS_KEY] = _provenance("worker_quality", "DAWID_SKENE", spec, pools)
-    return out
+
+
+def _partition_quality(frame: pd.DataFrame, **quality: Any) -> dict[Any, pd.DataFrame]:
+    """The pandas worker_quality of each pool a partition holds whole (by pool id)."""
+    if ROW_ORDER in frame.columns:  # shuffled by pool: the rows back in the frame's order
+        frame = frame.sort_values(ROW_ORDER, kind="stable").drop(columns=ROW_ORDER)
+    if not len(frame):
+        return {}
+    out = local_worker_quality(frame, **quality)
+    if "pool_id" not in out.columns:
+        pools = [quality["pool_id"]]
+        return {pools[0]: out}
+    return {
+        pool: group.reset_index(drop=True)
+        for pool, group in out.groupby("pool_id", sort=True, observed=True)
+    }
+
+
+def _empty_quality(meta: pd.DataFrame, quality: Mapping[str, Any]) -> pd.DataFrame:
+    """The columns of a result without any pool or row."""
+    return local_worker_quality(meta.iloc[:0], **quality)

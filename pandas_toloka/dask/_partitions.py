@@ -10,7 +10,7 @@ driver decides whether every task already lies wholly in one partition
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..aggregation._encoding import build_result
 from ..schema import DtypeBackend
 
 __all__ = [
+    "ROW_ORDER",
     "PoolSurvey",
     "RowSpec",
     "aggregate_partition",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: A column the shuffle by pool adds: each row's place in the frame before it (int64).
+ROW_ORDER = "__pandas_toloka_row_order__"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ def pool_rows(
 ) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame]]:
     """``(pool, accepted, rows)`` per pool of a partition: wanted status, then with answers."""
     out = []
+    if ROW_ORDER in frame.columns:  # shuffled by pool: the rows back in the frame's order
+        frame = frame.sort_values(ROW_ORDER, kind="stable").drop(columns=ROW_ORDER)
     frame = text_ids(frame, spec.task, spec.worker)  # 1, "1" and 1.0 name one id, as in pandas
     for pool, group in pool_groups(frame, spec.pool_id):
         accepted = select_rows(group, spec.status, [])
@@ -114,9 +120,12 @@ def tasks_are_whole(surveys: Sequence[dict[Any, PoolSurvey]]) -> bool:
     return True
 
 
-def empty_result(fields: Sequence[FieldColumn]) -> pa.Table:
-    """The typed empty result, dictionary columns carrying their allowed values."""
+def empty_result(fields: Sequence[FieldColumn], *, golden: bool = False) -> pa.Table:
+    """The typed empty result, dictionary columns carrying their allowed values (and a bool
+    ``golden`` column last when ``golden=`` was given)."""
     target = schema.aggregated_schema([fc.field for fc in fields])
+    if golden:
+        target = target.append(pa.field("golden", pa.bool_()))
     arrays = []
     for column in target:
         allowed = next(
@@ -140,10 +149,14 @@ def empty_result(fields: Sequence[FieldColumn]) -> pa.Table:
 
 
 def finish(
-    tables: list[pa.Table], fields: Sequence[FieldColumn], dtype_backend: DtypeBackend
+    tables: list[pa.Table],
+    fields: Sequence[FieldColumn],
+    dtype_backend: DtypeBackend,
+    *,
+    golden: bool = False,
 ) -> pd.DataFrame:
     """Concatenate result tables, sort by pool and task id, convert as the pandas accessor does."""
-    base = empty_result(fields)
+    base = empty_result(fields, golden=golden)
     table = pa.concat_tables([base, *tables]).unify_dictionaries() if tables else base
     table = table.combine_chunks()
     table = table.take(
@@ -165,14 +178,18 @@ def aggregate_partition(
     pools: frozenset[Any] | None,
     skills: pd.DataFrame | None,
     n_options: dict[Any, dict[Hashable, int]],
-    n_iter: int,
-    tol: float,
+    n_iter: int | None,
+    tol: float | None,
     dtype_backend: DtypeBackend,
+    golden: Mapping[Any, Any] | pd.Series | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Aggregate the pools of one partition whose tasks all lie in it, with the pandas functions.
 
     ``pools`` limits the pools aggregated (None: all); ``n_options`` gives skill
     weighting the pool-wide ``Y`` of each field, counted over all partitions.
+    ``n_iter``/``tol`` None leave the method's defaults; ``golden`` and ``options``
+    (``method_kwargs=``) go to the method as in pandas.
     """
     tables = []
     for pool, accepted, rows in pool_rows(frame, spec):
@@ -201,10 +218,11 @@ def aggregate_partition(
                 skills=None,
                 n_iter=n_iter,
                 tol=tol,
-                golden=None,
+                golden=golden,
+                options=options,
             )
         tables.append(to_table(result, pool, list(spec.fields), spec.task))
-    return finish(tables, spec.fields, dtype_backend)
+    return finish(tables, spec.fields, dtype_backend, golden=golden is not None)
 
 
 def result_table(

@@ -29,7 +29,7 @@ from .._config import (
     WAIT_TIMEOUT,
 )
 from .._protocol import AggregationTypeName
-from .._read.args import check_page_size, check_statuses
+from .._read.args import check_page_size, check_statuses, renamed_arguments
 from .._read.assignments import assignments_to_table
 from .._read.operations import (
     AggregationJob,
@@ -87,6 +87,7 @@ def _read_aggregated_partition(
     return conform(frame, like)
 
 
+@renamed_arguments(max_concurrent_operations="max_concurrency")
 def start_aggregations(
     pool_ids: Sequence[str | int],
     *,
@@ -98,9 +99,9 @@ def start_aggregations(
     token: str | None = None,
     environment: str | None = None,
     url: str | None = None,
-    max_concurrent_operations: int = MAX_CONCURRENT_OPERATIONS,
+    max_concurrency: int = MAX_CONCURRENT_OPERATIONS,
 ) -> dict[str, str]:
-    """Start the aggregation of every pool, at most ``max_concurrent_operations`` at a time.
+    """Start the aggregation of every pool, at most ``max_concurrency`` at a time.
 
     Returns as soon as the last pool's aggregation is started (the last few
     may still be running). Pass the result as ``operation_ids=`` to
@@ -111,8 +112,9 @@ def start_aggregations(
     pool_ids : list of str
         The pools.
     type, fields, answer_weight_skill_id, operation_ids, client, token, environment, url, \
-max_concurrent_operations
-        As for :func:`read_aggregated_solutions`.
+max_concurrency
+        As for :func:`read_aggregated_solutions` (``max_concurrent_operations=``
+        is the deprecated spelling of ``max_concurrency=``).
 
     Returns
     -------
@@ -120,7 +122,7 @@ max_concurrent_operations
         Pool id -> operation id, in the order of ``pool_ids``.
     """
     pools = check_pool_ids(pool_ids)
-    limit = check_positive(max_concurrent_operations, "max_concurrent_operations")
+    limit = check_positive(max_concurrency, "max_concurrency")
     resume = operation_map(operation_ids, pools)
     driver, owns = driver_client(client, token, environment, url)
     try:
@@ -139,6 +141,7 @@ max_concurrent_operations
     return {pool: request.operation_id for pool, request in requests.items()}
 
 
+@renamed_arguments(max_concurrent_operations="max_concurrency")
 def read_aggregated_solutions(
     pool_ids: Sequence[str | int],
     *,
@@ -150,7 +153,7 @@ def read_aggregated_solutions(
     token: str | None = None,
     environment: str | None = None,
     url: str | None = None,
-    max_concurrent_operations: int = MAX_CONCURRENT_OPERATIONS,
+    max_concurrency: int = MAX_CONCURRENT_OPERATIONS,
     dtype_backend: DtypeBackend = "pyarrow",
     page_size: int = SOLUTIONS_PAGE_SIZE,
     wait_timeout: float | None = WAIT_TIMEOUT,
@@ -159,7 +162,7 @@ def read_aggregated_solutions(
     """Aggregate many pools on the Toloka server into a Dask DataFrame, one partition per pool.
 
     The driver checks the arguments, reads each pool's output spec and starts
-    the aggregations, keeping at most ``max_concurrent_operations`` running on
+    the aggregations, keeping at most ``max_concurrency`` running on
     the server (the API's quota on ``aggregate-by-pool``); it returns once the
     last one is started. Each partition then waits for its pool's operation and
     pages through its results on a worker, exactly as
@@ -179,8 +182,10 @@ def read_aggregated_solutions(
     client, token, environment, url
         How the driver reaches Toloka, as for the pandas reader. The workers
         get a client of their own (see ``credentials``).
-    max_concurrent_operations : int, default 8
-        Aggregations running on the server at once.
+    max_concurrency : int, default 8
+        Aggregations running on the server at once. Formerly
+        ``max_concurrent_operations=`` (deprecated, still accepted with a
+        ``FutureWarning``).
     dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
         As for the pandas reader; ``meta`` has exactly the dtypes it returns.
     page_size, wait_timeout
@@ -211,7 +216,7 @@ def read_aggregated_solutions(
         ``operation_ids=``.
     """
     pools = check_pool_ids(pool_ids)
-    limit = check_positive(max_concurrent_operations, "max_concurrent_operations")
+    limit = check_positive(max_concurrency, "max_concurrency")
     resume = operation_map(operation_ids, pools)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
@@ -280,6 +285,7 @@ def _read_responses_partition(
     return conform(frame, like)
 
 
+@renamed_arguments(max_concurrent_requests="max_concurrency")
 def read_responses(
     pool_ids: Sequence[str | int],
     *,
@@ -289,14 +295,14 @@ def read_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
-    max_concurrent_requests: int = MAX_CONCURRENT_REQUESTS,
-    dtype_backend: DtypeBackend = "pyarrow",
+    max_concurrency: int = MAX_CONCURRENT_REQUESTS,
     page_size: int = RESPONSES_PAGE_SIZE,
+    dtype_backend: DtypeBackend = "pyarrow",
     credentials: Credentials = "ship",
 ) -> dd.DataFrame:
     """Read the raw responses of many pools into a Dask DataFrame, one partition per pool.
 
-    The driver reads the pools' output specs (``max_concurrent_requests`` at
+    The driver reads the pools' output specs (``max_concurrency`` at
     a time) to build ``meta``; each partition is
     :func:`pandas_toloka.read_responses` of its pool, run on a worker.
 
@@ -309,8 +315,10 @@ def read_responses(
         given, is used for every pool instead of reading theirs.
     client, token, environment, url, credentials
         As for :func:`read_aggregated_solutions`.
-    max_concurrent_requests : int, default 8
-        Output specs read at once by the driver.
+    max_concurrency : int, default 8
+        Output specs read at once by the driver. Formerly
+        ``max_concurrent_requests=`` (deprecated, still accepted with a
+        ``FutureWarning``).
 
     Returns
     -------
@@ -327,7 +335,7 @@ def read_responses(
         From the driver (reading a spec) or at compute time, as the pandas reader.
     """
     pools = check_pool_ids(pool_ids)
-    threads = check_positive(max_concurrent_requests, "max_concurrent_requests")
+    threads = check_positive(max_concurrency, "max_concurrency")
     statuses = check_statuses(status)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Hashable
 from typing import Any
 
 import dask
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from .. import schema
 from . import _em
 from ._fit import FitResult, distributed_client, fit_many
-from ._partitions import PoolSurvey, RowSpec, pool_rows, survey, tasks_are_whole
+from ._partitions import ROW_ORDER, PoolSurvey, RowSpec, pool_rows, survey, tasks_are_whole
 
-__all__ = ["dawid_skene_fits", "whole_tasks"]
+__all__ = ["dawid_skene_fits", "whole_pools", "whole_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +46,33 @@ def whole_tasks(
     return _shuffled(ddf, spec), surveys, True
 
 
-def _shuffled(ddf: dd.DataFrame, spec: RowSpec) -> dd.DataFrame:
-    """The rows that matter, shuffled by task once (persisted on a distributed cluster)."""
-    logger.info("tasks span partitions: shuffling the responses by %r once", spec.task)
+def whole_pools(
+    ddf: dd.DataFrame, spec: RowSpec
+) -> tuple[dd.DataFrame, list[dict[Any, PoolSurvey]]]:
+    """The survey, and the frame with every pool inside one partition (shuffled if needed).
+
+    For the methods that couple a pool's tasks through its workers (GLAD, MACE, ...):
+    each pool is then fitted whole, by the pandas function, on the worker holding it.
+    """
+    surveys = _survey(ddf, spec, with_answers=False)
+    holders: dict[Any, int] = {}
+    for part in surveys:
+        for pool, entry in part.items():
+            holders[pool] = holders.get(pool, 0) + (entry.n_rows > 0)
+    if all(n <= 1 for n in holders.values()):
+        return ddf, surveys
+    if "pool_id" not in ddf.columns:  # one pool, spread: gather it
+        logger.info("the pool spans partitions: gathering its responses into one partition")
+        return ddf.repartition(npartitions=1), surveys
+    return _shuffled(ddf, spec, on="pool_id"), surveys
+
+
+def _shuffled(ddf: dd.DataFrame, spec: RowSpec, *, on: Hashable | None = None) -> dd.DataFrame:
+    """The rows that matter, shuffled by task (or ``on``) once (persisted on a distributed
+    cluster)."""
+    what = "tasks" if on is None else "pools"
+    on = spec.task if on is None else on
+    logger.info("%s span partitions: shuffling the responses by %r once", what, on)
     wanted = {spec.task, spec.worker, "pool_id", "status", *spec.columns}
     rows = ddf[[c for c in ddf.columns if c in wanted]]
     # dask's P2P shuffle cannot carry Arrow dictionary columns: move their values instead
@@ -56,13 +82,37 @@ def _shuffled(ddf: dd.DataFrame, spec: RowSpec) -> dd.DataFrame:
         for column, dtype in rows.dtypes.items()
         if isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
     }
-    shuffled = (rows.astype(plain) if plain else rows).shuffle(on=spec.task)
+    rows = rows.astype(plain) if plain else rows
+    if on == "pool_id":
+        # 1, "1" and 1.0 name one pool (as in pandas): shuffle on its id text. A pool is then
+        # fitted whole, and some methods (MACE's first start, as crowd-kit's) depend on the
+        # order of its rows: carry each row's place in the frame, to restore it (ROW_ORDER).
+        rows = rows.assign(pool_id=rows["pool_id"].map_partitions(_id_text, meta=_ID_META))
+        rows = rows.map_partitions(_with_row_order, meta=_with_row_order(rows._meta))
+    shuffled = rows.shuffle(on=on)
     try:
         from distributed import get_client
 
         return get_client().persist(shuffled)
     except ValueError:  # local schedulers: computed again where used
         return shuffled
+
+
+_ID_META = pd.Series([], dtype="string[pyarrow]", name="pool_id")
+
+
+def _with_row_order(
+    frame: pd.DataFrame, partition_info: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """The partition with its rows' places in the whole frame (partition, then row)."""
+    number = 0 if partition_info is None else int(partition_info["number"])
+    order = (number << 40) + np.arange(len(frame), dtype=np.int64)
+    return frame.assign(**{ROW_ORDER: order})
+
+
+def _id_text(ids: pd.Series) -> pd.Series:
+    """Ids as the text the server writes (``9`` and ``9.0`` become ``"9"``)."""
+    return pd.Series(schema.id_array(ids).to_pylist(), index=ids.index, dtype="string[pyarrow]")
 
 
 def _codes_and_survey(

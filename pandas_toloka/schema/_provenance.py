@@ -27,6 +27,7 @@ __all__ = [
     "Provenance",
     "ProvenanceKind",
     "ResponsesProvenance",
+    "ResultsExportProvenance",
     "WorkerQualityProvenance",
     "get_provenance",
     "make_provenance",
@@ -36,15 +37,23 @@ __all__ = [
 ATTRS_KEY = "toloka"
 
 ProvenanceKind = Literal[
-    "aggregated_solutions", "responses", "joined_aggregates", "local_aggregation", "worker_quality"
+    "aggregated_solutions",
+    "responses",
+    "results_export",
+    "joined_aggregates",
+    "local_aggregation",
+    "worker_quality",
+    "agreement",
 ]
 #: Every ``kind`` a frame's provenance can have.
 KINDS: tuple[ProvenanceKind, ...] = (
     "aggregated_solutions",
     "responses",
+    "results_export",
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
+    "agreement",
 )
 
 
@@ -80,6 +89,21 @@ class ResponsesProvenance(_Base):
     status: list[str] | None
 
 
+class ResultsExportProvenance(_Base):
+    """``read_assignments_tsv``: a results export downloaded from the web interface."""
+
+    kind: Literal["results_export"]
+    pool_id: str
+    #: The assignment statuses kept, or None for every row of the file.
+    status: list[str] | None
+    #: Input spec of the ``INPUT:`` columns (given, or inferred).
+    input_spec: dict[str, dict[str, Any]]
+    #: The fields whose types were inferred from the cells (``INPUT:<name>`` for inputs).
+    inferred_fields: list[str]
+    #: Whether ``task_id`` was made from the input values (the export had no task ids).
+    task_ids_from_inputs: bool
+
+
 class JoinedAggregatesProvenance(_Base):
     """``df.toloka.aggregate``: server answers joined onto a frame's rows."""
 
@@ -110,20 +134,34 @@ class WorkerQualityProvenance(_Base):
     pool_ids: list[str]
 
 
+class AgreementProvenance(_Base):
+    """``df.toloka.agreement``: how much the workers of each pool agree."""
+
+    kind: Literal["agreement"]
+    fields: list[str]
+    pool_ids: list[str]
+    #: Krippendorff's alpha's level of measurement.
+    level: str
+
+
 Provenance = (
     AggregatedSolutionsProvenance
     | ResponsesProvenance
+    | ResultsExportProvenance
     | JoinedAggregatesProvenance
     | LocalAggregationProvenance
     | WorkerQualityProvenance
+    | AgreementProvenance
 )
 
 _CLASSES: dict[str, type] = {
     "aggregated_solutions": AggregatedSolutionsProvenance,
     "responses": ResponsesProvenance,
+    "results_export": ResultsExportProvenance,
     "joined_aggregates": JoinedAggregatesProvenance,
     "local_aggregation": LocalAggregationProvenance,
     "worker_quality": WorkerQualityProvenance,
+    "agreement": AgreementProvenance,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .._protocol import API_PREFIX, MAX_PAGE_SIZE
+from .._protocol import API_PREFIX, EXPORT_PATH, MAX_PAGE_SIZE
 from ._aggregate import Aggregator, check_request, parse_request
 from ._assignments import assignment_page
 from ._errors import ApiError, not_found, validation_error
@@ -441,5 +441,5 @@ ROUTES: list[tuple[str, str, Endpoint]] = [
     ("GET", API_PREFIX + "/tasks", list_tasks),
     ("GET", API_PREFIX + "/tasks/{task_id}", get_task),
     ("GET", API_PREFIX + "/user-skills", user_skills),
-    ("GET", "/new/requester/pools/{pool_id}/assignments.tsv", export_assignments),
+    ("GET", EXPORT_PATH, export_assignments),
 ]

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._protocol import EXPORT_STATUSES
 from ._errors import validation_error
 from ._ingest import column_name
 from ._serialize import format_timestamps, parse_datetime
@@ -32,15 +33,6 @@ __all__ = [
     "export_tsv",
 ]
 
-#: The API's assignment status -> the export's (and the web interface's) spelling.
-EXPORT_STATUSES: dict[str, str] = {
-    "ACTIVE": "ACTIVE",
-    "SUBMITTED": "SUBMITTED",
-    "ACCEPTED": "APPROVED",
-    "REJECTED": "REJECTED",
-    "SKIPPED": "SKIPPED",
-    "EXPIRED": "EXPIRED",
-}
 _API_STATUS = {v: k for k, v in EXPORT_STATUSES.items()}
 #: Every ``ASSIGNMENT:`` column the export knows, in its order.
 ASSIGNMENT_COLUMNS = (

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._protocol import ASSIGNMENT_STATUSES
 from ..errors import InvalidArgumentError, MissingColumnsError, OutputValueError
 from ..schema import (
     OUTPUT_VALUES_PREFIX,
@@ -26,8 +27,6 @@ __all__ = [
     "normalize_responses",
     "string_column",
 ]
-
-ASSIGNMENT_STATUSES = ("ACTIVE", "SUBMITTED", "ACCEPTED", "REJECTED", "SKIPPED", "EXPIRED")
 
 
 def column_name(field_name: str) -> str:

@@ -1,9 +1,9 @@
 """The bundled server's resource limits and its simulated network, as plain settings.
 
 :class:`Limits` bounds what any client (authenticated or not) can make the
-server hold: request sizes, connection threads and how long a connection may
-take to send a request, finished operations, the request log. :class:`Network`
-says how answers travel: gzip, and an optional simulated latency and bandwidth.
+server hold: request sizes, worker threads, open connections and how long a
+connection may take to send a request, finished operations, the request log.
+:class:`Network` says how answers travel: gzip, and an optional simulated latency and bandwidth.
 Both are frozen and checked on construction, so a bad value is an
 :class:`~pandas_toloka.errors.InvalidArgumentError` before the server starts.
 """
@@ -47,11 +47,16 @@ class Limits:
     max_headers : int, default 100
         Most header fields: 431 beyond.
     max_connections : int, default 64
-        Connections served at once, one thread each; further connections wait
-        in the listen backlog until a thread is free.
+        Requests answered at once: the worker threads. Reading requests takes
+        no thread (one I/O thread reads them all as their bytes arrive); a
+        request read in full waits for a free worker.
+    max_open_connections : int, default 1024
+        Connections open at once, idle and half-sent ones included; further
+        connections wait in the kernel's listen backlog until one closes.
     header_timeout : float, default 10
         Seconds a client has to send the request line and headers once it has
-        started a request; slower ones get 408 and are closed.
+        started a request; slower ones get 408 and are closed (trickling
+        bytes does not extend it).
     body_timeout : float, default 30
         Seconds a client has to send a request body.
     idle_timeout : float, default 30
@@ -72,6 +77,7 @@ class Limits:
     max_header_bytes: int = 32 << 10
     max_headers: int = 100
     max_connections: int = 64
+    max_open_connections: int = 1024
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     idle_timeout: float = 30.0

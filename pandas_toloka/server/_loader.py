@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -26,14 +26,34 @@ import pyarrow as pa
 from ..errors import InvalidArgumentError, TolokaError
 from ..schema import parse_output_spec
 
-if TYPE_CHECKING:
-    from ._server import LocalTolokaServer
-
-__all__ = ["load_directory", "write_pool", "write_skills"]
+__all__ = ["PoolSink", "load_directory", "write_pool", "write_skills"]
 
 logger = logging.getLogger(__name__)
 
 _POOL_KEYS = ("id", "project_id", "smart_mixing", "mixer_config", "dynamic_overlap_config")
+
+
+class PoolSink(Protocol):
+    """What a data directory is loaded into (a ``LocalTolokaServer``, without importing it)."""
+
+    def add_pool(
+        self,
+        pool_id: str,
+        *,
+        responses: pd.DataFrame,
+        output_spec: Mapping[str, Any],
+        smart_mixing: bool,
+        project_id: str,
+        dynamic_overlap_config: Mapping[str, Any] | None,
+        mixer_config: Mapping[str, Any] | None,
+        ground_truth: pd.DataFrame | None,
+        pool_info: Mapping[str, Any] | None,
+        project_info: Mapping[str, Any] | None,
+        tasks: pd.DataFrame | None,
+        input_spec: Mapping[str, Any] | None,
+    ) -> None: ...
+
+    def add_skills(self, skills: pd.DataFrame) -> None: ...
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -80,7 +100,7 @@ def _pool_options(pool: dict[str, Any], path: Path) -> dict[str, Any]:
     return options
 
 
-def load_directory(server: LocalTolokaServer, root: Path) -> None:
+def load_directory(server: PoolSink, root: Path) -> None:
     """Add every pool under ``root/pools`` (and ``root/skills.parquet``) to ``server``.
 
     Folders under ``pools`` whose name starts with a dot (``.ipynb_checkpoints``, ...)

@@ -115,7 +115,7 @@ class LocalTolokaServer:
         Seconds an aggregation spends in PENDING and again in RUNNING (with the
         progress rising), so clients can observe the lifecycle.
     max_body_bytes, max_request_line, max_header_bytes, max_headers, \
-max_connections, header_timeout, body_timeout, idle_timeout, \
+max_connections, max_open_connections, header_timeout, body_timeout, idle_timeout, \
 max_finished_operations, operation_ttl, max_active_operations, request_log_size
         Resource limits; see :class:`~pandas_toloka.server.Limits` for their
         defaults and docs/server.md ("Limits") for what a client sees at each.
@@ -148,6 +148,7 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
         max_header_bytes: int = Limits.max_header_bytes,
         max_headers: int = Limits.max_headers,
         max_connections: int = Limits.max_connections,
+        max_open_connections: int = Limits.max_open_connections,
         header_timeout: float = Limits.header_timeout,
         body_timeout: float = Limits.body_timeout,
         idle_timeout: float = Limits.idle_timeout,
@@ -168,6 +169,7 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
             max_header_bytes=max_header_bytes,
             max_headers=max_headers,
             max_connections=max_connections,
+            max_open_connections=max_open_connections,
             header_timeout=header_timeout,
             body_timeout=body_timeout,
             idle_timeout=idle_timeout,

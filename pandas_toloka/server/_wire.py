@@ -1,27 +1,35 @@
-"""Reading requests off the socket within the server's limits.
+"""Parsing requests from the bytes received, within the server's limits.
 
-Everything here reads at most what :class:`~._limits.Limits` allows and within
-a deadline, so neither a huge request nor a slow client can hold memory or a
-thread for long: a request line longer than allowed is 414, a header block too
-big or with too many fields 431, a body over the limit 413 (a declared length
-before any of it is read), a client too slow 408.
+Everything here reads at most what :class:`~._limits.Limits` allows, from an
+:class:`InputBuffer` of the bytes a connection has sent so far, and never
+waits: when the bytes do not yet decide, it raises :class:`NeedMore` and the
+I/O loop (:mod:`._httpd`) runs it again once more arrive. So neither a huge
+request nor a slow client can hold memory or a thread: a request line longer
+than allowed is 414, a header block too big or with too many fields 431, a
+body over the limit 413 (a declared length before any of it is read); the
+loop answers a client too slow 408.
 """
 
 from __future__ import annotations
 
 import email.parser
-import io
 import re
-import socket
-import time
 from dataclasses import dataclass
 from http.client import HTTPMessage
-from typing import Any
 
 from ._errors import ApiError
 from ._limits import Limits
 
-__all__ = ["DeadlineReader", "Framing", "Head", "framing", "read_body", "read_head"]
+__all__ = [
+    "BodyReader",
+    "Framing",
+    "Head",
+    "InputBuffer",
+    "NeedMore",
+    "framing",
+    "read_head",
+    "transport_error",
+]
 
 #: Methods routed to the API (others are 501).
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -37,39 +45,66 @@ def transport_error(status: int, message: str) -> ApiError:
     return ApiError(status, code, message, headers={"Connection": "close"})
 
 
-class DeadlineReader(io.RawIOBase):
-    """A socket reader that gives up at a deadline, however slowly bytes trickle in.
+class NeedMore(Exception):
+    """The bytes received so far do not decide the next read: wait for more.
 
-    A per-``recv`` timeout alone lets a client that sends one byte a second
-    keep a thread forever; here every read is bounded by what remains until
-    :attr:`deadline` (``time.monotonic()`` seconds), and past it raises
-    :class:`TimeoutError`. Unlike :class:`socket.SocketIO`, a timeout leaves the
-    reader usable, so the idle wait between requests can poll.
+    ``until`` is the buffer length at which the read is decided whatever the
+    bytes are; a read of a line is also decided by a newline (``newline``).
     """
 
-    def __init__(self, sock: socket.socket) -> None:
-        super().__init__()
-        self._socket = sock
-        self.deadline: float | None = None
+    def __init__(self, until: int, *, newline: bool) -> None:
+        super().__init__(until)
+        self.until = until
+        self.newline = newline
 
-    def readable(self) -> bool:
-        return True
 
-    def readinto(self, b: Any) -> int:
-        if self.deadline is None:
-            self._socket.settimeout(None)
+class InputBuffer:
+    """The bytes a connection has received, read like a file that never blocks.
+
+    :meth:`readline` and :meth:`read` behave as those of
+    :class:`io.BufferedReader` (a short result only at the end of the input,
+    once :attr:`eof` is set), except that when the answer depends on bytes not
+    yet received they raise :class:`NeedMore` instead of waiting. A parser run
+    over it therefore decides exactly what it would decide over a blocking
+    socket, byte for byte, and can simply be run again once more bytes arrive.
+    """
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.pos = 0
+        self.eof = False
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def readline(self, limit: int) -> bytes:
+        """A line of at most ``limit`` bytes (with its newline, when it fits)."""
+        start = self.pos
+        end = self.data.find(b"\n", start, start + limit)
+        if end >= 0:
+            stop = end + 1
+        elif len(self.data) - start >= limit:
+            stop = start + limit
+        elif self.eof:
+            stop = len(self.data)
         else:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the client was too slow")
-            self._socket.settimeout(remaining)
-        return self._socket.recv_into(b)
+            raise NeedMore(start + limit, newline=True)
+        self.pos = stop
+        return bytes(self.data[start:stop])
 
+    def read(self, size: int) -> bytes:
+        """``size`` bytes (fewer only at the end of the input)."""
+        start = self.pos
+        if len(self.data) - start < size and not self.eof:
+            raise NeedMore(start + size, newline=False)
+        stop = min(len(self.data), start + size)
+        self.pos = stop
+        return bytes(self.data[start:stop])
 
-def buffered(sock: socket.socket) -> tuple[io.BufferedReader, DeadlineReader]:
-    """A buffered reader over ``sock`` and its deadline-bearing raw reader."""
-    raw = DeadlineReader(sock)
-    return io.BufferedReader(raw, io.DEFAULT_BUFFER_SIZE), raw
+    def consume(self) -> None:
+        """Forget the bytes read so far (keep what follows, e.g. a pipelined request)."""
+        del self.data[: self.pos]
+        self.pos = 0
 
 
 @dataclass
@@ -90,15 +125,16 @@ class Head:
         return "keep-alive" in tokens
 
 
-def read_head(rfile: io.BufferedReader, limits: Limits) -> Head | None:
+def read_head(rfile: InputBuffer, limits: Limits) -> Head | None:
     """Read the request line and headers; ``None`` if the client closed cleanly first.
 
     Raises
     ------
     ApiError
         400 for a malformed request line or header, 414, 431, 501 or 505.
-    TimeoutError
-        If the deadline set by the caller passes.
+    NeedMore
+        If the bytes received so far do not decide it (``rfile.pos`` is then
+        left anywhere: reset it before running again).
     """
     line = rfile.readline(limits.max_request_line + 1)
     if line in (b"\r\n", b"\n"):  # one empty line before a request is tolerated (RFC 9112)
@@ -128,7 +164,7 @@ def read_head(rfile: io.BufferedReader, limits: Limits) -> Head | None:
     return Head(method, target, (1, int(version.group(2))), headers)
 
 
-def _read_headers(rfile: io.BufferedReader, limits: Limits) -> HTTPMessage:
+def _read_headers(rfile: InputBuffer, limits: Limits) -> HTTPMessage:
     lines: list[bytes] = []
     budget = limits.max_header_bytes
     while True:
@@ -203,35 +239,65 @@ def _too_large(limits: Limits) -> ApiError:
     )
 
 
-def read_body(rfile: io.BufferedReader, frame: Framing, limits: Limits) -> bytes:
-    """Read a body framed as :func:`framing` found; 400 if it is cut short or malformed."""
-    if frame.chunked:
-        return _read_chunked(rfile, limits)
-    if not frame.length:
-        return b""
-    data = rfile.read(frame.length)
-    if len(data) != frame.length:
-        raise transport_error(400, "Connection closed before the whole body was sent")
-    return data
+class BodyReader:
+    """Reads one request body framed as :func:`framing` found, resumably.
 
+    :meth:`advance` reads as far as the bytes received allow and returns the
+    whole body once it is there; when more bytes are needed it raises
+    :class:`NeedMore` with the buffer left at the start of the unfinished step,
+    so that calling it again after more bytes arrive goes on from there (a
+    chunked body is read chunk by chunk, never again from its start). The
+    limits and errors are those of a blocking read: 413 past
+    ``max_body_bytes``, 400 for a body cut short or malformed chunks.
+    """
 
-def _read_chunked(rfile: io.BufferedReader, limits: Limits) -> bytes:
-    body = bytearray()
-    while True:
-        line = rfile.readline(1025)
-        size_text = line.split(b";", 1)[0].strip().decode("latin-1")
-        if not line.endswith(b"\n") or not _HEX.fullmatch(size_text):
+    def __init__(self, frame: Framing, limits: Limits) -> None:
+        self.frame = frame
+        self.limits = limits
+        self._body = bytearray()
+        self._chunk: int | None = None  # the size of the chunk to read next, once known
+        self._trailers = 0
+
+    def advance(self, rfile: InputBuffer) -> bytes:
+        """Read on; return the body, or raise :class:`NeedMore` / :class:`ApiError`."""
+        if not self.frame.chunked:
+            data = rfile.read(self.frame.length)
+            if len(data) != self.frame.length:
+                raise transport_error(400, "Connection closed before the whole body was sent")
+            return data
+        while True:
+            mark = rfile.pos
+            try:
+                done = self._step(rfile)
+            except NeedMore:
+                rfile.pos = mark
+                raise
+            if done:
+                return bytes(self._body)
+            if rfile.pos > 64 * 1024:  # keep only the unread part of a long chunked body
+                rfile.consume()
+
+    def _step(self, rfile: InputBuffer) -> bool:
+        limits = self.limits
+        if self._chunk is None:  # a chunk-size line
+            line = rfile.readline(1025)
+            size_text = line.split(b";", 1)[0].strip().decode("latin-1")
+            if not line.endswith(b"\n") or not _HEX.fullmatch(size_text):
+                raise transport_error(400, "Malformed chunked request body")
+            size = int(size_text, 16)
+            if size and len(self._body) + size > limits.max_body_bytes:
+                raise _too_large(limits)
+            self._chunk = size
+            return False
+        if self._chunk == 0:  # trailer fields, ignored, up to the blank line
+            if self._trailers > limits.max_headers:
+                raise transport_error(431, "Too many trailer fields")
+            trailer = rfile.readline(limits.max_header_bytes + 1)
+            self._trailers += 1
+            return trailer in (b"\r\n", b"\n", b"")
+        chunk = rfile.read(self._chunk)
+        if len(chunk) != self._chunk or rfile.readline(3) not in (b"\r\n", b"\n"):
             raise transport_error(400, "Malformed chunked request body")
-        size = int(size_text, 16)
-        if size == 0:
-            for _ in range(limits.max_headers + 1):  # trailer fields, ignored
-                trailer = rfile.readline(limits.max_header_bytes + 1)
-                if trailer in (b"\r\n", b"\n", b""):
-                    return bytes(body)
-            raise transport_error(431, "Too many trailer fields")
-        if len(body) + size > limits.max_body_bytes:
-            raise _too_large(limits)
-        chunk = rfile.read(size)
-        if len(chunk) != size or rfile.readline(3) not in (b"\r\n", b"\n"):
-            raise transport_error(400, "Malformed chunked request body")
-        body += chunk
+        self._body += chunk
+        self._chunk = None
+        return False

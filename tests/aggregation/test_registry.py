@@ -70,13 +70,7 @@ def test_derived_lists() -> None:
     )
     assert _methods.GOLDEN_METHODS == ("DAWID_SKENE", "GLAD", "MACE", "ONE_COIN_DAWID_SKENE")
     assert method_names(golden=True) == (*_methods.GOLDEN_METHODS, "BOXES")
-    assert method_names(dask=True) == (
-        "DAWID_SKENE",
-        "WEIGHTED_DYNAMIC_OVERLAP",
-        "MAJORITY_VOTE",
-        *method_names(kind="segmentation"),
-        *method_names(kind="boxes"),
-    )
+    assert method_names(dask=True) == tuple(METHODS)  # tests/dask/test_methods.py
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"
     assert _methods.method_options("mace") == ("n_iter", "seed", "n_restarts", "class_priors")

@@ -58,3 +58,25 @@ def test_bad_input() -> None:
         aggregation_report(result, [("a", 1)])  # type: ignore[arg-type]
     empty = aggregation_report(result, {"b": 1})
     assert empty["n_tasks"] == 0 and np.isnan(empty["accuracy"])
+
+
+def test_agreement_figures_next_to_accuracy() -> None:
+    from pandas_toloka.agreement import accuracy_on_aggregates, fleiss_kappa, krippendorff_alpha
+
+    frame, truth = synthetic_pool(n_tasks=60, n_labels=3)
+    result = dawid_skene(frame)
+    plain = aggregation_report(result, truth)
+    report = aggregation_report(result, truth, responses=frame)
+    assert list(report.index) == [
+        *plain.index,
+        "krippendorff_alpha",
+        "fleiss_kappa",
+        "agreement_with_aggregate",
+    ]
+    assert report["ece"] == plain["ece"]
+    assert report["krippendorff_alpha"] == krippendorff_alpha(frame)
+    assert report["fleiss_kappa"] == fleiss_kappa(frame)
+    assert report["agreement_with_aggregate"] == accuracy_on_aggregates(frame, aggregate=result)
+    assert report["agreement_with_aggregate"] != accuracy_on_aggregates(frame)  # not the vote's
+    with pytest.raises(MissingColumnsError, match="'worker'"):
+        aggregation_report(result, truth, responses=frame, worker="worker")

@@ -133,7 +133,7 @@ def test_bad_arguments(responses) -> None:
     with pytest.raises(ptk.InvalidArgumentError, match="dask DataFrame"):
         ptd.aggregate_locally(responses, "MAJORITY_VOTE")
     with pytest.raises(ptk.InvalidArgumentError, match="type must be"):
-        ptd.aggregate_locally(ddf, "GLAD")
+        ptd.aggregate_locally(ddf, "NOPE")
     with pytest.raises(ptk.MissingColumnsError):
         ptd.aggregate_locally(ddf, "MAJORITY_VOTE", worker="annotator")
     with pytest.raises(ptk.InvalidArgumentError, match="n_iter"):

@@ -41,9 +41,9 @@ def test_equal_to_pandas(
     pd.testing.assert_frame_equal(got, expected, check_dtype=True)
 
 
-def test_dask_refuses_area_options_for_other_types(responses: pd.DataFrame) -> None:
+def test_dask_refuses_bad_area_options(responses: pd.DataFrame) -> None:
     ddf = dd.from_pandas(responses, npartitions=2)
-    with pytest.raises(InvalidArgumentError, match="area types"):
+    with pytest.raises(InvalidArgumentError, match="method_kwargs"):
         ddf.toloka.aggregate_locally("MAJORITY_VOTE", method_kwargs={"width": 3})
     with pytest.raises(InvalidArgumentError, match="width"):
         ddf.toloka.aggregate_locally("SEGMENTATION_EM", output_spec=SPEC)

@@ -76,7 +76,7 @@ def test_failed_pool_raises_the_typed_error_and_the_others_resume(dask_client) -
         for i, pool in enumerate(POOLS[:3]):
             server.add_pool(pool, responses=make_responses(i, 20), output_spec=SPEC)
         server.faults.add("fail_operation", count=1)  # the first POST: pool 501, started first
-        ops = ptd.start_aggregations(POOLS[:3], client=client, max_concurrent_operations=1)
+        ops = ptd.start_aggregations(POOLS[:3], client=client, max_concurrency=1)
         assert list(ops) == POOLS[:3]
         ddf = ptd.read_aggregated_solutions(POOLS[:3], client=client, operation_ids=ops)
         with pytest.raises(ptk.OperationFailedError) as info:
@@ -94,7 +94,7 @@ def test_errors_while_starting_name_the_started_operations(dask_client) -> None:
     with LocalTolokaServer() as server, ptk.Client(server.token, url=server.url) as client:
         server.add_pool("601", responses=make_responses(1, 5), output_spec=SPEC)
         with pytest.raises(ptk.NotFoundError) as info:
-            ptd.start_aggregations(["601", "602"], client=client, max_concurrent_operations=1)
+            ptd.start_aggregations(["601", "602"], client=client, max_concurrency=1)
         started = info.value.operation_ids
         assert list(started) == ["601"]
         assert f"operation_ids={started!r}" in str(info.value)
@@ -107,7 +107,7 @@ def test_bad_arguments_fail_before_any_request(served) -> None:
         with pytest.raises(ptk.InvalidArgumentError):
             ptd.read_aggregated_solutions(bad, client=client)
     with pytest.raises(ptk.InvalidArgumentError):
-        ptd.read_aggregated_solutions(POOLS, client=client, max_concurrent_operations=0)
+        ptd.read_aggregated_solutions(POOLS, client=client, max_concurrency=0)
     with pytest.raises(ptk.InvalidArgumentError):
         ptd.read_responses(POOLS, client=client, status="BOGUS")
     with pytest.raises(ptk.InvalidArgumentError):

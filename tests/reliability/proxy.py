@@ -1,5 +1,13 @@
 """A misbehaving HTTP proxy on 127.0.0.1, in front of the bundled server, for fault tests.
 
+Only for what the bundled server's own fault injection (``server.faults``:
+rate limits, 5xx, dropped answers, slow answers, failed operations) cannot do:
+bodies cut at a chosen byte with each framing, a page replayed, a connection
+reset before or after the server saw the request, a body replaced, an answer
+held back after the server processed the request. It matches requests with the
+server's own :class:`~pandas_toloka.server._faults.Fault`. Other fake servers
+are tests/fakes.py's one ``FakeServer``.
+
 The client talks to the proxy as if it were the server (``url=proxy.url``).
 Every request is forwarded to the upstream server over a fresh connection
 (asking for an unencoded body, so cuts fall on JSON bytes -- or, with

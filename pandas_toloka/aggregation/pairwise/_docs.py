@@ -1,0 +1,63 @@
+"""Docstring parts the pairwise methods share, filled in by :func:`fill_doc`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["fill_doc"]
+
+F = TypeVar("F", bound=Callable[..., object])
+
+_PARTS = {
+    "comparisons": """\
+responses : pandas.DataFrame
+        One row per comparison, columns of any dtype backend. Rows with a
+        missing value in a column the method reads, and self-comparisons
+        (the same item on both sides), are dropped with a
+        :class:`~pandas_toloka.errors.DroppedResponsesWarning`.
+    left, right : hashable, default "left", "right"
+        The columns of the two items compared (one item space).
+    winner : hashable, default "winner"
+        The outcome: ``"left"``, ``"right"`` or ``"tie"``, or the winning
+        item's id (``"tie"`` for a tie); see ``winner_kind``.""",
+    "worker_unused": """\
+worker : hashable, default "worker_id"
+        Not read by this method (which ignores who compared); it is here so
+        that every pairwise method takes the same arguments, and the column
+        need not exist.""",
+    "winner_kind": """\
+winner_kind : {"auto", "sides", "items"}, default "auto"
+        ``"sides"``: the winner column holds ``"left"``/``"right"``/``"tie"``;
+        ``"items"``: it holds the winning item's id (or ``"tie"``);
+        ``"auto"``: sides when every value is one of those three words, items
+        otherwise, and an error when some item is itself called ``"left"``,
+        ``"right"`` or ``"tie"`` (pass the kind then).""",
+    "bootstrap": """\
+n_bootstrap : int, default 100
+        Bootstrap replicates for the confidence intervals: each resamples as
+        many comparisons as there are, with replacement, and refits. With 0,
+        ``ci_low`` and ``ci_high`` both equal ``score``.
+    confidence : float, default 0.95
+        Level of the percentile intervals.
+    seed : int, default 0
+        Seed of the resampling (the intervals depend on it alone, not on the
+        number of threads).""",
+    "returns": """\
+pandas.DataFrame
+        One row per item, best first: ``item`` (the left/right columns'
+        dtype), ``score`` (float64), ``rank`` (int64; 1 is best, equal scores
+        share the best rank), ``n_comparisons`` (int64), ``ci_low`` and
+        ``ci_high`` (float64; the bootstrap percentile interval of ``score``).
+        Empty (those columns) when no comparison is left.""",
+}
+
+
+def fill_doc(function: F) -> F:
+    """Replace the ``{part}`` placeholders (names of :data:`_PARTS`) in ``function``'s
+    docstring; other braces are left alone."""
+    doc = function.__doc__ or ""
+    for name, text in _PARTS.items():
+        doc = doc.replace("{" + name + "}", text)
+    function.__doc__ = doc
+    return function

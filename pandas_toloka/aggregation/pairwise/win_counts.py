@@ -1,0 +1,215 @@
+"""Counting and average win rate: rankings read straight off the win counts."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from ._bootstrap import resample_tally
+from ._build import build_model
+from ._docs import fill_doc
+from ._graph_kernels import average_win_rate_scores, counting_scores, pairs
+from ._input import WinnerKind, encode_comparisons
+from ._model import RankingModel
+from ._options import check_bootstrap
+from ._tally import duels, tally
+
+__all__ = ["average_win_rate", "counting", "fit_average_win_rate", "fit_counting"]
+
+
+def _fit(
+    method: str,
+    responses: pd.DataFrame,
+    *,
+    left: Hashable,
+    right: Hashable,
+    winner: Hashable,
+    winner_kind: WinnerKind,
+    n_bootstrap: int,
+    confidence: float,
+    seed: int,
+) -> RankingModel:
+    n_bootstrap, confidence, seed = check_bootstrap(n_bootstrap, confidence, seed)
+    data = encode_comparisons(
+        responses,
+        left=left,
+        right=right,
+        winner=winner,
+        worker=None,
+        winner_kind=winner_kind,
+        method=method,
+    )
+    counted = tally(data)
+    entries = duels(counted)
+    if method == "COUNTING":
+
+        def score(counts: np.ndarray) -> np.ndarray:
+            return counting_scores(entries, counts)
+
+    else:
+        structure = pairs(entries)
+
+        def score(counts: np.ndarray) -> np.ndarray:
+            return average_win_rate_scores(entries, structure, counts)
+
+    return build_model(
+        method,
+        data,
+        score(counted.count)[0],
+        resample_tally(counted.count, n_bootstrap, seed, score),
+        confidence=confidence,
+        seed=seed,
+        counted=counted,
+        options={},
+    )
+
+
+@fill_doc
+def fit_counting(
+    responses: pd.DataFrame,
+    *,
+    left: Hashable = "left",
+    right: Hashable = "right",
+    winner: Hashable = "winner",
+    worker: Hashable = "worker_id",
+    winner_kind: WinnerKind = "auto",
+    n_bootstrap: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> RankingModel:
+    """Count wins; see :func:`counting`."""
+    del worker  # not read: the same signature as every pairwise method
+    return _fit(
+        "COUNTING",
+        responses,
+        left=left,
+        right=right,
+        winner=winner,
+        winner_kind=winner_kind,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+    )
+
+
+@fill_doc
+def counting(
+    responses: pd.DataFrame,
+    *,
+    left: Hashable = "left",
+    right: Hashable = "right",
+    winner: Hashable = "winner",
+    worker: Hashable = "worker_id",
+    winner_kind: WinnerKind = "auto",
+    n_bootstrap: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Rank items by their number of wins, a tie counting as half a win.
+
+    The simplest ranking, fair only when every item meets equally strong
+    opponents equally often (as in a round robin).
+
+    Parameters
+    ----------
+    {comparisons}
+    {worker_unused}
+    {winner_kind}
+    {bootstrap}
+
+    Returns
+    -------
+    {returns}
+
+    See Also
+    --------
+    average_win_rate : Wins relative to the comparisons each pair had.
+    """
+    return fit_counting(
+        responses,
+        left=left,
+        right=right,
+        winner=winner,
+        worker=worker,
+        winner_kind=winner_kind,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+    ).to_frame()
+
+
+@fill_doc
+def fit_average_win_rate(
+    responses: pd.DataFrame,
+    *,
+    left: Hashable = "left",
+    right: Hashable = "right",
+    winner: Hashable = "winner",
+    worker: Hashable = "worker_id",
+    winner_kind: WinnerKind = "auto",
+    n_bootstrap: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> RankingModel:
+    """Average the win rates; see :func:`average_win_rate`."""
+    del worker  # not read: the same signature as every pairwise method
+    return _fit(
+        "AVERAGE_WIN_RATE",
+        responses,
+        left=left,
+        right=right,
+        winner=winner,
+        winner_kind=winner_kind,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+    )
+
+
+@fill_doc
+def average_win_rate(
+    responses: pd.DataFrame,
+    *,
+    left: Hashable = "left",
+    right: Hashable = "right",
+    winner: Hashable = "winner",
+    worker: Hashable = "worker_id",
+    winner_kind: WinnerKind = "auto",
+    n_bootstrap: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Rank items by their mean win rate over the opponents they met.
+
+    For every opponent ``j`` that item ``i`` met, the share of their
+    comparisons ``i`` won (a tie is half a win); ``score`` is the mean of
+    those shares, each opponent counting once however often they met.
+
+    Parameters
+    ----------
+    {comparisons}
+    {worker_unused}
+    {winner_kind}
+    {bootstrap}
+
+    Returns
+    -------
+    {returns}
+
+    See Also
+    --------
+    counting : Total wins.
+    """
+    return fit_average_win_rate(
+        responses,
+        left=left,
+        right=right,
+        winner=winner,
+        worker=worker,
+        winner_kind=winner_kind,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+    ).to_frame()

@@ -1,0 +1,369 @@
+"""Read Toloka's results export: the TSV the web interface downloads.
+
+The export has one row per task of each assignment, its columns grouped by
+prefix: ``INPUT:<field>``, ``OUTPUT:<field>``, ``GOLDEN:<field>`` (control and
+training tasks), ``HINT:<...>`` (training tasks), ``ACCEPT:<...>`` (deferred
+acceptance) and ``ASSIGNMENT:<...>`` (``link``, ``assignment_id``,
+``task_id``, ``worker_id``, ``status``, ``started``, ``submitted``, ...), with
+statuses spelled as the interface spells them (``APPROVED`` for the API's
+``ACCEPTED``). :func:`read_assignments_tsv` turns it into the frame
+:func:`~pandas_toloka.read_responses` returns, so that everything downstream
+(``df.toloka.aggregate_locally``, golden tasks, plots, Parquet) works on it
+unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from . import schema
+from ._protocol import EXPORT_STATUSES
+from ._read.args import check_statuses
+from .errors import InvalidArgumentError, MissingColumnsError
+from .schema import DtypeBackend, InputField, OutputField
+
+__all__ = ["GOLDEN_PREFIX", "read_assignments_tsv"]
+
+logger = logging.getLogger(__name__)
+
+#: Prefix of the columns holding a control task's known answer, e.g. ``golden.result``.
+GOLDEN_PREFIX = "golden."
+_ASSIGNMENT_TIMES = ("started", "submitted", "accepted", "rejected", "skipped", "expired")
+_API_STATUS = {v: k for k, v in EXPORT_STATUSES.items()}
+_BOM = b"\xef\xbb\xbf"
+_LINK_POOL = re.compile(r"/task/([^/?#]+)/")
+
+
+def _read_bytes(path_or_buffer: str | os.PathLike[str] | IO[Any]) -> bytes:
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        try:
+            with open(path_or_buffer, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise InvalidArgumentError(f"Cannot read {os.fspath(path_or_buffer)!r}: {exc}") from exc
+    if hasattr(path_or_buffer, "read"):
+        data = path_or_buffer.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    raise InvalidArgumentError(
+        "path_or_buffer must be a path or a file-like object opened for reading, got "
+        f"{type(path_or_buffer).__name__}."
+    )
+
+
+def _parse(data: bytes) -> pa.Table:
+    """Every cell as text (an empty cell is null), tabs and line breaks inside quotes kept."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if not data.strip():
+        raise InvalidArgumentError("The results export is empty: it has no header line.")
+    header = _header(data)
+    if len(set(header)) != len(header):
+        duplicated = sorted({c for c in header if header.count(c) > 1})
+        raise InvalidArgumentError(f"The results export has duplicate columns {duplicated}.")
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\t", quote_char='"', double_quote=True, newlines_in_values=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(f"Cannot read the results export as TSV: {exc}") from exc
+
+
+def _header(data: bytes) -> list[str]:
+    """The header line's column names (the first line; names never hold tabs)."""
+    end = data.find(b"\n")
+    line = (data if end < 0 else data[:end]).rstrip(b"\r")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgumentError(f"The results export is not UTF-8: {exc}") from exc
+    return [name.strip('"') for name in text.split("\t")]
+
+
+def _grouped(table: pa.Table) -> dict[str, dict[str, pa.Array]]:
+    groups: dict[str, dict[str, pa.Array]] = {}
+    for name, column in zip(table.column_names, table.columns):
+        prefix, colon, rest = name.partition(":")
+        if not colon or not rest:
+            raise InvalidArgumentError(
+                f"Column {name!r} is not a results-export column (INPUT:, OUTPUT:, GOLDEN:, "
+                "HINT:, ACCEPT: or ASSIGNMENT: and a name); is this a Toloka results export?"
+            )
+        groups.setdefault(prefix.upper(), {})[rest] = column.combine_chunks()
+    unknown = sorted(set(groups) - {"INPUT", "OUTPUT", "GOLDEN", "HINT", "ACCEPT", "ASSIGNMENT"})
+    if unknown:
+        raise InvalidArgumentError(
+            f"Unknown column group(s) {unknown} in the results export; it has INPUT:, OUTPUT:, "
+            "GOLDEN:, HINT:, ACCEPT: and ASSIGNMENT: columns."
+        )
+    return groups
+
+
+def _timestamps(texts: pa.Array, name: str) -> pa.Array:
+    try:
+        return pc.cast(
+            pc.strptime(texts, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=False),
+            schema.SUBMITTED_TYPE,
+        )
+    except pa.ArrowInvalid:
+        pass
+    try:
+        parsed = pd.to_datetime(
+            pd.Series(texts.to_pylist(), dtype=object), utc=True, format="ISO8601"
+        )
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgumentError(f"Column ASSIGNMENT:{name} must hold datetimes: {exc}") from exc
+    return pa.array(parsed, type=schema.SUBMITTED_TYPE)
+
+
+def _fields(
+    columns: Mapping[str, pa.Array],
+    spec: Mapping[str, Any] | None,
+    *,
+    kind: type[OutputField] | type[InputField],
+    what: str,
+) -> tuple[dict[str, Any], list[str]]:
+    """The fields of ``columns`` typed by ``spec``, or inferred (and which were inferred)."""
+    if spec is not None:
+        parsed = (schema.parse_output_spec if kind is OutputField else schema.parse_input_spec)(
+            spec
+        )
+        missing = sorted(set(columns) - set(parsed))
+        if missing:
+            raise InvalidArgumentError(
+                f"The results export has {what} column(s) {missing} that the {what.lower()} "
+                f"spec does not declare ({list(parsed)})."
+            )
+        return {name: parsed[name] for name in columns}, []
+    inferred = {
+        name: kind(name, schema.infer_text_type(values)) for name, values in columns.items()
+    }
+    return inferred, list(inferred)
+
+
+def read_assignments_tsv(
+    path_or_buffer: str | os.PathLike[str] | IO[Any],
+    *,
+    pool_id: str | int | None = None,
+    output_spec: Mapping[str, Any] | None = None,
+    input_spec: Mapping[str, Any] | None = None,
+    status: str | Sequence[str] | None = None,
+    dtype_backend: DtypeBackend = "pyarrow",
+) -> pd.DataFrame:
+    """Read a results export downloaded from Toloka's web interface.
+
+    Parameters
+    ----------
+    path_or_buffer : str, path object or file-like object
+        The ``.tsv`` file (UTF-8, with or without a byte-order mark).
+    pool_id : str or int, optional
+        The pool the export belongs to; read from ``ASSIGNMENT:link`` when
+        omitted.
+    output_spec, input_spec : mapping, optional
+        The project's ``task_spec.output_spec`` / ``input_spec``: the
+        ``OUTPUT:``/``GOLDEN:`` and ``INPUT:`` columns are typed by them.
+        Omitted, each column gets the narrowest of BOOLEAN, INTEGER, FLOAT
+        and STRING that all its cells fit, and ``attrs["toloka"]`` lists the
+        fields so inferred (``inferred_fields``).
+    status : str, list of str or None, default None
+        Keep rows of these assignment statuses (the API's names, or the
+        export's ``APPROVED``); None keeps every row of the file.
+    dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+        Back-end data type applied to the resultant :class:`DataFrame`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`~pandas_toloka.read_responses`: ``pool_id``,
+        ``task_id``, ``worker_id``, ``assignment_id``, ``status`` (the API's
+        names: ``APPROVED`` becomes ``ACCEPTED``), ``submitted``, one column
+        per output field; then one column per input field (named as the
+        field, or ``input_values.<name>`` when that name is taken),
+        ``golden.<field>`` per ``GOLDEN:`` column, ``hint`` (the ``HINT:``
+        text), ``assignment.<name>`` for the other ``ASSIGNMENT:`` columns
+        (times as UTC timestamps) and ``accept.<name>`` for ``ACCEPT:``.
+        Without ``ASSIGNMENT:task_id`` (the default download lacks it) a task
+        is known by its input values: ``task_id`` is ``"inputs:"`` and a hash
+        of them, and ``attrs["toloka"]["task_ids_from_inputs"]`` is true.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the file cannot be read as a results export (a column outside the
+        export's groups, duplicate columns, an unknown status, no pool id to
+        be found), or ``status``/``dtype_backend`` is invalid.
+    MissingColumnsError
+        Without ``ASSIGNMENT:worker_id``, ``ASSIGNMENT:status`` or any
+        ``OUTPUT:`` column.
+    OutputValueError
+        If a cell does not fit the type its spec declares.
+
+    See Also
+    --------
+    read_responses : The same frame from the API.
+
+    Examples
+    --------
+    >>> df = ptk.read_assignments_tsv("assignments_from_pool_36502086.tsv")  # doctest: +SKIP
+    >>> df.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")  # doctest: +SKIP
+    """
+    dtype_backend = schema.check_dtype_backend(dtype_backend)
+    wanted = check_statuses(status)
+    pool_text = None if pool_id is None else str(pool_id).strip()
+    if pool_text == "":
+        raise InvalidArgumentError("pool_id must not be empty.")
+    groups = _grouped(_parse(_read_bytes(path_or_buffer)))
+    assignment = groups.get("ASSIGNMENT", {})
+    outputs = groups.get("OUTPUT", {})
+    missing = [f"ASSIGNMENT:{c}" for c in ("worker_id", "status") if c not in assignment]
+    if not outputs:
+        missing.append("OUTPUT:<field>")
+    if missing:
+        present = [f"{g}:{c}" for g, cols in groups.items() for c in cols]
+        raise MissingColumnsError(
+            missing, present, purpose="in a results export", source="The results export"
+        )
+    n = len(assignment["worker_id"])
+
+    statuses = assignment["status"]
+    known = pc.is_in(statuses, value_set=pa.array(list(_API_STATUS)))
+    if not pc.all(pc.fill_null(known, False)).as_py():
+        index = pc.index(pc.fill_null(known, False), False).as_py()
+        raise InvalidArgumentError(
+            f"Row {index} of the results export has status {statuses[index].as_py()!r}; "
+            f"the export's statuses are {list(_API_STATUS)}."
+        )
+    api_status = pc.take(
+        pa.array(list(_API_STATUS.values())),
+        pc.index_in(statuses, value_set=pa.array(list(_API_STATUS))),
+    )
+
+    if pool_text is None:
+        pool_text = _pool_from_links(assignment.get("link"))
+    inputs = groups.get("INPUT", {})
+    task_ids, from_inputs = _task_ids(assignment.get("task_id"), inputs, n)
+    input_fields, inferred_inputs = _fields(inputs, input_spec, kind=InputField, what="INPUT")
+    output_fields, inferred_outputs = _fields(outputs, output_spec, kind=OutputField, what="OUTPUT")
+    golden = groups.get("GOLDEN", {})
+    unknown_golden = sorted(set(golden) - set(output_fields))
+    if unknown_golden:
+        raise InvalidArgumentError(
+            f"GOLDEN: column(s) {unknown_golden} name no OUTPUT: column of the export."
+        )
+
+    columns: dict[str, pa.Array] = {
+        "pool_id": pa.array([pool_text] * n, pa.string()),
+        "task_id": task_ids,
+        "worker_id": assignment["worker_id"],
+        "assignment_id": assignment.get("assignment_id", pa.nulls(n, pa.string())),
+        "status": api_status,
+        "submitted": _timestamps(assignment["submitted"], "submitted")
+        if "submitted" in assignment
+        else pa.nulls(n, schema.SUBMITTED_TYPE),
+    }
+    for name, field in output_fields.items():
+        column = schema.result_column_name(name, schema.RESPONSES_META_COLUMNS)
+        columns[column] = schema.text_to_arrow(outputs[name], field, task_ids=task_ids)
+    for name, field in input_fields.items():
+        column = name if name not in columns else "input_values." + name
+        columns[column] = schema.text_to_arrow(inputs[name], field, task_ids=task_ids)
+    for name, values in golden.items():
+        columns[GOLDEN_PREFIX + name] = schema.text_to_arrow(
+            values, output_fields[name], task_ids=task_ids
+        )
+    hints = groups.get("HINT", {})
+    if hints:
+        joined = list(hints.values())
+        columns["hint"] = joined[0] if len(joined) == 1 else pc.coalesce(*joined)
+    for name, values in assignment.items():
+        if name in ("worker_id", "status", "task_id", "assignment_id", "submitted"):
+            continue
+        if name in _ASSIGNMENT_TIMES:
+            values = _timestamps(values, name)
+        elif name == "reward":
+            values = schema.text_to_arrow(values, OutputField("reward", "FLOAT"))
+        columns["assignment." + name] = values
+    for name, values in groups.get("ACCEPT", {}).items():
+        columns["accept." + name] = values
+
+    table = pa.table(columns)
+    if wanted is not None:
+        keep = pc.is_in(table.column("status"), value_set=pa.array(list(wanted)))
+        table = table.filter(keep)
+        logger.info(
+            "results export: kept %d of %d rows (status %s)", table.num_rows, n, list(wanted)
+        )
+    inferred = inferred_outputs + [f"INPUT:{name}" for name in inferred_inputs]
+    if inferred:
+        logger.info("results export: types inferred from the cells for %s", inferred)
+    frame = schema.to_pandas(table, dtype_backend=dtype_backend)
+    frame.attrs[schema.ATTRS_KEY] = schema.make_provenance(
+        "results_export",
+        pool_id=pool_text,
+        status=None if wanted is None else list(wanted),
+        output_spec={name: f.to_spec() for name, f in output_fields.items()},
+        input_spec={name: f.to_spec() for name, f in input_fields.items()},
+        inferred_fields=inferred,
+        task_ids_from_inputs=from_inputs,
+    )
+    return frame
+
+
+def _pool_from_links(links: pa.Array | None) -> str:
+    if links is not None:
+        found = {m.group(1) for m in map(_LINK_POOL.search, links.drop_null().to_pylist()) if m}
+        if len(found) == 1:
+            return found.pop()
+        if len(found) > 1:
+            raise InvalidArgumentError(
+                f"The results export's links name several pools {sorted(found)}; pass pool_id=."
+            )
+    raise InvalidArgumentError(
+        "The results export does not say its pool (no ASSIGNMENT:link column); pass pool_id=."
+    )
+
+
+def _task_ids(
+    ids: pa.Array | None, inputs: Mapping[str, pa.Array], n: int
+) -> tuple[pa.Array, bool]:
+    """The task ids, or keys made from the input values when the export has no task ids."""
+    if ids is not None:
+        if ids.null_count:
+            row = pc.index(ids.is_null(), True).as_py()
+            raise InvalidArgumentError(
+                f"ASSIGNMENT:task_id is empty in row {row}; ids are required."
+            )
+        return ids, False
+    if not inputs:
+        raise MissingColumnsError(
+            ["ASSIGNMENT:task_id"],
+            [],
+            purpose="without INPUT: columns (a task is known by its id or its inputs)",
+            source="The results export",
+        )
+    rows = zip(*(values.to_pylist() for values in inputs.values()))
+    keys = [
+        "inputs:"
+        + hashlib.sha1("\x1f".join("" if v is None else v for v in row).encode()).hexdigest()[:20]
+        for row in rows
+    ]
+    return pa.array(keys, pa.string()), True
