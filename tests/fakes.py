@@ -104,13 +104,16 @@ class FakeServer:
         return [request.target for request in self.requests]
 
     def __enter__(self) -> FakeServer:
-        self._thread.start()
+        # Entered by the fixture and again by a test's own ``with``: started once.
+        if self._thread.ident is None:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(5)
 
 
 def scripted(routes: dict[str, list[object]]) -> Callable[[Request], Answer]:

@@ -67,6 +67,8 @@ ONE_FRONT = {
     "the driver; on Dask, read_aggregated_solutions reads whole pools",
     "TolokaAccessor.fit_locally": "the fitted models: on Dask a distributed fit's task "
     "posteriors stay on the workers (worker_quality gives its per-worker estimates)",
+    "TolokaAccessor.agreement": "one row of figures per pool, from the pool's responses: "
+    "not yet on Dask (compute it on a pool's pandas frame)",
 }
 
 

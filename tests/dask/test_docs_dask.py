@@ -40,7 +40,7 @@ def test_the_local_cluster_example_and_reading_the_lake_back(
     )
     one = labels[labels["pool_id"] == "1"].reset_index(drop=True)
     pd.testing.assert_series_equal(one["result"], expected["result"])
-    assert list(quality.columns) == ["worker_id", "n_responses", "accuracy"]
+    assert list(quality.columns) == ["pool_id", "worker_id", "n_responses", "accuracy"]
     assert sorted(p.name for p in (tmp_path / "lake").iterdir()) == [
         "pool_id=1",
         "pool_id=2",
