@@ -85,6 +85,12 @@ def rasterize_shapes(shapes: object, *, width: int, height: int) -> np.ndarray:
         of pixel ``(i, j)``, the point ``((j + 0.5) / width, (i + 0.5) / height)``
         in relative coordinates, is inside one of the shapes.
 
+    Raises
+    ------
+    InvalidArgumentError
+        If ``width`` or ``height`` is not a positive integer, or a shape is a
+        point, unknown or malformed.
+
     Notes
     -----
     Each polygon is filled by an even-odd scanline fill (a self-intersecting
@@ -94,12 +100,6 @@ def rasterize_shapes(shapes: object, *, width: int, height: int) -> np.ndarray:
     outside, so two shapes sharing an edge never share a pixel, and a
     rectangle covers exactly the pixels whose centres are in
     ``[left, left + width) x [top, top + height)``.
-
-    Raises
-    ------
-    InvalidArgumentError
-        If ``width`` or ``height`` is not a positive integer, or a shape is a
-        point, unknown or malformed.
 
     Examples
     --------
