@@ -94,7 +94,7 @@ def test_refusals_come_from_the_registry(pools, monkeypatch) -> None:
     toy = Method("LOCAL_TOY", "toy", "categorical", ptk.aggregation.wawa, ptk.aggregation.fit_wawa)
     monkeypatch.setitem(METHODS, "LOCAL_TOY", toy)
     with pytest.raises(
-        ptk.InvalidArgumentError, match=r"one of \['DAWID_SKENE', .*'KOS'\], got 'LOCAL_TOY'"
+        ptk.InvalidArgumentError, match=r"one of \['DAWID_SKENE', .*'KOS'.*\], got 'LOCAL_TOY'"
     ):
         ptd.aggregate_locally(ddf, "LOCAL_TOY")
     assert pools.toloka.aggregate_locally("local_toy", output_spec=BINARY)["pool_id"].nunique() == 2
