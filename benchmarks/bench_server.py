@@ -13,8 +13,13 @@
    as ratios to no slow clients. Run the same with ``PYTHONPATH`` at another tree
    to compare two versions of the server.
 
+4. Memory of answering one page of 100,000 aggregated solutions: the peak of
+   Python allocations (``tracemalloc``) in an in-process server while raw
+   sockets read the page and drop it, for each order and encoding, one page
+   alone and 8 at once.
+
 Run: ``python benchmarks/bench_server.py`` (about a minute; ``--rows`` to change the pool,
-``--only slow`` for part 3 alone).
+``--only slow`` or ``--only memory`` for one part).
 """
 
 from __future__ import annotations
@@ -251,6 +256,69 @@ def slow_clients(n_slow: int = 1000) -> None:
         )
 
 
+def page_memory(rows: int = PAGE) -> None:
+    import tracemalloc
+
+    from pandas_toloka.server import LocalTolokaServer
+
+    rng = np.random.default_rng(0)
+    tasks = np.repeat(np.char.add("t", np.char.zfill(np.arange(rows).astype(str), 10)), 3)
+    responses = pd.DataFrame(
+        {
+            "task_id": tasks,
+            "worker_id": rng.choice([f"w{i}" for i in range(50)], len(tasks)),
+            "result": rng.choice(["cat", "dog"], len(tasks)),
+        }
+    )
+    server = LocalTolokaServer(token=TOKEN)
+    server.add_pool("1", responses=responses, output_spec=SPEC)
+    headers = {"Authorization": f"ApiKey {TOKEN}"}
+    print(f"\n4. Memory of answering a page of {rows:,} rows (tracemalloc peak)\n")
+    print("| order | encoding | pages at once | peak | per page | on the wire (one page) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    with server:
+        body = {"type": "DAWID_SKENE", "pool_id": "1", "fields": [{"name": "result"}]}
+        url = f"{server.url}/api/v1"
+        operation = requests.post(
+            f"{url}/aggregated-solutions/aggregate-by-pool", json=body, headers=headers
+        ).json()["id"]
+        while (
+            requests.get(f"{url}/operations/{operation}", headers=headers).json()["status"]
+            != "SUCCESS"
+        ):
+            time.sleep(0.1)
+        host, port = server.url.removeprefix("http://").split(":")
+        for sort in ("task_id", None):
+            for encoding in ("gzip", "identity"):
+                for at_once in (1, 8):
+                    target = f"/api/v1/aggregated-solutions/{operation}?limit={rows}"
+                    target += f"&sort={sort}" if sort else ""
+                    request = (
+                        f"GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey {TOKEN}\r\n"
+                        f"Accept-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+                    ).encode()
+                    received = [0] * at_once
+
+                    def read(i: int, request: bytes = request, received: list = received) -> None:
+                        with socket.create_connection((host, int(port))) as sock:
+                            sock.sendall(request)
+                            while data := sock.recv(65536):
+                                received[i] += len(data)
+
+                    tracemalloc.start()
+                    threads = [threading.Thread(target=read, args=(i,)) for i in range(at_once)]
+                    for thread in threads:
+                        thread.start()
+                    for thread in threads:
+                        thread.join()
+                    peak = tracemalloc.get_traced_memory()[1]
+                    tracemalloc.stop()
+                    print(
+                        f"| {sort or 'none'} | {encoding} | {at_once} | {peak / 1e6:.1f} MB "
+                        f"| {peak / 1e6 / at_once:.1f} MB | {received[0] / 1e6:.1f} MB |"
+                    )
+
+
 def _has_open_limit() -> bool:
     from pandas_toloka.server import Limits
 
@@ -260,7 +328,9 @@ def _has_open_limit() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000, help="aggregated rows to read")
-    parser.add_argument("--only", choices=["gzip", "network", "slow"], help="run one part")
+    parser.add_argument(
+        "--only", choices=["gzip", "network", "slow", "memory"], help="run one part"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -272,6 +342,8 @@ def main() -> None:
         network(args.rows)
     if args.only in (None, "slow"):
         slow_clients()
+    if args.only in (None, "memory"):
+        page_memory()
 
 
 if __name__ == "__main__":

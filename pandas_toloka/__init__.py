@@ -44,6 +44,7 @@ from .reader import (
 )
 from .responses import Responses, iter_responses, open_responses, read_responses
 from .results_export import read_assignments_tsv
+from .tasks import Tasks, iter_tasks, open_tasks, read_tasks, read_user_skills
 
 __all__ = [
     "__version__",
@@ -56,6 +57,11 @@ __all__ = [
     "open_responses",
     "Responses",
     "read_assignments_tsv",
+    "read_tasks",
+    "iter_tasks",
+    "open_tasks",
+    "Tasks",
+    "read_user_skills",
     "Client",
     "Environment",
     "AggregationType",

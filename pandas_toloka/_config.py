@@ -31,6 +31,8 @@ __all__ = [
     "RATE_LIMIT_WAIT",
     "RESPONSES_PAGE_SIZE",
     "SOLUTIONS_PAGE_SIZE",
+    "TASKS_PAGE_SIZE",
+    "USER_SKILLS_PAGE_SIZE",
     "TIMEOUT",
     "WAIT_TIMEOUT",
     "ClientSettings",
@@ -67,6 +69,11 @@ SOLUTIONS_PAGE_SIZE = MAX_PAGE_SIZE
 #: time (one decoded, the next arriving), 10,000 assignments keep that to tens of MB
 #: for suites of 5 tasks and cost few extra requests (benchmarks/bench_reader.py).
 RESPONSES_PAGE_SIZE = 10_000
+#: Tasks asked for per request: the API's largest page (a task is small, and fewer
+#: round trips is what makes reading a million tasks fast).
+TASKS_PAGE_SIZE = MAX_PAGE_SIZE
+#: User-skill values asked for per request (the API's largest page).
+USER_SKILLS_PAGE_SIZE = MAX_PAGE_SIZE
 #: Operations per page when listing them (adoption of a lost start).
 OPERATIONS_PAGE_SIZE = 500
 

@@ -19,7 +19,8 @@ from ._config import MAX_WORKERS
 from ._frame import areas, local, remote
 from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
-from ._frame.methods import AREA_TYPES, LocalType, check_local_type, document_methods
+from ._frame.methods import LocalType, area_type, document_methods
+from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
 from ._frame.remote import MissingAggregatesWarning
 from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
@@ -190,7 +191,12 @@ class TolokaAccessor:
             Any method of the registry: %(methods)s. The server runs the first two
             too; the others are local-only
             (:data:`pandas_toloka.aggregation.LOCAL_METHODS`, besides majority
-            vote). The methods are described in ``docs/algorithms.md``.
+            vote). The methods are described in ``docs/algorithms.md``. A
+            pairwise method ('BRADLEY_TERRY', ...) ranks the items of a
+            side-by-side pool as :meth:`rank` does: the winner column is
+            ``fields`` (default ``"winner"``), ``left``/``right`` and the
+            method's options come in ``method_kwargs``, and the result is the
+            ranking (``docs/side-by-side.md``).
             For an area-selection (JSON) field, 'BOXES' and the
             'SEGMENTATION_*' methods (``docs/areas.md``): the result then has
             ``pool_id``, ``task_id`` and the field as a nested Arrow column
@@ -251,14 +257,14 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
-        if check_local_type(type) in AREA_TYPES:
+        if area_type(type) is not None:
             if skills is not None or answer_weight_skill_id is not None:
                 raise InvalidArgumentError(
                     f"type={type!r} takes no skills= or answer_weight_skill_id=."
                 )
             return areas.aggregate_areas(
                 self._obj,
-                kind=check_local_type(type),
+                kind=str(area_type(type)),
                 fields=fields,
                 task=task,
                 worker=worker,
@@ -269,6 +275,18 @@ class TolokaAccessor:
                 tol=tol,
                 dtype_backend=dtype_backend,
                 golden=golden,
+                method_kwargs=method_kwargs,
+            )
+        if is_pairwise(type):
+            return rank_for_aggregate(
+                self._obj,
+                type=str(getattr(type, "value", type)),
+                fields=fields,
+                worker=worker,
+                pool_id=pool_id,
+                status=status,
+                n_iter=n_iter,
+                tol=tol,
                 method_kwargs=method_kwargs,
             )
         return local.aggregate_local(
@@ -477,6 +495,60 @@ class TolokaAccessor:
             status=status,
             level=level,
             dtype_backend=dtype_backend,
+        )
+
+    def rank(
+        self,
+        method: str = "BRADLEY_TERRY",
+        *,
+        left: Hashable = "left",
+        right: Hashable = "right",
+        winner: Hashable = "winner",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Rank the items of a side-by-side pool from its comparisons, pool by pool.
+
+        Parameters
+        ----------
+        method : str, default "BRADLEY_TERRY"
+            A pairwise method of :mod:`pandas_toloka.aggregation`:
+            'BRADLEY_TERRY', 'NOISY_BRADLEY_TERRY' (per-worker reliability and
+            bias), 'ELO', 'COUNTING', 'AVERAGE_WIN_RATE', 'EIGENVECTOR' or
+            'PAGERANK' (``docs/side-by-side.md``).
+        left, right, winner, worker : str, default "left", "right", "winner", "worker_id"
+            The columns of the two items, the outcome (``"left"``/``"right"``/``"tie"``
+            or the winning item's id) and the worker (read by NoisyBT only).
+            For a pool read with :func:`read_assignments_tsv`, ``left`` and
+            ``right`` are the task's inputs and ``winner`` its output field.
+        pool_id : str, optional
+            Rank only this pool of a ``pool_id`` column. Several pools are
+            ranked separately.
+        status : str, list or None, default "ACCEPTED"
+            Rows kept when the frame has a ``status`` column; None keeps all.
+        **options
+            The method's own options, e.g. ``n_bootstrap=``, ``seed=``,
+            ``prior=`` (:func:`~pandas_toloka.aggregation.bradley_terry`).
+
+        Returns
+        -------
+        DataFrame
+            ``pool_id`` (string, when the frame has pools), then the method's
+            ranking: ``item``, ``score``, ``rank``, ``n_comparisons``,
+            ``ci_low``, ``ci_high``, best first within each pool.
+        """
+        return rank_by_pool(
+            self._obj,
+            method=method,
+            left=left,
+            right=right,
+            winner=winner,
+            worker=worker,
+            pool_id=pool_id,
+            status=status,
+            options=options,
         )
 
     # ------------------------------------------------------------------ plots

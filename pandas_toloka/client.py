@@ -151,6 +151,13 @@ class Client(Transport):
 
     def get_output_spec(self, pool_id: str | int) -> dict[str, Any]:
         """The output spec of a pool's project (pool → project → ``task_spec.output_spec``)."""
+        return self.get_task_spec(pool_id)[1]
+
+    def get_task_spec(self, pool_id: str | int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The input and output specs of a pool's project (``task_spec.input_spec``, ``output_spec``).
+
+        A project without an ``input_spec`` has no input fields (``{}``).
+        """
         pool = self.get_pool(pool_id)
         project_id = pool["project_id"]
         if isinstance(project_id, bool) or not isinstance(project_id, (str, int)):
@@ -164,7 +171,12 @@ class Client(Transport):
             raise InvalidArgumentError(
                 f"Project {project_id!r} of pool {pool_id!r} has no task_spec.output_spec."
             )
-        return spec
+        inputs = task_spec.get("input_spec") if isinstance(task_spec, dict) else None
+        if inputs is not None and not isinstance(inputs, dict):
+            raise ProtocolError(
+                f"Project {project_id!r} of pool {pool_id!r}: task_spec.input_spec is not an object."
+            )
+        return dict(inputs or {}), spec
 
     def get_operation(self, operation_id: str | int) -> dict[str, Any]:
         """``GET /operations/{operation_id}``."""

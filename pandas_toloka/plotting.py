@@ -1,5 +1,6 @@
 """Pictures of aggregation results: confidence distributions, worker quality, confusion
-matrices, reliability diagrams and boxes.
+matrices, reliability diagrams, pairwise rankings (a forest plot and a win-rate heatmap)
+and boxes.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -19,6 +20,7 @@ import pandas as pd
 from ._frame.box_plots import plot_boxes
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
 from ._frame.diagnostics import plot_confusion_matrix, plot_reliability
+from ._frame.ranking_plots import plot_ranking, plot_win_rates
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
 if TYPE_CHECKING:
@@ -30,7 +32,9 @@ __all__ = [
     "plot_boxes",
     "plot_confidence",
     "plot_confusion_matrix",
+    "plot_ranking",
     "plot_reliability",
+    "plot_win_rates",
     "plot_worker_quality",
 ]
 

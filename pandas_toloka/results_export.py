@@ -37,8 +37,7 @@ __all__ = ["GOLDEN_PREFIX", "read_assignments_tsv"]
 
 logger = logging.getLogger(__name__)
 
-#: Prefix of the columns holding a control task's known answer, e.g. ``golden.result``.
-GOLDEN_PREFIX = "golden."
+GOLDEN_PREFIX = schema.GOLDEN_PREFIX
 _ASSIGNMENT_TIMES = ("started", "submitted", "accepted", "rejected", "skipped", "expired")
 _API_STATUS = {v: k for k, v in EXPORT_STATUSES.items()}
 _BOM = b"\xef\xbb\xbf"

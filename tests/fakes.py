@@ -62,7 +62,8 @@ class FakeServer:
     """An HTTP/1.1 server on 127.0.0.1 answering every request with ``answer(request)``.
 
     ``requests`` lists what it received, in order. A context manager: serving
-    between ``__enter__`` and ``__exit__``, on daemon threads.
+    between ``__enter__`` and ``__exit__``, on daemon threads (entering one the
+    ``fake_server`` fixture started again is harmless; it stops once).
     """
 
     def __init__(self, answer: Callable[[Request], Answer]) -> None:
@@ -97,6 +98,7 @@ class FakeServer:
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+        self._stopped = False
 
     @property
     def paths(self) -> list[str]:
@@ -104,16 +106,18 @@ class FakeServer:
         return [request.target for request in self.requests]
 
     def __enter__(self) -> FakeServer:
-        # Entered by the fixture and again by a test's own ``with``: started once.
-        if self._thread.ident is None:
+        if not self._thread.is_alive() and not self._stopped:  # entered twice: one start
             self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         if self._thread.is_alive():
             self._httpd.shutdown()
-            self._httpd.server_close()
             self._thread.join(5)
+        self._httpd.server_close()
 
 
 def scripted(routes: dict[str, list[object]]) -> Callable[[Request], Answer]:

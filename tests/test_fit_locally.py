@@ -105,3 +105,24 @@ def test_a_new_method_through_the_accessor(two_pools) -> None:
     finally:
         _registry.METHODS.clear()
         _registry.METHODS.update(saved)
+
+
+def test_other_families_are_refused_by_aggregate_locally(two_pools) -> None:
+    def pairwise(
+        responses: pd.DataFrame,
+        *,
+        left: str = "left",
+        right: str = "right",
+        winner: str = "winner",
+        worker: str = "worker_id",
+    ) -> pd.DataFrame:
+        return responses
+
+    saved = dict(_registry.METHODS)
+    try:
+        register(Method("TOY_PAIRS", "toy pairs", "pairwise", pairwise))
+        with pytest.raises(InvalidArgumentError, match="TOY_PAIRS' is a pairwise method.*pairwise"):
+            two_pools.toloka.aggregate_locally("TOY_PAIRS")
+    finally:
+        _registry.METHODS.clear()
+        _registry.METHODS.update(saved)

@@ -30,6 +30,8 @@ DOORS: dict[str, list[Callable[..., Any]]] = {
         ptd.worker_quality,
         ptd.DaskTolokaAccessor.worker_quality,
     ],
+    "agreement": [ptk.TolokaAccessor.agreement, ptd.agreement, ptd.DaskTolokaAccessor.agreement],
+    "rank": [ptk.TolokaAccessor.rank, ptd.rank, ptd.DaskTolokaAccessor.rank],
     "read_aggregated_solutions": [ptk.read_aggregated_solutions, ptd.read_aggregated_solutions],
     "read_responses": [ptk.read_responses, ptd.read_responses],
     # start_aggregations is read_aggregated_solutions' first half on Dask.
@@ -67,8 +69,6 @@ ONE_FRONT = {
     "the driver; on Dask, read_aggregated_solutions reads whole pools",
     "TolokaAccessor.fit_locally": "the fitted models: on Dask a distributed fit's task "
     "posteriors stay on the workers (worker_quality gives its per-worker estimates)",
-    "TolokaAccessor.agreement": "one row of figures per pool, from the pool's responses: "
-    "not yet on Dask (compute it on a pool's pandas frame)",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -185,7 +186,7 @@ def test_reading_responses_early_close_and_full_read_leave_no_thread(client: Cli
     assert _no_fetcher_left()
 
 
-def test_a_wrong_early_cursor_costs_a_request_never_a_row() -> None:
+def test_a_wrong_early_cursor_costs_a_request_never_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """A field named task_id puts a "task_id" key after the item's own: the guess is wrong."""
     responses = pd.DataFrame(
         {
@@ -200,6 +201,25 @@ def test_a_wrong_early_cursor_costs_a_request_never_a_row() -> None:
         whole = read_aggregated_solutions("named", client=client, progress_bar=False)
         op_id = whole.attrs["toloka"]["operation_id"]
         server.request_log.clear()
+        # The request on the guessed cursor is cancelled if the page is decoded before the
+        # fetcher sends it (a loaded machine): decoding waits until the server has it, so the
+        # cost of each wrong guess is always seen.
+        decode, made = solutions.decode_solutions_page, Counter[str]()
+
+        def decode_once_the_guess_is_asked(body: bytes, *args: object, **kwargs: object) -> object:
+            guess = solutions.guess_cursor(body)
+            if guess is not None:
+                made[guess] += 1
+                asked = f"task_id_gt={guess}"
+                deadline = time.monotonic() + 10
+                while (
+                    sum(p.endswith(asked) for _, p in server.request_log.snapshot()) < made[guess]
+                ):
+                    assert time.monotonic() < deadline, f"{asked} never sent"
+                    time.sleep(0.005)
+            return decode(body, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(solutions, "decode_solutions_page", decode_once_the_guess_is_asked)
         paged = read_aggregated_solutions(
             operation_id=op_id, client=client, progress_bar=False, page_size=5
         )

@@ -129,3 +129,20 @@ def test_a_toy_reader_gets_every_guard(
             _read(client, resource, 10)
     if error is ProtocolError:  # a broken page is fetched again inside the retry loop
         assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("resource", [TOY, TOY_AHEAD], ids=["decoded-here", "decoded-ahead"])
+def test_a_broken_page_is_fetched_again_and_then_read(
+    scripted_server,  # type: ignore[no-untyped-def]
+    resource: PagedResource[list[str]],
+) -> None:
+    # Not one whole JSON object (found where it arrives), then the page itself.
+    pages = ['{"items": [', {"items": [ITEM], "has_more": False}]
+    with (
+        scripted_server({"/api/v1/assignments": pages}) as server,
+        Client(
+            "a-token-never-in-messages", url=server.url, max_attempts=2, backoff_base=0.0
+        ) as client,
+    ):
+        assert _read(client, resource, 10) == [["a1"]]
+    assert len(server.requests) == 2

@@ -17,6 +17,7 @@ DEFINITIONS = {
     "aggregated_solutions": schema.AggregatedSolutionsProvenance,
     "responses": schema.ResponsesProvenance,
     "results_export": schema.ResultsExportProvenance,
+    "tasks": schema.TasksProvenance,
     "joined_aggregates": schema.JoinedAggregatesProvenance,
     "local_aggregation": schema.LocalAggregationProvenance,
     "worker_quality": schema.WorkerQualityProvenance,

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._read.args import field_names
+from ..aggregation._registry import METHODS
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import ATTRS_KEY, OutputField
 
@@ -129,7 +130,8 @@ def resolve_field_columns(
             raise InvalidArgumentError("There is no field to aggregate; pass fields=.")
     else:
         names = field_names(fields) or []
-        if type != "WEIGHTED_DYNAMIC_OVERLAP" and len(names) != 1:
+        several = type in METHODS and METHODS[type].kind == "skill_weighted"  # the registry's
+        if not several and len(names) != 1:
             raise InvalidArgumentError(f"{type} aggregates exactly one field, got fields={names}.")
     resolved: list[FieldColumn] = []
     for name in names:

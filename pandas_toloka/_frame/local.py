@@ -27,12 +27,8 @@ from .._read.args import check_statuses
 from ..aggregation import (
     AggregationModel,
     DawidSkeneModel,
-    dawid_skene,
-    fit_aggregation,
-    majority_vote,
-    weighted_dynamic_overlap,
 )
-from ..aggregation._methods import GOLDEN_METHODS, method_options
+from ..aggregation._methods import method_options
 from ..aggregation._registry import METHODS, method_names
 from ..aggregation.report import golden_worker_accuracy
 from ..errors import InvalidArgumentError, MissingColumnsError
@@ -81,7 +77,8 @@ def check_method_kwargs(
 ) -> dict[str, Any]:
     """Validate the names in ``method_kwargs=`` (and that ``n_iter=``/``tol=`` apply) for
     ``type=kind``; :func:`aggregate_local` checks the values by running the method on no rows."""
-    takes = () if kind == "WEIGHTED_DYNAMIC_OVERLAP" else method_options(kind)
+    # A method without a model (skill weighting) has its options set from the frame.
+    takes = method_options(kind) if METHODS[kind].fit is not None else ()
     for name, value in (("n_iter", n_iter), ("tol", tol)):
         if value is not None and name not in takes:
             raise InvalidArgumentError(f"type={kind!r} does not take {name}=.")
@@ -143,16 +140,22 @@ def run_method(
     tol: float | None,
     golden: Golden | None,
     options: Mapping[str, Any] | None = None,
+    n_options: Mapping[Hashable, int] | None = None,
 ) -> pd.DataFrame:
+    """One pool's aggregation by the registry's function of ``kind``, fed as the server feeds
+    its algorithms (the label space of the field; ``Y`` counted on the accepted answers,
+    unless ``n_options`` gives it, as Dask counts it over every partition)."""
+    row = METHODS[kind]
     columns = [fc.column for fc in fields]
-    if kind == "WEIGHTED_DYNAMIC_OVERLAP":
+    if row.kind == "skill_weighted":
         assert skills is not None
         # Y from the pool's accepted answers to each field, as the server counts them.
-        n_options = {
-            fc.column: schema.options_count(fc.field, int(accepted[fc.column].nunique()))
-            for fc in fields
-        }
-        return weighted_dynamic_overlap(
+        if n_options is None:
+            n_options = {
+                fc.column: schema.options_count(fc.field, int(accepted[fc.column].nunique()))
+                for fc in fields
+            }
+        return row.function(
             rows,
             skills,
             fields=columns,
@@ -162,30 +165,15 @@ def run_method(
             skill_worker="worker_id",
             skill_value="value",
         )
-    labels = schema.label_space(fields[0].field)
-    if kind == "DAWID_SKENE":
-        return dawid_skene(
-            rows,
-            task=task,
-            worker=worker,
-            label=columns[0],
-            labels=labels,
-            golden=golden,
-            **_options(n_iter, tol),
-        )
-    if kind == "MAJORITY_VOTE":
-        return majority_vote(rows, task=task, worker=worker, label=columns[0], labels=labels)
-    return fit_aggregation(
-        rows,
-        method=kind,  # type: ignore[arg-type]
-        task=task,
-        worker=worker,
-        label=columns[0],
-        labels=labels,
-        golden=golden,
-        **_options(n_iter, tol),
-        **(options or {}),
-    ).to_frame()
+    kwargs: dict[str, Any] = {
+        "task": task,
+        "worker": worker,
+        "label": columns[0],
+        "labels": schema.label_space(fields[0].field),
+    }
+    if golden is not None:
+        kwargs["golden"] = golden
+    return row.function(rows, **kwargs, **_options(n_iter, tol), **(options or {}))
 
 
 def to_table(
@@ -252,9 +240,9 @@ def aggregate_local(
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     kind = check_local_type(type)
     options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
-    if golden is not None and kind not in GOLDEN_METHODS:
+    if golden is not None and not METHODS[kind].golden:
         raise InvalidArgumentError(
-            f"golden= is supported by {list(GOLDEN_METHODS)}, not by type={kind!r}."
+            f"golden= is supported by {list(method_names(golden=True))}, not by type={kind!r}."
         )
     schema.check_dtype_backend(dtype_backend)
     missing = [str(c) for c in (task, worker) if c not in frame.columns]
@@ -273,10 +261,10 @@ def aggregate_local(
     columns = [fc.column for fc in resolved]
     skill_frame = (
         normalize_skills(skills, like=frame[worker], skill_id=skill_id)
-        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        if METHODS[kind].kind == "skill_weighted"
         else None
     )
-    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+    if METHODS[kind].kind != "skill_weighted":
         # The method checks its options' values first thing: run it once on no rows, so a
         # bad value is refused before any pool is aggregated (and even when there is none).
         no_rows = frame.iloc[:0]

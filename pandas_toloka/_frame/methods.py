@@ -8,9 +8,12 @@ from typing import Any, TypeVar
 
 from ..aggregation._methods import MethodName
 from ..aggregation._registry import METHODS, get_method, method_names
+from ..errors import InvalidArgumentError
 
 __all__ = [
     "AREA_TYPES",
+    "area_type",
+    "LOCAL_KINDS",
     "LOCAL_TYPES",
     "METHODS_MARKER",
     "LocalType",
@@ -25,20 +28,37 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: checkers: every method of the registry (:mod:`pandas_toloka.aggregation._registry`).
 LocalType = MethodName
 
+#: The families ``aggregate_locally`` feeds (one label, or several fields weighted by skill).
+LOCAL_KINDS = ("categorical", "skill_weighted")
+
 #: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
 #: the server's two, majority vote, then the local-only methods (the registry's order).
-LOCAL_TYPES = method_names()
+LOCAL_TYPES = tuple(name for name in method_names() if METHODS[name].kind in LOCAL_KINDS)
 
 #: Area selection (``docs/areas.md``): segmentation masks and bounding boxes, which
 #: ``aggregate_locally`` runs on a JSON field's shapes (:mod:`._frame.areas`).
 AREA_TYPES = (*method_names(kind="segmentation"), *method_names(kind="boxes"))
 
 
+def area_type(type: object) -> str | None:
+    """The upper-case name when ``type`` names an area method (:data:`AREA_TYPES`), else None."""
+    name = getattr(type, "value", type)
+    if isinstance(name, str) and name.upper() in AREA_TYPES:
+        return name.upper()
+    return None
+
+
 def check_local_type(type: object) -> str:
     """Validate ``type=`` of local aggregation (any registered method, case-insensitive, or an
     ``AggregationType``), returning its upper-case name."""
     kind = getattr(type, "value", type)
-    return get_method(kind, what="type", among=tuple(METHODS)).name
+    row = get_method(kind, what="type", among=tuple(METHODS))
+    if row.kind not in LOCAL_KINDS:
+        raise InvalidArgumentError(
+            f"type={row.name!r} is a {row.kind} method, which aggregate_locally does not run; "
+            f"call pandas_toloka.aggregation.{row.function.__name__} on the frame."
+        )
+    return row.name
 
 
 #: The marker a docstring puts where the list of methods goes (:func:`document_methods`).

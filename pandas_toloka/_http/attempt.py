@@ -68,6 +68,8 @@ class Exchange:
     content: bytes
     sent: float
     received: float
+    #: The body was found to be one whole JSON object where it arrived (the fetching thread).
+    whole: bool = False
 
 
 def send_once(

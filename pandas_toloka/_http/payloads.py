@@ -102,6 +102,16 @@ def assignments_page(value: Any) -> dict[str, Any]:
     return _page(value, "assignments")
 
 
+def tasks_page(value: Any) -> dict[str, Any]:
+    """A page of ``GET /tasks`` (the items are checked when converted)."""
+    return _page(value, "tasks")
+
+
+def user_skills_page(value: Any) -> dict[str, Any]:
+    """A page of ``GET /user-skills`` (the items are checked when converted)."""
+    return _page(value, "user skills")
+
+
 def solutions_page(value: Any) -> dict[str, Any]:
     """A page of ``GET /aggregated-solutions/{id}`` (the items are checked when converted)."""
     return _page(value, "aggregated solutions")

@@ -16,6 +16,7 @@ of its forms, never appears in log records, reprs or error messages.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -204,16 +205,27 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         timeout: float | tuple[float, float] | None = None,
+        check_whole: bool = False,
     ) -> Exchange:
         """Send ``GET path`` once and return the answer unjudged (any thread may call it).
 
         The prefetch of the next page: :meth:`get_decoded` judges the answer as its
         first attempt (``first=``), so it is retried, decoded and its errors raised
         exactly as if :meth:`get_decoded` had sent it. Raises the attempt's
-        :class:`.attempt.Failed` when no answer came.
+        :class:`.attempt.Failed` when no answer came. With ``check_whole`` a
+        successful body is checked here to be one whole JSON object
+        (:func:`.payloads.complete_json_object`, the work moved off the thread
+        that decodes); one that is not is judged garbled by :meth:`get_decoded`.
         """
         request = self._prepared("GET", path, params, timeout=timeout)
-        return exchange(self._session, request, 1, redact=self._redact)
+        answer = exchange(self._session, request, 1, redact=self._redact)
+        if check_whole and answer.response.status_code < 300:
+            try:
+                payloads.complete_json_object(answer.content)
+            except ValueError:
+                return answer
+            return dataclasses.replace(answer, whole=True)
+        return answer
 
     def get_decoded(
         self,
@@ -239,8 +251,19 @@ class Transport:
         (:meth:`exchange_get`, on a prefetch thread) instead of sending it.
         """
 
+        checked: list[bytes] = []  # the first answer's body, when found whole where it arrived
+
+        def first_answer() -> Exchange:
+            assert first is not None
+            answer = first()
+            if answer.whole:
+                checked.append(answer.content)
+            return answer
+
         def parse(content: bytes) -> _T:
-            payloads.complete_json_object(content)
+            if not (checked and content is checked[0]):
+                payloads.complete_json_object(content)
+            checked.clear()
             return decode(content)
 
         return self._request(
@@ -250,7 +273,7 @@ class Transport:
             parse=parse,
             attempts=attempts,
             timeout=timeout,
-            first=first,
+            first=None if first is None else first_answer,
         )
 
     def _request(

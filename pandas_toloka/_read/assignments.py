@@ -28,7 +28,13 @@ from ..errors import OutputValueError
 from ..schema import OutputField, WireMismatch, struct_fields
 from .pager import DecodedPage, PagedResource
 
-__all__ = ["ASSIGNMENTS", "assignments_to_table", "decode_assignments", "decode_assignments_page"]
+__all__ = [
+    "ASSIGNMENTS",
+    "assignments_to_table",
+    "decode_assignments",
+    "decode_assignments_page",
+    "parse_datetimes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,7 @@ _ASSIGNMENT_TYPE = pa.struct(
 )
 
 
-def _parse_submitted(text: pa.Array) -> pa.Array:
+def parse_datetimes(text: pa.Array, *, field: str = "submitted") -> pa.Array:
     """Toloka datetimes (UTC, usually without a zone suffix) -> ``timestamp[us, UTC]``."""
     try:
         return text.cast(pa.timestamp("us")).cast(schema.SUBMITTED_TYPE)
@@ -56,9 +62,9 @@ def _parse_submitted(text: pa.Array) -> pa.Array:
         return text.cast(schema.SUBMITTED_TYPE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise OutputValueError(
-            f"The server sent an assignment whose 'submitted' is not an ISO-8601 datetime: {exc}",
+            f"The server sent a {field!r} that is not an ISO-8601 datetime: {exc}",
             task_id=None,
-            field="submitted",
+            field=field,
             value=None,
         ) from exc
 
@@ -136,7 +142,7 @@ def assignments_to_table(
         assignments.field("user_id").take(parents),
         assignments.field("id").take(parents),
         assignments.field("status").take(parents),
-        _parse_submitted(assignments.field("submitted")).take(parents),
+        parse_datetimes(assignments.field("submitted")).take(parents),
     ]
     if fields:
         outputs = _solution_values(items, task_counts.to_pylist())
@@ -185,7 +191,7 @@ def _fast_table(
         members["user_id"].take(parents),
         members["id"].take(parents),
         members["status"].take(parents),
-        _parse_submitted(members["submitted"]).take(parents),
+        parse_datetimes(members["submitted"]).take(parents),
     ]
     if fields:
         solutions = members["solutions"]

@@ -282,7 +282,11 @@ class _SentAhead(Generic[R]):
 
     def _send(self, cursor: str | None) -> tuple[str | None, Future[Exchange]]:
         answer = self._thread.submit(
-            self._client.exchange_get, self._path, params=self._query(cursor), timeout=self._timeout
+            self._client.exchange_get,
+            self._path,
+            params=self._query(cursor),
+            timeout=self._timeout,
+            check_whole=True,
         )
         return cursor, answer
 

@@ -39,6 +39,15 @@ from .kos import fit_kos, kos
 from .mace import fit_mace, mace
 from .majority_vote import fit_majority_vote, majority_vote
 from .one_coin import fit_one_coin_dawid_skene, one_coin_dawid_skene
+from .pairwise import (
+    average_win_rate,
+    bradley_terry,
+    counting,
+    eigenvector,
+    elo,
+    noisy_bradley_terry,
+    pagerank,
+)
 from .segmentation import segmentation_em, segmentation_majority_vote, segmentation_rasa
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .weighted import weighted_dynamic_overlap
@@ -122,7 +131,7 @@ FAMILIES: Mapping[str, Family] = MappingProxyType(
             ),
             Family("pairwise", ("left", "right", "winner", "worker"), "per_item"),
             Family("text", ("task", "worker", "text"), "per_task"),
-            Family("embedding", ("task", "worker", "embedding"), "per_task"),
+            Family("embedding", ("task", "worker", "output", "embedding"), "per_task"),
             Family("segmentation", ("task", "worker", "mask"), "per_task"),
             Family("boxes", ("task", "worker", "boxes"), "per_task"),
         )
@@ -158,6 +167,10 @@ class Method:
         How it runs on a Dask frame (:data:`DaskMode`); None: not on Dask.
     server : bool
         Whether the Toloka server runs it too (it is an ``AggregationType``).
+    column_roles : tuple of str or None
+        The parameters naming columns when they differ from the family's (e.g.
+        an embedding method over texts: ``("task", "worker", "text",
+        "embedding")``); None: the family's :attr:`Family.roles`.
     """
 
     name: str
@@ -168,13 +181,14 @@ class Method:
     binary_only: bool = False
     dask: DaskMode | None = None
     server: bool = False
+    column_roles: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAMILIES:
             raise ValueError(f"{self.name}: unknown kind {self.kind!r}; one of {list(FAMILIES)}.")
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*", self.name):
             raise ValueError(f"A method name is upper-case snake case, got {self.name!r}.")
-        missing = [r for r in self.family.roles if r not in self.parameters]
+        missing = [r for r in self.roles if r not in self.parameters]
         if missing:
             raise ValueError(f"{self.name}: its function lacks the {self.kind} roles {missing}.")
 
@@ -186,7 +200,7 @@ class Method:
     @property
     def roles(self) -> tuple[str, ...]:
         """The parameters naming columns, e.g. ``("task", "worker", "label")``."""
-        return self.family.roles
+        return self.column_roles if self.column_roles is not None else self.family.roles
 
     @property
     def returns(self) -> Output:
@@ -272,6 +286,15 @@ _ROWS = (
         dask="per_pool",
     ),
     Method("KOS", "KOS", "categorical", kos, fit_kos, binary_only=True, dask="per_pool"),
+    # Pairwise rankings (one row per item; their fit_* return a RankingModel, not an
+    # AggregationModel, so the rows name the frame functions only).
+    Method("BRADLEY_TERRY", "Bradley–Terry", "pairwise", bradley_terry),
+    Method("NOISY_BRADLEY_TERRY", "NoisyBT", "pairwise", noisy_bradley_terry),
+    Method("ELO", "Elo", "pairwise", elo),
+    Method("COUNTING", "counting", "pairwise", counting),
+    Method("AVERAGE_WIN_RATE", "average win rate", "pairwise", average_win_rate),
+    Method("EIGENVECTOR", "eigenvector", "pairwise", eigenvector),
+    Method("PAGERANK", "PageRank", "pairwise", pagerank),
     # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
     Method(
         "SEGMENTATION_MV",

@@ -19,6 +19,7 @@ import pandas as pd
 from ._em import Golden, ResponseCodes, one_coin_confusion, run_em
 from ._encoding import check_iteration_args, encode_responses
 from ._golden import encode_golden
+from ._memory import DEFAULT_MAX_MEMORY, check_em_memory, check_max_memory
 from ._model import AggregationModel
 from ._to_frame import frame_function
 
@@ -37,6 +38,7 @@ def fit_one_coin_dawid_skene(
     tol: float = 1e-5,
     labels: Iterable[object] | None = None,
     golden: Mapping[Any, Any] | pd.Series | None = None,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
 ) -> AggregationModel:
     """Fit one-coin Dawid–Skene; see :func:`one_coin_dawid_skene`.
 
@@ -47,6 +49,7 @@ def fit_one_coin_dawid_skene(
         correctly, whatever the true label).
     """
     n_iter, tol = check_iteration_args(n_iter, tol)
+    max_memory = check_max_memory(max_memory)
     data = encode_responses(
         responses, task=task, worker=worker, label=label, labels=labels, method="One-coin DS"
     )
@@ -54,6 +57,7 @@ def fit_one_coin_dawid_skene(
         golden, data.tasks, data.labels, task_like=responses[task], label_like=responses[label]
     )
     T, W, K = data.tasks.size, data.workers.size, data.labels.size
+    check_em_memory("One-coin Dawid-Skene", T, W, K, max_memory)
     if T == 0:
         posteriors, skill = np.zeros((0, K)), np.zeros(W)
         n_run, converged = 0, True
@@ -115,12 +119,24 @@ one_coin_dawid_skene = frame_function(
         The full label space. Default: the labels observed.
     golden : mapping or Series, optional
         Task id -> known label; those tasks' posteriors are held one-hot.
+    max_memory : int or None, default 1 GiB
+        Refuse, before allocating, a fit whose dense arrays would need more
+        bytes than this (as Dawid–Skene: about ``8 * (7 * W * K**2 + 3 * T * K)`` for ``W``
+        workers, ``K`` labels, ``T`` tasks: quadratic in the labels, so free
+        text with thousands of distinct answers would need gigabytes); None
+        for no limit. See "Memory" in ``docs/algorithms.md``.
 
     Returns
     -------
     pandas.DataFrame
         One row per task, sorted by task: ``task``, ``label``, ``confidence``
         (the answer's posterior), and ``golden`` (bool) when ``golden=`` is given.
+
+    Raises
+    ------
+    InvalidArgumentError
+        As :func:`fit_dawid_skene`: bad ids, labels or options, or a fit that
+        would need more than ``max_memory``.
 
     Examples
     --------

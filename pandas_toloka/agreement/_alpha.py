@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 #: Levels of measurement: which distance two values are apart.
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
+#: Up to this many ``tasks x labels`` cells alpha is computed from the dense count matrix.
+_DENSE_CELLS = 1 << 23
 #: Rows of the ``values x values`` distance matrix computed at once (ratio data).
 _BLOCK_CELLS = 1 << 22
 
@@ -149,6 +151,8 @@ def alpha_from_codes(
     values: np.ndarray | None = None,
 ) -> float:
     """Alpha from integer codes; ``values`` are the labels' numbers (interval and ratio)."""
+    if level != "ratio" and n_tasks * max(n_labels, 1) <= _DENSE_CELLS:
+        return _alpha_dense(task_codes, label_codes, n_tasks, max(n_labels, 1), level, values)
     size = np.bincount(task_codes, minlength=n_tasks)
     pairable = size[task_codes] >= 2
     tasks, labels = task_codes[pairable], label_codes[pairable]
@@ -167,15 +171,60 @@ def alpha_from_codes(
         observed = float((weight * (size.astype(np.float64) ** 2 - same))[size >= 2].sum())
         expected = n * n - float((n_c**2).sum())
     elif level in ("ordinal", "interval"):
-        if level == "ordinal":
-            x = np.cumsum(n_c) - n_c / 2.0  # mid-ranks: delta = (x_c - x_k)^2
-        else:
-            assert values is not None
-            x = values
+        x = _positions(n_c) if level == "ordinal" else values
+        assert x is not None
         observed, expected = _squared_sums(tasks, x[labels], size, weight, n_c, x, n_tasks)
     else:
         assert values is not None
         observed, expected = _ratio_sums(tasks, labels, weight, n_c, values, n_tasks, n_labels)
+    if expected == 0:
+        return 1.0
+    return float(1.0 - (n - 1.0) * observed / expected)
+
+
+def _positions(n_c: np.ndarray) -> np.ndarray:
+    """Ordinal data: each value's mid-rank among the pairable values (``delta = (r_c - r_k)^2``)."""
+    return np.cumsum(n_c) - n_c / 2.0
+
+
+def _alpha_dense(
+    task_codes: np.ndarray,
+    label_codes: np.ndarray,
+    n_tasks: int,
+    n_labels: int,
+    level: str,
+    values: np.ndarray | None,
+) -> float:
+    """Nominal, ordinal and interval alpha from the ``tasks x labels`` count matrix."""
+    counts = np.bincount(task_codes * n_labels + label_codes, minlength=n_tasks * n_labels).reshape(
+        n_tasks, n_labels
+    )
+    size = counts.sum(axis=1)
+    pair = size >= 2
+    if not pair.any():
+        return float("nan")  # no task with two responses: nothing to measure
+    if not pair.all():
+        counts, size = counts[pair], size[pair]
+    counts, size = counts.astype(np.float64), size.astype(np.float64)
+    n_c = counts.sum(axis=0)
+    n = float(n_c.sum())
+    if np.count_nonzero(n_c) == 1:
+        return 1.0  # one value: D_o = D_e = 0, perfect observed agreement
+    weight = 1.0 / (size - 1.0)
+    if level == "nominal":
+        same = np.einsum("ij,ij->i", counts, counts)
+        observed = float(weight @ (size * size - same))
+        expected = n * n - float(n_c @ n_c)
+    else:
+        x = _positions(n_c) if level == "ordinal" else values
+        assert x is not None
+        # sum_{i != j} (x_i - x_j)^2 = 2 m sum_i (x_i - mean)^2, from deviations to each mean
+        mean = (counts @ x) / size
+        deviation = x[None, :] - mean[:, None]
+        spread = np.einsum("ij,ij->i", counts, deviation * deviation)
+        observed = float((2.0 * size * weight) @ spread)
+        centre = float(n_c @ x) / n
+        expected = 2.0 * n * float(n_c @ ((x - centre) ** 2))
     if expected == 0:
         return 1.0
     return float(1.0 - (n - 1.0) * observed / expected)

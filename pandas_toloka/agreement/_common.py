@@ -88,10 +88,13 @@ def _small_integer_labels(series: pd.Series) -> Encoded | None:
     low, high = int(values.min()), int(values.max())
     if high - low >= SMALL_INTEGER_SPAN:
         return None
-    present = np.bincount(values - low, minlength=high - low + 1) > 0
-    code_of = np.cumsum(present) - 1
+    shifted = values - low if low else values
+    present = np.bincount(shifted, minlength=high - low + 1) > 0
     uniques = pd.Index(pd.array(np.flatnonzero(present) + low, dtype=dtype))
-    return Encoded(code_of[values - low].astype(np.intp), uniques)
+    if present.all():  # the codes are the shifted values themselves
+        return Encoded(shifted.astype(np.intp, copy=False), uniques)
+    code_of = np.cumsum(present) - 1
+    return Encoded(code_of[shifted].astype(np.intp, copy=False), uniques)
 
 
 @dataclass(frozen=True)

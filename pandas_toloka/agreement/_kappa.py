@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 #: Worker pairs enumerated at once (tasks are taken in chunks of about this many pairs).
 _PAIRS_PER_CHUNK = 1 << 22
+#: Up to this many possible pair keys (or pair x side x label cells) counts are dense.
+_DENSE_PAIRS = 1 << 22
 
 
 def fleiss_kappa(
@@ -212,56 +214,110 @@ def _pairwise(
     """Per worker pair (key ``a * n_workers + b``): shared tasks, ``p_o`` and kappa.
 
     Responses are sorted by task then worker. The pairs of each task are made
-    chunk by chunk of tasks; per chunk, the pair keys and the keyed label counts
-    of each side are reduced, and the chunks' reductions are summed at the end.
+    chunk by chunk of tasks (twice: once to find the pairs and their agreement,
+    once for the label counts of each side), and counted by ``bincount`` over
+    dense pair keys when ``n_workers ** 2`` is small, else reduced by sorting.
     """
     size = np.bincount(tasks, minlength=n_tasks)
-    starts = np.concatenate([[0], np.cumsum(size)])
-    pair_counts = size * (size - 1) // 2
-    keys: list[np.ndarray] = []
-    agree: list[np.ndarray] = []
-    side_keys: list[np.ndarray] = []
-    side_counts: list[np.ndarray] = []
-    for lo, hi in _chunks(pair_counts) if n_tasks else []:
-        offset = int(starts[lo])
-        first, second = pairs_within_groups(size[lo:hi])
-        first += offset
-        second += offset
-        key = workers[first].astype(np.int64) * n_workers + workers[second]
-        same = labels[first] == labels[second]
-        unique, inverse = np.unique(key, return_inverse=True)
-        keys.append(unique)
-        agree.append(np.stack([np.bincount(inverse), np.bincount(inverse, weights=same)]))
-        # (pair, side, label) counts: the two workers' label shares on their shared tasks
-        cell = np.concatenate(
-            [key * 2 * n_labels + labels[first], (key * 2 + 1) * n_labels + labels[second]]
-        )
-        cell_unique, cell_count = np.unique(cell, return_counts=True)
-        side_keys.append(cell_unique)
-        side_counts.append(cell_count)
-    if not keys:
-        empty = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), empty, empty, empty
-    pair, inverse = np.unique(np.concatenate(keys), return_inverse=True)
-    stacked = np.concatenate(agree, axis=1)
-    shared = np.bincount(inverse, weights=stacked[0], minlength=len(pair))
-    agreeing = np.bincount(inverse, weights=stacked[1], minlength=len(pair))
-    cell, inverse = np.unique(np.concatenate(side_keys), return_inverse=True)
-    count = np.bincount(inverse, weights=np.concatenate(side_counts), minlength=len(cell))
-    cell_pair = cell // (2 * n_labels)
-    cell_side = (cell // n_labels) % 2
-    cell_label = cell % n_labels
-    # sum_k a_k b_k: a-side and b-side cells of the same (pair, label) are neighbours
-    # once sorted by (pair, label, side)
-    order = np.lexsort((cell_side, cell_label, cell_pair))
-    cp, cl, cs, cc = cell_pair[order], cell_label[order], cell_side[order], count[order]
-    match = (cp[:-1] == cp[1:]) & (cl[:-1] == cl[1:]) & (cs[:-1] == 0) & (cs[1:] == 1)
+    starts = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
+    chunks = _chunks(size * (size - 1) // 2) if n_tasks else []
+
+    def chunk_pairs() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for lo, hi in chunks:
+            first, second = pairs_within_groups(size[lo:hi])
+            first += starts[lo]
+            second += starts[lo]
+            yield first, second, workers[first].astype(np.int64) * n_workers + workers[second]
+
+    if n_workers * n_workers <= _DENSE_PAIRS:
+        pair, shared, agreeing = _pair_agreement_dense(chunk_pairs(), labels, n_workers)
+    else:
+        pair, shared, agreeing = _pair_agreement_sparse(chunk_pairs(), labels)
     product = np.zeros(len(pair))
-    where = np.searchsorted(pair, cp[:-1][match])
-    np.add.at(product, where, cc[:-1][match] * cc[1:][match])
-    p_o = agreeing / shared
-    p_e = product / (shared * shared)
+    if len(pair):
+        product = _shared_label_products(chunk_pairs(), labels, pair, n_workers, n_labels)
+    p_o = np.divide(agreeing, shared, out=np.zeros(len(pair)), where=shared > 0)
+    p_e = np.divide(product, shared * shared, out=np.zeros(len(pair)), where=shared > 0)
     kappa = np.ones(len(pair))
     chance = p_e < 1.0
     kappa[chance] = (p_o[chance] - p_e[chance]) / (1.0 - p_e[chance])
     return pair, shared.astype(np.int64), p_o, kappa
+
+
+PairChunks = Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _pair_agreement_dense(
+    chunks: PairChunks, labels: np.ndarray, n_workers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pair keys, shared tasks and agreeing tasks, counted over all ``n_workers**2`` keys."""
+    cells = n_workers * n_workers
+    shared = np.zeros(cells)
+    agreeing = np.zeros(cells)
+    for first, second, key in chunks:
+        shared += np.bincount(key, minlength=cells)
+        agreeing += np.bincount(key, weights=labels[first] == labels[second], minlength=cells)
+    pair = np.flatnonzero(shared)
+    return pair.astype(np.int64), shared[pair], agreeing[pair]
+
+
+def _pair_agreement_sparse(
+    chunks: PairChunks, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`_pair_agreement_dense`, the keys reduced by sorting (many workers)."""
+    keys: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    for first, second, key in chunks:
+        unique, inverse = np.unique(key, return_inverse=True)
+        same = labels[first] == labels[second]
+        keys.append(unique)
+        counts.append(np.stack([np.bincount(inverse), np.bincount(inverse, weights=same)]))
+    if not keys:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    pair, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    stacked = np.concatenate(counts, axis=1)
+    shared = np.bincount(inverse, weights=stacked[0], minlength=len(pair))
+    agreeing = np.bincount(inverse, weights=stacked[1], minlength=len(pair))
+    return pair.astype(np.int64), shared, agreeing
+
+
+def _shared_label_products(
+    chunks: PairChunks, labels: np.ndarray, pair: np.ndarray, n_workers: int, n_labels: int
+) -> np.ndarray:
+    """``sum_k n_a(k) n_b(k)`` per pair: the label counts of each side on the shared tasks."""
+    slots = len(pair) * 2 * n_labels
+    dense = slots <= _DENSE_PAIRS
+    sides = np.zeros(slots) if dense else None
+    cell_keys: list[np.ndarray] = []
+    cell_counts: list[np.ndarray] = []
+    for first, second, key in chunks:
+        position = np.searchsorted(pair, key)  # each pair's index among the pairs
+        cell = np.concatenate(
+            [
+                (position * 2) * n_labels + labels[first],
+                (position * 2 + 1) * n_labels + labels[second],
+            ]
+        )
+        if sides is not None:
+            sides += np.bincount(cell, minlength=slots)
+        else:
+            unique, count = np.unique(cell, return_counts=True)
+            cell_keys.append(unique)
+            cell_counts.append(count)
+    if sides is None:
+        unique, inverse = np.unique(np.concatenate(cell_keys), return_inverse=True)
+        count = np.bincount(inverse, weights=np.concatenate(cell_counts), minlength=len(unique))
+        # the b-side cell of an a-side cell (same pair and label) is n_labels further on
+        a_side = (unique // n_labels) % 2 == 0
+        b_key = unique[a_side] + n_labels
+        where = np.searchsorted(unique, b_key).clip(max=len(unique) - 1)
+        hit = unique[where] == b_key
+        product = np.zeros(len(pair))
+        np.add.at(
+            product,
+            unique[a_side][hit] // (2 * n_labels),
+            count[a_side][hit] * count[where[hit]],
+        )
+        return product
+    by_side = sides.reshape(len(pair), 2, n_labels)
+    return np.einsum("ik,ik->i", by_side[:, 0, :], by_side[:, 1, :])

@@ -6,6 +6,8 @@ Dask DataFrames (``ddf.toloka.aggregate_locally(...)``).
 
 - :func:`read_aggregated_solutions`, :func:`read_responses`: one partition per pool.
 - :func:`start_aggregations`: start many pools' aggregations, a few at a time.
+- :func:`rank`: pairwise rankings (Bradley–Terry, ...) of side-by-side pools, the
+  comparisons counted on the cluster (a reduction), equal to the pandas ones.
 - :func:`aggregate_locally`, :func:`worker_quality`: Dawid–Skene, majority vote
   and skill weighting on a Dask DataFrame of responses, equal to the pandas ones.
 
@@ -27,11 +29,15 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess by t
 from . import _accessor  # noqa: F401  (registers ddf.toloka)
 from ._accessor import DaskTolokaAccessor
 from ._aggregate import aggregate_locally, worker_quality
+from ._agreement import agreement
+from ._rank import rank
 from ._readers import read_aggregated_solutions, read_responses, start_aggregations
 
 __all__ = [
     "DaskTolokaAccessor",
     "aggregate_locally",
+    "agreement",
+    "rank",
     "read_aggregated_solutions",
     "read_responses",
     "start_aggregations",

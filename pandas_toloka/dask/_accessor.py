@@ -10,9 +10,12 @@ import pandas as pd
 from dask.dataframe.extensions import register_dataframe_accessor
 
 from .._frame.methods import LocalType
+from .._frame.ranking import is_pairwise
 from .._read.args import renamed_arguments
+from ..agreement import Level
+from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend
-from . import _aggregate
+from . import _aggregate, _agreement, _rank
 
 __all__ = ["DaskTolokaAccessor"]
 
@@ -47,7 +50,32 @@ class DaskTolokaAccessor:
         golden: Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
     ) -> dd.DataFrame:
-        """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`."""
+        """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`.
+
+        A pairwise ``type`` ('BRADLEY_TERRY', ...) ranks the items as :meth:`rank`
+        does (the winner column is ``fields``; ``left``, ``right`` and the
+        options come in ``method_kwargs``) and returns the pandas ranking.
+        """
+        if is_pairwise(type):
+            options = dict(method_kwargs or {})
+            for name, value in (("n_iter", n_iter), ("tol", tol)):
+                if value is not None:
+                    options[name] = value
+            if fields is not None and not isinstance(fields, str):
+                raise InvalidArgumentError(
+                    f"type={type!r} ranks by one winner column: pass fields= as one column name."
+                )
+            return _rank.rank(
+                self._obj,
+                str(getattr(type, "value", type)),
+                left=options.pop("left", "left"),
+                right=options.pop("right", "right"),
+                winner=fields if fields is not None else options.pop("winner", "winner"),
+                worker=worker,
+                pool_id=pool_id,
+                status=status,
+                **options,
+            )
         return _aggregate.aggregate_locally(
             self._obj,
             type,
@@ -64,6 +92,31 @@ class DaskTolokaAccessor:
             dtype_backend=dtype_backend,
             golden=golden,
             method_kwargs=method_kwargs,
+        )
+
+    def rank(
+        self,
+        method: str = "BRADLEY_TERRY",
+        *,
+        left: Hashable = "left",
+        right: Hashable = "right",
+        winner: Hashable = "winner",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Rank the items of each pool; see :func:`pandas_toloka.dask.rank`."""
+        return _rank.rank(
+            self._obj,
+            method,
+            left=left,
+            right=right,
+            winner=winner,
+            worker=worker,
+            pool_id=pool_id,
+            status=status,
+            **options,
         )
 
     def worker_quality(
@@ -97,4 +150,29 @@ class DaskTolokaAccessor:
             tol=tol,
             golden=golden,
             method_kwargs=method_kwargs,
+        )
+
+    def agreement(
+        self,
+        field: str | None = None,
+        *,
+        task: Hashable = "task_id",
+        worker: Hashable = "worker_id",
+        pool_id: str | int | None = None,
+        output_spec: Mapping[str, Any] | None = None,
+        status: str | Sequence[str] | None = "ACCEPTED",
+        level: Level = "nominal",
+        dtype_backend: DtypeBackend = "pyarrow",
+    ) -> pd.DataFrame:
+        """How much the workers of each pool agree; see :func:`pandas_toloka.dask.agreement`."""
+        return _agreement.agreement(
+            self._obj,
+            field,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            level=level,
+            dtype_backend=dtype_backend,
         )

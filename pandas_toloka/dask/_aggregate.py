@@ -35,7 +35,7 @@ from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
-from .._frame.methods import AREA_TYPES, LocalType, check_local_type
+from .._frame.methods import LocalType, area_type, check_local_type
 from .._read.args import renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
@@ -226,15 +226,15 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
     each pool whole on one worker, with the pandas function: the rows are
     shuffled by pool once when a pool spans partitions.
     """
-    kind = check_local_type(type)
-    if kind in AREA_TYPES:
+    area = area_type(type)
+    if area is not None:
         if skills is not None or answer_weight_skill_id is not None:
             raise InvalidArgumentError(
                 f"type={type!r} takes no skills= or answer_weight_skill_id=."
             )
         return aggregate_areas_dask(
             ddf,
-            kind=kind,
+            kind=area,
             fields=fields,
             task=task,
             worker=worker,
@@ -247,6 +247,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
             golden=golden,
             method_kwargs=method_kwargs,
         )
+    kind = check_local_type(type)
     row = METHODS[kind]
     if row.dask is None:
         raise InvalidArgumentError(
@@ -274,10 +275,10 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
     )
     skill_frame = (
         normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
-        if kind == "WEIGHTED_DYNAMIC_OVERLAP"
+        if row.kind == "skill_weighted"
         else None
     )
-    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+    if row.kind != "skill_weighted":
         # Option values are checked by one run on no rows, before any work (as in pandas).
         no_rows = ddf._meta.iloc[:0]
         run_method(
@@ -293,8 +294,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
             golden=None,
             options=options,
         )
-    with_answers = kind == "WEIGHTED_DYNAMIC_OVERLAP"
+    with_answers = row.kind == "skill_weighted"  # Y is counted pool-wide in the survey
     per_pool = row.dask == "per_pool" or (row.dask == "distributed_em" and golden is not None)
+    em = row.dask == "distributed_em" and not per_pool
     fits: dict[Any, FitResult] = {}
     single: frozenset[Any] = frozenset()
     if per_pool:
@@ -311,8 +313,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         spec=spec,
         skills=skill_frame,
         n_options=_n_options(surveys, spec) if with_answers else {},
-        n_iter=n_iter if per_pool else em_n_iter,
-        tol=tol if per_pool else em_tol,
+        # None leaves a method's own default; distributed EM resolved Dawid-Skene's.
+        n_iter=em_n_iter if em else n_iter,
+        tol=em_tol if em else tol,
         dtype_backend=backend,
     )
     if per_pool:

@@ -21,7 +21,6 @@ import pyarrow.compute as pc
 from .. import schema
 from .._frame.inputs import FieldColumn
 from .._frame.local import pool_groups, run_method, select_rows, text_ids, to_table
-from ..aggregation import weighted_dynamic_overlap
 from ..aggregation._encoding import build_result
 from ..schema import DtypeBackend
 
@@ -195,32 +194,20 @@ def aggregate_partition(
     for pool, accepted, rows in pool_rows(frame, spec):
         if pools is not None and pool not in pools:
             continue
-        if kind == "WEIGHTED_DYNAMIC_OVERLAP":
-            assert skills is not None
-            result = weighted_dynamic_overlap(
-                rows,
-                skills,
-                fields=spec.columns,
-                n_options=n_options[pool],
-                task=spec.task,
-                worker=spec.worker,
-                skill_worker="worker_id",
-                skill_value="value",
-            )
-        else:
-            result = run_method(
-                kind,
-                rows,
-                accepted,
-                list(spec.fields),
-                task=spec.task,
-                worker=spec.worker,
-                skills=None,
-                n_iter=n_iter,
-                tol=tol,
-                golden=golden,
-                options=options,
-            )
+        result = run_method(
+            kind,
+            rows,
+            accepted,
+            list(spec.fields),
+            task=spec.task,
+            worker=spec.worker,
+            skills=skills,
+            n_iter=n_iter,
+            tol=tol,
+            golden=golden,
+            options=options,
+            n_options=n_options.get(pool),
+        )
         tables.append(to_table(result, pool, list(spec.fields), spec.task))
     return finish(tables, spec.fields, dtype_backend, golden=golden is not None)
 

@@ -355,3 +355,69 @@ def label_space(field: OutputField) -> list[Any] | None:
         if high - low + 1 <= MAX_RANGE_LABELS:
             return list(range(low, high + 1))
     return None
+
+
+#: Prefix of an input column named like another column, e.g. ``input_values.overlap``.
+INPUT_VALUES_PREFIX = "input_values."
+#: Prefix of the columns holding a control task's known answer, e.g. ``golden.result``.
+GOLDEN_PREFIX = "golden."
+#: Columns of a tasks frame besides the input and golden columns, in order.
+TASKS_META_COLUMNS: tuple[str, ...] = (
+    "pool_id",
+    "task_id",
+    "overlap",
+    "infinite_overlap",
+    "remaining_overlap",
+    "created",
+    "origin_task_id",
+    "correctness_weight",
+    "hint",
+    "known_solutions",
+)
+
+
+def input_column_name(field_name: str, taken: Sequence[str] = TASKS_META_COLUMNS) -> str:
+    """The column of an input field: its name, or ``input_values.<name>`` when that is taken."""
+    return INPUT_VALUES_PREFIX + field_name if field_name in taken else field_name
+
+
+def known_solutions_type(outputs: Sequence[OutputField]) -> pa.DataType:
+    """``list<struct<output_values: struct<field...>, correctness_weight: double>>``.
+
+    The output values keep their plain types (text, not dictionaries) inside the list.
+    """
+    values = pa.struct(
+        [pa.field(f.name, _STRING if f.is_categorical else f.arrow_type) for f in outputs]
+    )
+    solution = pa.struct(
+        [pa.field("output_values", values), pa.field("correctness_weight", pa.float64())]
+    )
+    return _list_of(solution)
+
+
+def tasks_schema(inputs: Sequence[InputField], outputs: Sequence[OutputField]) -> pa.Schema:
+    """Arrow schema of tasks: ``pool_id``, ``task_id``, the inputs, then the task's settings.
+
+    ``pool_id``, ``task_id``, one column per input field
+    (:func:`input_column_name`), ``overlap``, ``infinite_overlap``,
+    ``remaining_overlap``, ``created``, ``origin_task_id``, then what control tasks
+    carry: ``golden.<field>`` per output field (the first known solution, typed like
+    the outputs), its ``correctness_weight``, the ``hint``
+    (``message_on_unknown_solution``) and every known solution (``known_solutions``).
+    """
+    columns = [pa.field("pool_id", _STRING), pa.field("task_id", _STRING)]
+    columns += [pa.field(input_column_name(f.name), f.arrow_type) for f in inputs]
+    columns += [
+        pa.field("overlap", pa.int64()),
+        pa.field("infinite_overlap", pa.bool_()),
+        pa.field("remaining_overlap", pa.int64()),
+        pa.field("created", SUBMITTED_TYPE),
+        pa.field("origin_task_id", _STRING),
+    ]
+    columns += [pa.field(GOLDEN_PREFIX + f.name, f.arrow_type) for f in outputs]
+    columns += [
+        pa.field("correctness_weight", pa.float64()),
+        pa.field("hint", _STRING),
+        pa.field("known_solutions", known_solutions_type(outputs)),
+    ]
+    return pa.schema(columns)

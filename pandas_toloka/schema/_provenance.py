@@ -28,6 +28,7 @@ __all__ = [
     "ProvenanceKind",
     "ResponsesProvenance",
     "ResultsExportProvenance",
+    "TasksProvenance",
     "WorkerQualityProvenance",
     "get_provenance",
     "make_provenance",
@@ -40,6 +41,7 @@ ProvenanceKind = Literal[
     "aggregated_solutions",
     "responses",
     "results_export",
+    "tasks",
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
@@ -50,6 +52,7 @@ KINDS: tuple[ProvenanceKind, ...] = (
     "aggregated_solutions",
     "responses",
     "results_export",
+    "tasks",
     "joined_aggregates",
     "local_aggregation",
     "worker_quality",
@@ -87,6 +90,15 @@ class ResponsesProvenance(_Base):
     pool_id: str
     #: The assignment statuses read, or None for all.
     status: list[str] | None
+
+
+class TasksProvenance(_Base):
+    """``read_tasks`` / ``iter_tasks``: one pool's tasks."""
+
+    kind: Literal["tasks"]
+    pool_id: str
+    #: Input spec of the input columns, as the API returns it.
+    input_spec: dict[str, dict[str, Any]]
 
 
 class ResultsExportProvenance(_Base):
@@ -148,6 +160,7 @@ Provenance = (
     AggregatedSolutionsProvenance
     | ResponsesProvenance
     | ResultsExportProvenance
+    | TasksProvenance
     | JoinedAggregatesProvenance
     | LocalAggregationProvenance
     | WorkerQualityProvenance
@@ -158,6 +171,7 @@ _CLASSES: dict[str, type] = {
     "aggregated_solutions": AggregatedSolutionsProvenance,
     "responses": ResponsesProvenance,
     "results_export": ResultsExportProvenance,
+    "tasks": TasksProvenance,
     "joined_aggregates": JoinedAggregatesProvenance,
     "local_aggregation": LocalAggregationProvenance,
     "worker_quality": WorkerQualityProvenance,

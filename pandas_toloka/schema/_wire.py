@@ -63,7 +63,7 @@ def wire_type(field: OutputField) -> pa.DataType | None:
     them) and JSON fields, whose values may be any JSON, cannot be read (their
     column holds the JSON text, which only the strict path produces).
     """
-    if field.type == "JSON":
+    if field.type in ("JSON", "ARRAY_JSON"):
         return None
     if field.is_categorical:
         return _STRING

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._protocol import AggregationType
+from ..aggregation._memory import DEFAULT_MAX_MEMORY, em_memory
 from ..schema import OutputField, field_to_arrow, label_space, options_count
 from ._errors import ApiError, not_found, validation_error
 from ._store import Pool, Store, column_name
@@ -142,13 +143,71 @@ def result_table(frame: pd.DataFrame, fields: list[OutputField]) -> pa.Table:
 
 
 class Aggregator:
-    """Runs aggregations for a store; caches the Dawid–Skene model per (pool, field)."""
+    """Runs aggregations for a store; caches the Dawid–Skene model per (pool, field).
 
-    def __init__(self, store: Store) -> None:
+    Parameters
+    ----------
+    store : Store
+    max_memory : int, default 1 GiB
+        Dawid–Skene fits whose dense arrays would need more bytes are refused
+        when requested (:meth:`check_size`), before any operation starts.
+    """
+
+    def __init__(self, store: Store, *, max_memory: int = DEFAULT_MAX_MEMORY) -> None:
         self.store = store
+        self.max_memory = max_memory
         self._lock = threading.Lock()
         self._models: dict[tuple[str, int, str], Any] = {}
         self._fitting: dict[tuple[str, int, str], threading.Lock] = {}
+        self._sizes: dict[tuple[str, int, str], tuple[int, int, int]] = {}
+
+    def fit_size(self, pool: Pool, field_name: str) -> tuple[int, int, int]:
+        """``(tasks, workers, labels)`` of the Dawid–Skene fit of one field (cached per pool version).
+
+        The labels are the field's label space when it is bounded, else the
+        distinct answers given (free text, FLOAT, a wide INTEGER range).
+        """
+        key = (pool.id, pool.version, field_name)
+        with self._lock:
+            size = self._sizes.get(key)
+        if size is None:
+            frame, _ = pool.accepted()
+            column = column_name(field_name)
+            answered = frame[["task_id", "worker_id", column]].dropna(subset=[column])
+            space = label_space(pool.fields[field_name])
+            n_labels = len(space) if space is not None else int(answered[column].nunique())
+            size = (
+                int(answered["task_id"].nunique()),
+                int(answered["worker_id"].nunique()),
+                n_labels,
+            )
+            with self._lock:
+                self._sizes = {k: v for k, v in self._sizes.items() if k[0] != pool.id}
+                self._sizes[key] = size
+        return size
+
+    def check_size(self, request: AggregationRequest, pool: Pool) -> None:
+        """Refuse (400) a Dawid–Skene request whose fit would need more than ``max_memory``.
+
+        Toloka advises aggregating only fields with a limited set of values; a
+        free-text field with thousands of distinct answers would make the
+        confusion matrices (workers x labels x labels) gigabytes.
+        """
+        if request.type != "DAWID_SKENE":
+            return
+        name = request.fields[0]
+        n_tasks, n_workers, n_labels = self.fit_size(pool, name)
+        needed = em_memory(n_tasks, n_workers, n_labels)
+        if needed > self.max_memory:
+            raise validation_error(
+                "fields[0].name",
+                f"field {name!r} has {n_labels:,} distinct answers from {n_workers:,} workers: "
+                f"DAWID_SKENE would need about {needed / (1 << 30):.1f} GiB, more than this "
+                f"server allows ({self.max_memory / (1 << 30):.1f} GiB). Aggregate a field with "
+                "a limited set of values (allowed_values, BOOLEAN, a small INTEGER range), or "
+                "use WEIGHTED_DYNAMIC_OVERLAP",
+                code="VALUE_INVALID",
+            )
 
     def dawid_skene_model(self, pool: Pool, field_name: str) -> Any:
         """The Dawid–Skene model fitted on the pool's ACCEPTED answers to one field (cached)."""
@@ -172,6 +231,7 @@ class Aggregator:
                 worker="worker_id",
                 label=column,
                 labels=label_space(pool.fields[field_name]),
+                max_memory=self.max_memory,
             )
             with self._lock:
                 # Drop models of replaced versions of the pool.

@@ -2,7 +2,7 @@
 
 Every endpoint takes the :class:`Context`, the :class:`Request` and the path
 parameters, and returns ``(status, json_object)`` (or ``(status, bytes)`` of
-JSON already encoded) or raises
+JSON already encoded, or ``(status, PageBody)`` for a page sent in pieces) or raises
 :class:`~._errors.ApiError`. The HTTP transport lives in :mod:`._http`.
 """
 
@@ -21,7 +21,7 @@ from ._aggregate import Aggregator, check_request, parse_request
 from ._assignments import assignment_page
 from ._errors import ApiError, not_found, validation_error
 from ._export import Document, export_tsv
-from ._fastjson import join_rows
+from ._fastjson import PageBody
 from ._faults import Faults
 from ._operations import Operation, OperationRunner
 from ._serialize import key_range, page_bounds, parse_datetime
@@ -144,6 +144,7 @@ def aggregate_by_pool(ctx: Context, request: Request) -> Answer:
     _rate_limit(ctx)
     aggregation = parse_request(request.body, by_task=False)
     pool = check_request(aggregation, ctx.store)
+    ctx.aggregator.check_size(aggregation, pool)
     fault = ctx.faults.take(request.method, request.path, kinds=frozenset({"fail_operation"}))
     fail = str(fault.params.get("message", "injected failure")) if fault is not None else None
     operation = ctx.runner.submit(aggregation, pool, fail=fail)
@@ -165,6 +166,7 @@ def aggregate_by_task(ctx: Context, request: Request) -> Answer:
     # reference gives none for one task, so enforce_rate_limits leaves it alone.
     aggregation = parse_request(request.body, by_task=True)
     pool = check_request(aggregation, ctx.store)
+    ctx.aggregator.check_size(aggregation, pool)
     return 201, ctx.aggregator.aggregate_task(aggregation, pool)
 
 
@@ -226,14 +228,12 @@ def aggregated_solutions(ctx: Context, request: Request, operation_id: str) -> A
         order = operation.unsorted_order()
         selected = order[(order >= lo) & (order < hi)]
         has_more = len(selected) > limit
-        page = rows.take(pa.array(selected[:limit], pa.int64()))
-    else:
-        start, stop, has_more = page_bounds(lo, hi, limit, descending=sort == "-task_id")
-        if sort == "-task_id":
-            page = rows.take(pa.array(np.arange(stop - 1, start - 1, -1, dtype=np.int64)))
-        else:
-            page = rows.slice(start, stop - start)
-    return 200, join_rows(page, has_more)
+        return 200, PageBody(rows, has_more, positions=selected[:limit])
+    start, stop, has_more = page_bounds(lo, hi, limit, descending=sort == "-task_id")
+    if sort == "-task_id":
+        positions = np.arange(stop - 1, start - 1, -1, dtype=np.int64)
+        return 200, PageBody(rows, has_more, positions=positions)
+    return 200, PageBody(rows, has_more, start=start, stop=stop)
 
 
 # ------------------------------------------------------------------ pools, projects, skills

@@ -1,19 +1,33 @@
 """Vectorised JSON encoding of Arrow columns: one JSON text per row, built with Arrow kernels.
 
 A finished operation encodes each aggregated solution once; a page is then a
-slice of that string column joined with commas, so serving 100,000 rows costs
-a few milliseconds instead of building 100,000 dicts.
+slice of that string column joined with commas (:class:`PageBody`), so serving
+100,000 rows costs a few milliseconds instead of building 100,000 dicts. A
+page is joined piece by piece (about :data:`PIECE_BYTES` each) straight from
+the Arrow buffers, so answering it holds one piece, not the whole page: no
+Python string per row, no copy of the page.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["join_rows", "json_column", "json_or_null", "object_column", "solution_rows"]
+__all__ = [
+    "PIECE_BYTES",
+    "PageBody",
+    "json_column",
+    "json_or_null",
+    "object_column",
+    "solution_rows",
+]
+
+#: About how many bytes of a page are joined (and sent, or compressed) at a time.
+PIECE_BYTES = 1 << 20
 
 _CONTROL = r"[\x00-\x1f]"
 
@@ -117,9 +131,86 @@ def solution_rows(
     return pc.binary_join_element_wise(*parts, "")
 
 
-def join_rows(rows: pa.Array, has_more: bool) -> bytes:
-    """The page body ``{"items": [rows...], "has_more": ...}`` as UTF-8 bytes."""
-    body = ",".join(rows.to_pylist())
-    return ('{"items":[' + body + '],"has_more":' + ("true" if has_more else "false") + "}").encode(
-        "utf-8"
-    )
+def _offsets(rows: pa.Array) -> np.ndarray:
+    """The value offsets of a string array (with its slice offset applied)."""
+    dtype = np.int64 if pa.types.is_large_string(rows.type) else np.int32
+    offsets = np.frombuffer(rows.buffers()[1], dtype=dtype)
+    return offsets[rows.offset : rows.offset + len(rows) + 1]
+
+
+def _joined(rows: pa.Array) -> bytes:
+    """The values of a string array joined with commas, from its buffers (one copy)."""
+    if len(rows) == 0:
+        return b""
+    offsets = _offsets(rows)
+    data = np.frombuffer(rows.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return np.insert(data, offsets[1:-1] - offsets[0], ord(",")).tobytes()
+
+
+class PageBody:
+    """The page ``{"items": [rows...], "has_more": ...}``, produced in pieces.
+
+    Parameters
+    ----------
+    rows : pyarrow.Array
+        One JSON object per row (a string array), e.g. an operation's rows.
+    has_more : bool
+    start, stop : int, optional
+        The page is ``rows[start:stop]``...
+    positions : numpy.ndarray, optional
+        ... or the rows at these positions, in this order.
+
+    Attributes
+    ----------
+    size : int
+        The exact length of the body in bytes, known before any of it is built.
+    """
+
+    def __init__(
+        self,
+        rows: pa.Array,
+        has_more: bool,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        positions: np.ndarray | None = None,
+    ) -> None:
+        if isinstance(rows, pa.ChunkedArray):
+            rows = rows.combine_chunks()
+        self._rows = rows
+        self._positions = None if positions is None else np.asarray(positions, dtype=np.int64)
+        self._start = start
+        self._stop = len(rows) if stop is None else stop
+        self._prefix = b'{"items":['
+        self._suffix = b'],"has_more":' + (b"true" if has_more else b"false") + b"}"
+        offsets = _offsets(rows)
+        if self._positions is None:
+            self.n_rows = max(0, self._stop - self._start)
+            row_bytes = int(offsets[self._stop] - offsets[self._start]) if self.n_rows else 0
+        else:
+            self.n_rows = len(self._positions)
+            lengths = offsets[self._positions + 1] - offsets[self._positions]
+            row_bytes = int(lengths.sum(dtype=np.int64))
+        self._row_bytes = row_bytes
+        self.size = len(self._prefix) + row_bytes + max(self.n_rows - 1, 0) + len(self._suffix)
+
+    def _piece(self, lo: int, hi: int) -> pa.Array:
+        if self._positions is None:
+            return self._rows.slice(self._start + lo, hi - lo)
+        return self._rows.take(pa.array(self._positions[lo:hi], pa.int64()))
+
+    def pieces(self) -> Iterator[bytes]:
+        """The body in pieces of about :data:`PIECE_BYTES` (the first and last carry the brackets)."""
+        per_piece = max(1, PIECE_BYTES * self.n_rows // max(self._row_bytes, 1))
+        head = self._prefix
+        for lo in range(0, self.n_rows, per_piece):
+            hi = min(lo + per_piece, self.n_rows)
+            yield head + _joined(self._piece(lo, hi))
+            head = b","
+        if self.n_rows == 0:
+            yield head
+        yield self._suffix
+
+    def to_bytes(self) -> bytes:
+        """The whole body at once (for pages small enough to hold)."""
+        return b"".join(self.pieces())

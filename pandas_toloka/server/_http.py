@@ -18,6 +18,7 @@ import re
 import socket
 import time
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -27,8 +28,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .._protocol import API_PREFIX
+from . import _fastjson
 from ._endpoints import ROUTES, Context, Document, Endpoint, Request
 from ._errors import ApiError
+from ._fastjson import PageBody
 from ._limits import Limits, Network
 from ._network import Link, accepts_gzip, gzip_body
 from ._serialize import dumps
@@ -166,7 +169,7 @@ def respond(site: Site, sock: socket.socket, prepared: Prepared) -> Outcome:
 
 def _dispatch(
     site: Site, head: Head, prepared: Prepared, request_id: str
-) -> tuple[int, bytes, dict[str, str], bool, bool, float]:
+) -> tuple[int, bytes | PageBody, dict[str, str], bool, bool, float]:
     """Run one request: ``(status, body, headers, keep_alive, drop, latency)``.
 
     Only an authenticated request has its body read (by the I/O loop), meets
@@ -201,10 +204,11 @@ def _dispatch(
         logger.exception("request %s %s failed", method, path)
         status = 500
         payload = ApiError(500, "INTERNAL_ERROR", "Internal server error").body(request_id)
+    data: bytes | PageBody
     if isinstance(payload, Document):
         headers["Content-Type"], data = payload.content_type, payload.data
     else:
-        data = payload if isinstance(payload, bytes) else dumps(payload)
+        data = payload if isinstance(payload, (bytes, PageBody)) else dumps(payload)
     return status, data, headers, keep_alive, drop, latency
 
 
@@ -246,7 +250,7 @@ def _send(
     site: Site,
     sock: socket.socket,
     status: int,
-    data: bytes,
+    data: bytes | PageBody,
     request_id: str,
     headers: Mapping[str, str],
     *,
@@ -255,8 +259,17 @@ def _send(
     close: bool = True,
     latency: float = 0.0,
 ) -> None:
-    """Write a whole answer at once, after ``latency`` seconds: status line, headers, body."""
+    """Write an answer after ``latency`` seconds: status line, headers, body.
+
+    A body is written at once, except a page larger than one piece
+    (:data:`~._fastjson.PIECE_BYTES`): it is written piece by piece (with
+    ``Content-Length``, or gzipped piece by piece with chunked transfer
+    coding), so that the answer holds one piece, never the whole page. The
+    whole answer must be taken within ``body_timeout``.
+    """
     network = site.network
+    if isinstance(data, PageBody) and data.size <= _fastjson.PIECE_BYTES:
+        data = data.to_bytes()
     lines = [
         f"HTTP/1.1 {status} {_reason(status)}",
         f"Server: {_SERVER}",
@@ -264,25 +277,80 @@ def _send(
         "Content-Type: " + headers.get("Content-Type", "application/json; charset=utf-8"),
         f"X-Request-Id: {request_id}",
     ]
+    size = data.size if isinstance(data, PageBody) else len(data)
+    gzipped = False
     if network.gzip:
         lines.append("Vary: Accept-Encoding")
         wants_gzip = head is not None and accepts_gzip(head.headers.get("Accept-Encoding"))
-        if wants_gzip and len(data) >= network.gzip_min_bytes:
-            data = gzip_body(data, network.gzip_level)
-            lines.append("Content-Encoding: gzip")
-    lines.append(f"Content-Length: {len(data)}")
+        gzipped = wants_gzip and size >= network.gzip_min_bytes
+    if isinstance(data, bytes) and gzipped:
+        data = gzip_body(data, network.gzip_level)
+    if gzipped:
+        lines.append("Content-Encoding: gzip")
+    if isinstance(data, PageBody) and gzipped:
+        lines.append("Transfer-Encoding: chunked")
+    else:
+        lines.append(f"Content-Length: {len(data) if isinstance(data, bytes) else size}")
     lines.extend(
         f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("connection", "content-type")
     )
     if close or drop:
         lines.append("Connection: close")
+    answer_head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    writer = _Writer(site, sock)
     if head is not None and head.method == "HEAD":  # headers only, as HTTP requires
-        data = b""
-    elif drop:
-        data = data[: len(data) // 2]
-    answer = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data
-    sock.settimeout(site.limits.body_timeout)
-    site.link.send(sock, answer, latency=latency)
+        writer.send(answer_head, latency=latency)
+    elif isinstance(data, bytes):
+        if drop:
+            data = data[: len(data) // 2]
+        writer.send(answer_head + data, latency=latency)
+    else:
+        writer.send(answer_head, latency=latency)
+        _send_pieces(writer, data, gzip_level=network.gzip_level if gzipped else None, drop=drop)
+
+
+class _Writer:
+    """Writes an answer's parts through the simulated link, all within one ``body_timeout``."""
+
+    def __init__(self, site: Site, sock: socket.socket) -> None:
+        self.site = site
+        self.sock = sock
+        self.deadline = time.monotonic() + site.limits.body_timeout
+
+    def send(self, data: bytes, *, latency: float = 0.0) -> None:
+        remaining = self.deadline - time.monotonic() + latency
+        if remaining <= 0:
+            raise TimeoutError("the client took too long to read the answer (body_timeout)")
+        self.sock.settimeout(remaining)
+        self.site.link.send(self.sock, data, latency=latency)
+
+
+def _send_pieces(writer: _Writer, body: PageBody, *, gzip_level: int | None, drop: bool) -> None:
+    """Write a page piece by piece (gzipped in chunks when ``gzip_level``); ``drop`` cuts it midway."""
+    compressor = None
+    if gzip_level is not None:
+        compressor = zlib.compressobj(gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    cut = body.size // 2 if drop else None
+    sent = 0
+    for piece in body.pieces():
+        if cut is not None and sent + len(piece) > cut:
+            piece = piece[: cut - sent]
+            if compressor is not None:  # what a broken connection leaves: part of a chunk
+                out = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH)
+                writer.send(f"{len(out) + 64:x}\r\n".encode() + out)
+            else:
+                writer.send(piece)
+            return
+        sent += len(piece)
+        if compressor is None:
+            writer.send(piece)
+            continue
+        out = compressor.compress(piece)
+        if out:
+            writer.send(f"{len(out):x}\r\n".encode() + out + b"\r\n")
+    if compressor is not None:
+        out = compressor.flush()
+        writer.send(f"{len(out):x}\r\n".encode() + out + b"\r\n0\r\n\r\n")
 
 
 def timeout_answer() -> bytes:

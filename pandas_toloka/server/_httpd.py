@@ -174,18 +174,30 @@ class HTTPServer:
                 timeout = max(0.0, min(next_tick - time.monotonic(), poll_interval))
                 for key, _ in selector.select(timeout):
                     if key.fileobj is self.socket:
-                        self._accept()
+                        self._guarded(self._accept)
                     elif key.fileobj is self._wake_r:
                         self._drain_wakeups()
                     else:
-                        self._readable(key.data)
-                self._take_back()
+                        self._guarded(self._readable, key.data)
+                self._guarded(self._take_back)
                 now = time.monotonic()
                 if now >= next_tick:
                     self._check_deadlines(now)
                     next_tick = now + _TICK
         finally:
             self._stopped.set()
+
+    def _guarded(self, step: Any, connection: _Connection | None = None) -> None:
+        """Run one step of the loop; a bug met on one connection closes it, not the server."""
+        try:
+            if connection is None:
+                step()
+            else:
+                step(connection)
+        except Exception:
+            logger.exception("the server's I/O loop failed on a connection; closing it")
+            if connection is not None and connection.state != _BUSY:  # a worker has it else
+                self._close(connection)
 
     def shutdown(self) -> None:
         """Stop the I/O loop and wait for it to end."""

@@ -2,7 +2,7 @@
 
 Workers share one population: careful workers, mediocre ones, spammers (random
 or always the same answer) and a worker biased towards "cat" (see
-:mod:`._synthetic`). Four pools:
+:mod:`._synthetic`). Five pools:
 
 * ``1001`` (project ``11``): cats vs dogs, 2,000 tasks, ~5 answers each, no
   smart mixing: made for ``DAWID_SKENE``, which beats majority vote here.
@@ -14,6 +14,10 @@ or always the same answer) and a worker biased towards "cat" (see
   them ``00022cfa46--637cf3e76e13181a0164e4b3``), dynamic overlap 3 to 5 with
   skill ``11294``, so both ``DAWID_SKENE`` and ``WEIGHTED_DYNAMIC_OVERLAP``
   with that skill run on it as the Toloka docs show.
+* ``1005`` (project ``15``): side by side, eight "models" of known strength
+  compared in 600 pairs by 3 workers each (inputs ``left``, ``right``; output
+  ``result``: left, right or tie), for the pairwise rankings
+  (:mod:`._demo_pairwise`).
 * ``283`` (project ``83859``), the pool of the REST reference's
   ``aggregate-by-task`` example: smart mixing, ``result`` (OK/BAD), 300 tasks
   x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
@@ -23,9 +27,9 @@ or always the same answer) and a worker biased towards "cat" (see
   workers of known skill (:mod:`._demo_areas`): for ``BOXES`` and the
   ``SEGMENTATION_*`` methods.
 
-Every task has an input ``image`` (a URL under ``example.com``: nothing is
-fetched), and every 20th task of each pool is a control task whose known
-solution is its true ``result`` (``correctness_weight`` 1).
+Every task of the categorical pools has an input ``image`` (a URL under
+``example.com``: nothing is fetched), and every 20th task of each pool is a
+control task whose known solution is its true ``result`` (``correctness_weight`` 1).
 
 About 2 % of the answers are REJECTED (they must not count in aggregation).
 The first two pools and skill 501 are drawn first from the seed, the Toloka
@@ -42,7 +46,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import _demo_pairwise
 from ._demo_areas import AREAS_POOL_ID, AREAS_PROJECT_ID, INPUT_SPEC, OUTPUT_SPEC, area_pool
+from ._demo_pairwise import PAIRWISE_POOL_ID, PAIRWISE_STRENGTHS
 from ._loader import write_pool, write_skills
 from ._synthetic import Workers, answer, assign, frame, hex_ids, skill_values, workers
 
@@ -53,6 +59,8 @@ __all__ = [
     "BY_TASK_POOL_ID",
     "BY_TASK_SKILL_ID",
     "BY_TASK_TASK_ID",
+    "PAIRWISE_POOL_ID",
+    "PAIRWISE_STRENGTHS",
     "SEED",
     "SKILL_ID",
     "TOLOKA_POOL_ID",
@@ -197,6 +205,20 @@ def demo_data(seed: int = SEED) -> DemoData:
         pool_info={"private_name": "Objects on street scenes (area selection demo)"},
         input_spec=INPUT_SPEC,
         tasks=areas.tasks,
+    )
+    # The side-by-side pool (pairwise ranking) draws from a stream of its own too.
+    sbs = np.random.default_rng([seed, int(PAIRWISE_POOL_ID)])
+    responses, truth, tasks = _demo_pairwise.pairwise_pool_parts(sbs, crowd)
+    pools[PAIRWISE_POOL_ID] = DemoPool(
+        PAIRWISE_POOL_ID,
+        "15",
+        _demo_pairwise.OUTPUT_SPEC,
+        responses,
+        truth,
+        description="side by side: 8 models of known strength, 600 pairs x 3 answers",
+        pool_info={"private_name": "Side-by-side (ranking demo)"},
+        input_spec=_demo_pairwise.INPUT_SPEC,
+        tasks=tasks,
     )
     return DemoData(pools, skills)
 

@@ -208,3 +208,37 @@ def test_equal_scores_share_the_best_rank() -> None:
     out = agg.counting(frame, n_bootstrap=0)
     assert out["rank"].tolist() == [1, 1, 1]
     assert out["item"].tolist() == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        agg.bradley_terry,
+        agg.noisy_bradley_terry,
+        agg.counting,
+        agg.average_win_rate,
+        agg.eigenvector,
+        agg.pagerank,
+    ],
+    ids=lambda m: m.__name__,
+)
+def test_counted_comparisons_equal_the_rows(method: object) -> None:
+    frame, _ = _simulated(n=300)
+    frame.loc[::7, "winner"] = "tie"
+    counted = (
+        frame.groupby(["left", "right", "winner", "worker_id"]).size().rename("n").reset_index()
+    )
+    counted = counted.sample(frac=1.0, random_state=1)  # any order
+    rows = method(frame, n_bootstrap=30, seed=4)  # type: ignore[operator]
+    table = method(counted, counts="n", n_bootstrap=30, seed=4)  # type: ignore[operator]
+    pd.testing.assert_frame_equal(rows, table, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+def test_bad_counts() -> None:
+    frame = pd.DataFrame({"left": ["a", "b"], "right": ["b", "a"], "winner": ["left", "left"]})
+    for values in ([1, -1], [1.5, 1], [1, None]):
+        with pytest.raises(InvalidArgumentError, match="counts column"):
+            agg.bradley_terry(frame.assign(n=values), counts="n")
+    zero = agg.counting(frame.assign(n=[2, 0]), counts="n", n_bootstrap=0)
+    assert zero.set_index("item")["score"].to_dict() == {"a": 2.0, "b": 0.0}
+    assert zero["n_comparisons"].tolist() == [2, 2]

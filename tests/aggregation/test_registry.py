@@ -70,7 +70,9 @@ def test_derived_lists() -> None:
     )
     assert _methods.GOLDEN_METHODS == ("DAWID_SKENE", "GLAD", "MACE", "ONE_COIN_DAWID_SKENE")
     assert method_names(golden=True) == (*_methods.GOLDEN_METHODS, "BOXES")
-    assert method_names(dask=True) == tuple(METHODS)  # tests/dask/test_methods.py
+    # tests/dask/test_dask_methods.py; the pairwise rankings run on Dask through
+    # pandas_toloka.dask.rank (a tally reduction), not aggregate_locally.
+    assert method_names(dask=True) == tuple(n for n in METHODS if METHODS[n].kind != "pairwise")
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"
     assert _methods.method_options("mace") == ("n_iter", "seed", "n_restarts", "class_priors")
@@ -101,7 +103,7 @@ def test_each_row_names_its_public_functions(name: str) -> None:
         assert getattr(agg, function.__name__) is function
         assert function.__name__ in agg.__all__
         assert function.__module__.startswith("pandas_toloka.aggregation.")
-    assert row.returns == "per_task"
+    assert row.returns == ("per_item" if row.kind == "pairwise" else "per_task")
     assert row.roles == FAMILIES[row.kind].roles
 
 
@@ -252,3 +254,21 @@ def test_markdown_table_has_one_row_per_method() -> None:
     assert "`glad`, `fit_glad`" in glad and "n_iter/tol" in glad and "`m_step_max_iter`" in glad
     kos = next(line for line in table if line.startswith("| `KOS`"))
     assert "(binary labels)" in kos
+
+
+def test_a_row_may_name_other_column_roles_than_its_family() -> None:
+    from pandas_toloka.aggregation import closest_to_average, text_rasa
+
+    row = Method("TOY_CLOSEST", "toy", "embedding", closest_to_average)
+    assert row.roles == ("task", "worker", "output", "embedding")
+    assert "golden" not in row.options and row.golden
+    texts = Method(
+        "TOY_TEXT_RASA",
+        "toy",
+        "embedding",
+        text_rasa,
+        column_roles=("task", "worker", "text", "embedding"),
+    )
+    assert texts.roles[2] == "text" and "text" not in texts.options
+    with pytest.raises(ValueError, match=r"lacks the embedding roles \['output'\]"):
+        Method("TOY_TEXT_RASA", "toy", "embedding", text_rasa)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import pandas_toloka.agreement as ag
 from pandas_toloka.aggregation import fit_dawid_skene
-from pandas_toloka.agreement import _kappa
+from pandas_toloka.agreement import _alpha, _kappa
 from pandas_toloka.agreement._common import pairs_within_groups
 from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 
@@ -73,6 +73,20 @@ def test_alpha_is_the_definition(rows, level) -> None:
         assert alpha == 1.0
     else:
         assert alpha == pytest.approx(_brute_alpha(frame, level), abs=1e-9)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_alpha_by_cells_equals_alpha_by_count_matrix(monkeypatch, level) -> None:
+    # large pools (tasks x labels above a limit) count the occupied cells only
+    rng = np.random.default_rng(8)
+    rows = [(t, w, float(rng.choice([0.5, 1, 3, 8]))) for t in range(50) for w in range(5)]
+    frame = _frame([r for r in rows if rng.random() < 0.6] + [(99, 0, 1.0)])
+    dense = ag.krippendorff_alpha(frame, level=level)
+    monkeypatch.setattr(_alpha, "_DENSE_CELLS", 0)
+    assert ag.krippendorff_alpha(frame, level=level) == pytest.approx(dense, abs=1e-12)
+    assert ag.krippendorff_alpha(frame, level=level) == pytest.approx(
+        _brute_alpha(frame, level), abs=1e-9
+    )
 
 
 def test_interval_alpha_keeps_its_precision_far_from_zero() -> None:
@@ -146,25 +160,20 @@ def test_alpha_is_the_same_on_every_dtype_backend(dtype) -> None:
     )
 
 
-@pytest.mark.parametrize("dtype", ["int64", "Int64", "int8", "uint16", "uint64", "int64[pyarrow]"])
-@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
-def test_integer_labels_coded_by_offset_equal_hashed_ones(dtype, level) -> None:
+@pytest.mark.parametrize("choices", [[2, 3, 5, 9], [4, 5, 6]])  # gaps, or every value
+def test_integer_labels_coded_by_offset_equal_hashed_ones(choices) -> None:
     rng = np.random.default_rng(3)
     rows = [
-        (t, w, int(rng.choice([2, 3, 5, 9])))
-        for t in range(30)
-        for w in range(4)
-        if rng.random() < 0.7
+        (t, w, int(rng.choice(choices))) for t in range(30) for w in range(4) if rng.random() < 0.7
     ]
     frame = _frame(rows)
     as_float = frame.astype({"result": "float64"})  # hashed (factorize) path
-    expected = ag.krippendorff_alpha(as_float, level=level)
-    assert ag.krippendorff_alpha(frame.astype({"result": dtype}), level=level) == pytest.approx(
-        expected, abs=1e-12
-    )
-    assert ag.fleiss_kappa(frame.astype({"result": dtype})) == pytest.approx(
-        ag.fleiss_kappa(as_float), abs=1e-12
-    )
+    for dtype in ["int64", "Int64", "int8", "uint16", "uint64", "int64[pyarrow]"]:
+        typed = frame.astype({"result": dtype})
+        for level in ["nominal", "ordinal", "interval", "ratio"]:
+            expected = ag.krippendorff_alpha(as_float, level=level)
+            assert ag.krippendorff_alpha(typed, level=level) == pytest.approx(expected, abs=1e-12)
+        assert ag.fleiss_kappa(typed) == pytest.approx(ag.fleiss_kappa(as_float), abs=1e-12)
 
 
 # -- Fleiss' and Cohen's kappa ----------------------------------------------------------------
@@ -235,7 +244,7 @@ def test_cohen_kappa_keeps_the_first_of_repeated_answers() -> None:
     assert result["agreement"].tolist() == [1.0]
 
 
-def test_cohen_kappa_in_chunks_equals_one_pass(monkeypatch) -> None:
+def test_cohen_kappa_in_chunks_and_sorted_equals_one_dense_pass(monkeypatch) -> None:
     rng = np.random.default_rng(5)
     rows = [
         (t, w, int(rng.integers(0, 3))) for t in range(60) for w in range(9) if rng.random() < 0.6
@@ -245,6 +254,8 @@ def test_cohen_kappa_in_chunks_equals_one_pass(monkeypatch) -> None:
     monkeypatch.setattr(_kappa, "_PAIRS_PER_CHUNK", 7)
     chunked = ag.cohen_kappa(frame)
     pd.testing.assert_frame_equal(whole, chunked)
+    monkeypatch.setattr(_kappa, "_DENSE_PAIRS", 0)  # many workers: keys reduced by sorting
+    pd.testing.assert_frame_equal(whole, ag.cohen_kappa(frame))
 
 
 def test_pairs_within_groups() -> None:

@@ -150,3 +150,17 @@ def test_importing_without_dask_names_the_extra() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'pandas-toloka[dask]'" in out.stdout
     assert "dask[dataframe] and distributed" in out.stdout
+
+
+def test_agreement_equals_the_pandas_accessor(dask_client, responses) -> None:
+    two = pd.concat(
+        [responses.assign(pool_id="1"), responses.iloc[::2].assign(pool_id="2")],
+        ignore_index=True,
+    )
+    ddf = dd.from_pandas(two.sample(frac=1.0, random_state=3), npartitions=3)  # pools spread
+    expected = two.toloka.agreement(output_spec=SPEC, level="ordinal")
+    result = ddf.toloka.agreement(output_spec=SPEC, level="ordinal")
+    assert result.attrs["toloka"] == expected.attrs["toloka"]
+    pd.testing.assert_frame_equal(result, expected)
+    one = ptd.agreement(ddf, output_spec=SPEC, pool_id="2")
+    pd.testing.assert_frame_equal(one, two.toloka.agreement(output_spec=SPEC, pool_id="2"))

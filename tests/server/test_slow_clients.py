@@ -28,6 +28,7 @@ pytestmark = pytest.mark.reliability
 
 AUTH = f"Authorization: ApiKey {TOKEN}\r\n".encode()
 SLOW_CLIENTS = 1000
+AUTH_HEADERS = {"Authorization": f"ApiKey {TOKEN}"}
 
 
 def _server(**kwargs: object) -> LocalTolokaServer:
@@ -162,3 +163,22 @@ def test_slow_and_idle_connections_time_out_without_threads() -> None:
             assert closed_by_server(idle)  # no answer: it never started a request
             answers = Counter(read_answer(sock).status for sock in (head, body))
             assert answers == {408: 2}
+
+
+def test_a_bug_on_one_connection_closes_it_not_the_server(server, monkeypatch, caplog):
+    from pandas_toloka.server import _httpd
+
+    real = _httpd.read_head
+
+    def read_head(buffer, limits):
+        if b"X-Boom" in buffer.data:
+            raise RuntimeError("a bug")
+        return real(buffer, limits)
+
+    monkeypatch.setattr(_httpd, "read_head", read_head)
+    with connect(server.url) as sock:
+        sock.sendall(b"GET /api/v1/pools HTTP/1.1\r\nX-Boom: 1\r\n\r\n")
+        assert closed_by_server(sock)
+    assert "I/O loop failed" in caplog.text
+    response = requests.get(server.url + "/api/v1/pools/7", headers=AUTH_HEADERS, timeout=10)
+    assert response.status_code == 200

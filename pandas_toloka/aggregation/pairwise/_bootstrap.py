@@ -21,7 +21,7 @@ import numpy as np
 
 from .._threads import parallel_map
 
-__all__ = ["BLOCK", "block_rng", "percentile_interval", "resample_tally"]
+__all__ = ["BLOCK", "block_rng", "draw_counts", "percentile_interval", "resample_tally"]
 
 #: Replicates drawn and fitted together.
 BLOCK = 50
@@ -32,13 +32,18 @@ def block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.default_rng([seed, block])
 
 
-def _draw(count: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def draw_counts(count: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``(size, K)`` resampled counts: ``total`` comparisons drawn with replacement.
+
+    Drawing the rows' kinds (one integer per comparison) is far cheaper than
+    numpy's multinomial, which draws one binomial per kind, unless there are
+    many more comparisons than kinds.
+    """
     total = int(round(float(count.sum())))
     if total == 0 or not len(count):
         return np.zeros((size, len(count)))
-    if len(count) * 2 < total:
+    if total > 64 * len(count):
         return rng.multinomial(total, count / count.sum(), size=size).astype(np.float64)
-    # Many kinds seen about once each: draw the rows themselves.
     kind = np.repeat(np.arange(len(count)), np.rint(count).astype(np.int64))
     out = np.empty((size, len(count)))
     for row in range(size):
@@ -60,7 +65,7 @@ def resample_tally(
 
     def block(j: int) -> np.ndarray:
         size = min(BLOCK, n_bootstrap - j * BLOCK)
-        return score(_draw(count, size, block_rng(seed, j)))
+        return score(draw_counts(count, size, block_rng(seed, j)))
 
     blocks = parallel_map(block, list(range(-(-n_bootstrap // BLOCK))))
     return np.concatenate(blocks, axis=0) if blocks else np.zeros((0, 0))

@@ -33,6 +33,12 @@ winner_kind : {"auto", "sides", "items"}, default "auto"
         ``"auto"``: sides when every value is one of those three words, items
         otherwise, and an error when some item is itself called ``"left"``,
         ``"right"`` or ``"tie"`` (pass the kind then).""",
+    "counts": """\
+counts : hashable, optional
+        A column of how many times each row happened, for comparisons counted
+        beforehand (a table of pairs and outcomes, or the sum of partitions'
+        counts, as on Dask): whole numbers >= 0. The result equals that of the
+        rows repeated that many times, bootstrap included.""",
     "bootstrap": """\
 n_bootstrap : int, default 100
         Bootstrap replicates for the confidence intervals: each resamples as

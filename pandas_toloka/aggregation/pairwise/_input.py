@@ -66,7 +66,9 @@ class Comparisons:
     worker : numpy.ndarray or None
         ``intp`` codes into ``workers``.
     n_dropped : int
-        Rows left out (nulls, self-comparisons).
+        Comparisons left out (nulls, self-comparisons; weighted by ``count``).
+    count : numpy.ndarray or None
+        ``int64`` times each row happened (``counts=``); None: once each.
     """
 
     items: pd.Index
@@ -76,6 +78,7 @@ class Comparisons:
     workers: pd.Index | None = None
     worker: np.ndarray | None = None
     n_dropped: int = 0
+    count: np.ndarray | None = None
 
     @property
     def n_items(self) -> int:
@@ -85,13 +88,15 @@ class Comparisons:
     @property
     def n_comparisons(self) -> int:
         """Number of comparisons kept."""
-        return len(self.left)
+        return len(self.left) if self.count is None else int(self.count.sum())
 
     def comparisons_per_item(self) -> np.ndarray:
         """``(n_items,)`` int64: how many comparisons each item took part in."""
-        n = self.n_items
-        counts = np.bincount(self.left, minlength=n) + np.bincount(self.right, minlength=n)
-        return counts.astype(np.int64)
+        n, weight = self.n_items, self.count
+        counts = np.bincount(self.left, weights=weight, minlength=n) + np.bincount(
+            self.right, weights=weight, minlength=n
+        )
+        return np.rint(counts).astype(np.int64)
 
 
 def _warn_dropped(method: str, count: int, total: int, why: str) -> None:
@@ -101,16 +106,49 @@ def _warn_dropped(method: str, count: int, total: int, why: str) -> None:
     )
 
 
-def _drop_nulls(frame: pd.DataFrame, columns: list[Hashable], method: str) -> pd.DataFrame:
+def _drop_nulls(
+    frame: pd.DataFrame, columns: list[Hashable], method: str, weight: np.ndarray | None
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     nulls = np.zeros(len(frame), dtype=bool)
     for column in columns:
         nulls |= frame[column].isna().to_numpy(dtype=bool)
-    count = int(nulls.sum())
-    if count:
+    if nulls.any():
         named = ", ".join(repr(c) for c in columns)
-        _warn_dropped(method, count, len(frame), f"with a missing value in {named}")
+        dropped, total = _weighed(nulls, weight)
+        _warn_dropped(method, dropped, total, f"with a missing value in {named}")
         frame = frame[~nulls]
-    return frame
+        weight = None if weight is None else weight[~nulls]
+    return frame, weight
+
+
+def _weighed(mask: np.ndarray, weight: np.ndarray | None) -> tuple[int, int]:
+    """(comparisons under ``mask``, all comparisons), rows weighted by ``weight``."""
+    if weight is None:
+        return int(mask.sum()), len(mask)
+    return int(weight[mask].sum()), int(weight.sum())
+
+
+def _read_counts(frame: pd.DataFrame, count: Hashable) -> np.ndarray:
+    """The ``counts=`` column as int64 >= 0 (a missing count is an error)."""
+    column = frame[count]
+    if column.isna().any():
+        raise InvalidArgumentError(
+            f"The counts column {count!r} has missing values; every row needs its count."
+        )
+    try:
+        values = column.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"The counts column {count!r} must hold whole numbers >= 0 ({exc})."
+        ) from exc
+    if len(values) and (
+        not np.isfinite(values).all() or (values < 0).any() or (values != np.rint(values)).any()
+    ):
+        raise InvalidArgumentError(
+            f"The counts column {count!r} must hold whole numbers >= 0 (how many times each "
+            "row's comparison happened)."
+        )
+    return values.astype(np.int64)
 
 
 def _check_kind(winner_kind: object) -> None:
@@ -196,6 +234,7 @@ def encode_comparisons(
     winner: Hashable,
     worker: Hashable | None,
     winner_kind: object = "auto",
+    counts: Hashable | None = None,
     method: str,
 ) -> Comparisons:
     """Validate a frame of comparisons and encode it.
@@ -210,6 +249,8 @@ def encode_comparisons(
         The worker column, read only when not None.
     winner_kind : {"auto", "sides", "items"}
         How the winner column is read (module docstring).
+    counts : hashable, optional
+        A column of how many times each row happened (pre-counted comparisons).
     method : str
         Used in messages.
 
@@ -222,6 +263,8 @@ def encode_comparisons(
     roles: dict[str, Hashable] = {"left": left, "right": right, "winner": winner}
     if worker is not None:
         roles["worker"] = worker
+    if counts is not None:
+        roles["counts"] = counts
     seen: dict[Hashable, str] = {}
     for role, name in roles.items():
         if name in seen:
@@ -232,8 +275,9 @@ def encode_comparisons(
         seen[name] = role
     columns = list(roles.values())
     frame = check_frame(responses, columns, purpose=f"for {method}")
-    n_rows = len(frame)
-    frame = _drop_nulls(frame, columns, method)
+    weight = _read_counts(frame, counts) if counts is not None else None
+    n_rows = len(frame) if weight is None else int(weight.sum())
+    frame, weight = _drop_nulls(frame, [c for c in columns if c != counts], method, weight)
     sides = pd.concat([frame[left], frame[right]], ignore_index=True)
     encoded = encode_column(sides, role="item")
     n = len(frame)
@@ -252,9 +296,11 @@ def encode_comparisons(
         worker_codes, workers = encoded_workers.codes, encoded_workers.uniques
     same = left_codes == right_codes
     if same.any():
-        _warn_dropped(method, int(same.sum()), n, "comparing an item with itself")
+        dropped, total = _weighed(same, weight)
+        _warn_dropped(method, dropped, total, "comparing an item with itself")
         keep = ~same
         left_codes, right_codes, outcome = left_codes[keep], right_codes[keep], outcome[keep]
+        weight = None if weight is None else weight[keep]
         if worker_codes is not None:
             worker_codes = worker_codes[keep]
         # Items met only in self-comparisons leave the item space.
@@ -272,5 +318,6 @@ def encode_comparisons(
         outcome=np.ascontiguousarray(outcome, dtype=np.int8),
         workers=workers,
         worker=None if worker_codes is None else np.ascontiguousarray(worker_codes, np.intp),
-        n_dropped=n_rows - len(left_codes),
+        n_dropped=n_rows - (len(left_codes) if weight is None else int(weight.sum())),
+        count=weight,
     )

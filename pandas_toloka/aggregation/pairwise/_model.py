@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InvalidArgumentError
-from ._tally import Tally, duels
+from ._input import Comparisons
+from ._tally import Tally, duels, tally
 
 __all__ = ["RANKING_COLUMNS", "NoisyBradleyTerryModel", "RankingModel", "competition_ranks"]
 
@@ -63,6 +64,9 @@ class RankingModel:
     options : mapping
         The method's parameters, e.g. ``{"prior": 0.01}``.
     tally : Tally or None
+        (Elo: counted from ``comparisons`` when first needed.)
+    comparisons : Comparisons or None
+        The encoded comparisons, kept by Elo (whose fit does not count them).
         The comparisons counted by (left, right, outcome): the data of
         :meth:`win_rates`.
     """
@@ -83,6 +87,7 @@ class RankingModel:
     n_dropped: int = 0
     options: Mapping[str, object] = field(default_factory=dict)
     tally: Tally | None = field(default=None, repr=False)
+    comparisons: Comparisons | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -135,10 +140,13 @@ class RankingModel:
         InvalidArgumentError
             If the model was built without its tally.
         """
-        if self.tally is None:
+        counted = self.tally
+        if counted is None and self.comparisons is not None:
+            counted = tally(self.comparisons)
+        if counted is None:
             raise InvalidArgumentError("This model keeps no tally of its comparisons.")
         n = len(self.items)
-        wins = duels(self.tally).matrix(self.tally.count)
+        wins = duels(counted).matrix(counted.count)
         total = wins + wins.T
         with np.errstate(invalid="ignore", divide="ignore"):
             rates = np.where(total > 0, wins / np.where(total > 0, total, 1.0), np.nan)

@@ -14,12 +14,13 @@ latent "attentive" indicator:
   Bradley–Terry probability of the observed outcome and ``g`` the bias's.
 - M-step: ``p_w = (sum r + 1) / (n_w + 2)`` and ``b_w = (sum (1 - r)[left] + 1)
   / (sum (1 - r) + 2)`` (one pseudo-observation each way keeps both strictly
-  inside (0, 1): a Beta(2, 2) prior); ``s`` by an MM step (Hunter, 2004) of
-  the Bradley–Terry likelihood weighted by ``r``, with ``prior`` pseudo-wins and
+  inside (0, 1): a Beta(2, 2) prior); ``s`` by a Newman sweep (or an MM step)
+  of the Bradley–Terry likelihood weighted by ``r``, with ``prior`` pseudo-wins and
   pseudo-losses of each item against a reference of log-strength 0 (crowd-kit's
   ``regularization_ratio``, which pulls each score towards a shared parameter).
 
-The strengths take one MM step per E-step (a generalised EM step: the
+The strengths take one Newman sweep per E-step, or one MM step (Hunter,
+2004) when the sweep would lower the objective (a generalised EM step: the
 objective never decreases), then the common shift that best fits the
 reference prior (:func:`._bt_kernel.best_shift`); the steps are accelerated by
 SQUAREM (:func:`fit_noisy`).
@@ -146,10 +147,11 @@ def noisy_log_likelihood(
     ``weight`` is ``(M,)``: the rows' counts times their shares.
     """
     f, g, pw = _parts(data, s, p, b)
-    total = float((weight * np.log(pw * f + (1.0 - pw) * g)).sum())
-    if prior > 0:
-        total += prior * float(np.log(_sigmoid(s)).sum() + np.log(_sigmoid(-s)).sum())
-    total += float(np.log(p).sum() + np.log1p(-p).sum() + np.log(b).sum() + np.log1p(-b).sum())
+    with np.errstate(divide="ignore"):  # -inf for impossible parameters (an extrapolation)
+        total = float((weight * np.log(pw * f + (1.0 - pw) * g)).sum())
+        total += float(np.log(p).sum() + np.log1p(-p).sum() + np.log(b).sum() + np.log1p(-b).sum())
+    # log sigmoid(s) + log sigmoid(-s), stable for large |s|
+    total -= prior * float((np.logaddexp(0.0, -s) + np.logaddexp(0.0, s)).sum())
     return total
 
 
@@ -186,20 +188,25 @@ class _EM:
             np.bincount(data.worker, weights=random_weight * data.left_won, minlength=n_workers)
             + 1.0
         ) / (np.bincount(data.worker, weights=random_weight, minlength=n_workers) + 2.0)
-        # An MM step (Hunter, 2004) of the r-weighted Bradley-Terry likelihood with the
-        # reference item: it never decreases the objective, so EM stays monotone.
+        # The strengths: Newman's sweep of the r-weighted Bradley-Terry likelihood with the
+        # reference item, kept when the objective does not drop; else an MM step (Hunter,
+        # 2004), which never decreases it. Either is followed by the best common shift.
         strength = np.exp(s)
         share = rw / (strength[self.winner] + strength[self.loser])
-        games = np.bincount(self.winner, weights=share, minlength=n) + np.bincount(
-            self.loser, weights=share, minlength=n
-        )
+        lost = np.bincount(self.loser, weights=share, minlength=n)
+        reference = self.prior / (strength + 1.0)  # prior > 0: every sum stays positive
+        newman = np.log(
+            np.bincount(self.winner, weights=share * strength[self.loser], minlength=n) + reference
+        ) - np.log(lost + reference)
+        logit_p = np.log(new_p) - np.log1p(-new_p)
+        logit_b = np.log(new_b) - np.log1p(-new_b)
+        proposal = np.concatenate([newman + best_shift(newman)[0], logit_p, logit_b])
+        if self.objective(proposal) >= self.objective(theta):
+            return proposal
+        games = np.bincount(self.winner, weights=share, minlength=n) + lost
         wins = np.bincount(self.winner, weights=rw, minlength=n)
-        reference = self.prior / (strength + 1.0)  # prior > 0: both sums stay positive
-        new_s = np.log(wins + self.prior) - np.log(games + 2.0 * reference)
-        new_s += best_shift(new_s)[0]
-        return np.concatenate(
-            [new_s, np.log(new_p) - np.log1p(-new_p), np.log(new_b) - np.log1p(-new_b)]
-        )
+        mm = np.log(wins + self.prior) - np.log(games + 2.0 * reference)
+        return np.concatenate([mm + best_shift(mm)[0], logit_p, logit_b])
 
 
 def fit_noisy(

@@ -62,14 +62,18 @@ class Tally:
         return float(self.count.sum())
 
 
-def _count_keys(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys (sorted) and their counts."""
+def _count_keys(
+    keys: np.ndarray, space: int, weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys (sorted) with a positive count, and their counts."""
     if space <= max(_BINCOUNT_MAX, 4 * len(keys)):
-        counts = np.bincount(keys, minlength=space)
+        counts = np.bincount(keys, weights=weight, minlength=space)
         present = np.flatnonzero(counts)
         return present, counts[present].astype(np.float64)
-    distinct, counts = np.unique(keys, return_counts=True)
-    return distinct, counts.astype(np.float64)
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weight, minlength=len(distinct))
+    positive = counts > 0
+    return distinct[positive], counts[positive].astype(np.float64)
 
 
 def tally(data: Comparisons, *, by_worker: bool = False) -> Tally:
@@ -83,7 +87,7 @@ def tally(data: Comparisons, *, by_worker: bool = False) -> Tally:
         n_workers = len(data.workers)
         keys = keys * n_workers + data.worker
         space *= n_workers
-    distinct, counts = _count_keys(keys, space)
+    distinct, counts = _count_keys(keys, space, data.count)
     worker = None
     if by_worker:
         worker = (distinct % n_workers).astype(np.intp)

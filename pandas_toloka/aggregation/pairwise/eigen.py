@@ -29,6 +29,7 @@ def _fit(
     right: Hashable,
     winner: Hashable,
     winner_kind: WinnerKind,
+    counts: Hashable | None,
     n_iter: int,
     tol: float,
     n_bootstrap: int,
@@ -45,6 +46,7 @@ def _fit(
         winner=winner,
         worker=None,
         winner_kind=winner_kind,
+        counts=counts,
         method=method,
     )
     counted = tally(data)
@@ -77,6 +79,7 @@ def fit_eigenvector(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     n_iter: int = 100,
     tol: float = 1e-6,
     n_bootstrap: int = 100,
@@ -93,6 +96,7 @@ def fit_eigenvector(
         right=right,
         winner=winner,
         winner_kind=winner_kind,
+        counts=counts,
         n_iter=n_iter,
         tol=tol,
         n_bootstrap=n_bootstrap,
@@ -111,6 +115,7 @@ def eigenvector(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     n_iter: int = 100,
     tol: float = 1e-6,
     n_bootstrap: int = 100,
@@ -129,6 +134,7 @@ def eigenvector(
     {comparisons}
     {worker_unused}
     {winner_kind}
+    {counts}
     n_iter : int, default 100
         At most this many power steps.
     tol : float, default 1e-6
@@ -150,6 +156,7 @@ def eigenvector(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         n_iter=n_iter,
         tol=tol,
         n_bootstrap=n_bootstrap,
@@ -173,6 +180,7 @@ def fit_pagerank(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     damping: float = 0.85,
     n_iter: int = 100,
     tol: float = 1e-6,
@@ -191,6 +199,7 @@ def fit_pagerank(
         right=right,
         winner=winner,
         winner_kind=winner_kind,
+        counts=counts,
         n_iter=n_iter,
         tol=tol,
         n_bootstrap=n_bootstrap,
@@ -209,6 +218,7 @@ def pagerank(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     damping: float = 0.85,
     n_iter: int = 100,
     tol: float = 1e-6,
@@ -229,6 +239,7 @@ def pagerank(
     {comparisons}
     {worker_unused}
     {winner_kind}
+    {counts}
     damping : float, default 0.85
         The probability of following a loss rather than jumping.
     n_iter : int, default 100
@@ -252,6 +263,7 @@ def pagerank(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         damping=damping,
         n_iter=n_iter,
         tol=tol,

@@ -14,7 +14,6 @@ from ._elo_kernel import elo_ratings
 from ._input import WinnerKind, encode_comparisons
 from ._model import RankingModel
 from ._options import check_bootstrap, check_number
-from ._tally import tally
 
 __all__ = ["elo", "fit_elo"]
 
@@ -83,7 +82,8 @@ def fit_elo(
         replicates,
         confidence=confidence,
         seed=seed,
-        counted=tally(data),
+        counted=None,
+        comparisons=data,
         options={**options, "shuffle": bool(shuffle)},
     )
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._encoding import check_iteration_args
-from ._bootstrap import BLOCK, block_rng
+from ._bootstrap import BLOCK, block_rng, draw_counts
 from ._bt_kernel import fit_bt
 from ._build import build_model
 from ._docs import fill_doc
@@ -25,12 +25,10 @@ METHOD = "NOISY_BRADLEY_TERRY"
 
 def _resample(count: np.ndarray, n_bootstrap: int, seed: int) -> list[np.ndarray]:
     """Replicate count vectors, drawn as :func:`._bootstrap.resample_tally` draws them."""
-    total = int(round(float(count.sum())))
     out: list[np.ndarray] = []
     for block in range(-(-n_bootstrap // BLOCK)):
         size = min(BLOCK, n_bootstrap - block * BLOCK)
-        drawn = block_rng(seed, block).multinomial(total, count / count.sum(), size=size)
-        out.extend(drawn.astype(np.float64))
+        out.extend(draw_counts(count, size, block_rng(seed, block)))
     return out
 
 
@@ -43,7 +41,8 @@ def fit_noisy_bradley_terry(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
-    prior: float = 0.01,
+    counts: Hashable | None = None,
+    prior: float = 1.0,
     n_iter: int = 1000,
     tol: float = 1e-6,
     n_bootstrap: int = 100,
@@ -70,6 +69,7 @@ def fit_noisy_bradley_terry(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         method=METHOD,
     )
     counted = tally(data, by_worker=True)
@@ -79,9 +79,9 @@ def fit_noisy_bradley_terry(
     fit = fit_noisy(layout, counted.count, prior=prior, n_iter=n_iter, tol=tol, start=start)
     replicates = np.zeros((n_bootstrap, data.n_items))
     if data.n_comparisons:
-        for row, counts in enumerate(_resample(counted.count, n_bootstrap, seed)):
+        for row, drawn in enumerate(_resample(counted.count, n_bootstrap, seed)):
             refit = fit_noisy(
-                layout, counts, prior=prior, n_iter=n_iter, tol=tol, start=fit.log_strength
+                layout, drawn, prior=prior, n_iter=n_iter, tol=tol, start=fit.log_strength
             )
             replicates[row] = np.exp(refit.log_strength)
     assert data.workers is not None and data.worker is not None
@@ -116,7 +116,8 @@ def noisy_bradley_terry(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
-    prior: float = 0.01,
+    counts: Hashable | None = None,
+    prior: float = 1.0,
     n_iter: int = 1000,
     tol: float = 1e-6,
     n_bootstrap: int = 100,
@@ -144,10 +145,14 @@ def noisy_bradley_terry(
         The worker column; rows with a missing worker are dropped with the
         warning.
     {winner_kind}
-    prior : float, default 0.01
+    {counts}
+    prior : float, default 1.0
         Pseudo-wins and pseudo-losses of every item against a reference item
         of strength 1 (crowd-kit's ``regularization_ratio``, 1e-5 there); must
-        be > 0, so that the strengths always exist.
+        be > 0. NoisyBT needs a real prior: its likelihood keeps growing as the
+        strengths spread apart and the reliabilities fall (a strict order plus
+        inattention explains any data), so with a weak prior the strengths and
+        their bootstrap intervals run off along that ridge.
     n_iter : int, default 1000
         At most this many EM iterations.
     tol : float, default 1e-6
@@ -170,6 +175,7 @@ def noisy_bradley_terry(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         prior=prior,
         n_iter=n_iter,
         tol=tol,

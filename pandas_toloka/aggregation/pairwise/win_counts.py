@@ -27,6 +27,7 @@ def _fit(
     right: Hashable,
     winner: Hashable,
     winner_kind: WinnerKind,
+    counts: Hashable | None,
     n_bootstrap: int,
     confidence: float,
     seed: int,
@@ -39,6 +40,7 @@ def _fit(
         winner=winner,
         worker=None,
         winner_kind=winner_kind,
+        counts=counts,
         method=method,
     )
     counted = tally(data)
@@ -75,6 +77,7 @@ def fit_counting(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     n_bootstrap: int = 100,
     confidence: float = 0.95,
     seed: int = 0,
@@ -88,6 +91,7 @@ def fit_counting(
         right=right,
         winner=winner,
         winner_kind=winner_kind,
+        counts=counts,
         n_bootstrap=n_bootstrap,
         confidence=confidence,
         seed=seed,
@@ -103,6 +107,7 @@ def counting(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     n_bootstrap: int = 100,
     confidence: float = 0.95,
     seed: int = 0,
@@ -117,6 +122,7 @@ def counting(
     {comparisons}
     {worker_unused}
     {winner_kind}
+    {counts}
     {bootstrap}
 
     Returns
@@ -134,6 +140,7 @@ def counting(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         n_bootstrap=n_bootstrap,
         confidence=confidence,
         seed=seed,
@@ -149,6 +156,7 @@ def fit_average_win_rate(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     n_bootstrap: int = 100,
     confidence: float = 0.95,
     seed: int = 0,
@@ -162,6 +170,7 @@ def fit_average_win_rate(
         right=right,
         winner=winner,
         winner_kind=winner_kind,
+        counts=counts,
         n_bootstrap=n_bootstrap,
         confidence=confidence,
         seed=seed,
@@ -177,6 +186,7 @@ def average_win_rate(
     winner: Hashable = "winner",
     worker: Hashable = "worker_id",
     winner_kind: WinnerKind = "auto",
+    counts: Hashable | None = None,
     n_bootstrap: int = 100,
     confidence: float = 0.95,
     seed: int = 0,
@@ -192,6 +202,7 @@ def average_win_rate(
     {comparisons}
     {worker_unused}
     {winner_kind}
+    {counts}
     {bootstrap}
 
     Returns
@@ -209,6 +220,7 @@ def average_win_rate(
         winner=winner,
         worker=worker,
         winner_kind=winner_kind,
+        counts=counts,
         n_bootstrap=n_bootstrap,
         confidence=confidence,
         seed=seed,

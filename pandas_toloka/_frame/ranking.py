@@ -1,0 +1,110 @@
+"""df.toloka.rank: a side-by-side pool's items ranked, pool by pool.
+
+The rows ranked are the pool's ACCEPTED comparisons (as local aggregation
+selects responses); each pool is ranked by a pairwise method of the registry
+(:mod:`pandas_toloka.aggregation.pairwise`), and the rankings are stacked with
+a ``pool_id`` column in front.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .._read.args import check_statuses
+from ..aggregation._registry import get_method, method_names
+from ..errors import InvalidArgumentError
+from .local import pool_groups
+
+__all__ = ["PAIRWISE_METHODS", "is_pairwise", "rank_by_pool", "rank_for_aggregate"]
+
+logger = logging.getLogger(__name__)
+
+#: The pairwise methods of the registry, in its order.
+PAIRWISE_METHODS = method_names(kind="pairwise")
+
+
+def is_pairwise(type: object) -> bool:
+    """Whether ``type=`` names a pairwise method (case-insensitive)."""
+    name = getattr(type, "value", type)
+    return isinstance(name, str) and name.upper() in PAIRWISE_METHODS
+
+
+def rank_for_aggregate(
+    frame: pd.DataFrame,
+    *,
+    type: str,
+    fields: str | Sequence[str] | None,
+    worker: Hashable,
+    pool_id: str | int | None,
+    status: str | Sequence[str] | None,
+    n_iter: int | None,
+    tol: float | None,
+    method_kwargs: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    """``aggregate_locally(type=<a pairwise method>)``: :func:`rank_by_pool`, the winner
+    column from ``fields=`` (default ``"winner"``), ``left``/``right`` and the method's
+    options from ``method_kwargs=``."""
+    options = dict(method_kwargs or {})
+    for name, value in (("n_iter", n_iter), ("tol", tol)):
+        if value is not None:
+            options[name] = value
+    if fields is not None and not isinstance(fields, str):
+        raise InvalidArgumentError(
+            f"type={type!r} ranks by one winner column: pass fields= as one column name."
+        )
+    return rank_by_pool(
+        frame,
+        method=type,
+        left=options.pop("left", "left"),
+        right=options.pop("right", "right"),
+        winner=fields if fields is not None else options.pop("winner", "winner"),
+        worker=worker,
+        pool_id=pool_id,
+        status=status,
+        options=options,
+    )
+
+
+def rank_by_pool(
+    frame: pd.DataFrame,
+    *,
+    method: object = "BRADLEY_TERRY",
+    left: Hashable = "left",
+    right: Hashable = "right",
+    winner: Hashable = "winner",
+    worker: Hashable = "worker_id",
+    pool_id: str | int | None = None,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    options: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Rank the items of each pool; see :meth:`TolokaAccessor.rank`."""
+    row = get_method(method, what="method", among=PAIRWISE_METHODS)
+    options = dict(options or {})
+    taken = {"left", "right", "winner", "worker"} & set(options)
+    if taken:
+        raise InvalidArgumentError(
+            f"Pass {', '.join(sorted(taken))} as arguments of their own, not as options."
+        )
+    unknown = sorted(set(options) - set(row.options))
+    if unknown:
+        raise InvalidArgumentError(
+            f"method={row.name!r} takes the options {list(row.options)}; got {unknown}."
+        )
+    statuses = check_statuses(status)
+    if statuses is not None and "status" in frame.columns:
+        keep = frame["status"].isin(list(statuses)).to_numpy(dtype=bool, na_value=False)
+        frame = frame[keep]
+    roles = {"left": left, "right": right, "winner": winner, "worker": worker}
+    parts = []
+    for pool, rows in pool_groups(frame, pool_id):
+        ranking = row.function(rows, **roles, **options)
+        if pool is not None:
+            ids = pd.array([pool] * len(ranking), dtype=pd.StringDtype("pyarrow"))
+            ranking.insert(0, "pool_id", ids)
+        parts.append(ranking)
+        logger.info("ranked pool %s by %s: %d items", pool, row.name, len(ranking))
+    return pd.concat(parts, ignore_index=True) if parts else row.function(frame.iloc[:0], **roles)

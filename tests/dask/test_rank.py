@@ -1,0 +1,63 @@
+"""Pairwise rankings on a Dask DataFrame (the comparisons counted on the cluster) equal pandas'."""
+
+from __future__ import annotations
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+
+import pandas_toloka.dask as ptd
+from pandas_toloka.errors import InvalidArgumentError
+
+
+@pytest.fixture(scope="module")
+def comparisons() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    frames = []
+    for pool in ("61", "62"):
+        n = 400
+        strength = rng.normal(size=6)
+        left = rng.integers(0, 6, n)
+        right = (left + rng.integers(1, 6, n)) % 6
+        p = 1 / (1 + np.exp(-(strength[left] - strength[right])))
+        winner = np.where(rng.random(n) < p, "left", "right")
+        winner = np.where(rng.random(n) < 0.1, "tie", winner)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "pool_id": pool,
+                    "left": [f"m{k}" for k in left],
+                    "right": [f"m{k}" for k in right],
+                    "winner": winner,
+                    "worker_id": [f"w{k}" for k in rng.integers(0, 10, n)],
+                    "status": np.where(rng.random(n) < 0.05, "REJECTED", "ACCEPTED"),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True).astype("string[pyarrow]")  # as Dask keeps them
+    out.loc[3, "winner"] = None  # dropped, and counted, by both
+    return out.sample(frac=1.0, random_state=2, ignore_index=True)
+
+
+@pytest.mark.parametrize("method", ["BRADLEY_TERRY", "NOISY_BRADLEY_TERRY", "PAGERANK"])
+def test_rank_on_dask_equals_pandas(dask_client, comparisons, method) -> None:
+    spread = dd.from_pandas(comparisons, npartitions=3, sort=False)
+    with pytest.warns(UserWarning, match="dropped 1 of"):
+        expected = comparisons.toloka.rank(method, n_bootstrap=8, seed=5)
+    with pytest.warns(UserWarning, match="dropped 1 of"):
+        result = spread.toloka.rank(method, n_bootstrap=8, seed=5)
+    assert result["pool_id"].unique().tolist() == ["61", "62"]
+    pd.testing.assert_frame_equal(result, expected, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+def test_aggregate_locally_with_a_pairwise_type_and_elo_refused(dask_client, comparisons) -> None:
+    spread = dd.from_pandas(comparisons.dropna(), npartitions=2, sort=False)
+    by_type = spread.toloka.aggregate_locally(
+        "COUNTING", fields="winner", method_kwargs={"n_bootstrap": 0}
+    )
+    pd.testing.assert_frame_equal(
+        by_type, comparisons.dropna().toloka.rank("COUNTING", n_bootstrap=0)
+    )
+    with pytest.raises(InvalidArgumentError, match="order"):
+        ptd.rank(spread, "ELO")
