@@ -61,6 +61,10 @@ MethodName = Literal[
     "HRRASA",
     "TEXT_RASA",
     "TEXT_HRRASA",
+    "SEGMENTATION_MV",
+    "SEGMENTATION_RASA",
+    "SEGMENTATION_EM",
+    "BOXES",
 ]
 CategoricalMethod = Literal[
     "DAWID_SKENE",
@@ -89,7 +93,7 @@ LOCAL_METHODS = cast("tuple[LocalMethod, ...]", local_names())
 CATEGORICAL_METHODS = cast("tuple[CategoricalMethod, ...]", categorical_names())
 
 #: Categorical methods that accept ``golden=`` (known labels). The embedding methods take
-#: ``golden=`` too, as known embeddings: see their own functions.
+#: ``golden=`` too, as known embeddings, and BOXES known boxes: see their own functions.
 GOLDEN_METHODS: tuple[str, ...] = method_names(golden=True, kind="categorical")
 
 

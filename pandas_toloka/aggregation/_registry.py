@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InvalidArgumentError
+from .boxes import bounding_boxes
 from .dawid_skene import dawid_skene, fit_dawid_skene
 from .embeddings import (
     closest_to_average,
@@ -56,6 +57,7 @@ from .pairwise import (
     pagerank,
 )
 from .rover import fit_rover, rover
+from .segmentation import segmentation_em, segmentation_majority_vote, segmentation_rasa
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .text_embeddings import fit_text_hrrasa, fit_text_rasa, text_hrrasa, text_rasa
 from .weighted import weighted_dynamic_overlap
@@ -329,6 +331,19 @@ _ROWS = (
         fit_text_hrrasa,
         column_roles=("task", "worker", "text", "embedding"),
     ),
+    # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
+    Method(
+        "SEGMENTATION_MV",
+        "segmentation majority vote",
+        "segmentation",
+        segmentation_majority_vote,
+        dask="per_task",
+    ),
+    Method(
+        "SEGMENTATION_RASA", "segmentation RASA", "segmentation", segmentation_rasa, dask="per_task"
+    ),
+    Method("SEGMENTATION_EM", "segmentation EM", "segmentation", segmentation_em, dask="per_task"),
+    Method("BOXES", "bounding boxes", "boxes", bounding_boxes, dask="per_task"),
 )
 
 #: Every method by name: the server's two, majority vote, then the local-only ones (the

@@ -83,6 +83,12 @@ def test_derived_lists() -> None:
         "TEXT_RASA",
         "TEXT_HRRASA",
     )
+    # golden= is known labels for the categorical methods, known embeddings or boxes elsewhere.
+    assert method_names(golden=True) == (
+        *_methods.GOLDEN_METHODS,
+        *method_names(kind="embedding"),
+        "BOXES",
+    )
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"
     assert _methods.method_options("mace") == ("n_iter", "seed", "n_restarts", "class_priors")
