@@ -30,6 +30,7 @@ DOORS: dict[str, list[Callable[..., Any]]] = {
         ptd.worker_quality,
         ptd.DaskTolokaAccessor.worker_quality,
     ],
+    "rank": [ptk.TolokaAccessor.rank, ptd.rank, ptd.DaskTolokaAccessor.rank],
     "read_aggregated_solutions": [ptk.read_aggregated_solutions, ptd.read_aggregated_solutions],
     "read_responses": [ptk.read_responses, ptd.read_responses],
     # start_aggregations is read_aggregated_solutions' first half on Dask.
