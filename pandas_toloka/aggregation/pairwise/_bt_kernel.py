@@ -135,10 +135,12 @@ def check_connected(data: Duels, weights: np.ndarray, items: object, *, method: 
 def _sweep_dense(
     matrix: np.ndarray, strength: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    weighted = matrix / (strength[:, :, None] + strength[:, None, :])
-    numerator = (weighted @ strength[:, :, None])[:, :, 0]
-    lost = weighted.sum(axis=1)
-    return numerator, lost, weighted.sum(axis=2) + lost
+    weighted = strength[:, :, None] + strength[:, None, :]
+    np.divide(matrix, weighted, out=weighted)
+    # Row and column sums as matrix products (BLAS) rather than strided reductions.
+    both = weighted @ np.stack([strength, np.ones_like(strength)], axis=2)
+    lost = (np.ones((strength.shape[0], 1, strength.shape[1])) @ weighted)[:, 0, :]
+    return both[:, :, 0], lost, both[:, :, 1] + lost
 
 
 def _flat_index(data: Duels, batch: int) -> tuple[np.ndarray, np.ndarray]:
