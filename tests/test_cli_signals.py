@@ -171,7 +171,7 @@ def test_ctrl_c_during_the_start_request_says_how_to_find_the_aggregation(
     server.faults.add("slow", count=1, method="POST", path="/api/v1/aggregated-solutions/", delay=3)
     out = tmp_path / "out" / "p1.parquet"
     script = Script(
-        ["aggregate", "p1", "--url", server.url, "--no-progress", "-o", str(out)],
+        ["aggregate", "p1", "--url", server.url, "--no-progress", "--parents", "-o", str(out)],
         tmp_path / "logs",
     )
     try:
