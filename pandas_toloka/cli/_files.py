@@ -15,6 +15,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "atomic_output",
     "not_a_directory",
     "not_writable",
+    "remove_temporaries",
     "staged_directory",
     "temporary_name",
     "wrong_suffix",
@@ -40,6 +42,34 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+#: Hidden files and folders being written, removed by :func:`remove_temporaries` if the
+#: process must exit at once (a second Ctrl-C skips every ``finally``).
+_temporaries: set[Path] = set()
+_temporaries_lock = threading.Lock()
+
+
+def remove_temporaries() -> None:
+    """Remove the hidden temporary files and folders still being written (best effort)."""
+    with _temporaries_lock:
+        paths = list(_temporaries)
+        _temporaries.clear()
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _track(path: Path | None, *, keep: bool) -> None:
+    if path is None:
+        return
+    with _temporaries_lock:
+        if keep:
+            _temporaries.add(path)
+        else:
+            _temporaries.discard(path)
 
 
 class RefusedPathError(FileExistsError):
@@ -252,16 +282,19 @@ def atomic_output(path: Path, *, parents: bool = False) -> Iterator[Path]:
     tmp: Path | None = None
     try:
         tmp = _create_temporary(directory, path.name)
+        _track(tmp, keep=True)
         yield tmp
         _keep_mode(tmp, path)
         problem = not_writable(path)  # it may have changed since the first check
         if problem is not None:
             raise FileExistsError(problem)
         os.replace(tmp, path)
+        _track(tmp, keep=False)
         tmp = None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+            _track(tmp, keep=False)
 
 
 @contextmanager
@@ -280,6 +313,7 @@ def staged_directory(root: Path) -> Iterator[Path]:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".pandas-toloka-", suffix=".tmp", dir=root))
+    _track(stage, keep=True)
     try:
         yield stage
         moves = [
@@ -296,3 +330,4 @@ def staged_directory(root: Path) -> Iterator[Path]:
             os.replace(staged, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        _track(stage, keep=False)

@@ -50,6 +50,7 @@ from ._common import (
     cli_message,
     count,
     note_interruption,
+    note_operation,
     positive_seconds,
 )
 from ._files import atomic_output, not_writable, wrong_suffix
@@ -276,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
                     page_size=args.page_size,
                     wait_timeout=args.wait_timeout,
                 )
+                note_operation(stream.operation_id)  # a second signal may come at any moment
                 with stream:
                     rows = write_parquet(stream, args.output, parents=args.parents)
             except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, perhaps between two pages
