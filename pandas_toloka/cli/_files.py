@@ -321,7 +321,9 @@ def staged_directory(root: Path) -> Iterator[Path]:
             for staged in sorted(stage.rglob("*"))
             if not staged.is_dir()
         ]
-        problems = [problem for _, target in moves if (problem := not_writable(target))]
+        problems = [
+            problem for _, target in moves if (problem := not_writable(target, parents=True))
+        ]
         if problems:
             raise RefusedPathError(" ".join(problems))
         for staged, target in moves:
