@@ -166,11 +166,12 @@ def _distributed_client() -> Any | None:
 
 def _token_digest(client: Client) -> str:
     """An HMAC of the client's ``Authorization`` header under this process's random key."""
+    auth = getattr(getattr(client, "_session", None), "auth", None)
+    if not callable(auth):  # a client built otherwise: one registration per client object
+        return f"client-{id(client)}"
     probe = requests.PreparedRequest()
     probe.headers = CaseInsensitiveDict()
-    auth = client._session.auth
-    if callable(auth):
-        auth(probe)
+    auth(probe)
     header = str(probe.headers.get("Authorization", ""))
     return hmac.new(_SALT, header.encode(), hashlib.sha256).hexdigest()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from collections.abc import Iterator
 
@@ -115,3 +116,20 @@ def test_closing_the_drivers_client_releases_its_registration(
     assert _plugins(dask_client) == {"scheduler": 0, "workers": 0}
     with pytest.raises(ptk.errors.MissingTokenError, match="no Toloka credentials"):
         frames[0].compute()
+
+
+def test_the_token_stays_out_of_logs_and_the_registrations_state(
+    dask_client, server, released, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    frame = ptd.read_responses(POOLS, token=CANARY, url=server.url)
+    assert len(frame.compute()) > 0
+    held = repr(list(_credentials._registrations.items()))
+    with ptk.Client(CANARY, url=server.url) as client:
+        plugin = repr(_credentials.TolokaCredentials("id", client))
+    del frame
+    gc.collect()
+    assert CANARY not in held and CANARY not in plugin
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("released Toloka credentials" in text for text in logged)
+    assert not [text for text in logged if CANARY in text]
