@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from typing import Any
@@ -41,6 +42,19 @@ from .errors import (
 __all__ = ["AggregationType", "Client", "Environment", "format_datetime", "parse_datetime"]
 
 logger = logging.getLogger(__name__)
+
+#: Client -> what to call when it closes (kept out of the client, which is pickled).
+_close_hooks: weakref.WeakKeyDictionary[Client, list[Callable[[Client], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def on_close(client: Client, hook: Callable[[Client], None]) -> None:
+    """Call ``hook(client)`` when ``client`` is closed (once; at once if already closed)."""
+    if client.closed:
+        hook(client)
+        return
+    _close_hooks.setdefault(client, []).append(hook)
 
 
 class Client(Transport):
@@ -138,6 +152,22 @@ class Client(Transport):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections, and release what was registered for this client.
+
+        A client shipped to Dask workers (:mod:`pandas_toloka.dask`) is
+        unregistered from them. Closing twice is harmless.
+        """
+        super().close()
+        self._closed = True
+        for hook in _close_hooks.pop(self, []):
+            hook(self)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return bool(getattr(self, "_closed", False))
 
     # ------------------------------------------------------------------ typed helpers
 

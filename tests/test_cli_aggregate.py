@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from cli_helpers import resume_argv
 
-from pandas_toloka.cli import EXIT_ERROR, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, main
+from pandas_toloka.cli import EXIT_ERROR, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, _files, main
 from pandas_toloka.client import Client
 from pandas_toloka.reader import read_aggregated_solutions
 from pandas_toloka.server import LocalTolokaServer
@@ -76,6 +77,7 @@ def test_writes_typed_parquet_equal_to_read(
             "--page-size",
             "7",
             "--no-progress",
+            "--parents",  # "sub" is created
             "-o",
             str(out),
         ]
@@ -248,13 +250,20 @@ def test_unwritable_output_is_refused_before_aggregating(
 
 
 def test_write_failure_is_exit_1_without_traceback(
-    server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: LocalTolokaServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    out = tmp_path / ("n" * 237 + ".parquet")  # fine, but the temporary file's longer name is not
+    def disk_full(tmp: Path, path: Path) -> None:  # the disk fills up as the file is finished
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_files, "_keep_mode", disk_full)
+    out = tmp_path / "out.parquet"
     code = _aggregate(server, out)
     assert code == EXIT_ERROR
     err = capsys.readouterr().err
-    assert "cannot write" in err and "Traceback" not in err
+    assert "cannot write" in err and "No space left" in err and "Traceback" not in err
     assert _leftovers(tmp_path) == []
     (operation,) = server.operations.all()  # it had started: the results wait on the server
     assert resume_argv(err)[:3] == ["aggregate", "--operation-id", operation.id]

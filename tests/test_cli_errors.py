@@ -20,6 +20,7 @@ import pytest
 
 from pandas_toloka.cli import (
     EXIT_ERROR,
+    EXIT_HANGUP,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -256,13 +257,21 @@ def test_exit_codes_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -
         EXIT_ERROR,
         EXIT_USAGE,
         EXIT_TIMEOUT,
+        EXIT_HANGUP,
         EXIT_INTERRUPTED,
         EXIT_TERMINATED,
     ]
     assert (EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_TIMEOUT) == (0, 1, 2, 3)
-    assert (EXIT_INTERRUPTED, EXIT_TERMINATED) == (130, 143)
+    assert (EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_TERMINATED) == (129, 130, 143)
     docs = (Path(__file__).parents[1] / "docs" / "reader.md").read_text()
-    for text in ("0 success", "2 bad usage", "3 wait timed out", "130 Ctrl-C", "143 SIGTERM"):
+    for text in (
+        "0 success",
+        "2 bad usage",
+        "3 wait timed out",
+        "129 SIGHUP",
+        "130 Ctrl-C",
+        "143 SIGTERM",
+    ):
         assert text in " ".join(docs.split()), text
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from cli_helpers import resume_argv
 
-from pandas_toloka.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, main
+from pandas_toloka.cli import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, main
 from pandas_toloka.server import LocalTolokaServer
 
 TOKEN = "cli-signals-token"
@@ -171,7 +171,7 @@ def test_ctrl_c_during_the_start_request_says_how_to_find_the_aggregation(
     server.faults.add("slow", count=1, method="POST", path="/api/v1/aggregated-solutions/", delay=3)
     out = tmp_path / "out" / "p1.parquet"
     script = Script(
-        ["aggregate", "p1", "--url", server.url, "--no-progress", "-o", str(out)],
+        ["aggregate", "p1", "--url", server.url, "--no-progress", "--parents", "-o", str(out)],
         tmp_path / "logs",
     )
     try:
@@ -325,3 +325,90 @@ def test_a_hanging_clean_up_is_bounded(
         "Resume with: it",
         f"(exiting now: {why})",
     ]
+
+
+def _writing(server: LocalTolokaServer, tmp_path: Path) -> tuple[Script, Path, Path]:
+    """The aggregate command, held by the server on its first page, its temporary file open."""
+    server.faults.add("slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=10)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "p1.parquet"
+    out.write_bytes(b"an older result")
+    script = Script(
+        ["aggregate", "p1", "--url", server.url, "--no-progress", "-o", str(out)], tmp_path / "logs"
+    )
+    script.wait_until(
+        lambda: (
+            bool(_temporary_files(out_dir))
+            and _requested(server, "GET", "/api/v1/aggregated-solutions/")
+        ),
+        "writing the temporary file",
+    )
+    return script, out_dir, out
+
+
+def test_sighup_is_handled_like_sigterm(server: LocalTolokaServer, tmp_path: Path) -> None:
+    script, out_dir, out = _writing(server, tmp_path)
+    try:
+        assert script.signal(signal.SIGHUP) == EXIT_HANGUP
+    finally:
+        script.kill()
+    err = script.stderr
+    (operation,) = server.operations.all()
+    assert "Traceback" not in err
+    assert f"pandas-toloka aggregate: hung up (SIGHUP): aggregation {operation.id}" in err
+    assert resume_argv(err)[:3] == ["aggregate", "--operation-id", operation.id]
+    assert _temporary_files(out_dir) == []
+    assert out.read_bytes() == b"an older result"
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.03])
+def test_two_quick_ctrl_c_still_print_the_resume_command(
+    server: LocalTolokaServer, tmp_path: Path, gap: float
+) -> None:
+    """Wherever the second Ctrl-C lands -- in the library's unwinding, in the clean-up, or
+    after it -- the aggregation is named, the temporary file removed, the old file kept."""
+    script, out_dir, out = _writing(server, tmp_path)
+    try:
+        script.process.send_signal(signal.SIGINT)
+        time.sleep(gap)  # the gap between the two key presses, not a wait for the code
+        if script.process.poll() is None:
+            script.process.send_signal(signal.SIGINT)
+        assert script.process.wait(timeout=DEADLINE) == EXIT_INTERRUPTED
+    finally:
+        script.kill()
+    err = script.stderr
+    (operation,) = server.operations.all()
+    assert "Traceback" not in err and "nothing to resume" not in err
+    assert f"interrupted (Ctrl-C): aggregation {operation.id}" in err
+    assert resume_argv(err)[:3] == ["aggregate", "--operation-id", operation.id]
+    assert _temporary_files(out_dir) == []
+    assert out.read_bytes() == b"an older result"
+
+
+FORCED_WHILE_WRITING = """
+import sys
+from pathlib import Path
+from pandas_toloka.cli import _common
+from pandas_toloka.cli._files import atomic_output
+
+with _common.signals_as_interrupts("test", lambda exc: (repr(exc), [])):
+    with atomic_output(Path(sys.argv[1])) as tmp:
+        _common.note_operation("op-9")
+        print("writing", tmp, flush=True)
+        _common._active.force_exit("forced")  # what a second signal does, at its worst moment
+"""
+
+
+def test_an_exit_forced_mid_write_removes_the_temporary_file_and_names_the_operation(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FORCED_WHILE_WRITING, str(tmp_path / "out.parquet")],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+    assert done.stdout.startswith("writing ")  # the temporary file existed
+    assert list(tmp_path.iterdir()) == []
+    assert "operation op-9 started" in done.stderr and "(exiting now: forced)" in done.stderr

@@ -90,7 +90,12 @@ def test_local_aggregation_page_names_every_local_method() -> None:
 
 
 def test_local_aggregation_example() -> None:
-    (block,) = code_blocks("docs/local-aggregation.md")
+    block, dropped = code_blocks("docs/local-aggregation.md")
+    counted = run_block(dropped, source="docs/local-aggregation.md")
+    assert str(counted["warning"].message) == (
+        "aggregate_locally: dropped 2 of 6 response(s): 1 not of status ['ACCEPTED'], "
+        "1 without an answer in ['result']."
+    )
     namespace = run_block(block, source="docs/local-aggregation.md")
     assert namespace["votes"]["label"].tolist() == ["cat", "dog", "cat"]
     assert namespace["em"]["label"].tolist() == ["cat", "dog", "cat"]

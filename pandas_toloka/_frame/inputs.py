@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._read.args import field_names
+from ..aggregation._encoding import check_single_kind
 from ..aggregation._registry import METHODS
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import ATTRS_KEY, OutputField
@@ -82,6 +83,7 @@ def infer_field(series: pd.Series, name: str) -> OutputField:
     if pd.api.types.is_float_dtype(dtype):
         return OutputField(name, "FLOAT")
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        check_single_kind(series.rename(name), "label")  # the functions' rule, and message
         kind = pd.api.types.infer_dtype(series, skipna=True)
         mapped = {
             "string": "STRING",

@@ -13,7 +13,9 @@ which types, in which columns, and the skills come from :mod:`.inputs`.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -23,15 +25,16 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.methods import check_local_type
-from .._read.args import check_statuses
+from .._read.args import STATUS_ALIASES, STATUSES, check_statuses
 from ..aggregation import (
     AggregationModel,
     DawidSkeneModel,
 )
+from ..aggregation._encoding import check_unique_columns, user_stacklevel
 from ..aggregation._methods import method_options
 from ..aggregation._registry import METHODS, method_names
 from ..aggregation.report import golden_worker_accuracy
-from ..errors import InvalidArgumentError, MissingColumnsError
+from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
 from .inputs import (
     ATTRS_KEY,
@@ -50,10 +53,76 @@ logger = logging.getLogger(__name__)
 def select_rows(
     frame: pd.DataFrame, status: tuple[str, ...] | None, columns: list[Hashable]
 ) -> pd.DataFrame:
-    """Rows the server would aggregate: wanted status (when known) and an answer in every field."""
+    """Rows the server would aggregate: wanted status (when known) and an answer in every field.
+
+    The results export's statuses (``APPROVED``) count as the API's (``ACCEPTED``).
+    """
     if status is not None and "status" in frame.columns:
-        frame = frame[frame["status"].isin(list(status)).to_numpy(dtype=bool, na_value=False)]
+        frame = frame[_status_values(frame).isin(list(status)).to_numpy(dtype=bool, na_value=False)]
     return frame.dropna(subset=columns)
+
+
+def _status_values(frame: pd.DataFrame) -> pd.Series:
+    values = frame["status"]
+    if isinstance(values, pd.DataFrame):  # pragma: no cover - refused by check_input first
+        raise InvalidArgumentError("responses has several columns named 'status'.")
+    return values.astype(object).replace(STATUS_ALIASES)
+
+
+def check_input(frame: pd.DataFrame, status: tuple[str, ...] | None) -> None:
+    """What no frame shape may turn into a bare exception: duplicate columns, unknown statuses.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For columns sharing a name, or a ``status`` column (filtered by
+        ``status=``) none of whose values is a known status.
+    """
+    check_unique_columns(frame, argument="the frame")
+    if status is None or "status" not in frame.columns or frame.empty:
+        return
+    present = _status_values(frame).dropna()
+    if len(present) and not present.isin(list(STATUSES)).any():
+        seen = sorted(map(str, present.unique()[:10]))
+        raise InvalidArgumentError(
+            f"The status column holds no known status (it holds {seen}), so status={list(status)} "
+            f"would keep no row: statuses are {list(STATUSES)} (the results export's "
+            f"{list(STATUS_ALIASES)} count as {[STATUS_ALIASES[a] for a in STATUS_ALIASES]}). "
+            "Fix the column, or pass status=None to use every row."
+        )
+
+
+@dataclass
+class Dropped:
+    """Rows left out of one call, by reason, for its one :class:`DroppedResponsesWarning`."""
+
+    status: int = 0
+    missing: int = 0
+    unknown_worker: int = 0
+
+    def count(self, group: pd.DataFrame, accepted: pd.DataFrame, rows: pd.DataFrame) -> None:
+        self.status += len(group) - len(accepted)
+        self.missing += len(accepted) - len(rows)
+
+    def warn(
+        self, method: str, total: int, statuses: tuple[str, ...] | None, fields: list[str]
+    ) -> None:
+        reasons = []
+        if self.status:
+            reasons.append(f"{self.status} not of status {list(statuses or ())}")
+        if self.missing:
+            reasons.append(f"{self.missing} without an answer in {fields}")
+        if self.unknown_worker:
+            reasons.append(f"{self.unknown_worker} from workers without a skill")
+        if not reasons:
+            return
+        dropped = self.status + self.missing + self.unknown_worker
+        warnings.warn(
+            DroppedResponsesWarning(
+                f"{method}: dropped {dropped} of {total} response(s): {', '.join(reasons)}."
+            ),
+            stacklevel=user_stacklevel(),
+        )
 
 
 Golden: TypeAlias = Mapping[Any, Any] | pd.Series
@@ -269,6 +338,7 @@ def aggregate_local(
             arguments={str(task): "task", str(worker): "worker"},
         )
     statuses = check_statuses(status)
+    check_input(frame, statuses)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     extra = extra_columns(kind, options) if kind in TEXT_KINDS else []
@@ -301,10 +371,15 @@ def aggregate_local(
             options=options,
         )
     tables = []
+    dropped = Dropped()
     groups = pool_groups(frame, pool_id)
     for pool, group in groups:
         accepted = select_rows(group, statuses, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns, *extra]]
+        dropped.count(group, accepted, rows)
+        if skill_frame is not None:
+            skilled = skill_frame.loc[skill_frame["value"].notna(), "worker_id"]
+            dropped.unknown_worker += int((~rows[worker].isin(skilled)).sum())
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
         result = run_method(
             kind,
@@ -320,6 +395,7 @@ def aggregate_local(
             options=options,
         )
         tables.append(to_table(result, pool, resolved, task))
+    dropped.warn("aggregate_locally", len(frame), statuses, [fc.field.name for fc in resolved])
     target = schema.aggregated_schema([fc.field for fc in resolved])
     if golden is not None:
         target = target.append(pa.field("golden", pa.bool_()))
@@ -353,6 +429,7 @@ def fit_local(
     golden: Golden | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
     purpose: str = "to fit a model",
+    method: str = "fit_locally",
 ) -> tuple[dict[str | None, AggregationModel], OutputField, list[tuple[str | None, pd.DataFrame]]]:
     """Fit a method with a model pool by pool, on the rows :func:`aggregate_local` aggregates.
 
@@ -374,6 +451,7 @@ def fit_local(
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose=purpose)
     statuses = check_statuses(status)
+    check_input(frame, statuses)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
@@ -387,12 +465,15 @@ def fit_local(
         kwargs["golden"] = golden
     models: dict[str | None, AggregationModel] = {}
     accepted_rows = []
+    dropped = Dropped()
     for pool, group in pool_groups(frame, pool_id):
         accepted = select_rows(group, statuses, [])
         rows = accepted.dropna(subset=[fc.column])[[task, worker, fc.column]]
+        dropped.count(group, accepted, rows)
         logger.info("fitting %s on %d response(s) of pool %s", kind, len(rows), pool)
         models[pool] = row.fit(rows, **kwargs)
         accepted_rows.append((pool, accepted))
+    dropped.warn(method, len(frame), statuses, [fc.field.name])
     return models, fc.field, accepted_rows
 
 
@@ -445,6 +526,7 @@ def worker_quality(
         golden=golden,
         method_kwargs=method_kwargs,
         purpose="to estimate worker quality",
+        method="worker_quality",
     )
     pieces = []
     for (pool, model), (_, rows) in zip(models.items(), accepted, strict=True):

@@ -35,7 +35,9 @@ __all__ = [
     "user_stacklevel",
     "check_distinct_names",
     "check_frame",
+    "check_unique_columns",
     "check_no_nulls",
+    "check_single_kind",
     "encode_column",
     "encode_labels",
 ]
@@ -88,6 +90,7 @@ def check_frame(
         raise InvalidArgumentError(
             f"{argument} must be a pandas DataFrame, got {type(frame).__name__}."
         )
+    check_unique_columns(frame, argument=argument)
     present = list(frame.columns)
     names = dict(columns) if isinstance(columns, Mapping) else {}
     wanted = list(names.values()) if names else list(columns)
@@ -98,6 +101,52 @@ def check_frame(
             missing, [str(c) for c in present], purpose=purpose, arguments=arguments
         )
     return frame
+
+
+def check_unique_columns(frame: pd.DataFrame, *, argument: str = "responses") -> None:
+    """Raise if two columns of ``frame`` share a name (a column would then be a frame).
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the duplicated columns and how to keep one of each.
+    """
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        names = list(dict.fromkeys(duplicated))[:10]
+        raise InvalidArgumentError(
+            f"{argument} has several columns named {names!r}: each column needs its own name. "
+            "Rename them, or keep the first of each with "
+            "frame.loc[:, ~frame.columns.duplicated()]."
+        )
+
+
+def check_single_kind(series: pd.Series, role: str) -> None:
+    """Refuse a column mixing text and numbers: ``'1'`` and ``1`` would be two values.
+
+    One rule for the functions and the ``df.toloka`` accessor (whose inference
+    sends such a column here too): refuse, and say how to make it one type.
+    """
+    if series.dtype != object:
+        return
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind == "mixed":
+        compound = series.dropna().map(lambda v: not pd.api.types.is_scalar(v))
+        if compound.any():
+            first = compound.index[np.flatnonzero(compound.to_numpy(dtype=bool))[0]]
+            raise InvalidArgumentError(
+                f"The {role} column {series.name!r} holds {type(series[first]).__name__} values "
+                f"(first at index {first!r}): answers must be scalars -- strings, numbers or "
+                "booleans. Aggregate one element of them (e.g. frame[col].str[0]) or turn each "
+                "into text (frame[col].map(json.dumps)) first."
+            )
+    if kind in ("mixed", "mixed-integer"):
+        kinds = sorted({type(v).__name__ for v in series.dropna().head(10_000)})
+        raise InvalidArgumentError(
+            f"The {role} column {series.name!r} mixes values of types {kinds} (e.g. '1' and 1, "
+            "which would count as two different values): convert it to one type first, e.g. "
+            f"frame[{series.name!r}].astype(str), or .astype(int) when every value is a number."
+        )
 
 
 def check_distinct_names(outputs: Sequence[Hashable], **roles: Hashable) -> None:
@@ -152,6 +201,8 @@ def encode_column(series: pd.Series, *, role: str) -> Encoded:
         If the column holds nulls, or values that cannot be hashed or sorted.
     """
     check_no_nulls(series, role)
+    if role == "label":
+        check_single_kind(series, role)
     strings = arrow_strings(series)
     if strings is not None:
         codes, uniques = factorize_strings(series, strings)

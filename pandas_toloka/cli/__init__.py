@@ -29,6 +29,7 @@ from ..errors import TolokaError
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_ERROR,
+    EXIT_HANGUP,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
@@ -42,6 +43,7 @@ from ._common import (
 
 __all__ = [
     "EXIT_ERROR",
+    "EXIT_HANGUP",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_TERMINATED",

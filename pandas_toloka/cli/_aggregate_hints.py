@@ -61,6 +61,8 @@ def same_options(args: argparse.Namespace) -> list[str]:
             arguments += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     if args.progress_bar is not None:
         arguments.append("--progress" if args.progress_bar else "--no-progress")
+    if getattr(args, "parents", False):
+        arguments.append("--parents")
     arguments += ["-o", str(args.output)]
     return arguments
 

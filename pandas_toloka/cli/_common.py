@@ -2,7 +2,7 @@
 
 A subcommand's ``run(args)`` returns an exit code, or raises :class:`CommandError`
 (one line on stderr, ``pandas-toloka <subcommand>: error: ...``, and its exit
-code). Ctrl-C and SIGTERM both unwind as :class:`KeyboardInterrupt`, so the
+code). Ctrl-C, SIGTERM and SIGHUP all unwind as :class:`KeyboardInterrupt`, so the
 same ``finally`` blocks clean up; :func:`main` tells them apart by the signal
 recorded in :class:`SignalState` and asks the subcommand what to print (its
 ``interrupted`` default: the command that resumes, or that runs again).
@@ -22,10 +22,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
+from ._files import remove_temporaries
+
 __all__ = [
     "CLEANUP_GRACE",
     "EXIT_CODES_HELP",
     "EXIT_ERROR",
+    "EXIT_HANGUP",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_TERMINATED",
@@ -35,6 +38,7 @@ __all__ = [
     "SignalState",
     "cli_message",
     "note_interruption",
+    "note_operation",
     "command_line",
     "count",
     "non_negative_seconds",
@@ -48,6 +52,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 3
+EXIT_HANGUP = 129  # 128 + SIGHUP: the terminal or the SSH session closed
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
@@ -59,9 +64,10 @@ exit codes:
   2    usage: a bad option or argument, or an output path refused; found
        before anything was started
   3    aggregate: the wait timed out; the message gives the command to resume
+  129  hung up (SIGHUP: the terminal or SSH session closed); as SIGTERM
   130  interrupted by Ctrl-C (SIGINT); aggregate prints the command to resume
   143  terminated by SIGTERM (kill PID); likewise
-  (serve stops with 0 on Ctrl-C or SIGTERM: that is how it is meant to end)"""
+  (serve stops with 0 on Ctrl-C, SIGTERM or SIGHUP: that is how it is meant to end)"""
 
 
 class CommandError(Exception):
@@ -206,15 +212,47 @@ class SignalState:
         self.explain = explain
         self.received: int | None = None
         self.interruption: BaseException | None = None
+        self.operation_id: str | None = None
         self.watchdog: threading.Timer | None = None
 
     @property
     def exit_code(self) -> int:
-        return EXIT_TERMINATED if self.received == signal.SIGTERM else EXIT_INTERRUPTED
+        if self.received == signal.SIGTERM:
+            return EXIT_TERMINATED
+        if self.received == getattr(signal, "SIGHUP", None):
+            return EXIT_HANGUP
+        return EXIT_INTERRUPTED
 
     @property
     def description(self) -> str:
-        return "terminated (SIGTERM)" if self.received == signal.SIGTERM else "interrupted (Ctrl-C)"
+        if self.received == signal.SIGTERM:
+            return "terminated (SIGTERM)"
+        if self.received == getattr(signal, "SIGHUP", None):
+            return "hung up (SIGHUP)"
+        return "interrupted (Ctrl-C)"
+
+    def known_interruption(self, handling: BaseException | None) -> BaseException | None:
+        """The best account of the interruption: noted, being handled, or the operation known.
+
+        A second signal can come while the first one's exception still unwinds
+        through the library, before the subcommand noted it: the exception
+        being handled (or one it chains) names the operation; failing that,
+        the operation the subcommand noted as started.
+        """
+        seen: list[BaseException] = []
+        for first in (self.interruption, handling):
+            exc = first
+            while exc is not None and len(seen) < 50 and exc not in seen:
+                seen.append(exc)
+                exc = exc.__cause__ or exc.__context__
+        for exc in seen:  # the most specific first: an error that names the operation
+            if getattr(exc, "operation_id", None) is not None or type(exc).__name__ == (
+                "StartInterruptedError"
+            ):
+                return exc
+        if self.operation_id is not None:
+            return _Interrupted(self.operation_id)
+        return self.interruption or handling
 
     def report_lines(self, exc: BaseException | None) -> list[str]:
         """``pandas-toloka <command>: interrupted (Ctrl-C): <why>`` and the subcommand's notes."""
@@ -225,11 +263,27 @@ class SignalState:
         head = f"pandas-toloka {self.command}: {self.description}"
         return [head + (f": {cli_message(message)}" if message else ""), *notes]
 
-    def force_exit(self, why: str) -> None:
-        """Exit now with the signal's code, without the clean-up that hangs or was refused."""
-        lines = [*self.report_lines(self.interruption), f"(exiting now: {why})"]
+    def force_exit(self, why: str, handling: BaseException | None = None) -> None:
+        """Exit now with the signal's code, without the clean-up that hangs or was refused.
+
+        The hidden temporary files being written are removed first.
+        """
+        remove_temporaries()
+        try:
+            lines = self.report_lines(self.known_interruption(handling))
+        except Exception:  # an explanation that fails must not keep the process alive
+            lines = [f"pandas-toloka {self.command}: {self.description}"]
+        lines.append(f"(exiting now: {why})")
         os.write(2, "".join(line + "\n" for line in lines).encode())
         os._exit(self.exit_code)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """An interruption known only by the operation the subcommand noted as started."""
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(f"interrupted; operation {operation_id} started")
+        self.operation_id = operation_id
 
 
 _active: SignalState | None = None
@@ -241,9 +295,15 @@ def note_interruption(exc: BaseException) -> None:
         _active.interruption = exc
 
 
+def note_operation(operation_id: str | None) -> None:
+    """Record the operation the subcommand started or resumed, for a signal at any moment."""
+    if _active is not None and operation_id is not None:
+        _active.operation_id = operation_id
+
+
 @contextmanager
 def signals_as_interrupts(command: str, explain: Explain | None = None) -> Iterator[SignalState]:
-    """SIGTERM raises :class:`KeyboardInterrupt` as Ctrl-C does; both are recorded.
+    """SIGTERM and SIGHUP raise :class:`KeyboardInterrupt` as Ctrl-C does; each is recorded.
 
     So a ``kill PID`` runs the same clean-up as Ctrl-C (temporary files removed,
     connections closed) and the library turns it into an
@@ -261,7 +321,7 @@ def signals_as_interrupts(command: str, explain: Explain | None = None) -> Itera
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         if state.received is not None:
-            state.force_exit("a second signal during the clean-up")
+            state.force_exit("a second signal during the clean-up", sys.exc_info()[1])
         state.received = signum
         state.watchdog = threading.Timer(
             CLEANUP_GRACE,
@@ -273,6 +333,10 @@ def signals_as_interrupts(command: str, explain: Explain | None = None) -> Itera
         raise KeyboardInterrupt
 
     previous_term = signal.signal(signal.SIGTERM, interrupt)
+    hangup = getattr(signal, "SIGHUP", None)  # not on Windows
+    if hangup is not None and signal.getsignal(hangup) is not signal.SIG_DFL:
+        hangup = None  # under nohup it stays ignored
+    previous_hup = None if hangup is None else signal.signal(hangup, interrupt)
     previous_int = signal.getsignal(signal.SIGINT)
     if previous_int is signal.default_int_handler:  # not when the shell made us ignore it
         signal.signal(signal.SIGINT, interrupt)
@@ -282,6 +346,8 @@ def signals_as_interrupts(command: str, explain: Explain | None = None) -> Itera
     finally:
         _active = None
         signal.signal(signal.SIGTERM, previous_term)
+        if hangup is not None:
+            signal.signal(hangup, previous_hup)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
         if state.watchdog is not None:

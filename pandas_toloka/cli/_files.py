@@ -15,6 +15,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,9 @@ __all__ = [
     "atomic_output",
     "not_a_directory",
     "not_writable",
+    "remove_temporaries",
     "staged_directory",
+    "temporary_name",
     "wrong_suffix",
 ]
 
@@ -39,6 +42,34 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+#: Hidden files and folders being written, removed by :func:`remove_temporaries` if the
+#: process must exit at once (a second Ctrl-C skips every ``finally``).
+_temporaries: set[Path] = set()
+_temporaries_lock = threading.Lock()
+
+
+def remove_temporaries() -> None:
+    """Remove the hidden temporary files and folders still being written (best effort)."""
+    with _temporaries_lock:
+        paths = list(_temporaries)
+        _temporaries.clear()
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _track(path: Path | None, *, keep: bool) -> None:
+    if path is None:
+        return
+    with _temporaries_lock:
+        if keep:
+            _temporaries.add(path)
+        else:
+            _temporaries.discard(path)
 
 
 class RefusedPathError(FileExistsError):
@@ -68,8 +99,15 @@ def wrong_suffix(path: Path) -> str | None:
     )
 
 
-def not_writable(path: Path) -> str | None:
-    """Why the file ``path`` cannot be written (checked before any work), or None."""
+def not_writable(path: Path, *, parents: bool = False) -> str | None:
+    """Why the file ``path`` cannot be written (checked before any work), or None.
+
+    Checked where the file will really be written -- through a symbolic link,
+    as the writer follows it: the target is a regular file or absent; its
+    folder exists (or, with ``parents``, can be created: a missing folder is
+    never created through a symbolic link) and is writable; its name and the
+    hidden temporary name written first both fit the file system's limit.
+    """
     path = Path(path)
     try:
         mode = path.stat().st_mode  # follows a symbolic link to what would be written
@@ -77,14 +115,97 @@ def not_writable(path: Path) -> str | None:
         mode = None
     except OSError as exc:  # a name too long, a loop of links, a component not a directory
         if isinstance(exc, NotADirectoryError):
-            return _parent_problem(path)
+            return _parent_problem(path, path, parents=parents)
         return f"{path}: {exc.strerror or exc}."
     if mode is not None and not stat.S_ISREG(mode):
         return (
             f"{path} is {_kind(mode)}; pandas-toloka writes only regular files: give the path "
             "of a file to write."
         )
-    return _parent_problem(path)
+    target = _followed(path)
+    return (
+        _parent_problem(path, target, parents=parents)
+        or _name_problem(path, target)
+        or _probe_problem(path, target)
+    )
+
+
+def _probe_problem(path: Path, target: Path) -> str | None:
+    """Create and remove the temporary file where it will be written: what fails, fails now.
+
+    Permission bits do not tell everything (a read-only mount, a folder
+    where nothing can be created, an administrator's process): trying does.
+    A folder still missing (created with ``--parents``) is not tried.
+    """
+    directory = _directory_of(target)
+    if not directory.is_dir():
+        return None
+    try:
+        _create_temporary(directory, target.name).unlink()
+    except OSError as exc:
+        where = "" if target == path else f" (where the symbolic link {path} points)"
+        return f"{path}: cannot create a file in {directory}{where}: {exc.strerror or exc}."
+    return None
+
+
+def _followed(path: Path) -> Path:
+    """Where writing ``path`` writes: through its symbolic links, dangling ones included."""
+    if not path.is_symlink():
+        return path
+    return Path(os.path.realpath(path))
+
+
+def temporary_name(name: str, tag: str = "0" * 8) -> str:
+    """The hidden name :func:`atomic_output` writes before renaming it to ``name``."""
+    return f".{name}.{tag}.tmp"
+
+
+def _name_problem(path: Path, target: Path) -> str | None:
+    directory = _directory_of(target)
+    limit = 255
+    for folder in (directory, *directory.parents):
+        try:
+            limit = os.pathconf(folder, "PC_NAME_MAX")
+            break
+        except (OSError, ValueError):
+            continue
+    longest = len(os.fsencode(temporary_name(target.name)))
+    if longest <= limit:
+        return None
+    room = limit - (longest - len(os.fsencode(target.name)))
+    return (
+        f"{path}: the name {target.name[:40]}... is {len(os.fsencode(target.name))} bytes; "
+        f"with the hidden temporary name written first it passes the file system's limit of "
+        f"{limit} bytes: use a name of at most {room} bytes."
+    )
+
+
+def _parent_problem(path: Path, target: Path, *, parents: bool = False) -> str | None:
+    directory = _directory_of(target)
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{path}: {parent} is not a directory."
+            if not os.access(parent, os.W_OK | os.X_OK):
+                where = "" if target == path else f" (where the symbolic link {path} points)"
+                return f"{path}: cannot write in {parent}{where} (permission denied)."
+            return None
+        if parent.is_symlink():
+            return (
+                f"{path}: {parent} is a symbolic link to a folder that does not exist; "
+                "pandas-toloka never creates folders through a symbolic link: create it first."
+            )
+        if target != path:
+            return (
+                f"{path} is a symbolic link into {directory}, which does not exist; "
+                "pandas-toloka never creates folders through a symbolic link: create it first."
+            )
+        if not parents:
+            return (
+                f"{path}: the folder {directory} does not exist; create it, or pass --parents "
+                "to create the missing folders."
+            )
+    return None  # pragma: no cover - the root always exists
 
 
 def not_a_directory(path: Path) -> str | None:
@@ -95,19 +216,7 @@ def not_a_directory(path: Path) -> str | None:
             return f"{path} exists and is not a directory; give a directory for the output files."
     except OSError as exc:
         return f"{path}: {exc.strerror or exc}."
-    return _parent_problem(path / "x")
-
-
-def _parent_problem(path: Path) -> str | None:
-    directory = _directory_of(path)
-    for parent in (directory, *directory.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{path}: {parent} is not a directory."
-            if not os.access(parent, os.W_OK | os.X_OK):
-                return f"{path}: cannot write in {parent} (permission denied)."
-            return None
-    return None  # pragma: no cover - the root always exists
+    return _parent_problem(path / "x", path / "x", parents=True)
 
 
 def _directory_of(path: Path) -> Path:
@@ -124,7 +233,7 @@ def _create_temporary(directory: Path, name: str) -> Path:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        tmp = directory / temporary_name(name, secrets.token_hex(4))
         try:
             os.close(os.open(tmp, flags, 0o666))
         except FileExistsError:
@@ -148,12 +257,13 @@ def _keep_mode(tmp: Path, path: Path) -> None:
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
+def atomic_output(path: Path, *, parents: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` if the block succeeds.
 
     A file that is replaced keeps its permissions; a new file gets those any
     new file gets (the umask), not the owner-only mode of a temporary file
-    (:func:`tempfile.mkstemp`'s). On any exception -- including
+    (:func:`tempfile.mkstemp`'s). Missing folders are created only with
+    ``parents`` (and never through a symbolic link). On any exception -- including
     :class:`KeyboardInterrupt`, which SIGTERM raises in the CLI -- the temporary
     file is removed and ``path`` is left as it was.
 
@@ -166,21 +276,25 @@ def atomic_output(path: Path) -> Iterator[Path]:
     path = Path(path)
     if path.is_symlink():
         path = path.resolve()
+    elif parents:
+        _directory_of(path).mkdir(parents=True, exist_ok=True)
     directory = _directory_of(path)
-    directory.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = None
     try:
         tmp = _create_temporary(directory, path.name)
+        _track(tmp, keep=True)
         yield tmp
         _keep_mode(tmp, path)
         problem = not_writable(path)  # it may have changed since the first check
         if problem is not None:
             raise FileExistsError(problem)
         os.replace(tmp, path)
+        _track(tmp, keep=False)
         tmp = None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+            _track(tmp, keep=False)
 
 
 @contextmanager
@@ -199,6 +313,7 @@ def staged_directory(root: Path) -> Iterator[Path]:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".pandas-toloka-", suffix=".tmp", dir=root))
+    _track(stage, keep=True)
     try:
         yield stage
         moves = [
@@ -206,7 +321,9 @@ def staged_directory(root: Path) -> Iterator[Path]:
             for staged in sorted(stage.rglob("*"))
             if not staged.is_dir()
         ]
-        problems = [problem for _, target in moves if (problem := not_writable(target))]
+        problems = [
+            problem for _, target in moves if (problem := not_writable(target, parents=True))
+        ]
         if problems:
             raise RefusedPathError(" ".join(problems))
         for staged, target in moves:
@@ -215,3 +332,4 @@ def staged_directory(root: Path) -> Iterator[Path]:
             os.replace(staged, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        _track(stage, keep=False)

@@ -50,6 +50,7 @@ from ._common import (
     cli_message,
     count,
     note_interruption,
+    note_operation,
     positive_seconds,
 )
 from ._files import atomic_output, not_writable, wrong_suffix
@@ -117,6 +118,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
     )
     parser.add_argument(
+        "--parents",
+        action="store_true",
+        help=(
+            "create the missing folders of -o (never through a symbolic link); without it a "
+            "missing folder is an error, before anything is sent"
+        ),
+    )
+    parser.add_argument(
         "--max-attempts",
         type=count(1),
         default=DEFAULTS["max_attempts"],
@@ -159,17 +168,25 @@ def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
     return schema.with_metadata(metadata)
 
 
-def check_output(output: Path) -> str | None:
-    """Why ``-o output`` cannot be written (checked before an aggregation is started), or None."""
-    problem = wrong_suffix(output) or not_writable(output)
+def check_output(output: Path, *, parents: bool = False) -> str | None:
+    """Why ``-o output`` cannot be written (checked before an aggregation is started), or None.
+
+    The suffix, the target (a regular file or absent, through symbolic links),
+    its folder (existing, or created with ``parents``; writable), and the
+    length of its name and of the temporary name written first.
+    """
+    problem = wrong_suffix(output) or not_writable(output, parents=parents)
     return None if problem is None else f"-o {problem}"
 
 
-def write_parquet(stream: AggregatedSolutions, output: Path) -> int:
+def write_parquet(stream: AggregatedSolutions, output: Path, *, parents: bool = False) -> int:
     """Write every batch of ``stream`` to ``output`` atomically; return the row count."""
     rows = 0
     schema = _schema_with_metadata(stream)
-    with atomic_output(Path(output)) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+    with (
+        atomic_output(Path(output), parents=parents) as tmp,
+        pq.ParquetWriter(tmp, schema) as writer,
+    ):
         for page in stream.iter_pages():
             writer.write_table(page.cast(schema))
             rows += page.num_rows
@@ -216,7 +233,7 @@ def _check_usage(args: argparse.Namespace) -> None:
             "add --type WEIGHTED_DYNAMIC_OVERLAP, or drop --skill.",
             exit_code=EXIT_USAGE,
         )
-    problem = check_output(args.output)
+    problem = check_output(args.output, parents=args.parents)
     if problem is not None:  # before anything uses up the aggregation quota
         raise CommandError(problem, exit_code=EXIT_USAGE)
 
@@ -260,8 +277,9 @@ def run(args: argparse.Namespace) -> int:
                     page_size=args.page_size,
                     wait_timeout=args.wait_timeout,
                 )
+                note_operation(stream.operation_id)  # a second signal may come at any moment
                 with stream:
-                    rows = write_parquet(stream, args.output)
+                    rows = write_parquet(stream, args.output, parents=args.parents)
             except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, perhaps between two pages
                 # Noted before the client is closed: the hint stays right if closing hangs.
                 if stream is None or getattr(exc, "operation_id", None) is not None:

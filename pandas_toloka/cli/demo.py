@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka demo``; returns the exit code."""
     output = Path(args.output)
     problem = not_a_directory(output) or next(
-        (p for p in (not_writable(output / name) for name in OUTPUT_FILES) if p), None
+        (p for p in (not_writable(output / name, parents=True) for name in OUTPUT_FILES) if p), None
     )
     if problem is not None:
         raise CommandError(f"-o {problem}", exit_code=EXIT_USAGE)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -221,8 +222,9 @@ def read_aggregated_solutions(
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
+    lease = None
     try:
-        description = share_client(driver, credentials=credentials)
+        description, lease = share_client(driver, credentials=credentials, owned=owns)
         requests = start_aggregations_with(
             driver,
             pools,
@@ -232,34 +234,42 @@ def read_aggregated_solutions(
             operation_ids=resume,
             max_concurrent_operations=limit,
         )
+    except BaseException:
+        if lease is not None:
+            lease.close()  # no frame will hold it
+        raise
     finally:
         if owns and credentials == "worker-env":
             driver.close()
-    first = next(iter(requests.values()))
-    pa_schema = same_schema(
-        {p: schema.aggregated_schema(r.fields) for p, r in requests.items()}, "aggregated results"
-    )
-    meta = schema.to_pandas(
-        typed_empty(
-            pa_schema, [r.fields for r in requests.values()], schema.AGGREGATED_META_COLUMNS
-        ),
-        dtype_backend=backend,
-    )
-    parts = [(pool, r.operation_id, r.fields) for pool, r in requests.items()]
-    with keep_dtypes():
-        return dd.from_map(
-            _read_aggregated_partition,
-            parts,
-            meta=meta,
-            label="read-aggregated-solutions",
-            description=description,
-            like=meta,
-            type=first.type,
-            answer_weight_skill_id=first.answer_weight_skill_id,
-            dtype_backend=backend,
-            page_size=page_size,
-            wait_timeout=wait_timeout,
+    with closing(lease):
+        first = next(iter(requests.values()))
+        pa_schema = same_schema(
+            {p: schema.aggregated_schema(r.fields) for p, r in requests.items()},
+            "aggregated results",
         )
+        meta = schema.to_pandas(
+            typed_empty(
+                pa_schema, [r.fields for r in requests.values()], schema.AGGREGATED_META_COLUMNS
+            ),
+            dtype_backend=backend,
+        )
+        parts = [(pool, r.operation_id, r.fields) for pool, r in requests.items()]
+        with keep_dtypes():
+            frame = dd.from_map(
+                _read_aggregated_partition,
+                parts,
+                meta=meta,
+                label="read-aggregated-solutions",
+                description=description,
+                like=meta,
+                type=first.type,
+                answer_weight_skill_id=first.answer_weight_skill_id,
+                dtype_backend=backend,
+                page_size=page_size,
+                wait_timeout=wait_timeout,
+            )
+            lease.keep_with(frame.expr)
+    return frame
 
 
 # --------------------------------------------------------------------------- responses
@@ -340,50 +350,58 @@ def read_responses(
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
+    lease = None
     try:
-        description = share_client(driver, credentials=credentials)
+        description, lease = share_client(driver, credentials=credentials, owned=owns)
         if output_spec is None:
             specs = run_in_threads(driver.get_output_spec, pools, threads)
         else:
             specs = [dict(output_spec)] * len(pools)
+    except BaseException:
+        if lease is not None:
+            lease.close()  # no frame will hold it
+        raise
     finally:
         if owns and credentials == "worker-env":
             driver.close()
-    fields = {p: list(schema.parse_output_spec(s).values()) for p, s in zip(pools, specs)}
-    tables = {p: assignments_to_table([], f, pool_id=p) for p, f in fields.items()}
-    pa_schema = same_schema({p: t.schema for p, t in tables.items()}, "responses")
-    first = fields[pools[0]]
-    meta = schema.to_pandas(
-        typed_empty(pa_schema, list(fields.values()), schema.RESPONSES_META_COLUMNS),
-        dtype_backend=backend,
-    )
-    # The frame's pools are in its pool_id column; the provenance names none of them, and
-    # its output spec allows, per field, what any of the pools allows.
-    union = {f.name: list(f.allowed_values or ()) for f in first}
-    for pool_fields in fields.values():
-        for f in pool_fields:
-            union[f.name].extend(v for v in f.allowed_values or () if v not in union[f.name])
-    spec = {
-        f.name: (
-            replace(f, allowed_values=tuple(union[f.name])) if f.allowed_values else f
-        ).to_spec()
-        for f in first
-    }
-    meta.attrs[schema.ATTRS_KEY] = schema.make_provenance(
-        "responses",
-        pool_id=None,
-        output_spec=spec,
-        status=None if statuses is None else list(statuses),
-    )
-    with keep_dtypes():
-        return dd.from_map(
-            _read_responses_partition,
-            [(pool, {f.name: f.to_spec() for f in fields[pool]}) for pool in pools],
-            meta=meta,
-            label="read-responses",
-            description=description,
-            like=meta,
-            status=None if statuses is None else list(statuses),
+    with closing(lease):
+        fields = {p: list(schema.parse_output_spec(s).values()) for p, s in zip(pools, specs)}
+        tables = {p: assignments_to_table([], f, pool_id=p) for p, f in fields.items()}
+        pa_schema = same_schema({p: t.schema for p, t in tables.items()}, "responses")
+        first = fields[pools[0]]
+        meta = schema.to_pandas(
+            typed_empty(pa_schema, list(fields.values()), schema.RESPONSES_META_COLUMNS),
             dtype_backend=backend,
-            page_size=page_size,
         )
+        # The frame's pools are in its pool_id column; the provenance names none of them, and
+        # its output spec allows, per field, what any of the pools allows.
+        union = {f.name: list(f.allowed_values or ()) for f in first}
+        for pool_fields in fields.values():
+            for f in pool_fields:
+                union[f.name].extend(v for v in f.allowed_values or () if v not in union[f.name])
+        spec = {
+            f.name: (
+                replace(f, allowed_values=tuple(union[f.name])) if f.allowed_values else f
+            ).to_spec()
+            for f in first
+        }
+        meta.attrs[schema.ATTRS_KEY] = schema.make_provenance(
+            "responses",
+            pool_id=None,
+            output_spec=spec,
+            status=None if statuses is None else list(statuses),
+        )
+        with keep_dtypes():
+            frame = dd.from_map(
+                _read_responses_partition,
+                [(pool, {f.name: f.to_spec() for f in fields[pool]}) for pool in pools],
+                meta=meta,
+                label="read-responses",
+                description=description,
+                like=meta,
+                status=None if statuses is None else list(statuses),
+                dtype_backend=backend,
+                page_size=page_size,
+            )
+            lease.keep_with(frame.expr)
+    return frame
