@@ -63,7 +63,7 @@ class Fault:
 
 _CONSTANTS = ("NaN", "Infinity", "-Infinity")
 _CONFIDENCE = re.compile(rb'("confidence"[ ]*:[ ]*)-?[0-9][0-9.eE+-]*')
-_NUMBER = re.compile(rb"(:[ ]*)-?[0-9][0-9.eE+-]*")
+_NUMBER = re.compile(rb'("[^"\\]*"[ ]*:[ ]*)-?[0-9][0-9.eE+-]*')  # a member's number
 
 
 def spoiled_body(kind: str, params: dict[str, Any], body: bytes) -> bytes:
