@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import json
+import math
 import re
 from typing import Any, Literal
 
@@ -122,15 +123,25 @@ def _refuse_constant(name: str) -> Any:
     raise InvalidJSON(f"{name} is not valid JSON")
 
 
-_STRICT = json.JSONDecoder(parse_constant=_refuse_constant)
-_CONTROL = json.JSONDecoder(parse_constant=_refuse_constant, strict=False)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: a number too large for a float
+        raise InvalidJSON(f"the number {text[:20]} is too large for a float")
+    return value
+
+
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_CONTROL = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_finite_float, strict=False
+)
 
 
 def loads_json(text: str | bytes | bytearray, *, control_characters: bool = False) -> Any:
     """Parse strict JSON: ``json.loads`` refusing NaN and Infinity, its depth bounded.
 
     The wire is RFC 8259 JSON, which has no ``NaN``, ``Infinity`` or
-    ``-Infinity`` (Python's :mod:`json` accepts them); nesting deeper than the
+    ``-Infinity`` (Python's :mod:`json` accepts them, and reads ``1e400`` as
+    infinity: refused too, so every float read is finite); nesting deeper than the
     interpreter's recursion limit (about 1,000 levels; no answer of the API
     comes near) is refused instead of raising a bare :class:`RecursionError`.
     ``control_characters`` lets raw control characters (tabs) stand inside

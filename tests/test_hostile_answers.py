@@ -143,6 +143,22 @@ def test_a_trickling_answer_is_abandoned_at_the_deadline(server: Any) -> None:
         client.get_pool("p")
 
 
+def test_trickling_headers_are_abandoned_at_the_deadline(server: Any) -> None:
+    # the status line and headers a byte every 0.5 s: the socket is shut at the deadline
+    server.faults.add(
+        "trickle", count=ALWAYS, interval=0.5, head=True, method="GET", path="/api/v1/pools/"
+    )
+    with (
+        _client(server.url, timeout=(2.0, 3.0), deadline=1.0, max_attempts=1) as client,
+        pytest.raises(TolokaConnectionError, match="deadline of 1 s"),
+    ):
+        client.get_pool("p")
+    server.faults.clear()
+    server.faults.add("trickle", interval=0.5, head=True, method="GET", path="/api/v1/pools/")
+    with _client(server.url, timeout=(2.0, 3.0), deadline=1.0) as client:
+        assert client.get_pool("p")["id"] == "p"  # retried like a read timeout
+
+
 def test_a_trickling_page_is_retried_and_the_rows_are_exact(server: Any) -> None:
     with _client(server.url) as client:
         expected = ptk.read_aggregated_solutions("p", client=client)

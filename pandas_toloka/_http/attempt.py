@@ -22,7 +22,7 @@ import urllib3.exceptions
 from ..errors import AnswerTooLargeError, ProtocolError, TolokaConnectionError, TolokaError
 from .api_errors import api_error
 from .clock import ServerClock
-from .reading import PastDeadline, TooLarge, read_body
+from .reading import PastDeadline, TooLarge, deadline_scope, read_body
 from .retry import Attempt, AttemptKind, parse_retry_after
 
 __all__ = ["Bounds", "Exchange", "Failed", "exchange", "judge", "outcome_text", "send_once"]
@@ -121,16 +121,22 @@ def exchange(
     sent = time.monotonic()
     deadline = sent + (bounds.deadline if bounds.deadline is not None else 1e9)
     try:
-        response = session.request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers={"Content-Type": "application/json"} if data is not None else None,
-            timeout=_within(timeout, bounds.deadline),
-            allow_redirects=False,
-            stream=True,
-        )
+        with deadline_scope(deadline):
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers={"Content-Type": "application/json"} if data is not None else None,
+                    timeout=_within(timeout, bounds.deadline),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except LOST:
+                if time.monotonic() >= deadline:  # the socket shut down at the deadline
+                    raise PastDeadline(0) from None
+                raise
         content = read_body(response, limit=bounds.max_bytes, deadline=deadline)
     except TooLarge as exc:
         raise Failed(

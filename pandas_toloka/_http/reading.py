@@ -7,7 +7,10 @@ past the limit (a gzip bomb, an endless answer) is refused while it is read,
 with no more than about the limit in memory; and a body still arriving at the
 deadline (an answer trickling a byte at a time, which never trips the per-read
 timeout) is abandoned there. Each socket read waits at most the time left
-before the deadline.
+before the deadline; while the status line and headers arrive,
+:class:`DeadlineAdapter`'s connections shut the socket down at the deadline
+(:func:`deadline_scope` says when), so headers trickled a byte at a time end
+there too.
 
 Pure of the retry rules: :func:`.attempt.exchange` says what a refused body
 comes to.
@@ -15,14 +18,27 @@ comes to.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
+import urllib3.connection as u3connection
+import urllib3.connectionpool as u3pool
 import urllib3.exceptions as u3
+from requests.adapters import HTTPAdapter
 
-__all__ = ["CHUNK_BYTES", "PastDeadline", "TooLarge", "read_body"]
+__all__ = [
+    "CHUNK_BYTES",
+    "DeadlineAdapter",
+    "PastDeadline",
+    "TooLarge",
+    "deadline_scope",
+    "read_body",
+]
 
 #: Decoded bytes asked for per read: the most one read adds to memory.
 CHUNK_BYTES = 1 << 20
@@ -121,3 +137,76 @@ def _as_requests_error(exc: BaseException, response: requests.Response) -> BaseE
     if isinstance(exc, (u3.ProtocolError, u3.SSLError, OSError, u3.HTTPError)):
         return requests.exceptions.ChunkedEncodingError(exc, response=response)
     return exc
+
+
+# --- the deadline while waiting for the status line and headers ------------------------
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deadline_scope(deadline: float) -> Iterator[None]:
+    """Requests sent in this block, on this thread, stop waiting for headers at ``deadline``."""
+    _local.deadline = deadline
+    try:
+        yield
+    finally:
+        _local.deadline = None
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watched:
+    """``getresponse`` watched: the socket is shut down when the request's deadline passes.
+
+    A server trickling its status line and headers a byte at a time never trips
+    the per-read timeout; shutting the socket down ends the wait at the deadline.
+    """
+
+    def getresponse(self) -> Any:
+        deadline = getattr(_local, "deadline", None)
+        sock = getattr(self, "sock", None)
+        if deadline is None or not isinstance(sock, socket.socket):
+            return super().getresponse()  # type: ignore[misc]
+        timer = threading.Timer(max(deadline - time.monotonic(), 0.0), _shut, (sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse()  # type: ignore[misc]
+        finally:
+            timer.cancel()
+
+
+class _HTTPConnection(_Watched, u3connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, u3connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(u3pool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(u3pool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter whose connections honour :func:`deadline_scope` (proxied ones too)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = dict(_POOLS)
+        return manager

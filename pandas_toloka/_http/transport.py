@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
 
 from .._config import ClientSettings
 from .._protocol import API_PREFIX, loads_json
@@ -39,6 +38,7 @@ from .auth import Redactor, auth_header, resolve_token
 from .bodies import query
 from .clock import ServerClock
 from .endpoint import Environment, resolve_base_url
+from .reading import DeadlineAdapter
 from .retry import RetryPolicy, Safety, decide
 from .urls import check_api_path
 
@@ -98,7 +98,7 @@ class Transport:
         self.bounds = Bounds(settings.max_answer_bytes, settings.deadline)
         self._session = requests.Session()
         size = settings.pool_size
-        adapter = HTTPAdapter(pool_connections=size, pool_maxsize=size, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=size, pool_maxsize=size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.auth = _TokenAuth(auth_header(token))

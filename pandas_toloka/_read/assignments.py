@@ -7,7 +7,7 @@ of a page straight into a table with exactly
 the project's output spec through :mod:`pandas_toloka.schema` (pyarrow's JSON
 reader, the flattening done on the Arrow arrays). A page the fast path cannot
 vouch for is decoded again by the strict path, :func:`assignments_to_table`
-over ``json.loads``, which words the error or accepts it.
+over strict JSON (:func:`pandas_toloka._protocol.loads_json`), which words the error or accepts it.
 Pure Arrow: no network, no pandas; :mod:`pandas_toloka.responses` pages and reads.
 """
 

@@ -4,8 +4,8 @@ A task carries its ``input_values`` (typed by the project's input spec) and, for
 control task, its ``known_solutions`` (typed by the output spec) and hint. The fast
 path reads a page with pyarrow's JSON reader (:func:`pandas_toloka.schema.read_page`)
 and types the columns vectorised; a page it cannot vouch for (a JSON input field, a
-value of another type) is decoded again by the strict path over :func:`json.loads`,
-which words the error or accepts it. Pure Arrow: no network, no pandas.
+value of another type) is decoded again by the strict path over strict JSON
+(``_protocol.loads_json``), which words the error or accepts it. Pure Arrow: no network, no pandas.
 """
 
 from __future__ import annotations

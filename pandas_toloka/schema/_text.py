@@ -5,8 +5,8 @@ The export writes every value as text: numbers in decimal, booleans ``true`` /
 cell. The conversion is vectorised where the type allows (text, numbers,
 booleans) and strict: a value that is not of the field's type is an
 :class:`~pandas_toloka.errors.OutputValueError` naming the task and the field,
-as for values read from the API; JSON and arrays go through :func:`json.loads`
-and :func:`~._values.field_to_arrow`, the reference conversion.
+as for values read from the API; JSON and arrays go through strict JSON
+(``_protocol.loads_json``) and :func:`~._values.field_to_arrow`, the reference conversion.
 """
 
 from __future__ import annotations

@@ -195,8 +195,9 @@ class Faults:
             its answer: ``gzip_bomb``: a gzip body that inflates to param ``size``
             bytes (default 2 GiB) of zeros, with param ``status`` (default 200),
             compressed as it is sent (about 2 MB on the wire per 2 GiB);
-            ``trickle``: the answer sent one byte every param ``interval`` seconds
-            (default 0.5); ``deep_json``: the body is an object nested param
+            ``trickle``: the answer's body sent one byte every param ``interval``
+            seconds (default 0.5), with param ``head=True`` its status line and
+            headers too; ``deep_json``: the body is an object nested param
             ``depth`` levels deep (default 100,000); ``nan``: the first number of the
             body (a ``confidence`` when there is one) becomes param ``constant``
             (``NaN``, ``Infinity`` or ``-Infinity``; default ``NaN``), which JSON does
@@ -227,7 +228,7 @@ class Faults:
             "slow": {"delay"},
             "fail_operation": {"message"},
             "gzip_bomb": {"size", "status"},
-            "trickle": {"interval"},
+            "trickle": {"interval", "head"},
             "deep_json": {"depth"},
             "nan": {"constant"},
             "null_items": set(),
@@ -254,6 +255,7 @@ class Faults:
                 )
         if kind == "trickle":
             params.setdefault("interval", 0.5)
+            params.setdefault("head", False)
         if kind == "deep_json":
             params.setdefault("depth", 100_000)
         if kind == "nan" and params.setdefault("constant", "NaN") not in _CONSTANTS:

@@ -392,13 +392,16 @@ def _send_spoiled(
         body = data.to_bytes() if isinstance(data, PageBody) else data
         lines.append(f"Content-Length: {len(body)}")
     lines[0] = f"HTTP/1.1 {status} {_reason(status)}"
-    writer.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), latency=latency)
+    answer_head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    interval = float(fault.params.get("interval", 0.0))
+    if fault.kind == "trickle" and fault.params.get("head"):
+        body, answer_head = answer_head + body, b""
+    writer.send(answer_head, latency=latency)
     if fault.kind == "gzip_bomb":
         for chunk in gzip_bomb_chunks(int(fault.params["size"])):
             writer.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
         writer.send(b"0\r\n\r\n")
         return
-    interval = float(fault.params["interval"])
     for at in range(len(body)):
         writer.send(body[at : at + 1])
         time.sleep(interval)
