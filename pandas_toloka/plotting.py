@@ -1,5 +1,6 @@
 """Pictures of aggregation results: confidence distributions, worker quality, confusion
-matrices, reliability diagrams, and pairwise rankings (a forest plot and a win-rate heatmap).
+matrices, reliability diagrams, pairwise rankings (a forest plot and a win-rate heatmap)
+and word error rates.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -18,6 +19,7 @@ import pandas as pd
 
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
 from ._frame.diagnostics import plot_confusion_matrix, plot_reliability
+from ._frame.plot_wer import plot_wer
 from ._frame.ranking_plots import plot_ranking, plot_win_rates
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
@@ -32,6 +34,7 @@ __all__ = [
     "plot_ranking",
     "plot_reliability",
     "plot_win_rates",
+    "plot_wer",
     "plot_worker_quality",
 ]
 

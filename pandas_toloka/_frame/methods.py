@@ -26,8 +26,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: checkers: every method of the registry (:mod:`pandas_toloka.aggregation._registry`).
 LocalType = MethodName
 
-#: The families ``aggregate_locally`` feeds (one label, or several fields weighted by skill).
-LOCAL_KINDS = ("categorical", "skill_weighted")
+#: The families ``aggregate_locally`` feeds (one label, several fields weighted by skill, texts
+#: and embeddings; the pairwise rankings go through ``rank``).
+LOCAL_KINDS = ("categorical", "skill_weighted", "text", "embedding")
 
 #: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
 #: the server's two, majority vote, then the local-only methods (the registry's order).

@@ -11,8 +11,8 @@ How the work is split:
    not overlap — or the task column is an index with known divisions — every
    task lies wholly in one partition. Otherwise the rows are shuffled by task
    once (and persisted).
-2. Majority vote and skill weighting decide each task from its own responses:
-   with whole tasks, each partition runs the pandas functions
+2. Majority vote, skill weighting and ROVER decide each task from its own
+   responses: with whole tasks, each partition runs the pandas functions
    (``Y`` of skill weighting is counted pool-wide in the survey).
 3. Dawid–Skene couples tasks through the workers' confusion matrices. A pool
    held by one partition is fitted there by the pandas function; a pool

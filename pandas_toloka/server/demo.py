@@ -22,6 +22,8 @@ or always the same answer) and a worker biased towards "cat" (see
   ``aggregate-by-task`` example: smart mixing, ``result`` (OK/BAD), 300 tasks
   x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
   ``1289``.
+* ``1004`` (project ``14``): transcriptions, 400 audio clips x 5 texts with
+  known truth, for ``ROVER`` (:mod:`._demo_texts`).
 
 Every task of the categorical pools has an input ``image`` (a URL under
 ``example.com``: nothing is fetched), and every 20th task of each pool is a
@@ -44,6 +46,7 @@ import pandas as pd
 
 from . import _demo_pairwise
 from ._demo_pairwise import PAIRWISE_POOL_ID, PAIRWISE_STRENGTHS
+from ._demo_texts import TRANSCRIPTION_POOL_ID, transcription_pool
 from ._loader import write_pool, write_skills
 from ._synthetic import Workers, answer, assign, frame, hex_ids, skill_values, workers
 
@@ -61,6 +64,7 @@ __all__ = [
     "TOLOKA_POOL_ID",
     "TOLOKA_SKILL_ID",
     "TOLOKA_TASK_ID",
+    "TRANSCRIPTION_POOL_ID",
     "DemoData",
     "DemoPool",
     "add_demo_pools",
@@ -203,6 +207,9 @@ def demo_data(seed: int = SEED) -> DemoData:
         input_spec=_demo_pairwise.INPUT_SPEC,
         tasks=tasks,
     )
+    # The transcription pool (_demo_texts): a stream of its own again, audio clips as input.
+    texts = np.random.default_rng([seed, int(TRANSCRIPTION_POOL_ID)])
+    pools[TRANSCRIPTION_POOL_ID] = DemoPool(**transcription_pool(texts, crowd))  # type: ignore[arg-type]
     return DemoData(pools, skills)
 
 
