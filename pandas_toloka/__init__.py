@@ -11,6 +11,7 @@ from .accessor import TolokaAccessor
 from .client import AggregationType, Client, Environment
 from .errors import (
     AccessDeniedError,
+    AnswerTooLargeError,
     AuthenticationError,
     ConflictError,
     DroppedResponsesWarning,
@@ -69,6 +70,7 @@ __all__ = [
     "MissingAggregatesWarning",
     "DroppedResponsesWarning",
     "PagingError",
+    "AnswerTooLargeError",
     "ProtocolError",
     "PlottingUnavailableError",
     "AccessDeniedError",

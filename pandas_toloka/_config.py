@@ -18,6 +18,8 @@ from .errors import InvalidArgumentError
 __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_MAX",
+    "DEADLINE",
+    "MAX_ANSWER_BYTES",
     "MAX_ATTEMPTS",
     "MAX_CONCURRENT_OPERATIONS",
     "MAX_CONCURRENT_REQUESTS",
@@ -41,6 +43,14 @@ __all__ = [
 # --- one request (Client) -------------------------------------------------------------
 #: Connect and read timeouts of one HTTP request, in seconds.
 TIMEOUT: tuple[float, float] = (10.0, 300.0)
+#: Seconds one attempt of a request may take in all (connect and the whole answer); an
+#: answer still arriving then is abandoned and retried like a read timeout.
+DEADLINE = 900.0
+#: The largest answer accepted, in decoded bytes (512 MiB): four times a 100,000-item
+#: page of assignments with 31 output fields (129 MB, measured on the bundled server;
+#: docs/reliability.md); a larger answer is refused while it arrives
+#: (AnswerTooLargeError), so memory stays bounded.
+MAX_ANSWER_BYTES = 512 << 20
 #: Attempts per request, the first included.
 MAX_ATTEMPTS = 5
 #: First and longest exponential back-off between attempts, in seconds.
@@ -109,6 +119,8 @@ class ClientSettings:
     pool_size: int
     poll_min: float
     poll_max: float
+    max_answer_bytes: int = MAX_ANSWER_BYTES
+    deadline: float | None = DEADLINE
 
     def __post_init__(self) -> None:
         timeout: object = self.timeout
@@ -134,6 +146,13 @@ class ClientSettings:
         check_seconds(self.rate_limit_wait, name="rate_limit_wait")
         check_seconds(self.max_wait, name="max_wait", infinite=True)  # inf: any Retry-After
         check_count(self.pool_size, name="pool_size", low=1, high=1024)
+        check_count(self.max_answer_bytes, name="max_answer_bytes", low=1024, high=1 << 40)
+        if self.deadline is not None:
+            object.__setattr__(
+                self,
+                "deadline",
+                check_seconds(self.deadline, name="deadline", inclusive=False),
+            )
         low = check_seconds(self.poll_min, name="poll_min", minimum=MIN_POLL_INTERVAL)
         high = check_seconds(self.poll_max, name="poll_max", minimum=MIN_POLL_INTERVAL)
         if high < low:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import json
+import math
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import InvalidArgumentError
 
@@ -23,7 +25,10 @@ __all__ = [
     "EXPORT_STATUSES",
     "MAX_PAGE_SIZE",
     "AggregationType",
+    "InvalidJSON",
+    "decode_json_prefix",
     "format_datetime",
+    "loads_json",
     "parse_datetime",
 ]
 
@@ -105,3 +110,84 @@ def parse_datetime(text: str) -> _dt.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=_dt.timezone.utc)
     return value.astimezone(_dt.timezone.utc)
+
+
+# --- JSON: the wire is strict JSON (RFC 8259) ----------------------------------------
+
+
+class InvalidJSON(ValueError):
+    """A text that is not strict JSON: NaN or Infinity, nested too deep, or malformed."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidJSON(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: a number too large for a float
+        raise InvalidJSON(f"the number {text[:20]} is too large for a float")
+    return value
+
+
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_CONTROL = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_float=_finite_float, strict=False
+)
+
+
+def loads_json(text: str | bytes | bytearray, *, control_characters: bool = False) -> Any:
+    """Parse strict JSON: ``json.loads`` refusing NaN and Infinity, its depth bounded.
+
+    The wire is RFC 8259 JSON, which has no ``NaN``, ``Infinity`` or
+    ``-Infinity`` (Python's :mod:`json` accepts them, and reads ``1e400`` as
+    infinity: refused too, so every float read is finite); nesting deeper than the
+    interpreter's recursion limit (about 1,000 levels; no answer of the API
+    comes near) is refused instead of raising a bare :class:`RecursionError`.
+    ``control_characters`` lets raw control characters (tabs) stand inside
+    strings, as ``json.loads(strict=False)`` does (cells of the results export).
+
+    Raises
+    ------
+    InvalidJSON
+        A :class:`ValueError`, for every text that is not strict JSON.
+    """
+    if not isinstance(text, str):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidJSON(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    value, end = decode_json_prefix(
+        text, _skip_space(text, 0), control_characters=control_characters
+    )
+    if _skip_space(text, end) != len(text):
+        raise InvalidJSON(f"extra data at position {end}")
+    return value
+
+
+def decode_json_prefix(
+    text: str, index: int, *, control_characters: bool = False
+) -> tuple[Any, int]:
+    """The strict JSON value starting at ``text[index]`` and the index after it (raw_decode).
+
+    Raises
+    ------
+    InvalidJSON
+        As :func:`loads_json`.
+    """
+    try:
+        return (_CONTROL if control_characters else _STRICT).raw_decode(text, index)
+    except InvalidJSON:
+        raise
+    except RecursionError:
+        raise InvalidJSON("nested too deep to be an answer of the API") from None
+    except ValueError as exc:
+        raise InvalidJSON(str(exc)) from None
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, index: int) -> int:
+    match = _SPACE.match(text, index)
+    return index if match is None else match.end()

@@ -90,6 +90,18 @@ class Client(Transport):
     poll_min, poll_max : float, default 0.2 and 5
         First and longest interval between polls of a running operation
         (``poll_min`` at least 0.01 s, ``poll_max`` at least ``poll_min``).
+    max_answer_bytes : int, default 512 MiB (``2**29``)
+        The largest answer accepted, counted decoded (after gzip), from 1024.
+        A larger one is refused while it arrives, so a broken proxy or a
+        hostile server (a gzip bomb, an endless body) cannot exhaust memory:
+        retried like a body cut short, then
+        :class:`~pandas_toloka.errors.AnswerTooLargeError`. A page of 100,000
+        assignments with 31 output fields is 129 MB (docs/reliability.md).
+    deadline : float or None, default 900
+        Seconds one attempt of a request may take in all: connecting and the
+        whole answer. An answer still arriving then (one trickling a byte at a
+        time never trips the read timeout, which bounds each wait) is
+        abandoned and retried like a read timeout. None: no deadline.
 
     Raises
     ------
@@ -128,6 +140,8 @@ class Client(Transport):
         pool_size: int = _config.POOL_SIZE,
         poll_min: float = _config.POLL_MIN,
         poll_max: float = _config.POLL_MAX,
+        max_answer_bytes: int = _config.MAX_ANSWER_BYTES,
+        deadline: float | None = _config.DEADLINE,
     ) -> None:
         settings = ClientSettings(
             timeout=timeout,
@@ -139,6 +153,8 @@ class Client(Transport):
             pool_size=pool_size,
             poll_min=poll_min,
             poll_max=poll_max,
+            max_answer_bytes=max_answer_bytes,
+            deadline=deadline,
         )
         super().__init__(token, environment=environment, url=url, settings=settings)
 

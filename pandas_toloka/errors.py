@@ -36,6 +36,7 @@ The tree::
     |   |   +-- ServerError
     |   +-- ProtocolError                (the server's answer breaks the protocol)
     |   |   +-- PagingError
+    |   |   +-- AnswerTooLargeError      (an answer past the client's max_answer_bytes)
     |   +-- OperationError
     |   |   +-- OperationFailedError
     |   |   +-- OperationTimeoutError    (also TimeoutError)
@@ -77,6 +78,7 @@ __all__ = [
     "StartInterruptedError",
     "ProtocolError",
     "PagingError",
+    "AnswerTooLargeError",
     "PlottingUnavailableError",
     "TolokaWarning",
     "MissingAggregatesWarning",
@@ -367,6 +369,15 @@ class ProtocolError(TolokaError):
 
 class PagingError(ProtocolError):
     """The server's pages break the paging contract (order, repeats or ``has_more``)."""
+
+
+class AnswerTooLargeError(ProtocolError):
+    """An answer's decoded body passed the client's ``max_answer_bytes``; refused while read.
+
+    Raised once every attempt got one. Raise ``Client(max_answer_bytes=...)``
+    when the server's pages are legitimately that large, or ask for smaller
+    pages (``page_size=``).
+    """
 
 
 class PlottingUnavailableError(TolokaError, ImportError):

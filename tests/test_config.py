@@ -34,6 +34,8 @@ def test_client_defaults_come_from_config() -> None:
         "pool_size": _config.POOL_SIZE,
         "poll_min": _config.POLL_MIN,
         "poll_max": _config.POLL_MAX,
+        "max_answer_bytes": _config.MAX_ANSWER_BYTES,
+        "deadline": _config.DEADLINE,
     }
     assert {name: _default(ptk.Client, name) for name in expected} == expected
 

@@ -51,6 +51,7 @@ PUBLIC = {
     "TolokaConnectionError",
     "ProtocolError",
     "PagingError",
+    "AnswerTooLargeError",
     "OperationError",
     "OperationFailedError",
     "OperationTimeoutError",

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .._protocol import loads_json
 from ..errors import (
     AuthenticationError,
     ConflictError,
@@ -116,13 +117,13 @@ def api_error(
     # header in any member of the body (code, request_id, ...) or in an HTML page.
     text = redact(content.decode("utf-8", "replace"))
     try:
-        parsed = json.loads(text)
+        parsed = loads_json(text)
         body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     except ValueError:
         body = {}
     if body:  # and again once decoded, should the echo have been written with JSON escapes
         try:
-            body = json.loads(redact(json.dumps(body, ensure_ascii=False)))
+            body = loads_json(redact(json.dumps(body, ensure_ascii=False)))
         except ValueError:  # pragma: no cover - a token with JSON metacharacters
             body = {"message": "(error body withheld: it may hold the token)"}
     code = str(body.get("code") or f"HTTP_{status}")

@@ -19,12 +19,13 @@ from typing import Any
 import requests
 import urllib3.exceptions
 
-from ..errors import ProtocolError, TolokaConnectionError, TolokaError
+from ..errors import AnswerTooLargeError, ProtocolError, TolokaConnectionError, TolokaError
 from .api_errors import api_error
 from .clock import ServerClock
+from .reading import PastDeadline, TooLarge, deadline_scope, read_body
 from .retry import Attempt, AttemptKind, parse_retry_after
 
-__all__ = ["Exchange", "Failed", "exchange", "judge", "outcome_text", "send_once"]
+__all__ = ["Bounds", "Exchange", "Failed", "exchange", "judge", "outcome_text", "send_once"]
 
 #: Failures after which the request may have reached the server.
 LOST = (
@@ -49,6 +50,17 @@ def _never_sent(exc: BaseException) -> bool:
         nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
         cause = reason if isinstance(reason, BaseException) else nested or cause.__cause__
     return False
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What one answer may take: ``max_bytes`` decoded bytes, ``deadline`` seconds (None: no end).
+
+    The client's ``max_answer_bytes`` and ``deadline`` settings.
+    """
+
+    max_bytes: int
+    deadline: float | None
 
 
 class Failed(Exception):
@@ -81,9 +93,10 @@ def send_once(
     redact: Callable[[str], str],
     clock: ServerClock,
     base_url: str,
+    bounds: Bounds,
 ) -> Any:
     """Send once; the parsed answer, or :class:`Failed` saying what happened."""
-    answer = exchange(session, request, number, redact=redact)
+    answer = exchange(session, request, number, redact=redact, bounds=bounds)
     return judge(answer, request, number, parse, redact=redact, clock=clock, base_url=base_url)
 
 
@@ -93,25 +106,59 @@ def exchange(
     number: int,
     *,
     redact: Callable[[str], str],
+    bounds: Bounds,
 ) -> Exchange:
     """Send ``request`` and read the whole answer; :class:`Failed` when none came.
 
-    Safe to run on another thread than :func:`judge` (the prefetch of the next page).
+    The answer is read within ``bounds`` (:func:`.reading.read_body`): one
+    still arriving at the deadline fails like a read timeout (``timed_out``),
+    one whose decoded body passes ``max_bytes`` is refused (``garbled``:
+    retried like a body cut short, never kept). Safe to run on another thread
+    than :func:`judge` (the prefetch of the next page).
     """
     method, url, params, data, timeout = request
     where = f"{method} {url}"
     sent = time.monotonic()
+    deadline = sent + (bounds.deadline if bounds.deadline is not None else 1e9)
     try:
-        response = session.request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers={"Content-Type": "application/json"} if data is not None else None,
-            timeout=timeout,
-            allow_redirects=False,
-        )
-        content = response.content
+        with deadline_scope(deadline):
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers={"Content-Type": "application/json"} if data is not None else None,
+                    timeout=_within(timeout, bounds.deadline),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except LOST:
+                if time.monotonic() >= deadline:  # the socket shut down at the deadline
+                    raise PastDeadline(0) from None
+                raise
+        content = read_body(response, limit=bounds.max_bytes, deadline=deadline)
+    except TooLarge as exc:
+        raise Failed(
+            Attempt(number, "garbled", response.status_code),
+            AnswerTooLargeError(
+                f"{where} answered {response.status_code} with a body larger than "
+                f"max_answer_bytes ({exc.limit:,} bytes decoded); it was refused while "
+                "arriving. If the server's pages are legitimately this large, raise "
+                "Client(max_answer_bytes=...) or ask for smaller pages (page_size=); else "
+                "check that no proxy alters the answers."
+            ),
+        ) from None
+    except PastDeadline as exc:
+        raise Failed(
+            Attempt(number, "timed_out"),
+            TolokaConnectionError(
+                f"{where} failed after {number} attempt(s): the answer was still arriving "
+                f"after the deadline of {bounds.deadline:g} s ({exc.read:,} bytes read). "
+                "Raise Client(deadline=...) if answers legitimately take this long, or "
+                "check your network."
+            ),
+        ) from None
     except LOST as exc:
         kind: AttemptKind = (
             "not_sent"
@@ -189,6 +236,17 @@ def judge(
         ),
         error,
     )
+
+
+def _within(
+    timeout: float | tuple[float, float], deadline: float | None
+) -> float | tuple[float, float]:
+    """``timeout`` with neither wait longer than the whole request's ``deadline``."""
+    if deadline is None:
+        return timeout
+    if isinstance(timeout, tuple):
+        return (min(timeout[0], deadline), min(timeout[1], deadline))
+    return min(timeout, deadline)
 
 
 def outcome_text(attempt: Attempt) -> str:

@@ -27,18 +27,18 @@ from typing import Any, TypeVar
 
 import requests
 import requests.auth
-from requests.adapters import HTTPAdapter
 
 from .._config import ClientSettings
-from .._protocol import API_PREFIX
+from .._protocol import API_PREFIX, loads_json
 from .._version import __version__
 from ..errors import TolokaError
 from . import payloads
-from .attempt import Exchange, Failed, exchange, judge, outcome_text, send_once
+from .attempt import Bounds, Exchange, Failed, exchange, judge, outcome_text, send_once
 from .auth import Redactor, auth_header, resolve_token
 from .bodies import query
 from .clock import ServerClock
 from .endpoint import Environment, resolve_base_url
+from .reading import DeadlineAdapter
 from .retry import RetryPolicy, Safety, decide
 from .urls import check_api_path
 
@@ -95,14 +95,20 @@ class Transport:
         token = resolve_token(token)
         self._redact = Redactor([token, *_proxy_passwords(self.base_url)])
         self.clock = ServerClock()
+        self.bounds = Bounds(settings.max_answer_bytes, settings.deadline)
         self._session = requests.Session()
         size = settings.pool_size
-        adapter = HTTPAdapter(pool_connections=size, pool_maxsize=size, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=size, pool_maxsize=size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.auth = _TokenAuth(auth_header(token))
         self._session.headers.update(
-            {"User-Agent": f"pandas-toloka/{__version__}", "Accept": "application/json"}
+            {
+                "User-Agent": f"pandas-toloka/{__version__}",
+                "Accept": "application/json",
+                # the encodings reading.read_body inflates within max_answer_bytes
+                "Accept-Encoding": "gzip, deflate",
+            }
         )
 
     def close(self) -> None:
@@ -218,7 +224,7 @@ class Transport:
         that decodes); one that is not is judged garbled by :meth:`get_decoded`.
         """
         request = self._prepared("GET", path, params, timeout=timeout)
-        answer = exchange(self._session, request, 1, redact=self._redact)
+        answer = exchange(self._session, request, 1, redact=self._redact, bounds=self.bounds)
         if check_whole and answer.response.status_code < 300:
             try:
                 payloads.complete_json_object(answer.content)
@@ -318,6 +324,7 @@ class Transport:
                     redact=self._redact,
                     clock=self.clock,
                     base_url=self.base_url,
+                    bounds=self.bounds,
                 )
             except Failed as failed:
                 attempt, error = failed.attempt, failed.error
@@ -425,10 +432,10 @@ def _proxy_passwords(url: str) -> list[str]:
 
 
 def json_parser(shape: payloads.Shape | None) -> Callable[[bytes], Any]:
-    """JSON decoding, then ``shape``'s check: both raise ValueError for a garbled answer."""
+    """Strict JSON decoding (:func:`.loads_json`), then ``shape``'s check: ValueError if garbled."""
 
     def parse(content: bytes) -> Any:
-        value = json.loads(content) if content.strip() else None
+        value = loads_json(content) if content.strip() else None
         return value if shape is None else shape(value)
 
     return parse

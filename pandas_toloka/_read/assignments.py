@@ -7,13 +7,12 @@ of a page straight into a table with exactly
 the project's output spec through :mod:`pandas_toloka.schema` (pyarrow's JSON
 reader, the flattening done on the Arrow arrays). A page the fast path cannot
 vouch for is decoded again by the strict path, :func:`assignments_to_table`
-over ``json.loads``, which words the error or accepts it.
+over strict JSON (:func:`pandas_toloka._protocol.loads_json`), which words the error or accepts it.
 Pure Arrow: no network, no pandas; :mod:`pandas_toloka.responses` pages and reads.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,6 +23,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._http import payloads
+from .._protocol import loads_json
 from ..errors import OutputValueError
 from ..schema import OutputField, WireMismatch, struct_fields
 from .pager import DecodedPage, PagedResource
@@ -212,9 +212,9 @@ def _fast_table(
 def _strict_decode(
     body: bytes, fields: Sequence[OutputField], pool_id: str | None
 ) -> tuple[pa.Table, bool, pa.Array]:
-    """The strict path: ``json.loads``, then :func:`assignments_to_table`."""
+    """The strict path: strict JSON (:func:`.loads_json`), then :func:`assignments_to_table`."""
     try:
-        page = payloads.assignments_page(json.loads(body))
+        page = payloads.assignments_page(loads_json(body))
     except payloads.ShapeError:
         raise
     except ValueError as exc:  # not JSON

@@ -6,12 +6,12 @@ The client lists operations to adopt one that a lost start request created
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pyarrow as pa
 
 from .._http import payloads
+from .._protocol import loads_json
 from .pager import DecodedPage, PagedResource
 
 __all__ = ["OPERATIONS", "decode_operations_page"]
@@ -20,7 +20,7 @@ __all__ = ["OPERATIONS", "decode_operations_page"]
 def decode_operations_page(body: bytes) -> DecodedPage[list[dict[str, Any]]]:
     """A page of operations: the items as dicts, their ids, ``has_more`` (ShapeError if broken)."""
     try:
-        page = payloads.operations_page(json.loads(body))
+        page = payloads.operations_page(loads_json(body))
     except payloads.ShapeError:
         raise
     except ValueError as exc:  # not JSON

@@ -18,7 +18,6 @@ named ``task_id``) costs a discarded request, never a wrong page.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Generator, Iterator, Sequence
@@ -29,7 +28,7 @@ import pyarrow as pa
 
 from .._config import SOLUTIONS_PAGE_SIZE
 from .._http.payloads import ShapeError, check_item_ids
-from .._protocol import MAX_PAGE_SIZE
+from .._protocol import MAX_PAGE_SIZE, decode_json_prefix, loads_json
 from ..client import Client
 from ..errors import OutputValueError, PagingError
 from ..schema import (
@@ -59,7 +58,7 @@ logger = logging.getLogger(__name__)
 #: Items decoded into Python objects at a time by the strict path.
 CHUNK_ROWS = 10_000
 
-_DECODE = json.JSONDecoder().raw_decode
+_DECODE = decode_json_prefix
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
 _TASK_ID = re.compile(rb'"task_id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*")')
@@ -98,7 +97,9 @@ def iter_item_chunks(
     while True:
         name, index = _DECODE(text, index)
         index = _skip(text, _expect(text, _skip(text, index), ":"))
-        if name == key and text[index] == "[":
+        if name == key and text[index] != "[":
+            raise ShapeError(f"expected {key!r} to be a list, found {text[index : index + 20]!r}")
+        if name == key:
             index = _skip(text, index + 1)
             chunk: list[Any] = []
             if text[index] == "]":
@@ -220,7 +221,7 @@ def guess_cursor(body: bytes) -> str | None:
     if match is None:
         return None
     try:
-        value = json.loads(match.group(1))
+        value = loads_json(match.group(1))
     except ValueError:
         return None
     return value if isinstance(value, str) else None

@@ -4,13 +4,12 @@ A task carries its ``input_values`` (typed by the project's input spec) and, for
 control task, its ``known_solutions`` (typed by the output spec) and hint. The fast
 path reads a page with pyarrow's JSON reader (:func:`pandas_toloka.schema.read_page`)
 and types the columns vectorised; a page it cannot vouch for (a JSON input field, a
-value of another type) is decoded again by the strict path over :func:`json.loads`,
-which words the error or accepts it. Pure Arrow: no network, no pandas.
+value of another type) is decoded again by the strict path over strict JSON
+(``_protocol.loads_json``), which words the error or accepts it. Pure Arrow: no network, no pandas.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._http import payloads
+from .._protocol import loads_json
 from ..schema import InputField, OutputField, WireMismatch, struct_fields
 from .assignments import parse_datetimes
 from .pager import DecodedPage, PagedResource
@@ -280,7 +280,7 @@ def decode_tasks(
     if fast is not None:
         return fast
     try:
-        page = payloads.tasks_page(json.loads(body))
+        page = payloads.tasks_page(loads_json(body))
     except ValueError as exc:  # not JSON (json.JSONDecodeError), or not a page (ShapeError)
         raise payloads.ShapeError(f"expected a page of tasks: {exc}") from exc
     table = tasks_to_table(page["items"], inputs, outputs, pool_id=pool_id)

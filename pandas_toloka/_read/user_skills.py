@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pyarrow as pa
 
 from .. import schema
 from .._http import payloads
+from .._protocol import loads_json
 from .assignments import parse_datetimes
 from .pager import DecodedPage, PagedResource
 
@@ -59,7 +59,7 @@ def decode_user_skills(body: bytes) -> DecodedPage[pa.Table]:
         If the body is not a page of user skills (fetched again by the transport).
     """
     try:
-        page = payloads.user_skills_page(json.loads(body))
+        page = payloads.user_skills_page(loads_json(body))
     except ValueError as exc:
         raise payloads.ShapeError(f"expected a page of user skills: {exc}") from exc
     items = page["items"]

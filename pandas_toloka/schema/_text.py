@@ -5,19 +5,19 @@ The export writes every value as text: numbers in decimal, booleans ``true`` /
 cell. The conversion is vectorised where the type allows (text, numbers,
 booleans) and strict: a value that is not of the field's type is an
 :class:`~pandas_toloka.errors.OutputValueError` naming the task and the field,
-as for values read from the API; JSON and arrays go through :func:`json.loads`
-and :func:`~._values.field_to_arrow`, the reference conversion.
+as for values read from the API; JSON and arrays go through strict JSON
+(``_protocol.loads_json``) and :func:`~._values.field_to_arrow`, the reference conversion.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._protocol import loads_json
 from ..errors import OutputValueError
 from ._fields import _SpecField
 from ._values import field_to_arrow
@@ -108,7 +108,7 @@ def text_to_arrow(
                 values.append(None)
                 continue
             try:
-                values.append(json.loads(text, strict=False))  # raw tabs inside strings
+                values.append(loads_json(text, control_characters=True))  # raw tabs in strings
             except ValueError:
                 ok = pa.array([i != index for i in range(len(texts))], pa.bool_())
                 raise _bad(field, texts, ok, task_ids) from None

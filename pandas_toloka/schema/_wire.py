@@ -22,7 +22,6 @@ definition of what is accepted; this module only makes the common case fast.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 
@@ -30,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from .._protocol import loads_json
 from ._fields import OutputField, aggregated_schema
 
 __all__ = [
@@ -98,12 +98,28 @@ def _read_json(data: bytes, schema: pa.Schema) -> pa.Table:
 def _checked(items: pa.StructArray) -> pa.StructArray:
     if items.null_count:
         raise WireMismatch("an item is null")
+    if not _finite(items):
+        # pyarrow's reader takes NaN and Infinity, which JSON does not have: the strict path
+        # refuses the page.
+        raise WireMismatch("a number is NaN or infinite")
     try:
         # The reader does not check that strings are UTF-8; the strict path does.
         items.validate(full=True)
     except pa.ArrowInvalid as exc:
         raise WireMismatch(str(exc)) from None
     return items
+
+
+def _finite(array: pa.Array) -> bool:
+    """Whether every floating-point value in ``array`` (at any depth) is finite."""
+    kind = array.type
+    if pa.types.is_floating(kind):
+        return not pc.any(pc.invert(pc.is_finite(array))).as_py()
+    if pa.types.is_struct(kind):
+        return all(_finite(child) for child in array.flatten())
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _finite(array.flatten())
+    return True
 
 
 def _outline(body: bytes) -> tuple[int, int, bytes | None, bool] | None:
@@ -121,7 +137,7 @@ def _outline(body: bytes) -> tuple[int, int, bytes | None, bool] | None:
         return None
     start = opening.end()
     try:
-        outer = json.loads(body[:start] + body[end:])
+        outer = loads_json(body[:start] + body[end:])
     except ValueError:
         return None
     if not isinstance(outer, dict) or outer.get("items") != []:

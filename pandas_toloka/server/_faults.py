@@ -11,17 +11,33 @@ from __future__ import annotations
 
 import collections
 import math
+import re
+import struct
 import threading
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidArgumentError
 
-__all__ = ["FAULT_KINDS", "REQUEST_FAULTS", "Fault", "Faults", "RateLimiter"]
+__all__ = [
+    "ANSWER_FAULTS",
+    "FAULT_KINDS",
+    "REQUEST_FAULTS",
+    "Fault",
+    "Faults",
+    "RateLimiter",
+    "gzip_bomb_chunks",
+    "spoiled_body",
+]
 
+#: Faults that spoil the answer of a request the server really ran (a hostile server or a
+#: broken proxy): its body replaced or altered, or sent in a way no client should wait for.
+ANSWER_FAULTS = frozenset({"gzip_bomb", "trickle", "deep_json", "nan", "null_items"})
 #: Faults that act on the HTTP exchange itself.
-REQUEST_FAULTS = frozenset({"rate_limit", "server_error", "drop", "slow"})
+REQUEST_FAULTS = frozenset({"rate_limit", "server_error", "drop", "slow"}) | ANSWER_FAULTS
 #: ``fail_operation`` makes the operation started by a matching POST end in ``FAIL``.
 FAULT_KINDS = REQUEST_FAULTS | {"fail_operation"}
 
@@ -43,6 +59,53 @@ class Fault:
         if self.method is not None and self.method != method.upper():
             return False
         return self.path is None or path.startswith(self.path)
+
+
+_CONSTANTS = ("NaN", "Infinity", "-Infinity")
+_CONFIDENCE = re.compile(rb'("confidence"[ ]*:[ ]*)-?[0-9][0-9.eE+-]*')
+_NUMBER = re.compile(rb'("[^"\\]*"[ ]*:[ ]*)-?[0-9][0-9.eE+-]*')  # a member's number
+
+
+def spoiled_body(kind: str, params: dict[str, Any], body: bytes) -> bytes:
+    """The body an answer fault (``deep_json``, ``nan``, ``null_items``) sends instead of ``body``."""
+    if kind == "deep_json":
+        depth = int(params["depth"])
+        return b'{"deep": ' + b"[" * depth + b"]" * depth + b"}"
+    if kind == "null_items":
+        return b'{"items": null, "has_more": false}'
+    if kind == "nan":
+        constant = str(params["constant"]).encode()
+        for pattern in (_CONFIDENCE, _NUMBER):
+            spoiled, found = pattern.subn(lambda m: m.group(1) + constant, body, count=1)
+            if found:
+                return spoiled
+        return body[:-1] + b', "number": ' + constant + b"}" if body.endswith(b"}") else body
+    raise ValueError(f"{kind!r} does not replace a body")
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+
+
+def gzip_bomb_chunks(size: int, piece: int = 1 << 20) -> Iterator[bytes]:
+    """A gzip stream of ``size`` zero bytes, about 1/1000 of it, made as it is sent.
+
+    One piece of zeros is deflated once, ending in a full flush (no history
+    carried over), so the same compressed block stands for every piece; the
+    last piece ends the stream, and the trailer carries the CRC and size.
+    """
+    zeros = bytes(piece)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    yield _GZIP_HEADER
+    crc, left = 0, size
+    while left > piece:
+        crc = zlib.crc32(zeros, crc)
+        left -= piece
+        yield block
+    last = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    yield last.compress(zeros[:left]) + last.flush()
+    crc = zlib.crc32(zeros[:left], crc)
+    yield struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
 class RateLimiter:
@@ -117,7 +180,8 @@ class Faults:
 
         Parameters
         ----------
-        kind : {"rate_limit", "server_error", "drop", "slow", "fail_operation"}
+        kind : {"rate_limit", "server_error", "drop", "slow", "fail_operation", \
+"gzip_bomb", "trickle", "deep_json", "nan", "null_items"}
             ``rate_limit``: 429 ``TOO_MANY_REQUESTS``; params ``retry_after``
             (seconds, sent as the ``Retry-After`` header) and/or ``interval``
             (``MIN``/``HOUR``/``DAY``, sent as ``payload.interval``); with neither,
@@ -127,7 +191,18 @@ class Faults:
             part of the body are sent before the connection is closed. ``slow``: param
             ``delay`` (seconds, default 1) slept before answering normally.
             ``fail_operation``: the operation started by the matching aggregation
-            POST ends in ``FAIL``.
+            POST ends in ``FAIL``. The answer faults run the request, then spoil
+            its answer: ``gzip_bomb``: a gzip body that inflates to param ``size``
+            bytes (default 2 GiB) of zeros, with param ``status`` (default 200),
+            compressed as it is sent (about 2 MB on the wire per 2 GiB);
+            ``trickle``: the answer's body sent one byte every param ``interval``
+            seconds (default 0.5), with param ``head=True`` its status line and
+            headers too; ``deep_json``: the body is an object nested param
+            ``depth`` levels deep (default 100,000); ``nan``: the first number of the
+            body (a ``confidence`` when there is one) becomes param ``constant``
+            (``NaN``, ``Infinity`` or ``-Infinity``; default ``NaN``), which JSON does
+            not have; ``null_items``: the body is ``{"items": null, "has_more":
+            false}``.
         count : int
             How many matching requests the fault hits.
         method : str, optional
@@ -152,6 +227,11 @@ class Faults:
             "drop": set(),
             "slow": {"delay"},
             "fail_operation": {"message"},
+            "gzip_bomb": {"size", "status"},
+            "trickle": {"interval", "head"},
+            "deep_json": {"depth"},
+            "nan": {"constant"},
+            "null_items": set(),
         }[kind]
         unknown = set(params) - allowed
         if unknown:
@@ -166,6 +246,22 @@ class Faults:
                 raise InvalidArgumentError(f"status must be a 5xx int, got {status!r}")
         if kind == "slow":
             params.setdefault("delay", 1.0)
+        if kind == "gzip_bomb":
+            params.setdefault("size", 2 << 30)
+            params.setdefault("status", 200)
+            if not isinstance(params["status"], int) or not 200 <= params["status"] <= 599:
+                raise InvalidArgumentError(
+                    f"status must be an HTTP status, got {params['status']!r}"
+                )
+        if kind == "trickle":
+            params.setdefault("interval", 0.5)
+            params.setdefault("head", False)
+        if kind == "deep_json":
+            params.setdefault("depth", 100_000)
+        if kind == "nan" and params.setdefault("constant", "NaN") not in _CONSTANTS:
+            raise InvalidArgumentError(
+                f"constant must be one of {_CONSTANTS}, got {params['constant']!r}"
+            )
         fault = Fault(kind, count, method.upper() if method else None, path, dict(params))
         with self._lock:
             self._faults.append(fault)

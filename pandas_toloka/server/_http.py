@@ -32,6 +32,7 @@ from . import _fastjson
 from ._endpoints import ROUTES, Context, Document, Endpoint, Request
 from ._errors import ApiError
 from ._fastjson import PageBody
+from ._faults import ANSWER_FAULTS, Fault, gzip_bomb_chunks, spoiled_body
 from ._limits import Limits, Network
 from ._network import Link, accepts_gzip, gzip_body
 from ._serialize import dumps
@@ -149,7 +150,12 @@ def respond(site: Site, sock: socket.socket, prepared: Prepared) -> Outcome:
         _send(site, sock, error.status, dumps(error.body(request_id)), request_id, error.headers)
         return Outcome(keep_alive=False, linger=True)
     logger.debug("%s %s", head.method, head.target)
-    status, data, headers, keep_alive, drop, latency = _dispatch(site, head, prepared, request_id)
+    status, data, headers, keep_alive, drop, latency, spoil = _dispatch(
+        site, head, prepared, request_id
+    )
+    if spoil is not None and spoil.kind in ("gzip_bomb", "trickle"):
+        _send_spoiled(site, sock, spoil, status, data, request_id, latency)
+        return Outcome(keep_alive=False, linger=False)
     _send(
         site,
         sock,
@@ -169,11 +175,14 @@ def respond(site: Site, sock: socket.socket, prepared: Prepared) -> Outcome:
 
 def _dispatch(
     site: Site, head: Head, prepared: Prepared, request_id: str
-) -> tuple[int, bytes | PageBody, dict[str, str], bool, bool, float]:
-    """Run one request: ``(status, body, headers, keep_alive, drop, latency)``.
+) -> tuple[int, bytes | PageBody, dict[str, str], bool, bool, float, Fault | None]:
+    """Run one request: ``(status, body, headers, keep_alive, drop, latency, spoil)``.
 
     Only an authenticated request has its body read (by the I/O loop), meets
-    the queued faults and waits for the simulated latency.
+    the queued faults and waits for the simulated latency. ``spoil`` is the
+    answer fault (:data:`._faults.ANSWER_FAULTS`) the answer meets, if any: the
+    request runs, then its body is replaced here or sent by
+    :func:`_send_spoiled`.
     """
     method = head.method
     split = urlsplit(head.target)
@@ -182,6 +191,7 @@ def _dispatch(
     keep_alive = head.keep_alive and not prepared.unread
     drop = False
     latency = 0.0
+    fault = None
     faults = site.context.faults
     try:
         if not prepared.authenticated:
@@ -209,7 +219,11 @@ def _dispatch(
         headers["Content-Type"], data = payload.content_type, payload.data
     else:
         data = payload if isinstance(payload, (bytes, PageBody)) else dumps(payload)
-    return status, data, headers, keep_alive, drop, latency
+    spoil = fault if fault is not None and fault.kind in ANSWER_FAULTS else None
+    if spoil is not None and spoil.kind in ("deep_json", "nan", "null_items"):
+        whole = data.to_bytes() if isinstance(data, PageBody) else data
+        data = spoiled_body(spoil.kind, spoil.params, whole)
+    return status, data, headers, keep_alive, drop, latency, spoil
 
 
 def _refuse(headers: HTTPMessage) -> None:
@@ -351,6 +365,46 @@ def _send_pieces(writer: _Writer, body: PageBody, *, gzip_level: int | None, dro
     if compressor is not None:
         out = compressor.flush()
         writer.send(f"{len(out):x}\r\n".encode() + out + b"\r\n0\r\n\r\n")
+
+
+def _send_spoiled(
+    site: Site,
+    sock: socket.socket,
+    fault: Fault,
+    status: int,
+    data: bytes | PageBody,
+    request_id: str,
+    latency: float,
+) -> None:
+    """Send the answer of a ``gzip_bomb`` or ``trickle`` fault, then close the connection."""
+    writer = _Writer(site, sock)
+    lines = [
+        "",  # the status line, once the status is known
+        f"Date: {formatdate(usegmt=True)}",
+        "Content-Type: application/json; charset=utf-8",
+        f"X-Request-Id: {request_id}",
+        "Connection: close",
+    ]
+    if fault.kind == "gzip_bomb":
+        status = int(fault.params["status"])
+        lines += ["Content-Encoding: gzip", "Transfer-Encoding: chunked"]
+    else:
+        body = data.to_bytes() if isinstance(data, PageBody) else data
+        lines.append(f"Content-Length: {len(body)}")
+    lines[0] = f"HTTP/1.1 {status} {_reason(status)}"
+    answer_head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    interval = float(fault.params.get("interval", 0.0))
+    if fault.kind == "trickle" and fault.params.get("head"):
+        body, answer_head = answer_head + body, b""
+    writer.send(answer_head, latency=latency)
+    if fault.kind == "gzip_bomb":
+        for chunk in gzip_bomb_chunks(int(fault.params["size"])):
+            writer.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        writer.send(b"0\r\n\r\n")
+        return
+    for at in range(len(body)):
+        writer.send(body[at : at + 1])
+        time.sleep(interval)
 
 
 def timeout_answer() -> bytes:

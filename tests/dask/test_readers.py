@@ -175,3 +175,52 @@ def test_pools_allowing_different_values_share_their_union(dask_client) -> None:
                 computed["result"].astype(str).tolist() == expected["result"].astype(str).tolist()
             )
             assert "owl" in set(computed["result"])
+
+
+def test_items_null_on_a_page_is_a_protocol_error_never_lost_rows(dask_client) -> None:
+    # The Dask readers read pages through the one pager on the workers: {"items": null}
+    # is retried, then refused, never taken as an empty page (rows lost silently).
+    with LocalTolokaServer() as server:
+        for i, pool in enumerate(POOLS[:2]):
+            server.add_pool(pool, responses=make_responses(i, 30), output_spec=SPEC)
+        settings = dict(max_attempts=2, backoff_base=0.01, backoff_max=0.02)
+        with ptk.Client(server.token, url=server.url, **settings) as client:
+            expected = pd.concat(
+                [ptk.read_responses(p, client=client, page_size=20) for p in POOLS[:2]],
+                ignore_index=True,
+            )
+            server.faults.add("null_items", method="GET", path="/api/v1/assignments")
+            ddf = ptd.read_responses(POOLS[:2], client=client, page_size=20)
+            whole = ddf.compute().reset_index(drop=True)
+            pd.testing.assert_frame_equal(whole, expected)
+            server.faults.add("null_items", count=50, method="GET", path="/api/v1/assignments")
+            with pytest.raises(ptk.ProtocolError, match="assignments"):
+                ptd.read_responses(POOLS[:2], client=client, page_size=20).compute()
+
+
+def test_items_null_on_a_page_of_results_is_refused_with_its_operation(dask_client) -> None:
+    with LocalTolokaServer() as server:
+        for i, pool in enumerate(POOLS[:2]):
+            server.add_pool(pool, responses=make_responses(i, 30), output_spec=SPEC)
+        settings = dict(max_attempts=2, backoff_base=0.01, backoff_max=0.02, poll_min=0.02)
+        with ptk.Client(server.token, url=server.url, **settings) as client:
+            ops = ptd.start_aggregations(POOLS[:2], client=client)
+            expected = pd.concat(
+                [
+                    ptk.read_aggregated_solutions(operation_id=ops[p], client=client, page_size=7)
+                    for p in POOLS[:2]
+                ],
+                ignore_index=True,
+            )
+            pages = "/api/v1/aggregated-solutions/"
+            server.faults.add("null_items", method="GET", path=pages)
+            ddf = ptd.read_aggregated_solutions(
+                POOLS[:2], client=client, operation_ids=ops, page_size=7
+            )
+            pd.testing.assert_frame_equal(ddf.compute().reset_index(drop=True), expected)
+            server.faults.add("null_items", count=50, method="GET", path=pages)
+            with pytest.raises(ptk.ProtocolError, match="aggregated solutions") as info:
+                ptd.read_aggregated_solutions(
+                    POOLS[:2], client=client, operation_ids=ops, page_size=7
+                ).compute()
+            assert info.value.operation_id in set(ops.values())

@@ -41,9 +41,15 @@ def bench() -> Iterator[tuple[LocalTolokaServer, FaultyProxy]]:
 
 
 def patient_client(url: str, **overrides: object) -> Client:
-    """A client that retries fast and gives up on a silent server after a second."""
+    """A client that retries fast and gives up on a silent server after a second.
+
+    Its answers are bounded tighter than the defaults (the bench's pages are a few KB):
+    8 MiB decoded, and 2.5 s for a whole request (a trickling answer).
+    """
     settings: dict[str, object] = dict(
         timeout=(2.0, 1.0),
+        max_answer_bytes=8 << 20,
+        deadline=2.5,
         max_attempts=4,
         backoff_base=0.01,
         backoff_max=0.05,

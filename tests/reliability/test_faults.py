@@ -19,6 +19,7 @@ import pytest
 
 import pandas_toloka  # noqa: F401 - registers df.toloka
 from pandas_toloka.errors import (
+    AnswerTooLargeError,
     OperationFailedError,
     PagingError,
     ProtocolError,
@@ -30,6 +31,7 @@ from pandas_toloka.errors import (
 from pandas_toloka.reader import iter_aggregated_solutions, read_aggregated_solutions
 from pandas_toloka.responses import read_responses
 from pandas_toloka.server import LocalTolokaServer
+from pandas_toloka.server._faults import ANSWER_FAULTS
 
 from .conftest import PAGE, SPEC, TOKEN, label_responses, patient_client, started
 from .proxy import FaultyProxy, after_item
@@ -90,6 +92,57 @@ SCENARIOS: list[tuple[str, str, str, dict[str, Any], type[BaseException] | None]
         "drop",
         dict(count=ALWAYS, method="GET", path=PAGES),
         TolokaConnectionError,
+    ),
+    # a hostile server (sent to it directly: the proxy would undo them): answers past
+    # max_answer_bytes while inflating, trickling past the deadline, nested too deep,
+    # holding NaN, items null -- each retried, or a typed error once always
+    ("gzip-bomb-page", "server", "gzip_bomb", dict(method="GET", path=PAGES), None),
+    (
+        "gzip-bomb-pages-always",
+        "server",
+        "gzip_bomb",
+        dict(count=ALWAYS, method="GET", path=PAGES, size=64 << 20),
+        AnswerTooLargeError,
+    ),
+    ("gzip-bomb-503-page", "server", "gzip_bomb", dict(status=503, path=PAGES), None),
+    ("gzip-bomb-pool", "server", "gzip_bomb", dict(method="GET", path=POOLS), None),
+    ("gzip-bomb-start", "server", "gzip_bomb", dict(method="POST", path=START), None),
+    ("trickle-page", "server", "trickle", dict(method="GET", path=PAGES, interval=0.5), None),
+    ("trickle-start", "server", "trickle", dict(method="POST", path=START, interval=0.5), None),
+    ("deep-page", "server", "deep_json", dict(method="GET", path=PAGES), None),
+    (
+        "deep-pages-always",
+        "server",
+        "deep_json",
+        dict(count=ALWAYS, method="GET", path=PAGES),
+        ProtocolError,
+    ),
+    ("deep-start", "server", "deep_json", dict(method="POST", path=START), None),
+    ("deep-poll", "server", "deep_json", dict(method="GET", path=OPERATION), None),
+    ("deep-pool", "server", "deep_json", dict(method="GET", path=POOLS), None),
+    ("nan-page", "server", "nan", dict(method="GET", path=PAGES), None),
+    (
+        "nan-pages-always",
+        "server",
+        "nan",
+        dict(count=ALWAYS, method="GET", path=PAGES),
+        ProtocolError,
+    ),
+    (
+        "infinity-pages-always",
+        "server",
+        "nan",
+        dict(count=ALWAYS, method="GET", path=PAGES, constant="-Infinity"),
+        ProtocolError,
+    ),
+    ("nan-start", "server", "nan", dict(method="POST", path=START), None),
+    ("null-items-page", "server", "null_items", dict(method="GET", path=PAGES), None),
+    (
+        "null-items-always",
+        "server",
+        "null_items",
+        dict(count=ALWAYS, method="GET", path=PAGES),
+        ProtocolError,
     ),
     # the proxy's: bodies cut at any byte, on an item boundary, with each framing
     ("cut-item-close", "proxy", "cut", dict(method="GET", path=PAGES, at=after_item(3)), None),
@@ -225,6 +278,11 @@ def _queue(
     target.add(kind, count=count, **args)
 
 
+def _url(server: LocalTolokaServer, proxy: FaultyProxy, kind: str) -> str:
+    """The server itself for its answer faults (the proxy would re-frame them), else the proxy."""
+    return server.url if kind in ANSWER_FAULTS else proxy.url
+
+
 def _check_error(error: BaseException, expected_type: type[BaseException], server: Any) -> None:
     assert isinstance(error, expected_type), repr(error)
     assert isinstance(error, TolokaError)
@@ -245,7 +303,7 @@ def test_read_aggregated_solutions_under_fault(
 ) -> None:
     server, proxy = faulty
     _queue(server, proxy, where, kind, args)
-    with patient_client(proxy.url) as client:
+    with patient_client(_url(server, proxy, kind)) as client:
         if error is None:
             frame = read_aggregated_solutions("p", client=client, page_size=PAGE)
             pd.testing.assert_frame_equal(frame, expected)
@@ -276,7 +334,15 @@ def test_start_slower_than_the_search_raises_instead_of_posting_again(faulty: An
     assert started(server) == 1  # the slow attempt's own operation, and no second one
 
 
-ITER_SCENARIOS = ["cut-item-lie", "page-twice", "reset-after-start", "{}-start", "delay-page"]
+ITER_SCENARIOS = [
+    "cut-item-lie",
+    "page-twice",
+    "reset-after-start",
+    "{}-start",
+    "delay-page",
+    "null-items-always",
+    "nan-page",
+]
 
 
 @pytest.mark.parametrize(
@@ -288,7 +354,7 @@ def test_iter_aggregated_solutions_under_fault(
 ) -> None:
     server, proxy = faulty
     _queue(server, proxy, where, kind, args)
-    with patient_client(proxy.url) as client:
+    with patient_client(_url(server, proxy, kind)) as client:
         chunks = iter_aggregated_solutions("p", client=client, page_size=PAGE)
         if error is None:
             pd.testing.assert_frame_equal(pd.concat(list(chunks)), expected)
