@@ -104,6 +104,8 @@ def _settings(client: Client) -> tuple[tuple[str, Any], ...]:
         ("max_wait", retry.max_wait),
         ("poll_min", client.poll_min),
         ("poll_max", client.poll_max),
+        ("max_answer_bytes", client.settings.max_answer_bytes),
+        ("deadline", client.settings.deadline),
     )
 
 
