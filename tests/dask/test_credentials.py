@@ -133,3 +133,14 @@ def test_the_token_stays_out_of_logs_and_the_registrations_state(
     logged = [record.getMessage() for record in caplog.records]
     assert any("released Toloka credentials" in text for text in logged)
     assert not [text for text in logged if CANARY in text]
+
+
+def test_workers_clients_take_the_bounds_of_the_drivers() -> None:
+    from pandas_toloka import Client
+    from pandas_toloka.dask._credentials import _settings
+
+    with Client("t", url="http://127.0.0.1:9", max_answer_bytes=12345, deadline=7.5) as client:
+        settings = dict(_settings(client))
+    assert settings["max_answer_bytes"] == 12345 and settings["deadline"] == 7.5
+    with Client("t", url="http://127.0.0.1:9", **settings) as twin:  # as a worker builds it
+        assert twin.settings.max_answer_bytes == 12345 and twin.settings.deadline == 7.5
