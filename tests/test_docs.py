@@ -90,12 +90,15 @@ def test_local_aggregation_page_names_every_local_method() -> None:
 
 
 def test_local_aggregation_example() -> None:
-    (block,) = code_blocks("docs/local-aggregation.md")
+    block, golden_block = code_blocks("docs/local-aggregation.md")
     namespace = run_block(block, source="docs/local-aggregation.md")
     assert namespace["votes"]["label"].tolist() == ["cat", "dog", "cat"]
     assert namespace["em"]["label"].tolist() == ["cat", "dog", "cat"]
     assert list(namespace["out"].columns) == ["pool_id", "task_id", "confidence", "label"]
     assert namespace["quality"]["worker"].tolist() == ["w1", "w2", "w3"]
+    golden = run_block(golden_block, source="docs/local-aggregation.md")
+    assert golden["anchored"]["golden"].sum() == golden["report"]["n_tasks"] > 0
+    assert {"n_golden", "golden_accuracy"} <= set(golden["quality"].columns)
 
 
 def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
