@@ -268,7 +268,7 @@ def _export_frame(
 
     statuses = assignment["status"]
     known = pc.is_in(statuses, value_set=pa.array(list(_API_STATUS)))
-    if not pc.all(pc.fill_null(known, False)).as_py():
+    if not pc.all(pc.fill_null(known, False), min_count=0).as_py():
         index = pc.index(pc.fill_null(known, False), False).as_py()
         raise InvalidArgumentError(
             f"Row {index} of the results export has status {statuses[index].as_py()!r}; "

@@ -205,3 +205,33 @@ def test_the_export_is_asked_by_the_exports_status_names(fake_server) -> None:  
     with pytest.raises(InvalidArgumentError, match="status"):
         ptk.read_assignments_export("7", url=fake.url, token="t", status="DONE")
     assert len(fake.requests) == 1
+
+
+def test_the_export_download_is_retried_and_errors_are_typed(fake_server) -> None:  # type: ignore[no-untyped-def]
+    tsv = b"INPUT:image\tOUTPUT:result\tASSIGNMENT:worker_id\tASSIGNMENT:status\n"
+    answers = [Answer(503, b"busy"), Answer(200, tsv)]
+
+    def answer(request: Request) -> Answer:
+        return answers.pop(0) if answers else Answer(404, b'{"code": "DOES_NOT_EXIST"}')
+
+    fake = fake_server(answer)
+    client = ptk.Client("t", url=fake.url, backoff_base=0.01)
+    with client:
+        empty = ptk.read_assignments_export(
+            "7",
+            client=client,
+            output_spec={"result": {"type": "STRING"}},
+            input_spec={"image": {"type": "URL"}},
+        )
+        assert len(fake.requests) == 2 and len(empty) == 0
+        assert list(empty.columns[:7]) == [
+            "pool_id",
+            "task_id",
+            "worker_id",
+            "assignment_id",
+            "status",
+            "submitted",
+            "result",
+        ]
+        with pytest.raises(ptk.NotFoundError):
+            client.get_document("/new/requester/pools/8/assignments.tsv")
