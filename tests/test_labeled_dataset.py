@@ -235,3 +235,26 @@ def test_the_export_download_is_retried_and_errors_are_typed(fake_server) -> Non
         ]
         with pytest.raises(ptk.NotFoundError):
             client.get_document("/new/requester/pools/8/assignments.tsv")
+
+
+def test_a_pool_without_results_gives_typed_empty_frames_with_inputs() -> None:
+    from pandas_toloka.server import LocalTolokaServer
+
+    server = LocalTolokaServer(token="x")
+    server.add_pool(
+        "5",
+        responses=pd.DataFrame(
+            {"task_id": ["a"], "worker_id": ["w"], "result": ["cat"], "status": ["REJECTED"]}
+        ),
+        output_spec={"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}},
+        input_spec={"image": {"type": "URL"}, "size": {"type": "INTEGER"}},
+        tasks=pd.DataFrame({"task_id": ["a", "b"], "image": ["u1", "u2"], "size": [1, 2]}),
+    )
+    with server:
+        kw = {"url": server.url, "token": "x", "inputs": ["size"]}
+        solutions = ptk.read_aggregated_solutions("5", **kw)
+        (chunk,) = ptk.iter_aggregated_solutions("5", **kw)
+        responses = ptk.read_responses("5", **kw)
+    for frame in (solutions, chunk, responses):
+        assert len(frame) == 0 and frame.columns[-1] == "size"
+        assert str(frame["size"].dtype) == "int64[pyarrow]"
