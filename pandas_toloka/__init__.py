@@ -44,7 +44,7 @@ from .reader import (
     read_aggregated_solutions,
 )
 from .responses import Responses, iter_responses, open_responses, read_responses
-from .results_export import read_assignments_tsv
+from .results_export import read_assignments_export, read_assignments_tsv
 from .tasks import Tasks, iter_tasks, open_tasks, read_tasks, read_user_skills
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "open_responses",
     "Responses",
     "read_assignments_tsv",
+    "read_assignments_export",
     "read_tasks",
     "iter_tasks",
     "open_tasks",

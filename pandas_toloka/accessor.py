@@ -19,6 +19,7 @@ from ._config import MAX_WORKERS
 from ._frame import areas, local, remote
 from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
+from ._frame.from_pool import Connection
 from ._frame.methods import LocalType, area_type, document_methods
 from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
 from ._frame.remote import MissingAggregatesWarning
@@ -180,8 +181,12 @@ class TolokaAccessor:
         n_iter: int | None = None,
         tol: float | None = None,
         dtype_backend: DtypeBackend = "pyarrow",
-        golden: Mapping[Any, Any] | pd.Series | None = None,
+        golden: str | pd.DataFrame | Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
+        client: Client | None = None,
+        token: str | None = None,
+        environment: str | None = None,
+        url: str | None = None,
     ) -> pd.DataFrame:
         """Aggregate raw responses on this machine, exactly as the server would.
 
@@ -210,6 +215,9 @@ class TolokaAccessor:
         skills : DataFrame or Series, optional
             For WEIGHTED_DYNAMIC_OVERLAP: ``worker_id`` and ``value`` (0..100)
             columns (optionally ``skill_id``), or values indexed by worker.
+            Omitted, with ``client=`` (or ``token=``/``url=``), the values of
+            ``answer_weight_skill_id`` are read with :func:`read_user_skills`
+            (their ``exact_value``, as the server weighs answers).
         task, worker : str, default 'task_id', 'worker_id'
             Column names, e.g. ``task="task", worker="worker"`` for crowd-kit frames.
         pool_id : str, optional
@@ -229,16 +237,28 @@ class TolokaAccessor:
             method's own (100 and 1e-5 for Dawid–Skene; MACE, zero-based skill
             and KOS take ``n_iter`` only).
         dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
-        golden : mapping or Series, optional
-            Task id -> known true label (control tasks), for 'DAWID_SKENE',
+        golden : "pool", DataFrame, mapping or Series, optional
+            The control tasks' known labels, for 'DAWID_SKENE',
             'ONE_COIN_DAWID_SKENE', 'GLAD' and 'MACE': those tasks keep their
             known label through EM, so workers are also judged on them.
+            ``"pool"`` takes the pool's control tasks: from the frame's
+            ``golden.<field>`` columns when it has them (a results export, no
+            request), else read with :func:`read_tasks` through ``client=`` (or
+            ``token=``/``url=``). A frame of tasks (:func:`read_tasks`, or any
+            frame with ``task_id`` and ``golden.<field>``) gives its known
+            solutions; a mapping or Series maps task id -> label. A task with
+            several known solutions is anchored on the one of the largest
+            ``correctness_weight`` when it is strictly the largest, else on
+            none (a ``TolokaWarning`` counts those; docs/local-aggregation.md).
         method_kwargs : mapping, optional
             The method's own options, passed on to its function in
             :mod:`pandas_toloka.aggregation`, e.g. ``{"n_restarts": 10}`` for
             'MACE' or ``{"seed": 1}`` (:func:`~pandas_toloka.aggregation.mace`).
             An option the method does not take is an ``InvalidArgumentError``,
             raised before any work.
+        client, token, environment, url : optional
+            Where ``golden="pool"`` and skills without ``skills=`` are read
+            from, as for :func:`read_tasks`; nothing is requested otherwise.
 
         Returns
         -------
@@ -305,6 +325,7 @@ class TolokaAccessor:
             dtype_backend=dtype_backend,
             golden=golden,
             method_kwargs=method_kwargs,
+            connection=Connection(client, token, environment, url),
         )
 
     def fit_locally(
@@ -319,8 +340,12 @@ class TolokaAccessor:
         status: str | Sequence[str] | None = "ACCEPTED",
         n_iter: int | None = None,
         tol: float | None = None,
-        golden: Mapping[Any, Any] | pd.Series | None = None,
+        golden: str | pd.DataFrame | Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
+        client: Client | None = None,
+        token: str | None = None,
+        environment: str | None = None,
+        url: str | None = None,
     ) -> dict[str | None, AggregationModel]:
         """Fit a method pool by pool and return the fitted models.
 
@@ -336,7 +361,11 @@ class TolokaAccessor:
             A method with a model: any of :meth:`aggregate_locally`'s but
             'WEIGHTED_DYNAMIC_OVERLAP'.
         fields, task, worker, pool_id, output_spec, status, n_iter, tol, golden, method_kwargs
-            As for :meth:`aggregate_locally` (one field).
+            As for :meth:`aggregate_locally` (one field); ``golden="pool"``
+            included.
+        client, token, environment, url : optional
+            Where ``golden="pool"`` reads the control tasks from, as for
+            :meth:`aggregate_locally`.
 
         Returns
         -------
@@ -358,7 +387,7 @@ class TolokaAccessor:
         >>> models = df.toloka.fit_locally("GLAD")  # doctest: +SKIP
         >>> models["36502086"].worker_quality()  # doctest: +SKIP
         """
-        models, _, _ = local.fit_local(
+        models, _, _, _ = local.fit_local(
             self._obj,
             type=type,
             fields=fields,
@@ -371,6 +400,7 @@ class TolokaAccessor:
             tol=tol,
             golden=golden,
             method_kwargs=method_kwargs,
+            connection=Connection(client, token, environment, url),
         )
         return models
 
@@ -387,8 +417,12 @@ class TolokaAccessor:
         confusion: bool = False,
         n_iter: int | None = None,
         tol: float | None = None,
-        golden: Mapping[Any, Any] | pd.Series | None = None,
+        golden: str | pd.DataFrame | Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
+        client: Client | None = None,
+        token: str | None = None,
+        environment: str | None = None,
+        url: str | None = None,
     ) -> pd.DataFrame:
         """Estimate each worker's quality, pool by pool (Dawid–Skene by default).
 
@@ -404,10 +438,14 @@ class TolokaAccessor:
         confusion : bool, default False
             Return the confusion matrices instead, one row per (worker, true
             label, observed label) with a ``probability`` (Dawid–Skene only).
-        golden : mapping or Series, optional
-            Task id -> known label: the model is anchored on them (as
-            :meth:`aggregate_locally`) and each worker's observed accuracy on
-            them is added.
+        golden : "pool", DataFrame, mapping or Series, optional
+            The control tasks' known labels, as for :meth:`aggregate_locally`
+            (``"pool"`` reads the pool's): the model is anchored on them and
+            each worker's observed accuracy on them is added. A response to a
+            task with several known solutions scores the ``correctness_weight``
+            of the one it equals (0 when none).
+        client, token, environment, url : optional
+            Where ``golden="pool"`` reads the control tasks from.
 
         Returns
         -------
@@ -419,7 +457,8 @@ class TolokaAccessor:
             method's estimates (Dawid–Skene: ``accuracy``, the probability of
             a right answer on a random task under the fitted model); with
             ``golden=`` also ``n_golden`` (their responses to golden tasks) and
-            ``golden_accuracy`` (the share of those that were right).
+            ``golden_accuracy`` (the share of those that were right, weighted
+            by ``correctness_weight``).
 
         See Also
         --------
@@ -441,6 +480,7 @@ class TolokaAccessor:
             tol=tol,
             golden=golden,
             method_kwargs=method_kwargs,
+            connection=Connection(client, token, environment, url),
         )
 
     def agreement(

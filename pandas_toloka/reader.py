@@ -26,25 +26,33 @@ from ._read.args import (
     check_page_size,
     check_progress_bar,
     check_wait_timeout,
+    id_text,
+    input_names,
+    resolve_inputs,
 )
 from ._read.connect import check_connection, check_credentials
+from ._read.labeled import labeled_schema, merge_inputs
 from ._read.operations import (
     AggregationJob,
     resumable,
     start_or_resume,
     wait_operation,
 )
+from ._read.pager import iter_pages
 from ._read.progress import percent_bar, progress_enabled, switch_to_count
 from ._read.solutions import iter_solution_pages
 from ._read.stream import TableStream
+from ._read.tasks import TASKS
 from .client import AggregationType, Client
 from .schema import (
     DtypeBackend,
+    InputField,
     Provenance,
     aggregated_page_to_batch,
     aggregated_schema,
     check_dtype_backend,
     make_provenance,
+    parse_input_spec,
 )
 
 __all__ = [
@@ -69,11 +77,14 @@ class AggregatedSolutions(TableStream):
     Attributes
     ----------
     schema : pyarrow.Schema
-        Columns ``pool_id``, ``task_id``, ``confidence``, then the fields.
+        Columns ``pool_id``, ``task_id``, ``confidence``, then the fields, then
+        the input fields asked for with ``inputs=``.
     attrs : dict
         The frame's provenance (:class:`~pandas_toloka.schema.AggregatedSolutionsProvenance`),
         stored as ``df.attrs["toloka"]``.
     operation_id : str
+    inputs : list of InputField
+        The input fields joined from the pool's tasks (``inputs=``).
     """
 
     def __init__(
@@ -85,12 +96,14 @@ class AggregatedSolutions(TableStream):
         page_size: int,
         progress: bool,
         bar: Any = None,
+        inputs: Sequence[InputField] = (),
     ) -> None:
         super().__init__()
         self.client = client
         self.request = request
-        self.schema: pa.Schema = aggregated_schema(request.fields)
-        self.attrs: Provenance = _provenance(client, request)
+        self.inputs = list(inputs)
+        self.schema: pa.Schema = labeled_schema(aggregated_schema(request.fields), self.inputs)
+        self.attrs: Provenance = _provenance(client, request, self.inputs)
         if owns_client:
             self._resources.callback(client.close)
         self._page_size = page_size
@@ -149,7 +162,8 @@ class AggregatedSolutions(TableStream):
                         self.request.fields,
                         page_size=self._page_size,
                     )
-                ) as pages,
+                ) as results,
+                closing(self._with_inputs(results)) as pages,
             ):
                 for page in pages:
                     bar.update(page.num_rows)
@@ -157,13 +171,41 @@ class AggregatedSolutions(TableStream):
         finally:
             bar.close()
 
+    def _with_inputs(self, results: Iterator[pa.Table]) -> Generator[pa.Table, None, None]:
+        """The pages of results, merge-joined with the pool's tasks when inputs are asked for."""
+        if not self.inputs:
+            yield from results
+            return
+        tasks = iter_pages(
+            self.client,
+            TASKS,
+            params={"pool_id": self.request.pool_id},
+            page_size=self._page_size,
+            scope=f"pool {self.request.pool_id!r}",
+            context={
+                "inputs": self.inputs,
+                "outputs": self.request.fields,
+                "pool_id": self.request.pool_id,
+            },
+        )
+        with closing(tasks):
+            yield from merge_inputs(
+                results, (page.rows for page in tasks), self.inputs, self.schema
+            )
+
     def empty_table(self) -> pa.Table:
         """A table without rows with :attr:`schema`, whose dictionaries hold the allowed values."""
-        return pa.Table.from_batches([aggregated_page_to_batch([], self.request.fields)])
+        base = pa.Table.from_batches([aggregated_page_to_batch([], self.request.fields)])
+        for field in list(self.schema)[base.num_columns :]:  # the input columns
+            base = base.append_column(field, pa.nulls(0, field.type))
+        return base
 
 
-def _provenance(client: Client, request: AggregationJob) -> Provenance:
+def _provenance(
+    client: Client, request: AggregationJob, inputs: Sequence[InputField] = ()
+) -> Provenance:
     operation = request.operation
+    extra = {"input_spec": {f.name: f.to_spec() for f in inputs}} if inputs else {}
     return make_provenance(
         "aggregated_solutions",
         pool_id=request.pool_id,
@@ -177,6 +219,7 @@ def _provenance(client: Client, request: AggregationJob) -> Provenance:
         environment=client.environment,
         base_url=client.base_url,
         output_spec={f.name: f.to_spec() for f in request.fields},
+        **extra,
     )
 
 
@@ -187,6 +230,7 @@ def open_aggregated_solutions(
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     client: Client | None = None,
     token: str | None = None,
     environment: str | None = None,
@@ -208,13 +252,18 @@ def open_aggregated_solutions(
     """
     check_page_size(page_size)
     wait_timeout = check_wait_timeout(wait_timeout)
+    wanted = input_names(inputs)
     check_credentials(client, token=token, environment=environment, url=url)
     owns = client is None
     if client is None:
         client = Client(token, environment=environment, url=url)
     progress = progress_enabled(progress_bar)
     bar = None
+    chosen: list[InputField] = []
     try:
+        if wanted is not False and pool_id is not None:  # checked before the aggregation starts
+            pool = id_text(pool_id, name="pool_id")
+            chosen = _input_fields(client, pool, wanted)
         request = start_or_resume(
             client,
             pool_id,
@@ -223,6 +272,8 @@ def open_aggregated_solutions(
             answer_weight_skill_id=answer_weight_skill_id,
             operation_id=operation_id,
         )
+        if wanted is not False and pool_id is None:
+            chosen = _input_fields(client, request.pool_id, wanted)
         bar = percent_bar(progress, desc=f"pool {request.pool_id}: aggregating")
         request.operation = wait_operation(
             client, request.operation, wait_timeout=wait_timeout, bar=bar
@@ -234,8 +285,19 @@ def open_aggregated_solutions(
             client.close()
         raise
     return AggregatedSolutions(
-        client, request, owns_client=owns, page_size=page_size, progress=progress, bar=bar
+        client,
+        request,
+        owns_client=owns,
+        page_size=page_size,
+        progress=progress,
+        bar=bar,
+        inputs=chosen,
     )
+
+
+def _input_fields(client: Client, pool_id: str, wanted: list[str] | bool) -> list[InputField]:
+    inputs, _ = client.get_task_spec(pool_id)
+    return resolve_inputs(wanted, parse_input_spec(inputs), pool_id)
 
 
 def read_aggregated_solutions(
@@ -245,6 +307,7 @@ def read_aggregated_solutions(
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     client: Client | None = None,
     token: str | None = None,
     environment: str | None = None,
@@ -276,6 +339,13 @@ def read_aggregated_solutions(
     operation_id : str, optional
         Read an aggregation that was already started (e.g. after a timeout or
         Ctrl-C) instead of starting a new one; waits if it is still running.
+    inputs : bool, str or list of str, optional
+        Add what was labeled: True (or ``"all"``) for every input field of the
+        project's input spec, or the names of some, typed by the input spec.
+        The pool's tasks (``GET /tasks``) are read alongside the results, both
+        in task id order, and merge-joined page by page, so memory stays flat.
+        A name the spec lacks is an ``InvalidArgumentError`` naming its fields,
+        raised before the aggregation starts.
     client : Client, optional
         A configured client. Otherwise one is made from ``token``,
         ``environment`` and ``url`` and closed afterwards.
@@ -305,7 +375,10 @@ def read_aggregated_solutions(
     DataFrame
         One row per task, sorted by ``task_id``: ``pool_id``, ``task_id``,
         ``confidence``, then one column per field, named after it (a field
-        named like one of those three becomes ``output_values.<name>``).
+        named like one of those three becomes ``output_values.<name>``), then
+        with ``inputs=`` one column per input field (``input_values.<name>``
+        when that name is taken). Tasks without a result (no accepted answer)
+        have no row, with or without inputs.
         ``df.attrs["toloka"]`` records the pool, operation, algorithm, fields,
         times and server, and survives ``to_parquet``.
 
@@ -339,6 +412,7 @@ def read_aggregated_solutions(
         fields=fields,
         answer_weight_skill_id=answer_weight_skill_id,
         operation_id=operation_id,
+        inputs=inputs,
         client=client,
         token=token,
         environment=environment,
@@ -357,6 +431,7 @@ def iter_aggregated_solutions(
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     client: Client | None = None,
     token: str | None = None,
     environment: str | None = None,
@@ -375,7 +450,7 @@ def iter_aggregated_solutions(
 
     Parameters
     ----------
-    pool_id, type, fields, answer_weight_skill_id, operation_id, client, token, \
+    pool_id, type, fields, answer_weight_skill_id, operation_id, inputs, client, token, \
 environment, url, progress_bar, dtype_backend, page_size, wait_timeout
         As for :func:`read_aggregated_solutions`. The aggregation starts when
         iteration starts.
@@ -389,6 +464,7 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
     # Every argument checked now, as iter_responses does: a mistake shows at the call.
     check_wait_timeout(wait_timeout)
     check_progress_bar(progress_bar)
+    input_names(inputs)
     check_connection(client, token=token, environment=environment, url=url)
     check_aggregation_request(
         pool_id,
@@ -402,6 +478,7 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
         fields=fields,
         answer_weight_skill_id=answer_weight_skill_id,
         operation_id=operation_id,
+        inputs=inputs,
         client=client,
         token=token,
         environment=environment,

@@ -21,14 +21,22 @@ import pyarrow.compute as pc
 
 from . import schema
 from ._config import RESPONSES_PAGE_SIZE
-from ._read.args import STATUSES, check_page_size, check_progress_bar, check_statuses, id_text
-from ._read.assignments import ASSIGNMENTS, assignments_to_table
+from ._read.args import (
+    STATUSES,
+    check_page_size,
+    check_progress_bar,
+    check_statuses,
+    id_text,
+    input_names,
+    resolve_inputs,
+)
+from ._read.assignments import ASSIGNMENTS, assignments_to_table, responses_input_schema
 from ._read.connect import check_connection, open_client
 from ._read.pager import iter_pages
 from ._read.progress import count_bar, progress_enabled
 from ._read.stream import TableStream
 from .client import Client
-from .schema import ATTRS_KEY, DtypeBackend, OutputField, Provenance, make_provenance
+from .schema import ATTRS_KEY, DtypeBackend, InputField, OutputField, Provenance, make_provenance
 
 __all__ = [
     "Responses",
@@ -55,6 +63,7 @@ def _iter_tables(
     fields: Sequence[OutputField],
     page_size: int,
     progress: Any,
+    inputs: Sequence[InputField] = (),
 ) -> Generator[pa.Table, None, None]:
     """One typed table per page of ``GET /assignments`` (:data:`._read.assignments.ASSIGNMENTS`).
 
@@ -71,7 +80,7 @@ def _iter_tables(
         params=params,
         page_size=page_size,
         scope=f"pool {pool_id!r}",
-        context={"fields": fields, "pool_id": pool_id},
+        context={"fields": fields, "pool_id": pool_id, "inputs": inputs},
     )
     with closing(pages):
         for number, page in enumerate(pages, start=1):
@@ -88,19 +97,36 @@ def _iter_tables(
 
 
 def _fields_and_spec(
-    client: Client, pool_id: str, output_spec: Mapping[str, Any] | None
-) -> tuple[list[OutputField], dict[str, Any]]:
+    client: Client,
+    pool_id: str,
+    output_spec: Mapping[str, Any] | None,
+    input_spec: Mapping[str, Any] | None,
+    wanted: list[str] | bool,
+) -> tuple[list[OutputField], list[InputField]]:
+    """The output fields, and the input fields ``inputs=`` asks for (one request for both specs)."""
+    if wanted is not False and (input_spec is None or output_spec is None):
+        served_inputs, served_outputs = client.get_task_spec(pool_id)
+        input_spec = served_inputs if input_spec is None else input_spec
+        output_spec = served_outputs if output_spec is None else output_spec
     spec = client.get_output_spec(pool_id) if output_spec is None else output_spec
     fields = list(schema.parse_output_spec(spec).values())
-    return fields, {f.name: f.to_spec() for f in fields}
+    inputs = resolve_inputs(wanted, schema.parse_input_spec(input_spec), pool_id)
+    return fields, inputs
 
 
-def _attrs(pool_id: str, spec: dict[str, Any], statuses: tuple[str, ...] | None) -> Provenance:
+def _attrs(
+    pool_id: str,
+    fields: Sequence[OutputField],
+    inputs: Sequence[InputField],
+    statuses: tuple[str, ...] | None,
+) -> Provenance:
+    extra = {"input_spec": {f.name: f.to_spec() for f in inputs}} if inputs else {}
     return make_provenance(
         "responses",
         pool_id=pool_id,
-        output_spec=spec,
+        output_spec={f.name: f.to_spec() for f in fields},
         status=None if statuses is None else list(statuses),
+        **extra,
     )
 
 
@@ -124,6 +150,8 @@ class Responses(TableStream):
     pool_id : str
     fields : list of OutputField
         The project's output fields, in column order.
+    inputs : list of InputField
+        The input fields whose columns follow the outputs (``inputs=``).
     """
 
     def __init__(
@@ -136,6 +164,8 @@ class Responses(TableStream):
         output_spec: Mapping[str, Any] | None,
         page_size: int,
         progress_bar: bool | None,
+        inputs: list[str] | bool = False,
+        input_spec: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if owns_client:
@@ -151,9 +181,11 @@ class Responses(TableStream):
                 unit=" responses",
             )
         )
-        self.fields, spec = _fields_and_spec(client, pool_id, output_spec)
-        self.schema: pa.Schema = schema.responses_schema(self.fields)
-        self.attrs: Provenance = _attrs(pool_id, spec, statuses)
+        self.fields, self.inputs = _fields_and_spec(
+            client, pool_id, output_spec, input_spec, inputs
+        )
+        self.schema: pa.Schema = responses_input_schema(self.fields, self.inputs)
+        self.attrs: Provenance = _attrs(pool_id, self.fields, self.inputs, statuses)
 
     def __repr__(self) -> str:
         return (
@@ -173,6 +205,7 @@ class Responses(TableStream):
             fields=self.fields,
             page_size=self._page_size,
             progress=self._bar,
+            inputs=self.inputs,
         )
         with closing(pages):
             for table in pages:
@@ -181,7 +214,7 @@ class Responses(TableStream):
 
     def empty_table(self) -> pa.Table:
         """A table without rows with :attr:`schema` (dictionaries hold the allowed values)."""
-        return assignments_to_table([], self.fields, pool_id=self.pool_id)
+        return assignments_to_table([], self.fields, pool_id=self.pool_id, inputs=self.inputs)
 
 
 def open_responses(
@@ -193,6 +226,8 @@ def open_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
+    input_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
 ) -> Responses:
@@ -231,6 +266,7 @@ def open_responses(
     """
     pool = id_text(pool_id, name="pool_id")
     statuses = check_statuses(status)
+    wanted = input_names(inputs)
     check_page_size(page_size)
     check_progress_bar(progress_bar)
     resolved, owned = open_client(client, token=token, environment=environment, url=url)
@@ -243,6 +279,8 @@ def open_responses(
             output_spec=output_spec,
             page_size=page_size,
             progress_bar=progress_bar,
+            inputs=wanted,
+            input_spec=input_spec,
         )
     except BaseException:
         if owned:
@@ -259,6 +297,8 @@ def iter_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
+    input_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
@@ -284,6 +324,7 @@ def iter_responses(
     """
     pool = id_text(pool_id, name="pool_id")
     check_statuses(status)
+    input_names(inputs)
     check_page_size(page_size)
     schema.check_dtype_backend(dtype_backend)
     check_progress_bar(progress_bar)
@@ -295,6 +336,8 @@ def iter_responses(
         environment=environment,
         url=url,
         output_spec=output_spec,
+        inputs=inputs,
+        input_spec=input_spec,
         page_size=page_size,
         progress_bar=progress_bar,
     )
@@ -317,6 +360,8 @@ def read_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
+    input_spec: Mapping[str, Any] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress_bar: bool | None = None,
     dtype_backend: DtypeBackend = "pyarrow",
@@ -337,6 +382,15 @@ def read_responses(
         Credentials and target, when ``client`` is not given.
     output_spec : dict, optional
         The project's ``output_spec``; read from the pool's project when omitted.
+    inputs : bool, str or list of str, optional
+        Add what was labeled: True (or ``"all"``) for every input field of the
+        project's input spec, or the names of some. The assignments carry their
+        tasks' input values, so no request is added (but the spec's, when
+        ``input_spec`` is omitted). A name the spec lacks is an
+        ``InvalidArgumentError`` naming its fields, before any assignment is read.
+    input_spec : dict, optional
+        The project's ``input_spec`` typing the input columns; read from the
+        pool's project when omitted.
     page_size : int, default 10000
         Assignments per request, at most 100,000. The next page is fetched
         while one is decoded, so two pages bound the extra memory.
@@ -353,11 +407,14 @@ def read_responses(
         ``user_id``), ``assignment_id``, ``status``, ``submitted``
         (``timestamp[us, UTC]``), then one column per output field typed as
         :func:`read_aggregated_solutions` types it (a field clashing with a
-        metadata column is named ``output_values.<name>``). Rows are in
+        metadata column is named ``output_values.<name>``), then with
+        ``inputs=`` one column per input field, typed by the input spec and
+        named as the field (``input_values.<name>`` when the frame already has
+        a column of that name). Rows are in
         assignment id order, then in the suite's task order; an assignment
         without solutions (e.g. ACTIVE) gives rows with missing values.
         ``attrs["toloka"]`` holds ``{"kind": "responses", "pool_id",
-        "output_spec", "status"}``, which :meth:`DataFrame.toloka.aggregate_locally`
+        "output_spec", "status"}`` (and ``"input_spec"`` of the input columns), which :meth:`DataFrame.toloka.aggregate_locally`
         uses to type and count the options of each field.
 
     Raises
@@ -390,6 +447,8 @@ def read_responses(
         environment=environment,
         url=url,
         output_spec=output_spec,
+        inputs=inputs,
+        input_spec=input_spec,
         page_size=page_size,
         progress_bar=progress_bar,
     ) as stream:

@@ -28,12 +28,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import schema
-from ._protocol import EXPORT_STATUSES
-from ._read.args import check_statuses
+from ._http.urls import api_path
+from ._protocol import EXPORT_PATH, EXPORT_STATUSES
+from ._read.args import check_statuses, id_text
+from ._read.connect import client_scope
+from .client import Client
 from .errors import InvalidArgumentError, MissingColumnsError
 from .schema import DtypeBackend, InputField, OutputField
 
-__all__ = ["GOLDEN_PREFIX", "read_assignments_tsv"]
+__all__ = ["GOLDEN_PREFIX", "read_assignments_export", "read_assignments_tsv"]
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +233,27 @@ def read_assignments_tsv(
     pool_text = None if pool_id is None else str(pool_id).strip()
     if pool_text == "":
         raise InvalidArgumentError("pool_id must not be empty.")
-    groups = _grouped(_parse(_read_bytes(path_or_buffer)))
+    return _export_frame(
+        _read_bytes(path_or_buffer),
+        pool_text=pool_text,
+        output_spec=output_spec,
+        input_spec=input_spec,
+        wanted=wanted,
+        dtype_backend=dtype_backend,
+    )
+
+
+def _export_frame(
+    data: bytes,
+    *,
+    pool_text: str | None,
+    output_spec: Mapping[str, Any] | None,
+    input_spec: Mapping[str, Any] | None,
+    wanted: tuple[str, ...] | None,
+    dtype_backend: DtypeBackend,
+) -> pd.DataFrame:
+    """The bytes of a results export -> the frame of :func:`read_assignments_tsv`."""
+    groups = _grouped(_parse(data))
     assignment = groups.get("ASSIGNMENT", {})
     outputs = groups.get("OUTPUT", {})
     missing = [f"ASSIGNMENT:{c}" for c in ("worker_id", "status") if c not in assignment]
@@ -245,7 +268,7 @@ def read_assignments_tsv(
 
     statuses = assignment["status"]
     known = pc.is_in(statuses, value_set=pa.array(list(_API_STATUS)))
-    if not pc.all(pc.fill_null(known, False)).as_py():
+    if not pc.all(pc.fill_null(known, False), min_count=0).as_py():
         index = pc.index(pc.fill_null(known, False), False).as_py()
         raise InvalidArgumentError(
             f"Row {index} of the results export has status {statuses[index].as_py()!r}; "
@@ -366,3 +389,89 @@ def _task_ids(
         for row in rows
     ]
     return pa.array(keys, pa.string()), True
+
+
+def read_assignments_export(
+    pool_id: str | int,
+    *,
+    status: str | Sequence[str] | None = "ACCEPTED",
+    client: Client | None = None,
+    token: str | None = None,
+    environment: str | None = None,
+    url: str | None = None,
+    output_spec: Mapping[str, Any] | None = None,
+    input_spec: Mapping[str, Any] | None = None,
+    dtype_backend: DtypeBackend = "pyarrow",
+) -> pd.DataFrame:
+    """Download a pool's results export from the API and read it as :func:`read_assignments_tsv`.
+
+    ``GET /new/requester/pools/{pool_id}/assignments.tsv``: the TSV the web
+    interface downloads (its default columns), parsed by the same code as a
+    downloaded file.
+
+    Parameters
+    ----------
+    pool_id : str or int
+        The pool to export.
+    status : str, list of str or None, default "ACCEPTED"
+        The assignment statuses to export, by the API's names (``ACCEPTED``,
+        ``REJECTED``, ...; the export's ``APPROVED`` is accepted too); they are
+        asked for by the export's names (``APPROVED``). None exports every status.
+    client : Client, optional
+        The client to use; otherwise one is built from ``token``,
+        ``environment`` and ``url`` as :func:`read_aggregated_solutions` does.
+    token, environment, url : str, optional
+        Credentials and target, when ``client`` is not given.
+    output_spec, input_spec : mapping, optional
+        The project's specs typing the ``OUTPUT:``/``GOLDEN:`` and ``INPUT:``
+        columns; read from the pool's project when either is omitted.
+    dtype_backend : {'pyarrow', 'numpy_nullable'}, default 'pyarrow'
+        Back-end data type applied to the resultant :class:`DataFrame`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`read_assignments_tsv` returns it. The default download has no
+        ``ASSIGNMENT:task_id``, so ``task_id`` is made from each task's input
+        values (``attrs["toloka"]["task_ids_from_inputs"]`` is true); control
+        tasks carry ``golden.<field>`` columns, which ``golden="pool"`` of
+        :meth:`DataFrame.toloka.aggregate_locally` uses without a request.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If an argument is invalid (before any request), or the answer cannot
+        be read as a results export.
+    TolokaApiError
+        If the API answers with an error (e.g. :class:`NotFoundError`).
+
+    See Also
+    --------
+    read_assignments_tsv : The same, from a downloaded file.
+    read_responses : The answers from ``GET /assignments``, with the API's task ids.
+
+    Examples
+    --------
+    >>> df = ptk.read_assignments_export("36502086", url="http://127.0.0.1:8000")  # doctest: +SKIP
+    """
+    pool = id_text(pool_id, name="pool_id")
+    wanted = check_statuses(status)
+    backend = schema.check_dtype_backend(dtype_backend)
+    asked = list(EXPORT_STATUSES) if wanted is None else list(wanted)
+    params = {"status": ",".join(EXPORT_STATUSES[s] for s in asked)}
+    path = EXPORT_PATH.format(pool_id=api_path("pools", pool).rsplit("/", 1)[1])
+    with client_scope(client, token=token, environment=environment, url=url) as resolved:
+        if output_spec is None or input_spec is None:
+            served_inputs, served_outputs = resolved.get_task_spec(pool)
+            input_spec = served_inputs if input_spec is None else input_spec
+            output_spec = served_outputs if output_spec is None else output_spec
+        data = resolved.get_document(path, params=params)
+    logger.info("pool %s: results export of %d bytes", pool, len(data))
+    return _export_frame(
+        data,
+        pool_text=pool,
+        output_spec=output_spec,
+        input_spec=input_spec,
+        wanted=wanted,
+        dtype_backend=backend,
+    )

@@ -90,7 +90,7 @@ def test_local_aggregation_page_names_every_local_method() -> None:
 
 
 def test_local_aggregation_example() -> None:
-    block, dropped = code_blocks("docs/local-aggregation.md")
+    block, golden_block, dropped = code_blocks("docs/local-aggregation.md")
     counted = run_block(dropped, source="docs/local-aggregation.md")
     assert str(counted["warning"].message) == (
         "aggregate_locally: dropped 2 of 6 response(s): 1 not of status ['ACCEPTED'], "
@@ -101,6 +101,9 @@ def test_local_aggregation_example() -> None:
     assert namespace["em"]["label"].tolist() == ["cat", "dog", "cat"]
     assert list(namespace["out"].columns) == ["pool_id", "task_id", "confidence", "label"]
     assert namespace["quality"]["worker"].tolist() == ["w1", "w2", "w3"]
+    golden = run_block(golden_block, source="docs/local-aggregation.md")
+    assert golden["anchored"]["golden"].sum() == golden["report"]["n_tasks"] > 0
+    assert {"n_golden", "golden_accuracy"} <= set(golden["quality"].columns)
 
 
 def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ PUBLIC = {
     "open_responses",
     "Responses",
     "read_assignments_tsv",
+    "read_assignments_export",
     "read_tasks",
     "iter_tasks",
     "open_tasks",

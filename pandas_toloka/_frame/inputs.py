@@ -177,7 +177,8 @@ def normalize_skills(
     if skills is None:
         raise InvalidArgumentError(
             "WEIGHTED_DYNAMIC_OVERLAP needs skills=: a DataFrame with worker_id and value "
-            "(0..100) columns, or a Series of values indexed by worker."
+            "(0..100) columns, or a Series of values indexed by worker; or pass client= (or "
+            "token=/url=) with answer_weight_skill_id= to read them with read_user_skills."
         )
     if isinstance(skills, pd.Series):
         frame = pd.DataFrame(

@@ -36,6 +36,7 @@ from ..aggregation._registry import METHODS, method_names
 from ..aggregation.report import golden_worker_accuracy
 from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
+from .from_pool import Connection, GoldenLabels, pool_skills, resolve_golden
 from .inputs import (
     ATTRS_KEY,
     FieldColumn,
@@ -126,6 +127,8 @@ class Dropped:
 
 
 Golden: TypeAlias = Mapping[Any, Any] | pd.Series
+#: What ``golden=`` of a local method takes: "pool", a frame of tasks, or a mapping/Series.
+GoldenArgument: TypeAlias = str | pd.DataFrame | Mapping[Any, Any] | pd.Series
 
 
 def _options(n_iter: int | None, tol: float | None) -> dict[str, Any]:
@@ -318,10 +321,12 @@ def aggregate_local(
     n_iter: int | None,
     tol: float | None,
     dtype_backend: DtypeBackend,
-    golden: Golden | None = None,
+    golden: GoldenArgument | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
+    connection: Connection | None = None,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
+    connection = connection or Connection()
     kind = check_local_type(type)
     options = check_method_kwargs(kind, method_kwargs, n_iter=n_iter, tol=tol)
     if golden is not None and not METHODS[kind].golden:
@@ -348,11 +353,11 @@ def aggregate_local(
     missing_extra = [str(c) for c in extra if c not in frame.columns]
     if missing_extra:
         raise MissingColumnsError(missing_extra, list(frame.columns), purpose=f"for {kind}")
-    skill_frame = (
-        normalize_skills(skills, like=frame[worker], skill_id=skill_id)
-        if METHODS[kind].kind == "skill_weighted"
-        else None
-    )
+    skill_frame = None
+    if METHODS[kind].kind == "skill_weighted":
+        if skills is None and connection.given:
+            skills = pool_skills(connection, skill_id)
+        skill_frame = normalize_skills(skills, like=frame[worker], skill_id=skill_id)
     if METHODS[kind].kind != "skill_weighted":
         # The method checks its options' values first thing: run it once on no rows, so a
         # bad value is refused before any pool is aggregated (and even when there is none).
@@ -373,6 +378,14 @@ def aggregate_local(
     tables = []
     dropped = Dropped()
     groups = pool_groups(frame, pool_id)
+    labels = resolve_golden(
+        golden,
+        frame,
+        field=resolved[0].field.name,
+        task=task,
+        pools=[pool for pool, _ in groups],
+        connection=connection,
+    )
     for pool, group in groups:
         accepted = select_rows(group, statuses, [])
         rows = accepted.dropna(subset=columns)[[task, worker, *columns, *extra]]
@@ -391,7 +404,7 @@ def aggregate_local(
             skills=skill_frame,
             n_iter=n_iter,
             tol=tol,
-            golden=golden,
+            golden=None if labels is None else labels.anchors(pool),
             options=options,
         )
         tables.append(to_table(result, pool, resolved, task))
@@ -426,15 +439,22 @@ def fit_local(
     status: str | Sequence[str] | None,
     n_iter: int | None,
     tol: float | None,
-    golden: Golden | None = None,
+    golden: GoldenArgument | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
     purpose: str = "to fit a model",
     method: str = "fit_locally",
-) -> tuple[dict[str | None, AggregationModel], OutputField, list[tuple[str | None, pd.DataFrame]]]:
+    connection: Connection | None = None,
+) -> tuple[
+    dict[str | None, AggregationModel],
+    OutputField,
+    list[tuple[str | None, pd.DataFrame]],
+    GoldenLabels | None,
+]:
     """Fit a method with a model pool by pool, on the rows :func:`aggregate_local` aggregates.
 
     Returns the models by pool id (None: a frame without pools), the field they
-    were fitted on, and each pool's rows of the wanted status (for ``golden=``).
+    were fitted on, each pool's rows of the wanted status, and the known solutions
+    of the control tasks (``golden=``, resolved).
     """
     kind = check_local_type(type)
     row = METHODS[kind]
@@ -461,20 +481,29 @@ def fit_local(
     kwargs.update(_options(n_iter, tol), **options)
     # Option values are checked by a fit on no rows, before any pool is fitted.
     row.fit(frame.iloc[:0][[task, worker, fc.column]], **kwargs)
-    if golden is not None:
-        kwargs["golden"] = golden
+    groups = pool_groups(frame, pool_id)
+    known = resolve_golden(
+        golden,
+        frame,
+        field=fc.field.name,
+        task=task,
+        pools=[pool for pool, _ in groups],
+        connection=connection or Connection(),
+    )
     models: dict[str | None, AggregationModel] = {}
     accepted_rows = []
     dropped = Dropped()
-    for pool, group in pool_groups(frame, pool_id):
+    for pool, group in groups:
         accepted = select_rows(group, statuses, [])
         rows = accepted.dropna(subset=[fc.column])[[task, worker, fc.column]]
         dropped.count(group, accepted, rows)
         logger.info("fitting %s on %d response(s) of pool %s", kind, len(rows), pool)
+        if known is not None:
+            kwargs["golden"] = known.anchors(pool)
         models[pool] = row.fit(rows, **kwargs)
         accepted_rows.append((pool, accepted))
     dropped.warn(method, len(frame), statuses, [fc.field.name])
-    return models, fc.field, accepted_rows
+    return models, fc.field, accepted_rows, known
 
 
 def model_quality(
@@ -504,15 +533,16 @@ def worker_quality(
     confusion: bool,
     n_iter: int | None,
     tol: float | None,
-    golden: Golden | None = None,
+    golden: GoldenArgument | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
+    connection: Connection | None = None,
 ) -> pd.DataFrame:
     """Each worker's quality (or confusion matrices), pool by pool; see
     :meth:`TolokaAccessor.worker_quality`."""
     kind = check_local_type(type)
     if confusion and kind != "DAWID_SKENE":
         raise InvalidArgumentError(f"confusion=True needs type='DAWID_SKENE', not {kind!r}.")
-    models, fitted, accepted = fit_local(
+    models, fitted, accepted, labels = fit_local(
         frame,
         type=kind,
         fields=field,
@@ -527,19 +557,20 @@ def worker_quality(
         method_kwargs=method_kwargs,
         purpose="to estimate worker quality",
         method="worker_quality",
+        connection=connection,
     )
     pieces = []
     for (pool, model), (_, rows) in zip(models.items(), accepted, strict=True):
         out = model_quality(model, pool, confusion=confusion, pool_column="pool_id" in frame)
-        if golden is not None and not confusion:
+        if labels is not None and not confusion:
             observed = golden_worker_accuracy(
-                rows, golden, task=task, worker=worker, label=model.label_column
+                rows, labels.known(pool), task=task, worker=worker, label=model.label_column
             )
             out = out.merge(observed, on=worker, how="left", sort=False)
             out["n_golden"] = out["n_golden"].fillna(0).astype(np.int64)
         pieces.append(out)
     if not pieces:  # no pool at all: the columns of one fitted on no rows
-        empty, _, _ = fit_local(
+        empty, _, _, _ = fit_local(
             frame.iloc[:0].drop(columns="pool_id"),
             type=kind,
             fields=field,

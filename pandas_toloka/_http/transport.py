@@ -410,6 +410,43 @@ class Transport:
             )
             time.sleep(wait)
 
+    def get_document(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
+        """GET ``path`` below the server's root (not ``/api/v1``) and return the raw body.
+
+        For answers that are not JSON, such as the results export
+        (:data:`~pandas_toloka._protocol.EXPORT_PATH`). Retried like
+        :meth:`get_json` on connection errors, 408, 429 and 5xx; the body is
+        returned as sent (a body cut short is a dropped connection).
+        """
+        request = ("GET", self.base_url + check_api_path(path), query(params), None, self.timeout)
+        number = 0
+        while True:
+            number += 1
+            try:
+                content: bytes = send_once(
+                    self._session,
+                    request,
+                    number,
+                    bytes,
+                    redact=self._redact,
+                    clock=self.clock,
+                    base_url=self.base_url,
+                    bounds=self.bounds,
+                )
+                return content
+            except Failed as failed:
+                decision = decide(failed.attempt, safety="idempotent", policy=self.retry)
+                if decision.action != "retry":
+                    raise failed.error from None
+                logger.warning(
+                    "GET %s: %s; retry %d in %.2f s",
+                    path,
+                    outcome_text(failed.attempt),
+                    number,
+                    decision.wait,
+                )
+                time.sleep(decision.wait)
+
 
 _POLICY_WAITS = ("backoff_base", "backoff_max", "rate_limit_wait", "max_wait")
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from .._protocol import ASSIGNMENT_STATUSES, EXPORT_STATUSES, MAX_PAGE_SIZE, AggregationType
 from ..errors import InvalidArgumentError
-from ..schema import OutputField, default_aggregation_fields
+from ..schema import InputField, OutputField, default_aggregation_fields
 
 __all__ = [
     "STATUSES",
@@ -28,6 +28,8 @@ __all__ = [
     "check_statuses",
     "check_wait_timeout",
     "field_names",
+    "input_names",
+    "resolve_inputs",
     "id_text",
     "renamed_arguments",
     "resolve_fields",
@@ -73,6 +75,51 @@ def field_names(fields: object) -> list[str] | None:
     if len(set(names)) != len(names):
         raise InvalidArgumentError(f"fields has duplicates: {names!r}.")
     return names
+
+
+def input_names(inputs: object) -> list[str] | bool:
+    """``inputs=`` checked for form: False for none, True for all, or a list of field names.
+
+    None and False mean no input column; True or ``"all"`` every input field; a
+    name or a list of names those fields (distinct, in the order given).
+    """
+    if inputs is None or inputs is False:
+        return False
+    if inputs is True or inputs == "all":
+        return True
+    if isinstance(inputs, str):
+        names: list[Any] = [inputs]
+    elif isinstance(inputs, (list, tuple)):
+        names = list(inputs)
+    else:
+        raise InvalidArgumentError(
+            f"inputs must be True or 'all' (every input field), an input field name or a list "
+            f"of names, or None; got {inputs!r}."
+        )
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise InvalidArgumentError(
+            f"inputs must name input fields (non-empty str), got {inputs!r}; pass True for all."
+        )
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(f"inputs has duplicates: {names!r}.")
+    return names
+
+
+def resolve_inputs(
+    names: list[str] | bool, spec: dict[str, InputField], pool_id: str
+) -> list[InputField]:
+    """The input fields ``inputs=`` asks for (:func:`input_names`), checked against the spec."""
+    if names is False:
+        return []
+    if names is True:
+        return list(spec.values())
+    unknown = [n for n in names if n not in spec]
+    if unknown:
+        raise InvalidArgumentError(
+            f"Pool {pool_id!r} has no input field {', '.join(map(repr, unknown))}; its input "
+            f"spec's fields are {list(spec)}."
+        )
+    return [spec[n] for n in names]
 
 
 def check_aggregation_fields(

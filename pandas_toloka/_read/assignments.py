@@ -25,7 +25,7 @@ from .. import schema
 from .._http import payloads
 from .._protocol import loads_json
 from ..errors import OutputValueError
-from ..schema import OutputField, WireMismatch, struct_fields
+from ..schema import InputField, OutputField, WireMismatch, struct_fields
 from .pager import DecodedPage, PagedResource
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "decode_assignments",
     "decode_assignments_page",
     "parse_datetimes",
+    "responses_input_schema",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,37 @@ def parse_datetimes(text: pa.Array, *, field: str = "submitted") -> pa.Array:
         ) from exc
 
 
+def responses_input_schema(
+    fields: Sequence[OutputField], inputs: Sequence[InputField] = ()
+) -> pa.Schema:
+    """:func:`schema.responses_schema` of ``fields``, then one column per input field.
+
+    An input column is named as its field, or ``input_values.<name>`` when the
+    frame already has a column of that name (:func:`schema.input_column_name`).
+    """
+    target = schema.responses_schema(fields)
+    taken = list(target.names)
+    for field in inputs:
+        name = schema.input_column_name(field.name, taken)
+        taken.append(name)
+        target = target.append(pa.field(name, field.arrow_type))
+    return target
+
+
+def _input_columns(
+    values: Sequence[Any], inputs: Sequence[InputField], task_ids: pa.Array
+) -> list[pa.Array]:
+    """Each input field's column from the tasks' ``input_values`` (strict path)."""
+    if not all(v is None or isinstance(v, dict) for v in values):
+        raise payloads.ShapeError("expected the input_values of every task to be an object")
+    return [
+        schema.field_to_arrow(
+            [None if v is None else v.get(f.name) for v in values], f, task_ids=task_ids
+        )
+        for f in inputs
+    ]
+
+
 def _solution_values(items: Sequence[Mapping[str, Any]], task_counts: list[int]) -> list[Any]:
     """``output_values`` of every (assignment, task) row, None where there is no solution."""
     values: list[Any] = []
@@ -91,6 +123,7 @@ def assignments_to_table(
     fields: Sequence[OutputField],
     *,
     pool_id: str | None = None,
+    inputs: Sequence[InputField] = (),
 ) -> pa.Table:
     """Flatten a page of assignments into one typed row per (assignment, task).
 
@@ -102,11 +135,13 @@ def assignments_to_table(
         The project's output fields, in column order.
     pool_id : str, optional
         Used where an assignment does not say its pool.
+    inputs : sequence of InputField, optional
+        Input fields whose values (the tasks' ``input_values``) become columns.
 
     Returns
     -------
     pyarrow.Table
-        With exactly :func:`pandas_toloka.schema.responses_schema` ``(fields)``,
+        With exactly :func:`responses_input_schema` ``(fields, inputs)``,
         rows in the order of ``items``, tasks in suite order within an assignment.
         Dictionary columns hold every allowed value, even when empty.
 
@@ -119,7 +154,7 @@ def assignments_to_table(
         or a list ``tasks``, a task without id, ids not increasing, or
         solutions that do not answer the tasks one to one.
     """
-    target = schema.responses_schema(fields)
+    target = responses_input_schema(fields, inputs)
     try:
         assignments = pa.array(items, type=_ASSIGNMENT_TYPE)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -149,15 +184,37 @@ def assignments_to_table(
         for field in fields:
             values = [None if o is None else o.get(field.name) for o in outputs]
             columns.append(schema.field_to_arrow(values, field, task_ids=task_ids))
+    if inputs:
+        tasks_values = [
+            task.get("input_values") if isinstance(task, dict) else None
+            for item in items
+            for task in item.get("tasks") or ()
+        ]
+        columns += _input_columns(tasks_values, inputs, task_ids)
     return pa.Table.from_arrays(columns, schema=target)
 
 
-def _item_type(fields: Sequence[OutputField]) -> pa.StructType | None:
+def _item_type(
+    fields: Sequence[OutputField], inputs: Sequence[InputField] = ()
+) -> pa.StructType | None:
     values = schema.output_values_type(fields)
-    if values is None:
+    input_types = [schema.wire_type(f) for f in inputs]  # type: ignore[arg-type]
+    if values is None or any(t is None for t in input_types):
         return None
     solution = pa.struct([pa.field("output_values", values)])
-    return pa.struct([*_ASSIGNMENT_TYPE, pa.field("solutions", pa.list_(solution))])
+    members = list(_ASSIGNMENT_TYPE)
+    if inputs:
+        task = pa.struct(
+            [
+                pa.field("id", pa.string()),
+                pa.field(
+                    "input_values",
+                    pa.struct([pa.field(f.name, t) for f, t in zip(inputs, input_types)]),
+                ),
+            ]
+        )
+        members[-1] = pa.field("tasks", pa.list_(task))
+    return pa.struct([*members, pa.field("solutions", pa.list_(solution))])
 
 
 def _check_assignments(ids: pa.Array, tasks: pa.Array) -> None:
@@ -172,14 +229,18 @@ def _starts(counts: np.ndarray) -> np.ndarray:
 
 
 def _fast_table(
-    items: pa.StructArray, fields: Sequence[OutputField], pool_id: str | None
+    items: pa.StructArray,
+    fields: Sequence[OutputField],
+    pool_id: str | None,
+    inputs: Sequence[InputField] = (),
 ) -> pa.Table:
     members = struct_fields(items)
     _check_assignments(members["id"], members["tasks"])
     tasks = members["tasks"]
     task_counts = pc.fill_null(pc.list_value_length(tasks), 0).to_numpy()
     parents = pc.list_parent_indices(tasks)
-    task_ids = struct_fields(pc.list_flatten(tasks))["id"]
+    flat_tasks = struct_fields(pc.list_flatten(tasks))
+    task_ids = flat_tasks["id"]
     if task_ids.null_count:
         raise WireMismatch("a task has no id")
     pools = members["pool_id"]
@@ -206,11 +267,17 @@ def _fast_table(
         for field in fields:
             values = answers[field.name].take(index)
             columns.append(schema.typed_column(values, field))
-    return pa.Table.from_arrays(columns, schema=schema.responses_schema(fields))
+    if inputs:
+        given = struct_fields(flat_tasks["input_values"])
+        columns += [schema.typed_column(given[f.name], f) for f in inputs]  # type: ignore[arg-type]
+    return pa.Table.from_arrays(columns, schema=responses_input_schema(fields, inputs))
 
 
 def _strict_decode(
-    body: bytes, fields: Sequence[OutputField], pool_id: str | None
+    body: bytes,
+    fields: Sequence[OutputField],
+    pool_id: str | None,
+    inputs: Sequence[InputField] = (),
 ) -> tuple[pa.Table, bool, pa.Array]:
     """The strict path: strict JSON (:func:`.loads_json`), then :func:`assignments_to_table`."""
     try:
@@ -222,7 +289,7 @@ def _strict_decode(
             f"expected a page of assignments of pool {pool_id!r} as JSON ({exc})"
         ) from None
     items = page["items"]
-    table = assignments_to_table(items, fields, pool_id=pool_id)  # checks the ids
+    table = assignments_to_table(items, fields, pool_id=pool_id, inputs=inputs)  # checks ids
     ids = pa.array([item["id"] for item in items], type=pa.string())
     return table, bool(page.get("has_more")), ids
 
@@ -239,29 +306,37 @@ def _last(ids: pa.Array | pa.ChunkedArray) -> str | None:
 
 
 def _fast_decode(
-    body: bytes, fields: Sequence[OutputField], pool_id: str | None
+    body: bytes,
+    fields: Sequence[OutputField],
+    pool_id: str | None,
+    inputs: Sequence[InputField] = (),
 ) -> tuple[pa.Table, bool, pa.ChunkedArray] | None:
     """The fast path (pyarrow's JSON reader), or None for a page only the strict path judges."""
-    item_type = _item_type(fields)
+    item_type = _item_type(fields, inputs)
     if item_type is None:
         return None
     try:
         pieces, has_more = schema.read_page(body, item_type)
-        tables = [_fast_table(items, fields, pool_id) for items in pieces]
+        tables = [_fast_table(items, fields, pool_id, inputs) for items in pieces]
     except WireMismatch as exc:
         logger.debug("strict decoding of a page of assignments of pool %s: %s", pool_id, exc)
         return None
     ids = pa.chunked_array([items.field("id") for items in pieces], type=pa.string())
-    table = pa.concat_tables(tables) if tables else assignments_to_table([], fields)
+    table = pa.concat_tables(tables) if tables else assignments_to_table([], fields, inputs=inputs)
     return table, has_more, ids
 
 
 def decode_assignments(
-    body: bytes, fields: Sequence[OutputField], *, pool_id: str | None = None
+    body: bytes,
+    fields: Sequence[OutputField],
+    *,
+    pool_id: str | None = None,
+    inputs: Sequence[InputField] = (),
 ) -> tuple[pa.Table, bool, pa.Array | pa.ChunkedArray]:
-    """As :func:`decode_assignments_page`, with the ids of every assignment of the page."""
-    fast = _fast_decode(body, fields, pool_id)
-    return fast if fast is not None else _strict_decode(body, fields, pool_id)
+    """As :func:`decode_assignments_page`, with the ids of every assignment of the page
+    (and the columns of ``inputs`` from the tasks' ``input_values``)."""
+    fast = _fast_decode(body, fields, pool_id, inputs)
+    return fast if fast is not None else _strict_decode(body, fields, pool_id, inputs)
 
 
 def decode_assignments_page(
@@ -302,9 +377,13 @@ def decode_assignments_page(
 
 
 def _page(
-    body: bytes, *, fields: Sequence[OutputField], pool_id: str | None
+    body: bytes,
+    *,
+    fields: Sequence[OutputField],
+    pool_id: str | None,
+    inputs: Sequence[InputField] = (),
 ) -> DecodedPage[pa.Table]:
-    table, has_more, ids = decode_assignments(body, fields, pool_id=pool_id)
+    table, has_more, ids = decode_assignments(body, fields, pool_id=pool_id, inputs=inputs)
     return DecodedPage(table, ids, has_more)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import InvalidArgumentError
 from ._encoding import check_frame
+from ._golden import KnownSolutions, known_from_mapping, known_solutions_from_frame
 
 __all__ = [
     "aggregation_report",
@@ -56,7 +57,7 @@ def expected_calibration_error(
 
 def aggregation_report(
     result: pd.DataFrame,
-    truth: Mapping[Any, Any] | pd.Series,
+    truth: Mapping[Any, Any] | pd.Series | pd.DataFrame | str,
     *,
     task: Hashable = "task_id",
     label: Hashable = "result",
@@ -73,10 +74,18 @@ def aggregation_report(
         returned by the aggregation functions or ``aggregate_locally``. Rows
         marked ``golden`` (their label was given to the method, so they are
         right by construction) are left out.
-    truth : mapping or Series
-        Task id -> known label. To measure calibration on golden tasks, hold
-        some of them out: pass the rest as ``golden=`` to the method and these
-        here.
+    truth : mapping, Series, DataFrame or "pool"
+        Task id -> known label (or -> ``{label: correctness weight}`` for a task
+        with several correct answers). A DataFrame of tasks
+        (:func:`~pandas_toloka.read_tasks`: its ``known_solutions``) or of
+        responses with ``golden.<label>`` columns (a results export) gives the
+        control tasks' known solutions; ``"pool"`` takes them from the
+        ``golden.<label>`` column of ``responses`` (this function sends no
+        request: for a pool read from the API pass ``truth=ptk.read_tasks(pool_id)``).
+        A task with several known solutions counts a label as right by the
+        correctness weight of the known solution it equals (0 when none). To
+        measure calibration on golden tasks, hold some of them out: pass the
+        rest as ``golden=`` to the method and these here.
     task, label : hashable, default "task_id", "result"
         Column names in ``result`` (and in ``responses``).
     n_bins : int, default 10
@@ -117,6 +126,20 @@ def aggregation_report(
     np.float64(0.5)
     """
     n_bins = check_n_bins(n_bins)
+    if isinstance(truth, str):
+        if truth != "pool":
+            raise InvalidArgumentError(
+                f"truth must be a mapping, a Series, a frame or 'pool', got {truth!r}."
+            )
+        if responses is None:
+            raise InvalidArgumentError(
+                "truth='pool' reads the control tasks' known answers from the golden.<field> "
+                "columns of responses= (a results export); for a pool read from the API pass "
+                "truth=ptk.read_tasks(pool_id) instead."
+            )
+        truth = responses
+    if isinstance(truth, pd.DataFrame):
+        truth = known_solutions_from_frame(truth, field=str(label), task=task)
     confidence, correct = evaluated_tasks(result, truth, task=task, label=label)
     n = len(correct)
     figures: dict[str, object] = {
@@ -173,27 +196,31 @@ def evaluated_tasks(
     frame = check_frame(
         result, [task, label, "confidence"], purpose="for the report", argument="result"
     )
-    if isinstance(truth, Mapping):
-        truth = pd.Series(list(truth.values()), index=list(truth.keys()), dtype=object)
-    if not isinstance(truth, pd.Series):
+    if not isinstance(truth, (Mapping, pd.Series)):
         raise InvalidArgumentError(
             f"truth must be a mapping or a pandas Series of task id -> label, got {type(truth).__name__}."
         )
+    weighted = any(isinstance(v, Mapping) for v in _values(truth))
+    known = known_from_mapping(truth)
     if "golden" in frame.columns:
         frame = frame[~frame["golden"].to_numpy(dtype=bool, na_value=False)]
-    known = {_key(k): v for k, v in zip(truth.index, truth.array, strict=True) if not pd.isna(v)}
     tasks = [_key(t) for t in frame[task].array]
     present = np.fromiter((t in known for t in tasks), dtype=bool, count=len(tasks))
     answers = frame[label].array[present]
     expected = [known[t] for t, p in zip(tasks, present, strict=True) if p]
-    correct = np.fromiter(
-        (_key(a) == _key(e) for a, e in zip(answers, expected, strict=True)),
-        dtype=bool,
+    credit = np.fromiter(
+        (e.get(_key(a), 0.0) for a, e in zip(answers, expected, strict=True)),
+        dtype=np.float64,
         count=len(expected),
     )
+    correct = credit if weighted else credit > 0
     confidence = frame["confidence"].to_numpy(dtype=np.float64)[present]
     logger.debug("aggregation_report: %d of %d tasks have a known label", len(correct), len(frame))
     return confidence, correct
+
+
+def _values(truth: Mapping[Any, Any] | pd.Series) -> Any:
+    return truth.array if isinstance(truth, pd.Series) else truth.values()
 
 
 def _key(value: Any) -> Any:
@@ -216,7 +243,9 @@ def golden_worker_accuracy(
     responses : pandas.DataFrame
         One row per response (rows with a missing label are ignored).
     golden : mapping or Series
-        Task id -> known label.
+        Task id -> known label, or -> ``{label: correctness weight}`` for a task
+        with several known solutions (a response then scores the weight of the
+        known solution it equals, 0 when none).
     task, worker, label : hashable
         Column names.
 
@@ -226,24 +255,22 @@ def golden_worker_accuracy(
         One row per worker with at least one response, sorted by worker:
         ``worker``, ``n_golden`` (int64, their responses to golden tasks) and
         ``golden_accuracy`` (float64, the share of those equal to the known
-        label; NaN without golden responses).
+        label, weighted as above; NaN without golden responses).
     """
     frame = check_frame(
         responses, {"task": task, "worker": worker, "label": label}, purpose="for golden accuracy"
     )
-    if isinstance(golden, Mapping):
-        golden = pd.Series(list(golden.values()), index=list(golden.keys()), dtype=object)
-    if not isinstance(golden, pd.Series):
+    if not isinstance(golden, (Mapping, pd.Series)):
         raise InvalidArgumentError(
             f"golden must be a mapping or a pandas Series, got {type(golden).__name__}."
         )
-    known = {_key(k): _key(v) for k, v in zip(golden.index, golden.array, strict=True)}
+    known: KnownSolutions = known_from_mapping(golden)
     frame = frame[frame[label].notna().to_numpy(dtype=bool)]
-    expected = [known.get(_key(t), _MISSING) for t in frame[task].array]
-    is_golden = np.fromiter((e is not _MISSING for e in expected), dtype=bool, count=len(expected))
+    expected = [known.get(_key(t)) for t in frame[task].array]
+    is_golden = np.fromiter((e is not None for e in expected), dtype=bool, count=len(expected))
     correct = np.fromiter(
         (
-            e is not _MISSING and _key(a) == e
+            0.0 if e is None else e.get(_key(a), 0.0)
             for a, e in zip(frame[label].array, expected, strict=True)
         ),
         dtype=np.float64,
@@ -256,6 +283,3 @@ def golden_worker_accuracy(
     return pd.DataFrame(
         {worker: pd.Index(workers).array, "n_golden": n_golden, "golden_accuracy": accuracy}
     )
-
-
-_MISSING = object()

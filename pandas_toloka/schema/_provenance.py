@@ -67,7 +67,12 @@ class _Base(TypedDict):
     output_spec: dict[str, dict[str, Any]]
 
 
-class AggregatedSolutionsProvenance(_Base):
+class _WithInputs(TypedDict, total=False):
+    #: Input spec of the frame's input columns (``inputs=``); absent without them.
+    input_spec: dict[str, dict[str, Any]]
+
+
+class AggregatedSolutionsProvenance(_Base, _WithInputs):
     """``read_aggregated_solutions`` / ``iter_aggregated_solutions``: one pool's aggregation."""
 
     kind: Literal["aggregated_solutions"]
@@ -83,7 +88,7 @@ class AggregatedSolutionsProvenance(_Base):
     base_url: str
 
 
-class ResponsesProvenance(_Base):
+class ResponsesProvenance(_Base, _WithInputs):
     """``read_responses`` / ``iter_responses``: one pool's raw responses."""
 
     kind: Literal["responses"]
@@ -193,8 +198,10 @@ def make_provenance(kind: ProvenanceKind, **values: Any) -> Provenance:
     if kind not in _CLASSES:
         raise ValueError(f"unknown provenance kind {kind!r}; kinds are {list(KINDS)}")
     record: dict[str, Any] = {"kind": kind, "library": f"pandas-toloka {__version__}", **values}
-    expected = set(_CLASSES[kind].__annotations__) | set(_Base.__annotations__)
-    missing, unknown = expected - set(record), set(record) - expected
+    definition: Any = _CLASSES[kind]
+    expected = set(definition.__required_keys__) | {"kind"}
+    allowed = expected | set(definition.__optional_keys__)
+    missing, unknown = expected - set(record), set(record) - allowed
     if missing or unknown:
         raise ValueError(f"{kind} provenance: missing {sorted(missing)}, unknown {sorted(unknown)}")
     # a round trip through JSON: what Parquet will keep, and a check that it is JSON
