@@ -1,4 +1,4 @@
-"""A real ``distributed.LocalCluster`` (2 worker processes) and pools on the bundled server."""
+"""A real ``distributed.LocalCluster`` (2 worker processes, shared by consecutive modules) and pools."""
 
 from __future__ import annotations
 
@@ -40,16 +40,54 @@ def make_responses(
     return pd.DataFrame(rows, columns=["task_id", "worker_id", "result"])
 
 
+#: The cluster the test modules share while they run one after another (see dask_client).
+_shared: list[distributed.LocalCluster] = []
+
+
+def _cluster() -> distributed.LocalCluster:
+    """The shared cluster, started on first use: 2 worker processes, 1 thread each."""
+    if not _shared:
+        _shared.append(
+            distributed.LocalCluster(
+                n_workers=2,
+                processes=True,
+                threads_per_worker=1,
+                dashboard_address=None,
+                memory_limit="2GiB",
+            )
+        )
+    return _shared[0]
+
+
+def _close_cluster() -> None:
+    while _shared:
+        _shared.pop().close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Close the shared cluster once the next test is not in this folder (or there is none).
+
+    Starting a cluster costs ~2 CPU seconds per worker process (each imports pandas, then
+    pandas_toloka on its first task), so consecutive modules share one; an idle cluster still
+    costs ~0.07 CPU core (heartbeats), so it does not outlive the run of this folder's tests.
+    """
+    yield  # the module's dask_client is closed by now, if this was its last test
+    here = str(__file__).rsplit("/", 1)[0]
+    if nextitem is None or not str(nextitem.fspath).startswith(here):
+        _close_cluster()
+
+
 @pytest.fixture(scope="module")
 def dask_client() -> Iterator[object]:
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-            memory_limit="2GiB",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    """A ``distributed.Client`` of the shared real ``LocalCluster``, this module's default.
+
+    Each module gets its own client, so no module sees another's futures or scheduler.
+    """
+    with distributed.Client(_cluster()) as client:
         yield client
+
+
+def pytest_sessionfinish() -> None:
+    """A run stopped early (``-x``, Ctrl-C) leaves no worker process behind."""
+    _close_cluster()

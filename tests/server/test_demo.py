@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from pandas_toloka.aggregation import majority_vote
-from pandas_toloka.server import LocalTolokaServer, demo_data, demo_pools, make_demo_data
+from pandas_toloka.server import LocalTolokaServer, demo_data, make_demo_data
 from pandas_toloka.server.demo import (
     BY_TASK_POOL_ID,
     BY_TASK_SKILL_ID,
@@ -14,9 +15,16 @@ from pandas_toloka.server.demo import (
     TOLOKA_POOL_ID,
     TOLOKA_SKILL_ID,
     TOLOKA_TASK_ID,
+    DemoData,
 )
 
 from .conftest import TOKEN
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoData:
+    """The demo data, built once for the module (~0.3 CPU s a build); tests only read it."""
+    return demo_data()
 
 
 def _accuracy(items, truth: pd.Series) -> float:
@@ -24,27 +32,27 @@ def _accuracy(items, truth: pd.Series) -> float:
     return float((answers == truth.reindex(answers.index)).mean())
 
 
-def test_deterministic():
-    a, b = demo_data(), demo_data()
+def test_deterministic(demo):
+    a, b = demo, demo_data()  # two builds
     for pool_id in a.pools:
         pd.testing.assert_frame_equal(a.pools[pool_id].responses, b.pools[pool_id].responses)
     pd.testing.assert_frame_equal(a.skills, b.skills)
     assert not demo_data(seed=1).pools["1001"].responses.equals(a.pools["1001"].responses)
 
 
-def test_shape():
-    pools = demo_pools()
+def test_shape(demo):
+    pools = demo.pools
     cats = pools["1001"]
     assert cats.responses["task_id"].nunique() == 2000 and len(cats.responses) == 10000
     assert set(cats.responses["status"]) == {"ACCEPTED", "REJECTED"}
     assert pools["1002"].smart_mixing and set(pools["1002"].output_spec) == {"result", "sure"}
-    assert SKILL_ID in set(demo_data().skills["skill_id"])
+    assert SKILL_ID in set(demo.skills["skill_id"])
 
 
-def test_dawid_skene_beats_majority_vote_over_http(demo_api):
-    truth = demo_pools()["1001"].ground_truth.set_index("task_id")["result"]
+def test_dawid_skene_beats_majority_vote_over_http(demo_api, demo):
+    truth = demo.pools["1001"].ground_truth.set_index("task_id")["result"]
     ds = _accuracy(demo_api.all_pages(demo_api.run("1001"), 100000), truth)
-    responses = demo_pools()["1001"].responses
+    responses = demo.pools["1001"].responses
     mv = majority_vote(responses[responses["status"] == "ACCEPTED"], labels=["cat", "dog"])
     mv_accuracy = float(
         (mv.set_index("task_id")["result"].astype(str) == truth.reindex(mv["task_id"])).mean()
@@ -52,8 +60,8 @@ def test_dawid_skene_beats_majority_vote_over_http(demo_api):
     assert ds > mv_accuracy + 0.05, (ds, mv_accuracy)
 
 
-def test_skill_aggregation_beats_majority_vote(demo_api):
-    truth = demo_pools()["1002"].ground_truth.set_index("task_id")["result"]
+def test_skill_aggregation_beats_majority_vote(demo_api, demo):
+    truth = demo.pools["1002"].ground_truth.set_index("task_id")["result"]
     operation_id = demo_api.run(
         "1002",
         kind="WEIGHTED_DYNAMIC_OVERLAP",
@@ -62,7 +70,7 @@ def test_skill_aggregation_beats_majority_vote(demo_api):
     )
     items = demo_api.all_pages(operation_id, 100000)
     assert all(set(i["output_values"]) == {"result", "sure"} for i in items)
-    responses = demo_pools()["1002"].responses
+    responses = demo.pools["1002"].responses
     mv = majority_vote(responses[responses["status"] == "ACCEPTED"], label="result")
     mv_accuracy = float(
         (mv.set_index("task_id")["result"].astype(str) == truth.reindex(mv["task_id"])).mean()
@@ -89,8 +97,8 @@ def test_make_demo_data_layout(tmp_path):
 # --------------------------------------------------------------------------- Toloka's own examples
 
 
-def test_toloka_example_pools_shape():
-    data = demo_data()
+def test_toloka_example_pools_shape(demo):
+    data = demo
     pool = data.pools[TOLOKA_POOL_ID]
     assert set(pool.output_spec) == {"result", "sure"}
     assert pool.output_spec["result"]["allowed_values"] == ["cat", "dog"]
@@ -108,9 +116,9 @@ def test_toloka_example_pools_shape():
     assert skills == {SKILL_ID: 51, TOLOKA_SKILL_ID: 51, BY_TASK_SKILL_ID: 51}
 
 
-def test_toloka_recipe_requests_answer_as_documented(demo_api):
+def test_toloka_recipe_requests_answer_as_documented(demo_api, demo):
     """The bodies of Toloka's aggregation recipe and toloka-kit's docstring, verbatim."""
-    pool = demo_pools()[TOLOKA_POOL_ID]
+    pool = demo.pools[TOLOKA_POOL_ID]
     truth = pool.ground_truth.set_index("task_id")
     accepted = pool.responses[pool.responses["status"] == "ACCEPTED"]
     mv = majority_vote(accepted, labels=["cat", "dog"]).set_index("task_id")["result"]
@@ -145,10 +153,10 @@ def test_rest_reference_aggregate_by_task_example_answers(demo_api):
     assert answer["output_values"]["result"] in ("OK", "BAD") and 0 < answer["confidence"] <= 1
 
 
-def test_example_pools_round_trip_through_a_data_directory(tmp_path):
+def test_example_pools_round_trip_through_a_data_directory(tmp_path, demo):
     root = make_demo_data(tmp_path / "data")
     server = LocalTolokaServer.from_directory(root, token=TOKEN)
-    assert server.pool_ids == sorted(demo_pools())
+    assert server.pool_ids == sorted(demo.pools)
     pool = server.store.pool(TOLOKA_POOL_ID)
     assert (
         pool is not None
