@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import InvalidArgumentError
 from ._encoding import Encoded
 
-__all__ = ["encode_golden"]
+__all__ = ["encode_golden", "golden_items", "golden_task_ids"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +51,10 @@ def encode_golden(
     empty = np.zeros(0, dtype=np.intp)
     if golden is None:
         return empty, empty
-    if isinstance(golden, pd.Series):
-        keys, values = list(golden.index), list(golden.array)
-    elif isinstance(golden, Mapping):
-        keys, values = list(golden.keys()), list(golden.values())
-    else:
-        raise InvalidArgumentError(
-            "golden= must be a mapping or a pandas Series of task id -> known label, "
-            f"got {type(golden).__name__}."
-        )
+    keys, values = golden_items(golden, known="label")
     if not keys:
         return empty, empty
-    key_index = _convert_values(keys, task_like, what="golden= task ids")
-    if key_index.has_duplicates:
-        raise InvalidArgumentError("golden= lists a task more than once.")
+    key_index = golden_task_ids(keys, task_like)
     value_index = _convert_values(values, label_like, what="golden= labels")
     label_pos = labels.uniques.get_indexer(value_index)
     if (label_pos < 0).any():
@@ -78,6 +68,38 @@ def encode_golden(
     if not present.all():
         logger.info("%d golden task(s) have no response and are left out", int((~present).sum()))
     return task_pos[present].astype(np.intp), label_pos[present].astype(np.intp)
+
+
+def golden_items(golden: object, *, known: str) -> tuple[list[object], list[object]]:
+    """The task ids and known values of ``golden=``, a Series or mapping (``known``: what they are).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``golden`` is neither a mapping nor a pandas Series.
+    """
+    if isinstance(golden, pd.Series):
+        return list(golden.index), list(golden.array)
+    if isinstance(golden, Mapping):
+        return list(golden.keys()), list(golden.values())
+    raise InvalidArgumentError(
+        f"golden= must be a mapping or a pandas Series of task id -> known {known}, "
+        f"got {type(golden).__name__}."
+    )
+
+
+def golden_task_ids(keys: list[object], task_like: pd.Series) -> pd.Index:
+    """``golden=``'s task ids in the task column's dtype.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If an id is null, does not convert to the dtype, or is listed twice.
+    """
+    index = _convert_values(keys, task_like, what="golden= task ids")
+    if index.has_duplicates:
+        raise InvalidArgumentError("golden= lists a task more than once.")
+    return index
 
 
 def _convert_values(values: list[object], like: pd.Series, *, what: str) -> pd.Index:
