@@ -107,4 +107,10 @@ def rank_by_pool(
             ranking.insert(0, "pool_id", ids)
         parts.append(ranking)
         logger.info("ranked pool %s by %s: %d items", pool, row.name, len(ranking))
-    return pd.concat(parts, ignore_index=True) if parts else row.function(frame.iloc[:0], **roles)
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    # no pool at all (an empty frame): the same columns as a ranked pool, the options checked
+    empty = row.function(frame.iloc[:0], **roles, **options)
+    if "pool_id" in frame.columns:
+        empty.insert(0, "pool_id", pd.array([], dtype=pd.StringDtype("pyarrow")))
+    return empty
