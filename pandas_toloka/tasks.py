@@ -80,12 +80,17 @@ class Tasks(TableStream):
         self.client = client
         self.pool_id = pool_id
         self._page_size = page_size
-        if input_spec is None or output_spec is None:
+        # a spec the caller gave is checked before the request that fetches the other one
+        inputs = None if input_spec is None else schema.parse_input_spec(input_spec)
+        outputs = None if output_spec is None else schema.parse_output_spec(output_spec)
+        if inputs is None or outputs is None:
             served_inputs, served_outputs = client.get_task_spec(pool_id)
-            input_spec = served_inputs if input_spec is None else input_spec
-            output_spec = served_outputs if output_spec is None else output_spec
-        self.inputs = list(schema.parse_input_spec(input_spec).values())
-        self.outputs = list(schema.parse_output_spec(output_spec).values())
+            if inputs is None:
+                inputs = schema.parse_input_spec(served_inputs)
+            if outputs is None:
+                outputs = schema.parse_output_spec(served_outputs)
+        self.inputs = list(inputs.values())
+        self.outputs = list(outputs.values())
         self.schema: pa.Schema = schema.tasks_schema(self.inputs, self.outputs)
         self.attrs: Provenance = make_provenance(
             "tasks",

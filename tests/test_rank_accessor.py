@@ -100,3 +100,12 @@ def test_bad_rank_arguments(comparisons: pd.DataFrame) -> None:
         comparisons.toloka.rank("ELO", winner="result", prior=1.0)
     with pytest.raises(InvalidArgumentError, match="one winner column"):
         comparisons.toloka.aggregate_locally("ELO", fields=["result", "left"])
+
+
+def test_an_empty_frame_ranks_to_the_columns_of_a_ranked_pool(comparisons: pd.DataFrame) -> None:
+    ranked = comparisons.toloka.rank("COUNTING", winner="result", n_bootstrap=0)
+    empty = comparisons.iloc[:0].toloka.rank("COUNTING", winner="result", n_bootstrap=0)
+    assert empty.empty
+    assert empty.dtypes.to_dict() == ranked.dtypes.to_dict()
+    with pytest.raises(InvalidArgumentError, match="n_bootstrap"):
+        comparisons.iloc[:0].toloka.rank("COUNTING", winner="result", n_bootstrap=-1)

@@ -126,6 +126,11 @@ def test_demo_pool_tasks_and_arguments_checked_first() -> None:
             ptk.read_tasks("36502086", url=server.url, token=TOKEN, page_size=0)
         with pytest.raises(InvalidArgumentError, match="dtype_backend"):
             ptk.read_tasks("36502086", url=server.url, token=TOKEN, dtype_backend="numpy")
+        # a malformed spec is refused before the request that would fetch the other one
+        with pytest.raises(InvalidArgumentError, match="Input spec of field 'x'"):
+            ptk.read_tasks("36502086", url=server.url, token=TOKEN, input_spec={"x": 3})
+        with pytest.raises(InvalidArgumentError):
+            ptk.read_tasks("36502086", url=server.url, token=TOKEN, output_spec={"y": 3})
         assert len(server.request_log.snapshot()) == before
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method, method_names
 from ..errors import InvalidArgumentError
-from .local import pool_groups
+from .local import pool_groups, select_rows
 
 __all__ = ["PAIRWISE_METHODS", "is_pairwise", "rank_by_pool", "rank_for_aggregate"]
 
@@ -94,10 +94,8 @@ def rank_by_pool(
         raise InvalidArgumentError(
             f"method={row.name!r} takes the options {list(row.options)}; got {unknown}."
         )
-    statuses = check_statuses(status)
-    if statuses is not None and "status" in frame.columns:
-        keep = frame["status"].isin(list(statuses)).to_numpy(dtype=bool, na_value=False)
-        frame = frame[keep]
+    # the wanted statuses only; rows with a missing value are the method's to count and drop
+    frame = select_rows(frame, check_statuses(status), [])
     roles = {"left": left, "right": right, "winner": winner, "worker": worker}
     parts = []
     for pool, rows in pool_groups(frame, pool_id):
@@ -107,4 +105,10 @@ def rank_by_pool(
             ranking.insert(0, "pool_id", ids)
         parts.append(ranking)
         logger.info("ranked pool %s by %s: %d items", pool, row.name, len(ranking))
-    return pd.concat(parts, ignore_index=True) if parts else row.function(frame.iloc[:0], **roles)
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    # no pool at all (an empty frame): the same columns as a ranked pool, the options checked
+    empty = row.function(frame.iloc[:0], **roles, **options)
+    if "pool_id" in frame.columns:
+        empty.insert(0, "pool_id", pd.array([], dtype=pd.StringDtype("pyarrow")))
+    return empty

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
 from ._encoding import Encoded, check_distinct_names, check_frame, encode_column, user_stacklevel
-from ._golden import _convert_values
+from ._golden import golden_items, golden_task_ids
 from ._linkage import (
     box_iou,
     grouped_median,
@@ -111,20 +111,10 @@ def _read_golden(
     empty = (np.zeros(0, dtype=np.intp), np.zeros(1, dtype=np.int64), np.zeros((0, width)))
     if golden is None:
         return empty
-    if isinstance(golden, pd.Series):
-        keys, values = list(golden.index), list(golden.array)
-    elif isinstance(golden, Mapping):
-        keys, values = list(golden.keys()), list(golden.values())
-    else:
-        raise InvalidArgumentError(
-            "golden= must be a mapping or a pandas Series of task id -> known shapes "
-            f"(a list of {{'left', 'top', ...}}), got {type(golden).__name__}."
-        )
+    keys, values = golden_items(golden, known="shapes (a list of {'left', 'top', ...})")
     if not keys:
         return empty
-    key_index = _convert_values(keys, task_like, what="golden= task ids")
-    if key_index.has_duplicates:
-        raise InvalidArgumentError("golden= lists a task more than once.")
+    key_index = golden_task_ids(keys, task_like)
     positions = tasks.uniques.get_indexer(key_index)
     present = np.flatnonzero(positions >= 0)
     if len(present) < len(keys):

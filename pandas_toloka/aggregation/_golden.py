@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgumentError
+from ..schema import GOLDEN_PREFIX  # golden.<field>, as read_tasks and the export name them
 from ._encoding import Encoded
 
 __all__ = [
@@ -17,13 +18,12 @@ __all__ = [
     "KnownSolutions",
     "anchor_labels",
     "encode_golden",
+    "golden_items",
+    "golden_task_ids",
     "known_from_mapping",
     "known_solutions_from_frame",
 ]
 
-#: The prefix of a frame's columns of known answers (``golden.<field>``), as
-#: :func:`~pandas_toloka.read_tasks` and :func:`~pandas_toloka.read_assignments_tsv` name them.
-GOLDEN_PREFIX = "golden."
 
 #: Task id -> {known label: its correctness weight}: every known solution of a control task.
 KnownSolutions = dict[object, dict[object, float]]
@@ -66,20 +66,10 @@ def encode_golden(
     empty = np.zeros(0, dtype=np.intp)
     if golden is None:
         return empty, empty
-    if isinstance(golden, pd.Series):
-        keys, values = list(golden.index), list(golden.array)
-    elif isinstance(golden, Mapping):
-        keys, values = list(golden.keys()), list(golden.values())
-    else:
-        raise InvalidArgumentError(
-            "golden= must be a mapping or a pandas Series of task id -> known label, "
-            f"got {type(golden).__name__}."
-        )
+    keys, values = golden_items(golden, known="label")
     if not keys:
         return empty, empty
-    key_index = _convert_values(keys, task_like, what="golden= task ids")
-    if key_index.has_duplicates:
-        raise InvalidArgumentError("golden= lists a task more than once.")
+    key_index = golden_task_ids(keys, task_like)
     value_index = _convert_values(values, label_like, what="golden= labels")
     label_pos = labels.uniques.get_indexer(value_index)
     if (label_pos < 0).any():
@@ -93,6 +83,38 @@ def encode_golden(
     if not present.all():
         logger.info("%d golden task(s) have no response and are left out", int((~present).sum()))
     return task_pos[present].astype(np.intp), label_pos[present].astype(np.intp)
+
+
+def golden_items(golden: object, *, known: str) -> tuple[list[object], list[object]]:
+    """The task ids and known values of ``golden=``, a Series or mapping (``known``: what they are).
+
+    Raises
+    ------
+    InvalidArgumentError
+        If ``golden`` is neither a mapping nor a pandas Series.
+    """
+    if isinstance(golden, pd.Series):
+        return list(golden.index), list(golden.array)
+    if isinstance(golden, Mapping):
+        return list(golden.keys()), list(golden.values())
+    raise InvalidArgumentError(
+        f"golden= must be a mapping or a pandas Series of task id -> known {known}, "
+        f"got {type(golden).__name__}."
+    )
+
+
+def golden_task_ids(keys: list[object], task_like: pd.Series) -> pd.Index:
+    """``golden=``'s task ids in the task column's dtype.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If an id is null, does not convert to the dtype, or is listed twice.
+    """
+    index = _convert_values(keys, task_like, what="golden= task ids")
+    if index.has_duplicates:
+        raise InvalidArgumentError("golden= lists a task more than once.")
+    return index
 
 
 def _convert_values(values: list[object], like: pd.Series, *, what: str) -> pd.Index:

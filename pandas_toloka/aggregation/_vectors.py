@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from ..errors import InvalidArgumentError
+from ._golden import golden_items, golden_task_ids
 
 __all__ = ["embedding_column", "embedding_matrix", "golden_embeddings", "null_embeddings"]
 
@@ -146,24 +145,8 @@ def golden_embeddings(
     """
     if golden is None:
         return np.zeros(0, dtype=np.intp), np.zeros((0, dim))
-    if isinstance(golden, pd.Series):
-        keys, values = list(golden.index), list(golden.array)
-    elif isinstance(golden, Mapping):
-        keys, values = list(golden.keys()), list(golden.values())
-    else:
-        raise InvalidArgumentError(
-            "golden= must be a mapping or a pandas Series of task id -> known embedding, "
-            f"got {type(golden).__name__}."
-        )
-    try:
-        index = pd.Index(pd.array(keys, dtype=task_like.dtype))
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(
-            f"golden= task ids cannot be converted to the dtype {task_like.dtype} of the task "
-            f"column {task_like.name!r}: {exc}"
-        ) from exc
-    if index.hasnans or index.has_duplicates:
-        raise InvalidArgumentError("golden= holds a null task id or lists a task more than once.")
+    keys, values = golden_items(golden, known="embedding")
+    index = golden_task_ids(keys, task_like)
     matrix = embedding_matrix(pd.Series(values, dtype=object, name="golden="))
     if len(keys) and matrix.shape[1] != dim:
         raise InvalidArgumentError(

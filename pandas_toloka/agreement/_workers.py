@@ -382,7 +382,8 @@ def _aggregate_posterior(data: Responses, codes: np.ndarray, skill: np.ndarray) 
     finite = np.isfinite(top)
     shift = np.where(finite, top, 0.0)
     cell_term = np.where(alive, np.exp(cell_log - shift[cell.group]), 0.0)
-    total = np.bincount(cell.group, weights=cell_term, minlength=n_tasks)
+    # bincount of no responses at all is int64, whatever the weights: keep the sum float
+    total = np.bincount(cell.group, weights=cell_term, minlength=n_tasks).astype(np.float64)
     total += np.where(base_alive, unchosen * np.exp(base_log - shift), 0.0)
     # the aggregated label's term: its cell when chosen, else the unchosen mass of one label
     numerator = np.where(base_alive, np.exp(base_log - shift), 0.0)

@@ -304,3 +304,24 @@ def test_a_row_may_name_other_column_roles_than_its_family() -> None:
     assert texts.roles[2] == "text" and "text" not in texts.options
     with pytest.raises(ValueError, match=r"lacks the embedding roles \['output'\]"):
         Method("TOY_TEXT_RASA", "toy", "embedding", text_rasa)
+
+
+@pytest.mark.parametrize(
+    ("fit", "column", "known"),
+    [
+        ("fit_dawid_skene", {"result": ["a", "b"]}, "a"),
+        ("fit_rasa", {"output": ["a", "b"], "embedding": [[1.0, 0.0], [0.0, 1.0]]}, [1.0, 0.0]),
+        ("fit_bounding_boxes", {"boxes": [[], []]}, []),
+    ],
+)
+def test_every_golden_reader_words_the_same_errors(fit, column, known) -> None:
+    # golden= is read by one pair of helpers (aggregation._golden) for labels, embeddings
+    # and shapes: the same wrong inputs give the same typed errors
+    frame = pd.DataFrame({"task_id": ["t1", "t2"], "worker_id": ["w1", "w2"], **column})
+    with pytest.raises(InvalidArgumentError, match="must be a mapping or a pandas Series"):
+        getattr(agg, fit)(frame, golden=[("t1", known)])
+    twice = pd.Series([known, known], index=["t1", "t1"], dtype=object)
+    with pytest.raises(InvalidArgumentError, match="lists a task more than once"):
+        getattr(agg, fit)(frame, golden=twice)
+    with pytest.raises(InvalidArgumentError, match="null values"):
+        getattr(agg, fit)(frame, golden=pd.Series([known], index=[None], dtype=object))

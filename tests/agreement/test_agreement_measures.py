@@ -349,6 +349,15 @@ def test_consistency_with_certain_workers() -> None:
     ) == pytest.approx(1.0)
 
 
+def test_consistency_of_no_responses_is_nan_not_a_crash() -> None:
+    empty = _frame([("t1", "a", "x")]).iloc[0:0]
+    assert np.isnan(ag.consistency(empty))
+    assert ag.consistency(empty, by_task=True).empty
+    unlabelled = _frame([("t1", "a", "x"), ("t1", "b", "x")]).assign(result=None)
+    with pytest.warns(DroppedResponsesWarning):
+        assert np.isnan(ag.consistency(unlabelled))
+
+
 def test_task_uncertainty_of_posteriors() -> None:
     rng = np.random.default_rng(1)
     frame = _frame([(t, w, int(rng.integers(0, 3))) for t in range(20) for w in range(5)])

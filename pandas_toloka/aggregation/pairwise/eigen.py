@@ -86,7 +86,14 @@ def fit_eigenvector(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> RankingModel:
-    """Eigenvector scores; see :func:`eigenvector`."""
+    """Eigenvector scores; see :func:`eigenvector`.
+
+    Returns
+    -------
+    RankingModel
+        ``scores`` are the eigenvector entries; ``n_iter_run`` and ``converged``
+        describe the power iteration on all comparisons.
+    """
     del worker  # not read: the same signature as every pairwise method
     return _fit(
         "EIGENVECTOR",
@@ -188,7 +195,14 @@ def fit_pagerank(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> RankingModel:
-    """PageRank scores; see :func:`pagerank`."""
+    """PageRank scores; see :func:`pagerank`.
+
+    Returns
+    -------
+    RankingModel
+        ``scores`` are the PageRank values; ``n_iter_run`` and ``converged``
+        describe the power iteration on all comparisons.
+    """
     del worker  # not read: the same signature as every pairwise method
     damping = check_number("damping", damping, low=0.0, high=1.0)
     return _fit(

@@ -82,7 +82,13 @@ def fit_counting(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> RankingModel:
-    """Count wins; see :func:`counting`."""
+    """Count wins; see :func:`counting`.
+
+    Returns
+    -------
+    RankingModel
+        ``scores`` are the wins (a tie counts half to each side).
+    """
     del worker  # not read: the same signature as every pairwise method
     return _fit(
         "COUNTING",
@@ -161,7 +167,13 @@ def fit_average_win_rate(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> RankingModel:
-    """Average the win rates; see :func:`average_win_rate`."""
+    """Average the win rates; see :func:`average_win_rate`.
+
+    Returns
+    -------
+    RankingModel
+        ``scores`` are the average win rates.
+    """
     del worker  # not read: the same signature as every pairwise method
     return _fit(
         "AVERAGE_WIN_RATE",
