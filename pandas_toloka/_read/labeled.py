@@ -127,6 +127,14 @@ def _golden_column(field: str) -> str:
     return schema.GOLDEN_PREFIX + field
 
 
+def _take(column: pa.ChunkedArray, where: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``column.take(where)``, keeping a dictionary's values when no row is taken."""
+    taken = column.take(where)
+    if taken.num_chunks == 0 and column.num_chunks > 0:
+        return pa.chunked_array([column.chunk(0).slice(0, 0)], column.type)
+    return taken
+
+
 def join_labeled(
     tasks: pa.Table, solutions: pa.Table, *, inputs: Sequence[str], golden: bool = False
 ) -> tuple[pa.Table, LabeledCounts]:
@@ -160,7 +168,7 @@ def join_labeled(
     columns: list[Any] = [tasks.column("pool_id"), task_ids]
     columns += [tasks.column(c) for c in _input_columns(tasks.schema, inputs)]
     columns += [
-        solutions.column(f.name).take(where)
+        _take(solutions.column(f.name), where)
         for f in solutions.schema
         if f.name not in ("pool_id", "task_id")
     ]
