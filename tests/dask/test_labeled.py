@@ -114,3 +114,42 @@ def test_labeled_dataset_checks_fields_and_inputs_in_the_driver(dask_client, ser
         ptd.read_labeled_dataset(POOLS, inputs=["nope"], client=client)
     with pytest.raises(ptk.InvalidArgumentError, match="max_concurrency"):
         ptd.read_labeled_dataset(POOLS, client=client, max_concurrency=0)
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_at_most_max_concurrency_aggregations_at_once_on_a_local_scheduler(
+    served, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Partitions on 3 threads: never more than ``limit`` inside the leased read at once."""
+    import threading
+    import time
+
+    import dask
+
+    from pandas_toloka.dask import _labeled
+
+    _, client = served
+    lock = threading.Lock()
+    inside = [0]
+    most = [0]
+    real = _labeled.read_labeled_table
+
+    def counted(*args, **kwargs):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.05)  # long enough for the other threads to arrive
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(_labeled, "read_labeled_table", counted)
+    ddf = ptd.read_labeled_dataset(POOLS, client=client, max_concurrency=limit)
+    with dask.config.set(scheduler="threads", num_workers=3):
+        frame = ddf.compute()
+    assert len(frame) == sum(
+        len(ptk.read_tasks(p, client=client, progress_bar=False)) for p in POOLS
+    )
+    assert 1 <= most[0] <= limit
