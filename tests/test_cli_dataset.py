@@ -209,3 +209,23 @@ def test_aggregate_local_usage_errors(
         line.startswith("pandas-toloka aggregate-local: error: ") for line in err
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json"]
+
+
+def test_export_timeout_prints_the_command_that_resumes(
+    served: LocalTolokaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli_helpers import resume_argv
+
+    from pandas_toloka.cli import EXIT_TIMEOUT
+
+    served.operations.delay = 0.5  # type: ignore[attr-defined]
+    try:
+        argv = ["export", POOL, "--field", "result", "--wait-timeout", "0.05", "-o", "d.parquet"]
+        assert main(argv) == EXIT_TIMEOUT
+    finally:
+        served.operations.delay = 0.0  # type: ignore[attr-defined]
+    resume = resume_argv(capsys.readouterr().err)
+    assert resume[:4] == ["export", POOL, "--operation-id", resume[3]]
+    assert not Path("d.parquet").exists()
+    assert main(resume) == EXIT_OK
+    assert pd.read_parquet("d.parquet").attrs["toloka"]["operation_id"] == resume[3]
