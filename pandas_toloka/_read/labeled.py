@@ -127,8 +127,21 @@ def _golden_column(field: str) -> str:
     return schema.GOLDEN_PREFIX + field
 
 
-def _take(column: pa.ChunkedArray, where: pa.ChunkedArray) -> pa.ChunkedArray:
-    """``column.take(where)``, keeping a dictionary's values when no row is taken."""
+def _same_ids(left: pa.ChunkedArray, right: pa.ChunkedArray) -> bool:
+    """Whether the two id columns hold the same ids in the same order (no nulls)."""
+    if len(left) != len(right) or left.null_count or right.null_count:
+        return False
+    if len(left) == 0:
+        return True
+    if left.type != right.type:
+        right = right.cast(left.type)
+    return bool(pc.all(pc.equal(left, right)).as_py())
+
+
+def _take(column: pa.ChunkedArray, where: pa.ChunkedArray | None) -> pa.ChunkedArray:
+    """``column.take(where)`` (all of it for None), keeping a dictionary's values when empty."""
+    if where is None:
+        return column
     taken = column.take(where)
     if taken.num_chunks == 0 and column.num_chunks > 0:
         return pa.chunked_array([column.chunk(0).slice(0, 0)], column.type)
@@ -159,11 +172,17 @@ def join_labeled(
     target = labeled_schema(tasks.schema, solutions.schema, inputs=inputs, golden=golden)
     task_ids = tasks.column("task_id")
     answer_ids = solutions.column("task_id")
-    # position of each task's answer (null: none); one hash table over the answers
-    where = pc.index_in(task_ids, value_set=answer_ids)
-    labeled = len(where) - where.null_count
-    known = pc.is_in(answer_ids, value_set=task_ids)
-    unknown = len(known) - pc.sum(known).as_py() if len(known) else 0
+    if _same_ids(task_ids, answer_ids):
+        # the usual case: both endpoints page in task id order and every task has an
+        # answer; the rows already line up (no hash table over a million ids)
+        where: pa.ChunkedArray | None = None
+        labeled, unknown = tasks.num_rows, 0
+    else:
+        # position of each task's answer (null: none); one hash table over the answers
+        where = pc.index_in(task_ids, value_set=answer_ids)
+        labeled = len(where) - where.null_count
+        known = pc.is_in(answer_ids, value_set=task_ids)
+        unknown = len(known) - pc.sum(known).as_py() if len(known) else 0
 
     columns: list[Any] = [tasks.column("pool_id"), task_ids]
     columns += [tasks.column(c) for c in _input_columns(tasks.schema, inputs)]
@@ -176,7 +195,7 @@ def join_labeled(
         columns += [tasks.column(_golden_column(f.name)) for f in _output_fields(solutions.schema)]
     table = pa.Table.from_arrays(columns, schema=target)
     if unknown:
-        extra = solutions.filter(pc.invert(known))
+        extra = solutions.filter(pc.invert(known))  # only when the hash path ran
         rest = [
             extra.column(f.name)
             if f.name in extra.column_names
