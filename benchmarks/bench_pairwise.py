@@ -101,6 +101,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument(
+        "--bootstrap-items",
+        type=int,
+        nargs="*",
+        default=[129, 1000],
+        help="item counts of the bootstrap cases (none: skip them)",
+    )
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
 
@@ -199,7 +206,7 @@ def main() -> None:
             other = best_of(lambda: NoisyBradleyTerry().fit(data), 1)
     record("NoisyBT, 3,000 comparisons, 20 items, 30 workers", mine, other, "crowd-kit")
 
-    for n_items in (129, 1000):
+    for n_items in args.bootstrap_items:
         frame = comparisons(n_items, 100_000, seed=5)
         mine = best_of(lambda f=frame: agg.bradley_terry(f, n_bootstrap=1000), 1)
         record(

@@ -16,10 +16,10 @@ import pandas as pd
 
 from . import plotting
 from ._config import MAX_WORKERS
-from ._frame import local, remote
+from ._frame import areas, local, remote
 from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
-from ._frame.methods import LocalType, document_methods
+from ._frame.methods import LocalType, area_type, document_methods
 from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
 from ._frame.remote import MissingAggregatesWarning
 from ._frame.strategies import Strategy
@@ -197,6 +197,12 @@ class TolokaAccessor:
             ``fields`` (default ``"winner"``), ``left``/``right`` and the
             method's options come in ``method_kwargs``, and the result is the
             ranking (``docs/side-by-side.md``).
+            For an area-selection (JSON) field, 'BOXES' and the
+            'SEGMENTATION_*' methods (``docs/areas.md``): the result then has
+            ``pool_id``, ``task_id`` and the field as a nested Arrow column
+            (boxes or a mask per task), no ``confidence``; the segmentation
+            methods rasterise the shapes at ``method_kwargs={"width": ...,
+            "height": ...}`` pixels.
         fields : str or list of str, optional
             The answer column(s) (the label column of a crowd-kit style frame).
             Default: the only aggregatable field of the output spec, or the only
@@ -251,6 +257,26 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
+        if area_type(type) is not None:
+            if skills is not None or answer_weight_skill_id is not None:
+                raise InvalidArgumentError(
+                    f"type={type!r} takes no skills= or answer_weight_skill_id=."
+                )
+            return areas.aggregate_areas(
+                self._obj,
+                kind=str(area_type(type)),
+                fields=fields,
+                task=task,
+                worker=worker,
+                pool_id=pool_id,
+                output_spec=output_spec,
+                status=status,
+                n_iter=n_iter,
+                tol=tol,
+                dtype_backend=dtype_backend,
+                golden=golden,
+                method_kwargs=method_kwargs,
+            )
         if is_pairwise(type):
             return rank_for_aggregate(
                 self._obj,

@@ -1,5 +1,6 @@
 """Pictures of aggregation results: confidence distributions, worker quality, confusion
-matrices, reliability diagrams, and pairwise rankings (a forest plot and a win-rate heatmap).
+matrices, reliability diagrams, pairwise rankings (a forest plot and a win-rate heatmap),
+word error rates and boxes.
 
 matplotlib is an optional dependency (the ``plot`` extra); it is imported
 only when a function here is called. Titles name the pool and the algorithm
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from ._frame.box_plots import plot_boxes
 from ._frame.captions import algorithm_name, frame_pools, pools_text, provenance, shorten
 from ._frame.diagnostics import plot_confusion_matrix, plot_reliability
+from ._frame.plot_wer import plot_wer
 from ._frame.ranking_plots import plot_ranking, plot_win_rates
 from .errors import InvalidArgumentError, MissingColumnsError, PlottingUnavailableError
 
@@ -27,11 +30,13 @@ if TYPE_CHECKING:
 __all__ = [
     "PlottingUnavailableError",
     "WorkerSelection",
+    "plot_boxes",
     "plot_confidence",
     "plot_confusion_matrix",
     "plot_ranking",
     "plot_reliability",
     "plot_win_rates",
+    "plot_wer",
     "plot_worker_quality",
 ]
 

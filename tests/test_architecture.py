@@ -246,19 +246,13 @@ def _cycles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
 
 
 #: Cycles known and being removed elsewhere; a cycle not listed here fails the test.
-KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        # removed by the server-reliability branch
-        ("pandas_toloka.server._http", "pandas_toloka.server._httpd"),
-        # removed by the server-reliability branch
-        ("pandas_toloka.server._loader", "pandas_toloka.server._server"),
-    }
-)
+#: Empty: the server's two (_http <-> _httpd, _loader <-> _server) are gone.
+KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset()
 
 
 def test_no_import_cycles() -> None:
     graph = {name: _module_imports(path) for name, path in MODULES.items()}
-    assert set(_cycles(graph)) - KNOWN_CYCLES == set()
+    assert set(_cycles(graph)) == KNOWN_CYCLES
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

@@ -347,6 +347,9 @@ def test_an_evicted_operation_gets_no_resume_command_but_a_new_start(
         argv = shlex.split(note.removeprefix("Start a new aggregation: "))
         assert argv[1:7] == ["aggregate", "p1", "--type", "DAWID_SKENE", "--field", "result"]
         assert _leftovers(tmp_path) == []
+        # The new aggregation must outlive a loaded machine's pauses: only the first one
+        # was meant to be evicted.
+        server.operations.ttl = 3600.0
         assert main(argv[1:]) == EXIT_OK  # the printed command starts a new aggregation
         assert len(pd.read_parquet(out)) == 25
 

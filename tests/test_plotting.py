@@ -133,3 +133,23 @@ def test_clear_error_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None
     ):
         plotting.plot_confidence(frame)
     assert issubclass(plotting.PlottingUnavailableError, ImportError)
+
+
+def test_wer_by_worker_renders_to_png(tmp_path: Path) -> None:
+    from pandas_toloka.aggregation import rover, wer
+
+    pool = demo_pools()["1004"]
+    responses = pool.responses[pool.responses["status"] == "ACCEPTED"]
+    scores = wer(responses, reference=rover(responses))
+    ax = plotting.plot_wer(scores, top=12)
+    assert len(ax.patches) == 12
+    heights = [p.get_width() for p in ax.patches]
+    assert heights == sorted(heights, reverse=True)
+    assert heights[0] == pytest.approx(scores["wer"].max())
+    assert "12 highest of" in ax.get_title()
+    pooled = scores["errors"].sum() / scores["words"].sum()
+    assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(pooled)
+    assert _legend_is_outside(ax)
+    _save(ax, tmp_path / "wer.png")
+    with pytest.raises(TolokaError, match="wer"):
+        plotting.plot_wer(scores.drop(columns="wer"))

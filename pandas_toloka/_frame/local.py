@@ -40,6 +40,7 @@ from .inputs import (
     normalize_skills,
     resolve_field_columns,
 )
+from .local_texts import TEXT_KINDS, accepted_options, extra_columns, run_text_method
 
 __all__ = ["aggregate_local", "fit_local", "model_quality", "worker_quality"]
 
@@ -77,8 +78,12 @@ def check_method_kwargs(
 ) -> dict[str, Any]:
     """Validate the names in ``method_kwargs=`` (and that ``n_iter=``/``tol=`` apply) for
     ``type=kind``; :func:`aggregate_local` checks the values by running the method on no rows."""
-    # A method without a model (skill weighting) has its options set from the frame.
-    takes = method_options(kind) if METHODS[kind].fit is not None else ()
+    takes: tuple[str, ...]
+    if kind in TEXT_KINDS:
+        takes = accepted_options(kind)
+    else:
+        # A method without a model (skill weighting) has its options set from the frame.
+        takes = method_options(kind) if METHODS[kind].fit is not None else ()
     for name, value in (("n_iter", n_iter), ("tol", tol)):
         if value is not None and name not in takes:
             raise InvalidArgumentError(f"type={kind!r} does not take {name}=.")
@@ -147,6 +152,16 @@ def run_method(
     unless ``n_options`` gives it, as Dask counts it over every partition)."""
     row = METHODS[kind]
     columns = [fc.column for fc in fields]
+    if kind in TEXT_KINDS:
+        return run_text_method(
+            kind,
+            rows,
+            columns[0],
+            task=task,
+            worker=worker,
+            iteration=_options(n_iter, tol),
+            options=options or {},
+        )
     if row.kind == "skill_weighted":
         assert skills is not None
         # Y from the pool's accepted answers to each field, as the server counts them.
@@ -256,9 +271,13 @@ def aggregate_local(
     statuses = check_statuses(status)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
-    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
+    extra = extra_columns(kind, options) if kind in TEXT_KINDS else []
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS, *extra]
     resolved = resolve_field_columns(frame, fields, type=kind, reserved=reserved, output_spec=spec)
     columns = [fc.column for fc in resolved]
+    missing_extra = [str(c) for c in extra if c not in frame.columns]
+    if missing_extra:
+        raise MissingColumnsError(missing_extra, list(frame.columns), purpose=f"for {kind}")
     skill_frame = (
         normalize_skills(skills, like=frame[worker], skill_id=skill_id)
         if METHODS[kind].kind == "skill_weighted"
@@ -270,7 +289,7 @@ def aggregate_local(
         no_rows = frame.iloc[:0]
         run_method(
             kind,
-            no_rows[[task, worker, *columns]],
+            no_rows[[task, worker, *columns, *extra]],
             no_rows,
             resolved,
             task=task,
@@ -285,7 +304,7 @@ def aggregate_local(
     groups = pool_groups(frame, pool_id)
     for pool, group in groups:
         accepted = select_rows(group, statuses, [])
-        rows = accepted.dropna(subset=columns)[[task, worker, *columns]]
+        rows = accepted.dropna(subset=columns)[[task, worker, *columns, *extra]]
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
         result = run_method(
             kind,

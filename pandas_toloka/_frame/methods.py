@@ -11,6 +11,8 @@ from ..aggregation._registry import METHODS, get_method, method_names
 from ..errors import InvalidArgumentError
 
 __all__ = [
+    "AREA_TYPES",
+    "area_type",
     "LOCAL_KINDS",
     "LOCAL_TYPES",
     "METHODS_MARKER",
@@ -26,12 +28,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: checkers: every method of the registry (:mod:`pandas_toloka.aggregation._registry`).
 LocalType = MethodName
 
-#: The families ``aggregate_locally`` feeds (one label, or several fields weighted by skill).
-LOCAL_KINDS = ("categorical", "skill_weighted")
+#: The families ``aggregate_locally`` feeds (one label, several fields weighted by skill, texts
+#: and embeddings; the pairwise rankings go through ``rank``).
+LOCAL_KINDS = ("categorical", "skill_weighted", "text", "embedding")
 
 #: Aggregation types that :meth:`~pandas_toloka.accessor.TolokaAccessor.aggregate_locally` runs:
 #: the server's two, majority vote, then the local-only methods (the registry's order).
 LOCAL_TYPES = tuple(name for name in method_names() if METHODS[name].kind in LOCAL_KINDS)
+
+#: Area selection (``docs/areas.md``): segmentation masks and bounding boxes, which
+#: ``aggregate_locally`` runs on a JSON field's shapes (:mod:`._frame.areas`).
+AREA_TYPES = (*method_names(kind="segmentation"), *method_names(kind="boxes"))
+
+
+def area_type(type: object) -> str | None:
+    """The upper-case name when ``type`` names an area method (:data:`AREA_TYPES`), else None."""
+    name = getattr(type, "value", type)
+    if isinstance(name, str) and name.upper() in AREA_TYPES:
+        return name.upper()
+    return None
 
 
 def check_local_type(type: object) -> str:

@@ -134,7 +134,7 @@ def aggregate_on_server(
     """
     check_strategy(strategy)
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        raise InvalidArgumentError(f"max_workers must be a positive int, got {max_workers!r}.")
+        raise InvalidArgumentError(f"max_concurrency must be a positive int, got {max_workers!r}.")
     kind = AggregationType.parse(type)
     skill = (
         None

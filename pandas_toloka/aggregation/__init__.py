@@ -17,6 +17,15 @@
   aggregated embedding (embeddings you provide); :func:`text_rasa`, :func:`text_hrrasa` on texts.
 - :func:`aggregation_report` — accuracy and calibration of a result on known labels.
 
+Areas (``docs/areas.md``):
+
+- :func:`parse_areas` — Toloka's area-selection JSON into rectangles, polygons and points;
+  :func:`rasterize_shapes` — shapes into a boolean mask; :func:`mask_arrays`.
+- :func:`segmentation_majority_vote`, :func:`segmentation_rasa`, :func:`segmentation_em`
+  (and ``fit_*``: a :class:`SegmentationModel`) — one mask per task.
+- :func:`bounding_boxes`, :func:`points` (and ``fit_*``: an :class:`AreasModel`) — the
+  boxes or points workers agree on, with per-worker quality.
+
 Pairwise (side-by-side) comparisons, ranked (``docs/side-by-side.md``):
 
 - :func:`bradley_terry`, :func:`noisy_bradley_terry` — Bradley–Terry, and with
@@ -34,8 +43,11 @@ The formulas, tie rules and degenerate cases are in ``docs/algorithms.md``.
 
 from __future__ import annotations
 
+from ._masks import mask_arrays
 from ._methods import LOCAL_METHODS, LocalMethod, fit_aggregation
 from ._model import AggregationModel
+from .areas import parse_areas
+from .boxes import AreasModel, bounding_boxes, fit_bounding_boxes, fit_points, points
 from .dawid_skene import DawidSkeneModel, dawid_skene, fit_dawid_skene
 from .embeddings import (
     EmbeddingModel,
@@ -69,8 +81,18 @@ from .pairwise import (
     noisy_bradley_terry,
     pagerank,
 )
+from .rasterize import rasterize_shapes
 from .report import aggregation_report
 from .rover import TextAggregationModel, fit_rover, rover
+from .segmentation import (
+    SegmentationModel,
+    fit_segmentation_em,
+    fit_segmentation_majority_vote,
+    fit_segmentation_rasa,
+    segmentation_em,
+    segmentation_majority_vote,
+    segmentation_rasa,
+)
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
 from .text_embeddings import fit_text_hrrasa, fit_text_rasa, text_hrrasa, text_rasa
 from .weighted import weighted_dynamic_overlap
@@ -78,15 +100,18 @@ from .wer import text_agreement, wer
 
 __all__ = [
     "AggregationModel",
+    "AreasModel",
     "DawidSkeneModel",
     "EmbeddingModel",
     "LOCAL_METHODS",
     "LocalMethod",
     "NoisyBradleyTerryModel",
     "RankingModel",
+    "SegmentationModel",
     "TextAggregationModel",
     "aggregation_report",
     "average_win_rate",
+    "bounding_boxes",
     "bradley_terry",
     "closest_to_average",
     "counting",
@@ -95,6 +120,7 @@ __all__ = [
     "elo",
     "fit_aggregation",
     "fit_average_win_rate",
+    "fit_bounding_boxes",
     "fit_bradley_terry",
     "fit_closest_to_average",
     "fit_counting",
@@ -109,8 +135,12 @@ __all__ = [
     "fit_noisy_bradley_terry",
     "fit_one_coin_dawid_skene",
     "fit_pagerank",
+    "fit_points",
     "fit_rasa",
     "fit_rover",
+    "fit_segmentation_em",
+    "fit_segmentation_majority_vote",
+    "fit_segmentation_rasa",
     "fit_text_hrrasa",
     "fit_text_rasa",
     "fit_wawa",
@@ -120,11 +150,18 @@ __all__ = [
     "kos",
     "mace",
     "majority_vote",
+    "mask_arrays",
     "noisy_bradley_terry",
     "one_coin_dawid_skene",
     "pagerank",
+    "parse_areas",
+    "points",
     "rasa",
+    "rasterize_shapes",
     "rover",
+    "segmentation_em",
+    "segmentation_majority_vote",
+    "segmentation_rasa",
     "text_agreement",
     "text_hrrasa",
     "text_rasa",

@@ -19,7 +19,7 @@ import numpy as np
 __all__ = ["edit_distances", "padded", "pairs_within", "row_minimum"]
 
 #: Cells of a batch's row (pairs x columns) above which the pairs are split into batches.
-BATCH_CELLS = 1 << 22
+BATCH_CELLS = 1 << 19
 
 
 def row_minimum(base: np.ndarray, prefix: np.ndarray) -> np.ndarray:
@@ -106,17 +106,17 @@ def _batch_distances(
     a = padded(codes, start_a, len_a, -1)
     b = padded(codes, start_b, len_b, -2)
     n, width = len(len_a), b.shape[1] + 1
-    columns = np.arange(width, dtype=np.int64)
-    row = np.broadcast_to(columns, (n, width)).copy()
+    columns = np.arange(width, dtype=np.int32)
+    row = np.broadcast_to(columns, (n, width))
     result = len_b.astype(np.int64)  # for empty first sequences
+    base = np.empty((n, width), dtype=np.int32)
     for i in range(1, a.shape[1] + 1):
         live = int(np.searchsorted(-len_a, -i, side="right"))  # pairs with len_a >= i
         prev = row[:live]
         substitution = prev[:, :-1] + (a[:live, i - 1, None] != b[:live])
-        base = np.empty((live, width), dtype=np.int64)
-        base[:, 0] = i
-        np.minimum(substitution, prev[:, 1:] + 1, out=base[:, 1:])
-        row = row_minimum(base, columns)
+        base[:live, 0] = i
+        np.minimum(substitution, prev[:, 1:] + 1, out=base[:live, 1:])
+        row = row_minimum(base[:live], columns)
         done = np.flatnonzero(len_a[:live] == i)
         result[done] = row[done, len_b[done]]
     return result

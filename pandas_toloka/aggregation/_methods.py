@@ -55,6 +55,16 @@ MethodName = Literal[
     "AVERAGE_WIN_RATE",
     "EIGENVECTOR",
     "PAGERANK",
+    "ROVER",
+    "CLOSEST_TO_AVERAGE",
+    "RASA",
+    "HRRASA",
+    "TEXT_RASA",
+    "TEXT_HRRASA",
+    "SEGMENTATION_MV",
+    "SEGMENTATION_RASA",
+    "SEGMENTATION_EM",
+    "BOXES",
 ]
 CategoricalMethod = Literal[
     "DAWID_SKENE",
@@ -82,8 +92,9 @@ LOCAL_METHODS = cast("tuple[LocalMethod, ...]", local_names())
 #: Every method :func:`fit_aggregation` fits: the local-only ones and the server's.
 CATEGORICAL_METHODS = cast("tuple[CategoricalMethod, ...]", categorical_names())
 
-#: Methods that accept ``golden=``.
-GOLDEN_METHODS: tuple[str, ...] = method_names(golden=True)
+#: Categorical methods that accept ``golden=`` (known labels). The embedding methods take
+#: ``golden=`` too, as known embeddings, and BOXES known boxes: see their own functions.
+GOLDEN_METHODS: tuple[str, ...] = method_names(golden=True, kind="categorical")
 
 
 def check_method(method: object) -> CategoricalMethod:
@@ -163,4 +174,4 @@ def fit_aggregation(
                 f"golden= is supported by {list(method_names(golden=True))}, not by {row.name}."
             )
         kwargs["golden"] = golden
-    return row.fit(responses, **kwargs, **options)
+    return cast("AggregationModel", row.fit(responses, **kwargs, **options))

@@ -29,10 +29,19 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InvalidArgumentError
+from .boxes import bounding_boxes
 from .dawid_skene import dawid_skene, fit_dawid_skene
+from .embeddings import (
+    closest_to_average,
+    fit_closest_to_average,
+    fit_hrrasa,
+    fit_rasa,
+    hrrasa,
+    rasa,
+)
 from .glad import fit_glad, glad
 from .kos import fit_kos, kos
 from .mace import fit_mace, mace
@@ -47,13 +56,14 @@ from .pairwise import (
     noisy_bradley_terry,
     pagerank,
 )
+from .rover import fit_rover, rover
+from .segmentation import segmentation_em, segmentation_majority_vote, segmentation_rasa
 from .skill_votes import fit_wawa, fit_zero_based_skill, wawa, zero_based_skill
+from .text_embeddings import fit_text_hrrasa, fit_text_rasa, text_hrrasa, text_rasa
 from .weighted import weighted_dynamic_overlap
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from ._model import AggregationModel
 
 __all__ = [
     "FAMILIES",
@@ -157,8 +167,10 @@ class Method:
         The public function returning the result frame, e.g.
         :func:`~pandas_toloka.aggregation.glad`.
     fit : callable or None
-        The public ``fit_*`` returning an :class:`AggregationModel`; None for
-        a method without a model (e.g. skill weighting).
+        The public ``fit_*`` returning the method's model (an
+        :class:`AggregationModel` for the categorical family, a
+        ``TextAggregationModel`` or ``EmbeddingModel`` for the text and
+        embedding ones); None for a method without a model (e.g. skill weighting).
     binary_only : bool
         Whether it needs exactly two labels.
     dask : {"per_task", "per_pool", "distributed_em"} or None
@@ -175,7 +187,7 @@ class Method:
     title: str
     kind: Kind
     function: Callable[..., pd.DataFrame]
-    fit: Callable[..., AggregationModel] | None = None
+    fit: Callable[..., Any] | None = None
     binary_only: bool = False
     dask: DaskMode | None = None
     server: bool = False
@@ -293,6 +305,45 @@ _ROWS = (
     Method("AVERAGE_WIN_RATE", "average win rate", "pairwise", average_win_rate),
     Method("EIGENVECTOR", "eigenvector", "pairwise", eigenvector),
     Method("PAGERANK", "PageRank", "pairwise", pagerank),
+    Method("ROVER", "ROVER", "text", rover, fit_rover, dask="per_task"),
+    Method(
+        "CLOSEST_TO_AVERAGE",
+        "closest to average",
+        "embedding",
+        closest_to_average,
+        fit_closest_to_average,
+    ),
+    Method("RASA", "RASA", "embedding", rasa, fit_rasa),
+    Method("HRRASA", "HRRASA", "embedding", hrrasa, fit_hrrasa),
+    Method(
+        "TEXT_RASA",
+        "RASA on texts",
+        "embedding",
+        text_rasa,
+        fit_text_rasa,
+        column_roles=("task", "worker", "text", "embedding"),
+    ),
+    Method(
+        "TEXT_HRRASA",
+        "HRRASA on texts",
+        "embedding",
+        text_hrrasa,
+        fit_text_hrrasa,
+        column_roles=("task", "worker", "text", "embedding"),
+    ),
+    # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
+    Method(
+        "SEGMENTATION_MV",
+        "segmentation majority vote",
+        "segmentation",
+        segmentation_majority_vote,
+        dask="per_task",
+    ),
+    Method(
+        "SEGMENTATION_RASA", "segmentation RASA", "segmentation", segmentation_rasa, dask="per_task"
+    ),
+    Method("SEGMENTATION_EM", "segmentation EM", "segmentation", segmentation_em, dask="per_task"),
+    Method("BOXES", "bounding boxes", "boxes", bounding_boxes, dask="per_task"),
 )
 
 #: Every method by name: the server's two, majority vote, then the local-only ones (the

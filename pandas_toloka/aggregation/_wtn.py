@@ -29,7 +29,7 @@ __all__ = ["vote_slots"]
 
 DIAGONAL, SKIP, INSERT = 0, 1, 2
 #: Table cells (tasks x response words x slots) per batch.
-BATCH_CELLS = 1 << 23
+BATCH_CELLS = 1 << 20
 
 
 def vote_slots(
@@ -61,7 +61,7 @@ def vote_slots(
     """
     n_tasks = len(task_first)
     total = np.add.reduceat(lengths, task_first) if n_tasks else np.zeros(0, np.int64)
-    longest = _longest_response(lengths, task_first, task_count)
+    longest = _longest_response(lengths, task_first)
     # Similar tasks together: batches by overlap, then by size.
     order = np.lexsort((total, task_count))
     winners_of: list[np.ndarray] = [np.zeros(0, np.int64)] * n_tasks
@@ -92,7 +92,8 @@ def vote_slots(
     return np.concatenate(winners_of), np.concatenate(votes_of), n_slots_all
 
 
-def _longest_response(lengths: np.ndarray, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+def _longest_response(lengths: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The most words of one response, per task."""
     if len(first) == 0:
         return np.zeros(0, np.int64)
     return np.maximum.reduceat(lengths, first)

@@ -11,8 +11,8 @@ How the work is split:
    not overlap — or the task column is an index with known divisions — every
    task lies wholly in one partition. Otherwise the rows are shuffled by task
    once (and persisted).
-2. Majority vote and skill weighting decide each task from its own responses:
-   with whole tasks, each partition runs the pandas functions
+2. Majority vote, skill weighting and ROVER decide each task from its own
+   responses: with whole tasks, each partition runs the pandas functions
    (``Y`` of skill weighting is counted pool-wide in the survey).
 3. Dawid–Skene couples tasks through the workers' confusion matrices. A pool
    held by one partition is fitted there by the pandas function; a pool
@@ -35,7 +35,7 @@ from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
-from .._frame.methods import LocalType, check_local_type
+from .._frame.methods import LocalType, area_type, check_local_type
 from .._read.args import renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
@@ -43,6 +43,7 @@ from ..aggregation._registry import METHODS, method_names
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
+from ._areas import aggregate_areas_dask
 from ._fit import FitResult, distributed_client, on_worker
 from ._frames import keep_dtypes
 from ._partitions import (
@@ -196,6 +197,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         As for the pandas accessor (``skill_id=`` is the deprecated spelling of
         ``answer_weight_skill_id=``). Every method of the registry marked for
         Dask runs (today all of them; see ``docs/dask.md``).
+        BOXES and the SEGMENTATION_* methods run per task: each partition
+        (after a shuffle by task when a task's responses span partitions) runs
+        the pandas function (``docs/areas.md``).
 
     Returns
     -------
@@ -222,6 +226,27 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
     each pool whole on one worker, with the pandas function: the rows are
     shuffled by pool once when a pool spans partitions.
     """
+    area = area_type(type)
+    if area is not None:
+        if skills is not None or answer_weight_skill_id is not None:
+            raise InvalidArgumentError(
+                f"type={type!r} takes no skills= or answer_weight_skill_id=."
+            )
+        return aggregate_areas_dask(
+            ddf,
+            kind=area,
+            fields=fields,
+            task=task,
+            worker=worker,
+            pool_id=pool_id,
+            output_spec=output_spec,
+            status=status,
+            n_iter=n_iter,
+            tol=tol,
+            dtype_backend=dtype_backend,
+            golden=golden,
+            method_kwargs=method_kwargs,
+        )
     kind = check_local_type(type)
     row = METHODS[kind]
     if row.dask is None:

@@ -16,6 +16,14 @@ from ._scalars import INT64_MIN, python_value_ok, scalar_kind
 _STRING = pa.string()
 
 
+def _unwrap_numpy(value: Any) -> Any:
+    """``json.dumps``' fallback for what a Parquet round trip makes of JSON values: NumPy
+    arrays (of lists and objects) and scalars."""
+    if hasattr(value, "tolist"):  # numpy.ndarray and numpy scalars
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _describe_task(task_ids: Sequence[Any] | pa.Array | None, index: int) -> str | None:
     if task_ids is None:
         return None
@@ -119,7 +127,10 @@ def field_to_arrow(
         says which).
     """
     if field.type == "JSON":
-        texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        texts = [
+            None if v is None else json.dumps(v, ensure_ascii=False, default=_unwrap_numpy)
+            for v in values
+        ]
         return pa.array(texts, type=_STRING)
     if field.type == "ARRAY_JSON":
         if not all(v is None or isinstance(v, list) for v in values):

@@ -26,8 +26,11 @@ def _join(*parts: pa.Array | str) -> pa.Array:
 def _solutions(pool: Pool, rows: pa.Table) -> pa.Array:
     """``{"output_values": {...}}`` per row; null values are left out."""
     texts = []
-    for name in pool.fields:
+    for name, field in pool.fields.items():
         column = rows.column(column_name(name)).combine_chunks()
+        if field.type == "JSON":  # stored as its JSON text: sent as is, not as a string
+            texts.append(pc.cast(column, pa.string()))
+            continue
         texts.append(
             pc.if_else(pc.is_null(column), pa.scalar(None, pa.string()), json_column(column))
         )

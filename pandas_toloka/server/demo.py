@@ -22,6 +22,12 @@ or always the same answer) and a worker biased towards "cat" (see
   ``aggregate-by-task`` example: smart mixing, ``result`` (OK/BAD), 300 tasks
   x 3 answers, among them task ``afd1234d-12314a-cfd1424d-31214b``; skill
   ``1289``.
+* ``1004`` (project ``14``): transcriptions, 400 audio clips x 5 texts with
+  known truth, for ``ROVER`` (:mod:`._demo_texts`).
+* ``1003`` (project ``13``): area selection, 300 images x 5 workers drawing
+  rectangles (a ``JSON`` field, Toloka's shapes) around 1 to 3 known objects,
+  workers of known skill (:mod:`._demo_areas`): for ``BOXES`` and the
+  ``SEGMENTATION_*`` methods.
 
 Every task of the categorical pools has an input ``image`` (a URL under
 ``example.com``: nothing is fetched), and every 20th task of each pool is a
@@ -43,7 +49,9 @@ import numpy as np
 import pandas as pd
 
 from . import _demo_pairwise
+from ._demo_areas import AREAS_POOL_ID, AREAS_PROJECT_ID, INPUT_SPEC, OUTPUT_SPEC, area_pool
 from ._demo_pairwise import PAIRWISE_POOL_ID, PAIRWISE_STRENGTHS
+from ._demo_texts import TRANSCRIPTION_POOL_ID, transcription_pool
 from ._loader import write_pool, write_skills
 from ._synthetic import Workers, answer, assign, frame, hex_ids, skill_values, workers
 
@@ -61,6 +69,7 @@ __all__ = [
     "TOLOKA_POOL_ID",
     "TOLOKA_SKILL_ID",
     "TOLOKA_TASK_ID",
+    "TRANSCRIPTION_POOL_ID",
     "DemoData",
     "DemoPool",
     "add_demo_pools",
@@ -189,6 +198,18 @@ def demo_data(seed: int = SEED) -> DemoData:
     pools[TOLOKA_POOL_ID] = _toloka_pool(examples, crowd)
     pools[BY_TASK_POOL_ID] = _by_task_pool(examples, crowd)
     pools = {pool_id: _with_images(pool) for pool_id, pool in pools.items()}
+    areas = area_pool(np.random.default_rng([seed, int(AREAS_POOL_ID)]))  # a stream of its own
+    pools[AREAS_POOL_ID] = DemoPool(
+        AREAS_POOL_ID,
+        AREAS_PROJECT_ID,
+        OUTPUT_SPEC,
+        areas.responses,
+        areas.ground_truth,
+        description="area selection: rectangles on 300 images x 5 workers, for BOXES",
+        pool_info={"private_name": "Objects on street scenes (area selection demo)"},
+        input_spec=INPUT_SPEC,
+        tasks=areas.tasks,
+    )
     # The side-by-side pool (pairwise ranking) draws from a stream of its own too.
     sbs = np.random.default_rng([seed, int(PAIRWISE_POOL_ID)])
     responses, truth, tasks = _demo_pairwise.pairwise_pool_parts(sbs, crowd)
@@ -203,6 +224,9 @@ def demo_data(seed: int = SEED) -> DemoData:
         input_spec=_demo_pairwise.INPUT_SPEC,
         tasks=tasks,
     )
+    # The transcription pool (_demo_texts): a stream of its own again, audio clips as input.
+    texts = np.random.default_rng([seed, int(TRANSCRIPTION_POOL_ID)])
+    pools[TRANSCRIPTION_POOL_ID] = DemoPool(**transcription_pool(texts, crowd))  # type: ignore[arg-type]
     return DemoData(pools, skills)
 
 

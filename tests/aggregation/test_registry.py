@@ -69,9 +69,26 @@ def test_derived_lists() -> None:
         "KOS",
     )
     assert _methods.GOLDEN_METHODS == ("DAWID_SKENE", "GLAD", "MACE", "ONE_COIN_DAWID_SKENE")
-    # tests/dask/test_dask_methods.py; the pairwise rankings run on Dask through
-    # pandas_toloka.dask.rank (a tally reduction), not aggregate_locally.
-    assert method_names(dask=True) == tuple(n for n in METHODS if METHODS[n].kind != "pairwise")
+    # tests/dask/test_dask_methods.py: the pairwise rankings run on Dask through
+    # pandas_toloka.dask.rank (a tally reduction), not aggregate_locally; the embedding
+    # methods read a column the Dask layer does not carry.
+    assert method_names(dask=True) == tuple(
+        m for m in METHODS if METHODS[m].kind not in ("pairwise", "embedding")
+    )
+    assert method_names(kind="text") == ("ROVER",)
+    assert method_names(kind="embedding") == (
+        "CLOSEST_TO_AVERAGE",
+        "RASA",
+        "HRRASA",
+        "TEXT_RASA",
+        "TEXT_HRRASA",
+    )
+    # golden= is known labels for the categorical methods, known embeddings or boxes elsewhere.
+    assert method_names(golden=True) == (
+        *_methods.GOLDEN_METHODS,
+        *method_names(kind="embedding"),
+        "BOXES",
+    )
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"
     assert _methods.method_options("mace") == ("n_iter", "seed", "n_restarts", "class_priors")
@@ -103,7 +120,9 @@ def test_each_row_names_its_public_functions(name: str) -> None:
         assert function.__name__ in agg.__all__
         assert function.__module__.startswith("pandas_toloka.aggregation.")
     assert row.returns == ("per_item" if row.kind == "pairwise" else "per_task")
-    assert row.roles == FAMILIES[row.kind].roles
+    # A row names its own roles only where the family's do not fit (embeddings over texts).
+    assert row.roles == (row.column_roles or FAMILIES[row.kind].roles)
+    assert set(row.roles) <= set(inspect.signature(row.function).parameters)
 
 
 @pytest.mark.parametrize("name", method_names(fitted=True))
@@ -120,8 +139,22 @@ def test_each_function_is_its_fit_to_frame(name: str) -> None:
     for parameter in signature.parameters:
         assert parameter in described, f"{name}: no docstring describes {parameter}"
     assert "Returns\n-------\npandas.DataFrame" in doc
+    pd.testing.assert_frame_equal(
+        row.function(_sample(row.kind)), row.fit(_sample(row.kind)).to_frame()
+    )
+
+
+def _sample(kind: str) -> pd.DataFrame:
+    """A small responses frame of the family's shape."""
     frame, _ = synthetic_pool(n_tasks=12, n_labels=2)
-    pd.testing.assert_frame_equal(row.function(frame), row.fit(frame).to_frame())
+    if kind == "categorical":
+        return frame
+    words = {label: f"word{label} other" for label in frame["result"].unique()}
+    texts = frame.assign(text=frame["result"].map(words), output=frame["result"].map(words))
+    if kind == "text":
+        return texts
+    codes = pd.factorize(frame["result"])[0]
+    return texts.assign(embedding=[[1.0, float(c)] for c in codes])
 
 
 def test_frame_function_keeps_name_module_and_signature() -> None:

@@ -115,7 +115,7 @@ words = st.sampled_from(["a", "b", "c", "dd", "e", "ff", "g"])
 texts = st.lists(words, max_size=6).map(" ".join)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(texts, min_size=1, max_size=6), min_size=1, max_size=8))
 def test_equals_plain_implementation(tasks: list[list[str]]) -> None:
     rows = [

@@ -6,7 +6,7 @@ from docs_snippets import code_blocks, run_block
 
 
 def test_texts_page_example() -> None:
-    (block,) = code_blocks("docs/texts.md")
+    block, accessor = code_blocks("docs/texts.md")
     namespace = run_block(block, source="docs/texts.md")
     texts = namespace["texts"]
     assert texts["text"].tolist() == ["the cat sat on the mat", "hello world"]
@@ -14,3 +14,8 @@ def test_texts_page_example() -> None:
     assert namespace["golden"]["n_tasks"].tolist() == [1, 1, 1]
     assert namespace["agreement"]["mean_pairwise_wer"].gt(0).all()
     assert namespace["chosen"]["text"].tolist() == ["the cat sat on the mat", "hello world"]
+    import pandas_toloka  # noqa: F401  (registers df.toloka)
+
+    run_block(accessor, source="docs/texts.md", namespace=namespace)
+    assert namespace["texts"]["text"].tolist() == ["the cat sat on the mat", "hello world"]
+    assert list(namespace["chosen"].columns) == ["pool_id", "task_id", "confidence", "text"]

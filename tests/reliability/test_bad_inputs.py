@@ -199,7 +199,7 @@ def _tasks() -> pd.DataFrame:
 ACCESSOR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("type-unknown", {"type": "BOGUS"}),
     ("strategy-unknown", {"strategy": "fastest"}),
-    ("workers-zero", {"max_workers": 0}),
+    ("concurrency-zero", {"max_concurrency": 0}),
     ("fields-int", {"fields": 5}),
     ("client-text", {"client": "str"}),
     ("token-int", {"token": 5}),

@@ -135,19 +135,28 @@ def check_connected(data: Duels, weights: np.ndarray, items: object, *, method: 
 def _sweep_dense(
     matrix: np.ndarray, strength: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    weighted = matrix / (strength[:, :, None] + strength[:, None, :])
-    numerator = (weighted @ strength[:, :, None])[:, :, 0]
-    lost = weighted.sum(axis=1)
-    return numerator, lost, weighted.sum(axis=2) + lost
+    weighted = strength[:, :, None] + strength[:, None, :]
+    np.divide(matrix, weighted, out=weighted)
+    # Row and column sums as matrix products (BLAS) rather than strided reductions.
+    both = weighted @ np.stack([strength, np.ones_like(strength)], axis=2)
+    lost = (np.ones((strength.shape[0], 1, strength.shape[1])) @ weighted)[:, 0, :]
+    return both[:, :, 0], lost, both[:, :, 1] + lost
+
+
+def _flat_index(data: Duels, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per batch row, the winners' and losers' positions in a flattened ``(batch, n)``."""
+    offsets = (np.arange(batch) * data.n_items)[:, None]
+    return (data.winner + offsets).ravel(), (data.loser + offsets).ravel()
 
 
 def _sweep_sparse(
-    data: Duels, weights: np.ndarray, strength: np.ndarray
+    data: Duels,
+    weights: np.ndarray,
+    strength: np.ndarray,
+    flat: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     batch, n = strength.shape
-    offsets = (np.arange(batch) * n)[:, None]
-    won_by = (data.winner + offsets).ravel()
-    lost_by = (data.loser + offsets).ravel()
+    won_by, lost_by = flat
     beaten = strength[:, data.loser]
     share = weights / (strength[:, data.winner] + beaten)
     size = batch * n
@@ -214,12 +223,13 @@ def fit_bt(
     current = strength.copy()
     careful = np.zeros(batch, dtype=bool)  # rows switched to MM
     previous = np.full(batch, np.inf)
+    flat = _flat_index(data, batch) if not dense else (np.zeros(0), np.zeros(0))
     converged, sweeps = False, 0
     for sweeps in range(1, n_iter + 1):  # noqa: B007 - sweeps is reported
         if dense:
             numerator, lost, games = _sweep_dense(table, current)
         else:
-            numerator, lost, games = _sweep_sparse(data, table, current)
+            numerator, lost, games = _sweep_sparse(data, table, current, flat)
         reference = prior / (current + 1.0)
         new = np.where(
             careful[:, None],
@@ -236,6 +246,8 @@ def fit_bt(
             strength[rows[~still]] = current[~still]
             rows, current, table = rows[still], current[still], table[still]
             wins, careful, previous = wins[still], careful[still], previous[still]
+            if not dense:
+                flat = _flat_index(data, len(rows))
         if not len(rows):
             converged = True
             break
