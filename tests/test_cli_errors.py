@@ -283,7 +283,15 @@ def test_build_parser_has_no_side_effects() -> None:
     parser = build_parser()
     assert signal.getsignal(signal.SIGTERM) is before
     choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert sorted(choices) == ["aggregate", "demo", "make-demo-data", "serve"]
+    assert sorted(choices) == [
+        "aggregate",
+        "aggregate-local",
+        "demo",
+        "export",
+        "make-demo-data",
+        "responses",
+        "serve",
+    ]
 
 
 @pytest.mark.parametrize(

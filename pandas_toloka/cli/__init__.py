@@ -54,7 +54,15 @@ __all__ = [
     "main",
 ]
 
-_SUBCOMMAND_MODULES = ("serve", "demo_data", "demo", "aggregate")
+_SUBCOMMAND_MODULES = (
+    "serve",
+    "demo_data",
+    "demo",
+    "aggregate",
+    "export",
+    "responses",
+    "aggregate_local",
+)
 
 
 def add_progress_flags(parser: argparse.ArgumentParser) -> None:

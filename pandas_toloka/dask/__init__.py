@@ -5,6 +5,10 @@ Install with ``pip install 'pandas-toloka[dask]'`` (``dask[dataframe]`` and
 Dask DataFrames (``ddf.toloka.aggregate_locally(...)``).
 
 - :func:`read_aggregated_solutions`, :func:`read_responses`: one partition per pool.
+- :func:`read_tasks`: what was labeled, one partition per pool.
+- :func:`read_labeled_dataset`: inputs, labels and confidence of many pools (a Parquet
+  lake with ``.to_parquet(path, partition_on=["pool_id"])``), the aggregations started
+  inside the partitions, a few at a time.
 - :func:`start_aggregations`: start many pools' aggregations, a few at a time.
 - :func:`rank`: pairwise rankings (Bradley–Terry, ...) of side-by-side pools, the
   comparisons counted on the cluster (a reduction), equal to the pandas ones.
@@ -30,6 +34,7 @@ from . import _accessor  # noqa: F401  (registers ddf.toloka)
 from ._accessor import DaskTolokaAccessor
 from ._aggregate import aggregate_locally, worker_quality
 from ._agreement import agreement
+from ._labeled import read_labeled_dataset, read_tasks
 from ._rank import rank
 from ._readers import read_aggregated_solutions, read_responses, start_aggregations
 
@@ -39,7 +44,9 @@ __all__ = [
     "agreement",
     "rank",
     "read_aggregated_solutions",
+    "read_labeled_dataset",
     "read_responses",
+    "read_tasks",
     "start_aggregations",
     "worker_quality",
 ]

@@ -1,0 +1,122 @@
+"""What ``export`` and ``responses`` share: the server's flags, the client, the Parquet file.
+
+The same flags and messages as ``aggregate`` (``--token``, ``--url``,
+``--environment``, ``--max-attempts``, ``-o``); the output is checked before any
+request and written atomically (:func:`~pandas_toloka.cli._files.atomic_output`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from .. import _config
+from .._read.connect import open_client
+from ..client import Client
+from ..errors import InvalidArgumentError, MissingTokenError, TolokaError
+from ._common import EXIT_USAGE, CommandError, cli_message, count
+from ._files import atomic_output, not_writable, wrong_suffix
+
+__all__ = [
+    "add_server_flags",
+    "check_output",
+    "check_token",
+    "make_client",
+    "request_error",
+    "write_frame",
+]
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """``--token``, ``--url``, ``--environment``, ``-o`` and ``--max-attempts``."""
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=(
+            "Toloka API key; prefer the TOLOKA_API_KEY environment variable: a flag stays in "
+            "your shell history and shows in the process list (never printed or logged)"
+        ),
+    )
+    parser.add_argument(
+        "--url", help="base URL of a Toloka-compatible server (default: TOLOKA_URL)"
+    )
+    parser.add_argument("--environment", help="PRODUCTION or SANDBOX (default: PRODUCTION)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=count(1),
+        default=_config.MAX_ATTEMPTS,
+        metavar="N",
+        help="attempts per HTTP request before giving up (default 5)",
+    )
+
+
+def check_output(output: Path) -> None:
+    """Refuse ``-o`` (exit 2) if it cannot be written, before any request."""
+    problem = wrong_suffix(output) or not_writable(output)
+    if problem is not None:
+        raise CommandError(f"-o {problem}", exit_code=EXIT_USAGE)
+
+
+def check_token(args: argparse.Namespace) -> None:
+    if args.token is not None and not args.token.strip():
+        raise CommandError(
+            "--token is empty (an unset variable?); set TOLOKA_API_KEY or give the token.",
+            exit_code=EXIT_USAGE,
+        )
+
+
+def make_client(args: argparse.Namespace) -> Client:
+    """The client of the flags and the environment; a usage error for bad ones."""
+    try:
+        client, _ = open_client(
+            None,
+            token=args.token,
+            environment=args.environment,
+            url=args.url,
+            max_attempts=args.max_attempts,
+        )
+        return client
+    except InvalidArgumentError as exc:
+        raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
+    except MissingTokenError:
+        raise CommandError(
+            "no Toloka token: set the environment variable TOLOKA_API_KEY (an API key from "
+            "Profile → Integrations; TOLOKA_TOKEN for a legacy OAuth token), or pass --token "
+            "(which stays in your shell history)."
+        ) from None
+
+
+def request_error(exc: TolokaError) -> CommandError:
+    """The one line for an error of the library (a bad argument is a usage error)."""
+    if isinstance(exc, InvalidArgumentError):
+        return CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE)
+    return CommandError(f"{type(exc).__name__}: {cli_message(str(exc))}")
+
+
+def write_frame(frame: pd.DataFrame, output: Path) -> None:
+    """Write ``frame`` (with its ``attrs``) to ``output`` atomically.
+
+    ``df.to_parquet``, so a plain ``pd.read_parquet`` gives the frame's dtypes back.
+
+    Raises
+    ------
+    CommandError
+        If the file cannot be written (exit 1, nothing left behind).
+    """
+    try:
+        with atomic_output(Path(output)) as tmp:
+            frame.to_parquet(tmp, index=False)
+    except (OSError, pa.ArrowException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CommandError(f"cannot write {output}: {reason}") from None
