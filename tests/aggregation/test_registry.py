@@ -88,6 +88,7 @@ def test_derived_lists() -> None:
         *_methods.GOLDEN_METHODS,
         *method_names(kind="embedding"),
         "BOXES",
+        "POINTS",
     )
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"
