@@ -312,15 +312,17 @@ _ROWS = (
         "embedding",
         closest_to_average,
         fit_closest_to_average,
+        dask="per_task",
     ),
-    Method("RASA", "RASA", "embedding", rasa, fit_rasa),
-    Method("HRRASA", "HRRASA", "embedding", hrrasa, fit_hrrasa),
+    Method("RASA", "RASA", "embedding", rasa, fit_rasa, dask="per_pool"),
+    Method("HRRASA", "HRRASA", "embedding", hrrasa, fit_hrrasa, dask="per_pool"),
     Method(
         "TEXT_RASA",
         "RASA on texts",
         "embedding",
         text_rasa,
         fit_text_rasa,
+        dask="per_pool",
         column_roles=("task", "worker", "text", "embedding"),
     ),
     Method(
@@ -329,6 +331,7 @@ _ROWS = (
         "embedding",
         text_hrrasa,
         fit_text_hrrasa,
+        dask="per_pool",
         column_roles=("task", "worker", "text", "embedding"),
     ),
     # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
