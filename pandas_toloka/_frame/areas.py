@@ -1,7 +1,8 @@
 """``aggregate_locally`` for area selection: segmentation masks and bounding boxes.
 
 An area-selection answer is a ``JSON`` output field holding Toloka's shapes (see
-:func:`pandas_toloka.aggregation.parse_areas`). BOXES aggregates its rectangles;
+:func:`pandas_toloka.aggregation.parse_areas`). BOXES aggregates its rectangles,
+POINTS its points;
 the SEGMENTATION_* methods rasterise its polygons and rectangles at the
 ``width`` x ``height`` given in ``method_kwargs`` — or take a column of masks.
 """
@@ -151,9 +152,16 @@ def _run(
     row = get_method(kind)
     values = rows[column]
     if row.kind == "boxes":
-        data = parse_areas(values)["rectangles"] if _is_text(values) else values
+        shapes = row.roles[2]  # "boxes", or "points" for POINTS
+        data = (
+            parse_areas(values)["rectangles" if shapes == "boxes" else shapes]
+            if _is_text(values)
+            else values
+        )
         frame = pd.DataFrame({task: rows[task], worker: rows[worker], column: data})
-        return row.function(frame, task=task, worker=worker, boxes=column, golden=golden, **options)
+        return row.function(
+            frame, task=task, worker=worker, **{shapes: column}, golden=golden, **options
+        )
     frame = pd.DataFrame(
         {task: rows[task], worker: rows[worker], column: _masks(values, resolution, kind)}
     )
@@ -222,7 +230,7 @@ def aggregate_areas(
         if golden is not None:
             meta_arrays["golden"].append(pa.array(result["golden"].to_numpy(dtype=bool)))
         values.append(pa.chunked_array(result[column].array._pa_array).combine_chunks())  # noqa: SLF001
-    value_type = values[0].type if values else _empty_type(row.kind)
+    value_type = values[0].type if values else _empty_type(kind)
     names = ["pool_id", "task_id"] + (["golden"] if golden is not None else [])
     table = pa.table(
         {
@@ -254,6 +262,9 @@ def aggregate_areas(
 
 
 def _empty_type(kind: str) -> pa.DataType:
-    from ..aggregation._area_types import FUSED_BOX_TYPE, MASK_TYPE, list_of
+    from ..aggregation._area_types import FUSED_BOX_TYPE, FUSED_POINT_TYPE, MASK_TYPE, list_of
 
-    return list_of(FUSED_BOX_TYPE) if kind == "boxes" else MASK_TYPE
+    family = get_method(kind).kind
+    if family == "boxes":
+        return list_of(FUSED_POINT_TYPE if kind == "POINTS" else FUSED_BOX_TYPE)
+    return MASK_TYPE

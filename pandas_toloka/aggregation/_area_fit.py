@@ -69,6 +69,52 @@ class AreaFit:
     n_dropped: int
 
 
+def _weighted_fusion(
+    edges: np.ndarray,
+    median: np.ndarray,
+    cluster: np.ndarray,
+    in_kept: np.ndarray,
+    shape_worker: np.ndarray,
+    n_workers: int,
+    kind: str,
+) -> np.ndarray:
+    """Each cluster's weighted median of its shapes' edges, a shape weighted by its worker's
+    mean similarity (IoU) with the median-fused shapes of the kept clusters; a cluster whose
+    weights are all zero keeps its median."""
+    similarity = _similarity(kind)(_from_edges(edges, kind), median[cluster])
+    shapes = np.bincount(shape_worker[in_kept], minlength=n_workers)
+    total = np.bincount(shape_worker[in_kept], weights=similarity[in_kept], minlength=n_workers)
+    worker_weight = np.where(shapes > 0, total / np.maximum(shapes, 1), 0.0)
+    weight = worker_weight[shape_worker]
+    out = _to_edges(median, kind).copy()
+    # Weighted median of each edge: sort each cluster's values, take the first whose
+    # cumulative weight reaches half the cluster's (the mean of two when exactly half).
+    n_clusters = len(median)
+    weight_sum = np.bincount(cluster, weights=weight, minlength=n_clusters)
+    has_weight = weight_sum > 0
+    for j in range(edges.shape[1]):
+        order = np.lexsort((edges[:, j], cluster))
+        c, v, w = cluster[order], edges[order, j], weight[order]
+        cum = np.cumsum(w)
+        start = np.concatenate([[0.0], np.cumsum(weight_sum)[:-1]])
+        within = cum - start[c]
+        half = weight_sum[c] / 2
+        reach = within >= half - 1e-12 * np.maximum(weight_sum[c], 1)
+        first = np.full(n_clusters, -1, dtype=np.intp)
+        idx = np.flatnonzero(reach)
+        first_idx = np.unique(c[idx], return_index=True)
+        first[first_idx[0]] = idx[first_idx[1]]
+        value = v[np.maximum(first, 0)]
+        exact = np.abs(
+            within[np.maximum(first, 0)] - half[np.maximum(first, 0)]
+        ) <= 1e-12 * np.maximum(weight_sum, 1)
+        nxt = np.minimum(first + 1, len(v) - 1)
+        same_cluster = (first + 1 < len(v)) & (c[nxt] == np.arange(n_clusters))
+        value = np.where(exact & same_cluster, (value + v[nxt]) / 2, value)
+        out[has_weight, j] = value[has_weight]
+    return _from_edges(out, kind)
+
+
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(start, start + length)`` for each pair."""
     total = int(lengths.sum())
@@ -190,8 +236,10 @@ def fit_areas(
     golden: Mapping[object, object] | pd.Series | None,
     method: str,
     linkage_method: str = "average",
+    fusion: str = "median",
 ) -> AreaFit:
-    """Validate, match shapes across responses, fuse each cluster by medians, score responses."""
+    """Validate, match shapes across responses, fuse each cluster (medians, or quality-weighted
+    means with ``fusion="weighted"``), score responses."""
     check_distinct_names([task, column], task=task, worker=worker, **{kind + "s": column})
     frame = check_frame(responses, [task, worker, column], purpose=f"for {method}")
     shapes = read_shapes(frame[column], kind=kind)
@@ -228,8 +276,14 @@ def fit_areas(
     reps, cluster = np.unique(rep, return_inverse=True)
     cluster_task = task_of_shape[reps]
     confidence = np.bincount(cluster, minlength=len(reps)) / n_responses[cluster_task]
-    fused = _from_edges(grouped_median(_to_edges(coords, kind), cluster, len(reps)), kind)
+    edges = _to_edges(coords, kind)
+    fused = _from_edges(grouped_median(edges, cluster, len(reps)), kind)
     kept = confidence >= min_confidence
+    if fusion == "weighted":
+        shape_worker = response_worker[response_of_shape]
+        fused = _weighted_fusion(
+            edges, fused, cluster, kept[cluster], shape_worker, len(workers.uniques), kind
+        )
 
     golden_tasks, gold_offsets, gold_coords = _read_golden(golden, tasks, frame[task], kind)
     is_golden = np.zeros(n_tasks, dtype=bool)

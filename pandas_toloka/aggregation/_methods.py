@@ -65,6 +65,7 @@ MethodName = Literal[
     "SEGMENTATION_RASA",
     "SEGMENTATION_EM",
     "BOXES",
+    "POINTS",
 ]
 CategoricalMethod = Literal[
     "DAWID_SKENE",

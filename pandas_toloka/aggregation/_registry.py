@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InvalidArgumentError
-from .boxes import bounding_boxes
+from .boxes import bounding_boxes, points
 from .dawid_skene import dawid_skene, fit_dawid_skene
 from .embeddings import (
     closest_to_average,
@@ -90,7 +90,7 @@ Kind = Literal[
     "text",  # free texts / transcriptions -> one text per task
     "embedding",  # texts with an embedding column -> one text per task
     "segmentation",  # image masks -> one mask per task
-    "boxes",  # bounding boxes -> the fused boxes per task
+    "boxes",  # bounding boxes (or points) -> the fused shapes per task
 ]
 
 #: How a method runs on a Dask frame: ``"per_task"`` (each task decided from its own
@@ -312,15 +312,17 @@ _ROWS = (
         "embedding",
         closest_to_average,
         fit_closest_to_average,
+        dask="per_task",
     ),
-    Method("RASA", "RASA", "embedding", rasa, fit_rasa),
-    Method("HRRASA", "HRRASA", "embedding", hrrasa, fit_hrrasa),
+    Method("RASA", "RASA", "embedding", rasa, fit_rasa, dask="per_pool"),
+    Method("HRRASA", "HRRASA", "embedding", hrrasa, fit_hrrasa, dask="per_pool"),
     Method(
         "TEXT_RASA",
         "RASA on texts",
         "embedding",
         text_rasa,
         fit_text_rasa,
+        dask="per_pool",
         column_roles=("task", "worker", "text", "embedding"),
     ),
     Method(
@@ -329,6 +331,7 @@ _ROWS = (
         "embedding",
         text_hrrasa,
         fit_text_hrrasa,
+        dask="per_pool",
         column_roles=("task", "worker", "text", "embedding"),
     ),
     # Areas (docs/areas.md): their fit_* return their own models, not AggregationModel.
@@ -344,6 +347,14 @@ _ROWS = (
     ),
     Method("SEGMENTATION_EM", "segmentation EM", "segmentation", segmentation_em, dask="per_task"),
     Method("BOXES", "bounding boxes", "boxes", bounding_boxes, dask="per_task"),
+    Method(
+        "POINTS",
+        "points",
+        "boxes",
+        points,
+        dask="per_task",
+        column_roles=("task", "worker", "points"),
+    ),
 )
 
 #: Every method by name: the server's two, majority vote, then the local-only ones (the

@@ -173,6 +173,12 @@ def _linkage(value: object) -> str:
     return str(value)
 
 
+def _fusion(value: object) -> str:
+    if value not in ("median", "weighted"):
+        raise InvalidArgumentError(f"fusion must be 'median' or 'weighted', got {value!r}.")
+    return str(value)
+
+
 def fit_bounding_boxes(
     responses: pd.DataFrame,
     *,
@@ -183,6 +189,7 @@ def fit_bounding_boxes(
     min_confidence: float = 0.5,
     golden: Mapping[object, object] | pd.Series | None = None,
     linkage: str = "average",
+    fusion: str = "median",
 ) -> AreasModel:
     """Fit :func:`bounding_boxes` and return the model (with :meth:`~AreasModel.worker_quality`).
 
@@ -205,6 +212,7 @@ def fit_bounding_boxes(
         golden=golden,
         method="bounding_boxes",
         linkage_method=_linkage(linkage),
+        fusion=_fusion(fusion),
     )
     return AreasModel(
         method="BOXES", fit=fit, task_column=task, worker_column=worker, shapes_column=boxes
@@ -221,6 +229,7 @@ def bounding_boxes(
     min_confidence: float = 0.5,
     golden: Mapping[object, object] | pd.Series | None = None,
     linkage: str = "average",
+    fusion: str = "median",
     flat: bool = False,
 ) -> pd.DataFrame:
     """Aggregate the rectangles workers drew on each image.
@@ -263,6 +272,14 @@ def bounding_boxes(
         How two clusters compare: the mean IoU of their cross pairs, or the
         least (then every two boxes of an object overlap by ``iou_threshold``:
         stricter, more objects split).
+    fusion : {"median", "weighted"}, default "median"
+        How a cluster's boxes become one: the median of each edge, or the
+        quality-weighted median of each edge. The weights come from a first
+        median pass: a box weighs its worker's mean IoU with the median-fused
+        boxes of the kept clusters (``min_confidence``) their boxes fell in,
+        so a careful worker's edges count more than a sloppy one's (equal
+        weights give the plain median). A cluster whose weights are all zero
+        keeps its median. Matching and confidence do not change.
     flat : bool, default False
         Return one row per aggregated box instead of one row per task.
 
@@ -311,6 +328,7 @@ def bounding_boxes(
         min_confidence=min_confidence,
         golden=golden,
         linkage=linkage,
+        fusion=fusion,
     )
     return model.to_frame(flat=flat)
 

@@ -11,8 +11,8 @@ How the work is split:
    not overlap — or the task column is an index with known divisions — every
    task lies wholly in one partition. Otherwise the rows are shuffled by task
    once (and persisted).
-2. Majority vote, skill weighting and ROVER decide each task from its own
-   responses: with whole tasks, each partition runs the pandas functions
+2. Majority vote, skill weighting, ROVER and ClosestToAverage decide each task
+   from its own responses: with whole tasks, each partition runs the pandas functions
    (``Y`` of skill weighting is counted pool-wide in the survey).
 3. Dawid–Skene couples tasks through the workers' confusion matrices. A pool
    held by one partition is fitted there by the pandas function; a pool
@@ -35,6 +35,7 @@ from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
+from .._frame.local_texts import TEXT_KINDS, extra_columns
 from .._frame.methods import LocalType, area_type, check_local_type
 from .._read.args import renamed_arguments
 from ..aggregation import DawidSkeneModel
@@ -93,6 +94,7 @@ def _row_spec(
     output_spec: Mapping[str, Any] | None,
     status: str | Sequence[str] | None,
     purpose: str,
+    extra: Sequence[Hashable] = (),
 ) -> RowSpec:
     meta = ddf._meta
     missing = [str(c) for c in (task, worker) if c not in ddf.columns]
@@ -102,14 +104,24 @@ def _row_spec(
     sample = meta
     if spec is None and any(pd.api.types.is_object_dtype(dtype) for dtype in meta.dtypes):
         sample = ddf.head(1000, npartitions=-1)  # object columns: infer types from values
-    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS, *extra]
     resolved = resolve_field_columns(sample, fields, type=kind, reserved=reserved, output_spec=spec)
+    missing_extra = [str(c) for c in extra if c not in ddf.columns]
+    if missing_extra:
+        raise MissingColumnsError(missing_extra, list(ddf.columns), purpose=f"for {kind}")
     wanted = None if status is None else ((status,) if isinstance(status, str) else tuple(status))
     if pool_id is None and "pool_id" not in ddf.columns:
         provenance = schema.get_provenance(meta)
         named = provenance.get("pool_id") if provenance is not None else None
         pool_id = None if named is None else str(named)
-    return RowSpec(task, worker, tuple(resolved), wanted, None if pool_id is None else str(pool_id))
+    return RowSpec(
+        task,
+        worker,
+        tuple(resolved),
+        wanted,
+        None if pool_id is None else str(pool_id),
+        tuple(extra),
+    )
 
 
 def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[Hashable, int]]:
@@ -197,9 +209,12 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         As for the pandas accessor (``skill_id=`` is the deprecated spelling of
         ``answer_weight_skill_id=``). Every method of the registry marked for
         Dask runs (today all of them; see ``docs/dask.md``).
-        BOXES and the SEGMENTATION_* methods run per task: each partition
+        BOXES, POINTS and the SEGMENTATION_* methods run per task: each partition
         (after a shuffle by task when a task's responses span partitions) runs
-        the pandas function (``docs/areas.md``).
+        the pandas function (``docs/areas.md``). The embedding methods read
+        their embedding column (``method_kwargs={"embedding": ...}``, an Arrow
+        list column) with the rows: CLOSEST_TO_AVERAGE per task, RASA, HRRASA,
+        TEXT_RASA and TEXT_HRRASA a pool whole on one worker.
 
     Returns
     -------
@@ -272,6 +287,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         output_spec=output_spec,
         status=status,
         purpose="to aggregate responses",
+        extra=extra_columns(kind, options) if kind in TEXT_KINDS else (),
     )
     skill_frame = (
         normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
@@ -283,7 +299,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         no_rows = ddf._meta.iloc[:0]
         run_method(
             kind,
-            no_rows[[spec.task, spec.worker, *spec.columns]],
+            no_rows[[spec.task, spec.worker, *spec.columns, *spec.extra]],
             no_rows,
             list(spec.fields),
             task=spec.task,
@@ -318,7 +334,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         tol=em_tol if em else tol,
         dtype_backend=backend,
     )
-    if per_pool:
+    if per_pool or row.dask == "per_task":
         common.update(golden=golden, options=options)
     with keep_dtypes():  # the result has the pandas accessor's dtypes
         if per_pool or row.dask == "per_task":

@@ -50,6 +50,7 @@ class RowSpec:
     fields: tuple[FieldColumn, ...]
     status: tuple[str, ...] | None
     pool_id: str | None  # filter of a pool_id column, or the name of a frame without one
+    extra: tuple[Hashable, ...] = ()  # other columns the method reads (an embedding)
 
     @property
     def columns(self) -> list[Hashable]:
@@ -76,7 +77,9 @@ def pool_rows(
     frame = text_ids(frame, spec.task, spec.worker)  # 1, "1" and 1.0 name one id, as in pandas
     for pool, group in pool_groups(frame, spec.pool_id):
         accepted = select_rows(group, spec.status, [])
-        rows = accepted.dropna(subset=spec.columns)[[spec.task, spec.worker, *spec.columns]]
+        rows = accepted.dropna(subset=spec.columns)[
+            [spec.task, spec.worker, *spec.columns, *spec.extra]
+        ]
         out.append((pool, accepted, rows))
     return out
 

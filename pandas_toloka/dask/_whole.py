@@ -73,7 +73,7 @@ def _shuffled(ddf: dd.DataFrame, spec: RowSpec, *, on: Hashable | None = None) -
     what = "tasks" if on is None else "pools"
     on = spec.task if on is None else on
     logger.info("%s span partitions: shuffling the responses by %r once", what, on)
-    wanted = {spec.task, spec.worker, "pool_id", "status", *spec.columns}
+    wanted = {spec.task, spec.worker, "pool_id", "status", *spec.columns, *spec.extra}
     rows = ddf[[c for c in ddf.columns if c in wanted]]
     # dask's P2P shuffle cannot carry Arrow dictionary columns: move their values instead
     # (the fields' types come from the resolved spec, not from these dtypes).
@@ -89,7 +89,8 @@ def _shuffled(ddf: dd.DataFrame, spec: RowSpec, *, on: Hashable | None = None) -
         # order of its rows: carry each row's place in the frame, to restore it (ROW_ORDER).
         rows = rows.assign(pool_id=rows["pool_id"].map_partitions(_id_text, meta=_ID_META))
         rows = rows.map_partitions(_with_row_order, meta=_with_row_order(rows._meta))
-    shuffled = rows.shuffle(on=on)
+    # P2P cannot read nested Arrow columns (an embedding) back: the task-based shuffle can.
+    shuffled = rows.shuffle(on=on, shuffle_method="tasks") if spec.extra else rows.shuffle(on=on)
     try:
         from distributed import get_client
 

@@ -71,10 +71,10 @@ def test_derived_lists() -> None:
     assert _methods.GOLDEN_METHODS == ("DAWID_SKENE", "GLAD", "MACE", "ONE_COIN_DAWID_SKENE")
     # tests/dask/test_dask_methods.py: the pairwise rankings run on Dask through
     # pandas_toloka.dask.rank (a tally reduction), not aggregate_locally; the embedding
-    # methods read a column the Dask layer does not carry.
-    assert method_names(dask=True) == tuple(
-        m for m in METHODS if METHODS[m].kind not in ("pairwise", "embedding")
-    )
+    # methods carry their embedding column (tests/dask/test_texts_dask.py).
+    assert method_names(dask=True) == tuple(m for m in METHODS if METHODS[m].kind != "pairwise")
+    assert METHODS["CLOSEST_TO_AVERAGE"].dask == "per_task"
+    assert {METHODS[m].dask for m in ("RASA", "HRRASA", "TEXT_RASA", "TEXT_HRRASA")} == {"per_pool"}
     assert method_names(kind="text") == ("ROVER",)
     assert method_names(kind="embedding") == (
         "CLOSEST_TO_AVERAGE",
@@ -88,6 +88,7 @@ def test_derived_lists() -> None:
         *_methods.GOLDEN_METHODS,
         *method_names(kind="embedding"),
         "BOXES",
+        "POINTS",
     )
     assert [m for m in METHODS if METHODS[m].binary_only] == ["KOS"]
     assert agg.fit_aggregation.__annotations__["method"] == "CategoricalMethod"

@@ -1,8 +1,11 @@
-"""BOXES and segmentation on Dask frames equal the pandas accessor (tasks spanning partitions)."""
+"""BOXES, POINTS and segmentation on Dask frames equal the pandas accessor (tasks spanning partitions)."""
 
 from __future__ import annotations
 
+import json
+
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,3 +50,25 @@ def test_dask_refuses_bad_area_options(responses: pd.DataFrame) -> None:
         ddf.toloka.aggregate_locally("MAJORITY_VOTE", method_kwargs={"width": 3})
     with pytest.raises(InvalidArgumentError, match="width"):
         ddf.toloka.aggregate_locally("SEGMENTATION_EM", output_spec=SPEC)
+
+
+def test_points_equal_to_pandas(dask_client: object) -> None:
+    rng = np.random.default_rng(7)
+    rows = []
+    for pool in ("1", "2"):
+        for t in range(12):
+            targets = rng.uniform(0.1, 0.9, (2, 2))
+            for w in range(5):
+                shapes = [
+                    {"shape": "point", "left": x + rng.normal(0, 0.005), "top": y}
+                    for x, y in targets
+                    if w != 4
+                ]
+                rows.append((pool, f"img{t:02d}", f"w{w}", json.dumps(shapes)))
+    responses = pd.DataFrame(rows, columns=["pool_id", "task_id", "worker_id", "result"])
+    options = {"max_distance": 0.03}
+    expected = responses.toloka.aggregate_locally("POINTS", output_spec=SPEC, method_kwargs=options)
+    ddf = dd.from_pandas(responses.sample(frac=1.0, random_state=5), npartitions=3, sort=False)
+    result = ddf.toloka.aggregate_locally("POINTS", output_spec=SPEC, method_kwargs=options)
+    got = result.compute().sort_values(["pool_id", "task_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=True)

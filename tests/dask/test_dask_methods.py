@@ -17,7 +17,12 @@ from pandas_toloka.aggregation._registry import METHODS, Method, method_names
 BINARY = {"result": {"type": "STRING", "allowed_values": ["no", "yes"]}}
 #: The registry's methods fitted per pool (the per-task ones and Dawid-Skene's EM are in
 #: test_aggregate.py), and Dawid-Skene with golden= (fitted per pool too).
-PER_POOL = [name for name in METHODS if METHODS[name].dask == "per_pool"]
+#: The embedding methods (per pool too) need an embedding column: test_texts_dask.py.
+PER_POOL = [
+    name
+    for name in METHODS
+    if METHODS[name].dask == "per_pool" and METHODS[name].kind != "embedding"
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +54,10 @@ def _check_equal(result: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 def test_every_registry_method_runs_on_dask() -> None:
-    # The pairwise rankings run through pandas_toloka.dask.rank (tests/dask/test_rank.py);
-    # the embedding methods read an embedding column the Dask layer does not carry.
-    off = {m for m in METHODS if METHODS[m].kind in ("pairwise", "embedding")}
+    # The pairwise rankings run through pandas_toloka.dask.rank (tests/dask/test_rank.py).
+    off = {m for m in METHODS if METHODS[m].kind == "pairwise"}
     assert method_names(dask=True) == tuple(m for m in METHODS if m not in off)
-    assert set(PER_POOL) == set(METHODS) - off - {
+    assert set(PER_POOL) | set(method_names(kind="embedding")) == set(METHODS) - off - {
         "DAWID_SKENE",
         "MAJORITY_VOTE",
         "WEIGHTED_DYNAMIC_OVERLAP",
@@ -61,6 +65,10 @@ def test_every_registry_method_runs_on_dask() -> None:
         *method_names(kind="segmentation"),  # per task: tests/dask/test_areas_dask.py
         *method_names(kind="boxes"),
     }
+    # the embedding methods: ClosestToAverage per task, the others per pool
+    assert [METHODS[m].dask for m in method_names(kind="embedding")] == ["per_task"] + [
+        "per_pool"
+    ] * 4
 
 
 @pytest.mark.parametrize("kind", PER_POOL)
