@@ -36,6 +36,9 @@ __all__ = ["BTFit", "best_shift", "check_connected", "fit_bt", "use_dense"]
 
 #: Dense matrices are used while n * n is at most this many times the entries.
 _DENSE_RATIO = 2
+#: A batch whose (rows x entries) exceeds this is fitted in chunks of rows: the
+#: replicates are independent, and arrays that stay in cache are ~2x faster.
+_CHUNK_CELLS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,26 @@ def fit_bt(
     """
     counts = np.atleast_2d(counts)
     batch, n = counts.shape[0], data.n_items
+    size = n * n if use_dense(data) else len(data.winner)
+    rows_per_chunk = max(1, _CHUNK_CELLS // max(size, 1))
+    if batch > rows_per_chunk:
+        starts = np.atleast_2d(start) if start is not None else np.zeros((1, n))
+        fits = [
+            fit_bt(
+                data,
+                counts[k : k + rows_per_chunk],
+                prior=prior,
+                n_iter=n_iter,
+                tol=tol,
+                start=starts[k : k + rows_per_chunk] if len(starts) > 1 else starts[0],
+            )
+            for k in range(0, batch, rows_per_chunk)
+        ]
+        return BTFit(
+            np.concatenate([f.log_strength for f in fits], axis=0),
+            max(f.n_iter_run for f in fits),
+            all(f.converged for f in fits),
+        )
     log_strength = np.zeros((batch, n))
     if start is not None:
         log_strength[:] = start
