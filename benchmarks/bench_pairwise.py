@@ -8,7 +8,8 @@ Data: deterministic comparisons drawn from Bradley–Terry (normal
 log-strengths), 10 % ties, string item and worker ids in Arrow-backed
 columns. Each case times one call, best of ``--repeat`` (``timeit``'s rule),
 after a warm-up call on 1,000 rows; both libraries run in this process on the
-same comparisons. Ours is timed from the DataFrame to the result frame
+same comparisons, called in turn (ours, evalica, ours, ...) so that both see
+the same load; each row also shows the spread of the per-round ratios. Ours is timed from the DataFrame to the result frame
 (validation, encoding, fit, result). evalica is handed the Python lists its
 API takes (``xs``, ``ys``, a list of ``Winner``), made before its timing
 starts, so its conversion from the frame is *not* counted; crowd-kit gets the
@@ -87,6 +88,18 @@ def best_of(function: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
+def alternating(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int
+) -> tuple[float, float, list[float]]:
+    """Ours and theirs called in turn ``repeat`` times: the best of each, and each
+    round's ratio (theirs / ours), whose spread shows what the load did."""
+    mine, other = [], []
+    for _ in range(repeat):
+        mine.append(best_of(ours, 1))
+        other.append(best_of(theirs, 1))
+    return min(mine), min(other), [t / o for t, o in zip(other, mine, strict=True)]
+
+
 def evalica_inputs(frame: pd.DataFrame) -> tuple[list[str], list[str], list[Any]]:
     sides = {"left": evalica.Winner.X, "right": evalica.Winner.Y, "tie": evalica.Winner.Draw}
     return (
@@ -111,8 +124,15 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
 
-    def record(case: str, ours: float, theirs: float | None, baseline: str) -> None:
+    def record(
+        case: str,
+        ours: float,
+        theirs: float | None,
+        baseline: str,
+        rounds: list[float] | None = None,
+    ) -> None:
         ratio = theirs / ours if theirs else None
+        spread = f" (rounds {min(rounds):.2f}x-{max(rounds):.2f}x)" if rounds else ""
         rows.append(
             {
                 "case": case,
@@ -120,11 +140,12 @@ def main() -> None:
                 "baseline": baseline,
                 "baseline_s": theirs,
                 "speedup": ratio,
+                "round_speedups": rounds,
             }
         )
         shown = f"{theirs:.3f}" if theirs else "not run"
         print(
-            f"| {case} | {ours:.3f} | {baseline} | {shown} | {f'{ratio:.2f}x' if ratio else '—'} |",
+            f"| {case} | {ours:.3f} | {baseline} | {shown} | {f'{ratio:.2f}x' if ratio else '—'}{spread} |",
             flush=True,
         )
 
@@ -179,13 +200,13 @@ def main() -> None:
                 ),
             ]
         for name, ours, theirs in pairs:
-            mine = best_of(ours, args.repeat)
-            other = (
-                best_of(lambda t=theirs, i=inputs: t(*i), args.repeat)
-                if theirs and inputs
-                else None
-            )
-            record(f"{name}, {label}", mine, other, "evalica")
+            if theirs and inputs:
+                mine, other, rounds = alternating(
+                    ours, lambda t=theirs, i=inputs: t(*i), args.repeat
+                )
+                record(f"{name}, {label}", mine, other, "evalica", rounds)
+            else:
+                record(f"{name}, {label}", best_of(ours, args.repeat), None, "evalica")
 
     frame = comparisons(20, 3000, seed=3, ties=0.0, n_workers=30)
     mine = best_of(lambda: agg.noisy_bradley_terry(frame, n_bootstrap=0), args.repeat)

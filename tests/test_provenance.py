@@ -22,6 +22,7 @@ DEFINITIONS = {
     "local_aggregation": schema.LocalAggregationProvenance,
     "worker_quality": schema.WorkerQualityProvenance,
     "agreement": schema.AgreementProvenance,
+    "ranking": schema.RankingProvenance,
 }
 
 

@@ -55,7 +55,19 @@ def test_rank_recovers_the_known_strengths(comparisons: pd.DataFrame, tmp_path: 
     assert np.corrcoef(fitted, truth)[0, 1] > 0.95
     assert ranking["item"].iloc[0] == "model-a" and ranking["item"].iloc[-1] == "model-h"
     ranking.to_parquet(tmp_path / "ranking.parquet")
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ranking.parquet"), ranking)
+    back = pd.read_parquet(tmp_path / "ranking.parquet")
+    pd.testing.assert_frame_equal(back, ranking)
+    record = ptk.schema.get_provenance(ranking)
+    assert record is not None and back.attrs["toloka"] == record
+    assert (record["kind"], record["method"], record["winner"]) == (
+        "ranking",
+        "NOISY_BRADLEY_TERRY",
+        "result",
+    )
+    assert (record["n_bootstrap"], record["seed"]) == (20, 0)  # the default seed
+    assert record["pool_ids"] == [PAIRWISE_POOL_ID]
+    # the winner's spec comes from the results export's own provenance
+    assert record["output_spec"] == {"result": comparisons.attrs["toloka"]["output_spec"]["result"]}
 
 
 def test_noisy_bradley_terry_finds_the_spammers(comparisons: pd.DataFrame) -> None:
@@ -77,12 +89,16 @@ def test_aggregate_locally_with_a_pairwise_type_is_rank(comparisons: pd.DataFram
         "bradley_terry", fields="result", method_kwargs={"n_bootstrap": 10, "seed": 2}
     )
     pd.testing.assert_frame_equal(by_rank, by_type)
+    assert by_type.attrs == by_rank.attrs and by_type.attrs["toloka"]["method"] == "BRADLEY_TERRY"
+    assert (by_type.attrs["toloka"]["n_bootstrap"], by_type.attrs["toloka"]["seed"]) == (10, 2)
 
 
 def test_several_pools_are_ranked_apart(comparisons: pd.DataFrame) -> None:
     two = pd.concat([comparisons, comparisons.assign(pool_id="77")], ignore_index=True)
     ranking = two.toloka.rank("COUNTING", winner="result", n_bootstrap=0)
     assert ranking["pool_id"].tolist() == [PAIRWISE_POOL_ID] * 8 + ["77"] * 8
+    assert ranking.attrs["toloka"]["pool_ids"] == sorted([PAIRWISE_POOL_ID, "77"])
+    assert ranking.attrs["toloka"]["n_bootstrap"] == 0
     only = two.toloka.rank("COUNTING", winner="result", n_bootstrap=0, pool_id="77")
     assert only["pool_id"].unique().tolist() == ["77"]
     marked = comparisons.assign(

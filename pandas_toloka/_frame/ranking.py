@@ -8,12 +8,14 @@ a ``pool_id`` column in front.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from .. import schema
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method, method_names
 from ..errors import InvalidArgumentError
@@ -98,7 +100,10 @@ def rank_by_pool(
     frame = select_rows(frame, check_statuses(status), [])
     roles = {"left": left, "right": right, "winner": winner, "worker": worker}
     parts = []
+    pools: list[str] = []
     for pool, rows in pool_groups(frame, pool_id):
+        if pool is not None:
+            pools.append(str(pool))
         ranking = row.function(rows, **roles, **options)
         if pool is not None:
             ids = pd.array([pool] * len(ranking), dtype=pd.StringDtype("pyarrow"))
@@ -106,9 +111,46 @@ def rank_by_pool(
         parts.append(ranking)
         logger.info("ranked pool %s by %s: %d items", pool, row.name, len(ranking))
     if parts:
-        return pd.concat(parts, ignore_index=True)
-    # no pool at all (an empty frame): the same columns as a ranked pool, the options checked
-    empty = row.function(frame.iloc[:0], **roles, **options)
-    if "pool_id" in frame.columns:
-        empty.insert(0, "pool_id", pd.array([], dtype=pd.StringDtype("pyarrow")))
-    return empty
+        out = pd.concat(parts, ignore_index=True)
+    else:  # no pool at all (an empty frame): a ranked pool's columns, the options checked
+        out = row.function(frame.iloc[:0], **roles, **options)
+        if "pool_id" in frame.columns:
+            out.insert(0, "pool_id", pd.array([], dtype=pd.StringDtype("pyarrow")))
+    out.attrs[schema.ATTRS_KEY] = _provenance(
+        frame, method=row.name, function=row.function, roles=roles, options=options, pools=pools
+    )
+    return out
+
+
+def _provenance(
+    frame: pd.DataFrame,
+    *,
+    method: str,
+    function: Any,
+    roles: Mapping[str, Hashable],
+    options: Mapping[str, Any],
+    pools: list[str],
+) -> schema.Provenance:
+    """The ``ranking`` record: the method, its columns, bootstrap size and seed, the pools."""
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    chosen = {**defaults, **options}
+    seed = chosen.get("seed")
+    source = schema.get_provenance(frame)
+    known = source.get("output_spec", {}) if source else {}
+    winner = str(roles["winner"])
+    spec = known.get(winner) or {"type": "STRING", "required": True}
+    return schema.make_provenance(
+        "ranking",
+        method=method,
+        left=str(roles["left"]),
+        right=str(roles["right"]),
+        winner=winner,
+        n_bootstrap=int(chosen.get("n_bootstrap", 0)),
+        seed=None if seed is None else int(seed),
+        pool_ids=sorted(pools),
+        output_spec={winner: spec},
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "LocalAggregationProvenance",
     "Provenance",
     "ProvenanceKind",
+    "RankingProvenance",
     "ResponsesProvenance",
     "ResultsExportProvenance",
     "TasksProvenance",
@@ -46,6 +47,7 @@ ProvenanceKind = Literal[
     "local_aggregation",
     "worker_quality",
     "agreement",
+    "ranking",
 ]
 #: Every ``kind`` a frame's provenance can have.
 KINDS: tuple[ProvenanceKind, ...] = (
@@ -57,6 +59,7 @@ KINDS: tuple[ProvenanceKind, ...] = (
     "local_aggregation",
     "worker_quality",
     "agreement",
+    "ranking",
 )
 
 
@@ -161,6 +164,25 @@ class AgreementProvenance(_Base):
     level: str
 
 
+class RankingProvenance(_Base):
+    """``df.toloka.rank`` / ``ddf.toloka.rank`` / ``aggregate_locally`` of a pairwise
+    method: items ranked from side-by-side comparisons."""
+
+    kind: Literal["ranking"]
+    #: The pairwise method, e.g. ``"BRADLEY_TERRY"``.
+    method: str
+    #: The columns of the two items compared and of the outcome.
+    left: str
+    right: str
+    winner: str
+    #: Bootstrap replicates behind ``ci_low``/``ci_high`` (0: the intervals are the score).
+    n_bootstrap: int
+    #: Seed of the bootstrap (and of Elo's shuffle), or None for a method without one.
+    seed: int | None
+    #: The pools of the input (sorted), or an empty list when it had no ``pool_id``.
+    pool_ids: list[str]
+
+
 Provenance = (
     AggregatedSolutionsProvenance
     | ResponsesProvenance
@@ -170,6 +192,7 @@ Provenance = (
     | LocalAggregationProvenance
     | WorkerQualityProvenance
     | AgreementProvenance
+    | RankingProvenance
 )
 
 _CLASSES: dict[str, type] = {
@@ -181,6 +204,7 @@ _CLASSES: dict[str, type] = {
     "local_aggregation": LocalAggregationProvenance,
     "worker_quality": WorkerQualityProvenance,
     "agreement": AgreementProvenance,
+    "ranking": RankingProvenance,
 }
 
 

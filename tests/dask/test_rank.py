@@ -49,6 +49,9 @@ def test_rank_on_dask_equals_pandas(dask_client, comparisons, method) -> None:
         result = spread.toloka.rank(method, n_bootstrap=8, seed=5)
     assert result["pool_id"].unique().tolist() == ["61", "62"]
     pd.testing.assert_frame_equal(result, expected, check_exact=False, rtol=1e-9, atol=1e-12)
+    assert result.attrs["toloka"] == expected.attrs["toloka"]
+    assert result.attrs["toloka"]["kind"] == "ranking"
+    assert result.attrs["toloka"]["pool_ids"] == ["61", "62"]
 
 
 def test_aggregate_locally_with_a_pairwise_type_and_elo_refused(dask_client, comparisons) -> None:

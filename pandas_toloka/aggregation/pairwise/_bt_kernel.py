@@ -36,6 +36,9 @@ __all__ = ["BTFit", "best_shift", "check_connected", "fit_bt", "use_dense"]
 
 #: Dense matrices are used while n * n is at most this many times the entries.
 _DENSE_RATIO = 2
+#: A batch whose (rows x entries) exceeds this is fitted in chunks of rows: the
+#: replicates are independent, and arrays that stay in cache are ~2x faster.
+_CHUNK_CELLS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,31 @@ def _reaches_all(source: np.ndarray, target: np.ndarray, n: int) -> np.ndarray:
     return seen
 
 
+def _reaches_all_dense(adjacent: np.ndarray) -> np.ndarray:
+    """Which items item 0 reaches in a boolean ``(n, n)`` adjacency matrix."""
+    n = len(adjacent)
+    seen = np.zeros(n, dtype=bool)
+    seen[0] = True
+    frontier = seen.copy()
+    for _ in range(n):
+        if not frontier.any():
+            break
+        nxt = adjacent[frontier].any(axis=0) & ~seen
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
+def _strongly_connected(source: np.ndarray, target: np.ndarray, n: int) -> bool:
+    """Whether the ``source -> target`` edges join all ``n`` items both ways."""
+    if n * n <= _DENSE_RATIO * max(len(source), 1):  # a boolean matrix is cheaper
+        flat = np.zeros(n * n, dtype=bool)
+        flat[source * n + target] = True
+        adjacent = flat.reshape(n, n)
+        return bool(_reaches_all_dense(adjacent).all() and _reaches_all_dense(adjacent.T).all())
+    return bool(_reaches_all(source, target, n).all() and _reaches_all(target, source, n).all())
+
+
 def check_connected(data: Duels, weights: np.ndarray, items: object, *, method: str) -> None:
     """Raise unless every batch row's "beat" graph is strongly connected.
 
@@ -109,10 +137,10 @@ def check_connected(data: Duels, weights: np.ndarray, items: object, *, method: 
     for row, w in enumerate(np.atleast_2d(weights)):
         present = w > 0
         source, target = data.winner[present], data.loser[present]
+        if _strongly_connected(source, target, n):
+            continue
         wins = np.bincount(source, minlength=n)
         losses = np.bincount(target, minlength=n)
-        if _reaches_all(source, target, n).all() and _reaches_all(target, source, n).all():
-            continue
         ids = list(items)  # type: ignore[call-overload]
         never_win = [ids[i] for i in np.flatnonzero(wins == 0)[:5]]
         never_lose = [ids[i] for i in np.flatnonzero(losses == 0)[:5]]
@@ -133,14 +161,20 @@ def check_connected(data: Duels, weights: np.ndarray, items: object, *, method: 
 
 
 def _sweep_dense(
-    matrix: np.ndarray, strength: np.ndarray
+    matrix: np.ndarray, strength: np.ndarray, scratch: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    weighted = strength[:, :, None] + strength[:, None, :]
-    np.divide(matrix, weighted, out=weighted)
-    # Row and column sums as matrix products (BLAS) rather than strided reductions.
-    both = weighted @ np.stack([strength, np.ones_like(strength)], axis=2)
-    lost = (np.ones((strength.shape[0], 1, strength.shape[1])) @ weighted)[:, 0, :]
-    return both[:, :, 0], lost, both[:, :, 1] + lost
+    """One sweep's sums over a ``(B, n, n)`` win matrix, in ``scratch`` (the same shape).
+
+    Row and column sums by ``einsum`` and reductions, not BLAS: on a shared
+    machine OpenBLAS' threads made a matrix-vector product ~10x slower than
+    one pass over the matrix.
+    """
+    shares = scratch[: len(strength)]
+    np.add(strength[:, :, None], strength[:, None, :], out=shares)
+    np.divide(matrix, shares, out=shares)
+    numerator = np.einsum("bij,bj->bi", shares, strength)
+    lost = shares.sum(axis=1)
+    return numerator, lost, shares.sum(axis=2) + lost
 
 
 def _flat_index(data: Duels, batch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +236,26 @@ def fit_bt(
     """
     counts = np.atleast_2d(counts)
     batch, n = counts.shape[0], data.n_items
+    size = n * n if use_dense(data) else len(data.winner)
+    rows_per_chunk = max(1, _CHUNK_CELLS // max(size, 1))
+    if batch > rows_per_chunk:
+        starts = np.atleast_2d(start) if start is not None else np.zeros((1, n))
+        fits = [
+            fit_bt(
+                data,
+                counts[k : k + rows_per_chunk],
+                prior=prior,
+                n_iter=n_iter,
+                tol=tol,
+                start=starts[k : k + rows_per_chunk] if len(starts) > 1 else starts[0],
+            )
+            for k in range(0, batch, rows_per_chunk)
+        ]
+        return BTFit(
+            np.concatenate([f.log_strength for f in fits], axis=0),
+            max(f.n_iter_run for f in fits),
+            all(f.converged for f in fits),
+        )
     log_strength = np.zeros((batch, n))
     if start is not None:
         log_strength[:] = start
@@ -224,10 +278,11 @@ def fit_bt(
     careful = np.zeros(batch, dtype=bool)  # rows switched to MM
     previous = np.full(batch, np.inf)
     flat = _flat_index(data, batch) if not dense else (np.zeros(0), np.zeros(0))
+    scratch = np.empty_like(table) if dense else np.zeros(0)
     converged, sweeps = False, 0
     for sweeps in range(1, n_iter + 1):  # noqa: B007 - sweeps is reported
         if dense:
-            numerator, lost, games = _sweep_dense(table, current)
+            numerator, lost, games = _sweep_dense(table, current, scratch)
         else:
             numerator, lost, games = _sweep_sparse(data, table, current, flat)
         reference = prior / (current + 1.0)
