@@ -352,6 +352,19 @@ def _overlap_bounds(query: Mapping[str, str]) -> dict[str, int]:
     return bounds
 
 
+def _merged_page(
+    items: list[tuple[str, str]], limit: int, descending: bool, more: bool, *, pools: int
+) -> bytes:
+    """The page of ``(id, json)`` items gathered from ``pools`` pools (each in id order): in
+    id order, cut at ``limit``, as ``{"items": [...], "has_more": ...}`` bytes."""
+    if pools > 1:
+        items = sorted(items, key=lambda item: item[0], reverse=descending)
+    body = ",".join(text for _, text in items[:limit])
+    return ('{"items":[' + body + '],"has_more":' + ("true" if more else "false") + "}").encode(
+        "utf-8"
+    )
+
+
 def list_tasks(ctx: Context, request: Request) -> Answer:
     query = request.query
     sort = _choice(query, "sort", ["id", "-id"]) or "id"
@@ -370,13 +383,7 @@ def list_tasks(ctx: Context, request: Request) -> Answer:
         page, pool_more = _task_page(pool, query, limit, descending)
         items.extend(page)
         more = more or pool_more
-    if len(pools) > 1:
-        items.sort(key=lambda item: item[0], reverse=descending)
-    more = more or len(items) > limit
-    body = ",".join(text for _, text in items[:limit])
-    return 200, (
-        '{"items":[' + body + '],"has_more":' + ("true" if more else "false") + "}"
-    ).encode("utf-8")
+    return 200, _merged_page(items, limit, descending, more or len(items) > limit, pools=len(pools))
 
 
 def get_task(ctx: Context, request: Request, task_id: str) -> Answer:
@@ -417,11 +424,7 @@ def assignments(ctx: Context, request: Request) -> Answer:
         page, matching = assignment_page(pool, status, bounds, limit, descending)
         items.extend(page)
         total += matching
-    if len(pools) > 1:
-        items.sort(key=lambda item: item[0], reverse=descending)
-    body = ",".join(text for _, text in items[:limit])
-    more = "true" if total > limit else "false"
-    return 200, ('{"items":[' + body + '],"has_more":' + more + "}").encode("utf-8")
+    return 200, _merged_page(items, limit, descending, total > limit, pools=len(pools))
 
 
 Endpoint = Callable[..., Answer]
