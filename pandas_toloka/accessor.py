@@ -183,6 +183,7 @@ class TolokaAccessor:
         dtype_backend: DtypeBackend = "pyarrow",
         golden: str | pd.DataFrame | Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
+        inputs: bool | str | Sequence[str] | None = None,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -256,18 +257,36 @@ class TolokaAccessor:
             'MACE' or ``{"seed": 1}`` (:func:`~pandas_toloka.aggregation.mace`).
             An option the method does not take is an ``InvalidArgumentError``,
             raised before any work.
+        inputs : bool, str or list of str, optional
+            Add what was labeled, as :func:`read_aggregated_solutions` does:
+            True (or ``"all"``) for every input field, or the names of some.
+            Each task's values are taken from the frame's own input columns
+            (``read_responses(inputs=...)`` and :func:`read_assignments_tsv`
+            put them on every response, named as the field or
+            ``input_values.<name>``, and record the input spec in ``attrs``),
+            one value per task: a task whose rows hold different values is an
+            ``InvalidArgumentError`` naming it. Fields the frame lacks are read
+            with :func:`read_tasks` through ``client=`` (or ``token=``/``url=``),
+            sharing the read with ``golden="pool"``. A name the input spec lacks,
+            or one with no column and no connection, is an error raised before
+            any work. Label methods only (not the area and pairwise ones).
         client, token, environment, url : optional
-            Where ``golden="pool"`` and skills without ``skills=`` are read
-            from, as for :func:`read_tasks`; nothing is requested otherwise.
+            Where ``golden="pool"``, skills without ``skills=`` and ``inputs=``
+            the frame lacks are read from, as for :func:`read_tasks`; nothing is
+            requested otherwise.
 
         Returns
         -------
         DataFrame
             The schema of :func:`read_aggregated_solutions`: ``pool_id``,
             ``task_id``, ``confidence``, one typed column per field, sorted by
-            pool and task id; with ``golden=``, a last bool column ``golden``
-            marks the golden tasks. On a pool of the bundled server it equals
-            the server's result.
+            pool and task id; with ``golden=``, a bool column ``golden``
+            marks the golden tasks; with ``inputs=``, one column per input
+            field last, typed by the input spec and named as
+            :func:`read_aggregated_solutions` names them (the field, or
+            ``input_values.<name>`` when taken), and ``attrs["toloka"]``
+            records their ``input_spec``. On a pool of the bundled server it
+            equals the server's result (``inputs=`` included).
 
         Notes
         -----
@@ -277,6 +296,11 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
+        if inputs is not None and inputs is not False and (area_type(type) or is_pairwise(type)):
+            raise InvalidArgumentError(
+                f"inputs= adds input columns to one row per task of a label method; "
+                f"type={type!r} has none: join read_tasks(pool_id) on task_id instead."
+            )
         if area_type(type) is not None:
             if skills is not None or answer_weight_skill_id is not None:
                 raise InvalidArgumentError(
@@ -326,6 +350,7 @@ class TolokaAccessor:
             golden=golden,
             method_kwargs=method_kwargs,
             connection=Connection(client, token, environment, url),
+            inputs=inputs,
         )
 
     def fit_locally(

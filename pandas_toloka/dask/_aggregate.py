@@ -30,6 +30,8 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
@@ -37,7 +39,15 @@ from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
 from .._frame.local_texts import TEXT_KINDS, extra_columns
 from .._frame.methods import LocalType, area_type, check_local_type
-from .._read.args import renamed_arguments
+from .._frame.task_inputs import (
+    InputsPlan,
+    found_column,
+    plan_inputs,
+    task_values,
+    values_of,
+    with_inputs,
+)
+from .._read.args import input_names, renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..aggregation._registry import METHODS, method_names
@@ -124,6 +134,19 @@ def _row_spec(
     )
 
 
+def _inputs_plan(ddf: dd.DataFrame, inputs: object, spec: RowSpec) -> InputsPlan | None:
+    """``inputs=`` checked against the frame's columns (and the input spec in its meta's
+    attrs) before any work; object columns are typed from a sample of their values."""
+    if input_names(inputs) is False:
+        return None
+    reserved = [spec.task, spec.worker, *schema.RESPONSES_META_COLUMNS, *spec.columns]
+    sample = ddf._meta
+    if any(pd.api.types.is_object_dtype(dtype) for dtype in sample.dtypes):
+        sample = ddf.head(1000, npartitions=-1)
+        sample.attrs = ddf._meta.attrs
+    return plan_inputs(sample, inputs, reserved=reserved)
+
+
 def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[Hashable, int]]:
     seen: dict[Any, dict[Hashable, set[Any]]] = {}
     for part in surveys:
@@ -194,6 +217,7 @@ def aggregate_locally(
     dtype_backend: DtypeBackend = "pyarrow",
     golden: Mapping[Any, Any] | pd.Series | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
 ) -> dd.DataFrame:
     """Aggregate a Dask DataFrame of responses, as :meth:`DataFrame.toloka.aggregate_locally` does.
 
@@ -205,9 +229,14 @@ def aggregate_locally(
         task column may also be the index (known divisions then mean that
         every task lies in one partition).
     type, fields, skills, task, worker, pool_id, output_spec, status, \
-answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
+answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, inputs
         As for the pandas accessor (``skill_id=`` is the deprecated spelling of
-        ``answer_weight_skill_id=``). Every method of the registry marked for
+        ``answer_weight_skill_id=``). ``inputs=`` takes the input values from
+        the frame's own columns only (``read_responses(inputs=...)`` puts them
+        there; nothing is requested): each task's values are gathered from
+        every partition (one small task per partition, then one table of a row
+        per task, joined to each partition of the result), a task with
+        different values on its rows failing the compute with an error naming it. Every method of the registry marked for
         Dask runs (today all of them; see ``docs/dask.md``).
         BOXES, POINTS and the SEGMENTATION_* methods run per task: each partition
         (after a shuffle by task when a task's responses span partitions) runs
@@ -242,6 +271,11 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
     shuffled by pool once when a pool spans partitions.
     """
     area = area_type(type)
+    if area is not None and input_names(inputs) is not False:
+        raise InvalidArgumentError(
+            f"inputs= adds input columns to one row per task of a label method; type={type!r} "
+            "aggregates areas: join the tasks' inputs on task_id instead."
+        )
     if area is not None:
         if skills is not None or answer_weight_skill_id is not None:
             raise InvalidArgumentError(
@@ -289,6 +323,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         purpose="to aggregate responses",
         extra=extra_columns(kind, options) if kind in TEXT_KINDS else (),
     )
+    plan = _inputs_plan(ddf, inputs, spec)
     skill_frame = (
         normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
         if row.kind == "skill_weighted"
@@ -338,8 +373,64 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         common.update(golden=golden, options=options)
     with keep_dtypes():  # the result has the pandas accessor's dtypes
         if per_pool or row.dask == "per_task":
-            return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
-        return _result_frame(frame, kind, single, fits, meta, common)
+            out = frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
+        else:
+            out = _result_frame(frame, kind, single, fits, meta, common)
+        if plan is not None:
+            out = _with_inputs(ddf, out, plan, spec, backend)
+        return out
+
+
+def _with_inputs(
+    ddf: dd.DataFrame,
+    result: dd.DataFrame,
+    plan: InputsPlan,
+    spec: RowSpec,
+    dtype_backend: DtypeBackend,
+) -> dd.DataFrame:
+    """The result with its tasks' input columns: each partition's values by task, gathered
+    into one table (checked across partitions), joined to every partition of the result."""
+    wanted = [spec.task, *(column for _, column in plan.from_frame)]
+    if "pool_id" in ddf.columns:
+        wanted.insert(0, "pool_id")
+    parts = [dask.delayed(_partition_values)(part, plan, spec) for part in ddf[wanted].to_delayed()]
+    gathered = dask.delayed(_gathered_values)(parts, [f.name for f in plan.fields])
+    meta = with_inputs(result._meta, [], plan, dtype_backend=dtype_backend)
+    meta.attrs[schema.ATTRS_KEY] = {
+        **result._meta.attrs[schema.ATTRS_KEY],
+        "input_spec": plan.input_spec(),
+    }
+    return result.map_partitions(
+        _join_values, gathered, plan=plan, dtype_backend=dtype_backend, meta=meta
+    )
+
+
+def _partition_values(frame: pd.DataFrame, plan: InputsPlan, spec: RowSpec) -> pa.Table:
+    """One partition's input values, one row per task (checked within the partition)."""
+    if spec.pool_id is not None and "pool_id" in frame.columns and len(frame):
+        pools = schema.id_array(frame["pool_id"])
+        wanted = schema.id_array([spec.pool_id])[0]
+        frame = frame[pc.fill_null(pc.equal(pools, wanted), False).to_numpy(zero_copy_only=False)]
+    return values_of(frame, plan, task=spec.task, pool=spec.pool_id)
+
+
+def _gathered_values(parts: list[pa.Table], names: list[str]) -> pa.Table:
+    """The partitions' values by task as one table, a task in two partitions checked once more."""
+    table = pa.concat_tables(parts).combine_chunks()
+    columns = [found_column(name) for name in names]
+    pools, tasks, values = task_values(
+        table.column("pool_id").combine_chunks(),
+        table.column("task_id").combine_chunks(),
+        [table.column(c).combine_chunks() for c in columns],
+        names,
+    )
+    return pa.Table.from_arrays([pools, tasks, *values], names=["pool_id", "task_id", *columns])
+
+
+def _join_values(
+    frame: pd.DataFrame, values: pa.Table, *, plan: InputsPlan, dtype_backend: DtypeBackend
+) -> pd.DataFrame:
+    return with_inputs(frame, [values], plan, dtype_backend=dtype_backend)
 
 
 def _result_frame(
