@@ -68,8 +68,15 @@ def select_rows(
     The results export's statuses (``APPROVED``) count as the API's (``ACCEPTED``).
     """
     if status is not None and "status" in frame.columns:
-        frame = frame[_status_values(frame).isin(list(status)).to_numpy(dtype=bool, na_value=False)]
+        frame = frame[status_mask(frame, status)]
     return frame.dropna(subset=columns)
+
+
+def status_mask(frame: pd.DataFrame, status: tuple[str, ...] | None) -> np.ndarray:
+    """Which rows :func:`select_rows` keeps for their status (all without a filter or column)."""
+    if status is None or "status" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    return _status_values(frame).isin(list(status)).to_numpy(dtype=bool, na_value=False)
 
 
 def _status_values(frame: pd.DataFrame) -> pd.Series:

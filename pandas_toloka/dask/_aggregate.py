@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -51,7 +52,7 @@ from .._read.args import input_names, renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..aggregation._registry import METHODS, method_names
-from ..errors import InvalidArgumentError, MissingColumnsError
+from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
 from ._areas import aggregate_areas_dask
@@ -61,7 +62,9 @@ from ._partitions import (
     ROW_ORDER,
     RowSpec,
     aggregate_partition,
+    dropped_of,
     finish,
+    n_responses,
     result_table,
 )
 from ._whole import dawid_skene_fits, whole_pools, whole_tasks
@@ -145,6 +148,14 @@ def _inputs_plan(ddf: dd.DataFrame, inputs: object, spec: RowSpec) -> InputsPlan
         sample = ddf.head(1000, npartitions=-1)
         sample.attrs = ddf._meta.attrs
     return plan_inputs(sample, inputs, reserved=reserved)
+
+
+def _warn_dropped(method: str, surveys: list[dict[Any, Any]], spec: RowSpec) -> None:
+    """The one :class:`DroppedResponsesWarning` of a call, from the survey's counts, as the
+    pandas accessor words it."""
+    dropped_of(surveys).warn(
+        method, n_responses(surveys), spec.status, [fc.field.name for fc in spec.fields]
+    )
 
 
 def _n_options(surveys: list[dict[Any, Any]], spec: RowSpec) -> dict[Any, dict[Hashable, int]]:
@@ -357,7 +368,11 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
             ddf, spec, whole, n_iter=em_n_iter, tol=em_tol
         )
     else:
-        frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers)
+        skilled = None
+        if skill_frame is not None:
+            skilled = frozenset(skill_frame.loc[skill_frame["value"].notna(), "worker_id"])
+        frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers, skilled)
+    _warn_dropped("aggregate_locally", surveys, spec)
     meta = _meta(spec, backend, kind, surveys, golden=golden is not None)
     common: dict[str, Any] = dict(
         kind=kind,
@@ -537,14 +552,16 @@ def worker_quality(
         method_kwargs=options,
     )
     if kind == "DAWID_SKENE" and golden is None:
-        _, _, _, fits = dawid_skene_fits(
+        _, surveys, _, fits = dawid_skene_fits(
             ddf, spec, whole, n_iter=em_n_iter, tol=em_tol, fit_all=True
         )
+        _warn_dropped("worker_quality", surveys, spec)
         for pool, fitted in fits.items():
             model = _fitted_model(fitted, spec, ddf._meta[worker].dtype)
             pieces[pool] = model_quality(model, pool, confusion=confusion, pool_column=has_pools)
     else:
-        frame, _ = whole_pools(ddf, spec)
+        frame, surveys = whole_pools(ddf, spec)
+        _warn_dropped("worker_quality", surveys, spec)
         parts = [dask.delayed(_partition_quality)(part, **quality) for part in frame.to_delayed()]
         for part in dask.compute(*parts):
             pieces.update(part)
@@ -594,7 +611,9 @@ def _partition_quality(frame: pd.DataFrame, **quality: Any) -> dict[Any, pd.Data
         frame = frame.sort_values(ROW_ORDER, kind="stable").drop(columns=ROW_ORDER)
     if not len(frame):
         return {}
-    out = local_worker_quality(frame, **quality)
+    with warnings.catch_warnings():  # counted by the driver's survey: one warning per call
+        warnings.simplefilter("ignore", DroppedResponsesWarning)
+        out = local_worker_quality(frame, **quality)
     if "pool_id" not in out.columns:
         pools = [quality["pool_id"]]
         return {pools[0]: out}
