@@ -23,6 +23,7 @@ from ._frame.from_pool import Connection
 from ._frame.methods import LocalType, area_type, document_methods
 from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
 from ._frame.remote import MissingAggregatesWarning
+from ._frame.report import report_with_truth
 from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
 from ._read.args import renamed_arguments
@@ -560,6 +561,82 @@ class TolokaAccessor:
             status=status,
             level=level,
             dtype_backend=dtype_backend,
+        )
+
+    def aggregation_report(
+        self,
+        truth: Mapping[Any, Any] | pd.Series | pd.DataFrame | str = "pool",
+        *,
+        task: Hashable = "task_id",
+        label: Hashable | None = None,
+        n_bins: int = 10,
+        responses: pd.DataFrame | None = None,
+        worker: Hashable = "worker_id",
+        client: Client | None = None,
+        token: str | None = None,
+        environment: str | None = None,
+        url: str | None = None,
+    ) -> pd.Series:
+        """How far to trust an aggregation result: accuracy and calibration on known labels.
+
+        The frame is a result of one row per task (:meth:`aggregate_locally`,
+        :func:`read_aggregated_solutions`); the figures are those of
+        :func:`pandas_toloka.aggregation.aggregation_report`.
+
+        Parameters
+        ----------
+        truth : "pool", DataFrame, mapping or Series, default "pool"
+            The known labels. ``"pool"`` takes the pool's control tasks: from
+            the ``golden.<label>`` column of ``responses=`` when it has one (a
+            results export, no request), else read with :func:`read_tasks`
+            through ``client=`` (or ``token=``/``url=``) for each pool of the
+            frame (its ``pool_id`` column, or the pools its ``attrs`` name).
+            Anything else is passed on as it is (a frame of tasks, a mapping
+            or Series of task id -> label).
+        task : str, default "task_id"
+            The task column of the frame (and of ``responses``).
+        label : str, optional
+            The answer column; default: the frame's only field (its ``attrs``),
+            else ``"result"``.
+        n_bins : int, default 10
+            Equal-width confidence bins for the expected calibration error.
+        responses : DataFrame, optional
+            The responses aggregated: adds the workers' agreement figures.
+        worker : str, default "worker_id"
+            The worker column of ``responses``.
+        client, token, environment, url : optional
+            Where ``truth="pool"`` reads the control tasks from, as for
+            :func:`read_tasks`; nothing is requested otherwise.
+
+        Returns
+        -------
+        Series
+            ``n_tasks``, ``accuracy``, ``mean_confidence``, ``ece`` (and with
+            ``responses`` the agreement figures), as
+            :func:`~pandas_toloka.aggregation.aggregation_report` returns them.
+            Rows marked ``golden`` (anchored on their known label) are left out.
+
+        Raises
+        ------
+        InvalidArgumentError
+            For ``truth="pool"`` with neither ``golden.<label>`` columns in
+            ``responses`` nor a connection, or any argument the function
+            refuses; before any request.
+
+        Examples
+        --------
+        >>> result = responses.toloka.aggregate_locally(fields="result")  # doctest: +SKIP
+        >>> result.toloka.aggregation_report(client=client)  # doctest: +SKIP
+        """
+        return report_with_truth(
+            self._obj,
+            truth,
+            task=task,
+            label=label,
+            n_bins=n_bins,
+            responses=responses,
+            worker=worker,
+            connection=Connection(client, token, environment, url),
         )
 
     def rank(

@@ -79,6 +79,8 @@ ONE_FRONT = {
     "the driver; on Dask, read_aggregated_solutions reads whole pools",
     "TolokaAccessor.fit_locally": "the fitted models: on Dask a distributed fit's task "
     "posteriors stay on the workers (worker_quality gives its per-worker estimates)",
+    "TolokaAccessor.aggregation_report": "a few figures over a result of one row per task, "
+    "which fits in memory: compute() a Dask result first",
 }
 
 
