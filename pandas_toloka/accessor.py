@@ -20,6 +20,7 @@ from ._frame import areas, local, remote
 from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
 from ._frame.from_pool import Connection
+from ._frame.inputs import frame_output_spec
 from ._frame.methods import LocalType, area_type, document_methods
 from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
 from ._frame.remote import MissingAggregatesWarning
@@ -270,7 +271,8 @@ class TolokaAccessor:
             with :func:`read_tasks` through ``client=`` (or ``token=``/``url=``),
             sharing the read with ``golden="pool"``. A name the input spec lacks,
             or one with no column and no connection, is an error raised before
-            any work. Label methods only (not the area and pairwise ones).
+            any work. Label and area methods (a pairwise ranking has a row per
+            item, not per task).
         client, token, environment, url : optional
             Where ``golden="pool"``, skills without ``skills=`` and ``inputs=``
             the frame lacks are read from, as for :func:`read_tasks`; nothing is
@@ -297,17 +299,37 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
-        if inputs is not None and inputs is not False and (area_type(type) or is_pairwise(type)):
+        connection = Connection(client, token, environment, url)
+        if inputs is not None and inputs is not False and is_pairwise(type):
             raise InvalidArgumentError(
-                f"inputs= adds input columns to one row per task of a label method; "
-                f"type={type!r} has none: join read_tasks(pool_id) on task_id instead."
+                f"inputs= adds input columns to one row per task; type={type!r} ranks items "
+                "(a row per item): join read_tasks(pool_id) on the item ids instead."
             )
         if area_type(type) is not None:
             if skills is not None or answer_weight_skill_id is not None:
                 raise InvalidArgumentError(
                     f"type={type!r} takes no skills= or answer_weight_skill_id=."
                 )
-            return areas.aggregate_areas(
+            prepared = None
+            if inputs is not None and inputs is not False:
+                _, column = areas.area_column(
+                    self._obj,
+                    fields,
+                    kind=str(area_type(type)),
+                    output_spec=frame_output_spec(self._obj, output_spec),
+                    task=task,
+                    worker=worker,
+                )
+                prepared = local.inputs_for(
+                    self._obj,
+                    inputs,
+                    task=task,
+                    worker=worker,
+                    columns=[column],
+                    pool_id=pool_id,
+                    connection=connection,
+                )
+            out = areas.aggregate_areas(
                 self._obj,
                 kind=str(area_type(type)),
                 fields=fields,
@@ -322,6 +344,7 @@ class TolokaAccessor:
                 golden=golden,
                 method_kwargs=method_kwargs,
             )
+            return local.attach_inputs(out, prepared, dtype_backend=dtype_backend)
         if is_pairwise(type):
             return rank_for_aggregate(
                 self._obj,
@@ -350,7 +373,7 @@ class TolokaAccessor:
             dtype_backend=dtype_backend,
             golden=golden,
             method_kwargs=method_kwargs,
-            connection=Connection(client, token, environment, url),
+            connection=connection,
             inputs=inputs,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
+from test_dropped_counts import area_responses
 
 import pandas_toloka as ptk
 from pandas_toloka._frame import from_pool
@@ -132,5 +133,18 @@ def test_bad_inputs_are_refused_before_any_work(pool) -> None:  # type: ignore[n
         bare.toloka.aggregate_locally("MAJORITY_VOTE", inputs=["label"], **kwargs)
     with pytest.raises(InvalidArgumentError, match="inputs must"):
         bare.toloka.aggregate_locally("MAJORITY_VOTE", inputs=3, **kwargs)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentError, match="has none"):
+    with pytest.raises(InvalidArgumentError, match="ranks items"):
         responses.toloka.aggregate_locally("BRADLEY_TERRY", inputs=True)
+
+
+def test_area_selection_gets_its_inputs_too() -> None:
+    frame = area_responses().assign(image=lambda f: "https://x/" + f["task_id"])
+    spec = {"boxes": {"type": "JSON"}}
+    with pytest.warns(ptk.DroppedResponsesWarning):
+        plain = frame.toloka.aggregate_locally("BOXES", output_spec=spec, fields="boxes")
+        out = frame.toloka.aggregate_locally(
+            "BOXES", output_spec=spec, fields="boxes", inputs="image"
+        )
+    assert list(out.columns) == [*plain.columns, "image"]
+    assert out["image"].tolist() == ["https://x/i1", "https://x/i2"]
+    assert out.attrs["toloka"]["input_spec"] == {"image": {"type": "STRING", "required": True}}

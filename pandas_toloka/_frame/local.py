@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.methods import check_local_type
-from .._read.args import STATUS_ALIASES, STATUSES, check_statuses
+from .._read.args import STATUS_ALIASES, STATUSES, check_statuses, input_names
 from ..aggregation import (
     AggregationModel,
     DawidSkeneModel,
@@ -53,9 +53,18 @@ from .task_inputs import (
     served_spec,
     tasks_found,
     values_of,
+    with_inputs,
 )
 
-__all__ = ["aggregate_local", "fit_local", "model_quality", "worker_quality"]
+__all__ = [
+    "FrameInputs",
+    "aggregate_local",
+    "attach_inputs",
+    "fit_local",
+    "inputs_for",
+    "model_quality",
+    "worker_quality",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -479,6 +488,58 @@ def frame_inputs(
     if plan is None or not plan.from_tasks:
         return plan, []
     return plan, [tasks_found(read, plan.from_tasks)]
+
+
+@dataclass(frozen=True)
+class FrameInputs:
+    """``inputs=`` of a method whose result is a pandas frame (area selection): the plan
+    and every task's values, found before the work."""
+
+    plan: InputsPlan
+    found: list[pa.Table]
+
+
+def inputs_for(
+    frame: pd.DataFrame,
+    inputs: object,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    columns: Sequence[Hashable],
+    pool_id: str | int | None,
+    connection: Connection,
+) -> FrameInputs | None:
+    """``inputs=`` checked against the frame (answers in ``columns``), and the values of
+    each pool's tasks taken (or read, with a connection), before any aggregation."""
+    if input_names(inputs) is False:
+        return None
+    frame = text_ids(frame, task, worker)
+    groups = pool_groups(frame, pool_id)
+    plan, found = frame_inputs(
+        frame,
+        inputs,
+        reserved=[task, worker, *schema.RESPONSES_META_COLUMNS, *columns],
+        pools=[pool for pool, _ in groups],
+        connection=connection,
+        tasks=PoolTasks(connection, purpose="inputs= read from the pool"),
+    )
+    assert plan is not None
+    if plan.from_frame and groups:
+        held = [values_of(group, plan, task=task, pool=pool) for pool, group in groups]
+        found = [pa.concat_tables(held), *found]
+    return FrameInputs(plan, found)
+
+
+def attach_inputs(
+    out: pd.DataFrame, prepared: FrameInputs | None, *, dtype_backend: DtypeBackend
+) -> pd.DataFrame:
+    """A result frame (``pool_id``, ``task_id``, ...) with the input columns of its tasks,
+    its provenance recording their input spec."""
+    if prepared is None:
+        return out
+    result = with_inputs(out, prepared.found, prepared.plan, dtype_backend=dtype_backend)
+    result.attrs = {ATTRS_KEY: {**out.attrs[ATTRS_KEY], "input_spec": prepared.plan.input_spec()}}
+    return result
 
 
 def fit_local(

@@ -60,8 +60,8 @@ class DaskTolokaAccessor:
         if is_pairwise(type):
             if inputs is not None and inputs is not False:
                 raise InvalidArgumentError(
-                    f"inputs= adds input columns to one row per task of a label method; "
-                    f"type={type!r} ranks items."
+                    f"inputs= adds input columns to one row per task; type={type!r} ranks "
+                    "items (a row per item): join the tasks' inputs on the item ids instead."
                 )
             options = dict(method_kwargs or {})
             for name, value in (("n_iter", n_iter), ("tol", tol)):

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
+from .._frame.areas import area_column
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
@@ -137,12 +138,19 @@ def _row_spec(
     )
 
 
-def _inputs_plan(ddf: dd.DataFrame, inputs: object, spec: RowSpec) -> InputsPlan | None:
+def _inputs_plan(
+    ddf: dd.DataFrame,
+    inputs: object,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    columns: Sequence[Hashable],
+) -> InputsPlan | None:
     """``inputs=`` checked against the frame's columns (and the input spec in its meta's
     attrs) before any work; object columns are typed from a sample of their values."""
     if input_names(inputs) is False:
         return None
-    reserved = [spec.task, spec.worker, *schema.RESPONSES_META_COLUMNS, *spec.columns]
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS, *columns]
     sample = ddf._meta
     if any(pd.api.types.is_object_dtype(dtype) for dtype in sample.dtypes):
         sample = ddf.head(1000, npartitions=-1)
@@ -247,8 +255,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
         there; nothing is requested): each task's values are gathered from
         every partition (one small task per partition, then one table of a row
         per task, joined to each partition of the result), a task with
-        different values on its rows failing the compute with an error naming it. Every method of the registry marked for
-        Dask runs (today all of them; see ``docs/dask.md``).
+        different values on its rows failing the compute with an error naming it
+        (label and area methods; a pairwise ranking refuses it). Every method of
+        the registry marked for Dask runs (today all of them; see ``docs/dask.md``).
         BOXES, POINTS and the SEGMENTATION_* methods run per task: each partition
         (after a shuffle by task when a task's responses span partitions) runs
         the pandas function (``docs/areas.md``). The embedding methods read
@@ -282,17 +291,24 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
     shuffled by pool once when a pool spans partitions.
     """
     area = area_type(type)
-    if area is not None and input_names(inputs) is not False:
-        raise InvalidArgumentError(
-            f"inputs= adds input columns to one row per task of a label method; type={type!r} "
-            "aggregates areas: join the tasks' inputs on task_id instead."
-        )
     if area is not None:
         if skills is not None or answer_weight_skill_id is not None:
             raise InvalidArgumentError(
                 f"type={type!r} takes no skills= or answer_weight_skill_id=."
             )
-        return aggregate_areas_dask(
+        plan = None
+        if input_names(inputs) is not False:
+            bare, _ = _prepare(ddf, task)
+            _, column = area_column(
+                bare._meta,
+                fields,
+                kind=area,
+                output_spec=frame_output_spec(bare._meta, output_spec),
+                task=task,
+                worker=worker,
+            )
+            plan = _inputs_plan(bare, inputs, task=task, worker=worker, columns=[column])
+        out = aggregate_areas_dask(
             ddf,
             kind=area,
             fields=fields,
@@ -307,6 +323,11 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
             golden=golden,
             method_kwargs=method_kwargs,
         )
+        if plan is None:
+            return out
+        named = None if pool_id is None else str(pool_id)
+        backend = schema.check_dtype_backend(dtype_backend)
+        return _with_inputs(_prepare(ddf, task)[0], out, plan, task, named, backend)
     kind = check_local_type(type)
     row = METHODS[kind]
     if row.dask is None:
@@ -334,7 +355,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
         purpose="to aggregate responses",
         extra=extra_columns(kind, options) if kind in TEXT_KINDS else (),
     )
-    plan = _inputs_plan(ddf, inputs, spec)
+    plan = _inputs_plan(ddf, inputs, task=spec.task, worker=spec.worker, columns=spec.columns)
     skill_frame = (
         normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
         if row.kind == "skill_weighted"
@@ -392,7 +413,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
         else:
             out = _result_frame(frame, kind, single, fits, meta, common)
         if plan is not None:
-            out = _with_inputs(ddf, out, plan, spec, backend)
+            out = _with_inputs(ddf, out, plan, spec.task, spec.pool_id, backend)
         return out
 
 
@@ -400,15 +421,24 @@ def _with_inputs(
     ddf: dd.DataFrame,
     result: dd.DataFrame,
     plan: InputsPlan,
-    spec: RowSpec,
+    task: Hashable,
+    pool_id: str | None,
     dtype_backend: DtypeBackend,
 ) -> dd.DataFrame:
     """The result with its tasks' input columns: each partition's values by task, gathered
-    into one table (checked across partitions), joined to every partition of the result."""
-    wanted = [spec.task, *(column for _, column in plan.from_frame)]
+    into one table (checked across partitions), joined to every partition of the result.
+    ``pool_id`` filters a ``pool_id`` column, or names the pool of a frame without one."""
+    wanted = [task, *(column for _, column in plan.from_frame)]
     if "pool_id" in ddf.columns:
         wanted.insert(0, "pool_id")
-    parts = [dask.delayed(_partition_values)(part, plan, spec) for part in ddf[wanted].to_delayed()]
+    elif pool_id is None:
+        provenance = schema.get_provenance(ddf._meta)
+        named = provenance.get("pool_id") if provenance is not None else None
+        pool_id = None if named is None else str(named)
+    parts = [
+        dask.delayed(_partition_values)(part, plan, task, pool_id)
+        for part in ddf[list(dict.fromkeys(wanted))].to_delayed()
+    ]
     gathered = dask.delayed(_gathered_values)(parts, [f.name for f in plan.fields])
     meta = with_inputs(result._meta, [], plan, dtype_backend=dtype_backend)
     meta.attrs[schema.ATTRS_KEY] = {
@@ -420,13 +450,15 @@ def _with_inputs(
     )
 
 
-def _partition_values(frame: pd.DataFrame, plan: InputsPlan, spec: RowSpec) -> pa.Table:
+def _partition_values(
+    frame: pd.DataFrame, plan: InputsPlan, task: Hashable, pool_id: str | None
+) -> pa.Table:
     """One partition's input values, one row per task (checked within the partition)."""
-    if spec.pool_id is not None and "pool_id" in frame.columns and len(frame):
+    if pool_id is not None and "pool_id" in frame.columns and len(frame):
         pools = schema.id_array(frame["pool_id"])
-        wanted = schema.id_array([spec.pool_id])[0]
+        wanted = schema.id_array([pool_id])[0]
         frame = frame[pc.fill_null(pc.equal(pools, wanted), False).to_numpy(zero_copy_only=False)]
-    return values_of(frame, plan, task=spec.task, pool=spec.pool_id)
+    return values_of(frame, plan, task=task, pool=pool_id)
 
 
 def _gathered_values(parts: list[pa.Table], names: list[str]) -> pa.Table:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SPEC, make_responses
+from test_dropped_counts import area_responses
 
 import pandas_toloka as ptk  # noqa: F401 - registers df.toloka
 import pandas_toloka.dask as ptd
@@ -75,3 +76,17 @@ def test_dask_inputs_check_names_now_and_values_at_compute(dask_client, response
     )
     with pytest.raises(InvalidArgumentError, match=rf"task {broken['task_id'].iloc[0]!r}"):
         lazy.compute()
+
+
+def test_dask_area_selection_gets_its_inputs(dask_client) -> None:  # type: ignore[no-untyped-def]
+    frame = area_responses().assign(image=lambda f: "https://x/" + f["task_id"])
+    spec = {"boxes": {"type": "JSON"}}
+    with pytest.warns(DroppedResponsesWarning):
+        expected = frame.toloka.aggregate_locally("BOXES", output_spec=spec, inputs="image")
+    with pytest.warns(DroppedResponsesWarning):
+        lazy = ptd.aggregate_locally(
+            dd.from_pandas(frame, npartitions=2), "BOXES", output_spec=spec, inputs="image"
+        )
+    got = lazy.compute().sort_values("task_id", ignore_index=True)
+    assert got.columns.tolist() == expected.columns.tolist()
+    assert got["image"].tolist() == expected["image"].tolist()
