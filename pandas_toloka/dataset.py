@@ -17,7 +17,13 @@ import pandas as pd
 from . import schema
 from ._config import SOLUTIONS_PAGE_SIZE, WAIT_TIMEOUT
 from ._protocol import AggregationTypeName
-from ._read.args import check_page_size, check_wait_timeout, field_names, id_text
+from ._read.args import (
+    check_page_size,
+    check_wait_timeout,
+    field_names,
+    id_text,
+    resolve_inputs,
+)
 from ._read.connect import check_credentials, client_scope
 from ._read.dataset import read_labeled_table
 from .client import AggregationType, Client
@@ -138,12 +144,7 @@ def read_labeled_dataset(
     with client_scope(client, token=token, environment=environment, url=url) as resolved:
         if wanted is not None:  # an unknown input is refused before the aggregation starts
             spec, _ = resolved.get_task_spec(pool)
-            known = list(parse_input_spec(spec))
-            unknown = [name for name in wanted if name not in known]
-            if unknown:
-                raise InvalidArgumentError(
-                    f"Pool {pool!r} has no input field(s) {unknown}; its input fields are {known}."
-                )
+            resolve_inputs(wanted, parse_input_spec(spec), pool)
         labeled = read_labeled_table(
             pool,
             client=resolved,
