@@ -20,9 +20,11 @@ from ._protocol import AggregationTypeName
 from ._read.args import (
     check_page_size,
     check_wait_timeout,
+    dataset_inputs,
     field_names,
     id_text,
     resolve_inputs,
+    table_inputs,
 )
 from ._read.connect import check_credentials, client_scope
 from ._read.dataset import read_labeled_table
@@ -40,7 +42,7 @@ def read_labeled_dataset(
     *,
     type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
-    inputs: str | Sequence[str] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     golden: bool = False,
     answer_weight_skill_id: str | int | None = None,
     operation_id: str | None = None,
@@ -68,8 +70,9 @@ def read_labeled_dataset(
         The pool.
     type, fields, answer_weight_skill_id, operation_id
         As for :func:`read_aggregated_solutions`.
-    inputs : str or list of str, optional
-        The input fields to keep (default: all of them). A name the project's
+    inputs : bool, str or list of str, optional
+        The input fields to keep: the names of some, or None, True or ``"all"``
+        (the default) for every one; False keeps none. A name the project's
         input spec lacks is an ``InvalidArgumentError`` raised before the
         aggregation starts.
     golden : bool, default False
@@ -128,7 +131,7 @@ def read_labeled_dataset(
     pool = id_text(pool_id, name="pool_id")
     kind = AggregationType.parse(type) if type is not None else None
     names = field_names(fields)
-    wanted = field_names(inputs)
+    wanted = dataset_inputs(inputs)
     if not isinstance(golden, bool):
         raise InvalidArgumentError(f"golden must be True or False, got {golden!r}.")
     skill = (
@@ -142,7 +145,7 @@ def read_labeled_dataset(
     wait_timeout = check_wait_timeout(wait_timeout)
     check_credentials(client, token=token, environment=environment, url=url)
     with client_scope(client, token=token, environment=environment, url=url) as resolved:
-        if wanted is not None:  # an unknown input is refused before the aggregation starts
+        if isinstance(wanted, list):  # an unknown input is refused before aggregating
             spec, _ = resolved.get_task_spec(pool)
             resolve_inputs(wanted, parse_input_spec(spec), pool)
         labeled = read_labeled_table(
@@ -150,7 +153,7 @@ def read_labeled_dataset(
             client=resolved,
             type=kind,
             fields=names,
-            inputs=wanted,
+            inputs=table_inputs(wanted),
             golden=golden,
             answer_weight_skill_id=skill,
             operation_id=operation,

@@ -98,6 +98,24 @@ def test_inputs_choose_columns_and_unknown_ones_are_refused_before_aggregating(s
 
 
 @pytest.mark.parametrize(
+    ("inputs", "columns"),
+    [
+        (None, ["image", "width"]),
+        (True, ["image", "width"]),
+        ("all", ["image", "width"]),
+        (False, []),
+    ],
+)
+def test_inputs_all_or_none(served, inputs: object, columns: list[str]) -> None:
+    _, client = served
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ptk.MissingAggregatesWarning)
+        dataset = ptk.read_labeled_dataset(POOL, inputs=inputs, client=client, progress_bar=False)
+    assert list(dataset.columns) == ["pool_id", "task_id", *columns, "confidence", "result"]
+    assert len(dataset) == len(ANSWERED) + len(UNANSWERED)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "match"),
     [
         ({"golden": "yes"}, "golden must be True or False"),
@@ -105,6 +123,8 @@ def test_inputs_choose_columns_and_unknown_ones_are_refused_before_aggregating(s
         ({"page_size": 0}, "page_size"),
         ({"dtype_backend": "numpy"}, "dtype_backend"),
         ({"client": "c"}, "client"),
+        ({"inputs": 3}, "inputs must be True or 'all'"),
+        ({"inputs": ["image", "image"]}, "inputs has duplicates"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_request(kwargs, match: str) -> None:

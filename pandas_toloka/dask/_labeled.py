@@ -29,7 +29,13 @@ from .. import schema
 from .. import tasks as _tasks
 from .._config import MAX_CONCURRENT_OPERATIONS, SOLUTIONS_PAGE_SIZE, TASKS_PAGE_SIZE, WAIT_TIMEOUT
 from .._protocol import AggregationTypeName
-from .._read.args import check_page_size, field_names
+from .._read.args import (
+    check_page_size,
+    dataset_inputs,
+    field_names,
+    resolve_inputs,
+    table_inputs,
+)
 from .._read.dataset import join_labeled, read_labeled_table
 from .._read.tasks import tasks_to_table
 from ..client import AggregationType, Client
@@ -283,7 +289,7 @@ def read_labeled_dataset(
     *,
     type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
-    inputs: str | Sequence[str] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     golden: bool = False,
     answer_weight_skill_id: str | int | None = None,
     client: Client | None = None,
@@ -316,8 +322,9 @@ def read_labeled_dataset(
     type, fields, answer_weight_skill_id
         As for :func:`pandas_toloka.read_aggregated_solutions`, the same for
         every pool; without ``fields`` every pool must have one output field.
-    inputs : str or list of str, optional
-        The input fields to keep (default: all of them).
+    inputs : bool, str or list of str, optional
+        The input fields to keep: the names of some, or None, True or ``"all"``
+        (the default) for every one; False keeps none.
     golden : bool, default False
         Add the control tasks' known answers, ``golden.<field>`` per
         aggregated field (missing on the other tasks).
@@ -363,7 +370,7 @@ def read_labeled_dataset(
     check_page_size(page_size)
     kind = AggregationType.parse(type) if type is not None else None
     names = field_names(fields)
-    chosen_inputs = field_names(inputs)
+    wanted = dataset_inputs(inputs)
     if not isinstance(golden, bool):
         raise InvalidArgumentError(f"golden must be True or False, got {golden!r}.")
     skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
@@ -387,7 +394,7 @@ def read_labeled_dataset(
             lease,
             kind=kind,
             names=names,
-            chosen_inputs=chosen_inputs,
+            wanted=wanted,
             golden=golden,
             skill=skill,
             limit=limit,
@@ -405,7 +412,7 @@ def _labeled_frame(
     *,
     kind: Any,
     names: Any,
-    chosen_inputs: Any,
+    wanted: list[str] | bool,
     golden: bool,
     skill: str | None,
     limit: int,
@@ -416,17 +423,11 @@ def _labeled_frame(
     empties = {}
     for pool, (pool_inputs, outputs) in specs.items():
         aggregated = _aggregated_fields(pool, outputs, names)
-        input_names = [f.name for f in pool_inputs]
-        unknown = [n for n in chosen_inputs or () if n not in input_names]
-        if unknown:
-            raise InvalidArgumentError(
-                f"Pool {pool!r} has no input field(s) {unknown}; its input fields are "
-                f"{input_names}."
-            )
+        chosen = resolve_inputs(wanted, {f.name: f for f in pool_inputs}, pool)
         tasks = tasks_to_table([], pool_inputs, outputs, pool_id=pool)
         solutions = pa.Table.from_batches([schema.aggregated_page_to_batch([], aggregated)])
         empties[pool], _ = join_labeled(
-            tasks, solutions, inputs=chosen_inputs or input_names, golden=golden
+            tasks, solutions, inputs=[f.name for f in chosen], golden=golden
         )
     meta = _meta(empties, "labeled datasets", backend)
     dask_client = _distributed_client()
@@ -449,7 +450,7 @@ def _labeled_frame(
             limit=limit,
             type=kind,
             fields=names,
-            inputs=chosen_inputs,
+            inputs=table_inputs(wanted),
             golden=golden,
             answer_weight_skill_id=skill,
             dtype_backend=backend,
