@@ -6,6 +6,7 @@ few written by hand are pinned below with the reason.
 
 from __future__ import annotations
 
+import doctest
 import inspect
 import re
 from collections.abc import Callable
@@ -213,3 +214,17 @@ def test_a_wrong_call_names_the_function_and_does_no_work() -> None:
         thing(pd.DataFrame(), 2)  # type: ignore[call-arg]
     assert calls == []
     assert thing(pd.DataFrame(), size=2)["x"].tolist() == [2]
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_the_docstring_examples_run(name: str) -> None:
+    function, _ = PAIRS[name]
+    names = {n: getattr(agg, n) for n in agg.__all__}
+    tests = doctest.DocTestFinder(recurse=False).find(
+        function, name, globs={"pd": pd, "np": np, **names}
+    )
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    for test in tests:
+        runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)

@@ -141,7 +141,7 @@ bradley_terry = frame_function(
     Examples
     --------
     >>> df = pd.DataFrame({"left": ["a", "b", "a", "c"], "right": ["b", "c", "c", "a"],
-    ...                    "winner": ["left", "left", "left", "right"]}})
+    ...                    "winner": ["left", "left", "left", "right"]})
     >>> bradley_terry(df, n_bootstrap=0)["item"].tolist()
     ['a', 'b', 'c']
     """,
