@@ -18,6 +18,7 @@ from typing import Any
 import dask.dataframe as dd
 import pandas as pd
 
+from .._frame.local import select_rows
 from .._frame.ranking import PAIRWISE_METHODS, rank_by_pool
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method
@@ -32,9 +33,12 @@ COUNT_COLUMN = "__count__"
 def _count_rows(
     frame: pd.DataFrame, keys: list[Hashable], statuses: tuple[str, ...] | None
 ) -> pd.DataFrame:
-    """One partition's distinct keys and how many rows had each (nulls kept as keys)."""
-    if statuses is not None and "status" in frame.columns:
-        frame = frame[frame["status"].isin(list(statuses)).to_numpy(dtype=bool, na_value=False)]
+    """One partition's distinct keys and how many rows had each (nulls kept as keys).
+
+    The rows counted are those pandas' rank selects (``_frame.local.select_rows``:
+    the wanted statuses, the results export's ``APPROVED`` as ``ACCEPTED``).
+    """
+    frame = select_rows(frame, statuses, [])
     counted = frame.groupby(keys, dropna=False, observed=True, sort=False).size()
     return counted.rename(COUNT_COLUMN).reset_index()
 
