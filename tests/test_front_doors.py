@@ -63,11 +63,8 @@ EXCEPTIONS = {
     ("start_aggregations", "page_size"): "nothing is read",
     ("start_aggregations", "wait_timeout"): "it does not wait",
     ("start_aggregations", "credentials"): "nothing runs on the workers",
-    # The labeled dataset (issue 17): pandas readers join the inputs; the Dask lake is
-    # its own door. golden="pool" and skills read from the API: pandas accessors only.
-    ("read_aggregated_solutions", "inputs"): "pandas joins the tasks' inputs",
-    ("read_responses", "inputs"): "pandas adds the tasks' inputs",
-    ("read_responses", "input_spec"): "pandas types the input columns",
+    ("start_aggregations", "inputs"): "nothing is read",
+    # golden="pool" and skills read from the API: pandas accessors only.
     **{
         (door, name): "golden='pool' / skills read from the API on the driver (pandas)"
         for door in ("aggregate_locally", "worker_quality")
