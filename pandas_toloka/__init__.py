@@ -9,6 +9,7 @@ from . import accessor as _accessor  # noqa: F401  (registers DataFrame.toloka)
 from ._version import __version__
 from .accessor import TolokaAccessor
 from .client import AggregationType, Client, Environment
+from .dataset import read_labeled_dataset
 from .errors import (
     AccessDeniedError,
     AnswerTooLargeError,
@@ -60,6 +61,7 @@ __all__ = [
     "read_assignments_tsv",
     "read_assignments_export",
     "read_tasks",
+    "read_labeled_dataset",
     "iter_tasks",
     "open_tasks",
     "Tasks",

@@ -31,6 +31,7 @@ from ._read.args import (
     resolve_inputs,
 )
 from ._read.connect import check_connection, check_credentials
+from ._read.doors import iter_frames
 from ._read.labeled import labeled_schema, merge_inputs
 from ._read.operations import (
     AggregationJob,
@@ -487,11 +488,4 @@ environment, url, progress_bar, dtype_backend, page_size, wait_timeout
         page_size=page_size,
         wait_timeout=wait_timeout,
     )
-    return _iter_frames(pool_id, backend, arguments)
-
-
-def _iter_frames(
-    pool_id: str | int | None, backend: DtypeBackend, arguments: dict[str, Any]
-) -> Iterator[pd.DataFrame]:
-    with open_aggregated_solutions(pool_id, **arguments) as stream:
-        yield from stream.iter_frames(dtype_backend=backend)
+    return iter_frames(open_aggregated_solutions, pool_id, backend, arguments)

@@ -31,7 +31,7 @@ from ._read.args import (
     resolve_inputs,
 )
 from ._read.assignments import ASSIGNMENTS, assignments_to_table, responses_input_schema
-from ._read.connect import check_connection, open_client
+from ._read.doors import check_reading, iter_frames, open_stream, read_frame
 from ._read.pager import iter_pages
 from ._read.progress import count_bar, progress_enabled
 from ._read.stream import TableStream
@@ -269,9 +269,8 @@ def open_responses(
     wanted = input_names(inputs)
     check_page_size(page_size)
     check_progress_bar(progress_bar)
-    resolved, owned = open_client(client, token=token, environment=environment, url=url)
-    try:
-        return Responses(
+    return open_stream(
+        lambda resolved, owned: Responses(
             pool,
             client=resolved,
             owns_client=owned,
@@ -281,11 +280,12 @@ def open_responses(
             progress_bar=progress_bar,
             inputs=wanted,
             input_spec=input_spec,
-        )
-    except BaseException:
-        if owned:
-            resolved.close()
-        raise
+        ),
+        client=client,
+        token=token,
+        environment=environment,
+        url=url,
+    )
 
 
 def iter_responses(
@@ -325,10 +325,6 @@ def iter_responses(
     pool = id_text(pool_id, name="pool_id")
     check_statuses(status)
     input_names(inputs)
-    check_page_size(page_size)
-    schema.check_dtype_backend(dtype_backend)
-    check_progress_bar(progress_bar)
-    check_connection(client, token=token, environment=environment, url=url)
     arguments = dict(
         status=status,
         client=client,
@@ -341,14 +337,8 @@ def iter_responses(
         page_size=page_size,
         progress_bar=progress_bar,
     )
-    return _iter_frames(pool, dtype_backend, arguments)
-
-
-def _iter_frames(
-    pool_id: str, dtype_backend: DtypeBackend, arguments: dict[str, Any]
-) -> Iterator[pd.DataFrame]:
-    with open_responses(pool_id, **arguments) as stream:
-        yield from stream.iter_frames(dtype_backend=dtype_backend)
+    backend = check_reading(arguments, dtype_backend)
+    return iter_frames(open_responses, pool, backend, arguments)
 
 
 def read_responses(
@@ -438,9 +428,7 @@ def read_responses(
     >>> responses = ptk.read_responses("36502086", client=client)  # doctest: +SKIP
     >>> responses.toloka.aggregate_locally(type="DAWID_SKENE")  # doctest: +SKIP
     """
-    schema.check_dtype_backend(dtype_backend)
-    with open_responses(
-        pool_id,
+    arguments = dict(
         status=status,
         client=client,
         token=token,
@@ -451,7 +439,7 @@ def read_responses(
         input_spec=input_spec,
         page_size=page_size,
         progress_bar=progress_bar,
-    ) as stream:
-        frame = stream.to_pandas(dtype_backend=dtype_backend)
-    logger.info("pool %s: read %d responses", stream.pool_id, len(frame))
+    )
+    frame = read_frame(open_responses, pool_id, dtype_backend, arguments)
+    logger.info("pool %s: read %d responses", frame.attrs[ATTRS_KEY]["pool_id"], len(frame))
     return frame

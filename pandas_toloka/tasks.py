@@ -20,6 +20,7 @@ from . import schema
 from ._config import TASKS_PAGE_SIZE, USER_SKILLS_PAGE_SIZE
 from ._read.args import check_page_size, check_progress_bar, id_text
 from ._read.connect import check_connection, open_client
+from ._read.doors import check_reading, iter_frames, open_stream, read_frame
 from ._read.pager import iter_pages
 from ._read.progress import count_bar, progress_enabled
 from ._read.stream import TableStream
@@ -172,9 +173,8 @@ def open_tasks(
     pool = id_text(pool_id, name="pool_id")
     check_page_size(page_size)
     check_progress_bar(progress_bar)
-    resolved, owned = open_client(client, token=token, environment=environment, url=url)
-    try:
-        return Tasks(
+    return open_stream(
+        lambda resolved, owned: Tasks(
             pool,
             client=resolved,
             owns_client=owned,
@@ -182,11 +182,12 @@ def open_tasks(
             output_spec=output_spec,
             page_size=page_size,
             progress_bar=progress_bar,
-        )
-    except BaseException:
-        if owned:
-            resolved.close()
-        raise
+        ),
+        client=client,
+        token=token,
+        environment=environment,
+        url=url,
+    )
 
 
 def iter_tasks(
@@ -213,10 +214,6 @@ def iter_tasks(
         One chunk, with ``attrs["toloka"]`` set as in :func:`read_tasks`.
     """
     pool = id_text(pool_id, name="pool_id")
-    check_page_size(page_size)
-    schema.check_dtype_backend(dtype_backend)
-    check_progress_bar(progress_bar)
-    check_connection(client, token=token, environment=environment, url=url)
     arguments = dict(
         client=client,
         token=token,
@@ -227,14 +224,8 @@ def iter_tasks(
         page_size=page_size,
         progress_bar=progress_bar,
     )
-    return _iter_frames(pool, dtype_backend, arguments)
-
-
-def _iter_frames(
-    pool_id: str, dtype_backend: DtypeBackend, arguments: dict[str, Any]
-) -> Iterator[pd.DataFrame]:
-    with open_tasks(pool_id, **arguments) as stream:
-        yield from stream.iter_frames(dtype_backend=dtype_backend)
+    backend = check_reading(arguments, dtype_backend)
+    return iter_frames(open_tasks, pool, backend, arguments)
 
 
 def read_tasks(
@@ -308,13 +299,7 @@ def read_tasks(
     >>> tasks = ptk.read_tasks("36502086")  # doctest: +SKIP
     >>> tasks[["task_id", "image", "golden.result"]].head()  # doctest: +SKIP
     """
-    pool = id_text(pool_id, name="pool_id")
-    check_page_size(page_size)
-    backend = schema.check_dtype_backend(dtype_backend)
-    check_progress_bar(progress_bar)
-    check_connection(client, token=token, environment=environment, url=url)
-    with open_tasks(
-        pool,
+    arguments = dict(
         client=client,
         token=token,
         environment=environment,
@@ -323,8 +308,8 @@ def read_tasks(
         output_spec=output_spec,
         page_size=page_size,
         progress_bar=progress_bar,
-    ) as stream:
-        return stream.to_pandas(dtype_backend=backend)
+    )
+    return read_frame(open_tasks, pool_id, dtype_backend, arguments)
 
 
 def read_user_skills(

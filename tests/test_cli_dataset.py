@@ -122,6 +122,26 @@ def test_export_refuses_a_bad_output_before_any_request(
     assert served.request_log.snapshot() == []
 
 
+def test_export_keeps_the_inputs_asked_for_and_refuses_unknown_ones_first(
+    served: LocalTolokaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = len(served.operations.all())
+    argv = ["export", POOL, "--field", "result", "--input", "nope", "-o", "x.parquet"]
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "has no input field 'nope'" in err and len(err.splitlines()) == 1
+    assert len(served.operations.all()) == started  # refused before the aggregation
+    argv = ["export", POOL, "--field", "result", "--input", "image", "-o", "x.parquet"]
+    assert main(argv) == EXIT_OK
+    assert list(pd.read_parquet("x.parquet").columns) == [
+        "pool_id",
+        "task_id",
+        "image",
+        "confidence",
+        "result",
+    ]
+
+
 def test_export_of_an_unknown_pool_is_one_line(
     served: LocalTolokaServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

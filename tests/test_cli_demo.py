@@ -30,7 +30,7 @@ def test_demo_reports_accuracy_and_writes_parquet(
     assert str(out / "aggregated.parquet") in text
     # The read-back advice gives a frame that round-trips through Parquet again.
     advice = re.findall(r"read back: (pd\.read_parquet\(.*?\))\)", text)
-    assert len(advice) == 2 and all("dtype_backend" not in a for a in advice)
+    assert len(advice) == 3 and all("dtype_backend" not in a for a in advice)
     for code in advice:
         frame = eval(code, {"pd": pd})
         assert isinstance(frame["result"].dtype, pd.CategoricalDtype)
@@ -38,6 +38,20 @@ def test_demo_reports_accuracy_and_writes_parquet(
         again = pd.read_parquet(tmp_path / "again.parquet")
         pd.testing.assert_frame_equal(again, frame)
         assert again.attrs == frame.attrs
+    # the labeled dataset: the inputs next to the labels, the control tasks scored
+    dataset = pd.read_parquet(out / "dataset.parquet")
+    assert list(dataset.columns) == [
+        "pool_id",
+        "task_id",
+        "image",
+        "confidence",
+        "result",
+        "golden.result",
+    ]
+    assert dataset["task_id"].tolist() == ds["task_id"].astype(object).tolist()
+    assert dataset["image"].str.startswith("https://").all()
+    control = float(re.search(r"accuracy on the pool's \d+ control tasks .*: ([\d.]+)", text)[1])
+    assert 0.8 < control <= 1.0
     # local aggregation of the raw responses agrees with the server, and the plot is saved
     assert "local result equals the server's: labels identical" in text
     assert "least accurate workers" in text

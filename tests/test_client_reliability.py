@@ -119,6 +119,15 @@ def test_redactor_knows_every_form_of_the_token() -> None:
     assert Redactor([""])("text") == "text"
 
 
+def test_a_short_token_is_masked_where_it_stands_alone_without_garbling_the_text() -> None:
+    redact = Redactor(["OAuth t"])
+    text = "Connection to host='127.0.0.1' failed; header OAuth t, url ?token=t&x=1, json \"t\""
+    assert redact(text) == (
+        "Connection to host='127.0.0.1' failed; header OAuth ***, url ?token=***&x=1, json \"***\""
+    )
+    assert Redactor(["abc+1"])("key abc%2B1 and abc+1.") == "key *** and ***."
+
+
 def test_redactor_knows_the_json_escaped_form() -> None:
     secret = 'AQAA"se\\cret/' + "x" * 20  # refused by Client, but the redaction holds anyway
     echoed = json.dumps({"message": f"bad header OAuth {secret}"})

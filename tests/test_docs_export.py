@@ -66,14 +66,25 @@ def test_the_script_and_the_notebook_cell(docs_env: LocalTolokaServer, tmp_path:
     script, accuracy, local, cell, _ = code_blocks(PAGE)
     namespace = run_block(script, source=PAGE)
     dataset = namespace["dataset"]
-    assert len(dataset) == 2000 and namespace["unlabeled"] == 0
+    assert len(dataset) == 2000 and dataset["result"].notna().all()
+    assert list(dataset.columns) == [
+        "pool_id",
+        "task_id",
+        "image",
+        "confidence",
+        "result",
+        "golden.result",
+    ]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dataset.parquet"), dataset)
+    # the one call is the export command's file
+    main(["export", "36502086", "--field", "result", "--golden", "-o", "cli.parquet"])
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cli.parquet"), dataset)
     assert run_block(accuracy, source=PAGE, namespace=namespace)["accuracy"] > 0.8
     here = run_block(local, source=PAGE, namespace=dict(namespace))
     assert list(here["local"].columns) == ["pool_id", "task_id", "confidence", "result", "image"]
     assert here["report"]["n_tasks"] == (dataset["golden.result"].notna()).sum()
     shown = run_block(cell, source=PAGE, namespace=namespace)["dataset"]
-    assert list(shown.columns) == ["task_id", "image", "pool_id", "confidence", "result"]
+    assert list(shown.columns) == ["pool_id", "task_id", "image", "confidence", "result"]
 
 
 def test_the_dask_block(docs_env: LocalTolokaServer, tmp_path: Path) -> None:

@@ -34,6 +34,8 @@ DOORS: dict[str, list[Callable[..., Any]]] = {
     "rank": [ptk.TolokaAccessor.rank, ptd.rank, ptd.DaskTolokaAccessor.rank],
     "read_aggregated_solutions": [ptk.read_aggregated_solutions, ptd.read_aggregated_solutions],
     "read_responses": [ptk.read_responses, ptd.read_responses],
+    "read_labeled_dataset": [ptk.read_labeled_dataset, ptd.read_labeled_dataset],
+    "read_tasks": [ptk.read_tasks, ptd.read_tasks],
     # start_aggregations is read_aggregated_solutions' first half on Dask.
     "start_aggregations": [ptd.read_aggregated_solutions, ptd.start_aggregations],
 }
@@ -61,16 +63,32 @@ EXCEPTIONS = {
     ("start_aggregations", "page_size"): "nothing is read",
     ("start_aggregations", "wait_timeout"): "it does not wait",
     ("start_aggregations", "credentials"): "nothing runs on the workers",
-    # The labeled dataset (issue 17): pandas readers join the inputs; the Dask lake is
-    # its own door. golden="pool" and skills read from the API: pandas accessors only.
-    ("read_aggregated_solutions", "inputs"): "pandas joins the tasks' inputs",
-    ("read_responses", "inputs"): "pandas adds the tasks' inputs",
-    ("read_responses", "input_spec"): "pandas types the input columns",
+    ("start_aggregations", "inputs"): "nothing is read",
+    # golden="pool" and skills read from the API: pandas accessors only.
     **{
         (door, name): "golden='pool' / skills read from the API on the driver (pandas)"
         for door in ("aggregate_locally", "worker_quality")
         for name in ("client", "token", "environment", "url")
     },
+    # One pool (pandas) or a list of pools, one partition each (Dask): as the readers above.
+    **{
+        (door, "pool_id"): "pandas reads one pool"
+        for door in ("read_labeled_dataset", "read_tasks")
+    },
+    **{(door, "pool_ids"): "Dask reads a list" for door in ("read_labeled_dataset", "read_tasks")},
+    **{
+        (door, name): "Dask runs many pools at once and ships a client to its workers"
+        for door in ("read_labeled_dataset", "read_tasks")
+        for name in ("max_concurrency", "credentials")
+    },
+    **{
+        (door, "progress_bar"): "lazy on Dask: distributed's progress"
+        for door in ("read_labeled_dataset", "read_tasks")
+    },
+    ("read_labeled_dataset", "operation_id"): "resumes one operation (pandas)",
+    # read_tasks on Dask reads every pool's specs on the driver, to build the meta.
+    ("read_tasks", "input_spec"): "pandas takes one pool's spec",
+    ("read_tasks", "output_spec"): "pandas takes one pool's spec",
 }
 
 #: Doors that exist on one front only, and why.

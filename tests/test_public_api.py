@@ -25,6 +25,7 @@ PUBLIC = {
     "read_assignments_tsv",
     "read_assignments_export",
     "read_tasks",
+    "read_labeled_dataset",
     "iter_tasks",
     "open_tasks",
     "Tasks",

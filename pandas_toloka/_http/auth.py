@@ -118,13 +118,19 @@ def auth_header(token: str) -> str:
     return f"ApiKey {secret}" if is_api_key(secret) else f"OAuth {secret}"
 
 
+#: Secrets at least this long are masked wherever they occur, even inside a longer word.
+_EVERYWHERE = 8
+
+
 class Redactor:
     """Replaces every form of the given secrets in a text by ``***``.
 
     The forms: the secret itself (which covers ``OAuth <secret>`` and
     ``ApiKey <secret>``), percent-encoded (upper- or lower-case hex, ``+`` or
     ``%20`` for spaces), JSON-escaped (``\\"``, ``\\\\``), and with the ``\\/``
-    that some JSON encoders write for ``/``. Longer forms are replaced first, so no piece of a secret survives.
+    that some JSON encoders write for ``/``. Longer forms are replaced first, so no
+    piece of a secret survives. A secret shorter than 8 characters (a test's token)
+    is replaced only where it is not part of a longer word.
 
     Parameters
     ----------
@@ -134,20 +140,28 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms: set[str] = set()
+        short: set[str] = set()
         for token in secrets:
             secret = bare_secret(token) if token else ""
             if not secret:
                 continue
+            into = forms if len(secret) >= _EVERYWHERE else short
             for text in (
                 secret,
                 urllib.parse.quote(secret, safe=""),
                 urllib.parse.quote_plus(secret),
             ):
-                forms.update({text, _lower_hex(text), text.replace("/", "\\/")})
+                into.update({text, _lower_hex(text), text.replace("/", "\\/")})
                 escaped = json.dumps(text)[1:-1]  # as a JSON string holds it
-                forms.update({escaped, escaped.replace("/", "\\/")})
-        ordered = sorted(forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+                into.update({escaped, escaped.replace("/", "\\/")})
+        parts = [re.escape(form) for form in sorted(forms, key=len, reverse=True)]
+        # A short secret (a test's "t") is masked where it stands alone -- a header, a
+        # query value, a word -- not inside longer words, which would garble the message.
+        parts += [
+            rf"(?<![\w%-]){re.escape(form)}(?![\w%-])"
+            for form in sorted(short, key=len, reverse=True)
+        ]
+        self._pattern = re.compile("|".join(parts)) if parts else None
 
     def __call__(self, text: str) -> str:
         """``text`` with every form of the secrets replaced by ``***``."""

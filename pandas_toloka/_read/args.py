@@ -105,6 +105,22 @@ def input_names(inputs: object) -> list[str] | bool:
     return names
 
 
+def dataset_inputs(inputs: object) -> list[str] | bool:
+    """``inputs=`` of the labeled dataset: :func:`input_names`, but None keeps every field.
+
+    A labeled dataset is inputs next to labels, so its default is all of them;
+    False keeps none.
+    """
+    return True if inputs is None else input_names(inputs)
+
+
+def table_inputs(wanted: list[str] | bool) -> list[str] | None:
+    """:func:`dataset_inputs`' answer as ``read_labeled_table`` takes it (None: all)."""
+    if wanted is True:
+        return None
+    return [] if wanted is False else list(wanted)
+
+
 def resolve_inputs(
     names: list[str] | bool, spec: dict[str, InputField], pool_id: str
 ) -> list[InputField]:

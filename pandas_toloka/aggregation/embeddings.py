@@ -35,6 +35,7 @@ from ._reliability import (
     task_bounds,
     weighted_means,
 )
+from ._to_frame import frame_function
 from ._vectors import embedding_column, embedding_matrix, golden_embeddings, null_embeddings
 
 __all__ = [
@@ -308,16 +309,10 @@ def fit_closest_to_average(
     )
 
 
-def closest_to_average(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    output: Hashable = "output",
-    embedding: Hashable = "embedding",
-    golden: Mapping[object, object] | pd.Series | None = None,
-) -> pd.DataFrame:
-    """Answer each task with the response closest to the mean of its embeddings.
+closest_to_average = frame_function(
+    fit_closest_to_average,
+    name="closest_to_average",
+    doc="""Answer each task with the response closest to the mean of its embeddings.
 
     The task's aggregated embedding is the mean of its responses'
     embeddings (or its known embedding, for a task in ``golden``); the
@@ -362,10 +357,8 @@ def closest_to_average(
     >>> closest_to_average(df)[["task_id", "output"]]
       task_id output
     0      t1    cat
-    """
-    return fit_closest_to_average(
-        responses, task=task, worker=worker, output=output, embedding=embedding, golden=golden
-    ).to_frame()
+    """,
+)
 
 
 def fit_rasa(
@@ -421,19 +414,10 @@ def fit_rasa(
     )
 
 
-def rasa(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    output: Hashable = "output",
-    embedding: Hashable = "embedding",
-    golden: Mapping[object, object] | pd.Series | None = None,
-    n_iter: int = 100,
-    tol: float = 1e-9,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Aggregate with RASA (Reliability Aware Sequence Aggregation; Li and Fukumoto, 2019).
+rasa = frame_function(
+    fit_rasa,
+    name="rasa",
+    doc="""Aggregate with RASA (Reliability Aware Sequence Aggregation; Li and Fukumoto, 2019).
 
     Alternates two steps: each task's aggregated embedding is the mean of its
     responses' embeddings weighted by the workers' reliabilities ``β``; each
@@ -474,18 +458,8 @@ def rasa(
     >>> rasa(df)[["task_id", "output", "confidence"]]
       task_id output  confidence
     0      t1      a         1.0
-    """
-    return fit_rasa(
-        responses,
-        task=task,
-        worker=worker,
-        output=output,
-        embedding=embedding,
-        golden=golden,
-        n_iter=n_iter,
-        tol=tol,
-        alpha=alpha,
-    ).to_frame()
+    """,
+)
 
 
 def fit_hrrasa(
@@ -575,22 +549,10 @@ def fit_hrrasa(
     )
 
 
-def hrrasa(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    output: Hashable = "output",
-    embedding: Hashable = "embedding",
-    golden: Mapping[object, object] | pd.Series | None = None,
-    n_iter: int = 100,
-    tol: float = 1e-9,
-    lambda_emb: float = 0.5,
-    lambda_out: float = 0.5,
-    alpha: float = 0.05,
-    similarity: Literal["gleu"] | Similarity = "gleu",
-) -> pd.DataFrame:
-    """Aggregate with HRRASA (Hybrid Reliability and Representation Aware Sequence
+hrrasa = frame_function(
+    fit_hrrasa,
+    name="hrrasa",
+    doc="""Aggregate with HRRASA (Hybrid Reliability and Representation Aware Sequence
     Aggregation; Li, 2020).
 
     RASA (:func:`rasa`) with a *local* reliability ``γ`` of each response
@@ -631,18 +593,5 @@ def hrrasa(
     ...                    "embedding": [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]})
     >>> hrrasa(df)["output"].tolist()
     ['a cat']
-    """
-    return fit_hrrasa(
-        responses,
-        task=task,
-        worker=worker,
-        output=output,
-        embedding=embedding,
-        golden=golden,
-        n_iter=n_iter,
-        tol=tol,
-        lambda_emb=lambda_emb,
-        lambda_out=lambda_out,
-        alpha=alpha,
-        similarity=similarity,
-    ).to_frame()
+    """,
+)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidArgumentError
+from ._to_frame import frame_function
 from ._tokens import (
     Detokenizer,
     Tokenizer,
@@ -151,16 +152,10 @@ def _detokenized(
     return texts
 
 
-def rover(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    text: Hashable = "text",
-    tokenizer: Tokenizer | None = None,
-    detokenizer: Detokenizer | None = None,
-) -> pd.DataFrame:
-    """Aggregate transcriptions with ROVER (Recognizer Output Voting Error Reduction).
+rover = frame_function(
+    fit_rover,
+    name="rover",
+    doc="""Aggregate transcriptions with ROVER (Recognizer Output Voting Error Reduction).
 
     The responses of each task are split into words and aligned one after
     the other, in the order they appear in ``responses``, into a word
@@ -217,12 +212,5 @@ def rover(
     >>> rover(df)
       task_id     text  confidence
     0      t1  b c d e    0.777778
-    """
-    return fit_rover(
-        responses,
-        task=task,
-        worker=worker,
-        text=text,
-        tokenizer=tokenizer,
-        detokenizer=detokenizer,
-    ).to_frame()
+    """,
+)

@@ -33,6 +33,7 @@ from ._segmentation_kernels import (
     rasa_kernel,
     response_iou,
 )
+from ._to_frame import frame_function
 from ._vote_patterns import PatternGroup, pattern_groups
 
 __all__ = [
@@ -270,15 +271,10 @@ def fit_segmentation_majority_vote(
     return _fit(inputs, kernel, method="SEGMENTATION_MV", names=(task, worker, mask))
 
 
-def segmentation_majority_vote(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    mask: Hashable = "mask",
-    skills: pd.Series | Mapping[object, float] | None = None,
-) -> pd.DataFrame:
-    """Aggregate segmentation masks pixel by pixel by (weighted) majority vote.
+segmentation_majority_vote = frame_function(
+    fit_segmentation_majority_vote,
+    name="segmentation_majority_vote",
+    doc="""Aggregate segmentation masks pixel by pixel by (weighted) majority vote.
 
     A pixel is in the aggregate when at least half of the task's responses
     (weighted by ``skills``) have it in their mask: ``2 * sum(skill * vote) -
@@ -332,10 +328,8 @@ def segmentation_majority_vote(
     >>> mask_arrays(result["mask"])[0]
     array([[False,  True],
            [ True,  True]])
-    """
-    return fit_segmentation_majority_vote(
-        responses, task=task, worker=worker, mask=mask, skills=skills
-    ).to_frame()
+    """,
+)
 
 
 def fit_segmentation_rasa(
@@ -365,16 +359,10 @@ def fit_segmentation_rasa(
     )
 
 
-def segmentation_rasa(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    mask: Hashable = "mask",
-    n_iter: int = 10,
-    tol: float = 1e-5,
-) -> pd.DataFrame:
-    """Aggregate segmentation masks by RASA (reliability-aware sequence aggregation).
+segmentation_rasa = frame_function(
+    fit_segmentation_rasa,
+    name="segmentation_rasa",
+    doc="""Aggregate segmentation masks by RASA (reliability-aware sequence aggregation).
 
     Starting from equal weights, each iteration takes the weighted vote
     (``sum(w * vote) >= 0.5``) and re-weighs each response by
@@ -414,10 +402,8 @@ def segmentation_rasa(
     >>> mask_arrays(segmentation_rasa(df)["mask"])[0]
     array([[False,  True],
            [ True,  True]])
-    """
-    return fit_segmentation_rasa(
-        responses, task=task, worker=worker, mask=mask, n_iter=n_iter, tol=tol
-    ).to_frame()
+    """,
+)
 
 
 def fit_segmentation_em(
@@ -450,17 +436,10 @@ def fit_segmentation_em(
     )
 
 
-def segmentation_em(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    mask: Hashable = "mask",
-    n_iter: int = 10,
-    tol: float = 1e-5,
-    eps: float = 1e-15,
-) -> pd.DataFrame:
-    """Aggregate segmentation masks by EM: a one-coin Dawid-Skene model per pixel.
+segmentation_em = frame_function(
+    fit_segmentation_em,
+    name="segmentation_em",
+    doc="""Aggregate segmentation masks by EM: a one-coin Dawid-Skene model per pixel.
 
     Each response has a ``skill``, the probability that it marks a pixel
     correctly inside the task's region (the pixels some response marked).
@@ -507,7 +486,5 @@ def segmentation_em(
     >>> mask_arrays(segmentation_em(df)["mask"])[0]
     array([[False,  True],
            [ True,  True]])
-    """
-    return fit_segmentation_em(
-        responses, task=task, worker=worker, mask=mask, n_iter=n_iter, tol=tol, eps=eps
-    ).to_frame()
+    """,
+)

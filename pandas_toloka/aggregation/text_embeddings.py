@@ -8,6 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
+from ._to_frame import frame_function
 from .embeddings import EmbeddingModel, Similarity, fit_hrrasa, fit_rasa
 
 __all__ = ["fit_text_hrrasa", "fit_text_rasa", "text_hrrasa", "text_rasa"]
@@ -46,19 +47,10 @@ def fit_text_rasa(
     return dataclasses.replace(model, method="TEXT_RASA", with_embedding=False)
 
 
-def text_rasa(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    text: Hashable = "text",
-    embedding: Hashable = "embedding",
-    golden: Mapping[object, object] | pd.Series | None = None,
-    n_iter: int = 100,
-    tol: float = 1e-5,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Aggregate texts with RASA over embeddings of the texts you provide.
+text_rasa = frame_function(
+    fit_text_rasa,
+    name="text_rasa",
+    doc="""Aggregate texts with RASA over embeddings of the texts you provide.
 
     :func:`rasa` with the text as the output: crowd-kit's ``TextRASA``
     without its encoder (compute the embeddings with any sentence encoder and
@@ -93,18 +85,8 @@ def text_rasa(
     ...                    "embedding": [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]})
     >>> text_rasa(df)["text"].tolist()
     ['a cat']
-    """
-    return fit_text_rasa(
-        responses,
-        task=task,
-        worker=worker,
-        text=text,
-        embedding=embedding,
-        golden=golden,
-        n_iter=n_iter,
-        tol=tol,
-        alpha=alpha,
-    ).to_frame()
+    """,
+)
 
 
 def fit_text_hrrasa(
@@ -146,22 +128,10 @@ def fit_text_hrrasa(
     return dataclasses.replace(model, method="TEXT_HRRASA", with_embedding=False)
 
 
-def text_hrrasa(
-    responses: pd.DataFrame,
-    *,
-    task: Hashable = "task_id",
-    worker: Hashable = "worker_id",
-    text: Hashable = "text",
-    embedding: Hashable = "embedding",
-    golden: Mapping[object, object] | pd.Series | None = None,
-    n_iter: int = 100,
-    tol: float = 1e-5,
-    lambda_emb: float = 0.5,
-    lambda_out: float = 0.5,
-    alpha: float = 0.05,
-    similarity: Literal["gleu"] | Similarity = "gleu",
-) -> pd.DataFrame:
-    """Aggregate texts with HRRASA over embeddings of the texts you provide.
+text_hrrasa = frame_function(
+    fit_text_hrrasa,
+    name="text_hrrasa",
+    doc="""Aggregate texts with HRRASA over embeddings of the texts you provide.
 
     :func:`hrrasa` with the text as the output (its GLEU similarity compares
     the texts' words): crowd-kit's ``TextHRRASA`` without its encoder. The
@@ -193,18 +163,5 @@ def text_hrrasa(
     ...                    "embedding": [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]})
     >>> text_hrrasa(df)["text"].tolist()
     ['a cat']
-    """
-    return fit_text_hrrasa(
-        responses,
-        task=task,
-        worker=worker,
-        text=text,
-        embedding=embedding,
-        golden=golden,
-        n_iter=n_iter,
-        tol=tol,
-        lambda_emb=lambda_emb,
-        lambda_out=lambda_out,
-        alpha=alpha,
-        similarity=similarity,
-    ).to_frame()
+    """,
+)

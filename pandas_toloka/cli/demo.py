@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..aggregation import majority_vote
 from ..client import Client
+from ..dataset import read_labeled_dataset
 from ..errors import TolokaError
 from ..reader import read_aggregated_solutions
 from ..responses import read_responses
@@ -31,7 +32,12 @@ from ._files import atomic_output, not_a_directory, not_writable
 __all__ = ["OUTPUT_FILES", "interrupted", "register", "run", "run_demo"]
 
 #: The files the demo writes into its output directory.
-OUTPUT_FILES = ("aggregated.parquet", "aggregated_by_skill.parquet", "confidence.png")
+OUTPUT_FILES = (
+    "aggregated.parquet",
+    "aggregated_by_skill.parquet",
+    "confidence.png",
+    "dataset.parquet",
+)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -81,6 +87,45 @@ def _majority(pool: DemoPool, field: str) -> pd.DataFrame:
 
 def _section(title: str, out: TextIO) -> None:
     print(f"\n== {title} " + "=" * max(0, 70 - len(title)), file=out)
+
+
+def _dataset_section(
+    server_result: pd.DataFrame,
+    client: Client,
+    output: Path,
+    written: dict[str, Path],
+    *,
+    progress_bar: bool | None,
+    out: TextIO,
+) -> None:
+    """The labeled dataset (inputs next to labels) and the accuracy on the control tasks."""
+    operation = server_result.attrs["toloka"]["operation_id"]
+    _section(f"Pool {DS_POOL_ID}: the labeled dataset (what was labeled, and its label)", out)
+    print(
+        f'dataset = ptk.read_labeled_dataset("{DS_POOL_ID}", fields="result", golden=True, '
+        f'operation_id="{operation}")',
+        file=out,
+    )
+    dataset = read_labeled_dataset(
+        DS_POOL_ID,
+        fields="result",
+        golden=True,
+        operation_id=operation,  # the aggregation above, read again: none is started
+        client=client,
+        progress_bar=progress_bar,
+    )
+    columns = ["task_id", "image", "confidence", "result", "golden.result"]
+    print(dataset[columns].head().to_string(), file=out)
+    control = dataset[dataset["golden.result"].notna()]
+    right = (control["result"].astype(object) == control["golden.result"].astype(object)).mean()
+    print(
+        f"\naccuracy on the pool's {len(control)} control tasks (their known answers): "
+        f"{float(right):.3f}",
+        file=out,
+    )
+    written["labeled_dataset"] = output / OUTPUT_FILES[3]
+    with atomic_output(written["labeled_dataset"]) as tmp:
+        dataset.to_parquet(tmp)
 
 
 def _local_section(
@@ -173,6 +218,7 @@ def run_demo(
         written["dawid_skene"] = output / OUTPUT_FILES[0]
         with atomic_output(written["dawid_skene"]) as tmp:
             ds.to_parquet(tmp)
+        _dataset_section(ds, client, output, written, progress_bar=progress_bar, out=out)
         _local_section(ds, client, output, written, progress_bar=progress_bar, out=out)
 
         wdo_pool = data.pools[SKILL_POOL_ID]

@@ -15,12 +15,13 @@ import sys
 from typing import Any
 
 from .._protocol import MAX_PAGE_SIZE
+from .._read.args import resolve_inputs
 from .._read.dataset import read_labeled_table
 from ..aggregation._registry import method_names
 from ..client import Client
 from ..errors import NotFoundError, OperationFailedError, OperationTimeoutError, TolokaError
 from ..reader import AggregatedSolutions
-from ..schema import ATTRS_KEY, parse_output_spec, to_pandas
+from ..schema import ATTRS_KEY, parse_input_spec, parse_output_spec, to_pandas
 from . import add_progress_flags
 from ._aggregate_hints import DEFAULTS
 from ._common import (
@@ -77,6 +78,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="the skill that weighs each answer (WEIGHTED_DYNAMIC_OVERLAP only)",
     )
     parser.add_argument(
+        "--input",
+        action="append",
+        dest="inputs",
+        metavar="NAME",
+        help="input field to keep; repeat for several (default: every input field)",
+    )
+    parser.add_argument(
         "--golden",
         action="store_true",
         help="add the control tasks' known answers as golden.<field> columns",
@@ -108,6 +116,8 @@ def _resume_notes(args: argparse.Namespace, operation_id: str | None) -> list[st
     if operation_id is None:
         return []
     arguments = [args.pool_id, "--operation-id", operation_id]
+    for name in args.inputs or ():
+        arguments += ["--input", name]
     if args.golden:
         arguments.append("--golden")
     if args.url:
@@ -163,12 +173,16 @@ def run(args: argparse.Namespace) -> int:
     started: list[AggregatedSolutions] = []
     try:
         with client:
+            if args.inputs:  # an unknown input is refused before the aggregation starts
+                spec, _ = client.get_task_spec(args.pool_id)
+                resolve_inputs(args.inputs, parse_input_spec(spec), args.pool_id)
             fields = args.fields or _label_field(args, client)
             labeled = read_labeled_table(
                 args.pool_id,
                 client=client,
                 type=args.type,
                 fields=fields,
+                inputs=args.inputs,
                 golden=args.golden,
                 answer_weight_skill_id=args.skill,
                 operation_id=args.operation_id,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any
 
@@ -29,14 +29,20 @@ from .. import schema
 from .. import tasks as _tasks
 from .._config import MAX_CONCURRENT_OPERATIONS, SOLUTIONS_PAGE_SIZE, TASKS_PAGE_SIZE, WAIT_TIMEOUT
 from .._protocol import AggregationTypeName
-from .._read.args import check_page_size, field_names
+from .._read.args import (
+    check_page_size,
+    dataset_inputs,
+    field_names,
+    resolve_inputs,
+    table_inputs,
+)
 from .._read.dataset import join_labeled, read_labeled_table
 from .._read.tasks import tasks_to_table
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend, InputField, OutputField
 from ._credentials import ClientDescription, Credentials, Lease, share_client, worker_client
-from ._frames import conform, driver_client, keep_dtypes, same_schema
+from ._frames import conform, driver_client, keep_dtypes, union_meta
 from ._start import check_pool_ids, check_positive, run_in_threads
 
 __all__ = ["read_labeled_dataset", "read_tasks"]
@@ -60,20 +66,6 @@ def _specs(driver: Client, pools: Sequence[str], threads: int) -> dict[str, Spec
         )
         for pool, (inputs, outputs) in zip(pools, answers)
     }
-
-
-def _meta(tables: Mapping[str, pa.Table], what: str, backend: DtypeBackend) -> pd.DataFrame:
-    """``meta``: the pools' one schema, categoricals holding every pool's allowed values."""
-    same_schema({p: t.schema for p, t in tables.items()}, what)
-    frames = [schema.to_pandas(t, dtype_backend=backend) for t in tables.values()]
-    meta = frames[0]
-    for column, dtype in meta.dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype):
-            categories: list[Any] = []
-            for frame in frames:
-                categories += [c for c in frame[column].cat.categories if c not in categories]
-            meta[column] = meta[column].astype(pd.CategoricalDtype(categories))
-    return meta
 
 
 # --------------------------------------------------------------------------- tasks
@@ -174,7 +166,7 @@ def _tasks_frame(
     lease: Lease,
 ) -> dd.DataFrame:
     empties = {p: tasks_to_table([], i, o, pool_id=p) for p, (i, o) in specs.items()}
-    meta = _meta(empties, "tasks", backend)
+    meta = union_meta(empties, "tasks", backend)
     parts = [
         (
             pool,
@@ -283,7 +275,7 @@ def read_labeled_dataset(
     *,
     type: AggregationTypeName | AggregationType | None = None,
     fields: str | Sequence[str] | None = None,
-    inputs: str | Sequence[str] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     golden: bool = False,
     answer_weight_skill_id: str | int | None = None,
     client: Client | None = None,
@@ -316,8 +308,9 @@ def read_labeled_dataset(
     type, fields, answer_weight_skill_id
         As for :func:`pandas_toloka.read_aggregated_solutions`, the same for
         every pool; without ``fields`` every pool must have one output field.
-    inputs : str or list of str, optional
-        The input fields to keep (default: all of them).
+    inputs : bool, str or list of str, optional
+        The input fields to keep: the names of some, or None, True or ``"all"``
+        (the default) for every one; False keeps none.
     golden : bool, default False
         Add the control tasks' known answers, ``golden.<field>`` per
         aggregated field (missing on the other tasks).
@@ -363,7 +356,7 @@ def read_labeled_dataset(
     check_page_size(page_size)
     kind = AggregationType.parse(type) if type is not None else None
     names = field_names(fields)
-    chosen_inputs = field_names(inputs)
+    wanted = dataset_inputs(inputs)
     if not isinstance(golden, bool):
         raise InvalidArgumentError(f"golden must be True or False, got {golden!r}.")
     skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
@@ -387,7 +380,7 @@ def read_labeled_dataset(
             lease,
             kind=kind,
             names=names,
-            chosen_inputs=chosen_inputs,
+            wanted=wanted,
             golden=golden,
             skill=skill,
             limit=limit,
@@ -405,7 +398,7 @@ def _labeled_frame(
     *,
     kind: Any,
     names: Any,
-    chosen_inputs: Any,
+    wanted: list[str] | bool,
     golden: bool,
     skill: str | None,
     limit: int,
@@ -416,19 +409,13 @@ def _labeled_frame(
     empties = {}
     for pool, (pool_inputs, outputs) in specs.items():
         aggregated = _aggregated_fields(pool, outputs, names)
-        input_names = [f.name for f in pool_inputs]
-        unknown = [n for n in chosen_inputs or () if n not in input_names]
-        if unknown:
-            raise InvalidArgumentError(
-                f"Pool {pool!r} has no input field(s) {unknown}; its input fields are "
-                f"{input_names}."
-            )
+        chosen = resolve_inputs(wanted, {f.name: f for f in pool_inputs}, pool)
         tasks = tasks_to_table([], pool_inputs, outputs, pool_id=pool)
         solutions = pa.Table.from_batches([schema.aggregated_page_to_batch([], aggregated)])
         empties[pool], _ = join_labeled(
-            tasks, solutions, inputs=chosen_inputs or input_names, golden=golden
+            tasks, solutions, inputs=[f.name for f in chosen], golden=golden
         )
-    meta = _meta(empties, "labeled datasets", backend)
+    meta = union_meta(empties, "labeled datasets", backend)
     dask_client = _distributed_client()
     name = f"pandas-toloka-aggregations-{uuid.uuid4().hex}"
     semaphore = None
@@ -449,7 +436,7 @@ def _labeled_frame(
             limit=limit,
             type=kind,
             fields=names,
-            inputs=chosen_inputs,
+            inputs=table_inputs(wanted),
             golden=golden,
             answer_weight_skill_id=skill,
             dtype_backend=backend,

@@ -39,7 +39,12 @@ def _count_rows(
     frame: pd.DataFrame, keys: list[Hashable], statuses: tuple[str, ...] | None
 ) -> pd.DataFrame:
     """One partition's distinct keys and how many rows had each (nulls kept as keys), and
-    whether they are of a wanted status (as the pandas accessor selects them)."""
+    whether they are of a wanted status.
+
+    The rows kept are those pandas' rank selects (``_frame.local.status_mask``, the
+    filter of ``select_rows``: the wanted statuses, the results export's ``APPROVED``
+    as ``ACCEPTED``); the others are counted for the ``DroppedResponsesWarning``.
+    """
     frame = frame[keys].assign(**{KEPT_COLUMN: status_mask(frame, statuses)})
     counted = frame.groupby([*keys, KEPT_COLUMN], dropna=False, observed=True, sort=False).size()
     return counted.rename(COUNT_COLUMN).reset_index()

@@ -110,8 +110,15 @@ def test_labeled_dataset_checks_fields_and_inputs_in_the_driver(dask_client, ser
     _, client = served
     with pytest.raises(ptk.InvalidArgumentError, match="no output field"):
         ptd.read_labeled_dataset(POOLS, fields="nope", client=client)
-    with pytest.raises(ptk.InvalidArgumentError, match="no input field"):
+    with pytest.raises(ptk.InvalidArgumentError, match="has no input field 'nope'"):
         ptd.read_labeled_dataset(POOLS, inputs=["nope"], client=client)
+    with pytest.raises(ptk.InvalidArgumentError, match="inputs must be True or 'all'"):
+        ptd.read_labeled_dataset(POOLS, inputs=3, client=client)
+    ddf = ptd.read_labeled_dataset(POOLS, inputs=False, client=client)
+    assert list(ddf.columns) == ["pool_id", "task_id", "confidence", "result"]
+    ddf = ptd.read_labeled_dataset(POOLS, inputs="width", client=client)
+    assert list(ddf.columns) == ["pool_id", "task_id", "width", "confidence", "result"]
+    assert list(ddf.get_partition(1).compute().columns) == list(ddf.columns)
     with pytest.raises(ptk.InvalidArgumentError, match="max_concurrency"):
         ptd.read_labeled_dataset(POOLS, client=client, max_concurrency=0)
 

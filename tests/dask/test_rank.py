@@ -64,3 +64,15 @@ def test_aggregate_locally_with_a_pairwise_type_and_elo_refused(dask_client, com
     )
     with pytest.raises(InvalidArgumentError, match="order"):
         ptd.rank(spread, "ELO")
+
+
+def test_the_results_export_statuses_count_as_on_pandas(dask_client, comparisons) -> None:
+    """One status filter for both fronts: ``APPROVED`` (the results export's) is ACCEPTED."""
+    exported = comparisons.dropna().reset_index(drop=True)
+    exported["status"] = exported["status"].mask(exported.index % 3 == 0, "APPROVED")
+    expected = exported.toloka.rank("COUNTING", n_bootstrap=0)
+    spread = dd.from_pandas(exported, npartitions=3, sort=False)
+    result = ptd.rank(spread, "COUNTING", n_bootstrap=0)
+    pd.testing.assert_frame_equal(result, expected)
+    accepted = exported[exported["status"] != "REJECTED"]
+    assert result["n_comparisons"].sum() == 2 * len(accepted)

@@ -1,15 +1,17 @@
-"""Docstring parts the pairwise methods share, filled in by :func:`fill_doc`."""
+"""Docstring parts the pairwise methods share: ``{name}`` in their docstrings.
+
+Each method passes :data:`PARTS` to
+:func:`~pandas_toloka.aggregation._to_frame.frame_function` (``parts=``), which
+puts each text where its placeholder stands.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+__all__ = ["PARTS"]
 
-__all__ = ["fill_doc"]
-
-F = TypeVar("F", bound=Callable[..., object])
-
-_PARTS = {
+#: Each text starts at its placeholder and indents its further lines as a docstring
+#: written in source does (four spaces, eight for a description).
+PARTS = {
     "comparisons": """\
 responses : pandas.DataFrame
         One row per comparison, columns of any dtype backend. Rows with a
@@ -57,13 +59,3 @@ pandas.DataFrame
         ``ci_high`` (float64; the bootstrap percentile interval of ``score``).
         Empty (those columns) when no comparison is left.""",
 }
-
-
-def fill_doc(function: F) -> F:
-    """Replace the ``{part}`` placeholders (names of :data:`_PARTS`) in ``function``'s
-    docstring; other braces are left alone."""
-    doc = function.__doc__ or ""
-    for name, text in _PARTS.items():
-        doc = doc.replace("{" + name + "}", text)
-    function.__doc__ = doc
-    return function

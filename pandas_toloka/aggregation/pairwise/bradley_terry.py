@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from .._encoding import check_iteration_args
+from .._to_frame import frame_function
 from ._bootstrap import resample_tally
 from ._bt_kernel import check_connected, fit_bt
 from ._build import build_model
-from ._docs import fill_doc
+from ._docs import PARTS
 from ._input import WinnerKind, encode_comparisons
 from ._model import RankingModel
 from ._options import check_bootstrap, check_number
@@ -25,7 +26,6 @@ METHOD = "BRADLEY_TERRY"
 REPLICATE_TOL = 1e-6
 
 
-@fill_doc
 def fit_bradley_terry(
     responses: pd.DataFrame,
     *,
@@ -94,24 +94,11 @@ def fit_bradley_terry(
     )
 
 
-@fill_doc
-def bradley_terry(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    counts: Hashable | None = None,
-    prior: float = 0.01,
-    n_iter: int = 1000,
-    tol: float = 1e-8,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rank items by the Bradley–Terry model of pairwise comparisons.
+bradley_terry = frame_function(
+    fit_bradley_terry,
+    name="bradley_terry",
+    parts=PARTS,
+    doc="""Rank items by the Bradley–Terry model of pairwise comparisons.
 
     Each item has a strength ``pi > 0`` and ``P(i beats j) = pi_i / (pi_i +
     pi_j)``. The strengths maximise the likelihood of the comparisons, a tie
@@ -154,22 +141,8 @@ def bradley_terry(
     Examples
     --------
     >>> df = pd.DataFrame({"left": ["a", "b", "a", "c"], "right": ["b", "c", "c", "a"],
-    ...                    "winner": ["left", "left", "left", "right"]}})
+    ...                    "winner": ["left", "left", "left", "right"]})
     >>> bradley_terry(df, n_bootstrap=0)["item"].tolist()
     ['a', 'b', 'c']
-    """
-    return fit_bradley_terry(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        counts=counts,
-        prior=prior,
-        n_iter=n_iter,
-        tol=tol,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from .._encoding import check_iteration_args
+from .._to_frame import frame_function
 from ._bootstrap import resample_tally
 from ._build import build_model
-from ._docs import fill_doc
+from ._docs import PARTS
 from ._graph_kernels import PowerFit, eigen_scores, pagerank_scores
 from ._input import WinnerKind, encode_comparisons
 from ._model import RankingModel
@@ -70,7 +71,6 @@ def _fit(
     )
 
 
-@fill_doc
 def fit_eigenvector(
     responses: pd.DataFrame,
     *,
@@ -113,23 +113,11 @@ def fit_eigenvector(
     )
 
 
-@fill_doc
-def eigenvector(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    counts: Hashable | None = None,
-    n_iter: int = 100,
-    tol: float = 1e-6,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rank items by the leading eigenvector of the win matrix.
+eigenvector = frame_function(
+    fit_eigenvector,
+    name="eigenvector",
+    parts=PARTS,
+    doc="""Rank items by the leading eigenvector of the win matrix.
 
     With ``W[i, j]`` the wins of ``i`` over ``j`` (a tie is half a win), the
     scores solve ``W s = lambda s``: an item scores by beating items that
@@ -155,21 +143,8 @@ def eigenvector(
     See Also
     --------
     pagerank : The damped random-walk version, defined on any graph.
-    """
-    return fit_eigenvector(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        counts=counts,
-        n_iter=n_iter,
-        tol=tol,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)
 
 
 def _pagerank_kernel(
@@ -178,7 +153,6 @@ def _pagerank_kernel(
     return pagerank_scores(entries, counts, damping=damping, n_iter=n_iter, tol=tol)
 
 
-@fill_doc
 def fit_pagerank(
     responses: pd.DataFrame,
     *,
@@ -223,24 +197,11 @@ def fit_pagerank(
     )
 
 
-@fill_doc
-def pagerank(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    counts: Hashable | None = None,
-    damping: float = 0.85,
-    n_iter: int = 100,
-    tol: float = 1e-6,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rank items by PageRank on the graph of losses.
+pagerank = frame_function(
+    fit_pagerank,
+    name="pagerank",
+    parts=PARTS,
+    doc="""Rank items by PageRank on the graph of losses.
 
     Every item passes its score to the items that beat it, in proportion to
     how often each did (an item that never lost passes it to all items
@@ -269,19 +230,5 @@ def pagerank(
     See Also
     --------
     eigenvector : The undamped version.
-    """
-    return fit_pagerank(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        counts=counts,
-        damping=damping,
-        n_iter=n_iter,
-        tol=tol,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)

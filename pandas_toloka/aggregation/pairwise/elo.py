@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InvalidArgumentError
+from .._to_frame import frame_function
 from ._build import build_model
-from ._docs import fill_doc
+from ._docs import PARTS
 from ._elo_kernel import elo_ratings
 from ._input import WinnerKind, encode_comparisons
 from ._model import RankingModel
@@ -20,7 +21,6 @@ __all__ = ["elo", "fit_elo"]
 METHOD = "ELO"
 
 
-@fill_doc
 def fit_elo(
     responses: pd.DataFrame,
     *,
@@ -88,25 +88,11 @@ def fit_elo(
     )
 
 
-@fill_doc
-def elo(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    initial: float = 1000.0,
-    k: float = 4.0,
-    base: float = 10.0,
-    scale: float = 400.0,
-    shuffle: bool = False,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rate items by Elo, running the comparisons in order.
+elo = frame_function(
+    fit_elo,
+    name="elo",
+    parts=PARTS,
+    doc="""Rate items by Elo, running the comparisons in order.
 
     Every item starts at ``initial``. Each comparison of ``x`` (left) with
     ``y`` (right) moves both ratings by ``k * (s_x - e_x)``, up for one and
@@ -146,20 +132,5 @@ def elo(
     --------
     fit_elo : The same, as a :class:`RankingModel`.
     bradley_terry : The order-free model Elo approximates.
-    """
-    return fit_elo(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        initial=initial,
-        k=k,
-        base=base,
-        scale=scale,
-        shuffle=shuffle,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from .._encoding import check_iteration_args
+from .._to_frame import frame_function
 from ._bootstrap import BLOCK, block_rng, draw_counts
 from ._bt_kernel import fit_bt
 from ._build import build_model
-from ._docs import fill_doc
+from ._docs import PARTS
 from ._input import WinnerKind, encode_comparisons
 from ._model import NoisyBradleyTerryModel
 from ._noisy_kernel import fit_noisy, rows
@@ -32,7 +33,6 @@ def _resample(count: np.ndarray, n_bootstrap: int, seed: int) -> list[np.ndarray
     return out
 
 
-@fill_doc
 def fit_noisy_bradley_terry(
     responses: pd.DataFrame,
     *,
@@ -107,24 +107,11 @@ def fit_noisy_bradley_terry(
     )
 
 
-@fill_doc
-def noisy_bradley_terry(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    counts: Hashable | None = None,
-    prior: float = 1.0,
-    n_iter: int = 1000,
-    tol: float = 1e-6,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rank items by Bradley–Terry with a reliability and a bias per worker (NoisyBT).
+noisy_bradley_terry = frame_function(
+    fit_noisy_bradley_terry,
+    name="noisy_bradley_terry",
+    parts=PARTS,
+    doc="""Rank items by Bradley–Terry with a reliability and a bias per worker (NoisyBT).
 
     Worker ``w`` answers by the items' strengths with probability
     ``reliability_w`` and otherwise picks the left item with probability
@@ -167,19 +154,5 @@ def noisy_bradley_terry(
     --------
     fit_noisy_bradley_terry : The same as a model, with ``worker_quality()``.
     bradley_terry : Every comparison trusted alike.
-    """
-    return fit_noisy_bradley_terry(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        counts=counts,
-        prior=prior,
-        n_iter=n_iter,
-        tol=tol,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)

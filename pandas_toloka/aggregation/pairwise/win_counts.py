@@ -7,9 +7,10 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
+from .._to_frame import frame_function
 from ._bootstrap import resample_tally
 from ._build import build_model
-from ._docs import fill_doc
+from ._docs import PARTS
 from ._graph_kernels import average_win_rate_scores, counting_scores, pairs
 from ._input import WinnerKind, encode_comparisons
 from ._model import RankingModel
@@ -68,7 +69,6 @@ def _fit(
     )
 
 
-@fill_doc
 def fit_counting(
     responses: pd.DataFrame,
     *,
@@ -104,21 +104,11 @@ def fit_counting(
     )
 
 
-@fill_doc
-def counting(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    counts: Hashable | None = None,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rank items by their number of wins, a tie counting as half a win.
+counting = frame_function(
+    fit_counting,
+    name="counting",
+    parts=PARTS,
+    doc="""Rank items by their number of wins, a tie counting as half a win.
 
     The simplest ranking, fair only when every item meets equally strong
     opponents equally often (as in a round robin).
@@ -138,22 +128,10 @@ def counting(
     See Also
     --------
     average_win_rate : Wins relative to the comparisons each pair had.
-    """
-    return fit_counting(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        counts=counts,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)
 
 
-@fill_doc
 def fit_average_win_rate(
     responses: pd.DataFrame,
     *,
@@ -189,21 +167,11 @@ def fit_average_win_rate(
     )
 
 
-@fill_doc
-def average_win_rate(
-    responses: pd.DataFrame,
-    *,
-    left: Hashable = "left",
-    right: Hashable = "right",
-    winner: Hashable = "winner",
-    worker: Hashable = "worker_id",
-    winner_kind: WinnerKind = "auto",
-    counts: Hashable | None = None,
-    n_bootstrap: int = 100,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Rank items by their mean win rate over the opponents they met.
+average_win_rate = frame_function(
+    fit_average_win_rate,
+    name="average_win_rate",
+    parts=PARTS,
+    doc="""Rank items by their mean win rate over the opponents they met.
 
     For every opponent ``j`` that item ``i`` met, the share of their
     comparisons ``i`` won (a tie is half a win); ``score`` is the mean of
@@ -224,16 +192,5 @@ def average_win_rate(
     See Also
     --------
     counting : Total wins.
-    """
-    return fit_average_win_rate(
-        responses,
-        left=left,
-        right=right,
-        winner=winner,
-        worker=worker,
-        winner_kind=winner_kind,
-        counts=counts,
-        n_bootstrap=n_bootstrap,
-        confidence=confidence,
-        seed=seed,
-    ).to_frame()
+    """,
+)
