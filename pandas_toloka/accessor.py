@@ -643,8 +643,11 @@ class TolokaAccessor:
         ------
         InvalidArgumentError
             For ``truth="pool"`` with neither ``golden.<label>`` columns in
-            ``responses`` nor a connection, or any argument the function
-            refuses; before any request.
+            ``responses`` nor a connection, or with a frame naming no pool,
+            or any argument the function refuses; before any request.
+        MissingColumnsError
+            If the frame lacks ``task``, ``label`` or ``confidence`` (or
+            ``responses`` its ``task``, ``worker`` or ``label``); before any request.
 
         Examples
         --------

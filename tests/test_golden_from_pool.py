@@ -200,3 +200,17 @@ def test_the_accessors_report_reads_the_pools_control_tasks_as_truth(pool) -> No
         result.toloka.aggregation_report()
     with pytest.raises(InvalidArgumentError, match="n_bins"):
         result.toloka.aggregation_report(n_bins=0, url="http://127.0.0.1:9")  # before a request
+
+
+def test_the_accessors_report_refuses_bad_columns_and_unnamed_pools_before_a_request(pool) -> None:  # type: ignore[no-untyped-def]
+    server, client, responses, _ = pool
+    result = responses.toloka.aggregate_locally(fields="result")
+    server.request_log.clear()
+    with pytest.raises(ptk.MissingColumnsError, match="'nope'"):
+        result.toloka.aggregation_report(label="nope", client=client)
+    with pytest.raises(ptk.MissingColumnsError, match="'nope'"):
+        result.toloka.aggregation_report(responses=responses, worker="nope", client=client)
+    unnamed = result.assign(pool_id=pd.NA)
+    with pytest.raises(InvalidArgumentError, match=r"needs the pool.*read_tasks\(pool_id\)"):
+        unnamed.toloka.aggregation_report(client=client)
+    assert server.request_log.snapshot() == []

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import schema
 from ..aggregation import aggregation_report
+from ..aggregation._encoding import check_frame
 from ..aggregation._golden import GOLDEN_PREFIX, KnownSolutions, known_solutions_from_frame
 from ..aggregation.report import check_n_bins
 from ..errors import InvalidArgumentError
@@ -30,18 +31,29 @@ __all__ = ["report_with_truth"]
 logger = logging.getLogger(__name__)
 
 
-def _pools(result: pd.DataFrame) -> list[str | None]:
-    """The pools of an aggregation result: its ``pool_id`` column, else its provenance."""
-    pools: list[str | None] = []
+def _pools(result: pd.DataFrame) -> list[str]:
+    """The pools of an aggregation result: its ``pool_id`` column, else its provenance.
+
+    Raises
+    ------
+    InvalidArgumentError
+        When neither names a pool (``truth="pool"`` cannot know which tasks to read).
+    """
+    pools: list[str] = []
     if "pool_id" in result.columns:
         present = result["pool_id"].dropna()
         if len(present):
             pools.extend(sorted({str(v) for v in schema.id_array(present).to_pylist()}))
-        return pools
-    meta: Mapping[str, Any] = schema.get_provenance(result) or {}
-    named = meta.get("pool_ids") or ([meta["pool_id"]] if meta.get("pool_id") else [])
-    pools.extend(str(pool) for pool in named)
-    return pools or [None]
+    else:
+        meta: Mapping[str, Any] = schema.get_provenance(result) or {}
+        named = meta.get("pool_ids") or ([meta["pool_id"]] if meta.get("pool_id") else [])
+        pools.extend(str(pool) for pool in named)
+    if not pools and len(result):
+        raise InvalidArgumentError(
+            "truth='pool' needs the pool: the result has no pool_id values nor attrs naming "
+            "it; pass truth=ptk.read_tasks(pool_id) instead."
+        )
+    return pools
 
 
 def pool_truth(
@@ -76,6 +88,10 @@ def report_with_truth(
         meta: Mapping[str, Any] = schema.get_provenance(result) or {}
         fields = list(meta.get("fields") or [])
         label = schema.result_column_name(str(fields[0])) if len(fields) == 1 else "result"
+    # the columns are checked before the control tasks are read, not after the requests
+    check_frame(result, [task, label, "confidence"], purpose="for the report", argument="result")
+    if responses is not None:
+        check_frame(responses, [task, worker, label], purpose="for the report")
     if isinstance(truth, str) and truth == "pool":
         has_golden = responses is not None and GOLDEN_PREFIX + str(label) in responses.columns
         if not has_golden:
