@@ -4,6 +4,7 @@ demo pool, read over real HTTP from the results export."""
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,6 +117,12 @@ def test_bad_rank_arguments(comparisons: pd.DataFrame) -> None:
         comparisons.toloka.rank("ELO", winner="result", prior=1.0)
     with pytest.raises(InvalidArgumentError, match="one winner column"):
         comparisons.toloka.aggregate_locally("ELO", fields=["result", "left"])
+    # a missing column is refused before any row is counted in a DroppedResponsesWarning
+    rejected = comparisons.assign(status="REJECTED")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ptk.MissingColumnsError, match="'nope'"):
+            rejected.toloka.rank(winner="nope")
 
 
 def test_an_empty_frame_ranks_to_the_columns_of_a_ranked_pool(comparisons: pd.DataFrame) -> None:

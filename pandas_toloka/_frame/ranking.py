@@ -18,7 +18,7 @@ import pandas as pd
 from .. import schema
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method, method_names
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, MissingColumnsError
 from .local import Dropped, check_input, pool_groups, select_rows
 
 __all__ = ["PAIRWISE_METHODS", "is_pairwise", "rank_by_pool", "rank_for_aggregate"]
@@ -101,6 +101,10 @@ def rank_by_pool(
     statuses = check_statuses(status)
     check_input(frame, statuses)
     roles = {"left": left, "right": right, "winner": winner, "worker": worker}
+    needed = [left, right, winner] + ([worker] if row.name == "NOISY_BRADLEY_TERRY" else [])
+    missing = [str(c) for c in needed if c not in frame.columns]
+    if missing:  # before the warning counts rows of a frame that cannot be ranked
+        raise MissingColumnsError(missing, list(frame.columns), purpose=f"for {row.name}")
     parts = []
     pools: list[str] = []
     dropped = Dropped()
