@@ -23,14 +23,14 @@ from ._read.args import (
     dataset_inputs,
     field_names,
     id_text,
-    resolve_inputs,
     table_inputs,
 )
 from ._read.connect import check_credentials, client_scope
 from ._read.dataset import read_labeled_table
+from ._read.specs import pool_inputs
 from .client import AggregationType, Client
 from .errors import InvalidArgumentError, MissingAggregatesWarning
-from .schema import DtypeBackend, parse_input_spec
+from .schema import DtypeBackend
 
 __all__ = ["read_labeled_dataset"]
 
@@ -146,8 +146,7 @@ def read_labeled_dataset(
     check_credentials(client, token=token, environment=environment, url=url)
     with client_scope(client, token=token, environment=environment, url=url) as resolved:
         if isinstance(wanted, list):  # an unknown input is refused before aggregating
-            spec, _ = resolved.get_task_spec(pool)
-            resolve_inputs(wanted, parse_input_spec(spec), pool)
+            pool_inputs(resolved, pool, wanted)
         labeled = read_labeled_table(
             pool,
             client=resolved,

@@ -28,7 +28,6 @@ from ._read.args import (
     check_wait_timeout,
     id_text,
     input_names,
-    resolve_inputs,
 )
 from ._read.connect import check_connection, check_credentials
 from ._read.doors import iter_frames
@@ -42,6 +41,7 @@ from ._read.operations import (
 from ._read.pager import iter_pages
 from ._read.progress import percent_bar, progress_enabled, switch_to_count
 from ._read.solutions import iter_solution_pages
+from ._read.specs import pool_inputs
 from ._read.stream import TableStream
 from ._read.tasks import TASKS
 from .client import AggregationType, Client
@@ -53,7 +53,6 @@ from .schema import (
     aggregated_schema,
     check_dtype_backend,
     make_provenance,
-    parse_input_spec,
 )
 
 __all__ = [
@@ -264,7 +263,7 @@ def open_aggregated_solutions(
     try:
         if wanted is not False and pool_id is not None:  # checked before the aggregation starts
             pool = id_text(pool_id, name="pool_id")
-            chosen = _input_fields(client, pool, wanted)
+            chosen = pool_inputs(client, pool, wanted)
         request = start_or_resume(
             client,
             pool_id,
@@ -274,7 +273,7 @@ def open_aggregated_solutions(
             operation_id=operation_id,
         )
         if wanted is not False and pool_id is None:
-            chosen = _input_fields(client, request.pool_id, wanted)
+            chosen = pool_inputs(client, request.pool_id, wanted)
         bar = percent_bar(progress, desc=f"pool {request.pool_id}: aggregating")
         request.operation = wait_operation(
             client, request.operation, wait_timeout=wait_timeout, bar=bar
@@ -294,11 +293,6 @@ def open_aggregated_solutions(
         bar=bar,
         inputs=chosen,
     )
-
-
-def _input_fields(client: Client, pool_id: str, wanted: list[str] | bool) -> list[InputField]:
-    inputs, _ = client.get_task_spec(pool_id)
-    return resolve_inputs(wanted, parse_input_spec(inputs), pool_id)
 
 
 def read_aggregated_solutions(

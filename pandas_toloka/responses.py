@@ -19,7 +19,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema
 from ._config import RESPONSES_PAGE_SIZE
 from ._read.args import (
     STATUSES,
@@ -28,12 +27,12 @@ from ._read.args import (
     check_statuses,
     id_text,
     input_names,
-    resolve_inputs,
 )
 from ._read.assignments import ASSIGNMENTS, assignments_to_table, responses_input_schema
 from ._read.doors import check_reading, iter_frames, open_stream, read_frame
 from ._read.pager import iter_pages
 from ._read.progress import count_bar, progress_enabled
+from ._read.specs import pool_outputs_and_inputs
 from ._read.stream import TableStream
 from .client import Client
 from .schema import ATTRS_KEY, DtypeBackend, InputField, OutputField, Provenance, make_provenance
@@ -94,24 +93,6 @@ def _iter_tables(
                 "pool %s: page %d, %d rows, %d kept", pool_id, number, n_rows, table.num_rows
             )
             yield table
-
-
-def _fields_and_spec(
-    client: Client,
-    pool_id: str,
-    output_spec: Mapping[str, Any] | None,
-    input_spec: Mapping[str, Any] | None,
-    wanted: list[str] | bool,
-) -> tuple[list[OutputField], list[InputField]]:
-    """The output fields, and the input fields ``inputs=`` asks for (one request for both specs)."""
-    if wanted is not False and (input_spec is None or output_spec is None):
-        served_inputs, served_outputs = client.get_task_spec(pool_id)
-        input_spec = served_inputs if input_spec is None else input_spec
-        output_spec = served_outputs if output_spec is None else output_spec
-    spec = client.get_output_spec(pool_id) if output_spec is None else output_spec
-    fields = list(schema.parse_output_spec(spec).values())
-    inputs = resolve_inputs(wanted, schema.parse_input_spec(input_spec), pool_id)
-    return fields, inputs
 
 
 def _attrs(
@@ -181,7 +162,7 @@ class Responses(TableStream):
                 unit=" responses",
             )
         )
-        self.fields, self.inputs = _fields_and_spec(
+        self.fields, self.inputs = pool_outputs_and_inputs(
             client, pool_id, output_spec, input_spec, inputs
         )
         self.schema: pa.Schema = responses_input_schema(self.fields, self.inputs)

@@ -15,13 +15,13 @@ import sys
 from typing import Any
 
 from .._protocol import MAX_PAGE_SIZE
-from .._read.args import resolve_inputs
 from .._read.dataset import read_labeled_table
+from .._read.specs import pool_inputs
 from ..aggregation._registry import method_names
 from ..client import Client
 from ..errors import NotFoundError, OperationFailedError, OperationTimeoutError, TolokaError
 from ..reader import AggregatedSolutions
-from ..schema import ATTRS_KEY, parse_input_spec, parse_output_spec, to_pandas
+from ..schema import ATTRS_KEY, parse_output_spec, to_pandas
 from . import add_progress_flags
 from ._aggregate_hints import DEFAULTS
 from ._common import (
@@ -174,8 +174,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with client:
             if args.inputs:  # an unknown input is refused before the aggregation starts
-                spec, _ = client.get_task_spec(args.pool_id)
-                resolve_inputs(args.inputs, parse_input_spec(spec), args.pool_id)
+                pool_inputs(client, args.pool_id, args.inputs)
             fields = args.fields or _label_field(args, client)
             labeled = read_labeled_table(
                 args.pool_id,

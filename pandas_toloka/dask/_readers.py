@@ -42,6 +42,7 @@ from .._read.operations import (
     resumable,
     wait_operation,
 )
+from .._read.specs import pool_inputs, pool_outputs_and_inputs
 from ..client import AggregationType, Client
 from ..schema import DtypeBackend, InputField, OutputField
 from ._credentials import ClientDescription, Credentials, share_client, worker_client
@@ -289,7 +290,7 @@ def _pool_inputs(
     (no request when none is asked for); the first pool, in order, lacking a name raises."""
     if wanted is False:
         return {pool: [] for pool in pools}
-    found = run_in_threads(lambda pool: _reader._input_fields(driver, pool, wanted), pools, threads)
+    found = run_in_threads(lambda pool: pool_inputs(driver, pool, wanted), pools, threads)
     return dict(zip(pools, found))
 
 
@@ -417,7 +418,7 @@ def read_responses(
         # The pandas reader's own resolution: one request per pool for both specs when
         # inputs are wanted and a spec is not given, the output spec alone otherwise.
         resolved = run_in_threads(
-            lambda pool: _responses._fields_and_spec(driver, pool, output_spec, input_spec, wanted),
+            lambda pool: pool_outputs_and_inputs(driver, pool, output_spec, input_spec, wanted),
             pools,
             threads,
         )
