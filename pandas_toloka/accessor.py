@@ -22,7 +22,7 @@ from ._frame.captions import provenance_summary
 from ._frame.from_pool import Connection
 from ._frame.inputs import frame_output_spec
 from ._frame.methods import LocalType, area_type, document_methods
-from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
+from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate, refuse_inputs
 from ._frame.remote import MissingAggregatesWarning
 from ._frame.report import report_with_truth
 from ._frame.strategies import Strategy
@@ -300,11 +300,7 @@ class TolokaAccessor:
         ``Y`` is the number of distinct answers observed in the pool.
         """
         connection = Connection(client, token, environment, url)
-        if inputs is not None and inputs is not False and is_pairwise(type):
-            raise InvalidArgumentError(
-                f"inputs= adds input columns to one row per task; type={type!r} ranks items "
-                "(a row per item): join read_tasks(pool_id) on the item ids instead."
-            )
+        refuse_inputs(type, inputs)
         if area_type(type) is not None:
             if skills is not None or answer_weight_skill_id is not None:
                 raise InvalidArgumentError(

@@ -135,6 +135,8 @@ def test_bad_inputs_are_refused_before_any_work(pool) -> None:  # type: ignore[n
         bare.toloka.aggregate_locally("MAJORITY_VOTE", inputs=3, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="ranks items"):
         responses.toloka.aggregate_locally("BRADLEY_TERRY", inputs=True)
+    with pytest.raises(InvalidArgumentError, match="inputs must"):  # checked as any inputs=
+        responses.toloka.aggregate_locally("BRADLEY_TERRY", inputs=0)  # type: ignore[arg-type]
 
 
 def test_area_selection_gets_its_inputs_too() -> None:

@@ -16,12 +16,18 @@ from typing import Any
 import pandas as pd
 
 from .. import schema
-from .._read.args import check_statuses
+from .._read.args import check_statuses, input_names
 from ..aggregation._registry import get_method, method_names
 from ..errors import InvalidArgumentError, MissingColumnsError
 from .local import Dropped, check_input, pool_groups, select_rows
 
-__all__ = ["PAIRWISE_METHODS", "is_pairwise", "rank_by_pool", "rank_for_aggregate"]
+__all__ = [
+    "PAIRWISE_METHODS",
+    "is_pairwise",
+    "rank_by_pool",
+    "rank_for_aggregate",
+    "refuse_inputs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,16 @@ def is_pairwise(type: object) -> bool:
     """Whether ``type=`` names a pairwise method (case-insensitive)."""
     name = getattr(type, "value", type)
     return isinstance(name, str) and name.upper() in PAIRWISE_METHODS
+
+
+def refuse_inputs(type: object, inputs: object) -> None:
+    """``inputs=`` checked (:func:`input_names`) and refused for a pairwise ``type``: a
+    ranking has a row per item, not per task (pandas and Dask accessors alike)."""
+    if input_names(inputs) is not False and is_pairwise(type):
+        raise InvalidArgumentError(
+            f"inputs= adds input columns to one row per task; type={type!r} ranks items "
+            "(a row per item): join read_tasks(pool_id) on the item ids instead."
+        )
 
 
 def rank_for_aggregate(

@@ -10,7 +10,7 @@ import pandas as pd
 from dask.dataframe.extensions import register_dataframe_accessor
 
 from .._frame.methods import LocalType
-from .._frame.ranking import is_pairwise
+from .._frame.ranking import is_pairwise, refuse_inputs
 from .._read.args import renamed_arguments
 from ..agreement import Level
 from ..errors import InvalidArgumentError
@@ -57,12 +57,8 @@ class DaskTolokaAccessor:
         does (the winner column is ``fields``; ``left``, ``right`` and the
         options come in ``method_kwargs``) and returns the pandas ranking.
         """
+        refuse_inputs(type, inputs)
         if is_pairwise(type):
-            if inputs is not None and inputs is not False:
-                raise InvalidArgumentError(
-                    f"inputs= adds input columns to one row per task; type={type!r} ranks "
-                    "items (a row per item): join the tasks' inputs on the item ids instead."
-                )
             options = dict(method_kwargs or {})
             for name, value in (("n_iter", n_iter), ("tol", tol)):
                 if value is not None:

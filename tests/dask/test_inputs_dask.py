@@ -90,3 +90,13 @@ def test_dask_area_selection_gets_its_inputs(dask_client) -> None:  # type: igno
     got = lazy.compute().sort_values("task_id", ignore_index=True)
     assert got.columns.tolist() == expected.columns.tolist()
     assert got["image"].tolist() == expected["image"].tolist()
+
+
+def test_dask_refuses_inputs_for_a_ranking_as_pandas_does(responses) -> None:  # type: ignore[no-untyped-def]
+    ddf = dd.from_pandas(responses, npartitions=2)
+    for inputs, message in ((True, "ranks items"), (0, "inputs must")):
+        with pytest.raises(InvalidArgumentError, match=message) as on_dask:
+            ddf.toloka.aggregate_locally("BRADLEY_TERRY", inputs=inputs)
+        with pytest.raises(InvalidArgumentError) as on_pandas:
+            responses.toloka.aggregate_locally("BRADLEY_TERRY", inputs=inputs)
+        assert str(on_dask.value) == str(on_pandas.value)
