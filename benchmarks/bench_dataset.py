@@ -69,7 +69,7 @@ def _solutions(url: str, op_id: str, path: str) -> dict[str, Any]:
 
 def _labeled(url: str, op_id: str, path: str) -> dict[str, Any]:
     from pandas_toloka import schema
-    from pandas_toloka._read.labeled import read_labeled_table
+    from pandas_toloka._read.dataset import read_labeled_table
 
     with _client(url) as client:
         labeled = read_labeled_table(POOL_ID, client=client, operation_id=op_id)
@@ -143,7 +143,7 @@ def _child(case: str, url: str, op_id: str, path: str) -> None:
     import requests  # noqa: F401
 
     import pandas_toloka  # noqa: F401
-    import pandas_toloka._read.labeled  # noqa: F401
+    import pandas_toloka._read.dataset  # noqa: F401
 
     baseline = _status_mb("VmRSS")
     start = time.perf_counter()
