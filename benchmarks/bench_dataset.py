@@ -7,13 +7,15 @@ integer) and one response per task, whose aggregation has finished:
 * ``solutions``    ``read_aggregated_solutions(operation_id=...)`` alone (the baseline)
 * ``labeled``      the labeled dataset of the same operation (``pandas-toloka export``'s
                    core: the tasks read while the results are, joined on task_id)
+* ``inputs``       ``read_aggregated_solutions(operation_id=..., inputs=True)``: the same
+                   rows, each page of results merge-joined with its tasks as it arrives
 * ``tasks_floor``  requests + ``json.loads`` of the pages of ``GET /tasks``, nothing kept
 * ``tasks_read``   ``pandas_toloka.read_tasks``
 * ``tasks_iter``   ``pandas_toloka.iter_tasks``, chunks dropped (peak memory at N and 3N)
 * ``tsv_arrow``    ``pyarrow.csv.read_csv`` of the pool's results export (the TSV file)
 * ``tsv_read``     ``pandas_toloka.read_assignments_tsv`` of the same file
 
-Targets (issue 17): labeled <= 1.6x solutions; tasks_iter peak at 3N <= 1.25x at N;
+Targets (issue 17): labeled (and inputs) <= 1.6x solutions; tasks_iter peak at 3N <= 1.25x at N;
 tasks_read within 0.6x of tasks_floor's time (<= 1.6x); tsv_read <= 1.5x tsv_arrow.
 Wall time covers the work only (imports excluded; the median of ``--repeat``
 interleaved runs); peak memory is the subprocess's ``VmHWM`` minus its RSS before
@@ -69,11 +71,21 @@ def _solutions(url: str, op_id: str, path: str) -> dict[str, Any]:
 
 def _labeled(url: str, op_id: str, path: str) -> dict[str, Any]:
     from pandas_toloka import schema
-    from pandas_toloka._read.labeled import read_labeled_table
+    from pandas_toloka._read.dataset import read_labeled_table
 
     with _client(url) as client:
         labeled = read_labeled_table(POOL_ID, client=client, operation_id=op_id)
         df = schema.to_pandas(labeled.table)
+    return {"rows": len(df), "columns": len(df.columns)}
+
+
+def _inputs(url: str, op_id: str, path: str) -> dict[str, Any]:
+    from pandas_toloka import read_aggregated_solutions
+
+    with _client(url) as client:
+        df = read_aggregated_solutions(
+            operation_id=op_id, inputs=True, client=client, progress_bar=False
+        )
     return {"rows": len(df), "columns": len(df.columns)}
 
 
@@ -128,6 +140,7 @@ def _tsv_read(url: str, op_id: str, path: str) -> dict[str, Any]:
 CASES = {
     "solutions": _solutions,
     "labeled": _labeled,
+    "inputs": _inputs,
     "tasks_floor": _tasks_floor,
     "tasks_read": _tasks_read,
     "tasks_iter": _tasks_iter,
@@ -143,7 +156,7 @@ def _child(case: str, url: str, op_id: str, path: str) -> None:
     import requests  # noqa: F401
 
     import pandas_toloka  # noqa: F401
-    import pandas_toloka._read.labeled  # noqa: F401
+    import pandas_toloka._read.dataset  # noqa: F401
 
     baseline = _status_mb("VmRSS")
     start = time.perf_counter()
@@ -282,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("solutions", res["solutions"], "-", "baseline"),
         ("labeled", res["labeled"], _ratio(res["labeled"], res["solutions"]), "<= 1.6x solutions"),
+        ("inputs", res["inputs"], _ratio(res["inputs"], res["solutions"]), "<= 1.6x solutions"),
         ("tasks_floor", res["tasks_floor"], "-", "baseline"),
         (
             "tasks_read",

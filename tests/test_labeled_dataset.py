@@ -137,12 +137,20 @@ def _pages(table: pa.Table, cuts: list[int]) -> Iterator[pa.Table]:
         start = end
 
 
-def test_the_merge_join_is_exact_whatever_the_page_cuts() -> None:
+@pytest.mark.parametrize(
+    "kept",
+    [
+        # results for some tasks only: tasks without an accepted answer have none
+        [i for i in range(40) if i % 3 != 1],
+        list(range(40)),  # every task answered: the ids line up page by page
+        list(range(30)),  # lined up, then the last tasks unanswered
+    ],
+    ids=["gaps", "every-task", "tail-missing"],
+)
+def test_the_merge_join_is_exact_whatever_the_page_cuts(kept: list[int]) -> None:
     ids = [f"t{i:03d}" for i in range(40)]
     tasks = pa.table({"task_id": ids, "image": [f"u{i}" for i in range(40)]})
-    # results for some tasks only: tasks without an accepted answer have none; t999 is unknown
-    kept = [i for i in range(40) if i % 3 != 1]
-    result_ids = [ids[i] for i in kept] + ["t999"]
+    result_ids = [ids[i] for i in kept] + ["t999"]  # t999 is not a task of the pool
     base = aggregated_schema(OUTPUTS)
     results = pa.table(
         {
@@ -154,7 +162,12 @@ def test_the_merge_join_is_exact_whatever_the_page_cuts() -> None:
     ).cast(base)
     inputs = [InputField("image", "URL")]
     target = labeled_schema(base, inputs)
-    for result_cuts, task_cuts in (([5, 11, 20], [3, 4, 30]), ([1], [39]), ([], [])):
+    for result_cuts, task_cuts in (
+        ([5, 11, 20], [3, 4, 30]),
+        ([1], [39]),
+        ([], []),
+        ([10, 20], [10, 20]),  # the same cuts: each page of results meets its page of tasks
+    ):
         out = pa.concat_tables(
             merge_inputs(_pages(results, result_cuts), _pages(tasks, task_cuts), inputs, target)
         )
