@@ -20,7 +20,6 @@ from ._frame import areas, local, remote
 from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
 from ._frame.from_pool import Connection
-from ._frame.inputs import frame_output_spec
 from ._frame.methods import LocalType, area_type, document_methods
 from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate, refuse_inputs
 from ._frame.remote import MissingAggregatesWarning
@@ -306,26 +305,7 @@ class TolokaAccessor:
                 raise InvalidArgumentError(
                     f"type={type!r} takes no skills= or answer_weight_skill_id=."
                 )
-            prepared = None
-            if inputs is not None and inputs is not False:
-                _, column = areas.area_column(
-                    self._obj,
-                    fields,
-                    kind=str(area_type(type)),
-                    output_spec=frame_output_spec(self._obj, output_spec),
-                    task=task,
-                    worker=worker,
-                )
-                prepared = local.inputs_for(
-                    self._obj,
-                    inputs,
-                    task=task,
-                    worker=worker,
-                    columns=[column],
-                    pool_id=pool_id,
-                    connection=connection,
-                )
-            out = areas.aggregate_areas(
+            return areas.aggregate_areas(
                 self._obj,
                 kind=str(area_type(type)),
                 fields=fields,
@@ -339,8 +319,9 @@ class TolokaAccessor:
                 dtype_backend=dtype_backend,
                 golden=golden,
                 method_kwargs=method_kwargs,
+                inputs=inputs,
+                connection=connection,
             )
-            return local.attach_inputs(out, prepared, dtype_backend=dtype_backend)
         if is_pairwise(type):
             return rank_for_aggregate(
                 self._obj,

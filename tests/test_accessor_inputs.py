@@ -150,3 +150,28 @@ def test_area_selection_gets_its_inputs_too() -> None:
     assert list(out.columns) == [*plain.columns, "image"]
     assert out["image"].tolist() == ["https://x/i1", "https://x/i2"]
     assert out.attrs["toloka"]["input_spec"] == {"image": {"type": "STRING", "required": True}}
+
+
+def test_area_inputs_read_from_the_pool_after_every_argument_is_checked() -> None:
+    frame = area_responses().assign(pool_id="9")
+    spec = {"boxes": {"type": "JSON"}}
+    tasks = pd.DataFrame({"task_id": ["i1", "i2"], "image": ["https://x/1", "https://x/2"]})
+    with ptk.server.LocalTolokaServer(token="areas-token") as server:
+        server.add_pool(
+            "9",
+            responses=frame.drop(columns=["pool_id", "status"]).dropna(),
+            output_spec=spec,
+            input_spec={"image": {"type": "URL"}},
+            tasks=tasks,
+        )
+        connection = dict(url=server.url, token="areas-token")
+        run = dict(output_spec=spec, fields="boxes", inputs="image", **connection)
+        server.request_log.clear()
+        for bad in ({"method_kwargs": {"nope": 1}}, {"dtype_backend": "numpy"}):
+            with pytest.raises(InvalidArgumentError):
+                frame.toloka.aggregate_locally("BOXES", **run, **bad)  # type: ignore[arg-type]
+        assert server.request_log.snapshot() == []  # refused before the tasks are read
+        with pytest.warns(ptk.DroppedResponsesWarning):
+            out = frame.toloka.aggregate_locally("BOXES", **run)  # type: ignore[arg-type]
+    assert out["image"].tolist() == ["https://x/1", "https://x/2"]
+    assert out.attrs["toloka"]["input_spec"] == {"image": {"type": "URL", "required": True}}

@@ -23,8 +23,17 @@ from ..aggregation import parse_areas, rasterize_shapes
 from ..aggregation._registry import get_method
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
+from .from_pool import Connection
 from .inputs import ATTRS_KEY, frame_output_spec
-from .local import Dropped, check_input, pool_groups, select_rows, text_ids
+from .local import (
+    Dropped,
+    attach_inputs,
+    check_input,
+    inputs_for,
+    pool_groups,
+    select_rows,
+    text_ids,
+)
 
 __all__ = ["AREA_KINDS", "aggregate_areas", "area_column"]
 
@@ -198,12 +207,16 @@ def aggregate_areas(
     dtype_backend: DtypeBackend,
     golden: Any = None,
     method_kwargs: Mapping[str, Any] | None = None,
+    inputs: object = None,
+    connection: Connection | None = None,
 ) -> pd.DataFrame:
     """Aggregate an area-selection field pool by pool; see :meth:`TolokaAccessor.aggregate_locally`.
 
     Returns ``pool_id``, ``task_id`` (strings, sorted), the field's column (the
-    method's nested Arrow type, whatever ``dtype_backend``) and, with
-    ``golden=``, ``golden``.
+    method's nested Arrow type, whatever ``dtype_backend``), with ``golden=``
+    ``golden``, and with ``inputs=`` the input columns (:func:`.local.inputs_for`:
+    checked, and read through ``connection`` when the frame lacks them, after
+    every other argument and before any aggregation).
     """
     row = get_method(kind)
     options, resolution = _options(kind, method_kwargs, n_iter, tol)
@@ -221,6 +234,15 @@ def aggregate_areas(
     field, column = _field(frame, fields, kind=kind, reserved=reserved, output_spec=spec)
     if row.kind == "segmentation" and _is_text(frame[column]):
         _check_resolution(resolution, kind)
+    prepared = inputs_for(
+        frame,
+        inputs,
+        task=task,
+        worker=worker,
+        columns=[column],
+        pool_id=pool_id,
+        connection=connection or Connection(),
+    )
     results = []
     groups = pool_groups(frame, pool_id)
     dropped = Dropped()
@@ -278,7 +300,7 @@ def aggregate_areas(
         output_spec={field.name: field.to_spec()},
         pool_ids=sorted(str(pool) for pool, _ in groups if pool is not None),
     )
-    return out
+    return attach_inputs(out, prepared, dtype_backend=dtype_backend)
 
 
 def _empty_type(kind: str) -> pa.DataType:
