@@ -175,3 +175,20 @@ def test_area_inputs_read_from_the_pool_after_every_argument_is_checked() -> Non
             out = frame.toloka.aggregate_locally("BOXES", **run)  # type: ignore[arg-type]
     assert out["image"].tolist() == ["https://x/1", "https://x/2"]
     assert out.attrs["toloka"]["input_spec"] == {"image": {"type": "URL", "required": True}}
+
+
+def test_label_inputs_read_from_the_pool_after_every_argument_is_checked(pool) -> None:  # type: ignore[no-untyped-def]
+    server, client, responses, _ = pool
+    bare = responses.drop(columns="image")  # inputs= must read the pool's tasks
+    server.request_log.clear()
+    for bad in ({"n_iter": -1}, {"tol": -1.0}, {"golden": "bogus"}):
+        with pytest.raises(InvalidArgumentError):
+            bare.toloka.aggregate_locally(fields="result", inputs=True, client=client, **bad)
+    assert server.request_log.snapshot() == []
+
+
+def test_inputs_true_reads_the_fields_whose_columns_were_dropped(pool) -> None:  # type: ignore[no-untyped-def]
+    _, client, responses, labeled = pool
+    bare = responses.drop(columns="image")  # attrs still record the input spec
+    out = bare.toloka.aggregate_locally(fields="result", inputs=True, client=client)
+    pd.testing.assert_frame_equal(out, labeled)

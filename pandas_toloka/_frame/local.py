@@ -381,14 +381,6 @@ def aggregate_local(
         raise MissingColumnsError(missing_extra, list(frame.columns), purpose=f"for {kind}")
     groups = pool_groups(frame, pool_id)
     pool_tasks = PoolTasks(connection, purpose="golden='pool' (or inputs= read from the pool)")
-    plan, found = frame_inputs(
-        frame,
-        inputs,
-        reserved=[*reserved, *columns],
-        pools=[pool for pool, _ in groups],
-        connection=connection,
-        tasks=pool_tasks,
-    )
     skill_frame = None
     if METHODS[kind].kind == "skill_weighted":
         if skills is None and connection.given:
@@ -418,6 +410,15 @@ def aggregate_local(
         frame,
         field=resolved[0].field.name,
         task=task,
+        pools=[pool for pool, _ in groups],
+        connection=connection,
+        tasks=pool_tasks,
+    )
+    # after every other argument is checked (the tasks it may read are golden='pool''s too)
+    plan, found = frame_inputs(
+        frame,
+        inputs,
+        reserved=[*reserved, *columns],
         pools=[pool for pool, _ in groups],
         connection=connection,
         tasks=pool_tasks,

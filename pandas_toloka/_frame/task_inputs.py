@@ -224,7 +224,10 @@ def needs_tasks(frame: pd.DataFrame, inputs: object, *, reserved: Sequence[Hasha
     if names is False:
         return False
     if names is True:
-        return frame_input_spec(frame) is None
+        own = frame_input_spec(frame)
+        if own is None:
+            return True
+        names = list(own)  # the spec's fields, whose columns may have been dropped since
     return any(_column_of(frame, name, reserved) is None for name in names)
 
 
