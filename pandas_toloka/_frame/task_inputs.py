@@ -29,7 +29,7 @@ from .. import schema
 from .._read.args import input_names
 from .._read.labeled import labeled_schema
 from ..errors import InvalidArgumentError, MissingColumnsError
-from ..schema import InputField
+from ..schema import DtypeBackend, InputField
 from ..schema._wire import WireMismatch, typed_column
 
 __all__ = [
@@ -113,7 +113,7 @@ def _arrow(series: pd.Series) -> pa.Array:
 
 def _inferred_field(series: pd.Series, name: str) -> InputField:
     """An input field for a column without an input spec, from its Arrow type."""
-    arrow_type = _arrow(series.iloc[:0]).type if len(series) == 0 else _arrow(series).type
+    arrow_type = _arrow(series).type
     if pa.types.is_dictionary(arrow_type):
         arrow_type = arrow_type.value_type
     prefix = ""
@@ -390,7 +390,11 @@ def join_inputs(
 
 
 def with_inputs(
-    frame: pd.DataFrame, found: Sequence[pa.Table], plan: InputsPlan, *, dtype_backend: Any
+    frame: pd.DataFrame,
+    found: Sequence[pa.Table],
+    plan: InputsPlan,
+    *,
+    dtype_backend: DtypeBackend,
 ) -> pd.DataFrame:
     """A result frame (``pool_id``, ``task_id``, ...) with the input columns of its tasks
     added as :func:`join_inputs` adds them (for results built as pandas frames: Dask)."""
