@@ -131,6 +131,11 @@ def test_export_keeps_the_inputs_asked_for_and_refuses_unknown_ones_first(
     err = capsys.readouterr().err
     assert "has no input field 'nope'" in err and len(err.splitlines()) == 1
     assert len(served.operations.all()) == started  # refused before the aggregation
+    argv = ["export", POOL, "--field", "result", "--input", "image", "--input", "image"]
+    assert main([*argv, "-o", "x.parquet"]) == EXIT_USAGE  # was a traceback when writing
+    err = capsys.readouterr().err
+    assert "duplicates: ['image', 'image']" in err and len(err.splitlines()) == 1
+    assert len(served.operations.all()) == started
     argv = ["export", POOL, "--field", "result", "--input", "image", "-o", "x.parquet"]
     assert main(argv) == EXIT_OK
     assert list(pd.read_parquet("x.parquet").columns) == [

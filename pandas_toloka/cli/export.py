@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from .._protocol import MAX_PAGE_SIZE
+from .._read.args import input_names
 from .._read.dataset import read_labeled_table
 from .._read.specs import pool_inputs
 from ..aggregation._registry import method_names
@@ -173,8 +174,8 @@ def run(args: argparse.Namespace) -> int:
     started: list[AggregatedSolutions] = []
     try:
         with client:
-            if args.inputs:  # an unknown input is refused before the aggregation starts
-                pool_inputs(client, args.pool_id, args.inputs)
+            if args.inputs:  # a repeated or unknown input is refused before the aggregation
+                pool_inputs(client, args.pool_id, input_names(args.inputs))
             fields = args.fields or _label_field(args, client)
             labeled = read_labeled_table(
                 args.pool_id,
