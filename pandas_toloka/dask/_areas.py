@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import dask
@@ -113,9 +113,8 @@ def _left_out(
     return len(frame), status, missing
 
 
-def _quiet(frame: pd.DataFrame, run: Any) -> pd.DataFrame:
+def _quiet(frame: pd.DataFrame, run: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
     """The pandas aggregation of a partition, its rows left out counted by the driver."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedResponsesWarning)
-        out: pd.DataFrame = run(frame)
-    return out
+        return run(frame)
