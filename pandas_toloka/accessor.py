@@ -270,8 +270,9 @@ class TolokaAccessor:
             with :func:`read_tasks` through ``client=`` (or ``token=``/``url=``),
             sharing the read with ``golden="pool"``. A name the input spec lacks,
             or one with no column and no connection, is an error raised before
-            any work. Label and area methods (a pairwise ranking has a row per
-            item, not per task).
+            any work (the tasks are read after every other argument is
+            checked). For label and area methods; a pairwise type refuses it
+            (a ranking has a row per item, not per task).
         client, token, environment, url : optional
             Where ``golden="pool"``, skills without ``skills=`` and ``inputs=``
             the frame lacks are read from, as for :func:`read_tasks`; nothing is
