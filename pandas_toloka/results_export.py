@@ -19,6 +19,7 @@ import mmap
 import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 import numpy as np
@@ -49,7 +50,10 @@ _LINK_POOL = re.compile(r"/task/(?P<pool>[^/?#]+)/")
 _BLANK = re.compile(rb"[ \t\n\r\x0b\x0c]*")
 #: Joins a row's input cells before hashing them into its task id.
 _INPUT_SEPARATOR = "\x1f"
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_KEY_PREFIX = b"inputs:"
+#: Each byte value's two lowercase hex digits, as one 16-bit cell.
+_HEX_PAIRS = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)
+_KEYS_PER_CHUNK = 1 << 22  # rows of one chunk of keys: its offsets stay 32-bit
 
 
 def _read_bytes(path_or_buffer: str | os.PathLike[str] | IO[Any]) -> bytes | mmap.mmap:
@@ -291,8 +295,44 @@ def _export_frame(
 
     if pool_text is None:
         pool_text = _pool_from_links(assignment.get("link"))
+    kwargs: dict[str, Any] = {
+        "n": n,
+        "api_status": api_status,
+        "pool_text": pool_text,
+        "output_spec": output_spec,
+        "input_spec": input_spec,
+        "wanted": wanted,
+        "dtype_backend": dtype_backend,
+    }
     inputs = groups.get("INPUT", {})
-    task_ids, from_inputs = _task_ids(assignment.get("task_id"), inputs, n)
+    given = _given_task_ids(assignment.get("task_id"), inputs)
+    if given is not None:
+        return _export_columns(groups, given, None, **kwargs)
+    # The ids hashed from the inputs on a thread while the columns are converted here
+    # (pyarrow lets go of the GIL); an error naming a task waits for them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pandas-toloka-ids") as pool:
+        hashing = pool.submit(_input_keys, list(inputs.values()))
+        return _export_columns(groups, _PendingIds(hashing), hashing, **kwargs)
+
+
+def _export_columns(
+    groups: dict[str, dict[str, pa.ChunkedArray]],
+    task_ids: pa.ChunkedArray | _PendingIds,
+    hashing: Future[pa.Array] | None,
+    *,
+    n: int,
+    api_status: pa.ChunkedArray,
+    pool_text: str,
+    output_spec: Mapping[str, Any] | None,
+    input_spec: Mapping[str, Any] | None,
+    wanted: tuple[str, ...] | None,
+    dtype_backend: DtypeBackend,
+) -> pd.DataFrame:
+    """The checked groups of an export, typed into the frame (``hashing``: ids on a thread)."""
+    assignment = groups.get("ASSIGNMENT", {})
+    outputs = groups["OUTPUT"]
+    inputs = groups.get("INPUT", {})
+    from_inputs = hashing is not None
     input_fields, inferred_inputs = _fields(inputs, input_spec, kind=InputField, what="INPUT")
     output_fields, inferred_outputs = _fields(outputs, output_spec, kind=OutputField, what="OUTPUT")
     golden = groups.get("GOLDEN", {})
@@ -336,6 +376,8 @@ def _export_frame(
         columns["assignment." + name] = values
     for name, values in groups.get("ACCEPT", {}).items():
         columns["accept." + name] = values
+    if hashing is not None:
+        columns["task_id"] = hashing.result()
 
     table = pa.table(columns)
     if wanted is not None:
@@ -384,17 +426,17 @@ def _pool_from_links(links: pa.Array | None) -> str:
     )
 
 
-def _task_ids(
-    ids: pa.Array | None, inputs: Mapping[str, pa.Array], n: int
-) -> tuple[pa.Array, bool]:
-    """The task ids, or keys made from the input values when the export has no task ids."""
+def _given_task_ids(
+    ids: pa.ChunkedArray | None, inputs: Mapping[str, pa.ChunkedArray]
+) -> pa.ChunkedArray | None:
+    """The file's task ids; None when they are to be made from the inputs."""
     if ids is not None:
         if ids.null_count:
             row = pc.index(ids.is_null(), True).as_py()
             raise InvalidArgumentError(
                 f"ASSIGNMENT:task_id is empty in row {row}; ids are required."
             )
-        return ids, False
+        return ids
     if not inputs:
         raise MissingColumnsError(
             ["ASSIGNMENT:task_id"],
@@ -402,7 +444,20 @@ def _task_ids(
             purpose="without INPUT: columns (a task is known by its id or its inputs)",
             source="The results export",
         )
-    return _input_keys(list(inputs.values())), True
+    return None
+
+
+class _PendingIds:
+    """Task ids still being hashed: indexing waits for them (only to name a task in an error)."""
+
+    def __init__(self, future: Future[pa.Array]) -> None:
+        self._future = future
+
+    def __len__(self) -> int:
+        return len(self._future.result())
+
+    def __getitem__(self, index: int) -> Any:
+        return self._future.result()[index]
 
 
 def _input_keys(columns: Sequence[pa.Array]) -> pa.Array:
@@ -424,16 +479,24 @@ def _input_keys(columns: Sequence[pa.Array]) -> pa.Array:
         joined = pa.chunked_array([joined])
     raw = joined.cast(pa.binary()).to_numpy()  # bytes objects: nothing to encode
     hashes = hash_array(raw, categorize=False)
+    return pa.chunked_array(
+        [
+            _hex_keys(hashes[start : start + _KEYS_PER_CHUNK])
+            for start in range(0, len(hashes), _KEYS_PER_CHUNK)
+        ],
+        pa.string(),
+    )
+
+
+def _hex_keys(hashes: np.ndarray) -> pa.Array:
+    """``"inputs:"`` and each 64-bit hash in 16 hex digits, built as one string buffer."""
+    width = len(_KEY_PREFIX) + 16
+    cells = np.empty((len(hashes), width), dtype=np.uint8)
+    cells[:, : len(_KEY_PREFIX)] = np.frombuffer(_KEY_PREFIX, dtype=np.uint8)
     octets = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
-    digits = np.empty((len(hashes), 16), dtype=np.uint8)
-    digits[:, 0::2] = _HEX[octets >> 4]
-    digits[:, 1::2] = _HEX[octets & 15]
-    hexes = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), len(hashes), [None, pa.py_buffer(digits)]
-    )
-    return pc.binary_join_element_wise(pa.scalar(b"inputs:"), hexes.cast(pa.binary()), b"").cast(
-        pa.string()
-    )
+    cells[:, len(_KEY_PREFIX) :] = _HEX_PAIRS[octets].view(np.uint8).reshape(-1, 16)
+    offsets = np.arange(0, width * (len(hashes) + 1), width, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(hashes), pa.py_buffer(offsets), pa.py_buffer(cells))
 
 
 def read_assignments_export(

@@ -266,3 +266,13 @@ def test_one_datetime_parser_each_reader_keeps_its_error() -> None:
         schema.text_to_timestamps(bad)
     with pytest.raises(OutputValueError, match="'created' that is not an ISO-8601"):
         parse_datetimes(bad, field="created")
+
+
+def test_a_bad_cell_names_the_task_made_from_its_inputs() -> None:
+    text = "INPUT:a\tOUTPUT:n\tASSIGNMENT:worker_id\tASSIGNMENT:status\nu1\t1\tw\tAPPROVED\nu2\tx\tw\tAPPROVED\n"
+    expected = ptk.read_assignments_tsv(io.StringIO(text.replace("\tx\t", "\t2\t")), pool_id="1")
+    with pytest.raises(OutputValueError, match=expected["task_id"].iloc[1]) as caught:
+        ptk.read_assignments_tsv(
+            io.StringIO(text), pool_id="1", output_spec={"n": {"type": "INTEGER"}}
+        )
+    assert caught.value.task_id == expected["task_id"].iloc[1]
