@@ -18,6 +18,7 @@ import logging
 import mmap
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
@@ -57,12 +58,13 @@ _KEYS_PER_CHUNK = 1 << 22  # rows of one chunk of keys: its offsets stay 32-bit
 
 
 def _read_bytes(path_or_buffer: str | os.PathLike[str] | IO[Any]) -> bytes | mmap.mmap:
-    """The export's bytes: a file is mapped into memory, not copied."""
+    """The export's bytes: a regular file is mapped into memory, not copied."""
     if isinstance(path_or_buffer, (str, os.PathLike)):
         try:
             with open(path_or_buffer, "rb") as handle:
-                if os.fstat(handle.fileno()).st_size == 0:
-                    return b""
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+                    return handle.read()  # a pipe (/dev/stdin, <(...)) or an empty file
                 return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
             raise InvalidArgumentError(f"Cannot read {os.fspath(path_or_buffer)!r}: {exc}") from exc

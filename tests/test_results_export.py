@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +277,22 @@ def test_a_bad_cell_names_the_task_made_from_its_inputs() -> None:
             io.StringIO(text), pool_id="1", output_spec={"n": {"type": "INTEGER"}}
         )
     assert caught.value.task_id == expected["task_id"].iloc[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_reads_like_a_file(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "export.fifo"
+    os.mkfifo(fifo)
+    data = WEB_DOWNLOAD.read_bytes()
+
+    def write() -> None:
+        with open(fifo, "wb") as out:
+            out.write(data)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    df = ptk.read_assignments_tsv(fifo, output_spec=SPEC)
+    writer.join(timeout=10)
+    pd.testing.assert_frame_equal(df, ptk.read_assignments_tsv(WEB_DOWNLOAD, output_spec=SPEC))
