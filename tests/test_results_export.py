@@ -296,3 +296,15 @@ def test_a_pipe_reads_like_a_file(tmp_path: Path) -> None:
     df = ptk.read_assignments_tsv(fifo, output_spec=SPEC)
     writer.join(timeout=10)
     pd.testing.assert_frame_equal(df, ptk.read_assignments_tsv(WEB_DOWNLOAD, output_spec=SPEC))
+
+
+def test_a_number_beyond_a_double_is_never_infinity() -> None:
+    head = "OUTPUT:x\tASSIGNMENT:worker_id\tASSIGNMENT:status\tASSIGNMENT:task_id\n"
+    text = head + "1.5\tw\tAPPROVED\tt1\n1e400\tw\tAPPROVED\tt2\n"
+    with pytest.raises(OutputValueError, match="task 't2' has the text '1e400'"):
+        ptk.read_assignments_tsv(
+            io.StringIO(text), pool_id="1", output_spec={"x": {"type": "FLOAT"}}
+        )
+    inferred = ptk.read_assignments_tsv(io.StringIO(text), pool_id="1")
+    assert inferred["x"].tolist() == ["1.5", "1e400"]  # STRING, said in attrs
+    assert inferred.attrs["toloka"]["output_spec"]["x"]["type"] == "STRING"

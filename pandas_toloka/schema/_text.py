@@ -85,14 +85,17 @@ def text_to_arrow(
             array = pc.if_else(pc.is_null(texts), pa.scalar(None, pa.bool_()), true)
         else:
             pattern = _INTEGER if kind == "INTEGER" else _FLOAT
-            ok = pc.match_substring_regex(pc.utf8_trim_whitespace(texts), pattern)
+            trimmed = pc.utf8_trim_whitespace(texts)
+            ok = pc.match_substring_regex(trimmed, pattern)
             if not pc.all(pc.fill_null(ok, True)).as_py():
                 raise _bad(field, texts, ok, task_ids)
             try:
-                array = pc.cast(_unsigned(pc.utf8_trim_whitespace(texts)), field.arrow_type)
+                array = pc.cast(_unsigned(trimmed), field.arrow_type)
             except (pa.ArrowInvalid, OverflowError):
                 ok = pa.array([v is None or _fits_int64(v) for v in texts.to_pylist()], pa.bool_())
                 raise _bad(field, texts, ok, task_ids) from None
+            if kind == "FLOAT":  # 1e400 reads as infinity: not a value a field can hold
+                ok = pc.is_finite(array)
         if not pc.all(pc.fill_null(ok, True)).as_py():
             raise _bad(field, texts, ok, task_ids)
         if (
@@ -144,7 +147,8 @@ def infer_text_type(texts: pa.Array | pa.ChunkedArray) -> str:
     """The narrowest Toloka type every non-empty cell fits: BOOLEAN, INTEGER, FLOAT or STRING.
 
     Used for the columns of a results export read without a spec (the reader says so).
-    INTEGER needs every cell to fit in 64 bits; a column with a larger integer is FLOAT.
+    INTEGER needs every cell to fit in 64 bits (a column with a larger integer is
+    FLOAT), FLOAT every cell to be finite as a double (``1e400`` makes it STRING).
     """
     texts = texts.cast(pa.string()).drop_null()
     if len(texts) == 0:
@@ -165,7 +169,10 @@ def infer_text_type(texts: pa.Array | pa.ChunkedArray) -> str:
                 pass
     if _first_fits(texts, _FLOAT):
         trimmed = pc.utf8_trim_whitespace(texts)
-        if pc.all(pc.match_substring_regex(trimmed, _FLOAT)).as_py():
+        if (
+            pc.all(pc.match_substring_regex(trimmed, _FLOAT)).as_py()
+            and pc.all(pc.is_finite(pc.cast(trimmed, pa.float64()))).as_py()
+        ):
             return "FLOAT"
     return "STRING"
 
