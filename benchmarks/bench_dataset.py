@@ -12,8 +12,13 @@ integer) and one response per task, whose aggregation has finished:
 * ``tasks_floor``  requests + ``json.loads`` of the pages of ``GET /tasks``, nothing kept
 * ``tasks_read``   ``pandas_toloka.read_tasks``
 * ``tasks_iter``   ``pandas_toloka.iter_tasks``, chunks dropped (peak memory at N and 3N)
-* ``tsv_arrow``    ``pyarrow.csv.read_csv`` of the pool's results export (the TSV file)
-* ``tsv_read``     ``pandas_toloka.read_assignments_tsv`` of the same file
+* ``tsv_arrow``    ``pyarrow.csv.read_csv`` of the pool's results export (the TSV file:
+                   the default download, no ``ASSIGNMENT:task_id``)
+* ``tsv_read``     ``pandas_toloka.read_assignments_tsv`` of the same file (task ids
+                   hashed from the inputs)
+* ``tsv_ids_arrow`` / ``tsv_ids_read``  the same two on the export asked for with every
+                   ``ASSIGNMENT:`` column (``field=``, as ``read_assignments_export`` asks):
+                   Toloka's task ids, no hashing
 
 Targets (issue 17): labeled (and inputs) <= 1.6x solutions; tasks_iter peak at 3N <= 1.25x at N;
 tasks_read within 0.6x of tasks_floor's time (<= 1.6x); tsv_read <= 1.5x tsv_arrow.
@@ -137,6 +142,18 @@ def _tsv_read(url: str, op_id: str, path: str) -> dict[str, Any]:
     return {"rows": len(read_assignments_tsv(path))}
 
 
+def _with_ids(path: str) -> str:
+    return path[: -len(".tsv")] + "_ids.tsv"
+
+
+def _tsv_ids_arrow(url: str, op_id: str, path: str) -> dict[str, Any]:
+    return _tsv_arrow(url, op_id, _with_ids(path))
+
+
+def _tsv_ids_read(url: str, op_id: str, path: str) -> dict[str, Any]:
+    return _tsv_read(url, op_id, _with_ids(path))
+
+
 CASES = {
     "solutions": _solutions,
     "labeled": _labeled,
@@ -146,6 +163,8 @@ CASES = {
     "tasks_iter": _tasks_iter,
     "tsv_arrow": _tsv_arrow,
     "tsv_read": _tsv_read,
+    "tsv_ids_arrow": _tsv_ids_arrow,
+    "tsv_ids_read": _tsv_ids_read,
 }
 
 
@@ -211,14 +230,21 @@ def _make_server(n_tasks: int, tsv: str | None) -> tuple[Any, str]:
     if operation["status"] != "SUCCESS":
         raise SystemExit(f"aggregation failed: {operation}")
     if tsv is not None:
-        answer = requests.get(
-            f"{server.url}/new/requester/pools/{POOL_ID}/assignments.tsv",
-            headers={"Authorization": f"OAuth {TOKEN}"},
-            timeout=600,
-        )
-        answer.raise_for_status()
-        with open(tsv, "wb") as file:
-            file.write(answer.content)
+        from pandas_toloka._protocol import EXPORT_ASSIGNMENT_FIELDS
+
+        for path, params in (
+            (tsv, {}),
+            (_with_ids(tsv), {"field": ",".join(EXPORT_ASSIGNMENT_FIELDS)}),
+        ):
+            answer = requests.get(
+                f"{server.url}/new/requester/pools/{POOL_ID}/assignments.tsv",
+                params=params,
+                headers={"Authorization": f"OAuth {TOKEN}"},
+                timeout=600,
+            )
+            answer.raise_for_status()
+            with open(path, "wb") as file:
+                file.write(answer.content)
     _tasks_floor(server.url, "", "")  # warm the server up before anything is timed
     return server, str(operation["id"])
 
@@ -310,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
             "tsv_read",
             res["tsv_read"],
             _ratio(res["tsv_read"], res["tsv_arrow"]),
+            "<= 1.5x pyarrow.csv",
+        ),
+        ("tsv_ids_arrow", res["tsv_ids_arrow"], "-", "baseline"),
+        (
+            "tsv_ids_read",
+            res["tsv_ids_read"],
+            _ratio(res["tsv_ids_read"], res["tsv_ids_arrow"]),
             "<= 1.5x pyarrow.csv",
         ),
     ]

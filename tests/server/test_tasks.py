@@ -226,6 +226,19 @@ def test_results_export_statuses_and_fields(tasks_api: Api) -> None:
     assert all(
         bool(r["ASSIGNMENT:accepted"]) == (r["ASSIGNMENT:status"] == "APPROVED") for r in rows
     )
+    # As in Toloka, field= picks the ASSIGNMENT: columns (in its order); the others always come.
+    assert list(rows[0]) == [
+        "INPUT:image",
+        "INPUT:meta",
+        "INPUT:tags",
+        "INPUT:overlap",
+        "OUTPUT:result",
+        "GOLDEN:result",
+        "HINT:text",
+        "ASSIGNMENT:task_id",
+        "ASSIGNMENT:status",
+        "ASSIGNMENT:accepted",
+    ]
     url = tasks_api.server.url + "/new/requester/pools/9/assignments.tsv"
     for params in ({"status": "ACCEPTED"}, {"field": "ASSIGNMENT:nope"}):
         bad = tasks_api.session.get(url, params=params, timeout=10)
