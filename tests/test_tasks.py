@@ -311,3 +311,50 @@ def test_user_skills_page_typed_and_feed_skill_weighting() -> None:
         accepted, skills, fields=["result"], n_options=2, skill_value="exact_value"
     )
     assert len(labels) == accepted["task_id"].nunique()
+
+
+def test_every_demo_pool_reads_with_its_control_tasks_typed_like_the_outputs(
+    demo_served,
+) -> None:
+    """The areas pool's known solutions are JSON shapes: JSON text, as its answers are."""
+    server, client, _ = demo_served
+    for pool_id in server.pool_ids:
+        tasks = ptk.read_tasks(pool_id, client=client, progress_bar=False)
+        known = tasks["known_solutions"]
+        assert (known.notna() == tasks["correctness_weight"].notna()).all(), pool_id
+        for field in (c.removeprefix("golden.") for c in tasks.columns if c.startswith("golden.")):
+            control = tasks[known.notna()]
+            firsts = [
+                solutions[0]["output_values"][field] for solutions in control["known_solutions"]
+            ]
+            assert (
+                firsts
+                == control[f"golden.{field}"]
+                .astype(object)
+                .where(control[f"golden.{field}"].notna(), None)
+                .tolist()
+            ), (pool_id, field)
+    areas = ptk.read_tasks("1003", client=client, progress_bar=False)
+    shapes = areas["golden.result"].dropna()
+    assert len(shapes) > 0 and all(json.loads(text)[0]["shape"] for text in shapes)
+
+
+def test_a_known_solution_outside_the_spec_names_its_task() -> None:
+    outputs = [OutputField("result", "STRING", allowed_values=("cat", "dog"))]
+    page = {
+        "items": [
+            {"id": "a", "pool_id": "1", "input_values": {}},
+            {
+                "id": "b",
+                "pool_id": "1",
+                "input_values": {},
+                "known_solutions": [
+                    {"output_values": {"result": "cat"}, "correctness_weight": 1},
+                    {"output_values": {"result": "cow"}, "correctness_weight": 0.5},
+                ],
+            },
+        ],
+        "has_more": False,
+    }
+    with pytest.raises(OutputValueError, match=r"'b'.*cow|cow.*'b'"):
+        tasks_module.tasks_to_table(page["items"], [], outputs, pool_id="1")

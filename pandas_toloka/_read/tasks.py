@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -201,6 +202,33 @@ def _fast(
     return DecodedPage(pa.concat_tables(tables), pa.chunked_array(keys, type=pa.string()), has_more)
 
 
+def _known_solutions(
+    solutions: list[list[dict[str, Any]]], outputs: Sequence[OutputField], task_ids: pa.Array
+) -> pa.Array:
+    """Every known solution of each task (null: none), its values typed as the outputs are.
+
+    Built column by column through :func:`schema.field_to_arrow`, so a JSON answer
+    (an area's shapes) is JSON text and a value outside the spec names its task.
+    """
+    plain_type = schema.known_solutions_type(outputs)
+    counts = np.fromiter((len(s) for s in solutions), np.int64, len(solutions))
+    flat = [x for s in solutions for x in s]
+    owners = task_ids.take(pa.array(np.repeat(np.arange(len(solutions)), counts)))
+    values_type = plain_type.value_type.field("output_values").type
+    children = []
+    for f in outputs:
+        typed = schema.field_to_arrow(
+            [(x.get("output_values") or {}).get(f.name) for x in flat], f, task_ids=owners
+        )
+        children.append(typed.cast(values_type.field(f.name).type))
+    values = pa.StructArray.from_arrays(children, fields=list(values_type))
+    weights = pa.array([x.get("correctness_weight", 1.0) for x in flat], pa.float64())
+    items = pa.StructArray.from_arrays([values, weights], fields=list(plain_type.value_type))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
+    mask = pa.array(counts == 0)
+    return pa.ListArray.from_arrays(offsets, items, type=plain_type, mask=mask)
+
+
 def tasks_to_table(
     items: Sequence[Mapping[str, Any]],
     inputs: Sequence[InputField],
@@ -262,24 +290,7 @@ def tasks_to_table(
     weights = pa.array(
         [s[0].get("correctness_weight", 1.0) if s else None for s in solutions], pa.float64()
     )
-    plain_type = schema.known_solutions_type(outputs)
-    known = pa.array(
-        [
-            [
-                {
-                    "output_values": {
-                        f.name: (x.get("output_values") or {}).get(f.name) for f in outputs
-                    },
-                    "correctness_weight": x.get("correctness_weight", 1.0),
-                }
-                for x in s
-            ]
-            if s
-            else None
-            for s in solutions
-        ],
-        plain_type,
-    )
+    known = _known_solutions(solutions, outputs, task_ids)
     members = {
         "id": task_ids,
         "pool_id": texts("pool_id"),
