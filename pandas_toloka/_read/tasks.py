@@ -370,4 +370,5 @@ TASKS = PagedResource(
     decode=decode_tasks,
     decode_ahead=True,
     guess_cursor=guess_cursor,
+    checks_whole=True,  # read_page, or loads_json of the whole body, parses every byte
 )
