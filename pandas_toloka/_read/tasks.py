@@ -133,6 +133,29 @@ def _first_solution(known: pa.Array) -> tuple[pa.Array, pa.Array]:
     return known.values.take(index), has
 
 
+def _ids_and_inputs(
+    members: Mapping[str, pa.Array],
+    typed_inputs: Mapping[str, pa.Array],
+    inputs: Sequence[InputField],
+    outputs: Sequence[OutputField],
+    columns: Sequence[str],
+    pool_id: str | None,
+) -> pa.Table:
+    """``columns`` (``pool_id``, ``task_id`` and input columns only) from columns already typed."""
+    target = schema.tasks_schema(inputs, outputs)
+    pools = members["pool_id"]
+    if pool_id is not None:
+        pools = pc.fill_null(pools, pool_id)
+    by_column = {"pool_id": pools, "task_id": members["id"]}
+    by_column.update({schema.input_column_name(f.name): typed_inputs[f.name] for f in inputs})
+    fields = [target.field(name) for name in columns]
+    arrays = [
+        by_column[f.name].cast(f.type) if by_column[f.name].type != f.type else by_column[f.name]
+        for f in fields
+    ]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
 def _fast(
     body: bytes,
     inputs: Sequence[InputField],
@@ -147,6 +170,8 @@ def _fast(
     read_type = (
         item_type if wanted is None else pa.struct([f for f in item_type if f.name in wanted])
     )
+    join_only = {"pool_id", "task_id", *(schema.input_column_name(f.name) for f in inputs)}
+    only_ids_and_inputs = columns is not None and set(columns) <= join_only
     try:
         pieces, has_more = schema.read_page(body, read_type)
         tables, keys = [], []
@@ -159,6 +184,14 @@ def _fast(
                 raise WireMismatch("a task without id")
             raw_inputs = struct_fields(members["input_values"])
             typed_inputs = {f.name: schema.typed_column(raw_inputs[f.name], f) for f in inputs}  # type: ignore[arg-type]
+            if only_ids_and_inputs:
+                # a join's columns: nothing else to type
+                assert columns is not None
+                tables.append(
+                    _ids_and_inputs(members, typed_inputs, inputs, outputs, columns, pool_id)
+                )
+                keys.append(members["id"])
+                continue
             known = members["known_solutions"]
             solution, _ = _first_solution(known)
             values = struct_fields(solution.field("output_values")) if len(solution) else {}
