@@ -34,16 +34,22 @@ _ITEM_ID = re.compile(rb'\{[ \t\n\r]*"id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*"
 
 
 def join_columns(
-    inputs: Sequence[InputField], outputs: Sequence[OutputField], *, golden: bool = False
+    inputs: Sequence[InputField],
+    outputs: Sequence[OutputField],
+    *,
+    golden: bool = False,
+    pool_id: bool = True,
 ) -> list[str]:
     """The columns of :func:`schema.tasks_schema` that joining tasks to answers needs.
 
-    ``pool_id``, ``task_id``, the input columns, and with ``golden`` the control
-    tasks' ``golden.<field>`` columns: what :func:`decode_tasks` reads with
+    ``pool_id`` (unless ``pool_id=False``: a join that keeps the answers' own),
+    ``task_id``, the input columns, and with ``golden`` the control tasks'
+    ``golden.<field>`` columns: what :func:`decode_tasks` reads with
     ``columns=`` (the other members of each task are skipped by the JSON reader
     instead of being typed).
     """
-    names = ["pool_id", "task_id"] + [schema.input_column_name(f.name) for f in inputs]
+    names = ["pool_id"] if pool_id else []
+    names += ["task_id"] + [schema.input_column_name(f.name) for f in inputs]
     if golden:
         names += [schema.GOLDEN_PREFIX + f.name for f in outputs]
     return names
@@ -53,7 +59,9 @@ def _members(columns: Sequence[str] | None) -> set[str] | None:
     """The members of a task that ``columns`` come from (None: all of them)."""
     if columns is None:
         return None
-    members = {"id", "pool_id", "input_values"}
+    members = {"id", "input_values"}
+    if "pool_id" in columns:
+        members.add("pool_id")
     if any(c.startswith(schema.GOLDEN_PREFIX) for c in columns):
         members.add("known_solutions")
     return members
