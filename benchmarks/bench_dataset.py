@@ -178,9 +178,10 @@ def _child(case: str, url: str, op_id: str, path: str) -> None:
     import pandas_toloka._read.dataset  # noqa: F401
 
     baseline = _status_mb("VmRSS")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = CASES[case](url, op_id, path)
     out["seconds"] = time.perf_counter() - start
+    out["cpu_s"] = time.process_time() - cpu  # every thread of the client process
     out["peak_mb"] = _status_mb("VmHWM") - baseline
     print(json.dumps(out))
 

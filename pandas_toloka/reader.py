@@ -186,8 +186,8 @@ class AggregatedSolutions(TableStream):
                 "inputs": self.inputs,
                 "outputs": self.request.fields,
                 "pool_id": self.request.pool_id,
-                # only the ids and inputs the join keeps are typed
-                "columns": join_columns(self.inputs, self.request.fields),
+                # only the ids and inputs the join keeps are read (the results carry pool_id)
+                "columns": join_columns(self.inputs, self.request.fields, pool_id=False),
             },
         )
         with closing(tasks):

@@ -190,10 +190,11 @@ def test_fast_and_strict_paths_agree() -> None:
     assert isinstance(fast.column("created").type, pa.TimestampType)
 
 
+@pytest.mark.parametrize("pool", [True, False])
 @pytest.mark.parametrize("golden", [False, True])
 @pytest.mark.parametrize("path", ["fast", "strict"])
 def test_the_join_columns_alone_are_the_same_by_either_path(
-    golden: bool, path: str, monkeypatch: pytest.MonkeyPatch
+    golden: bool, path: str, pool: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inputs = [
         InputField.from_spec("image", {"type": "URL"}),
@@ -223,7 +224,8 @@ def test_the_join_columns_alone_are_the_same_by_either_path(
         return strict(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(tasks_module, "tasks_to_table", counted)
-    columns = join_columns(inputs, outputs, golden=golden)
+    columns = join_columns(inputs, outputs, golden=golden, pool_id=pool)
+    assert ("pool_id" in columns) is pool
     whole = decode_tasks(_page(items), inputs=inputs, outputs=outputs, pool_id="5")
     joined = decode_tasks(
         _page(items), inputs=inputs, outputs=outputs, pool_id="5", columns=columns

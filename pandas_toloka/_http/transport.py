@@ -242,6 +242,7 @@ class Transport:
         attempts: int | None = None,
         timeout: float | tuple[float, float] | None = None,
         first: Callable[[], Exchange] | None = None,
+        check_whole: bool = True,
     ) -> _T:
         """GET ``path`` and return ``decode(body)`` of a successful answer.
 
@@ -255,6 +256,10 @@ class Transport:
         override the client's ``max_attempts`` and ``timeout``. ``first``, when
         given, returns the first attempt's answer already sent
         (:meth:`exchange_get`, on a prefetch thread) instead of sending it.
+        ``check_whole=False`` skips :func:`.payloads.complete_json_object` for
+        a ``decode`` that itself refuses, with a ``ValueError``, any body that
+        is not one whole JSON object (cut short anywhere, or followed by
+        anything): the rule holds, checked once instead of twice.
         """
 
         checked: list[bytes] = []  # the first answer's body, when found whole where it arrived
@@ -267,7 +272,7 @@ class Transport:
             return answer
 
         def parse(content: bytes) -> _T:
-            if not (checked and content is checked[0]):
+            if check_whole and not (checked and content is checked[0]):
                 payloads.complete_json_object(content)
             checked.clear()
             return decode(content)

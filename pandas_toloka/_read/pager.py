@@ -104,6 +104,13 @@ class PagedResource(Generic[R]):
     guess_cursor : callable, optional
         ``guess_cursor(body) -> str | None``: the last key read from the raw
         body, so the next request leaves before this page is decoded.
+    checks_whole : bool
+        ``decode`` parses every byte of the body strictly and raises
+        :class:`~pandas_toloka._http.payloads.ShapeError` for any body that is
+        not one whole JSON object (cut short anywhere, even exactly after an
+        item, or followed by anything), so the transport's separate whole-body
+        check (:func:`~pandas_toloka._http.payloads.complete_json_object`) is
+        skipped: the guard holds, paid for once.
     """
 
     name: str
@@ -112,6 +119,7 @@ class PagedResource(Generic[R]):
     decode: Callable[..., DecodedPage[R]]
     decode_ahead: bool = False
     guess_cursor: Callable[[bytes], str | None] | None = None
+    checks_whole: bool = False
 
     @property
     def cursor_param(self) -> str:
@@ -174,7 +182,12 @@ def iter_pages(
 
     def fetch_decoded(cursor: str | None) -> DecodedPage[R]:
         return client.get_decoded(
-            path, params=query(cursor), decode=decode, attempts=attempts, timeout=timeout
+            path,
+            params=query(cursor),
+            decode=decode,
+            attempts=attempts,
+            timeout=timeout,
+            check_whole=not resource.checks_whole,
         )
 
     cursor: str | None = None
@@ -313,7 +326,7 @@ class _SentAhead(Generic[R]):
             self._path,
             params=self._query(cursor),
             timeout=self._timeout,
-            check_whole=True,
+            check_whole=not self._resource.checks_whole,
         )
         return cursor, answer
 
@@ -359,6 +372,7 @@ class _SentAhead(Generic[R]):
             attempts=self._attempts,
             timeout=self._timeout,
             first=answer.result,
+            check_whole=not self._resource.checks_whole,
         )
 
     def stop(self) -> None:

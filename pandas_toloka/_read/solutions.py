@@ -131,6 +131,8 @@ def iter_item_chunks(
         char = text[index]
         index += 1
         if char == "}":
+            if _skip(text, index) != len(text):
+                raise ValueError(f"expected nothing after the object, found more at {index}")
             return
         if char != ",":
             raise ValueError(f"expected ',' or '}}' at position {index - 1}")
@@ -242,6 +244,7 @@ SOLUTIONS = PagedResource(
     sort="task_id",
     decode=_page,
     guess_cursor=guess_cursor,
+    checks_whole=True,  # read_page, or the strict path, parses every byte
 )
 
 

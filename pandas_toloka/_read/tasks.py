@@ -35,16 +35,22 @@ _ITEM_ID = re.compile(rb'\{[ \t\n\r]*"id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*"
 
 
 def join_columns(
-    inputs: Sequence[InputField], outputs: Sequence[OutputField], *, golden: bool = False
+    inputs: Sequence[InputField],
+    outputs: Sequence[OutputField],
+    *,
+    golden: bool = False,
+    pool_id: bool = True,
 ) -> list[str]:
     """The columns of :func:`schema.tasks_schema` that joining tasks to answers needs.
 
-    ``pool_id``, ``task_id``, the input columns, and with ``golden`` the control
-    tasks' ``golden.<field>`` columns: what :func:`decode_tasks` reads with
+    ``pool_id`` (unless ``pool_id=False``: a join that keeps the answers' own),
+    ``task_id``, the input columns, and with ``golden`` the control tasks'
+    ``golden.<field>`` columns: what :func:`decode_tasks` reads with
     ``columns=`` (the other members of each task are skipped by the JSON reader
     instead of being typed).
     """
-    names = ["pool_id", "task_id"] + [schema.input_column_name(f.name) for f in inputs]
+    names = ["pool_id"] if pool_id else []
+    names += ["task_id"] + [schema.input_column_name(f.name) for f in inputs]
     if golden:
         names += [schema.GOLDEN_PREFIX + f.name for f in outputs]
     return names
@@ -54,7 +60,9 @@ def _members(columns: Sequence[str] | None) -> set[str] | None:
     """The members of a task that ``columns`` come from (None: all of them)."""
     if columns is None:
         return None
-    members = {"id", "pool_id", "input_values"}
+    members = {"id", "input_values"}
+    if "pool_id" in columns:
+        members.add("pool_id")
     if any(c.startswith(schema.GOLDEN_PREFIX) for c in columns):
         members.add("known_solutions")
     return members
@@ -134,6 +142,29 @@ def _first_solution(known: pa.Array) -> tuple[pa.Array, pa.Array]:
     return known.values.take(index), has
 
 
+def _ids_and_inputs(
+    members: Mapping[str, pa.Array],
+    typed_inputs: Mapping[str, pa.Array],
+    inputs: Sequence[InputField],
+    outputs: Sequence[OutputField],
+    columns: Sequence[str],
+    pool_id: str | None,
+) -> pa.Table:
+    """``columns`` (``pool_id``, ``task_id`` and input columns only) from columns already typed."""
+    target = schema.tasks_schema(inputs, outputs)
+    pools = members["pool_id"]
+    if pool_id is not None:
+        pools = pc.fill_null(pools, pool_id)
+    by_column = {"pool_id": pools, "task_id": members["id"]}
+    by_column.update({schema.input_column_name(f.name): typed_inputs[f.name] for f in inputs})
+    fields = [target.field(name) for name in columns]
+    arrays = [
+        by_column[f.name].cast(f.type) if by_column[f.name].type != f.type else by_column[f.name]
+        for f in fields
+    ]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
 def _fast(
     body: bytes,
     inputs: Sequence[InputField],
@@ -148,6 +179,8 @@ def _fast(
     read_type = (
         item_type if wanted is None else pa.struct([f for f in item_type if f.name in wanted])
     )
+    join_only = {"pool_id", "task_id", *(schema.input_column_name(f.name) for f in inputs)}
+    only_ids_and_inputs = columns is not None and set(columns) <= join_only
     try:
         pieces, has_more = schema.read_page(body, read_type)
         tables, keys = [], []
@@ -160,6 +193,14 @@ def _fast(
                 raise WireMismatch("a task without id")
             raw_inputs = struct_fields(members["input_values"])
             typed_inputs = {f.name: schema.typed_column(raw_inputs[f.name], f) for f in inputs}  # type: ignore[arg-type]
+            if only_ids_and_inputs:
+                # a join's columns: nothing else to type
+                assert columns is not None
+                tables.append(
+                    _ids_and_inputs(members, typed_inputs, inputs, outputs, columns, pool_id)
+                )
+                keys.append(members["id"])
+                continue
             known = members["known_solutions"]
             solution, _ = _first_solution(known)
             values = struct_fields(solution.field("output_values")) if len(solution) else {}
@@ -381,4 +422,5 @@ TASKS = PagedResource(
     decode=decode_tasks,
     decode_ahead=True,
     guess_cursor=guess_cursor,
+    checks_whole=True,  # read_page, or loads_json of the whole body, parses every byte
 )

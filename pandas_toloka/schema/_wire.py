@@ -4,7 +4,7 @@ A page is one JSON object, ``{"items": [...], "has_more": ...}``. pyarrow's
 JSON reader reads its items with an explicit schema derived from the output
 spec (:func:`wire_type`) straight into typed columns, without one Python
 object per item; keys the schema does not name are skipped. A compact page is
-read in pieces, one item per line (:func:`read_page`), any other layout as
+read in pieces of whole items (:func:`read_page`), any other layout as
 a single JSON value. Pages whose fields include a JSON field (any JSON value,
 kept as its text) are left to the strict path: the reader cannot give a
 value's text back.
@@ -49,6 +49,7 @@ _FIRST_KEY = re.compile(rb'\{"(?:[^"\\]|\\.)*":')
 
 #: Bytes of a page's items read at a time (see :func:`read_page`).
 PIECE_BYTES = 1 << 19
+_PIECE_OPEN, _PIECE_CLOSE = b'{"i":[', b"]}"
 
 
 class WireMismatch(ValueError):
@@ -157,11 +158,21 @@ def read_page(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructArra
     """Parse ``{"items": [...], "has_more": ...}`` into the items' struct arrays and ``has_more``.
 
     A compact page (items separated by ``,`` without line breaks, as servers
-    send them) is read :data:`PIECE_BYTES` at a time: in each piece the
-    separators between items become line breaks, and pyarrow's JSON reader
-    reads one item per line. That bounds the reader's working memory (about
-    three times what it reads) by the piece, not the page. Any other layout is
-    read as one JSON value.
+    send them) is read :data:`PIECE_BYTES` at a time: each piece, a run of
+    whole items cut at the separator before an item, is wrapped as
+    ``{"i":[<piece>]}`` (one copy, no search and replace) and read by
+    pyarrow's JSON reader as one JSON value. That bounds the reader's working
+    memory (about three times what it reads) by the piece, not the page. Any
+    other layout is read as one JSON value.
+
+    Every byte of the body is parsed strictly: its head and tail by the
+    standard library (one object holding ``items`` and a boolean
+    ``has_more``), each piece by pyarrow, which refuses a piece that is not
+    whole items separated by commas (a piece cut inside an item leaves its
+    brackets open). So a body cut short anywhere, even exactly after an item,
+    or with anything after its object, is refused: no separate check of the
+    whole body is needed before decoding (:data:`~.pager.PagedResource`'s
+    ``checks_whole``).
 
     Parameters
     ----------
@@ -189,22 +200,29 @@ def read_page(body: bytes, item_type: pa.StructType) -> tuple[list[pa.StructArra
     start, end, separator, has_more = outline
     if separator is None:
         return [], has_more
-    line_break = b"\n" + separator[1:]
-    item_schema = pa.schema(list(item_type))
+    piece_schema = pa.schema([pa.field("i", pa.list_(item_type))])
+    view = memoryview(body)
     pieces = []
     try:
         while start < end:
             cut = body.find(separator, start + PIECE_BYTES, end)
             stop = end if cut < 0 else cut
-            lines = body[start:stop].replace(separator, line_break)
-            table = _read_json(lines, item_schema)
-            del lines
-            pieces.append(_checked(table.to_struct_array().combine_chunks()))
+            wrapped = b"".join((_PIECE_OPEN, view[start:stop], _PIECE_CLOSE))
+            table = _read_json(wrapped, piece_schema)
+            del wrapped
+            if table.num_rows != 1:
+                raise WireMismatch(f"expected one JSON value per piece, found {table.num_rows}")
+            lists = table.column(0).combine_chunks()
+            if lists.null_count:
+                raise WireMismatch("a piece without items")
+            pieces.append(_checked(lists.flatten()))
             start = stop + 1
     except WireMismatch:
         # A bad value, or a separator inside an item: the whole page, as one JSON value, tells.
         del pieces
         return _read_whole(body, item_type)
+    finally:
+        view.release()
     return pieces, has_more
 
 
