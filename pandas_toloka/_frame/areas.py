@@ -10,7 +10,7 @@ the SEGMENTATION_* methods rasterise its polygons and rectangles at the
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -23,7 +23,7 @@ from ..aggregation import parse_areas, rasterize_shapes
 from ..aggregation._registry import get_method
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
-from .from_pool import Connection
+from .from_pool import Connection, resolve_golden
 from .inputs import ATTRS_KEY, frame_output_spec
 from .local import (
     Dropped,
@@ -192,6 +192,42 @@ def _run(
     return row.function(frame, task=task, worker=worker, mask=column, **options)
 
 
+def _known_shapes(
+    golden: Any,
+    frame: pd.DataFrame,
+    *,
+    field: str,
+    task: Hashable,
+    kind: str,
+    pools: Sequence[str | None],
+    connection: Connection,
+) -> Callable[[str | None], dict[object, object]] | None:
+    """``golden="pool"`` or a frame of tasks as each pool's known shapes (None: as given).
+
+    The control tasks' known answers are the field's JSON text; a task is anchored on
+    its solution of the largest ``correctness_weight`` (:func:`resolve_golden`), and
+    its shapes of the method's kind are taken as :func:`parse_areas` splits them.
+    """
+    if not isinstance(golden, (str, pd.DataFrame)):
+        return None
+    labels = resolve_golden(
+        golden, frame, field=field, task=task, pools=pools, connection=connection
+    )
+    if labels is None:
+        return None
+    shapes = get_method(kind).roles[2]  # "boxes" or "points"
+    column = "rectangles" if shapes == "boxes" else shapes
+
+    def known(pool: str | None) -> dict[object, object]:
+        anchors = labels.anchors(pool)
+        if not anchors:
+            return {}
+        parsed = parse_areas(pd.Series(list(anchors.values()), dtype=object))[column]
+        return dict(zip(anchors, parsed.tolist(), strict=True))
+
+    return known
+
+
 def aggregate_areas(
     frame: pd.DataFrame,
     *,
@@ -245,6 +281,15 @@ def aggregate_areas(
     )
     results = []
     groups = pool_groups(frame, pool_id)
+    known = _known_shapes(
+        golden,
+        frame,
+        field=field.name,
+        task=task,
+        kind=kind,
+        pools=[p for p, _ in groups],
+        connection=connection or Connection(),
+    )
     dropped = Dropped()
     for pool, group in groups:
         accepted = select_rows(group, statuses, [])
@@ -259,7 +304,7 @@ def aggregate_areas(
             worker=worker,
             options=options,
             resolution=resolution,
-            golden=golden,
+            golden=golden if known is None else known(pool),
         )
         results.append((pool, result))
     dropped.warn("aggregate_locally", len(frame), statuses, [field.name])

@@ -121,3 +121,25 @@ def test_the_result_reads_back_equal_with_pandas_polars_and_duckdb(
     assert [(p, t, list(v)) for p, t, v in polars_rows] == expected
     duck = duckdb.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY pool_id, task_id").fetchall()
     assert [(p, t, list(v)) for p, t, v in duck] == expected
+
+
+def test_golden_from_the_pool_anchors_the_control_tasks_on_their_known_boxes(demo_served) -> None:
+    """golden="pool" reads the control tasks' known shapes (JSON text) as known boxes."""
+    _, client, _ = demo_served
+    responses = ptk.read_responses(AREAS_POOL_ID, client=client, progress_bar=False)
+    tasks = ptk.read_tasks(AREAS_POOL_ID, client=client, progress_bar=False)
+    control = tasks[tasks["golden.result"].notna()].set_index("task_id")["golden.result"]
+    assert len(control) > 0
+    from_pool = responses.toloka.aggregate_locally("BOXES", golden="pool", client=client)
+    from_frame = responses.toloka.aggregate_locally("BOXES", golden=tasks)
+    pd.testing.assert_frame_equal(from_pool, from_frame)
+    marked = from_pool[from_pool["golden"]].set_index("task_id")
+    assert sorted(marked.index) == sorted(control.index)
+    for task_id, text in control.items():
+        known = sorted((s["left"], s["top"], s["width"], s["height"]) for s in json.loads(text))
+        got = sorted(
+            (b["left"], b["top"], b["width"], b["height"]) for b in marked.loc[task_id, "result"]
+        )
+        np.testing.assert_allclose(got, known, err_msg=task_id)
+    with pytest.raises(ptk.InvalidArgumentError, match="golden='pool' reads"):
+        responses.toloka.aggregate_locally("BOXES", golden="pool")
