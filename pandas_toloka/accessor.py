@@ -301,11 +301,8 @@ class TolokaAccessor:
         """
         connection = Connection(client, token, environment, url)
         refuse_inputs(type, inputs)
+        local.check_skill_arguments(type, skills, answer_weight_skill_id)
         if area_type(type) is not None:
-            if skills is not None or answer_weight_skill_id is not None:
-                raise InvalidArgumentError(
-                    f"type={type!r} takes no skills= or answer_weight_skill_id=."
-                )
             return areas.aggregate_areas(
                 self._obj,
                 kind=str(area_type(type)),

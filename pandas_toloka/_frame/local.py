@@ -32,7 +32,7 @@ from ..aggregation import (
 )
 from ..aggregation._encoding import check_unique_columns, user_stacklevel
 from ..aggregation._methods import method_options
-from ..aggregation._registry import METHODS, method_names
+from ..aggregation._registry import METHODS, get_method, method_names
 from ..aggregation.report import golden_worker_accuracy
 from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
@@ -329,6 +329,26 @@ def pool_groups(
         )
     names = sorted(set(pools.to_pylist()))
     return [(p, frame[pc.equal(pools, p).to_numpy(zero_copy_only=False)]) for p in names]
+
+
+def check_skill_arguments(type: object, skills: object, skill_id: object) -> None:
+    """``skills=`` and ``answer_weight_skill_id=`` weigh answers: a skill-weighted method's only.
+
+    Any other method would ignore them, so they are refused, before any work.
+    """
+    if skills is None and skill_id is None:
+        return
+    name = getattr(type, "value", type)
+    try:
+        row = get_method(name, what="type")
+    except InvalidArgumentError:
+        return  # the unknown type is refused with its choices where it is resolved
+    if row.kind != "skill_weighted":
+        raise InvalidArgumentError(
+            f"skills= and answer_weight_skill_id= weigh answers in "
+            f"{list(method_names(kind='skill_weighted'))} only; type={name!r} would ignore "
+            "them: drop them."
+        )
 
 
 def aggregate_local(

@@ -37,7 +37,12 @@ import pyarrow.compute as pc
 from .. import schema
 from .._frame.areas import area_column
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
-from .._frame.local import check_method_kwargs, model_quality, run_method
+from .._frame.local import (
+    check_method_kwargs,
+    check_skill_arguments,
+    model_quality,
+    run_method,
+)
 from .._frame.local import worker_quality as local_worker_quality
 from .._frame.local_texts import TEXT_KINDS, extra_columns
 from .._frame.methods import LocalType, area_type, check_local_type
@@ -290,12 +295,9 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, input
     each pool whole on one worker, with the pandas function: the rows are
     shuffled by pool once when a pool spans partitions.
     """
+    check_skill_arguments(type, skills, answer_weight_skill_id)
     area = area_type(type)
     if area is not None:
-        if skills is not None or answer_weight_skill_id is not None:
-            raise InvalidArgumentError(
-                f"type={type!r} takes no skills= or answer_weight_skill_id=."
-            )
         plan = None
         if input_names(inputs) is not False:
             bare, _ = _prepare(ddf, task)

@@ -68,6 +68,8 @@ def _check_equal(result: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_equals_the_pandas_accessor(dask_client, responses, skills, kind, caplog) -> None:
+    if kind != "WEIGHTED_DYNAMIC_OVERLAP":
+        skills = None  # refused by the other methods, which would ignore them
     expected = responses.toloka.aggregate_locally(kind, skills=skills, output_spec=SPEC)
     assert len(expected) > 200
     for name, ddf in _partitionings(responses).items():
@@ -140,6 +142,11 @@ def test_bad_arguments(responses) -> None:
         ptd.aggregate_locally(ddf, "DAWID_SKENE", n_iter=-1)
     with pytest.raises(ptk.InvalidArgumentError, match="skills"):
         ptd.aggregate_locally(ddf, "WEIGHTED_DYNAMIC_OVERLAP", output_spec=SPEC)
+    for kind in ("DAWID_SKENE", "BOXES", "BRADLEY_TERRY"):
+        with pytest.raises(ptk.InvalidArgumentError, match=f"type='{kind}' would ignore them"):
+            ptd.aggregate_locally(ddf, kind, answer_weight_skill_id="7")
+        with pytest.raises(ptk.InvalidArgumentError, match=f"type='{kind}' would ignore them"):
+            ddf.compute().toloka.aggregate_locally(kind, skills={"w": 50})
 
 
 def test_importing_without_dask_names_the_extra() -> None:
