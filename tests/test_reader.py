@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from eviction import evicted_at_the_first_page
 
 from pandas_toloka._read import operations
 from pandas_toloka.client import Client
@@ -499,15 +500,12 @@ def test_an_evicted_operation_says_start_again_not_resume() -> None:
     from pandas_toloka.server import LocalTolokaServer, demo_pools
 
     pool = demo_pools()["1001"]
-    with LocalTolokaServer(operation_ttl=0.3) as server:
+    with LocalTolokaServer() as server:
         server.add_pool("p", responses=pool.responses.head(30), output_spec=pool.output_spec)
         with Client(server.token, url=server.url) as client:
             first = read_aggregated_solutions("p", client=client, progress_bar=False)
             operation_id = first.attrs["toloka"]["operation_id"]
-            server.faults.add(
-                "slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=0.8
-            )  # the operation's time to live runs out before its first page is served
-            with pytest.raises(NotFoundError) as info:
+            with evicted_at_the_first_page(server), pytest.raises(NotFoundError) as info:
                 read_aggregated_solutions(
                     operation_id=operation_id, client=client, progress_bar=False
                 )
