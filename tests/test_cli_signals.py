@@ -2,8 +2,10 @@
 
 Each test starts the console script in a subprocess, waits until it is provably
 in the phase under test (the server in this process has seen the poll of the
-operation, or the hidden temporary file exists, or the demo has logged the
-start of its aggregation), then sends the signal. Every wait is bounded.
+operation, or holds its start request or first page -- a ``hold`` fault, released
+by the test, never a timed delay a loaded machine could outlast -- or the hidden
+temporary file exists, or the demo has logged the start of its aggregation),
+then sends the signal. Every wait is bounded.
 """
 
 from __future__ import annotations
