@@ -7,13 +7,20 @@ integer) and one response per task, whose aggregation has finished:
 * ``solutions``    ``read_aggregated_solutions(operation_id=...)`` alone (the baseline)
 * ``labeled``      the labeled dataset of the same operation (``pandas-toloka export``'s
                    core: the tasks read while the results are, joined on task_id)
+* ``inputs``       ``read_aggregated_solutions(operation_id=..., inputs=True)``: the same
+                   rows, each page of results merge-joined with its tasks as it arrives
 * ``tasks_floor``  requests + ``json.loads`` of the pages of ``GET /tasks``, nothing kept
 * ``tasks_read``   ``pandas_toloka.read_tasks``
 * ``tasks_iter``   ``pandas_toloka.iter_tasks``, chunks dropped (peak memory at N and 3N)
-* ``tsv_arrow``    ``pyarrow.csv.read_csv`` of the pool's results export (the TSV file)
-* ``tsv_read``     ``pandas_toloka.read_assignments_tsv`` of the same file
+* ``tsv_arrow``    ``pyarrow.csv.read_csv`` of the pool's results export (the TSV file:
+                   the default download, no ``ASSIGNMENT:task_id``)
+* ``tsv_read``     ``pandas_toloka.read_assignments_tsv`` of the same file (task ids
+                   hashed from the inputs)
+* ``tsv_ids_arrow`` / ``tsv_ids_read``  the same two on the export asked for with every
+                   ``ASSIGNMENT:`` column (``field=``, as ``read_assignments_export`` asks):
+                   Toloka's task ids, no hashing
 
-Targets (issue 17): labeled <= 1.6x solutions; tasks_iter peak at 3N <= 1.25x at N;
+Targets (issue 17): labeled (and inputs) <= 1.6x solutions; tasks_iter peak at 3N <= 1.25x at N;
 tasks_read within 0.6x of tasks_floor's time (<= 1.6x); tsv_read <= 1.5x tsv_arrow.
 Wall time covers the work only (imports excluded; the median of ``--repeat``
 interleaved runs); peak memory is the subprocess's ``VmHWM`` minus its RSS before
@@ -69,11 +76,21 @@ def _solutions(url: str, op_id: str, path: str) -> dict[str, Any]:
 
 def _labeled(url: str, op_id: str, path: str) -> dict[str, Any]:
     from pandas_toloka import schema
-    from pandas_toloka._read.labeled import read_labeled_table
+    from pandas_toloka._read.dataset import read_labeled_table
 
     with _client(url) as client:
         labeled = read_labeled_table(POOL_ID, client=client, operation_id=op_id)
         df = schema.to_pandas(labeled.table)
+    return {"rows": len(df), "columns": len(df.columns)}
+
+
+def _inputs(url: str, op_id: str, path: str) -> dict[str, Any]:
+    from pandas_toloka import read_aggregated_solutions
+
+    with _client(url) as client:
+        df = read_aggregated_solutions(
+            operation_id=op_id, inputs=True, client=client, progress_bar=False
+        )
     return {"rows": len(df), "columns": len(df.columns)}
 
 
@@ -125,14 +142,29 @@ def _tsv_read(url: str, op_id: str, path: str) -> dict[str, Any]:
     return {"rows": len(read_assignments_tsv(path))}
 
 
+def _with_ids(path: str) -> str:
+    return path[: -len(".tsv")] + "_ids.tsv"
+
+
+def _tsv_ids_arrow(url: str, op_id: str, path: str) -> dict[str, Any]:
+    return _tsv_arrow(url, op_id, _with_ids(path))
+
+
+def _tsv_ids_read(url: str, op_id: str, path: str) -> dict[str, Any]:
+    return _tsv_read(url, op_id, _with_ids(path))
+
+
 CASES = {
     "solutions": _solutions,
     "labeled": _labeled,
+    "inputs": _inputs,
     "tasks_floor": _tasks_floor,
     "tasks_read": _tasks_read,
     "tasks_iter": _tasks_iter,
     "tsv_arrow": _tsv_arrow,
     "tsv_read": _tsv_read,
+    "tsv_ids_arrow": _tsv_ids_arrow,
+    "tsv_ids_read": _tsv_ids_read,
 }
 
 
@@ -143,7 +175,7 @@ def _child(case: str, url: str, op_id: str, path: str) -> None:
     import requests  # noqa: F401
 
     import pandas_toloka  # noqa: F401
-    import pandas_toloka._read.labeled  # noqa: F401
+    import pandas_toloka._read.dataset  # noqa: F401
 
     baseline = _status_mb("VmRSS")
     start = time.perf_counter()
@@ -198,14 +230,21 @@ def _make_server(n_tasks: int, tsv: str | None) -> tuple[Any, str]:
     if operation["status"] != "SUCCESS":
         raise SystemExit(f"aggregation failed: {operation}")
     if tsv is not None:
-        answer = requests.get(
-            f"{server.url}/new/requester/pools/{POOL_ID}/assignments.tsv",
-            headers={"Authorization": f"OAuth {TOKEN}"},
-            timeout=600,
-        )
-        answer.raise_for_status()
-        with open(tsv, "wb") as file:
-            file.write(answer.content)
+        from pandas_toloka._protocol import EXPORT_ASSIGNMENT_FIELDS
+
+        for path, params in (
+            (tsv, {}),
+            (_with_ids(tsv), {"field": ",".join(EXPORT_ASSIGNMENT_FIELDS)}),
+        ):
+            answer = requests.get(
+                f"{server.url}/new/requester/pools/{POOL_ID}/assignments.tsv",
+                params=params,
+                headers={"Authorization": f"OAuth {TOKEN}"},
+                timeout=600,
+            )
+            answer.raise_for_status()
+            with open(path, "wb") as file:
+                file.write(answer.content)
     _tasks_floor(server.url, "", "")  # warm the server up before anything is timed
     return server, str(operation["id"])
 
@@ -282,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("solutions", res["solutions"], "-", "baseline"),
         ("labeled", res["labeled"], _ratio(res["labeled"], res["solutions"]), "<= 1.6x solutions"),
+        ("inputs", res["inputs"], _ratio(res["inputs"], res["solutions"]), "<= 1.6x solutions"),
         ("tasks_floor", res["tasks_floor"], "-", "baseline"),
         (
             "tasks_read",
@@ -296,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
             "tsv_read",
             res["tsv_read"],
             _ratio(res["tsv_read"], res["tsv_arrow"]),
+            "<= 1.5x pyarrow.csv",
+        ),
+        ("tsv_ids_arrow", res["tsv_ids_arrow"], "-", "baseline"),
+        (
+            "tsv_ids_read",
+            res["tsv_ids_read"],
+            _ratio(res["tsv_ids_read"], res["tsv_ids_arrow"]),
             "<= 1.5x pyarrow.csv",
         ),
     ]

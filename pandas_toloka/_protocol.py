@@ -21,6 +21,8 @@ __all__ = [
     "API_PREFIX",
     "ASSIGNMENT_STATUSES",
     "DEFAULT_LIMIT",
+    "EXPORT_ASSIGNMENT_FIELDS",
+    "EXPORT_DEFAULT_FIELDS",
     "EXPORT_PATH",
     "EXPORT_STATUSES",
     "MAX_PAGE_SIZE",
@@ -53,6 +55,32 @@ EXPORT_STATUSES: dict[str, str] = {
 }
 #: The results export of a pool (outside :data:`API_PREFIX`), a TSV.
 EXPORT_PATH = "/new/requester/pools/{pool_id}/assignments.tsv"
+#: Every ``ASSIGNMENT:`` column of the results export, in its order: the names its
+#: ``field`` parameter (comma-separated) chooses from. The ``INPUT:``, ``OUTPUT:``,
+#: ``GOLDEN:``, ``HINT:`` and ``ACCEPT:`` columns are always downloaded.
+EXPORT_ASSIGNMENT_FIELDS = (
+    "ASSIGNMENT:link",
+    "ASSIGNMENT:assignment_id",
+    "ASSIGNMENT:task_id",
+    "ASSIGNMENT:task_suite_id",
+    "ASSIGNMENT:worker_id",
+    "ASSIGNMENT:status",
+    "ASSIGNMENT:started",
+    "ASSIGNMENT:submitted",
+    "ASSIGNMENT:accepted",
+    "ASSIGNMENT:rejected",
+    "ASSIGNMENT:skipped",
+    "ASSIGNMENT:expired",
+    "ASSIGNMENT:reward",
+)
+#: The ``ASSIGNMENT:`` columns of a download that names no ``field`` (no ``task_id``).
+EXPORT_DEFAULT_FIELDS = (
+    "ASSIGNMENT:link",
+    "ASSIGNMENT:assignment_id",
+    "ASSIGNMENT:worker_id",
+    "ASSIGNMENT:status",
+    "ASSIGNMENT:started",
+)
 
 
 #: The algorithms of ``aggregate-by-pool`` by name, for type checkers.

@@ -20,9 +20,11 @@ from ._frame import areas, local, remote
 from ._frame.agreement import agreement_by_pool
 from ._frame.captions import provenance_summary
 from ._frame.from_pool import Connection
+from ._frame.inputs import frame_output_spec
 from ._frame.methods import LocalType, area_type, document_methods
 from ._frame.ranking import is_pairwise, rank_by_pool, rank_for_aggregate
 from ._frame.remote import MissingAggregatesWarning
+from ._frame.report import report_with_truth
 from ._frame.strategies import Strategy
 from ._protocol import AggregationTypeName
 from ._read.args import renamed_arguments
@@ -183,6 +185,7 @@ class TolokaAccessor:
         dtype_backend: DtypeBackend = "pyarrow",
         golden: str | pd.DataFrame | Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
+        inputs: bool | str | Sequence[str] | None = None,
         client: Client | None = None,
         token: str | None = None,
         environment: str | None = None,
@@ -256,18 +259,37 @@ class TolokaAccessor:
             'MACE' or ``{"seed": 1}`` (:func:`~pandas_toloka.aggregation.mace`).
             An option the method does not take is an ``InvalidArgumentError``,
             raised before any work.
+        inputs : bool, str or list of str, optional
+            Add what was labeled, as :func:`read_aggregated_solutions` does:
+            True (or ``"all"``) for every input field, or the names of some.
+            Each task's values are taken from the frame's own input columns
+            (``read_responses(inputs=...)`` and :func:`read_assignments_tsv`
+            put them on every response, named as the field or
+            ``input_values.<name>``, and record the input spec in ``attrs``),
+            one value per task: a task whose rows hold different values is an
+            ``InvalidArgumentError`` naming it. Fields the frame lacks are read
+            with :func:`read_tasks` through ``client=`` (or ``token=``/``url=``),
+            sharing the read with ``golden="pool"``. A name the input spec lacks,
+            or one with no column and no connection, is an error raised before
+            any work. Label and area methods (a pairwise ranking has a row per
+            item, not per task).
         client, token, environment, url : optional
-            Where ``golden="pool"`` and skills without ``skills=`` are read
-            from, as for :func:`read_tasks`; nothing is requested otherwise.
+            Where ``golden="pool"``, skills without ``skills=`` and ``inputs=``
+            the frame lacks are read from, as for :func:`read_tasks`; nothing is
+            requested otherwise.
 
         Returns
         -------
         DataFrame
             The schema of :func:`read_aggregated_solutions`: ``pool_id``,
             ``task_id``, ``confidence``, one typed column per field, sorted by
-            pool and task id; with ``golden=``, a last bool column ``golden``
-            marks the golden tasks. On a pool of the bundled server it equals
-            the server's result.
+            pool and task id; with ``golden=``, a bool column ``golden``
+            marks the golden tasks; with ``inputs=``, one column per input
+            field last, typed by the input spec and named as
+            :func:`read_aggregated_solutions` names them (the field, or
+            ``input_values.<name>`` when taken), and ``attrs["toloka"]``
+            records their ``input_spec``. On a pool of the bundled server it
+            equals the server's result (``inputs=`` included).
 
         Notes
         -----
@@ -277,12 +299,37 @@ class TolokaAccessor:
         INTEGER), or the categories of a categorical column; failing those,
         ``Y`` is the number of distinct answers observed in the pool.
         """
+        connection = Connection(client, token, environment, url)
+        if inputs is not None and inputs is not False and is_pairwise(type):
+            raise InvalidArgumentError(
+                f"inputs= adds input columns to one row per task; type={type!r} ranks items "
+                "(a row per item): join read_tasks(pool_id) on the item ids instead."
+            )
         if area_type(type) is not None:
             if skills is not None or answer_weight_skill_id is not None:
                 raise InvalidArgumentError(
                     f"type={type!r} takes no skills= or answer_weight_skill_id=."
                 )
-            return areas.aggregate_areas(
+            prepared = None
+            if inputs is not None and inputs is not False:
+                _, column = areas.area_column(
+                    self._obj,
+                    fields,
+                    kind=str(area_type(type)),
+                    output_spec=frame_output_spec(self._obj, output_spec),
+                    task=task,
+                    worker=worker,
+                )
+                prepared = local.inputs_for(
+                    self._obj,
+                    inputs,
+                    task=task,
+                    worker=worker,
+                    columns=[column],
+                    pool_id=pool_id,
+                    connection=connection,
+                )
+            out = areas.aggregate_areas(
                 self._obj,
                 kind=str(area_type(type)),
                 fields=fields,
@@ -297,6 +344,7 @@ class TolokaAccessor:
                 golden=golden,
                 method_kwargs=method_kwargs,
             )
+            return local.attach_inputs(out, prepared, dtype_backend=dtype_backend)
         if is_pairwise(type):
             return rank_for_aggregate(
                 self._obj,
@@ -325,7 +373,8 @@ class TolokaAccessor:
             dtype_backend=dtype_backend,
             golden=golden,
             method_kwargs=method_kwargs,
-            connection=Connection(client, token, environment, url),
+            connection=connection,
+            inputs=inputs,
         )
 
     def fit_locally(
@@ -535,6 +584,82 @@ class TolokaAccessor:
             status=status,
             level=level,
             dtype_backend=dtype_backend,
+        )
+
+    def aggregation_report(
+        self,
+        truth: Mapping[Any, Any] | pd.Series | pd.DataFrame | str = "pool",
+        *,
+        task: Hashable = "task_id",
+        label: Hashable | None = None,
+        n_bins: int = 10,
+        responses: pd.DataFrame | None = None,
+        worker: Hashable = "worker_id",
+        client: Client | None = None,
+        token: str | None = None,
+        environment: str | None = None,
+        url: str | None = None,
+    ) -> pd.Series:
+        """How far to trust an aggregation result: accuracy and calibration on known labels.
+
+        The frame is a result of one row per task (:meth:`aggregate_locally`,
+        :func:`read_aggregated_solutions`); the figures are those of
+        :func:`pandas_toloka.aggregation.aggregation_report`.
+
+        Parameters
+        ----------
+        truth : "pool", DataFrame, mapping or Series, default "pool"
+            The known labels. ``"pool"`` takes the pool's control tasks: from
+            the ``golden.<label>`` column of ``responses=`` when it has one (a
+            results export, no request), else read with :func:`read_tasks`
+            through ``client=`` (or ``token=``/``url=``) for each pool of the
+            frame (its ``pool_id`` column, or the pools its ``attrs`` name).
+            Anything else is passed on as it is (a frame of tasks, a mapping
+            or Series of task id -> label).
+        task : str, default "task_id"
+            The task column of the frame (and of ``responses``).
+        label : str, optional
+            The answer column; default: the frame's only field (its ``attrs``),
+            else ``"result"``.
+        n_bins : int, default 10
+            Equal-width confidence bins for the expected calibration error.
+        responses : DataFrame, optional
+            The responses aggregated: adds the workers' agreement figures.
+        worker : str, default "worker_id"
+            The worker column of ``responses``.
+        client, token, environment, url : optional
+            Where ``truth="pool"`` reads the control tasks from, as for
+            :func:`read_tasks`; nothing is requested otherwise.
+
+        Returns
+        -------
+        Series
+            ``n_tasks``, ``accuracy``, ``mean_confidence``, ``ece`` (and with
+            ``responses`` the agreement figures), as
+            :func:`~pandas_toloka.aggregation.aggregation_report` returns them.
+            Rows marked ``golden`` (anchored on their known label) are left out.
+
+        Raises
+        ------
+        InvalidArgumentError
+            For ``truth="pool"`` with neither ``golden.<label>`` columns in
+            ``responses`` nor a connection, or any argument the function
+            refuses; before any request.
+
+        Examples
+        --------
+        >>> result = responses.toloka.aggregate_locally(fields="result")  # doctest: +SKIP
+        >>> result.toloka.aggregation_report(client=client)  # doctest: +SKIP
+        """
+        return report_with_truth(
+            self._obj,
+            truth,
+            task=task,
+            label=label,
+            n_bins=n_bins,
+            responses=responses,
+            worker=worker,
+            connection=Connection(client, token, environment, url),
         )
 
     def rank(

@@ -43,7 +43,7 @@ from ._read.pager import iter_pages
 from ._read.progress import percent_bar, progress_enabled, switch_to_count
 from ._read.solutions import iter_solution_pages
 from ._read.stream import TableStream
-from ._read.tasks import TASKS
+from ._read.tasks import TASKS, join_columns
 from .client import AggregationType, Client
 from .schema import (
     DtypeBackend,
@@ -187,6 +187,8 @@ class AggregatedSolutions(TableStream):
                 "inputs": self.inputs,
                 "outputs": self.request.fields,
                 "pool_id": self.request.pool_id,
+                # only the ids and inputs the join keeps are typed
+                "columns": join_columns(self.inputs, self.request.fields),
             },
         )
         with closing(tasks):

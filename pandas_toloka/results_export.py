@@ -14,22 +14,25 @@ unchanged.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
+import mmap
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from pandas.util import hash_array
 
 from . import schema
 from ._http.urls import api_path
-from ._protocol import EXPORT_PATH, EXPORT_STATUSES
+from ._protocol import EXPORT_ASSIGNMENT_FIELDS, EXPORT_PATH, EXPORT_STATUSES
 from ._read.args import check_statuses, id_text
 from ._read.connect import client_scope
 from .client import Client
@@ -44,15 +47,26 @@ GOLDEN_PREFIX = schema.GOLDEN_PREFIX
 _ASSIGNMENT_TIMES = ("started", "submitted", "accepted", "rejected", "skipped", "expired")
 _API_STATUS = {v: k for k, v in EXPORT_STATUSES.items()}
 _BOM = b"\xef\xbb\xbf"
-_LINK_POOL = re.compile(r"/task/([^/?#]+)/")
+_LINK_POOL = re.compile(r"/task/(?P<pool>[^/?#]+)/")
+_BLANK = re.compile(rb"[ \t\n\r\x0b\x0c]*")
+#: Joins a row's input cells before hashing them into its task id.
+_INPUT_SEPARATOR = "\x1f"
+_KEY_PREFIX = b"inputs:"
+#: Each byte value's two lowercase hex digits, as one 16-bit cell.
+_HEX_PAIRS = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)
+_KEYS_PER_CHUNK = 1 << 22  # rows of one chunk of keys: its offsets stay 32-bit
 
 
-def _read_bytes(path_or_buffer: str | os.PathLike[str] | IO[Any]) -> bytes:
+def _read_bytes(path_or_buffer: str | os.PathLike[str] | IO[Any]) -> bytes | mmap.mmap:
+    """The export's bytes: a regular file is mapped into memory, not copied."""
     if isinstance(path_or_buffer, (str, os.PathLike)):
         try:
             with open(path_or_buffer, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+                    return handle.read()  # a pipe (/dev/stdin, <(...)) or an empty file
+                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
             raise InvalidArgumentError(f"Cannot read {os.fspath(path_or_buffer)!r}: {exc}") from exc
     if hasattr(path_or_buffer, "read"):
         data = path_or_buffer.read()
@@ -63,21 +77,24 @@ def _read_bytes(path_or_buffer: str | os.PathLike[str] | IO[Any]) -> bytes:
     )
 
 
-def _parse(data: bytes) -> pa.Table:
+def _parse(data: bytes | mmap.mmap) -> pa.Table:
     """Every cell as text (an empty cell is null), tabs and line breaks inside quotes kept."""
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
-    if not data.strip():
+    start = len(_BOM) if data[: len(_BOM)] == _BOM else 0
+    blank = _BLANK.match(data, start)
+    if blank is None or blank.end() == len(data):
         raise InvalidArgumentError("The results export is empty: it has no header line.")
-    header = _header(data)
+    header = _header(data, start)
     if len(set(header)) != len(header):
         duplicated = sorted({c for c in header if header.count(c) > 1})
         raise InvalidArgumentError(f"The results export has duplicate columns {duplicated}.")
+    # Without a quote anywhere no cell can hold a line break: the reader may split
+    # the file into blocks at line ends, which is faster.
+    quoted = data.find(b'"', start) >= 0
     try:
         return pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             parse_options=pacsv.ParseOptions(
-                delimiter="\t", quote_char='"', double_quote=True, newlines_in_values=True
+                delimiter="\t", quote_char='"', double_quote=True, newlines_in_values=quoted
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -90,10 +107,10 @@ def _parse(data: bytes) -> pa.Table:
         raise InvalidArgumentError(f"Cannot read the results export as TSV: {exc}") from exc
 
 
-def _header(data: bytes) -> list[str]:
+def _header(data: bytes | mmap.mmap, start: int) -> list[str]:
     """The header line's column names (the first line; names never hold tabs)."""
-    end = data.find(b"\n")
-    line = (data if end < 0 else data[:end]).rstrip(b"\r")
+    end = data.find(b"\n", start)
+    line = bytes(data[start:] if end < 0 else data[start:end]).rstrip(b"\r")
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -110,7 +127,7 @@ def _grouped(table: pa.Table) -> dict[str, dict[str, pa.Array]]:
                 f"Column {name!r} is not a results-export column (INPUT:, OUTPUT:, GOLDEN:, "
                 "HINT:, ACCEPT: or ASSIGNMENT: and a name); is this a Toloka results export?"
             )
-        groups.setdefault(prefix.upper(), {})[rest] = column.combine_chunks()
+        groups.setdefault(prefix.upper(), {})[rest] = column  # chunked: not copied
     unknown = sorted(set(groups) - {"INPUT", "OUTPUT", "GOLDEN", "HINT", "ACCEPT", "ASSIGNMENT"})
     if unknown:
         raise InvalidArgumentError(
@@ -122,19 +139,9 @@ def _grouped(table: pa.Table) -> dict[str, dict[str, pa.Array]]:
 
 def _timestamps(texts: pa.Array, name: str) -> pa.Array:
     try:
-        return pc.cast(
-            pc.strptime(texts, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=False),
-            schema.SUBMITTED_TYPE,
-        )
-    except pa.ArrowInvalid:
-        pass
-    try:
-        parsed = pd.to_datetime(
-            pd.Series(texts.to_pylist(), dtype=object), utc=True, format="ISO8601"
-        )
-    except (ValueError, TypeError) as exc:
+        return schema.text_to_timestamps(texts)
+    except ValueError as exc:
         raise InvalidArgumentError(f"Column ASSIGNMENT:{name} must hold datetimes: {exc}") from exc
-    return pa.array(parsed, type=schema.SUBMITTED_TYPE)
 
 
 def _fields(
@@ -204,8 +211,10 @@ def read_assignments_tsv(
         text), ``assignment.<name>`` for the other ``ASSIGNMENT:`` columns
         (times as UTC timestamps) and ``accept.<name>`` for ``ACCEPT:``.
         Without ``ASSIGNMENT:task_id`` (the default download lacks it) a task
-        is known by its input values: ``task_id`` is ``"inputs:"`` and a hash
-        of them, and ``attrs["toloka"]["task_ids_from_inputs"]`` is true.
+        is known by its input values: ``task_id`` is ``"inputs:"`` and 16
+        hexadecimal digits of a 64-bit hash of them (the same inputs give the
+        same id in every file; see Notes), and
+        ``attrs["toloka"]["task_ids_from_inputs"]`` is true.
 
     Raises
     ------
@@ -222,6 +231,13 @@ def read_assignments_tsv(
     See Also
     --------
     read_responses : The same frame from the API.
+
+    Notes
+    -----
+    A task id made from inputs hashes the row's ``INPUT:`` cells in the
+    file's column order, joined by U+001F (an empty cell as empty text), with
+    :func:`pandas.util.hash_array` (SipHash-2-4 with pandas' default key, then
+    pandas' 64-bit mixing) and writes the 64 bits as big-endian hex.
 
     Examples
     --------
@@ -244,7 +260,7 @@ def read_assignments_tsv(
 
 
 def _export_frame(
-    data: bytes,
+    data: bytes | mmap.mmap,
     *,
     pool_text: str | None,
     output_spec: Mapping[str, Any] | None,
@@ -281,8 +297,44 @@ def _export_frame(
 
     if pool_text is None:
         pool_text = _pool_from_links(assignment.get("link"))
+    kwargs: dict[str, Any] = {
+        "n": n,
+        "api_status": api_status,
+        "pool_text": pool_text,
+        "output_spec": output_spec,
+        "input_spec": input_spec,
+        "wanted": wanted,
+        "dtype_backend": dtype_backend,
+    }
     inputs = groups.get("INPUT", {})
-    task_ids, from_inputs = _task_ids(assignment.get("task_id"), inputs, n)
+    given = _given_task_ids(assignment.get("task_id"), inputs)
+    if given is not None:
+        return _export_columns(groups, given, None, **kwargs)
+    # The ids hashed from the inputs on a thread while the columns are converted here
+    # (pyarrow lets go of the GIL); an error naming a task waits for them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pandas-toloka-ids") as pool:
+        hashing = pool.submit(_input_keys, list(inputs.values()))
+        return _export_columns(groups, _PendingIds(hashing), hashing, **kwargs)
+
+
+def _export_columns(
+    groups: dict[str, dict[str, pa.ChunkedArray]],
+    task_ids: pa.ChunkedArray | _PendingIds,
+    hashing: Future[pa.Array] | None,
+    *,
+    n: int,
+    api_status: pa.ChunkedArray,
+    pool_text: str,
+    output_spec: Mapping[str, Any] | None,
+    input_spec: Mapping[str, Any] | None,
+    wanted: tuple[str, ...] | None,
+    dtype_backend: DtypeBackend,
+) -> pd.DataFrame:
+    """The checked groups of an export, typed into the frame (``hashing``: ids on a thread)."""
+    assignment = groups.get("ASSIGNMENT", {})
+    outputs = groups["OUTPUT"]
+    inputs = groups.get("INPUT", {})
+    from_inputs = hashing is not None
     input_fields, inferred_inputs = _fields(inputs, input_spec, kind=InputField, what="INPUT")
     output_fields, inferred_outputs = _fields(outputs, output_spec, kind=OutputField, what="OUTPUT")
     golden = groups.get("GOLDEN", {})
@@ -293,7 +345,7 @@ def _export_frame(
         )
 
     columns: dict[str, pa.Array] = {
-        "pool_id": pa.array([pool_text] * n, pa.string()),
+        "pool_id": pa.repeat(pa.scalar(pool_text, pa.string()), n),
         "task_id": task_ids,
         "worker_id": assignment["worker_id"],
         "assignment_id": assignment.get("assignment_id", pa.nulls(n, pa.string())),
@@ -326,6 +378,8 @@ def _export_frame(
         columns["assignment." + name] = values
     for name, values in groups.get("ACCEPT", {}).items():
         columns["accept." + name] = values
+    if hashing is not None:
+        columns["task_id"] = hashing.result()
 
     table = pa.table(columns)
     if wanted is not None:
@@ -351,30 +405,40 @@ def _export_frame(
 
 
 def _pool_from_links(links: pa.Array | None) -> str:
+    """The pool named in ``ASSIGNMENT:link`` (``…/task/<pool_id>/<assignment_id>``)."""
     if links is not None:
-        found = {m.group(1) for m in map(_LINK_POOL.search, links.drop_null().to_pylist()) if m}
-        if len(found) == 1:
-            return found.pop()
-        if len(found) > 1:
+        links = links.drop_null()
+        first = next(
+            (m for m in map(_LINK_POOL.search, links.slice(0, 1000).to_pylist()) if m), None
+        )
+        if first is not None:  # the usual file: every link starts as the first one does
+            prefix = first.string[: first.end()]
+            if pc.all(pc.starts_with(links, prefix)).as_py():
+                return first.group(1)
+        found = pc.struct_field(pc.extract_regex(links, _LINK_POOL.pattern), [0])
+        pools = sorted(p for p in pc.unique(found).to_pylist() if p is not None)
+        if len(pools) == 1:
+            return pools[0]
+        if len(pools) > 1:
             raise InvalidArgumentError(
-                f"The results export's links name several pools {sorted(found)}; pass pool_id=."
+                f"The results export's links name several pools {pools}; pass pool_id=."
             )
     raise InvalidArgumentError(
         "The results export does not say its pool (no ASSIGNMENT:link column); pass pool_id=."
     )
 
 
-def _task_ids(
-    ids: pa.Array | None, inputs: Mapping[str, pa.Array], n: int
-) -> tuple[pa.Array, bool]:
-    """The task ids, or keys made from the input values when the export has no task ids."""
+def _given_task_ids(
+    ids: pa.ChunkedArray | None, inputs: Mapping[str, pa.ChunkedArray]
+) -> pa.ChunkedArray | None:
+    """The file's task ids; None when they are to be made from the inputs."""
     if ids is not None:
         if ids.null_count:
             row = pc.index(ids.is_null(), True).as_py()
             raise InvalidArgumentError(
                 f"ASSIGNMENT:task_id is empty in row {row}; ids are required."
             )
-        return ids, False
+        return ids
     if not inputs:
         raise MissingColumnsError(
             ["ASSIGNMENT:task_id"],
@@ -382,13 +446,59 @@ def _task_ids(
             purpose="without INPUT: columns (a task is known by its id or its inputs)",
             source="The results export",
         )
-    rows = zip(*(values.to_pylist() for values in inputs.values()))
-    keys = [
-        "inputs:"
-        + hashlib.sha1("\x1f".join("" if v is None else v for v in row).encode()).hexdigest()[:20]
-        for row in rows
-    ]
-    return pa.array(keys, pa.string()), True
+    return None
+
+
+class _PendingIds:
+    """Task ids still being hashed: indexing waits for them (only to name a task in an error)."""
+
+    def __init__(self, future: Future[pa.Array]) -> None:
+        self._future = future
+
+    def __len__(self) -> int:
+        return len(self._future.result())
+
+    def __getitem__(self, index: int) -> Any:
+        return self._future.result()[index]
+
+
+def _input_keys(columns: Sequence[pa.Array]) -> pa.Array:
+    """A task's key made from its input cells: ``"inputs:"`` and 16 hexadecimal digits.
+
+    The cells of a row (in the file's column order, an empty cell as empty
+    text) are joined by U+001F; the key is the 64-bit
+    :func:`pandas.util.hash_array` of that text's UTF-8 bytes (SipHash-2-4
+    with pandas' default key, then pandas' 64-bit mixing), big-endian hex. The
+    same inputs give the same key in every file, run and version.
+    """
+    if len(columns) == 1:
+        joined = pc.fill_null(columns[0], "")
+    else:
+        joined = pc.binary_join_element_wise(
+            *columns, _INPUT_SEPARATOR, null_handling="replace", null_replacement=""
+        )
+    if isinstance(joined, pa.Array):
+        joined = pa.chunked_array([joined])
+    raw = joined.cast(pa.binary()).to_numpy()  # bytes objects: nothing to encode
+    hashes = hash_array(raw, categorize=False)
+    return pa.chunked_array(
+        [
+            _hex_keys(hashes[start : start + _KEYS_PER_CHUNK])
+            for start in range(0, len(hashes), _KEYS_PER_CHUNK)
+        ],
+        pa.string(),
+    )
+
+
+def _hex_keys(hashes: np.ndarray) -> pa.Array:
+    """``"inputs:"`` and each 64-bit hash in 16 hex digits, built as one string buffer."""
+    width = len(_KEY_PREFIX) + 16
+    cells = np.empty((len(hashes), width), dtype=np.uint8)
+    cells[:, : len(_KEY_PREFIX)] = np.frombuffer(_KEY_PREFIX, dtype=np.uint8)
+    octets = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
+    cells[:, len(_KEY_PREFIX) :] = _HEX_PAIRS[octets].view(np.uint8).reshape(-1, 16)
+    offsets = np.arange(0, width * (len(hashes) + 1), width, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(hashes), pa.py_buffer(offsets), pa.py_buffer(cells))
 
 
 def read_assignments_export(
@@ -406,8 +516,9 @@ def read_assignments_export(
     """Download a pool's results export from the API and read it as :func:`read_assignments_tsv`.
 
     ``GET /new/requester/pools/{pool_id}/assignments.tsv``: the TSV the web
-    interface downloads (its default columns), parsed by the same code as a
-    downloaded file.
+    interface downloads, asked for with every ``ASSIGNMENT:`` column
+    (``field=``, ``ASSIGNMENT:task_id`` included), parsed by the same code as
+    a downloaded file.
 
     Parameters
     ----------
@@ -431,11 +542,14 @@ def read_assignments_export(
     Returns
     -------
     DataFrame
-        As :func:`read_assignments_tsv` returns it. The default download has no
-        ``ASSIGNMENT:task_id``, so ``task_id`` is made from each task's input
-        values (``attrs["toloka"]["task_ids_from_inputs"]`` is true); control
-        tasks carry ``golden.<field>`` columns, which ``golden="pool"`` of
-        :meth:`DataFrame.toloka.aggregate_locally` uses without a request.
+        As :func:`read_assignments_tsv` returns it, with Toloka's task ids (the
+        ones :func:`read_responses` gives; ``attrs["toloka"]["task_ids_from_inputs"]``
+        is false) and every ``ASSIGNMENT:`` column (``assignment.started``,
+        ``assignment.accepted``, ..., ``assignment.reward``). Control tasks
+        carry ``golden.<field>`` columns, which ``golden="pool"`` of
+        :meth:`DataFrame.toloka.aggregate_locally` uses without a request. A
+        server that answers without ``ASSIGNMENT:task_id`` gets task ids made
+        from the inputs, as :func:`read_assignments_tsv` does.
 
     Raises
     ------
@@ -458,7 +572,11 @@ def read_assignments_export(
     wanted = check_statuses(status)
     backend = schema.check_dtype_backend(dtype_backend)
     asked = list(EXPORT_STATUSES) if wanted is None else list(wanted)
-    params = {"status": ",".join(EXPORT_STATUSES[s] for s in asked)}
+    params = {
+        "status": ",".join(EXPORT_STATUSES[s] for s in asked),
+        "field": ",".join(EXPORT_ASSIGNMENT_FIELDS),  # task_id included: the default lacks it
+        "addRowDelimiter": "false",
+    }
     path = EXPORT_PATH.format(pool_id=api_path("pools", pool).rsplit("/", 1)[1])
     with client_scope(client, token=token, environment=environment, url=url) as resolved:
         if output_spec is None or input_spec is None:

@@ -77,3 +77,11 @@ def test_the_docs_example_runs() -> None:
     assert len(namespace["out"]) == 100 and namespace["out"]["result"].notna().all()  # type: ignore[arg-type,index]
     assert len(namespace["quality"]) > 0  # type: ignore[arg-type]
     plt.close("all")
+
+
+def test_the_docs_report_example_runs() -> None:
+    """docs/accessor.md's aggregation_report example runs as written."""
+    (block,) = [b for b in code_blocks("docs/accessor.md") if "aggregation_report(" in b]
+    namespace = run_block(block, source="docs/accessor.md")
+    assert namespace["result"].columns[-1] == "image"  # type: ignore[attr-defined]
+    assert namespace["report"]["n_tasks"] == 100  # type: ignore[index]  # every 20th of 2000

@@ -90,7 +90,7 @@ def test_local_aggregation_page_names_every_local_method() -> None:
 
 
 def test_local_aggregation_example() -> None:
-    block, golden_block, dropped = code_blocks("docs/local-aggregation.md")
+    block, golden_block, inputs_block, dropped = code_blocks("docs/local-aggregation.md")
     counted = run_block(dropped, source="docs/local-aggregation.md")
     assert str(counted["warning"].message) == (
         "aggregate_locally: dropped 2 of 6 response(s): 1 not of status ['ACCEPTED'], "
@@ -104,6 +104,8 @@ def test_local_aggregation_example() -> None:
     golden = run_block(golden_block, source="docs/local-aggregation.md")
     assert golden["anchored"]["golden"].sum() == golden["report"]["n_tasks"] > 0
     assert {"n_golden", "golden_accuracy"} <= set(golden["quality"].columns)
+    labeled = run_block(inputs_block, source="docs/local-aggregation.md")["local"]
+    assert list(labeled.columns) == ["pool_id", "task_id", "confidence", "result", "image"]
 
 
 def test_reader_examples(docs_env: LocalTolokaServer, tmp_path: Path) -> None:

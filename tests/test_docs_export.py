@@ -63,7 +63,7 @@ def test_the_commands_run_as_written_in_order(docs_env: LocalTolokaServer, tmp_p
 
 
 def test_the_script_and_the_notebook_cell(docs_env: LocalTolokaServer, tmp_path: Path) -> None:
-    script, accuracy, cell, _ = code_blocks(PAGE)
+    script, accuracy, local, cell, _ = code_blocks(PAGE)
     namespace = run_block(script, source=PAGE)
     dataset = namespace["dataset"]
     assert len(dataset) == 2000 and dataset["result"].notna().all()
@@ -80,6 +80,9 @@ def test_the_script_and_the_notebook_cell(docs_env: LocalTolokaServer, tmp_path:
     main(["export", "36502086", "--field", "result", "--golden", "-o", "cli.parquet"])
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cli.parquet"), dataset)
     assert run_block(accuracy, source=PAGE, namespace=namespace)["accuracy"] > 0.8
+    here = run_block(local, source=PAGE, namespace=dict(namespace))
+    assert list(here["local"].columns) == ["pool_id", "task_id", "confidence", "result", "image"]
+    assert here["report"]["n_tasks"] == (dataset["golden.result"].notna()).sum()
     shown = run_block(cell, source=PAGE, namespace=namespace)["dataset"]
     assert list(shown.columns) == ["pool_id", "task_id", "image", "confidence", "result"]
 

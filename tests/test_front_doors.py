@@ -63,11 +63,8 @@ EXCEPTIONS = {
     ("start_aggregations", "page_size"): "nothing is read",
     ("start_aggregations", "wait_timeout"): "it does not wait",
     ("start_aggregations", "credentials"): "nothing runs on the workers",
-    # The labeled dataset (issue 17): pandas readers join the inputs; the Dask lake is
-    # its own door. golden="pool" and skills read from the API: pandas accessors only.
-    ("read_aggregated_solutions", "inputs"): "pandas joins the tasks' inputs",
-    ("read_responses", "inputs"): "pandas adds the tasks' inputs",
-    ("read_responses", "input_spec"): "pandas types the input columns",
+    ("start_aggregations", "inputs"): "nothing is read",
+    # golden="pool" and skills read from the API: pandas accessors only.
     **{
         (door, name): "golden='pool' / skills read from the API on the driver (pandas)"
         for door in ("aggregate_locally", "worker_quality")
@@ -100,6 +97,8 @@ ONE_FRONT = {
     "the driver; on Dask, read_aggregated_solutions reads whole pools",
     "TolokaAccessor.fit_locally": "the fitted models: on Dask a distributed fit's task "
     "posteriors stay on the workers (worker_quality gives its per-worker estimates)",
+    "TolokaAccessor.aggregation_report": "a few figures over a result of one row per task, "
+    "which fits in memory: compute() a Dask result first",
 }
 
 

@@ -174,3 +174,29 @@ def test_local_skill_weighting_reads_the_skill_when_given_a_client(demo_served) 
         responses.toloka.aggregate_locally(
             "WEIGHTED_DYNAMIC_OVERLAP", fields="result", client=client
         )
+
+
+def test_the_accessors_report_reads_the_pools_control_tasks_as_truth(pool) -> None:  # type: ignore[no-untyped-def]
+    server, client, responses, tasks = pool
+    result = responses.toloka.aggregate_locally(fields="result")
+    by_tasks = aggregation_report(result, tasks)  # the function, given the tasks frame
+    assert by_tasks["n_tasks"] == tasks["golden.result"].notna().sum() > 0
+    read = result.toloka.aggregation_report(client=client)  # truth="pool": read_tasks
+    pd.testing.assert_series_equal(read, by_tasks)
+    by_url = result.toloka.aggregation_report("pool", url=server.url, token=server.token)
+    pd.testing.assert_series_equal(by_url, by_tasks)
+    # with the responses: their agreement figures too; a results export needs no request
+    with_responses = result.toloka.aggregation_report(responses=responses, client=client)
+    assert with_responses[by_tasks.index].tolist() == by_tasks.tolist()
+    assert "krippendorff_alpha" in with_responses.index
+    export = ptk.read_assignments_export(DS_POOL_ID, client=client)
+    plain = export.toloka.aggregate_locally(fields="result")
+    offline = plain.toloka.aggregation_report(responses=export)
+    assert offline["n_tasks"] == by_tasks["n_tasks"]
+    # anchored tasks are right by construction: left out of the report
+    anchored = responses.toloka.aggregate_locally(fields="result", golden="pool", client=client)
+    assert anchored.toloka.aggregation_report(client=client)["n_tasks"] == 0
+    with pytest.raises(InvalidArgumentError, match=r"truth='pool'.*client="):
+        result.toloka.aggregation_report()
+    with pytest.raises(InvalidArgumentError, match="n_bins"):
+        result.toloka.aggregation_report(n_bins=0, url="http://127.0.0.1:9")  # before a request

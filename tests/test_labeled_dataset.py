@@ -137,12 +137,20 @@ def _pages(table: pa.Table, cuts: list[int]) -> Iterator[pa.Table]:
         start = end
 
 
-def test_the_merge_join_is_exact_whatever_the_page_cuts() -> None:
+@pytest.mark.parametrize(
+    "kept",
+    [
+        # results for some tasks only: tasks without an accepted answer have none
+        [i for i in range(40) if i % 3 != 1],
+        list(range(40)),  # every task answered: the ids line up page by page
+        list(range(30)),  # lined up, then the last tasks unanswered
+    ],
+    ids=["gaps", "every-task", "tail-missing"],
+)
+def test_the_merge_join_is_exact_whatever_the_page_cuts(kept: list[int]) -> None:
     ids = [f"t{i:03d}" for i in range(40)]
     tasks = pa.table({"task_id": ids, "image": [f"u{i}" for i in range(40)]})
-    # results for some tasks only: tasks without an accepted answer have none; t999 is unknown
-    kept = [i for i in range(40) if i % 3 != 1]
-    result_ids = [ids[i] for i in kept] + ["t999"]
+    result_ids = [ids[i] for i in kept] + ["t999"]  # t999 is not a task of the pool
     base = aggregated_schema(OUTPUTS)
     results = pa.table(
         {
@@ -154,7 +162,12 @@ def test_the_merge_join_is_exact_whatever_the_page_cuts() -> None:
     ).cast(base)
     inputs = [InputField("image", "URL")]
     target = labeled_schema(base, inputs)
-    for result_cuts, task_cuts in (([5, 11, 20], [3, 4, 30]), ([1], [39]), ([], [])):
+    for result_cuts, task_cuts in (
+        ([5, 11, 20], [3, 4, 30]),
+        ([1], [39]),
+        ([], []),
+        ([10, 20], [10, 20]),  # the same cuts: each page of results meets its page of tasks
+    ):
         out = pa.concat_tables(
             merge_inputs(_pages(results, result_cuts), _pages(tasks, task_cuts), inputs, target)
         )
@@ -180,6 +193,23 @@ def test_the_export_from_the_api_reads_like_the_download(served, tasks) -> None:
     assert set(every["status"]) == {"ACCEPTED", "REJECTED"}
 
 
+def test_the_export_carries_tolokas_task_ids_and_aggregates_as_the_api(served) -> None:  # type: ignore[no-untyped-def]
+    _, client = served
+    df = ptk.read_assignments_export(DS_POOL_ID, client=client)
+    api = ptk.read_responses(DS_POOL_ID, client=client, progress_bar=False)
+    assert df.attrs["toloka"]["task_ids_from_inputs"] is False
+    assert sorted(zip(df["assignment_id"], df["task_id"])) == sorted(
+        zip(api["assignment_id"], api["task_id"])
+    )
+    assert {"assignment.started", "assignment.accepted", "assignment.reward"} <= set(df.columns)
+    by_api = api.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
+    by_export = df.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
+    pd.testing.assert_frame_equal(
+        by_export.set_index("task_id").sort_index()[["result", "confidence"]],
+        by_api.set_index("task_id").sort_index()[["result", "confidence"]],
+    )
+
+
 def test_the_export_is_asked_by_the_exports_status_names(fake_server) -> None:  # type: ignore[no-untyped-def]
     tsv = (
         b"INPUT:image\tOUTPUT:result\tASSIGNMENT:worker_id\tASSIGNMENT:status\n"
@@ -201,7 +231,12 @@ def test_the_export_is_asked_by_the_exports_status_names(fake_server) -> None:  
     (request,) = fake.requests
     assert request.path == "/new/requester/pools/7/assignments.tsv"
     assert "status=APPROVED%2CREJECTED" in request.target
+    assert "addRowDelimiter=false" in request.target
+    assert "ASSIGNMENT%3Atask_id" in request.target.split("field=")[1]
     assert df["status"].tolist() == ["ACCEPTED", "REJECTED"] and df["pool_id"].iloc[0] == "7"
+    # a server that answers without ASSIGNMENT:task_id: tasks known by their inputs, as before
+    assert df.attrs["toloka"]["task_ids_from_inputs"] is True
+    assert df["task_id"].nunique() == 1 and df["task_id"].iloc[0].startswith("inputs:")
     with pytest.raises(InvalidArgumentError, match="status"):
         ptk.read_assignments_export("7", url=fake.url, token="t", status="DONE")
     assert len(fake.requests) == 1

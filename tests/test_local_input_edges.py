@@ -37,6 +37,7 @@ EVERY_PATH: dict[str, Call] = {
     "aggregate_locally": lambda f: f.toloka.aggregate_locally(type="DAWID_SKENE", fields="result"),
     "worker_quality": lambda f: f.toloka.worker_quality(field="result"),
     "fit_locally": lambda f: f.toloka.fit_locally(type="DAWID_SKENE", fields="result"),
+    "agreement": lambda f: f.toloka.agreement("result"),
 }
 
 
@@ -70,7 +71,7 @@ def test_labels_that_are_lists_or_dicts_are_a_typed_error(path: str, value: obje
         EVERY_PATH[path](frame)
 
 
-ACCESSOR = ["aggregate_locally", "worker_quality", "fit_locally"]
+ACCESSOR = ["aggregate_locally", "worker_quality", "fit_locally", "agreement"]
 
 
 @pytest.mark.parametrize("path", ACCESSOR)

@@ -43,6 +43,31 @@ TOY_AHEAD = PagedResource(
 )
 
 
+def _guess_toy(body: bytes) -> str | None:
+    """The toy's early cursor: the last id of a page that says has_more (None if unsure)."""
+    try:
+        page = json.loads(body)
+        return str(page["items"][-1]["id"]) if page["has_more"] is True else None
+    except (ValueError, LookupError, TypeError):
+        return None
+
+
+#: The same, received on one background thread and decoded on another.
+TOY_PIPELINED = PagedResource(
+    name="toy assignments",
+    path=("assignments",),
+    sort="id",
+    decode=_decode_toy,
+    decode_ahead=True,
+    guess_cursor=_guess_toy,
+)
+RESOURCES = pytest.mark.parametrize(
+    "resource",
+    [TOY, TOY_AHEAD, TOY_PIPELINED],
+    ids=["decoded-here", "decoded-ahead", "pipelined"],
+)
+
+
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[LocalTolokaServer, Client]]:
     tasks = [f"t{t:02d}" for t in range(8)]
@@ -65,7 +90,7 @@ def _read(client: Client, resource: PagedResource[list[str]], page_size: int) ->
     return [page.rows for page in pages]
 
 
-@pytest.mark.parametrize("resource", [TOY, TOY_AHEAD], ids=["decoded-here", "decoded-ahead"])
+@RESOURCES
 @pytest.mark.parametrize("page_size", [1, 5, 24])
 def test_a_toy_reader_pages_exactly(
     served: tuple[LocalTolokaServer, Client], resource: PagedResource[list[str]], page_size: int
@@ -89,7 +114,7 @@ def test_a_toy_reader_pages_exactly(
 ITEM = {"id": "a1"}
 
 
-@pytest.mark.parametrize("resource", [TOY, TOY_AHEAD], ids=["decoded-here", "decoded-ahead"])
+@RESOURCES
 @pytest.mark.parametrize(
     ("pages", "error", "message"),
     [
@@ -131,7 +156,7 @@ def test_a_toy_reader_gets_every_guard(
         assert len(server.requests) == 2
 
 
-@pytest.mark.parametrize("resource", [TOY, TOY_AHEAD], ids=["decoded-here", "decoded-ahead"])
+@RESOURCES
 def test_a_broken_page_is_fetched_again_and_then_read(
     scripted_server,  # type: ignore[no-untyped-def]
     resource: PagedResource[list[str]],

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import requests
+from pandas.util import hash_array
 
 import pandas_toloka as ptk
 from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError, OutputValueError
@@ -157,3 +161,150 @@ def test_a_cell_outside_the_spec_names_the_task() -> None:
         )
     with pytest.raises(InvalidArgumentError, match="status must be"):
         ptk.read_assignments_tsv(io.StringIO(text), pool_id="1", status="BOGUS")
+
+
+def test_task_ids_from_inputs_are_a_documented_stable_hash() -> None:
+    text = (
+        "INPUT:a\tINPUT:b\tOUTPUT:r\tASSIGNMENT:worker_id\tASSIGNMENT:status\n"
+        "https://x/1.jpg\t\tcat\tw1\tAPPROVED\n"
+        "https://x/1.jpg\t7\tdog\tw2\tAPPROVED\n"
+        "https://x/1.jpg\t\tdog\tw3\tAPPROVED\n"
+    )
+    df = ptk.read_assignments_tsv(io.StringIO(text), pool_id="1")
+    # pinned: the same inputs must give the same id in every version
+    assert df["task_id"].tolist() == [
+        "inputs:51326bed7734d944",
+        "inputs:99d35290eefe8704",
+        "inputs:51326bed7734d944",
+    ]
+    # the recipe the docstring gives: the cells joined by U+001F, pandas.util.hash_array
+    joined = np.array(["https://x/1.jpg\x1f", "https://x/1.jpg\x1f7"], dtype=object)
+    recipe = [f"inputs:{h:016x}" for h in hash_array(joined, categorize=False)]
+    assert df["task_id"].iloc[:2].tolist() == recipe
+
+
+def test_a_file_on_disk_reads_as_its_bytes_do(tmp_path: Path) -> None:
+    from_path = ptk.read_assignments_tsv(WEB_DOWNLOAD, output_spec=SPEC)
+    from_bytes = ptk.read_assignments_tsv(io.BytesIO(WEB_DOWNLOAD.read_bytes()), output_spec=SPEC)
+    pd.testing.assert_frame_equal(from_path, from_bytes)
+    unquoted = tmp_path / "plain.tsv"  # no quote anywhere: the reader's faster path
+    unquoted.write_bytes(
+        b"\xef\xbb\xbfOUTPUT:r\tASSIGNMENT:worker_id\tASSIGNMENT:status\tASSIGNMENT:task_id\r\n"
+        b"1\tw\tAPPROVED\tt1\r\n\tw\tSKIPPED\tt2\r\n"
+    )
+    df = ptk.read_assignments_tsv(unquoted, pool_id="1")
+    assert df["r"].tolist()[0] == 1 and df["r"].isna().tolist() == [False, True]
+    assert df["task_id"].tolist() == ["t1", "t2"]
+    empty = tmp_path / "empty.tsv"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        ptk.read_assignments_tsv(empty)
+    empty.write_bytes(b"\xef\xbb\xbf \r\n")
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        ptk.read_assignments_tsv(empty)
+
+
+def test_the_pool_comes_from_the_links_or_is_asked_for() -> None:
+    head = (
+        "OUTPUT:r\tASSIGNMENT:worker_id\tASSIGNMENT:status\tASSIGNMENT:task_id\tASSIGNMENT:link\n"
+    )
+
+    def read(*links: str) -> pd.DataFrame:
+        rows = "".join(f"x\tw\tAPPROVED\tt{i}\t{link}\n" for i, link in enumerate(links))
+        return ptk.read_assignments_tsv(io.StringIO(head + rows))
+
+    base = "https://platform.toloka.ai/task/"
+    assert set(read(base + "5/a1", base + "5/a2")["pool_id"]) == {"5"}
+    assert set(read("https://elsewhere/x", base + "5/a2", base + "5/a3")["pool_id"]) == {"5"}
+    assert set(read(base + "5/a1", "https://toloka.ai/task/5/a2")["pool_id"]) == {"5"}
+    with pytest.raises(InvalidArgumentError, match=r"several pools \['5', '6'\]"):
+        read(base + "5/a1", base + "6/a2")
+    with pytest.raises(InvalidArgumentError, match="pass pool_id="):
+        read("https://elsewhere/x")
+
+
+def test_datetimes_read_every_iso_form_and_a_bad_one_is_named() -> None:
+    head = "OUTPUT:r\tASSIGNMENT:worker_id\tASSIGNMENT:status\tASSIGNMENT:task_id\tASSIGNMENT:submitted\n"
+    cells = ["2023-01-20T10:20:45.102", "2023-01-20T10:20:45Z", "2023-01-20T13:20:45+03:00", ""]
+    rows = "".join(f"x\tw\tAPPROVED\tt{i}\t{c}\n" for i, c in enumerate(cells))
+    df = ptk.read_assignments_tsv(io.StringIO(head + rows), pool_id="1")
+    assert df["submitted"].iloc[:3].tolist() == [
+        pd.Timestamp("2023-01-20T10:20:45.102", tz="UTC"),
+        pd.Timestamp("2023-01-20T10:20:45", tz="UTC"),
+        pd.Timestamp("2023-01-20T10:20:45", tz="UTC"),
+    ]
+    assert df["submitted"].isna().tolist() == [False, False, False, True]
+    bad = head + rows + "x\tw\tAPPROVED\tt9\tyesterday\n"
+    with pytest.raises(InvalidArgumentError, match=r"ASSIGNMENT:submitted .*row 4 has 'yesterday'"):
+        ptk.read_assignments_tsv(io.StringIO(bad), pool_id="1")
+
+
+def test_inferred_numbers_keep_their_rules() -> None:
+    head = "OUTPUT:a\tOUTPUT:b\tOUTPUT:c\tASSIGNMENT:worker_id\tASSIGNMENT:status\tASSIGNMENT:task_id\n"
+    rows = "+5\t99999999999999999999\tx\tw\tAPPROVED\tt1\n 7 \t1\t2\tw\tAPPROVED\tt2\n"
+    df = ptk.read_assignments_tsv(io.StringIO(head + rows), pool_id="1")
+    assert df.attrs["toloka"]["output_spec"] == {
+        "a": {"type": "INTEGER", "required": True},
+        "b": {"type": "FLOAT", "required": True},
+        "c": {"type": "STRING", "required": True},
+    }
+    assert df["a"].tolist() == [5, 7] and df["b"].tolist() == [1e20, 1.0]
+
+
+def test_one_datetime_parser_each_reader_keeps_its_error() -> None:
+    from pandas_toloka import schema
+    from pandas_toloka._read.assignments import parse_datetimes
+
+    texts = pa.array(["2023-01-20T10:20:45.123456789", "2023-01-20", None, "2023-01-20 10:20Z"])
+    assert schema.text_to_timestamps(texts).to_pylist() == [
+        pd.Timestamp("2023-01-20T10:20:45.123456", tz="UTC"),
+        pd.Timestamp("2023-01-20", tz="UTC"),
+        None,
+        pd.Timestamp("2023-01-20T10:20", tz="UTC"),
+    ]
+    bad = pa.array(["2023-01-20T10:20:45", "2023-02-30T00:00:00"])
+    with pytest.raises(ValueError, match=r"row 1 has '2023-02-30T00:00:00'"):
+        schema.text_to_timestamps(bad)
+    with pytest.raises(OutputValueError, match="'created' that is not an ISO-8601"):
+        parse_datetimes(bad, field="created")
+
+
+def test_a_bad_cell_names_the_task_made_from_its_inputs() -> None:
+    text = "INPUT:a\tOUTPUT:n\tASSIGNMENT:worker_id\tASSIGNMENT:status\nu1\t1\tw\tAPPROVED\nu2\tx\tw\tAPPROVED\n"
+    expected = ptk.read_assignments_tsv(io.StringIO(text.replace("\tx\t", "\t2\t")), pool_id="1")
+    with pytest.raises(OutputValueError, match=expected["task_id"].iloc[1]) as caught:
+        ptk.read_assignments_tsv(
+            io.StringIO(text), pool_id="1", output_spec={"n": {"type": "INTEGER"}}
+        )
+    assert caught.value.task_id == expected["task_id"].iloc[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_reads_like_a_file(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "export.fifo"
+    os.mkfifo(fifo)
+    data = WEB_DOWNLOAD.read_bytes()
+
+    def write() -> None:
+        with open(fifo, "wb") as out:
+            out.write(data)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    df = ptk.read_assignments_tsv(fifo, output_spec=SPEC)
+    writer.join(timeout=10)
+    pd.testing.assert_frame_equal(df, ptk.read_assignments_tsv(WEB_DOWNLOAD, output_spec=SPEC))
+
+
+def test_a_number_beyond_a_double_is_never_infinity() -> None:
+    head = "OUTPUT:x\tASSIGNMENT:worker_id\tASSIGNMENT:status\tASSIGNMENT:task_id\n"
+    text = head + "1.5\tw\tAPPROVED\tt1\n1e400\tw\tAPPROVED\tt2\n"
+    with pytest.raises(OutputValueError, match="task 't2' has the text '1e400'"):
+        ptk.read_assignments_tsv(
+            io.StringIO(text), pool_id="1", output_spec={"x": {"type": "FLOAT"}}
+        )
+    inferred = ptk.read_assignments_tsv(io.StringIO(text), pool_id="1")
+    assert inferred["x"].tolist() == ["1.5", "1e400"]  # STRING, said in attrs
+    assert inferred.attrs["toloka"]["output_spec"]["x"]["type"] == "STRING"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,9 @@ import pyarrow as pa
 import pytest
 
 import pandas_toloka as ptk
-from pandas_toloka._read.tasks import decode_tasks
+from pandas_toloka._read import tasks as tasks_module
+from pandas_toloka._read.prefetch import PREFETCH_THREAD_PREFIX
+from pandas_toloka._read.tasks import decode_tasks, guess_cursor, join_columns
 from pandas_toloka.errors import InvalidArgumentError, NotFoundError, OutputValueError
 from pandas_toloka.schema import InputField, OutputField
 from pandas_toloka.server import LocalTolokaServer, demo_pools
@@ -184,6 +188,98 @@ def test_fast_and_strict_paths_agree() -> None:
     assert fast.equals(strict), (fast.to_pydict(), strict.to_pydict())
     assert fast.column("golden.result").to_pylist() == [None, None, None, "dog", None, None]
     assert isinstance(fast.column("created").type, pa.TimestampType)
+
+
+@pytest.mark.parametrize("golden", [False, True])
+@pytest.mark.parametrize("path", ["fast", "strict"])
+def test_the_join_columns_alone_are_the_same_by_either_path(
+    golden: bool, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = [
+        InputField.from_spec("image", {"type": "URL"}),
+        InputField("n", "INTEGER", required=False),
+    ]
+    if path == "strict":  # a JSON input: only the strict path reads it
+        inputs.append(InputField("meta", "JSON", required=False))
+    outputs = [OutputField.from_spec("result", SPEC["result"])]
+    items = [
+        {
+            "id": f"t{i}",
+            "pool_id": "5",
+            "input_values": {"image": f"u{i}", **({"n": i, "meta": {"k": i}} if i % 2 else {})},
+            "known_solutions": [{"output_values": {"result": "dog"}, "correctness_weight": 0.5}]
+            if i == 3
+            else [],
+            "overlap": 3,
+            "created": "2024-05-01T09:00:00.123",
+        }
+        for i in range(6)
+    ]
+    strict_pages: list[int] = []
+    strict = tasks_module.tasks_to_table
+
+    def counted(*args: object, **kwargs: object) -> pa.Table:
+        strict_pages.append(1)
+        return strict(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tasks_module, "tasks_to_table", counted)
+    columns = join_columns(inputs, outputs, golden=golden)
+    whole = decode_tasks(_page(items), inputs=inputs, outputs=outputs, pool_id="5")
+    joined = decode_tasks(
+        _page(items), inputs=inputs, outputs=outputs, pool_id="5", columns=columns
+    )
+    assert len(strict_pages) == (2 if path == "strict" else 0)
+    assert joined.rows.column_names == columns
+    assert joined.rows.equals(whole.rows.select(columns))
+    assert joined.keys.to_pylist() == [f"t{i}" for i in range(6)] and not joined.has_more
+    if golden:
+        assert joined.rows.column("golden.result").to_pylist() == [None] * 3 + ["dog"] + [None] * 2
+    empty = decode_tasks(_page([]), inputs=inputs, outputs=outputs, columns=columns)
+    assert empty.rows.num_rows == 0 and empty.rows.schema.equals(whole.rows.select(columns).schema)
+
+
+def test_the_early_cursor_is_the_last_task_id_and_a_wrong_one_costs_no_row() -> None:
+    assert guess_cursor(b'{"items":[{"id":"a"},{"id":"b\\"c"}],"has_more":true}') == 'b"c'
+    assert guess_cursor(b'{"items":[{"id":"a"}],"has_more":false}') is None
+    assert guess_cursor(b'{"items":[{"id":7}],"has_more":true}') is None
+    # an input value opening with "id" comes after the task's own id: the guess is wrong
+    n = 30
+    tasks = pd.DataFrame(
+        {
+            "task_id": [f"t{i:02d}" for i in range(n)],
+            "image": [f"https://example.com/{i}.jpg" for i in range(n)],
+            "meta": [{"id": "zz"}] * n,
+        }
+    )
+    responses = pd.DataFrame({"task_id": tasks["task_id"], "worker_id": "w1", "result": "cat"})
+    srv = LocalTolokaServer(token=TOKEN)
+    spec = {"image": {"type": "URL"}, "meta": {"type": "JSON"}}
+    srv.add_pool("6", responses=responses, output_spec=SPEC, input_spec=spec, tasks=tasks)
+    with srv:
+        whole = ptk.read_tasks("6", url=srv.url, token=TOKEN, page_size=n)
+        srv.request_log.clear()
+        paged = ptk.read_tasks("6", url=srv.url, token=TOKEN, page_size=7)
+        asked = [p for _, p in srv.request_log if p.startswith("/api/v1/tasks?")]
+    pd.testing.assert_frame_equal(paged, whole)
+    assert list(paged["task_id"]) == list(tasks["task_id"])
+    right = [p for p in asked if "id_gt=zz" not in p]
+    assert len(right) == 5  # one request per page, on the cursor decoded
+    assert [p.endswith(f"id_gt=t{7 * k - 1:02d}") for k, p in enumerate(right)] == [False] + [
+        True
+    ] * 4
+    assert len(asked) - len(right) <= 4  # each wrong guess: at most one request more
+
+
+def test_leaving_the_tasks_early_leaves_no_thread(server: LocalTolokaServer) -> None:
+    chunks = ptk.iter_tasks("5", url=server.url, token=TOKEN, page_size=20, progress_bar=False)
+    assert len(next(chunks)) == 20
+    chunks.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        t.name.startswith(PREFETCH_THREAD_PREFIX) for t in threading.enumerate()
+    ):
+        time.sleep(0.01)
+    assert not [t for t in threading.enumerate() if t.name.startswith(PREFETCH_THREAD_PREFIX)]
 
 
 def test_user_skills_page_typed_and_feed_skill_weighting() -> None:

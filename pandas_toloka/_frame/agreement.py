@@ -2,7 +2,8 @@
 
 The responses are selected as :mod:`.local` selects them for local aggregation
 (the pool's ACCEPTED responses with an answer, the field resolved from the
-output spec), then :mod:`pandas_toloka.agreement` measures each pool.
+output spec; the rows left out counted in one :class:`DroppedResponsesWarning`),
+then :mod:`pandas_toloka.agreement` measures each pool.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..agreement._alpha import check_level
 from ..errors import MissingColumnsError
 from ..schema import DtypeBackend
 from .inputs import ATTRS_KEY, frame_output_spec, resolve_field_columns
-from .local import pool_groups, select_rows, text_ids
+from .local import Dropped, check_input, pool_groups, select_rows, text_ids
 
 __all__ = ["AGREEMENT_COLUMNS", "agreement_by_pool"]
 
@@ -95,6 +96,7 @@ def agreement_by_pool(
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose="to measure agreement")
     statuses = check_statuses(status)
+    check_input(frame, statuses)
     frame = text_ids(frame, task, worker)
     spec = frame_output_spec(frame, output_spec)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
@@ -104,11 +106,15 @@ def agreement_by_pool(
     pools: list[str | None] = []
     figures: list[dict[str, Any]] = []
     groups = pool_groups(frame, pool_id)
+    dropped = Dropped()
     for pool, group in groups:
-        rows = select_rows(group, statuses, [fc.column])[[task, worker, fc.column]]
+        accepted = select_rows(group, statuses, [])
+        rows = accepted.dropna(subset=[fc.column])[[task, worker, fc.column]]
+        dropped.count(group, accepted, rows)
         logger.info("measuring agreement on %d response(s) of pool %s", len(rows), pool)
         pools.append(None if pool is None else str(pool))
         figures.append(_measure(rows, task=task, worker=worker, label=fc.column, level=level))
+    dropped.warn("agreement", len(frame), statuses, [fc.field.name])
     arrays = {"pool_id": pa.array(pools, type=pa.string())}
     for name, kind in AGREEMENT_COLUMNS.items():
         arrays[name] = (

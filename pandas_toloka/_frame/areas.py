@@ -24,9 +24,9 @@ from ..aggregation._registry import get_method
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
 from .inputs import ATTRS_KEY, frame_output_spec
-from .local import pool_groups, select_rows, text_ids
+from .local import Dropped, check_input, pool_groups, select_rows, text_ids
 
-__all__ = ["AREA_KINDS", "aggregate_areas"]
+__all__ = ["AREA_KINDS", "aggregate_areas", "area_column"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,21 @@ logger = logging.getLogger(__name__)
 AREA_KINDS = frozenset({"segmentation", "boxes"})
 #: The rasterisation options of the segmentation methods (not options of the methods).
 RESOLUTION = ("width", "height")
+
+
+def area_column(
+    frame: pd.DataFrame,
+    fields: str | Sequence[str] | None,
+    *,
+    kind: str,
+    output_spec: Mapping[str, Any] | None,
+    task: Hashable = "task_id",
+    worker: Hashable = "worker_id",
+) -> tuple[str, Hashable]:
+    """The name of the area field :func:`aggregate_areas` aggregates, and its column."""
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
+    field, column = _field(frame, fields, kind=kind, reserved=reserved, output_spec=output_spec)
+    return field.name, column
 
 
 def _field(
@@ -199,6 +214,7 @@ def aggregate_areas(
     if missing:
         raise MissingColumnsError(missing, list(frame.columns), purpose="to aggregate responses")
     statuses = check_statuses(status)
+    check_input(frame, statuses)
     frame = text_ids(frame, task, worker)
     reserved = [task, worker, *schema.RESPONSES_META_COLUMNS]
     spec = frame_output_spec(frame, output_spec)
@@ -207,8 +223,11 @@ def aggregate_areas(
         _check_resolution(resolution, kind)
     results = []
     groups = pool_groups(frame, pool_id)
+    dropped = Dropped()
     for pool, group in groups:
-        rows = select_rows(group, statuses, [column])
+        accepted = select_rows(group, statuses, [])
+        rows = accepted.dropna(subset=[column])
+        dropped.count(group, accepted, rows)
         logger.info("aggregating %d response(s) of pool %s locally with %s", len(rows), pool, kind)
         result = _run(
             kind,
@@ -221,6 +240,7 @@ def aggregate_areas(
             golden=golden,
         )
         results.append((pool, result))
+    dropped.warn("aggregate_locally", len(frame), statuses, [field.name])
     meta_arrays: dict[str, list[pa.Array]] = {"pool_id": [], "task_id": [], "golden": []}
     values: list[pa.Array] = []
     for pool, result in results:

@@ -33,7 +33,7 @@ from ..client import Client
 from ..errors import InvalidArgumentError, TolokaWarning
 from ..tasks import read_tasks, read_user_skills
 
-__all__ = ["Connection", "GoldenLabels", "pool_skills", "resolve_golden"]
+__all__ = ["Connection", "GoldenLabels", "PoolTasks", "pool_skills", "resolve_golden"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,36 @@ class GoldenLabels:
         return anchors
 
 
+class PoolTasks:
+    """The pools' tasks, read with :func:`read_tasks` at most once per call.
+
+    ``golden="pool"`` and ``inputs=`` of one ``aggregate_locally`` call share them.
+    """
+
+    def __init__(self, connection: Connection, *, purpose: str) -> None:
+        self._connection = connection
+        self._purpose = purpose
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def read(self, pools: Sequence[str | None]) -> dict[str, pd.DataFrame]:
+        """Each pool's tasks (one client for the pools not read yet)."""
+        if any(pool is None for pool in pools):
+            raise InvalidArgumentError(
+                f"{self._purpose} needs the pool: the frame has no pool_id column nor attrs "
+                "naming it; pass pool_id=."
+            )
+        wanted = [str(pool) for pool in pools]
+        missing = [pool for pool in wanted if pool not in self._read]
+        if missing:
+            with self._connection.scope() as client:
+                for pool in missing:
+                    self._read[pool] = read_tasks(
+                        id_text(pool, name="pool_id"), client=client, progress_bar=False
+                    )
+                    logger.info("pool %s: %d task(s) read", pool, len(self._read[pool]))
+        return {pool: self._read[pool] for pool in wanted}
+
+
 def resolve_golden(
     golden: Any,
     frame: pd.DataFrame,
@@ -88,6 +118,7 @@ def resolve_golden(
     task: Hashable,
     pools: Sequence[str | None],
     connection: Connection,
+    tasks: PoolTasks | None = None,
 ) -> GoldenLabels | None:
     """``golden=`` of a local method as known solutions per pool, read when ``"pool"``.
 
@@ -114,7 +145,8 @@ def resolve_golden(
                 f"(or token=/url=), or pass their frame as golden=; this frame has no "
                 f"{GOLDEN_PREFIX + field!r} column to take them from."
             )
-        return _checked(_read_pools(pools, field=field, connection=connection))
+        tasks = tasks or PoolTasks(connection, purpose="golden='pool'")
+        return _checked(_read_pools(pools, field=field, tasks=tasks))
     if isinstance(golden, pd.DataFrame):
         own_task = task if task in golden.columns else "task_id"
         return _checked({None: known_solutions_from_frame(golden, field=field, task=own_task)})
@@ -122,19 +154,12 @@ def resolve_golden(
 
 
 def _read_pools(
-    pools: Sequence[str | None], *, field: str, connection: Connection
+    pools: Sequence[str | None], *, field: str, tasks: PoolTasks
 ) -> dict[str | None, KnownSolutions]:
-    if any(pool is None for pool in pools):
-        raise InvalidArgumentError(
-            "golden='pool' needs the pool: the frame has no pool_id column nor attrs naming "
-            "it; pass pool_id=."
-        )
     out: dict[str | None, KnownSolutions] = {}
-    with connection.scope() as client:
-        for pool in pools:
-            tasks = read_tasks(id_text(pool, name="pool_id"), client=client, progress_bar=False)
-            out[pool] = known_solutions_from_frame(tasks, field=field, task="task_id")
-            logger.info("pool %s: %d control task(s) read", pool, len(out[pool]))
+    for pool, frame in tasks.read(pools).items():
+        out[pool] = known_solutions_from_frame(frame, field=field, task="task_id")
+        logger.info("pool %s: %d control task(s) read", pool, len(out[pool]))
     return out
 
 

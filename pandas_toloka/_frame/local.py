@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.methods import check_local_type
-from .._read.args import STATUS_ALIASES, STATUSES, check_statuses
+from .._read.args import STATUS_ALIASES, STATUSES, check_statuses, input_names
 from ..aggregation import (
     AggregationModel,
     DawidSkeneModel,
@@ -36,7 +36,7 @@ from ..aggregation._registry import METHODS, method_names
 from ..aggregation.report import golden_worker_accuracy
 from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
-from .from_pool import Connection, GoldenLabels, pool_skills, resolve_golden
+from .from_pool import Connection, GoldenLabels, PoolTasks, pool_skills, resolve_golden
 from .inputs import (
     ATTRS_KEY,
     FieldColumn,
@@ -45,8 +45,26 @@ from .inputs import (
     resolve_field_columns,
 )
 from .local_texts import TEXT_KINDS, accepted_options, extra_columns, run_text_method
+from .task_inputs import (
+    InputsPlan,
+    join_inputs,
+    needs_tasks,
+    plan_inputs,
+    served_spec,
+    tasks_found,
+    values_of,
+    with_inputs,
+)
 
-__all__ = ["aggregate_local", "fit_local", "model_quality", "worker_quality"]
+__all__ = [
+    "FrameInputs",
+    "aggregate_local",
+    "attach_inputs",
+    "fit_local",
+    "inputs_for",
+    "model_quality",
+    "worker_quality",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +77,15 @@ def select_rows(
     The results export's statuses (``APPROVED``) count as the API's (``ACCEPTED``).
     """
     if status is not None and "status" in frame.columns:
-        frame = frame[_status_values(frame).isin(list(status)).to_numpy(dtype=bool, na_value=False)]
+        frame = frame[status_mask(frame, status)]
     return frame.dropna(subset=columns)
+
+
+def status_mask(frame: pd.DataFrame, status: tuple[str, ...] | None) -> np.ndarray:
+    """Which rows :func:`select_rows` keeps for their status (all without a filter or column)."""
+    if status is None or "status" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    return _status_values(frame).isin(list(status)).to_numpy(dtype=bool, na_value=False)
 
 
 def _status_values(frame: pd.DataFrame) -> pd.Series:
@@ -324,6 +349,7 @@ def aggregate_local(
     golden: GoldenArgument | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
     connection: Connection | None = None,
+    inputs: object = None,
 ) -> pd.DataFrame:
     """Aggregate a responses frame pool by pool; see :meth:`TolokaAccessor.aggregate_locally`."""
     connection = connection or Connection()
@@ -353,6 +379,16 @@ def aggregate_local(
     missing_extra = [str(c) for c in extra if c not in frame.columns]
     if missing_extra:
         raise MissingColumnsError(missing_extra, list(frame.columns), purpose=f"for {kind}")
+    groups = pool_groups(frame, pool_id)
+    pool_tasks = PoolTasks(connection, purpose="golden='pool' (or inputs= read from the pool)")
+    plan, found = frame_inputs(
+        frame,
+        inputs,
+        reserved=[*reserved, *columns],
+        pools=[pool for pool, _ in groups],
+        connection=connection,
+        tasks=pool_tasks,
+    )
     skill_frame = None
     if METHODS[kind].kind == "skill_weighted":
         if skills is None and connection.given:
@@ -377,7 +413,6 @@ def aggregate_local(
         )
     tables = []
     dropped = Dropped()
-    groups = pool_groups(frame, pool_id)
     labels = resolve_golden(
         golden,
         frame,
@@ -385,6 +420,7 @@ def aggregate_local(
         task=task,
         pools=[pool for pool, _ in groups],
         connection=connection,
+        tasks=pool_tasks,
     )
     for pool, group in groups:
         accepted = select_rows(group, statuses, [])
@@ -407,11 +443,17 @@ def aggregate_local(
             golden=None if labels is None else labels.anchors(pool),
             options=options,
         )
-        tables.append(to_table(result, pool, resolved, task))
+        table = to_table(result, pool, resolved, task)
+        if plan is not None:
+            held = [values_of(group, plan, task=task, pool=pool)] if plan.from_frame else []
+            table = join_inputs(table, [*held, *found], plan, plan.schema(table.schema))
+        tables.append(table)
     dropped.warn("aggregate_locally", len(frame), statuses, [fc.field.name for fc in resolved])
     target = schema.aggregated_schema([fc.field for fc in resolved])
     if golden is not None:
         target = target.append(pa.field("golden", pa.bool_()))
+    if plan is not None:
+        target = plan.schema(target)
     table = pa.concat_tables(tables) if tables else target.empty_table()
     table = table.take(
         pc.sort_indices(table, sort_keys=[("pool_id", "ascending"), ("task_id", "ascending")])
@@ -423,8 +465,81 @@ def aggregate_local(
         fields=[fc.field.name for fc in resolved],
         output_spec={fc.field.name: fc.field.to_spec() for fc in resolved},
         pool_ids=sorted(str(pool) for pool, _ in groups if pool is not None),
+        **({} if plan is None else {"input_spec": plan.input_spec()}),
     )
     return out
+
+
+def frame_inputs(
+    frame: pd.DataFrame,
+    inputs: object,
+    *,
+    reserved: Sequence[Hashable],
+    pools: Sequence[str | None],
+    connection: Connection,
+    tasks: PoolTasks,
+) -> tuple[InputsPlan | None, list[pa.Table]]:
+    """``inputs=`` checked, and the input values read from the pools' tasks when the frame
+    lacks some and a connection is given (before any aggregation)."""
+    if not (connection.given and needs_tasks(frame, inputs, reserved=reserved)):
+        return plan_inputs(frame, inputs, reserved=reserved), []
+    read = tasks.read(pools)
+    plan = plan_inputs(frame, inputs, reserved=reserved, served=served_spec(read), can_read=True)
+    if plan is None or not plan.from_tasks:
+        return plan, []
+    return plan, [tasks_found(read, plan.from_tasks)]
+
+
+@dataclass(frozen=True)
+class FrameInputs:
+    """``inputs=`` of a method whose result is a pandas frame (area selection): the plan
+    and every task's values, found before the work."""
+
+    plan: InputsPlan
+    found: list[pa.Table]
+
+
+def inputs_for(
+    frame: pd.DataFrame,
+    inputs: object,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    columns: Sequence[Hashable],
+    pool_id: str | int | None,
+    connection: Connection,
+) -> FrameInputs | None:
+    """``inputs=`` checked against the frame (answers in ``columns``), and the values of
+    each pool's tasks taken (or read, with a connection), before any aggregation."""
+    if input_names(inputs) is False:
+        return None
+    frame = text_ids(frame, task, worker)
+    groups = pool_groups(frame, pool_id)
+    plan, found = frame_inputs(
+        frame,
+        inputs,
+        reserved=[task, worker, *schema.RESPONSES_META_COLUMNS, *columns],
+        pools=[pool for pool, _ in groups],
+        connection=connection,
+        tasks=PoolTasks(connection, purpose="inputs= read from the pool"),
+    )
+    assert plan is not None
+    if plan.from_frame and groups:
+        held = [values_of(group, plan, task=task, pool=pool) for pool, group in groups]
+        found = [pa.concat_tables(held), *found]
+    return FrameInputs(plan, found)
+
+
+def attach_inputs(
+    out: pd.DataFrame, prepared: FrameInputs | None, *, dtype_backend: DtypeBackend
+) -> pd.DataFrame:
+    """A result frame (``pool_id``, ``task_id``, ...) with the input columns of its tasks,
+    its provenance recording their input spec."""
+    if prepared is None:
+        return out
+    result = with_inputs(out, prepared.found, prepared.plan, dtype_backend=dtype_backend)
+    result.attrs = {ATTRS_KEY: {**out.attrs[ATTRS_KEY], "input_spec": prepared.plan.input_spec()}}
+    return result
 
 
 def fit_local(

@@ -19,7 +19,7 @@ from .. import schema
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method, method_names
 from ..errors import InvalidArgumentError
-from .local import pool_groups, select_rows
+from .local import Dropped, check_input, pool_groups, select_rows
 
 __all__ = ["PAIRWISE_METHODS", "is_pairwise", "rank_by_pool", "rank_for_aggregate"]
 
@@ -96,12 +96,21 @@ def rank_by_pool(
         raise InvalidArgumentError(
             f"method={row.name!r} takes the options {list(row.options)}; got {unknown}."
         )
-    # the wanted statuses only; rows with a missing value are the method's to count and drop
-    frame = select_rows(frame, check_statuses(status), [])
+    # the wanted statuses only (counted here); rows with a missing value are the method's to
+    # count and drop, in its own warning
+    statuses = check_statuses(status)
+    check_input(frame, statuses)
     roles = {"left": left, "right": right, "winner": winner, "worker": worker}
     parts = []
     pools: list[str] = []
-    for pool, rows in pool_groups(frame, pool_id):
+    dropped = Dropped()
+    selected = []
+    for pool, group in pool_groups(frame, pool_id):
+        rows = select_rows(group, statuses, [])
+        dropped.status += len(group) - len(rows)
+        selected.append((pool, rows))
+    dropped.warn("rank", len(frame), statuses, [str(winner)])
+    for pool, rows in selected:
         if pool is not None:
             pools.append(str(pool))
         ranking = row.function(rows, **roles, **options)

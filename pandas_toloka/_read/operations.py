@@ -106,7 +106,11 @@ def _resume(
     names: list[str] | None,
     skill: str | None,
 ) -> AggregationJob:
-    operation = client.get_operation(operation_id)
+    try:
+        operation = client.get_operation(operation_id)
+    except NotFoundError as exc:  # evicted, or never there: either way, start again
+        name_operation(exc, operation_id, "resuming")
+        raise
     if operation.get("type", _AGGREGATE_OPERATION) != _AGGREGATE_OPERATION:
         raise InvalidArgumentError(
             f"Operation {operation_id!r} is a {operation.get('type')} operation, not a pool "

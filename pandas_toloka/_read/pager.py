@@ -26,7 +26,10 @@ A resource whose decoder releases the GIL is decoded on that thread too
 (``decode_ahead``); one that can read the next cursor from the raw end of a
 body (``guess_cursor``) has its next request sent before the body is decoded,
 the answer judged by the retry loop as its first attempt; a wrong guess costs a
-discarded request, never a wrong page.
+discarded request, never a wrong page. A resource with both is a pipeline of
+two background threads: one receives page ``k + 2`` while the other decodes
+page ``k + 1`` and the caller uses page ``k`` (one body, one page being decoded
+and one page in use: memory stays flat).
 
 Adding a reader: write the decoder, add one :class:`PagedResource` row next
 to it, call :func:`iter_pages` (DEVELOPERS.md, "How to add a reader").
@@ -175,12 +178,23 @@ def iter_pages(
         )
 
     cursor: str | None = None
-    with one_ahead() as thread:
+    # The decoding thread is left first: a decode in flight may still send a request.
+    with one_ahead() as thread, one_ahead() as decoder:
         ahead: _DecodedAhead[R] | _SentAhead[R]
-        if resource.decode_ahead:
+        if resource.decode_ahead and resource.guess_cursor is None:
             ahead = _DecodedAhead(thread, fetch_decoded)
         else:
-            ahead = _SentAhead(thread, client, path, query, decode, resource, attempts, timeout)
+            ahead = _SentAhead(
+                thread,
+                client,
+                path,
+                query,
+                decode,
+                resource,
+                attempts,
+                timeout,
+                decoder=decoder if resource.decode_ahead else None,
+            )
         ahead.start(None)
         while ahead.pending:
             page = ahead.take()
@@ -250,11 +264,14 @@ class _DecodedAhead(Generic[R]):
 
 
 class _SentAhead(Generic[R]):
-    """Send the next request on the background thread; decode here, in the retry loop.
+    """Send the next request on the background thread; decode in the retry loop.
 
     The request for page ``k + 1`` leaves as soon as page ``k``'s body has
     arrived, with the cursor guessed from its raw end (when the resource can
-    guess it); decoding page ``k`` confirms the guess or sends it again.
+    guess it); decoding page ``k`` confirms the guess or sends it again. The
+    decoding runs here, or with ``decoder`` on that second thread, started as
+    soon as the page's cursor is known (:meth:`start`), so it overlaps the
+    caller's use of the page before.
     """
 
     def __init__(
@@ -267,8 +284,11 @@ class _SentAhead(Generic[R]):
         resource: PagedResource[R],
         attempts: int | None,
         timeout: float | tuple[float, float] | None,
+        *,
+        decoder: Any = None,
     ) -> None:
         self._thread = thread
+        self._decoder = decoder
         self._client = client
         self._path = path
         self._query = query
@@ -277,8 +297,15 @@ class _SentAhead(Generic[R]):
         self._attempts = attempts
         self._timeout = timeout
         #: the cursor of the request in flight, and its answer to come
-        self.pending: tuple[str | None, Future[Exchange]] | None = None
+        self._sent: tuple[str | None, Future[Exchange]] | None = None
         self._next: tuple[str | None, Future[Exchange]] | None = None
+        #: the page being decoded on the second thread
+        self._decoded: Future[DecodedPage[R]] | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether a page is on its way."""
+        return self._sent is not None or self._decoded is not None
 
     def _send(self, cursor: str | None) -> tuple[str | None, Future[Exchange]]:
         answer = self._thread.submit(
@@ -292,16 +319,27 @@ class _SentAhead(Generic[R]):
 
     def start(self, cursor: str | None) -> None:
         if self._next is not None and self._next[0] == cursor:
-            self.pending, self._next = self._next, None
-            return
-        if self._next is not None:  # a wrong guess: its answer is dropped unread
-            logger.debug("%s: the cursor %r was a wrong guess", self._resource.name, self._next[0])
-            self._next = None
-        self.pending = self._send(cursor)
+            self._sent, self._next = self._next, None
+        else:
+            if self._next is not None:  # a wrong guess: its answer is dropped unread
+                logger.debug(
+                    "%s: the cursor %r was a wrong guess", self._resource.name, self._next[0]
+                )
+                discard(self._next[1])
+                self._next = None
+            self._sent = self._send(cursor)
+        if self._decoder is not None:
+            self._decoded = self._decoder.submit(self._take_sent)
 
     def take(self) -> DecodedPage[R]:
-        assert self.pending is not None
-        (cursor, answer), self.pending = self.pending, None
+        if self._decoded is not None:
+            future, self._decoded = self._decoded, None
+            return future.result()
+        return self._take_sent()
+
+    def _take_sent(self) -> DecodedPage[R]:
+        assert self._sent is not None
+        (cursor, answer), self._sent = self._sent, None
         guess = self._resource.guess_cursor
 
         def decode(body: bytes) -> DecodedPage[R]:
@@ -327,4 +365,4 @@ class _SentAhead(Generic[R]):
         if self._next is not None:
             discard(self._next[1])
             self._next = None
-        self.pending = None
+        self._sent = None

@@ -11,6 +11,7 @@ value of another type) is decoded again by the strict path over strict JSON
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,9 +25,38 @@ from ..schema import InputField, OutputField, WireMismatch, struct_fields
 from .assignments import parse_datetimes
 from .pager import DecodedPage, PagedResource
 
-__all__ = ["TASKS", "decode_tasks", "tasks_to_table"]
+__all__ = ["TASKS", "decode_tasks", "guess_cursor", "join_columns", "tasks_to_table"]
 
 logger = logging.getLogger(__name__)
+
+_HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
+_ITEM_ID = re.compile(rb'\{[ \t\n\r]*"id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*")')
+
+
+def join_columns(
+    inputs: Sequence[InputField], outputs: Sequence[OutputField], *, golden: bool = False
+) -> list[str]:
+    """The columns of :func:`schema.tasks_schema` that joining tasks to answers needs.
+
+    ``pool_id``, ``task_id``, the input columns, and with ``golden`` the control
+    tasks' ``golden.<field>`` columns: what :func:`decode_tasks` reads with
+    ``columns=`` (the other members of each task are skipped by the JSON reader
+    instead of being typed).
+    """
+    names = ["pool_id", "task_id"] + [schema.input_column_name(f.name) for f in inputs]
+    if golden:
+        names += [schema.GOLDEN_PREFIX + f.name for f in outputs]
+    return names
+
+
+def _members(columns: Sequence[str] | None) -> set[str] | None:
+    """The members of a task that ``columns`` come from (None: all of them)."""
+    if columns is None:
+        return None
+    members = {"id", "pool_id", "input_values"}
+    if any(c.startswith(schema.GOLDEN_PREFIX) for c in columns):
+        members.add("known_solutions")
+    return members
 
 
 def _item_type(
@@ -108,15 +138,23 @@ def _fast(
     inputs: Sequence[InputField],
     outputs: Sequence[OutputField],
     pool_id: str | None,
+    columns: Sequence[str] | None,
 ) -> DecodedPage[pa.Table] | None:
     item_type = _item_type(inputs, outputs)
     if item_type is None:
         return None
+    wanted = _members(columns)
+    read_type = (
+        item_type if wanted is None else pa.struct([f for f in item_type if f.name in wanted])
+    )
     try:
-        pieces, has_more = schema.read_page(body, item_type)
+        pieces, has_more = schema.read_page(body, read_type)
         tables, keys = [], []
         for items in pieces:
             members = struct_fields(items)
+            for skipped in item_type:  # members not read: typed nulls, dropped below
+                if skipped.name not in members:
+                    members[skipped.name] = pa.nulls(len(items), skipped.type)
             if members["id"].null_count:
                 raise WireMismatch("a task without id")
             raw_inputs = struct_fields(members["input_values"])
@@ -138,25 +176,29 @@ def _fast(
             plain = pa.ListArray.from_arrays(  # a task without known solutions: null
                 plain.offsets, plain.values, type=plain.type, mask=none
             )
-            tables.append(
-                _assemble(
-                    members,
-                    typed_inputs,
-                    first,
-                    weights,
-                    plain,
-                    input_fields=inputs,
-                    output_fields=outputs,
-                    pool_id=pool_id,
-                )
+            table = _assemble(
+                members,
+                typed_inputs,
+                first,
+                weights,
+                plain,
+                input_fields=inputs,
+                output_fields=outputs,
+                pool_id=pool_id,
             )
+            tables.append(table if columns is None else table.select(list(columns)))
             keys.append(members["id"])
     except (WireMismatch, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         logger.debug("strict decoding of a page of tasks: %s", exc)
         return None
-    table = pa.concat_tables(tables) if tables else tasks_to_table([], inputs, outputs)
-    ids = pa.chunked_array(keys, type=pa.string())
-    return DecodedPage(table, ids, has_more)
+    if not tables:
+        empty = tasks_to_table([], inputs, outputs)
+        return DecodedPage(
+            empty if columns is None else empty.select(list(columns)),
+            pa.chunked_array([], type=pa.string()),
+            has_more,
+        )
+    return DecodedPage(pa.concat_tables(tables), pa.chunked_array(keys, type=pa.string()), has_more)
 
 
 def tasks_to_table(
@@ -266,8 +308,13 @@ def decode_tasks(
     inputs: Sequence[InputField],
     outputs: Sequence[OutputField],
     pool_id: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> DecodedPage[pa.Table]:
     """One page of ``GET /tasks``: typed rows (:func:`schema.tasks_schema`), ids, ``has_more``.
+
+    With ``columns`` (e.g. :func:`join_columns`) only those columns of
+    :func:`schema.tasks_schema` are built, in that order, and the fast path
+    reads only the members of a task they come from.
 
     Raises
     ------
@@ -276,7 +323,7 @@ def decode_tasks(
     ShapeError
         If the body is not a page of tasks, for the transport to fetch it again.
     """
-    fast = _fast(body, inputs, outputs, pool_id)
+    fast = _fast(body, inputs, outputs, pool_id, columns)
     if fast is not None:
         return fast
     try:
@@ -284,11 +331,43 @@ def decode_tasks(
     except ValueError as exc:  # not JSON (json.JSONDecodeError), or not a page (ShapeError)
         raise payloads.ShapeError(f"expected a page of tasks: {exc}") from exc
     table = tasks_to_table(page["items"], inputs, outputs, pool_id=pool_id)
-    return DecodedPage(table, table.column("task_id"), bool(page["has_more"]))
+    ids = table.column("task_id")
+    if columns is not None:
+        table = table.select(list(columns))
+    return DecodedPage(table, ids, bool(page["has_more"]))
 
 
-#: ``GET /tasks?pool_id=...``: keyset pages on the task id, decoded on the prefetch
-#: thread (pyarrow's JSON reader releases the GIL).
+def guess_cursor(body: bytes) -> str | None:
+    """The last task's ``id`` of a page that says ``has_more: true``, read from its raw end.
+
+    The last object opening with an ``"id"`` member (as tasks are served: ``id``
+    first); None when the body does not say ``has_more: true`` or none is found.
+    A guess: the decoded page confirms it (an input value that is an object
+    opening with ``"id"`` makes it wrong, which costs one request).
+    """
+    at = body.rfind(b'"has_more"')
+    if at < 0 or not _HAS_MORE_TRUE.match(body, at):
+        return None
+    at = body.rfind(b'{"id"')
+    match = _ITEM_ID.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:
+        value = loads_json(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+#: ``GET /tasks?pool_id=...``: keyset pages on the task id; the next request leaves
+#: with the cursor read from the raw end of a body (:func:`guess_cursor`) while the
+#: page is decoded on a second background thread (pyarrow's JSON reader releases
+#: the GIL).
 TASKS = PagedResource(
-    name="tasks", path=("tasks",), sort="id", decode=decode_tasks, decode_ahead=True
+    name="tasks",
+    path=("tasks",),
+    sort="id",
+    decode=decode_tasks,
+    decode_ahead=True,
+    guess_cursor=guess_cursor,
 )

@@ -49,6 +49,7 @@ class DaskTolokaAccessor:
         dtype_backend: DtypeBackend = "pyarrow",
         golden: Mapping[Any, Any] | pd.Series | None = None,
         method_kwargs: Mapping[str, Any] | None = None,
+        inputs: bool | str | Sequence[str] | None = None,
     ) -> dd.DataFrame:
         """Aggregate the responses; see :func:`pandas_toloka.dask.aggregate_locally`.
 
@@ -57,6 +58,11 @@ class DaskTolokaAccessor:
         options come in ``method_kwargs``) and returns the pandas ranking.
         """
         if is_pairwise(type):
+            if inputs is not None and inputs is not False:
+                raise InvalidArgumentError(
+                    f"inputs= adds input columns to one row per task; type={type!r} ranks "
+                    "items (a row per item): join the tasks' inputs on the item ids instead."
+                )
             options = dict(method_kwargs or {})
             for name, value in (("n_iter", n_iter), ("tol", tol)):
                 if value is not None:
@@ -92,6 +98,7 @@ class DaskTolokaAccessor:
             dtype_backend=dtype_backend,
             golden=golden,
             method_kwargs=method_kwargs,
+            inputs=inputs,
         )
 
     def rank(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -30,18 +31,29 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import schema
+from .._frame.areas import area_column
 from .._frame.inputs import frame_output_spec, normalize_skills, resolve_field_columns
 from .._frame.local import check_method_kwargs, model_quality, run_method
 from .._frame.local import worker_quality as local_worker_quality
 from .._frame.local_texts import TEXT_KINDS, extra_columns
 from .._frame.methods import LocalType, area_type, check_local_type
-from .._read.args import renamed_arguments
+from .._frame.task_inputs import (
+    InputsPlan,
+    found_column,
+    plan_inputs,
+    task_values,
+    values_of,
+    with_inputs,
+)
+from .._read.args import input_names, renamed_arguments
 from ..aggregation import DawidSkeneModel
 from ..aggregation._encoding import check_iteration_args as _check_iteration_args
 from ..aggregation._registry import METHODS, method_names
-from ..errors import InvalidArgumentError, MissingColumnsError
+from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend
 from . import _em
 from ._areas import aggregate_areas_dask
@@ -51,7 +63,9 @@ from ._partitions import (
     ROW_ORDER,
     RowSpec,
     aggregate_partition,
+    dropped_of,
     finish,
+    n_responses,
     result_table,
 )
 from ._whole import dawid_skene_fits, whole_pools, whole_tasks
@@ -121,6 +135,34 @@ def _row_spec(
         wanted,
         None if pool_id is None else str(pool_id),
         tuple(extra),
+    )
+
+
+def _inputs_plan(
+    ddf: dd.DataFrame,
+    inputs: object,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    columns: Sequence[Hashable],
+) -> InputsPlan | None:
+    """``inputs=`` checked against the frame's columns (and the input spec in its meta's
+    attrs) before any work; object columns are typed from a sample of their values."""
+    if input_names(inputs) is False:
+        return None
+    reserved = [task, worker, *schema.RESPONSES_META_COLUMNS, *columns]
+    sample = ddf._meta
+    if any(pd.api.types.is_object_dtype(dtype) for dtype in sample.dtypes):
+        sample = ddf.head(1000, npartitions=-1)
+        sample.attrs = ddf._meta.attrs
+    return plan_inputs(sample, inputs, reserved=reserved)
+
+
+def _warn_dropped(method: str, surveys: list[dict[Any, Any]], spec: RowSpec) -> None:
+    """The one :class:`DroppedResponsesWarning` of a call, from the survey's counts, as the
+    pandas accessor words it."""
+    dropped_of(surveys).warn(
+        method, n_responses(surveys), spec.status, [fc.field.name for fc in spec.fields]
     )
 
 
@@ -194,6 +236,7 @@ def aggregate_locally(
     dtype_backend: DtypeBackend = "pyarrow",
     golden: Mapping[Any, Any] | pd.Series | None = None,
     method_kwargs: Mapping[str, Any] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
 ) -> dd.DataFrame:
     """Aggregate a Dask DataFrame of responses, as :meth:`DataFrame.toloka.aggregate_locally` does.
 
@@ -205,10 +248,16 @@ def aggregate_locally(
         task column may also be the index (known divisions then mean that
         every task lies in one partition).
     type, fields, skills, task, worker, pool_id, output_spec, status, \
-answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
+answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs, inputs
         As for the pandas accessor (``skill_id=`` is the deprecated spelling of
-        ``answer_weight_skill_id=``). Every method of the registry marked for
-        Dask runs (today all of them; see ``docs/dask.md``).
+        ``answer_weight_skill_id=``). ``inputs=`` takes the input values from
+        the frame's own columns only (``read_responses(inputs=...)`` puts them
+        there; nothing is requested): each task's values are gathered from
+        every partition (one small task per partition, then one table of a row
+        per task, joined to each partition of the result), a task with
+        different values on its rows failing the compute with an error naming it
+        (label and area methods; a pairwise ranking refuses it). Every method of
+        the registry marked for Dask runs (today all of them; see ``docs/dask.md``).
         BOXES, POINTS and the SEGMENTATION_* methods run per task: each partition
         (after a shuffle by task when a task's responses span partitions) runs
         the pandas function (``docs/areas.md``). The embedding methods read
@@ -247,7 +296,19 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
             raise InvalidArgumentError(
                 f"type={type!r} takes no skills= or answer_weight_skill_id=."
             )
-        return aggregate_areas_dask(
+        plan = None
+        if input_names(inputs) is not False:
+            bare, _ = _prepare(ddf, task)
+            _, column = area_column(
+                bare._meta,
+                fields,
+                kind=area,
+                output_spec=frame_output_spec(bare._meta, output_spec),
+                task=task,
+                worker=worker,
+            )
+            plan = _inputs_plan(bare, inputs, task=task, worker=worker, columns=[column])
+        out = aggregate_areas_dask(
             ddf,
             kind=area,
             fields=fields,
@@ -262,6 +323,11 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
             golden=golden,
             method_kwargs=method_kwargs,
         )
+        if plan is None:
+            return out
+        named = None if pool_id is None else str(pool_id)
+        backend = schema.check_dtype_backend(dtype_backend)
+        return _with_inputs(_prepare(ddf, task)[0], out, plan, task, named, backend)
     kind = check_local_type(type)
     row = METHODS[kind]
     if row.dask is None:
@@ -289,6 +355,7 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         purpose="to aggregate responses",
         extra=extra_columns(kind, options) if kind in TEXT_KINDS else (),
     )
+    plan = _inputs_plan(ddf, inputs, task=spec.task, worker=spec.worker, columns=spec.columns)
     skill_frame = (
         normalize_skills(skills, like=ddf._meta[worker], skill_id=answer_weight_skill_id)
         if row.kind == "skill_weighted"
@@ -322,7 +389,11 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
             ddf, spec, whole, n_iter=em_n_iter, tol=em_tol
         )
     else:
-        frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers)
+        skilled = None
+        if skill_frame is not None:
+            skilled = frozenset(skill_frame.loc[skill_frame["value"].notna(), "worker_id"])
+        frame, surveys, _ = whole_tasks(ddf, spec, whole, with_answers, skilled)
+    _warn_dropped("aggregate_locally", surveys, spec)
     meta = _meta(spec, backend, kind, surveys, golden=golden is not None)
     common: dict[str, Any] = dict(
         kind=kind,
@@ -338,8 +409,75 @@ answer_weight_skill_id, n_iter, tol, dtype_backend, golden, method_kwargs
         common.update(golden=golden, options=options)
     with keep_dtypes():  # the result has the pandas accessor's dtypes
         if per_pool or row.dask == "per_task":
-            return frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
-        return _result_frame(frame, kind, single, fits, meta, common)
+            out = frame.map_partitions(aggregate_partition, pools=None, meta=meta, **common)
+        else:
+            out = _result_frame(frame, kind, single, fits, meta, common)
+        if plan is not None:
+            out = _with_inputs(ddf, out, plan, spec.task, spec.pool_id, backend)
+        return out
+
+
+def _with_inputs(
+    ddf: dd.DataFrame,
+    result: dd.DataFrame,
+    plan: InputsPlan,
+    task: Hashable,
+    pool_id: str | None,
+    dtype_backend: DtypeBackend,
+) -> dd.DataFrame:
+    """The result with its tasks' input columns: each partition's values by task, gathered
+    into one table (checked across partitions), joined to every partition of the result.
+    ``pool_id`` filters a ``pool_id`` column, or names the pool of a frame without one."""
+    wanted = [task, *(column for _, column in plan.from_frame)]
+    if "pool_id" in ddf.columns:
+        wanted.insert(0, "pool_id")
+    elif pool_id is None:
+        provenance = schema.get_provenance(ddf._meta)
+        named = provenance.get("pool_id") if provenance is not None else None
+        pool_id = None if named is None else str(named)
+    parts = [
+        dask.delayed(_partition_values)(part, plan, task, pool_id)
+        for part in ddf[list(dict.fromkeys(wanted))].to_delayed()
+    ]
+    gathered = dask.delayed(_gathered_values)(parts, [f.name for f in plan.fields])
+    meta = with_inputs(result._meta, [], plan, dtype_backend=dtype_backend)
+    meta.attrs[schema.ATTRS_KEY] = {
+        **result._meta.attrs[schema.ATTRS_KEY],
+        "input_spec": plan.input_spec(),
+    }
+    return result.map_partitions(
+        _join_values, gathered, plan=plan, dtype_backend=dtype_backend, meta=meta
+    )
+
+
+def _partition_values(
+    frame: pd.DataFrame, plan: InputsPlan, task: Hashable, pool_id: str | None
+) -> pa.Table:
+    """One partition's input values, one row per task (checked within the partition)."""
+    if pool_id is not None and "pool_id" in frame.columns and len(frame):
+        pools = schema.id_array(frame["pool_id"])
+        wanted = schema.id_array([pool_id])[0]
+        frame = frame[pc.fill_null(pc.equal(pools, wanted), False).to_numpy(zero_copy_only=False)]
+    return values_of(frame, plan, task=task, pool=pool_id)
+
+
+def _gathered_values(parts: list[pa.Table], names: list[str]) -> pa.Table:
+    """The partitions' values by task as one table, a task in two partitions checked once more."""
+    table = pa.concat_tables(parts).combine_chunks()
+    columns = [found_column(name) for name in names]
+    pools, tasks, values = task_values(
+        table.column("pool_id").combine_chunks(),
+        table.column("task_id").combine_chunks(),
+        [table.column(c).combine_chunks() for c in columns],
+        names,
+    )
+    return pa.Table.from_arrays([pools, tasks, *values], names=["pool_id", "task_id", *columns])
+
+
+def _join_values(
+    frame: pd.DataFrame, values: pa.Table, *, plan: InputsPlan, dtype_backend: DtypeBackend
+) -> pd.DataFrame:
+    return with_inputs(frame, [values], plan, dtype_backend=dtype_backend)
 
 
 def _result_frame(
@@ -446,14 +584,16 @@ def worker_quality(
         method_kwargs=options,
     )
     if kind == "DAWID_SKENE" and golden is None:
-        _, _, _, fits = dawid_skene_fits(
+        _, surveys, _, fits = dawid_skene_fits(
             ddf, spec, whole, n_iter=em_n_iter, tol=em_tol, fit_all=True
         )
+        _warn_dropped("worker_quality", surveys, spec)
         for pool, fitted in fits.items():
             model = _fitted_model(fitted, spec, ddf._meta[worker].dtype)
             pieces[pool] = model_quality(model, pool, confusion=confusion, pool_column=has_pools)
     else:
-        frame, _ = whole_pools(ddf, spec)
+        frame, surveys = whole_pools(ddf, spec)
+        _warn_dropped("worker_quality", surveys, spec)
         parts = [dask.delayed(_partition_quality)(part, **quality) for part in frame.to_delayed()]
         for part in dask.compute(*parts):
             pieces.update(part)
@@ -503,7 +643,9 @@ def _partition_quality(frame: pd.DataFrame, **quality: Any) -> dict[Any, pd.Data
         frame = frame.sort_values(ROW_ORDER, kind="stable").drop(columns=ROW_ORDER)
     if not len(frame):
         return {}
-    out = local_worker_quality(frame, **quality)
+    with warnings.catch_warnings():  # counted by the driver's survey: one warning per call
+        warnings.simplefilter("ignore", DroppedResponsesWarning)
+        out = local_worker_quality(frame, **quality)
     if "pool_id" not in out.columns:
         pools = [quality["pool_id"]]
         return {pools[0]: out}

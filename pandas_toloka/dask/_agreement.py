@@ -1,7 +1,8 @@
 """``agreement`` on Dask DataFrames of responses: each pool measured whole, in pandas.
 
 The rows are those of the pandas accessor (:mod:`pandas_toloka._frame.agreement`):
-wanted status, an answer. Every pool is brought into one partition (shuffled by
+wanted status, an answer; the rows left out are counted by the survey and given in one
+:class:`DroppedResponsesWarning` on the driver, as pandas gives it. Every pool is brought into one partition (shuffled by
 pool when it spans several, :func:`._whole.whole_pools`), and the worker holding
 it runs the pandas function on it; the driver gathers one row per pool.
 """
@@ -9,6 +10,7 @@ it runs the pandas function on it; the driver gathers one row per pool.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -20,9 +22,10 @@ from .. import schema
 from .._frame.agreement import agreement_by_pool
 from ..agreement import Level
 from ..agreement._alpha import check_level
+from ..errors import DroppedResponsesWarning
 from ..schema import DtypeBackend
 from ._aggregate import _prepare, _row_spec
-from ._partitions import ROW_ORDER
+from ._partitions import ROW_ORDER, dropped_of, n_responses
 from ._whole import whole_pools
 
 __all__ = ["agreement"]
@@ -74,7 +77,8 @@ def agreement(
         level=level,
         dtype_backend=dtype_backend,
     )
-    frame, _ = whole_pools(ddf, spec)
+    frame, surveys = whole_pools(ddf, spec)
+    dropped_of(surveys).warn("agreement", n_responses(surveys), spec.status, [fc.field.name])
     parts = [dask.delayed(_partition_agreement)(part, **options) for part in frame.to_delayed()]
     pieces: dict[Any, pd.DataFrame] = {}
     for part in dask.compute(*parts):
@@ -100,7 +104,9 @@ def _partition_agreement(frame: pd.DataFrame, **options: Any) -> dict[Any, pd.Da
         frame = frame.sort_values(ROW_ORDER, kind="stable").drop(columns=ROW_ORDER)
     if not len(frame):
         return {}
-    out = agreement_by_pool(frame, **options)
+    with warnings.catch_warnings():  # counted by the driver's survey: one warning per call
+        warnings.simplefilter("ignore", DroppedResponsesWarning)
+        out = agreement_by_pool(frame, **options)
     return {
         pool: out.iloc[[i]].reset_index(drop=True)
         for i, pool in enumerate(out["pool_id"].astype(object).tolist())

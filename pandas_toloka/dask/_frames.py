@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import dask
@@ -13,9 +13,9 @@ from .. import schema
 from .._read.connect import open_client
 from ..client import Client
 from ..errors import InvalidArgumentError
-from ..schema import OutputField
+from ..schema import DtypeBackend
 
-__all__ = ["conform", "driver_client", "keep_dtypes", "same_schema", "typed_empty"]
+__all__ = ["conform", "driver_client", "keep_dtypes", "same_schema", "union_meta"]
 
 
 def keep_dtypes() -> Any:
@@ -35,29 +35,24 @@ def driver_client(
     return open_client(client, token=token, environment=environment, url=url)
 
 
-def typed_empty(
-    pa_schema: pa.Schema, fields: Sequence[Sequence[OutputField]], meta_columns: Sequence[str]
-) -> pa.Table:
-    """An empty table of ``pa_schema`` whose dictionary columns hold the allowed values.
+def union_meta(tables: Mapping[str, pa.Table], what: str, backend: DtypeBackend) -> pd.DataFrame:
+    """``meta`` of many pools: their one schema, categoricals holding every pool's allowed values.
 
-    Pandas' ``category`` dtype includes its categories, so ``meta`` must carry
-    them: the field's allowed values, as in every non-empty page. Pools whose
+    ``tables`` are the pools' empty tables (their dictionary columns hold the
+    fields' allowed values, as every non-empty page does). Pandas' ``category``
+    dtype includes its categories, so ``meta`` must carry them; pools whose
     fields allow different values share the union, in order of first appearance.
     """
-    allowed: dict[str, list[Any]] = {}
-    for pool_fields in fields:
-        for f in pool_fields:
-            values = allowed.setdefault(schema.result_column_name(f.name, meta_columns), [])
-            values.extend(v for v in f.allowed_values or () if v not in values)
-    arrays = []
-    for column in pa_schema:
-        if pa.types.is_dictionary(column.type) and allowed.get(column.name):
-            dictionary = pa.array(allowed[column.name], type=column.type.value_type)
-            indices = pa.array([], type=column.type.index_type)
-            arrays.append(pa.DictionaryArray.from_arrays(indices, dictionary))
-        else:
-            arrays.append(pa.array([], type=column.type))
-    return pa.Table.from_arrays(arrays, schema=pa_schema)
+    same_schema({p: t.schema for p, t in tables.items()}, what)
+    frames = [schema.to_pandas(t, dtype_backend=backend) for t in tables.values()]
+    meta = frames[0]
+    for column, dtype in meta.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            categories: list[Any] = []
+            for frame in frames:
+                categories += [c for c in frame[column].cat.categories if c not in categories]
+            meta[column] = meta[column].astype(pd.CategoricalDtype(categories))
+    return meta
 
 
 def conform(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:

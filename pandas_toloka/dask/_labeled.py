@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any
 
@@ -42,7 +42,7 @@ from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend, InputField, OutputField
 from ._credentials import ClientDescription, Credentials, Lease, share_client, worker_client
-from ._frames import conform, driver_client, keep_dtypes, same_schema
+from ._frames import conform, driver_client, keep_dtypes, union_meta
 from ._start import check_pool_ids, check_positive, run_in_threads
 
 __all__ = ["read_labeled_dataset", "read_tasks"]
@@ -66,20 +66,6 @@ def _specs(driver: Client, pools: Sequence[str], threads: int) -> dict[str, Spec
         )
         for pool, (inputs, outputs) in zip(pools, answers)
     }
-
-
-def _meta(tables: Mapping[str, pa.Table], what: str, backend: DtypeBackend) -> pd.DataFrame:
-    """``meta``: the pools' one schema, categoricals holding every pool's allowed values."""
-    same_schema({p: t.schema for p, t in tables.items()}, what)
-    frames = [schema.to_pandas(t, dtype_backend=backend) for t in tables.values()]
-    meta = frames[0]
-    for column, dtype in meta.dtypes.items():
-        if isinstance(dtype, pd.CategoricalDtype):
-            categories: list[Any] = []
-            for frame in frames:
-                categories += [c for c in frame[column].cat.categories if c not in categories]
-            meta[column] = meta[column].astype(pd.CategoricalDtype(categories))
-    return meta
 
 
 # --------------------------------------------------------------------------- tasks
@@ -180,7 +166,7 @@ def _tasks_frame(
     lease: Lease,
 ) -> dd.DataFrame:
     empties = {p: tasks_to_table([], i, o, pool_id=p) for p, (i, o) in specs.items()}
-    meta = _meta(empties, "tasks", backend)
+    meta = union_meta(empties, "tasks", backend)
     parts = [
         (
             pool,
@@ -429,7 +415,7 @@ def _labeled_frame(
         empties[pool], _ = join_labeled(
             tasks, solutions, inputs=[f.name for f in chosen], golden=golden
         )
-    meta = _meta(empties, "labeled datasets", backend)
+    meta = union_meta(empties, "labeled datasets", backend)
     dask_client = _distributed_client()
     name = f"pandas-toloka-aggregations-{uuid.uuid4().hex}"
     semaphore = None

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.inputs import FieldColumn
-from .._frame.local import pool_groups, run_method, select_rows, text_ids, to_table
+from .._frame.local import Dropped, pool_groups, run_method, select_rows, text_ids, to_table
 from ..aggregation._encoding import build_result
 from ..schema import DtypeBackend
 
@@ -29,7 +29,10 @@ __all__ = [
     "PoolSurvey",
     "RowSpec",
     "aggregate_partition",
+    "counted",
+    "dropped_of",
     "empty_result",
+    "n_responses",
     "pool_rows",
     "survey",
     "tasks_are_whole",
@@ -59,18 +62,28 @@ class RowSpec:
 
 @dataclass
 class PoolSurvey:
-    """What one partition holds of one pool."""
+    """What one partition holds of one pool.
+
+    ``n_rows`` responses are aggregated; ``n_status`` were left out for their
+    status, ``n_missing`` for a missing answer and ``n_unknown_worker`` (skill
+    weighting) for a worker without a skill: the counts of the one
+    :class:`DroppedResponsesWarning` the driver gives (:func:`dropped_of`).
+    """
 
     n_rows: int = 0
     task_min: Any = None
     task_max: Any = None
     answers: dict[Hashable, set[Any]] = field(default_factory=dict)
+    n_status: int = 0
+    n_missing: int = 0
+    n_unknown_worker: int = 0
 
 
 def pool_rows(
     frame: pd.DataFrame, spec: RowSpec
-) -> list[tuple[str | None, pd.DataFrame, pd.DataFrame]]:
-    """``(pool, accepted, rows)`` per pool of a partition: wanted status, then with answers."""
+) -> list[tuple[str | None, int, pd.DataFrame, pd.DataFrame]]:
+    """``(pool, n, accepted, rows)`` per pool of a partition: its ``n`` rows, those of the
+    wanted status, then those with answers."""
     out = []
     if ROW_ORDER in frame.columns:  # shuffled by pool: the rows back in the frame's order
         frame = frame.sort_values(ROW_ORDER, kind="stable").drop(columns=ROW_ORDER)
@@ -80,15 +93,47 @@ def pool_rows(
         rows = accepted.dropna(subset=spec.columns)[
             [spec.task, spec.worker, *spec.columns, *spec.extra]
         ]
-        out.append((pool, accepted, rows))
+        out.append((pool, len(group), accepted, rows))
     return out
 
 
-def survey(frame: pd.DataFrame, spec: RowSpec, *, with_answers: bool) -> dict[Any, PoolSurvey]:
-    """Per pool of a partition: rows, task range and (optionally) distinct accepted answers."""
+def counted(entry: PoolSurvey, n: int, accepted: pd.DataFrame, rows: pd.DataFrame) -> PoolSurvey:
+    """``entry`` with the rows of the pool left out by status and for a missing answer."""
+    entry.n_status = n - len(accepted)
+    entry.n_missing = len(accepted) - len(rows)
+    return entry
+
+
+def dropped_of(surveys: Sequence[dict[Any, PoolSurvey]]) -> Dropped:
+    """The rows every partition left out, for the driver's :class:`DroppedResponsesWarning`."""
+    dropped = Dropped()
+    for part in surveys:
+        for entry in part.values():
+            dropped.status += entry.n_status
+            dropped.missing += entry.n_missing
+            dropped.unknown_worker += entry.n_unknown_worker
+    return dropped
+
+
+def n_responses(surveys: Sequence[dict[Any, PoolSurvey]]) -> int:
+    """The responses of the pools surveyed (aggregated or left out)."""
+    return sum(e.n_rows + e.n_status + e.n_missing for part in surveys for e in part.values())
+
+
+def survey(
+    frame: pd.DataFrame,
+    spec: RowSpec,
+    *,
+    with_answers: bool,
+    skilled: frozenset[Any] | None = None,
+) -> dict[Any, PoolSurvey]:
+    """Per pool of a partition: rows, task range, what was left out and (optionally) the
+    distinct accepted answers and the responses of workers not in ``skilled``."""
     out: dict[Any, PoolSurvey] = {}
-    for pool, accepted, rows in pool_rows(frame, spec):
-        entry = PoolSurvey(n_rows=len(rows))
+    for pool, n, accepted, rows in pool_rows(frame, spec):
+        entry = counted(PoolSurvey(n_rows=len(rows)), n, accepted, rows)
+        if skilled is not None:
+            entry.n_unknown_worker = int((~rows[spec.worker].isin(list(skilled))).sum())
         if len(rows):
             tasks = rows[spec.task]
             try:
@@ -194,7 +239,7 @@ def aggregate_partition(
     (``method_kwargs=``) go to the method as in pandas.
     """
     tables = []
-    for pool, accepted, rows in pool_rows(frame, spec):
+    for pool, _, accepted, rows in pool_rows(frame, spec):
         if pools is not None and pool not in pools:
             continue
         result = run_method(

@@ -18,7 +18,8 @@ from typing import Any
 import dask.dataframe as dd
 import pandas as pd
 
-from .._frame.local import select_rows
+from .. import schema
+from .._frame.local import Dropped, check_input, status_mask
 from .._frame.ranking import PAIRWISE_METHODS, rank_by_pool
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method
@@ -30,17 +31,38 @@ __all__ = ["COUNT_COLUMN", "rank"]
 COUNT_COLUMN = "__count__"
 
 
+#: The column of the counted table saying whether its rows are of a wanted status.
+KEPT_COLUMN = "__kept__"
+
+
 def _count_rows(
     frame: pd.DataFrame, keys: list[Hashable], statuses: tuple[str, ...] | None
 ) -> pd.DataFrame:
-    """One partition's distinct keys and how many rows had each (nulls kept as keys).
+    """One partition's distinct keys and how many rows had each (nulls kept as keys), and
+    whether they are of a wanted status.
 
-    The rows counted are those pandas' rank selects (``_frame.local.select_rows``:
-    the wanted statuses, the results export's ``APPROVED`` as ``ACCEPTED``).
+    The rows kept are those pandas' rank selects (``_frame.local.status_mask``, the
+    filter of ``select_rows``: the wanted statuses, the results export's ``APPROVED``
+    as ``ACCEPTED``); the others are counted for the ``DroppedResponsesWarning``.
     """
-    frame = select_rows(frame, statuses, [])
-    counted = frame.groupby(keys, dropna=False, observed=True, sort=False).size()
+    frame = frame[keys].assign(**{KEPT_COLUMN: status_mask(frame, statuses)})
+    counted = frame.groupby([*keys, KEPT_COLUMN], dropna=False, observed=True, sort=False).size()
     return counted.rename(COUNT_COLUMN).reset_index()
+
+
+def _warn_status(
+    table: pd.DataFrame, statuses: tuple[str, ...] | None, pool_id: str | int | None, winner: Any
+) -> None:
+    """The rows left out for their status, in the warning the pandas accessor gives."""
+    unwanted = table[~table[KEPT_COLUMN].to_numpy(dtype=bool)]
+    if pool_id is not None and "pool_id" in unwanted.columns and len(unwanted):
+        named = schema.id_array([pool_id])[0].as_py()
+        unwanted = unwanted[
+            schema.id_array(unwanted["pool_id"]).to_numpy(zero_copy_only=False) == named
+        ]
+    total = int(table[COUNT_COLUMN].sum())
+    dropped = Dropped(status=int(unwanted[COUNT_COLUMN].sum()))
+    dropped.warn("rank", total, statuses, [str(winner)])
 
 
 def rank(
@@ -95,13 +117,18 @@ def rank(
     missing = [str(k) for k in keys if k not in ddf.columns]
     if missing:
         raise MissingColumnsError(missing, [str(c) for c in ddf.columns], purpose=f"for {row.name}")
+    check_input(ddf._meta, statuses)  # duplicate columns (the values: in each partition)
     wanted = keys + (["status"] if "status" in ddf.columns else [])
     meta = _count_rows(ddf._meta[wanted], keys, statuses)
     partial = ddf[wanted].map_partitions(_count_rows, keys, statuses, meta=meta)
-    totals = partial.groupby(keys, dropna=False, observed=True).agg({COUNT_COLUMN: "sum"})
+    totals = partial.groupby([*keys, KEPT_COLUMN], dropna=False, observed=True).agg(
+        {COUNT_COLUMN: "sum"}
+    )
     table = totals.compute().reset_index()
+    _warn_status(table, statuses, pool_id, winner)
+    kept = table[table[KEPT_COLUMN].to_numpy(dtype=bool)].drop(columns=KEPT_COLUMN)
     return rank_by_pool(
-        table,
+        kept.reset_index(drop=True),
         method=row.name,
         left=left,
         right=right,

@@ -1,11 +1,14 @@
 """Read many pools into one Dask DataFrame: one partition per pool.
 
 The driver does the cheap, sequential-by-nature part: it checks the
-arguments, fetches the output specs (for ``meta``, the exact dtypes the pandas
-readers give) and starts the aggregations (:mod:`._start`). Each partition
-then runs the pandas reader for its pool on a worker, resuming the operation
-the driver started (``operation_id=``), with a client rebuilt from a
-token-free description (:mod:`._credentials`).
+arguments, fetches the output specs (and with ``inputs=`` the input specs,
+checking the names asked for before anything starts) for ``meta``, the exact
+dtypes the pandas readers give, and starts the aggregations (:mod:`._start`).
+Each partition then runs the pandas reader's core for its pool on a worker,
+resuming the operation the driver started (``operation_id=``), with a client
+rebuilt from a token-free description (:mod:`._credentials`); the inputs are
+joined there by the pandas readers' own code (:mod:`pandas_toloka._read.labeled`
+for the aggregated solutions, the assignments' ``input_values`` for responses).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import dask.dataframe as dd
 import pandas as pd
+import pyarrow as pa
 
 from .. import reader as _reader
 from .. import responses as _responses
@@ -30,17 +34,18 @@ from .._config import (
     WAIT_TIMEOUT,
 )
 from .._protocol import AggregationTypeName
-from .._read.args import check_page_size, check_statuses, renamed_arguments
+from .._read.args import check_page_size, check_statuses, input_names, renamed_arguments
 from .._read.assignments import assignments_to_table
+from .._read.labeled import labeled_schema
 from .._read.operations import (
     AggregationJob,
     resumable,
     wait_operation,
 )
 from ..client import AggregationType, Client
-from ..schema import DtypeBackend, OutputField
+from ..schema import DtypeBackend, InputField, OutputField
 from ._credentials import ClientDescription, Credentials, share_client, worker_client
-from ._frames import conform, driver_client, keep_dtypes, same_schema, typed_empty
+from ._frames import conform, driver_client, keep_dtypes, union_meta
 from ._start import (
     check_pool_ids,
     check_positive,
@@ -56,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- aggregated solutions
 def _read_aggregated_partition(
-    part: tuple[str, str, list[OutputField]],
+    part: tuple[str, str, list[OutputField], list[InputField]],
     *,
     description: ClientDescription,
     like: pd.DataFrame,
@@ -70,9 +75,10 @@ def _read_aggregated_partition(
 
     The driver already checked the operation against the pool, type and
     fields, so the partition goes straight to the operation (no output spec
-    read again) and reads it with :class:`pandas_toloka.reader.AggregatedSolutions`.
+    read again) and reads it with :class:`pandas_toloka.reader.AggregatedSolutions`,
+    which merge-joins the pool's tasks for ``inputs`` (checked by the driver).
     """
-    pool_id, operation_id, fields = part
+    pool_id, operation_id, fields, inputs = part
     client = worker_client(description)
     interrupted = f"Interrupted while reading aggregation {operation_id}: resume it with operation_id={operation_id!r}."
     with resumable(operation_id, doing="waiting for", interrupted=interrupted):
@@ -80,7 +86,7 @@ def _read_aggregated_partition(
     operation = wait_operation(client, operation, wait_timeout=wait_timeout, progress=False)
     request = AggregationJob(pool_id, type, fields, answer_weight_skill_id, operation)
     with _reader.AggregatedSolutions(
-        client, request, owns_client=False, page_size=page_size, progress=False
+        client, request, owns_client=False, page_size=page_size, progress=False, inputs=inputs
     ) as stream:
         table = stream.read_table()
         frame = schema.to_pandas(table, dtype_backend=dtype_backend)
@@ -150,6 +156,7 @@ def read_aggregated_solutions(
     fields: str | Sequence[str] | None = None,
     answer_weight_skill_id: str | int | None = None,
     operation_ids: Mapping[str, str] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
     client: Client | None = None,
     token: str | None = None,
     environment: str | None = None,
@@ -180,6 +187,13 @@ def read_aggregated_solutions(
         Pool id -> id of an aggregation already started for it (e.g. from
         :func:`start_aggregations`, or the ``operation_ids`` attribute of an
         error): those pools are read without starting anything.
+    inputs : bool, str or list of str, optional
+        Add what was labeled, as for :func:`pandas_toloka.read_aggregated_solutions`:
+        True (or ``"all"``) for every input field of each pool's input spec, or
+        the names of some. The driver reads the input specs and checks the
+        names before starting any aggregation (a name a pool's spec lacks is
+        the pandas reader's ``InvalidArgumentError``); each partition
+        merge-joins its pool's tasks with the results page by page.
     client, token, environment, url
         How the driver reaches Toloka, as for the pandas reader. The workers
         get a client of their own (see ``credentials``).
@@ -200,14 +214,15 @@ def read_aggregated_solutions(
     Returns
     -------
     dask.dataframe.DataFrame
-        Columns and dtypes of :func:`pandas_toloka.read_aggregated_solutions`;
-        partition ``i`` holds pool ``pool_ids[i]`` sorted by ``task_id``.
+        Columns and dtypes of :func:`pandas_toloka.read_aggregated_solutions`
+        (with the same ``inputs``); partition ``i`` holds pool ``pool_ids[i]``
+        sorted by ``task_id``, equal to the pandas reader's frame of that pool.
 
     Raises
     ------
     InvalidArgumentError
-        In the driver, for bad arguments or pools whose output fields differ
-        in type.
+        In the driver, for bad arguments, input fields a pool lacks, or pools
+        whose output (or input) fields differ in type.
     OperationFailedError
         At compute time, for a pool whose aggregation failed; names its
         ``operation_id``. Other errors are those of the pandas reader.
@@ -219,12 +234,15 @@ def read_aggregated_solutions(
     pools = check_pool_ids(pool_ids)
     limit = check_positive(max_concurrency, "max_concurrency")
     resume = operation_map(operation_ids, pools)
+    wanted = input_names(inputs)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
     lease = None
     try:
         description, lease = share_client(driver, credentials=credentials, owned=owns)
+        # Checked before any aggregation starts, as the pandas reader does.
+        chosen = _pool_inputs(driver, pools, wanted, limit)
         requests = start_aggregations_with(
             driver,
             pools,
@@ -243,17 +261,9 @@ def read_aggregated_solutions(
             driver.close()
     with closing(lease):
         first = next(iter(requests.values()))
-        pa_schema = same_schema(
-            {p: schema.aggregated_schema(r.fields) for p, r in requests.items()},
-            "aggregated results",
-        )
-        meta = schema.to_pandas(
-            typed_empty(
-                pa_schema, [r.fields for r in requests.values()], schema.AGGREGATED_META_COLUMNS
-            ),
-            dtype_backend=backend,
-        )
-        parts = [(pool, r.operation_id, r.fields) for pool, r in requests.items()]
+        empties = {p: _empty_aggregated(r.fields, chosen[p]) for p, r in requests.items()}
+        meta = union_meta(empties, "aggregated results", backend)
+        parts = [(pool, r.operation_id, r.fields, chosen[pool]) for pool, r in requests.items()]
         with keep_dtypes():
             frame = dd.from_map(
                 _read_aggregated_partition,
@@ -272,9 +282,27 @@ def read_aggregated_solutions(
     return frame
 
 
+def _pool_inputs(
+    driver: Client, pools: list[str], wanted: list[str] | bool, threads: int
+) -> dict[str, list[InputField]]:
+    """Each pool's input fields that ``inputs=`` asks for, resolved as the pandas reader does
+    (no request when none is asked for); the first pool, in order, lacking a name raises."""
+    if wanted is False:
+        return {pool: [] for pool in pools}
+    found = run_in_threads(lambda pool: _reader._input_fields(driver, pool, wanted), pools, threads)
+    return dict(zip(pools, found))
+
+
+def _empty_aggregated(fields: list[OutputField], inputs: list[InputField]) -> pa.Table:
+    """A pool's results without rows, its dictionaries holding the allowed values (for ``meta``)."""
+    base = pa.Table.from_batches([schema.aggregated_page_to_batch([], fields)])
+    arrays = [*base.columns, *(schema.field_to_arrow([], f) for f in inputs)]
+    return pa.Table.from_arrays(arrays, schema=labeled_schema(base.schema, inputs))
+
+
 # --------------------------------------------------------------------------- responses
 def _read_responses_partition(
-    part: tuple[str, dict[str, Any]],
+    part: tuple[str, dict[str, Any], dict[str, Any]],
     *,
     description: ClientDescription,
     like: pd.DataFrame,
@@ -282,17 +310,34 @@ def _read_responses_partition(
     dtype_backend: DtypeBackend,
     page_size: int,
 ) -> pd.DataFrame:
-    pool_id, output_spec = part
+    """One pool: :func:`pandas_toloka.read_responses` with the specs the driver resolved."""
+    pool_id, output_spec, input_spec = part
     frame = _responses.read_responses(
         pool_id,
         status=status,
         client=worker_client(description),
         output_spec=output_spec,
+        inputs=list(input_spec) or None,
+        input_spec=input_spec or None,
         page_size=page_size,
         progress_bar=False,
         dtype_backend=dtype_backend,
     )
     return conform(frame, like)
+
+
+def _union_spec(per_pool: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """The first pool's fields as a spec, each allowing what the field allows in any pool."""
+    union = {f.name: list(f.allowed_values or ()) for f in per_pool[0]}
+    for pool_fields in per_pool:
+        for f in pool_fields:
+            union[f.name].extend(v for v in f.allowed_values or () if v not in union[f.name])
+    return {
+        f.name: (
+            replace(f, allowed_values=tuple(union[f.name])) if f.allowed_values else f
+        ).to_spec()
+        for f in per_pool[0]
+    }
 
 
 @renamed_arguments(max_concurrent_requests="max_concurrency")
@@ -305,6 +350,8 @@ def read_responses(
     environment: str | None = None,
     url: str | None = None,
     output_spec: Mapping[str, Any] | None = None,
+    inputs: bool | str | Sequence[str] | None = None,
+    input_spec: Mapping[str, Any] | None = None,
     max_concurrency: int = MAX_CONCURRENT_REQUESTS,
     page_size: int = RESPONSES_PAGE_SIZE,
     dtype_backend: DtypeBackend = "pyarrow",
@@ -312,9 +359,9 @@ def read_responses(
 ) -> dd.DataFrame:
     """Read the raw responses of many pools into a Dask DataFrame, one partition per pool.
 
-    The driver reads the pools' output specs (``max_concurrency`` at
-    a time) to build ``meta``; each partition is
-    :func:`pandas_toloka.read_responses` of its pool, run on a worker.
+    The driver reads the pools' specs (``max_concurrency`` at a time) to build
+    ``meta``; each partition is :func:`pandas_toloka.read_responses` of its
+    pool, run on a worker.
 
     Parameters
     ----------
@@ -323,40 +370,57 @@ def read_responses(
     status, output_spec, dtype_backend, page_size
         As for :func:`pandas_toloka.read_responses`; ``output_spec``, when
         given, is used for every pool instead of reading theirs.
+    inputs : bool, str or list of str, optional
+        Add what was labeled, as for :func:`pandas_toloka.read_responses`: True
+        (or ``"all"``) for every input field of each pool's input spec, or the
+        names of some; the assignments carry their tasks' input values. The
+        driver checks the names against every pool's spec before building the
+        frame (a name a pool's spec lacks is the pandas reader's
+        ``InvalidArgumentError``).
+    input_spec : dict, optional
+        The project's ``input_spec`` typing the input columns, used for every
+        pool instead of reading theirs (as ``output_spec``).
     client, token, environment, url, credentials
         As for :func:`read_aggregated_solutions`.
     max_concurrency : int, default 8
-        Output specs read at once by the driver. Formerly
+        Specs read at once by the driver. Formerly
         ``max_concurrent_requests=`` (deprecated, still accepted with a
         ``FutureWarning``).
 
     Returns
     -------
     dask.dataframe.DataFrame
-        Columns and dtypes of :func:`pandas_toloka.read_responses`. Its
-        ``attrs["toloka"]`` (on the frame's ``meta``) holds the output spec, which
-        :meth:`aggregate_locally` uses as the pandas accessor does.
+        Columns and dtypes of :func:`pandas_toloka.read_responses` (with the
+        same ``inputs``); partition ``i`` is the pandas reader's frame of pool
+        ``pool_ids[i]``. Its ``attrs["toloka"]`` (on the frame's ``meta``)
+        holds the output spec (and with ``inputs`` the input spec of the input
+        columns), which :meth:`aggregate_locally` uses as the pandas accessor does.
 
     Raises
     ------
     InvalidArgumentError
-        For bad arguments, or pools whose output specs give different columns.
+        For bad arguments, input fields a pool lacks, or pools whose specs give
+        different columns.
     TolokaApiError
         From the driver (reading a spec) or at compute time, as the pandas reader.
     """
     pools = check_pool_ids(pool_ids)
     threads = check_positive(max_concurrency, "max_concurrency")
     statuses = check_statuses(status)
+    wanted = input_names(inputs)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
     driver, owns = driver_client(client, token, environment, url)
     lease = None
     try:
         description, lease = share_client(driver, credentials=credentials, owned=owns)
-        if output_spec is None:
-            specs = run_in_threads(driver.get_output_spec, pools, threads)
-        else:
-            specs = [dict(output_spec)] * len(pools)
+        # The pandas reader's own resolution: one request per pool for both specs when
+        # inputs are wanted and a spec is not given, the output spec alone otherwise.
+        resolved = run_in_threads(
+            lambda pool: _responses._fields_and_spec(driver, pool, output_spec, input_spec, wanted),
+            pools,
+            threads,
+        )
     except BaseException:
         if lease is not None:
             lease.close()  # no frame will hold it
@@ -365,36 +429,35 @@ def read_responses(
         if owns and credentials == "worker-env":
             driver.close()
     with closing(lease):
-        fields = {p: list(schema.parse_output_spec(s).values()) for p, s in zip(pools, specs)}
-        tables = {p: assignments_to_table([], f, pool_id=p) for p, f in fields.items()}
-        pa_schema = same_schema({p: t.schema for p, t in tables.items()}, "responses")
-        first = fields[pools[0]]
-        meta = schema.to_pandas(
-            typed_empty(pa_schema, list(fields.values()), schema.RESPONSES_META_COLUMNS),
-            dtype_backend=backend,
-        )
-        # The frame's pools are in its pool_id column; the provenance names none of them, and
-        # its output spec allows, per field, what any of the pools allows.
-        union = {f.name: list(f.allowed_values or ()) for f in first}
-        for pool_fields in fields.values():
-            for f in pool_fields:
-                union[f.name].extend(v for v in f.allowed_values or () if v not in union[f.name])
-        spec = {
-            f.name: (
-                replace(f, allowed_values=tuple(union[f.name])) if f.allowed_values else f
-            ).to_spec()
-            for f in first
+        specs = dict(zip(pools, resolved))
+        empties = {
+            p: assignments_to_table([], fields, pool_id=p, inputs=chosen)
+            for p, (fields, chosen) in specs.items()
         }
+        meta = union_meta(empties, "responses", backend)
+        # The frame's pools are in its pool_id column; the provenance names none of them, and
+        # its specs allow, per field, what any of the pools allows.
+        chosen_inputs = [chosen for _, chosen in resolved]
+        extra = {"input_spec": _union_spec(chosen_inputs)} if chosen_inputs[0] else {}
         meta.attrs[schema.ATTRS_KEY] = schema.make_provenance(
             "responses",
             pool_id=None,
-            output_spec=spec,
+            output_spec=_union_spec([fields for fields, _ in resolved]),
             status=None if statuses is None else list(statuses),
+            **extra,
         )
+        parts = [
+            (
+                pool,
+                {f.name: f.to_spec() for f in fields},
+                {f.name: f.to_spec() for f in chosen},
+            )
+            for pool, (fields, chosen) in specs.items()
+        ]
         with keep_dtypes():
             frame = dd.from_map(
                 _read_responses_partition,
-                [(pool, {f.name: f.to_spec() for f in fields[pool]}) for pool in pools],
+                parts,
                 meta=meta,
                 label="read-responses",
                 description=description,

@@ -24,23 +24,45 @@ import pyarrow as pa
 from .. import schema
 from . import _em
 from ._fit import FitResult, distributed_client, fit_many
-from ._partitions import ROW_ORDER, PoolSurvey, RowSpec, pool_rows, survey, tasks_are_whole
+from ._partitions import (
+    ROW_ORDER,
+    PoolSurvey,
+    RowSpec,
+    counted,
+    pool_rows,
+    survey,
+    tasks_are_whole,
+)
 
 __all__ = ["dawid_skene_fits", "shuffle_method", "whole_pools", "whole_tasks"]
 
 logger = logging.getLogger(__name__)
 
 
-def _survey(ddf: dd.DataFrame, spec: RowSpec, *, with_answers: bool) -> list[dict[Any, Any]]:
-    parts = [dask.delayed(survey)(p, spec, with_answers=with_answers) for p in ddf.to_delayed()]
+def _survey(
+    ddf: dd.DataFrame,
+    spec: RowSpec,
+    *,
+    with_answers: bool,
+    skilled: frozenset[Any] | None = None,
+) -> list[dict[Any, Any]]:
+    parts = [
+        dask.delayed(survey)(p, spec, with_answers=with_answers, skilled=skilled)
+        for p in ddf.to_delayed()
+    ]
     return list(dask.compute(*parts))
 
 
 def whole_tasks(
-    ddf: dd.DataFrame, spec: RowSpec, whole: bool, with_answers: bool
+    ddf: dd.DataFrame,
+    spec: RowSpec,
+    whole: bool,
+    with_answers: bool,
+    skilled: frozenset[Any] | None = None,
 ) -> tuple[dd.DataFrame, list[dict[Any, PoolSurvey]], bool]:
-    """The survey, and the frame with every task inside one partition (shuffled if needed)."""
-    surveys = _survey(ddf, spec, with_answers=with_answers)
+    """The survey, and the frame with every task inside one partition (shuffled if needed);
+    ``skilled`` (skill weighting) has the survey count the responses of other workers."""
+    surveys = _survey(ddf, spec, with_answers=with_answers, skilled=skilled)
     if whole or tasks_are_whole(surveys):
         return ddf, surveys, False
     return _shuffled(ddf, spec), surveys, True
@@ -140,9 +162,9 @@ def _codes_and_survey(
     (fc,) = spec.fields
     codes: dict[Any, _em.LocalCodes] = {}
     surveys: dict[Any, PoolSurvey] = {}
-    for pool, _, rows in pool_rows(frame, spec):
+    for pool, n, accepted, rows in pool_rows(frame, spec):
         local = _em.local_codes(rows, spec.task, spec.worker, fc.column)
-        entry = PoolSurvey(n_rows=len(rows))
+        entry = counted(PoolSurvey(n_rows=len(rows)), n, accepted, rows)
         if len(local.tasks):
             with contextlib.suppress(TypeError):  # unorderable ids: as if spanning partitions
                 entry.task_min, entry.task_max = local.tasks.min(), local.tasks.max()

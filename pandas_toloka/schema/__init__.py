@@ -63,7 +63,7 @@ from ._provenance import (
     get_provenance,
     make_provenance,
 )
-from ._text import infer_text_type, text_to_arrow
+from ._text import infer_text_type, text_to_arrow, text_to_timestamps
 from ._values import aggregated_page_to_batch, field_to_arrow
 from ._wire import (
     WireMismatch,
@@ -115,6 +115,7 @@ __all__ = [
     "empty_frame",
     "field_to_arrow",
     "infer_text_type",
+    "text_to_timestamps",
     "id_array",
     "label_space",
     "options_count",

@@ -135,7 +135,7 @@ class JoinedAggregatesProvenance(_Base):
     strategies: dict[str, str]
 
 
-class LocalAggregationProvenance(_Base):
+class LocalAggregationProvenance(_Base, _WithInputs):
     """``df.toloka.aggregate_locally``: responses aggregated on this machine."""
 
     kind: Literal["local_aggregation"]

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._protocol import EXPORT_STATUSES
+from .._protocol import EXPORT_ASSIGNMENT_FIELDS, EXPORT_DEFAULT_FIELDS, EXPORT_STATUSES
 from ._errors import validation_error
 from ._ingest import column_name
 from ._serialize import format_timestamps, parse_datetime
@@ -34,24 +34,11 @@ __all__ = [
 ]
 
 _API_STATUS = {v: k for k, v in EXPORT_STATUSES.items()}
-#: Every ``ASSIGNMENT:`` column the export knows, in its order.
-ASSIGNMENT_COLUMNS = (
-    "link",
-    "assignment_id",
-    "task_id",
-    "task_suite_id",
-    "worker_id",
-    "status",
-    "started",
-    "submitted",
-    "accepted",
-    "rejected",
-    "skipped",
-    "expired",
-    "reward",
-)
+_ASSIGNMENT = "ASSIGNMENT:"
+#: Every ``ASSIGNMENT:`` column the export knows, in its order (names without the prefix).
+ASSIGNMENT_COLUMNS = tuple(name[len(_ASSIGNMENT) :] for name in EXPORT_ASSIGNMENT_FIELDS)
 #: The ``ASSIGNMENT:`` columns of a download that names no ``field``.
-DEFAULT_ASSIGNMENT_COLUMNS = ("link", "assignment_id", "worker_id", "status", "started")
+DEFAULT_ASSIGNMENT_COLUMNS = tuple(name[len(_ASSIGNMENT) :] for name in EXPORT_DEFAULT_FIELDS)
 #: Where the web interface shows an assignment (the shape of its links; inferred).
 LINK_PREFIX = "https://platform.toloka.ai/task/"
 
@@ -93,9 +80,10 @@ def export_tsv(pool: Pool, query: Mapping[str, str]) -> Document:
     """The pool's assignments as the results export TSV (UTF-8, no BOM).
 
     Query parameters: ``status`` (comma-separated export statuses, default
-    ``APPROVED``), ``field`` (comma-separated column names to keep, default:
-    every ``INPUT:``, ``OUTPUT:``, ``GOLDEN:`` and ``HINT:`` column and
-    :data:`DEFAULT_ASSIGNMENT_COLUMNS`), ``addRowDelimiter`` (``true``: an empty
+    ``APPROVED``), ``field`` (comma-separated ``ASSIGNMENT:`` column names, in
+    the order wanted; default :data:`DEFAULT_ASSIGNMENT_COLUMNS`; every
+    ``INPUT:``, ``OUTPUT:``, ``GOLDEN:`` and ``HINT:`` column comes whatever it
+    says, as in Toloka, and naming one changes nothing), ``addRowDelimiter`` (``true``: an empty
     line after each assignment), ``startTimeFrom`` / ``startTimeTo`` (on
     ``started``). ``excludeBanned`` is accepted and changes nothing: this
     server bans nobody.
@@ -162,16 +150,8 @@ def export_tsv(pool: Pool, query: Mapping[str, str]) -> Document:
     for name in ASSIGNMENT_COLUMNS:
         columns["ASSIGNMENT:" + name] = assignment[name]
 
-    if "field" in query:
-        wanted = [c.strip() for c in query["field"].split(",") if c.strip()]
-        unknown = [c for c in wanted if c not in columns]
-        if unknown:
-            raise validation_error(
-                "field", f"field names unknown columns {unknown}; this pool has {list(columns)}"
-            )
-    else:
-        wanted = [c for c in columns if not c.startswith("ASSIGNMENT:")]
-        wanted += ["ASSIGNMENT:" + c for c in DEFAULT_ASSIGNMENT_COLUMNS]
+    wanted = [c for c in columns if not c.startswith(_ASSIGNMENT)]
+    wanted += _assignment_fields(query, columns)
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -191,3 +171,18 @@ def _assignment_ends(ids: list[Any]) -> np.ndarray:
     if ids:
         ends[:-1] = np.array(ids[:-1], dtype=object) != np.array(ids[1:], dtype=object)
     return ends
+
+
+def _assignment_fields(query: Mapping[str, str], columns: Mapping[str, Any]) -> list[str]:
+    """The ``ASSIGNMENT:`` columns ``field`` asks for (the default ones without it)."""
+    if "field" not in query:
+        return list(EXPORT_DEFAULT_FIELDS)
+    names = list(dict.fromkeys(c.strip() for c in query["field"].split(",") if c.strip()))
+    unknown = [c for c in names if c not in columns]
+    if unknown:
+        raise validation_error(
+            "field",
+            f"field names unknown columns {unknown[:10]}; the ASSIGNMENT: columns are "
+            f"{list(EXPORT_ASSIGNMENT_FIELDS)}",
+        )
+    return [c for c in names if c.startswith(_ASSIGNMENT)]

@@ -124,6 +124,37 @@ def test_task_filters(tasks_api: Api) -> None:
     assert tasks_api.get("/tasks", pool_id="nope").status_code == 404
 
 
+def test_tasks_of_every_pool_merge_in_id_order() -> None:
+    srv = LocalTolokaServer(token=TOKEN)
+    srv.add_pool(
+        "9", responses=_responses(), output_spec=CAT_DOG, input_spec=INPUT_SPEC, tasks=_tasks()
+    )
+    other = pd.DataFrame({"task_id": ["t0", "t25", "t9"], "worker_id": "w1", "result": "cat"})
+    srv.add_pool("8", responses=other, output_spec=CAT_DOG)
+    with srv:
+        api = Api(srv)
+        ascending = api.get("/tasks", limit=3).json()
+        assert [t["id"] for t in ascending["items"]] == ["t0", "t1", "t2"]
+        assert ascending["has_more"] is True
+        descending = api.get("/tasks", sort="-id", limit=100).json()
+        assert [(t["id"], t["pool_id"]) for t in descending["items"]] == [
+            ("t9", "8"),
+            ("t4", "9"),
+            ("t3", "9"),
+            ("t25", "8"),
+            ("t2", "9"),
+            ("t1", "9"),
+            ("t0", "8"),
+        ]
+        assert descending["has_more"] is False
+        last = api.get("/tasks", id_gt="t4", limit=1).json()
+        assert [t["id"] for t in last["items"]] == ["t9"] and last["has_more"] is False
+        # a filtered page of one pool, newest first: rows picked, not a slice
+        page = api.get("/tasks", pool_id="9", sort="-id", overlap_gte=3, limit=2).json()
+        assert [t["id"] for t in page["items"]] == ["t4", "t3"] and page["has_more"] is True
+        api.session.close()
+
+
 def test_assignments_carry_their_tasks_inputs(tasks_api: Api) -> None:
     items = tasks_api.get("/assignments", pool_id="9", limit=100).json()["items"]
     by_task = {a["tasks"][0]["id"]: a["tasks"][0] for a in items}
@@ -195,6 +226,19 @@ def test_results_export_statuses_and_fields(tasks_api: Api) -> None:
     assert all(
         bool(r["ASSIGNMENT:accepted"]) == (r["ASSIGNMENT:status"] == "APPROVED") for r in rows
     )
+    # As in Toloka, field= picks the ASSIGNMENT: columns (in its order); the others always come.
+    assert list(rows[0]) == [
+        "INPUT:image",
+        "INPUT:meta",
+        "INPUT:tags",
+        "INPUT:overlap",
+        "OUTPUT:result",
+        "GOLDEN:result",
+        "HINT:text",
+        "ASSIGNMENT:task_id",
+        "ASSIGNMENT:status",
+        "ASSIGNMENT:accepted",
+    ]
     url = tasks_api.server.url + "/new/requester/pools/9/assignments.tsv"
     for params in ({"status": "ACCEPTED"}, {"field": "ASSIGNMENT:nope"}):
         bad = tasks_api.session.get(url, params=params, timeout=10)
