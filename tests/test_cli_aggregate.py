@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from cli_helpers import resume_argv
+from eviction import evicted_at_the_first_page
 
 from pandas_toloka.cli import EXIT_ERROR, EXIT_OK, EXIT_TIMEOUT, EXIT_USAGE, _files, main
 from pandas_toloka.client import Client
@@ -341,13 +342,11 @@ def test_an_evicted_operation_gets_no_resume_command_but_a_new_start(
 ) -> None:
     """Evicted between the wait and the first page: resuming would 404 again."""
     monkeypatch.setenv("TOLOKA_API_KEY", TOKEN)
-    with LocalTolokaServer(token=TOKEN, operation_ttl=0.3) as server:
+    with LocalTolokaServer(token=TOKEN) as server:
         server.add_pool("p1", responses=_responses(25), output_spec=SPEC)
-        server.faults.add(
-            "slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=0.8
-        )
         out = tmp_path / "out.parquet"
-        assert _aggregate(server, out) == EXIT_ERROR
+        with evicted_at_the_first_page(server):
+            assert _aggregate(server, out) == EXIT_ERROR
         err = capsys.readouterr().err
         assert "Resume with" not in err and "Traceback" not in err
         (line, note) = err.splitlines()
@@ -356,9 +355,6 @@ def test_an_evicted_operation_gets_no_resume_command_but_a_new_start(
         argv = shlex.split(note.removeprefix("Start a new aggregation: "))
         assert argv[1:7] == ["aggregate", "p1", "--type", "DAWID_SKENE", "--field", "result"]
         assert _leftovers(tmp_path) == []
-        # The new aggregation must outlive a loaded machine's pauses: only the first one
-        # was meant to be evicted.
-        server.operations.ttl = 3600.0
         assert main(argv[1:]) == EXIT_OK  # the printed command starts a new aggregation
         assert len(pd.read_parquet(out)) == 25
 

@@ -2,8 +2,10 @@
 
 Each test starts the console script in a subprocess, waits until it is provably
 in the phase under test (the server in this process has seen the poll of the
-operation, or the hidden temporary file exists, or the demo has logged the
-start of its aggregation), then sends the signal. Every wait is bounded.
+operation, or holds its start request or first page -- a ``hold`` fault, released
+by the test, never a timed delay a loaded machine could outlast -- or the hidden
+temporary file exists, or the demo has logged the start of its aggregation),
+then sends the signal. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cli_helpers import resume_argv
 
 from pandas_toloka.cli import EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, main
 from pandas_toloka.server import LocalTolokaServer
+from pandas_toloka.server._faults import Fault
 
 TOKEN = "cli-signals-token"
 SPEC = {"result": {"type": "STRING", "allowed_values": ["cat", "dog"]}}
@@ -62,8 +65,11 @@ class Script:
                 pytest.fail(f"not {what} after {DEADLINE} s:\n{self.stderr}")
             time.sleep(0.02)
 
-    def signal(self, signum: int) -> int:
+    def signal(self, signum: int, *, then: Callable[[], None] | None = None) -> int:
+        """Send ``signum``, call ``then`` (e.g. release a held request), wait for the exit."""
         self.process.send_signal(signum)
+        if then is not None:
+            then()
         try:
             return self.process.wait(timeout=DEADLINE)
         except subprocess.TimeoutExpired:  # show where it hangs (faulthandler's dump)
@@ -99,6 +105,18 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTolokaServer]:
 
 def _requested(server: LocalTolokaServer, method: str, prefix: str) -> bool:
     return any(m == method and p.startswith(prefix) for m, p in server.request_log.snapshot())
+
+
+def _hold_the_first_page(server: LocalTolokaServer) -> Fault:
+    """Hold the first page request until released: the signal comes while it is in flight.
+
+    Release it once the signal is sent (the signal is then pending before the page can
+    arrive, so the page is never written): the clean-up waits for the request in
+    flight, which would otherwise take until the hold's timeout.
+    """
+    return server.faults.add(
+        "hold", method="GET", path="/api/v1/aggregated-solutions/", timeout=DEADLINE
+    )
 
 
 def _temporary_files(directory: Path) -> list[Path]:
@@ -168,20 +186,23 @@ def test_ctrl_c_during_the_start_request_says_how_to_find_the_aggregation(
     The CLI must not say "nothing to resume": the printed one-liner lists the
     aggregation, and the printed ``--operation-id`` command reads it.
     """
-    server.faults.add("slow", count=1, method="POST", path="/api/v1/aggregated-solutions/", delay=3)
+    # Held until the CLI has exited: its look-up after Ctrl-C cannot find the operation,
+    # however long the signal takes on a loaded machine (a timed hold could run out first,
+    # and the look-up would then rightly name the operation).
+    start = server.faults.add(
+        "hold", method="POST", path="/api/v1/aggregated-solutions/", timeout=DEADLINE
+    )
     out = tmp_path / "out" / "p1.parquet"
     script = Script(
         ["aggregate", "p1", "--url", server.url, "--no-progress", "--parents", "-o", str(out)],
         tmp_path / "logs",
     )
     try:
-        script.wait_until(
-            lambda: _requested(server, "POST", "/api/v1/aggregated-solutions/"),
-            "sending the start request",
-        )
+        script.wait_until(start.held.is_set, "sending the start request")
         assert script.signal(signal.SIGINT) == EXIT_INTERRUPTED
     finally:
         script.kill()
+        start.release()
     err = script.stderr
     assert "Traceback" not in err and "nothing to resume" not in err
     assert (
@@ -209,7 +230,7 @@ def test_ctrl_c_during_the_start_request_says_how_to_find_the_aggregation(
 def test_sigterm_while_writing_removes_the_temporary_file_and_exits_143(
     server: LocalTolokaServer, tmp_path: Path
 ) -> None:
-    server.faults.add("slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=10)
+    page = _hold_the_first_page(server)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "p1.parquet"
@@ -219,13 +240,10 @@ def test_sigterm_while_writing_removes_the_temporary_file_and_exits_143(
     )
     try:
         script.wait_until(
-            lambda: (
-                bool(_temporary_files(out_dir))
-                and _requested(server, "GET", "/api/v1/aggregated-solutions/")
-            ),
+            lambda: bool(_temporary_files(out_dir)) and page.held.is_set(),
             "writing the temporary file",
         )
-        assert script.signal(signal.SIGTERM) == EXIT_TERMINATED
+        assert script.signal(signal.SIGTERM, then=page.release) == EXIT_TERMINATED
     finally:
         script.kill()
     err = script.stderr
@@ -327,9 +345,9 @@ def test_a_hanging_clean_up_is_bounded(
     ]
 
 
-def _writing(server: LocalTolokaServer, tmp_path: Path) -> tuple[Script, Path, Path]:
+def _writing(server: LocalTolokaServer, tmp_path: Path) -> tuple[Script, Path, Path, Fault]:
     """The aggregate command, held by the server on its first page, its temporary file open."""
-    server.faults.add("slow", count=1, method="GET", path="/api/v1/aggregated-solutions/", delay=10)
+    page = _hold_the_first_page(server)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "p1.parquet"
@@ -338,19 +356,16 @@ def _writing(server: LocalTolokaServer, tmp_path: Path) -> tuple[Script, Path, P
         ["aggregate", "p1", "--url", server.url, "--no-progress", "-o", str(out)], tmp_path / "logs"
     )
     script.wait_until(
-        lambda: (
-            bool(_temporary_files(out_dir))
-            and _requested(server, "GET", "/api/v1/aggregated-solutions/")
-        ),
+        lambda: bool(_temporary_files(out_dir)) and page.held.is_set(),
         "writing the temporary file",
     )
-    return script, out_dir, out
+    return script, out_dir, out, page
 
 
 def test_sighup_is_handled_like_sigterm(server: LocalTolokaServer, tmp_path: Path) -> None:
-    script, out_dir, out = _writing(server, tmp_path)
+    script, out_dir, out, page = _writing(server, tmp_path)
     try:
-        assert script.signal(signal.SIGHUP) == EXIT_HANGUP
+        assert script.signal(signal.SIGHUP, then=page.release) == EXIT_HANGUP
     finally:
         script.kill()
     err = script.stderr
@@ -368,13 +383,16 @@ def test_two_quick_ctrl_c_still_print_the_resume_command(
 ) -> None:
     """Wherever the second Ctrl-C lands -- in the library's unwinding, in the clean-up, or
     after it -- the aggregation is named, the temporary file removed, the old file kept."""
-    script, out_dir, out = _writing(server, tmp_path)
+    script, out_dir, out, page = _writing(server, tmp_path)
     try:
         script.process.send_signal(signal.SIGINT)
+        page.release()
         time.sleep(gap)  # the gap between the two key presses, not a wait for the code
         if script.process.poll() is None:
             script.process.send_signal(signal.SIGINT)
-        assert script.process.wait(timeout=DEADLINE) == EXIT_INTERRUPTED
+        # After the clean-up and the report, Ctrl-C has its default action again: a second
+        # one landing there ends the process by SIGINT, which a shell reports as 130 too.
+        assert script.process.wait(timeout=DEADLINE) in (EXIT_INTERRUPTED, -signal.SIGINT)
     finally:
         script.kill()
     err = script.stderr

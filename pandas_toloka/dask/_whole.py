@@ -34,7 +34,7 @@ from ._partitions import (
     tasks_are_whole,
 )
 
-__all__ = ["dawid_skene_fits", "whole_pools", "whole_tasks"]
+__all__ = ["dawid_skene_fits", "shuffle_method", "whole_pools", "whole_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,24 @@ def whole_pools(
     return _shuffled(ddf, spec, on="pool_id"), surveys
 
 
+def shuffle_method(*, nested: bool = False) -> str:
+    """The shuffle to move responses with: ``"tasks"`` unless dask's config names another.
+
+    distributed's default, the peer-to-peer (P2P) shuffle, is made for data
+    larger than memory; it runs out of band, on every worker at once, so a
+    worker that stalls or restarts mid-shuffle (a loaded machine, a memory
+    limit) cancels the computation ("lost dependencies"). Responses are small
+    (a pool is fitted whole in one partition anyway): the task-based shuffle
+    is ordinary tasks, retried like any other. A user who wants P2P sets
+    ``dask.config.set({"dataframe.shuffle.method": "p2p"})``; nested Arrow
+    columns (an embedding) always go by tasks, as P2P cannot read them back.
+    """
+    chosen = dask.config.get("dataframe.shuffle.method", None)
+    if nested or chosen is None:
+        return "tasks"
+    return str(chosen)
+
+
 def _shuffled(ddf: dd.DataFrame, spec: RowSpec, *, on: Hashable | None = None) -> dd.DataFrame:
     """The rows that matter, shuffled by task (or ``on``) once (persisted on a distributed
     cluster)."""
@@ -111,8 +129,7 @@ def _shuffled(ddf: dd.DataFrame, spec: RowSpec, *, on: Hashable | None = None) -
         # order of its rows: carry each row's place in the frame, to restore it (ROW_ORDER).
         rows = rows.assign(pool_id=rows["pool_id"].map_partitions(_id_text, meta=_ID_META))
         rows = rows.map_partitions(_with_row_order, meta=_with_row_order(rows._meta))
-    # P2P cannot read nested Arrow columns (an embedding) back: the task-based shuffle can.
-    shuffled = rows.shuffle(on=on, shuffle_method="tasks") if spec.extra else rows.shuffle(on=on)
+    shuffled = rows.shuffle(on=on, shuffle_method=shuffle_method(nested=bool(spec.extra)))
     try:
         from distributed import get_client
 

@@ -10,6 +10,7 @@ request is used and loses one count. A request without the token is answered
 from __future__ import annotations
 
 import collections
+import logging
 import math
 import re
 import struct
@@ -37,11 +38,13 @@ __all__ = [
 #: broken proxy): its body replaced or altered, or sent in a way no client should wait for.
 ANSWER_FAULTS = frozenset({"gzip_bomb", "trickle", "deep_json", "nan", "null_items"})
 #: Faults that act on the HTTP exchange itself.
-REQUEST_FAULTS = frozenset({"rate_limit", "server_error", "drop", "slow"}) | ANSWER_FAULTS
+REQUEST_FAULTS = frozenset({"rate_limit", "server_error", "drop", "slow", "hold"}) | ANSWER_FAULTS
 #: ``fail_operation`` makes the operation started by a matching POST end in ``FAIL``.
 FAULT_KINDS = REQUEST_FAULTS | {"fail_operation"}
 
 _INTERVALS = ("MIN", "HOUR", "DAY")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,6 +56,25 @@ class Fault:
     method: str | None = None
     path: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: Set once a request is held by this fault (kind ``hold``): a test waits on it, not on time.
+    held: threading.Event = field(
+        default_factory=threading.Event, init=False, repr=False, compare=False
+    )
+    _released: threading.Event = field(
+        default_factory=threading.Event, init=False, repr=False, compare=False
+    )
+
+    def release(self) -> None:
+        """Let the requests held by this ``hold`` fault go on, and those it holds later."""
+        self._released.set()
+
+    def hold(self) -> None:
+        """Hold a request (in its worker thread) until :meth:`release`, or ``timeout`` seconds."""
+        self.held.set()
+        if not self._released.wait(float(self.params["timeout"])):
+            logger.warning(
+                "a held request was never released: answered after %g s", self.params["timeout"]
+            )
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request (path without the query)."""
@@ -163,6 +185,7 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._holds: list[Fault] = []  # until released: clear() and the server's stop let them go
         self.latency = 0.0
         self.enforce_rate_limits = False
         self.rate_limiter = RateLimiter()
@@ -180,7 +203,7 @@ class Faults:
 
         Parameters
         ----------
-        kind : {"rate_limit", "server_error", "drop", "slow", "fail_operation", \
+        kind : {"rate_limit", "server_error", "drop", "slow", "hold", "fail_operation", \
 "gzip_bomb", "trickle", "deep_json", "nan", "null_items"}
             ``rate_limit``: 429 ``TOO_MANY_REQUESTS``; params ``retry_after``
             (seconds, sent as the ``Retry-After`` header) and/or ``interval``
@@ -189,7 +212,12 @@ class Faults:
             500 → ``INTERNAL_ERROR``, 503 → ``REMOTE_SERVICE_UNAVAILABLE``), optional
             ``retry_after``. ``drop``: the request is served, but only the headers and
             part of the body are sent before the connection is closed. ``slow``: param
-            ``delay`` (seconds, default 1) slept before answering normally.
+            ``delay`` (seconds, default 1) slept before answering normally. ``hold``:
+            the request waits, before it runs, until the returned fault's
+            ``release()`` (or :meth:`release_held`, or the server's stop), then is
+            answered normally; at most param ``timeout`` seconds (default 60). The
+            fault's ``held`` event is set once it holds a request: a test waits on
+            it, then acts while the request is provably held.
             ``fail_operation``: the operation started by the matching aggregation
             POST ends in ``FAIL``. The answer faults run the request, then spoil
             its answer: ``gzip_bomb``: a gzip body that inflates to param ``size``
@@ -226,6 +254,7 @@ class Faults:
             "server_error": {"status", "retry_after"},
             "drop": set(),
             "slow": {"delay"},
+            "hold": {"timeout"},
             "fail_operation": {"message"},
             "gzip_bomb": {"size", "status"},
             "trickle": {"interval", "head"},
@@ -246,6 +275,16 @@ class Faults:
                 raise InvalidArgumentError(f"status must be a 5xx int, got {status!r}")
         if kind == "slow":
             params.setdefault("delay", 1.0)
+        if kind == "hold":
+            timeout = params.setdefault("timeout", 60.0)
+            if (
+                isinstance(timeout, bool)
+                or not isinstance(timeout, (int, float))
+                or not 0 < timeout < math.inf
+            ):
+                raise InvalidArgumentError(
+                    f"timeout must be a positive number of seconds, got {timeout!r}"
+                )
         if kind == "gzip_bomb":
             params.setdefault("size", 2 << 30)
             params.setdefault("status", 200)
@@ -265,12 +304,22 @@ class Faults:
         fault = Fault(kind, count, method.upper() if method else None, path, dict(params))
         with self._lock:
             self._faults.append(fault)
+            if kind == "hold":
+                self._holds.append(fault)
         return fault
 
+    def release_held(self) -> None:
+        """Let every request held by a ``hold`` fault go on (the server's stop calls it)."""
+        with self._lock:
+            holds, self._holds = self._holds, []
+        for fault in holds:
+            fault.release()
+
     def clear(self) -> None:
-        """Drop every queued fault, the latency and the rate-limit history."""
+        """Drop every queued fault, the latency and the rate-limit history; release held requests."""
         with self._lock:
             self._faults.clear()
+        self.release_held()
         self.latency = 0.0
         self.enforce_rate_limits = False
         self.rate_limiter.reset()

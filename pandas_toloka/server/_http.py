@@ -200,7 +200,9 @@ def _dispatch(
         if prepared.body_error is not None:
             raise prepared.body_error
         fault = faults.take(method, path)
-        if fault is not None:
+        if fault is not None and fault.kind == "hold":
+            fault.hold()
+        elif fault is not None:
             drop = _apply_fault(fault.kind, fault.params)
         endpoint, params = route(method, path)
         body = _json_body(prepared.body)

@@ -382,6 +382,7 @@ max_finished_operations, operation_ttl, max_active_operations, request_log_size
             self._httpd = self._thread = None
         if httpd is None:
             return
+        self.faults.release_held()  # a held request goes on (its connection is closed below)
         httpd.shutdown()
         httpd.close_connections()
         httpd.server_close()

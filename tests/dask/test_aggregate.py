@@ -171,3 +171,14 @@ def test_agreement_equals_the_pandas_accessor(dask_client, responses) -> None:
     pd.testing.assert_frame_equal(result, expected)
     one = ptd.agreement(ddf, output_spec=SPEC, pool_id="2")
     pd.testing.assert_frame_equal(one, two.toloka.agreement(output_spec=SPEC, pool_id="2"))
+
+
+def test_responses_are_shuffled_by_tasks_unless_dask_config_says_otherwise() -> None:
+    import dask
+
+    from pandas_toloka.dask._whole import shuffle_method
+
+    assert shuffle_method() == "tasks"  # not P2P: it cancels on a stalled or lost worker
+    with dask.config.set({"dataframe.shuffle.method": "p2p"}):
+        assert shuffle_method() == "p2p"
+        assert shuffle_method(nested=True) == "tasks"  # P2P cannot read nested Arrow back

@@ -78,6 +78,8 @@ SCENARIOS: list[tuple[str, str, str, dict[str, Any], type[BaseException] | None]
     ("slow-page", "server", "slow", dict(delay=1.5, method="GET", path=PAGES), None),
     # the server still starting the aggregation when the read times out (1 s)
     ("slow-start", "server", "slow", dict(delay=1.5, method="POST", path=START), None),
+    # held, and released by nobody: answered after its timeout, as a slow page
+    ("hold-page", "server", "hold", dict(timeout=1.5, method="GET", path=PAGES), None),
     ("fail-operation", "server", "fail_operation", dict(method="POST"), OperationFailedError),
     (
         "500-pages-always",
@@ -319,14 +321,19 @@ def test_read_aggregated_solutions_under_fault(
 def test_start_slower_than_the_search_raises_instead_of_posting_again(faulty: Any) -> None:
     """A start still unanswered after the read timeout and the search: a hint, never a repost."""
     server, _ = faulty
-    server.faults.add("slow", method="POST", path=START, delay=2.5)
-    with patient_client(server.url, timeout=(2.0, 0.5)) as client:
-        with pytest.raises(TolokaConnectionError, match="submitted_gte=") as info:
-            read_aggregated_solutions("p", client=client, page_size=PAGE)
+    # Held until the client has given up (a timed delay could end before its search, on a
+    # loaded machine, and the search would then rightly adopt the operation).
+    start = server.faults.add("hold", method="POST", path=START, timeout=60)
+    try:
+        with patient_client(server.url, timeout=(2.0, 0.5)) as client:
+            with pytest.raises(TolokaConnectionError, match="submitted_gte=") as info:
+                read_aggregated_solutions("p", client=client, page_size=PAGE)
+    finally:
+        start.release()
     assert "not sent again" in str(info.value)
-    # The client has given up; every POST it sent reached the server long before the slow
-    # one's operation starts (2.5 s): the log then holds them all, with no sleep to wait.
-    deadline = time.monotonic() + 10
+    # The client has given up; every POST it sent reached the server before the held one's
+    # operation starts: the log then holds them all, with no sleep to wait.
+    deadline = time.monotonic() + 60
     while not started(server) and time.monotonic() < deadline:
         time.sleep(0.05)
     posts = [t for m, t in server.request_log.snapshot() if m == "POST" and t.startswith(START)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -62,6 +63,48 @@ def test_slow_delays_the_answer(server, api):
     start = time.monotonic()
     assert api.get("/pools/7").status_code == 200
     assert time.monotonic() - start >= 0.3
+
+
+def test_hold_keeps_the_request_from_running_until_released(server, api):
+    fault = server.faults.add("hold", method="POST", timeout=60)
+    answers: list[int] = []
+    poster = threading.Thread(target=lambda: answers.append(api.aggregate("7").status_code))
+    poster.start()
+    try:
+        assert fault.held.wait(60), "the POST was never held"
+        assert server.operations.all() == []  # held before the endpoint: nothing started
+        assert api.get("/pools/7").status_code == 200  # other requests go on meanwhile
+        assert answers == []
+    finally:
+        fault.release()
+        poster.join(60)
+    assert answers == [201] and len(server.operations.all()) == 1
+
+
+@pytest.mark.parametrize("let_go", ["clear", "stop"])
+def test_clear_and_stop_release_held_requests(let_go):
+    with LocalTolokaServer(token="t") as server:
+        fault = server.faults.add("hold", timeout=60)
+        answers: list[object] = []
+
+        def get() -> None:
+            url = f"{server.url}/api/v1/pools"
+            try:
+                answers.append(requests.get(url, headers={"Authorization": "ApiKey t"}).status_code)
+            except requests.RequestException as exc:  # the stopped server closed it
+                answers.append(type(exc))
+
+        getter = threading.Thread(target=get)
+        getter.start()
+        assert fault.held.wait(60), "the GET was never held"
+        if let_go == "clear":
+            server.faults.clear()
+            getter.join(60)
+            assert answers == [200]
+        else:
+            server.stop()
+            getter.join(60)  # answered or refused, but not held for the 60 s
+        assert not getter.is_alive() and len(answers) == 1
 
 
 def test_latency_applies_to_every_request(server, api):
@@ -133,6 +176,9 @@ def test_add_validates():
         faults.add("server_error", status=404)
     with pytest.raises(InvalidArgumentError):
         faults.add("slow", retry_after=1)
+    for timeout in (0, -1, float("inf"), float("nan"), True, "60"):
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            faults.add("hold", timeout=timeout)
     assert faults.pending == []
 
 

@@ -199,10 +199,11 @@ def test_finished_operations_are_capped_and_evicted_ones_say_so():
 
 
 def test_finished_operations_expire_after_their_ttl():
-    with _small_server(operation_ttl=0.2) as server:
+    with _small_server() as server:
         api = Api(server)
-        operation_id = api.run("7")
-        time.sleep(0.3)
+        operation_id = api.run("7")  # a short TTL from the start could expire while polled
+        server.operations.ttl = 0.2
+        time.sleep(0.3)  # time passing past the TTL, not a wait for the code
         response = api.get(f"/operations/{operation_id}")
         assert response.status_code == 404 and "evicted" in response.json()["message"]
 
