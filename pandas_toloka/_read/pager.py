@@ -38,6 +38,7 @@ to it, call :func:`iter_pages` (DEVELOPERS.md, "How to add a reader").
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -50,11 +51,12 @@ from .._http.attempt import Exchange
 from .._http.payloads import ShapeError, check_item_ids
 from .._http.transport import Transport
 from .._http.urls import api_path
+from .._protocol import loads_json
 from ..errors import PagingError
 from .args import check_page_size
 from .prefetch import discard, one_ahead
 
-__all__ = ["DecodedPage", "PagedResource", "iter_pages"]
+__all__ = ["DecodedPage", "PagedResource", "iter_pages", "last_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -380,3 +382,27 @@ class _SentAhead(Generic[R]):
             discard(self._next[1])
             self._next = None
         self._sent = None
+
+
+_HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
+
+
+def last_key(body: bytes, opener: bytes, key: re.Pattern[bytes]) -> str | None:
+    """A page's last key read from its raw end, for ``PagedResource.guess_cursor``.
+
+    The string ``key`` matches at the last ``opener`` in ``body`` (its group 1 is the
+    JSON string); None when the body does not say ``has_more: true`` or no key is
+    found. A guess: the decoded page confirms it.
+    """
+    at = body.rfind(b'"has_more"')
+    if at < 0 or not _HAS_MORE_TRUE.match(body, at):
+        return None
+    at = body.rfind(opener)
+    match = key.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:
+        value = loads_json(match.group(1))
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from .._config import SOLUTIONS_PAGE_SIZE
 from .._http.payloads import ShapeError, check_item_ids
-from .._protocol import MAX_PAGE_SIZE, decode_json_prefix, loads_json
+from .._protocol import MAX_PAGE_SIZE, decode_json_prefix
 from ..client import Client
 from ..errors import OutputValueError, PagingError
 from ..schema import (
@@ -40,7 +40,7 @@ from ..schema import (
     solution_item_type,
     solutions_to_batch,
 )
-from .pager import DecodedPage, PagedResource, iter_pages
+from .pager import DecodedPage, PagedResource, iter_pages, last_key
 
 __all__ = [
     "CHUNK_ROWS",
@@ -60,7 +60,6 @@ CHUNK_ROWS = 10_000
 
 _DECODE = decode_json_prefix
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
 _TASK_ID = re.compile(rb'"task_id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*")')
 
 
@@ -215,18 +214,7 @@ def guess_cursor(body: bytes) -> str | None:
     None when the body does not say ``has_more: true`` or no task id is found.
     A guess: the decoded page confirms it.
     """
-    at = body.rfind(b'"has_more"')
-    if at < 0 or not _HAS_MORE_TRUE.match(body, at):
-        return None
-    at = body.rfind(b'"task_id"')
-    match = _TASK_ID.match(body, at) if at >= 0 else None
-    if match is None:
-        return None
-    try:
-        value = loads_json(match.group(1))
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
+    return last_key(body, b'"task_id"', _TASK_ID)
 
 
 def _page(

@@ -24,13 +24,12 @@ from .._http import payloads
 from .._protocol import loads_json
 from ..schema import InputField, OutputField, WireMismatch, struct_fields
 from .assignments import parse_datetimes
-from .pager import DecodedPage, PagedResource
+from .pager import DecodedPage, PagedResource, last_key
 
 __all__ = ["TASKS", "decode_tasks", "guess_cursor", "join_columns", "tasks_to_table"]
 
 logger = logging.getLogger(__name__)
 
-_HAS_MORE_TRUE = re.compile(rb'"has_more"[ \t\n\r]*:[ \t\n\r]*true')
 _ITEM_ID = re.compile(rb'\{[ \t\n\r]*"id"[ \t\n\r]*:[ \t\n\r]*("(?:[^"\\]|\\.)*")')
 
 
@@ -397,18 +396,7 @@ def guess_cursor(body: bytes) -> str | None:
     A guess: the decoded page confirms it (an input value that is an object
     opening with ``"id"`` makes it wrong, which costs one request).
     """
-    at = body.rfind(b'"has_more"')
-    if at < 0 or not _HAS_MORE_TRUE.match(body, at):
-        return None
-    at = body.rfind(b'{"id"')
-    match = _ITEM_ID.match(body, at) if at >= 0 else None
-    if match is None:
-        return None
-    try:
-        value = loads_json(match.group(1))
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
+    return last_key(body, b'{"id"', _ITEM_ID)
 
 
 #: ``GET /tasks?pool_id=...``: keyset pages on the task id; the next request leaves
