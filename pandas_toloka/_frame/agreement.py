@@ -29,7 +29,7 @@ from ..agreement._alpha import check_level
 from ..errors import MissingColumnsError
 from ..schema import DtypeBackend
 from .inputs import ATTRS_KEY, frame_output_spec, resolve_field_columns
-from .local import Dropped, check_input, pool_groups, select_rows, text_ids
+from .rows import Dropped, check_input, pool_groups, select_rows, text_ids
 
 __all__ = ["AGREEMENT_COLUMNS", "agreement_by_pool"]
 

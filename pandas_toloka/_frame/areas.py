@@ -25,15 +25,8 @@ from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
 from .from_pool import Connection, resolve_golden
 from .inputs import ATTRS_KEY, frame_output_spec
-from .local import (
-    Dropped,
-    attach_inputs,
-    check_input,
-    inputs_for,
-    pool_groups,
-    select_rows,
-    text_ids,
-)
+from .rows import Dropped, check_input, pool_groups, select_rows, text_ids
+from .task_inputs import attach_inputs, inputs_for
 
 __all__ = ["AREA_KINDS", "aggregate_areas", "area_column"]
 
@@ -250,7 +243,7 @@ def aggregate_areas(
 
     Returns ``pool_id``, ``task_id`` (strings, sorted), the field's column (the
     method's nested Arrow type, whatever ``dtype_backend``), with ``golden=``
-    ``golden``, and with ``inputs=`` the input columns (:func:`.local.inputs_for`:
+    ``golden``, and with ``inputs=`` the input columns (:func:`.task_inputs.inputs_for`:
     checked, and read through ``connection`` when the frame lacks them, after
     every other argument and before any aggregation).
     """

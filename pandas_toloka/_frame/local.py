@@ -13,9 +13,7 @@ which types, in which columns, and the skills come from :mod:`.inputs`.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -25,16 +23,15 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.methods import check_local_type
-from .._read.args import STATUS_ALIASES, STATUSES, check_statuses, input_names
+from .._read.args import check_statuses
 from ..aggregation import (
     AggregationModel,
     DawidSkeneModel,
 )
-from ..aggregation._encoding import check_unique_columns, user_stacklevel
 from ..aggregation._methods import method_options
 from ..aggregation._registry import METHODS, get_method, method_names
 from ..aggregation.report import golden_worker_accuracy
-from ..errors import DroppedResponsesWarning, InvalidArgumentError, MissingColumnsError
+from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, OutputField
 from .from_pool import Connection, GoldenLabels, PoolTasks, pool_skills, resolve_golden
 from .inputs import (
@@ -45,110 +42,24 @@ from .inputs import (
     resolve_field_columns,
 )
 from .local_texts import TEXT_KINDS, accepted_options, extra_columns, run_text_method
+from .rows import Dropped, check_input, pool_groups, select_rows, text_ids
 from .task_inputs import (
-    InputsPlan,
+    frame_inputs,
     join_inputs,
-    needs_tasks,
-    plan_inputs,
-    served_spec,
-    tasks_found,
     values_of,
-    with_inputs,
 )
 
 __all__ = [
-    "FrameInputs",
     "aggregate_local",
-    "attach_inputs",
+    "check_method_kwargs",
+    "check_skill_arguments",
     "fit_local",
-    "inputs_for",
     "model_quality",
+    "run_method",
     "worker_quality",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def select_rows(
-    frame: pd.DataFrame, status: tuple[str, ...] | None, columns: list[Hashable]
-) -> pd.DataFrame:
-    """Rows the server would aggregate: wanted status (when known) and an answer in every field.
-
-    The results export's statuses (``APPROVED``) count as the API's (``ACCEPTED``).
-    """
-    if status is not None and "status" in frame.columns:
-        frame = frame[status_mask(frame, status)]
-    return frame.dropna(subset=columns)
-
-
-def status_mask(frame: pd.DataFrame, status: tuple[str, ...] | None) -> np.ndarray:
-    """Which rows :func:`select_rows` keeps for their status (all without a filter or column)."""
-    if status is None or "status" not in frame.columns:
-        return np.ones(len(frame), dtype=bool)
-    return _status_values(frame).isin(list(status)).to_numpy(dtype=bool, na_value=False)
-
-
-def _status_values(frame: pd.DataFrame) -> pd.Series:
-    values = frame["status"]
-    if isinstance(values, pd.DataFrame):  # pragma: no cover - refused by check_input first
-        raise InvalidArgumentError("responses has several columns named 'status'.")
-    return values.astype(object).replace(STATUS_ALIASES)
-
-
-def check_input(frame: pd.DataFrame, status: tuple[str, ...] | None) -> None:
-    """What no frame shape may turn into a bare exception: duplicate columns, unknown statuses.
-
-    Raises
-    ------
-    InvalidArgumentError
-        For columns sharing a name, or a ``status`` column (filtered by
-        ``status=``) none of whose values is a known status.
-    """
-    check_unique_columns(frame, argument="the frame")
-    if status is None or "status" not in frame.columns or frame.empty:
-        return
-    present = _status_values(frame).dropna()
-    if len(present) and not present.isin(list(STATUSES)).any():
-        seen = sorted(map(str, present.unique()[:10]))
-        raise InvalidArgumentError(
-            f"The status column holds no known status (it holds {seen}), so status={list(status)} "
-            f"would keep no row: statuses are {list(STATUSES)} (the results export's "
-            f"{list(STATUS_ALIASES)} count as {[STATUS_ALIASES[a] for a in STATUS_ALIASES]}). "
-            "Fix the column, or pass status=None to use every row."
-        )
-
-
-@dataclass
-class Dropped:
-    """Rows left out of one call, by reason, for its one :class:`DroppedResponsesWarning`."""
-
-    status: int = 0
-    missing: int = 0
-    unknown_worker: int = 0
-
-    def count(self, group: pd.DataFrame, accepted: pd.DataFrame, rows: pd.DataFrame) -> None:
-        self.status += len(group) - len(accepted)
-        self.missing += len(accepted) - len(rows)
-
-    def warn(
-        self, method: str, total: int, statuses: tuple[str, ...] | None, fields: list[str]
-    ) -> None:
-        reasons = []
-        if self.status:
-            reasons.append(f"{self.status} not of status {list(statuses or ())}")
-        if self.missing:
-            reasons.append(f"{self.missing} without an answer in {fields}")
-        if self.unknown_worker:
-            reasons.append(f"{self.unknown_worker} from workers without a skill")
-        if not reasons:
-            return
-        dropped = self.status + self.missing + self.unknown_worker
-        warnings.warn(
-            DroppedResponsesWarning(
-                f"{method}: dropped {dropped} of {total} response(s): {', '.join(reasons)}."
-            ),
-            stacklevel=user_stacklevel(),
-        )
 
 
 Golden: TypeAlias = Mapping[Any, Any] | pd.Series
@@ -204,29 +115,6 @@ def check_method_kwargs(
         what = f"takes only {list(allowed)}" if allowed else "takes no method_kwargs"
         raise InvalidArgumentError(f"type={kind!r} {what}; got {sorted(map(str, unknown))}.")
     return dict(method_kwargs)
-
-
-def text_ids(frame: pd.DataFrame, *columns: Hashable) -> pd.DataFrame:
-    """The frame with its task and worker ids read as the server reads them.
-
-    ``1``, ``"1"`` and ``1.0`` are one task (one worker). Only a column that
-    mixes kinds of values (text and numbers) can name one id twice; the others
-    are left as they are (no copy when none mixes).
-    """
-    mixed = [
-        c
-        for c in columns
-        if frame[c].dtype == object
-        and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
-    ]
-    if not mixed:
-        return frame
-    out = frame.copy(deep=False)
-    for c in mixed:
-        out[c] = pd.Series(
-            pd.arrays.ArrowExtensionArray(schema.id_array(frame[c])), index=frame.index
-        )
-    return out
 
 
 def run_method(
@@ -305,30 +193,6 @@ def to_table(
         arrays.append(pa.array(result["golden"].to_numpy(dtype=bool), type=pa.bool_()))
         target = target.append(pa.field("golden", pa.bool_()))
     return pa.Table.from_arrays(arrays, schema=target)
-
-
-def pool_groups(
-    frame: pd.DataFrame, pool_id: str | int | None
-) -> list[tuple[str | None, pd.DataFrame]]:
-    if "pool_id" not in frame.columns:
-        meta = schema.get_provenance(frame)
-        default = meta.get("pool_id") if meta is not None else None
-        name = pool_id if pool_id is not None else default
-        return [(None if name is None else schema.id_array([name])[0].as_py(), frame)]
-    pools = schema.id_array(frame["pool_id"])
-    if pool_id is not None:
-        wanted = schema.id_array([pool_id])[0]
-        rows = pc.fill_null(pc.equal(pools, wanted), False).to_numpy(zero_copy_only=False)
-        return [(wanted.as_py(), frame[rows])]
-    if pools.null_count:
-        first = pc.index(pools.is_null(), True).as_py()
-        raise InvalidArgumentError(
-            f"The pool_id column has {pools.null_count} missing value(s) (first in row {first}); "
-            "every response needs its pool: fill or drop those rows, or drop the column and pass "
-            "pool_id= to name the one pool."
-        )
-    names = sorted(set(pools.to_pylist()))
-    return [(p, frame[pc.equal(pools, p).to_numpy(zero_copy_only=False)]) for p in names]
 
 
 def check_skill_arguments(type: object, skills: object, skill_id: object) -> None:
@@ -489,78 +353,6 @@ def aggregate_local(
         **({} if plan is None else {"input_spec": plan.input_spec()}),
     )
     return out
-
-
-def frame_inputs(
-    frame: pd.DataFrame,
-    inputs: object,
-    *,
-    reserved: Sequence[Hashable],
-    pools: Sequence[str | None],
-    connection: Connection,
-    tasks: PoolTasks,
-) -> tuple[InputsPlan | None, list[pa.Table]]:
-    """``inputs=`` checked, and the input values read from the pools' tasks when the frame
-    lacks some and a connection is given (before any aggregation)."""
-    if not (connection.given and needs_tasks(frame, inputs, reserved=reserved)):
-        return plan_inputs(frame, inputs, reserved=reserved), []
-    read = tasks.read(pools)
-    plan = plan_inputs(frame, inputs, reserved=reserved, served=served_spec(read), can_read=True)
-    if plan is None or not plan.from_tasks:
-        return plan, []
-    return plan, [tasks_found(read, plan.from_tasks)]
-
-
-@dataclass(frozen=True)
-class FrameInputs:
-    """``inputs=`` of a method whose result is a pandas frame (area selection): the plan
-    and every task's values, found before the work."""
-
-    plan: InputsPlan
-    found: list[pa.Table]
-
-
-def inputs_for(
-    frame: pd.DataFrame,
-    inputs: object,
-    *,
-    task: Hashable,
-    worker: Hashable,
-    columns: Sequence[Hashable],
-    pool_id: str | int | None,
-    connection: Connection,
-) -> FrameInputs | None:
-    """``inputs=`` checked against the frame (answers in ``columns``), and the values of
-    each pool's tasks taken (or read, with a connection), before any aggregation."""
-    if input_names(inputs) is False:
-        return None
-    frame = text_ids(frame, task, worker)
-    groups = pool_groups(frame, pool_id)
-    plan, found = frame_inputs(
-        frame,
-        inputs,
-        reserved=[task, worker, *schema.RESPONSES_META_COLUMNS, *columns],
-        pools=[pool for pool, _ in groups],
-        connection=connection,
-        tasks=PoolTasks(connection, purpose="inputs= read from the pool"),
-    )
-    assert plan is not None
-    if plan.from_frame and groups:
-        held = [values_of(group, plan, task=task, pool=pool) for pool, group in groups]
-        found = [pa.concat_tables(held), *found]
-    return FrameInputs(plan, found)
-
-
-def attach_inputs(
-    out: pd.DataFrame, prepared: FrameInputs | None, *, dtype_backend: DtypeBackend
-) -> pd.DataFrame:
-    """A result frame (``pool_id``, ``task_id``, ...) with the input columns of its tasks,
-    its provenance recording their input spec."""
-    if prepared is None:
-        return out
-    result = with_inputs(out, prepared.found, prepared.plan, dtype_backend=dtype_backend)
-    result.attrs = {ATTRS_KEY: {**out.attrs[ATTRS_KEY], "input_spec": prepared.plan.input_spec()}}
-    return result
 
 
 def fit_local(

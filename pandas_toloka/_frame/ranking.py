@@ -19,7 +19,7 @@ from .. import schema
 from .._read.args import check_statuses, input_names
 from ..aggregation._registry import get_method, method_names
 from ..errors import InvalidArgumentError, MissingColumnsError
-from .local import Dropped, check_input, pool_groups, select_rows
+from .rows import Dropped, check_input, pool_groups, select_rows
 
 __all__ = [
     "PAIRWISE_METHODS",

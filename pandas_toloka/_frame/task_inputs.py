@@ -31,9 +31,16 @@ from .._read.labeled import labeled_schema
 from ..errors import InvalidArgumentError, MissingColumnsError
 from ..schema import DtypeBackend, InputField
 from ..schema._wire import WireMismatch, typed_column
+from .from_pool import Connection, PoolTasks
+from .inputs import ATTRS_KEY
+from .rows import pool_groups, text_ids
 
 __all__ = [
+    "FrameInputs",
     "InputsPlan",
+    "attach_inputs",
+    "frame_inputs",
+    "inputs_for",
     "found_column",
     "input_arrays",
     "join_inputs",
@@ -420,3 +427,75 @@ def with_inputs(
     out = pd.concat([frame, columns], axis=1)
     out.attrs = frame.attrs
     return out
+
+
+def frame_inputs(
+    frame: pd.DataFrame,
+    inputs: object,
+    *,
+    reserved: Sequence[Hashable],
+    pools: Sequence[str | None],
+    connection: Connection,
+    tasks: PoolTasks,
+) -> tuple[InputsPlan | None, list[pa.Table]]:
+    """``inputs=`` checked, and the input values read from the pools' tasks when the frame
+    lacks some and a connection is given (before any aggregation)."""
+    if not (connection.given and needs_tasks(frame, inputs, reserved=reserved)):
+        return plan_inputs(frame, inputs, reserved=reserved), []
+    read = tasks.read(pools)
+    plan = plan_inputs(frame, inputs, reserved=reserved, served=served_spec(read), can_read=True)
+    if plan is None or not plan.from_tasks:
+        return plan, []
+    return plan, [tasks_found(read, plan.from_tasks)]
+
+
+@dataclass(frozen=True)
+class FrameInputs:
+    """``inputs=`` of a method whose result is a pandas frame (area selection): the plan
+    and every task's values, found before the work."""
+
+    plan: InputsPlan
+    found: list[pa.Table]
+
+
+def inputs_for(
+    frame: pd.DataFrame,
+    inputs: object,
+    *,
+    task: Hashable,
+    worker: Hashable,
+    columns: Sequence[Hashable],
+    pool_id: str | int | None,
+    connection: Connection,
+) -> FrameInputs | None:
+    """``inputs=`` checked against the frame (answers in ``columns``), and the values of
+    each pool's tasks taken (or read, with a connection), before any aggregation."""
+    if input_names(inputs) is False:
+        return None
+    frame = text_ids(frame, task, worker)
+    groups = pool_groups(frame, pool_id)
+    plan, found = frame_inputs(
+        frame,
+        inputs,
+        reserved=[task, worker, *schema.RESPONSES_META_COLUMNS, *columns],
+        pools=[pool for pool, _ in groups],
+        connection=connection,
+        tasks=PoolTasks(connection, purpose="inputs= read from the pool"),
+    )
+    assert plan is not None
+    if plan.from_frame and groups:
+        held = [values_of(group, plan, task=task, pool=pool) for pool, group in groups]
+        found = [pa.concat_tables(held), *found]
+    return FrameInputs(plan, found)
+
+
+def attach_inputs(
+    out: pd.DataFrame, prepared: FrameInputs | None, *, dtype_backend: DtypeBackend
+) -> pd.DataFrame:
+    """A result frame (``pool_id``, ``task_id``, ...) with the input columns of its tasks,
+    its provenance recording their input spec."""
+    if prepared is None:
+        return out
+    result = with_inputs(out, prepared.found, prepared.plan, dtype_backend=dtype_backend)
+    result.attrs = {ATTRS_KEY: {**out.attrs[ATTRS_KEY], "input_spec": prepared.plan.input_spec()}}
+    return result

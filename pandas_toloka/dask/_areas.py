@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._frame.areas import aggregate_areas, area_column
 from .._frame.inputs import frame_output_spec
-from .._frame.local import Dropped, pool_groups, select_rows
+from .._frame.rows import Dropped, pool_groups, select_rows
 from .._read.args import check_statuses
 from ..errors import DroppedResponsesWarning, InvalidArgumentError
 from ..schema import DtypeBackend

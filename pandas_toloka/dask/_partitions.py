@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 
 from .. import schema
 from .._frame.inputs import FieldColumn
-from .._frame.local import Dropped, pool_groups, run_method, select_rows, text_ids, to_table
+from .._frame.local import run_method, to_table
+from .._frame.rows import Dropped, pool_groups, select_rows, text_ids
 from ..aggregation._encoding import build_result
 from ..schema import DtypeBackend
 

@@ -19,8 +19,8 @@ import dask.dataframe as dd
 import pandas as pd
 
 from .. import schema
-from .._frame.local import Dropped, check_input, status_mask
 from .._frame.ranking import PAIRWISE_METHODS, rank_by_pool
+from .._frame.rows import Dropped, check_input, status_mask
 from .._read.args import check_statuses
 from ..aggregation._registry import get_method
 from ..errors import InvalidArgumentError, MissingColumnsError
@@ -41,7 +41,7 @@ def _count_rows(
     """One partition's distinct keys and how many rows had each (nulls kept as keys), and
     whether they are of a wanted status.
 
-    The rows kept are those pandas' rank selects (``_frame.local.status_mask``, the
+    The rows kept are those pandas' rank selects (``_frame.rows.status_mask``, the
     filter of ``select_rows``: the wanted statuses, the results export's ``APPROVED``
     as ``ACCEPTED``); the others are counted for the ``DroppedResponsesWarning``.
     """
