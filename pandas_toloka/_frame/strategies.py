@@ -33,6 +33,7 @@ from typing import Any, Literal, get_args
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._read.prefetch import settled
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError, NotFoundError
 from ..reader import open_aggregated_solutions
@@ -127,7 +128,7 @@ def run_by_task(
         futures = [executor.submit(one, pair) for pair in pairs]
         try:
             for future in futures:
-                item = future.result()
+                item = settled(future)  # wakes for Ctrl-C
                 if item is not None:
                     items.append(item)
         except BaseException:

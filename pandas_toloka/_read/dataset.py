@@ -30,6 +30,7 @@ from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import Provenance
 from ..tasks import open_tasks
 from .pager import iter_pages
+from .prefetch import settled
 from .tasks import TASKS, join_columns
 
 __all__ = [
@@ -281,7 +282,7 @@ def read_labeled_table(
             solutions = stream.to_arrow()
             attrs = dict(stream.attrs)
             op_id = stream.operation_id
-        tasks, names = pending.result()
+        tasks, names = settled(pending)
     finally:
         # never wait for the tasks' read after an error or Ctrl-C: it ends with its request
         executor.shutdown(wait=False, cancel_futures=True)

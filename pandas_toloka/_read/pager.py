@@ -54,7 +54,7 @@ from .._http.urls import api_path
 from .._protocol import loads_json
 from ..errors import PagingError
 from .args import check_page_size
-from .prefetch import discard, one_ahead
+from .prefetch import discard, one_ahead, settled
 
 __all__ = ["DecodedPage", "PagedResource", "iter_pages", "last_key"]
 
@@ -271,7 +271,7 @@ class _DecodedAhead(Generic[R]):
     def take(self) -> DecodedPage[R]:
         assert self.pending is not None
         future, self.pending = self.pending, None
-        return future.result()
+        return settled(future)
 
     def stop(self) -> None:
         discard(self.pending)
@@ -349,7 +349,7 @@ class _SentAhead(Generic[R]):
     def take(self) -> DecodedPage[R]:
         if self._decoded is not None:
             future, self._decoded = self._decoded, None
-            return future.result()
+            return settled(future)
         return self._take_sent()
 
     def _take_sent(self) -> DecodedPage[R]:
@@ -373,7 +373,7 @@ class _SentAhead(Generic[R]):
             decode=decode,
             attempts=self._attempts,
             timeout=self._timeout,
-            first=answer.result,
+            first=partial(settled, answer),
             check_whole=not self._resource.checks_whole,
         )
 
