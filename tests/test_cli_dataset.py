@@ -15,6 +15,7 @@ import pytest
 
 import pandas_toloka as ptk
 from pandas_toloka.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
+from pandas_toloka.errors import DroppedResponsesWarning
 from pandas_toloka.server import LocalTolokaServer, add_demo_pools
 
 POOL = "36502086"
@@ -172,7 +173,10 @@ def test_aggregate_local_reads_csv_parquet_and_the_results_export(
     served: LocalTolokaServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     responses = ptk.read_responses(POOL, status=None, progress_bar=False)
-    expected = responses.toloka.aggregate_locally(fields="result")
+    rejected = int((responses["status"] != "ACCEPTED").sum())
+    dropped = rf"dropped {rejected} of {len(responses)} response\(s\): {rejected} not of status"
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        expected = responses.toloka.aggregate_locally(fields="result")
     responses.to_csv("r.csv", index=False)
     assert main(["aggregate-local", "r.csv", "--field", "result", "-o", "csv.parquet"]) == EXIT_OK
     from_csv = pd.read_parquet("csv.parquet")

@@ -12,7 +12,11 @@ import pandas_toloka.accessor  # noqa: F401  (registers df.toloka)
 from pandas_toloka import schema
 from pandas_toloka.aggregation import LOCAL_METHODS, fit_aggregation, majority_vote
 from pandas_toloka.client import Client
-from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
+from pandas_toloka.errors import (
+    DroppedResponsesWarning,
+    InvalidArgumentError,
+    MissingColumnsError,
+)
 from pandas_toloka.reader import read_aggregated_solutions
 from pandas_toloka.responses import read_responses
 from pandas_toloka.server import LocalTolokaServer
@@ -97,8 +101,12 @@ def test_rejected_answers_do_not_count(
     everything = read_responses("1001", status=None, client=client, progress_bar=False)
     accepted = read_responses("1001", client=client, progress_bar=False)
     assert len(everything) > len(accepted)
+    rejected = len(everything) - len(accepted)
+    dropped = rf"dropped {rejected} of {len(everything)} response\(s\): {rejected} not of status"
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        without_rejected = everything.toloka.aggregate_locally()
     pd.testing.assert_frame_equal(
-        everything.toloka.aggregate_locally().drop(columns="confidence"),
+        without_rejected.drop(columns="confidence"),
         accepted.toloka.aggregate_locally().drop(columns="confidence"),
     )
     with_rejected = everything.toloka.aggregate_locally(status=None)

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import pandas_toloka as ptk
-from pandas_toloka.errors import InvalidArgumentError
+from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError
 from pandas_toloka.server import LocalTolokaServer, add_demo_pools
 from pandas_toloka.server.demo import PAIRWISE_POOL_ID, PAIRWISE_STRENGTHS
 
@@ -105,7 +105,10 @@ def test_several_pools_are_ranked_apart(comparisons: pd.DataFrame) -> None:
     marked = comparisons.assign(
         status=np.where(np.arange(len(comparisons)) % 10 == 0, "REJECTED", "ACCEPTED")
     )
-    accepted = marked.toloka.rank("COUNTING", winner="result", n_bootstrap=0)
+    rejected = int((marked["status"] == "REJECTED").sum())
+    dropped = rf"dropped {rejected} of {len(marked)} response\(s\): {rejected} not of status"
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        accepted = marked.toloka.rank("COUNTING", winner="result", n_bootstrap=0)
     everything = marked.toloka.rank("COUNTING", winner="result", n_bootstrap=0, status=None)
     assert accepted["n_comparisons"].sum() < everything["n_comparisons"].sum()
 

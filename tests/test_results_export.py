@@ -14,7 +14,12 @@ import requests
 from pandas.util import hash_array
 
 import pandas_toloka as ptk
-from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError, OutputValueError
+from pandas_toloka.errors import (
+    DroppedResponsesWarning,
+    InvalidArgumentError,
+    MissingColumnsError,
+    OutputValueError,
+)
 from pandas_toloka.server import LocalTolokaServer, add_demo_pools
 
 WEB_DOWNLOAD = Path(__file__).parent / "data" / "results_export" / "web_download.tsv"
@@ -107,8 +112,14 @@ def test_aggregates_to_the_same_labels_as_the_api_path(tmp_path: Path) -> None:
         api = ptk.read_responses("36502086", status=None, url=server.url, token="secret")
     exported = ptk.read_assignments_tsv(path, pool_id="36502086", output_spec=SPEC)
     assert len(exported) == len(api)
-    by_api = api.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
-    by_export = exported.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
+    # both count the same REJECTED responses as left out
+    rejected = int((api["status"] != "ACCEPTED").sum())
+    assert rejected > 0
+    dropped = rf"dropped {rejected} of {len(api)} response\(s\): {rejected} not of status"
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        by_api = api.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        by_export = exported.toloka.aggregate_locally(type="DAWID_SKENE", fields="result")
     pd.testing.assert_series_equal(
         by_api.set_index("task_id")["result"].sort_index(),
         by_export.set_index("task_id")["result"].sort_index(),

@@ -11,7 +11,11 @@ import pytest
 
 import pandas_toloka  # noqa: F401  (registers df.toloka)
 from pandas_toloka.aggregation import rover, text_hrrasa
-from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
+from pandas_toloka.errors import (
+    DroppedResponsesWarning,
+    InvalidArgumentError,
+    MissingColumnsError,
+)
 
 
 def _frame() -> pd.DataFrame:
@@ -36,9 +40,14 @@ def _frame() -> pd.DataFrame:
     )
 
 
+# The one REJECTED row of _frame() is left out, and counted.
+_DROPPED = r"dropped 1 of 8 response\(s\): 1 not of status \['ACCEPTED'\]\.$"
+
+
 def test_rover_through_the_accessor(tmp_path: Path) -> None:
     frame = _frame()
-    result = frame.toloka.aggregate_locally(type="rover", fields="text")
+    with pytest.warns(DroppedResponsesWarning, match=_DROPPED):
+        result = frame.toloka.aggregate_locally(type="rover", fields="text")
     assert list(result.columns) == ["pool_id", "task_id", "confidence", "text"]
     assert result["text"].tolist() == ["b c d e", "x y", "q r"]
     accepted = frame[frame["status"] == "ACCEPTED"]
@@ -55,17 +64,19 @@ def test_rover_through_the_accessor(tmp_path: Path) -> None:
 
 def test_rover_options_through_method_kwargs() -> None:
     frame = _frame()
-    result = frame.toloka.aggregate_locally(
-        type="ROVER", fields="text", method_kwargs={"detokenizer": "_".join}
-    )
+    with pytest.warns(DroppedResponsesWarning, match=_DROPPED):
+        result = frame.toloka.aggregate_locally(
+            type="ROVER", fields="text", method_kwargs={"detokenizer": "_".join}
+        )
     assert result["text"].tolist() == ["b_c_d_e", "x_y", "q_r"]
 
 
 def test_embedding_methods_through_the_accessor() -> None:
     frame = _frame()
-    result = frame.toloka.aggregate_locally(
-        type="TEXT_HRRASA", fields="text", n_iter=5, method_kwargs={"embedding": "emb"}
-    )
+    with pytest.warns(DroppedResponsesWarning, match=_DROPPED):
+        result = frame.toloka.aggregate_locally(
+            type="TEXT_HRRASA", fields="text", n_iter=5, method_kwargs={"embedding": "emb"}
+        )
     accepted = frame[frame["status"] == "ACCEPTED"]
     expected = [
         text_hrrasa(group, text="text", embedding="emb", n_iter=5)["text"].tolist()
@@ -73,9 +84,10 @@ def test_embedding_methods_through_the_accessor() -> None:
     ]
     assert result["text"].tolist() == sum(expected, [])
     for kind in ("CLOSEST_TO_AVERAGE", "RASA", "HRRASA", "TEXT_RASA"):
-        out = frame.toloka.aggregate_locally(
-            type=kind, fields="text", method_kwargs={"embedding": "emb"}
-        )
+        with pytest.warns(DroppedResponsesWarning, match=_DROPPED):
+            out = frame.toloka.aggregate_locally(
+                type=kind, fields="text", method_kwargs={"embedding": "emb"}
+            )
         assert list(out.columns) == ["pool_id", "task_id", "confidence", "text"]
         assert len(out) == 3
 

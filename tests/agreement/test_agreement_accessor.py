@@ -8,7 +8,11 @@ import pytest
 
 import pandas_toloka  # noqa: F401  (registers df.toloka)
 import pandas_toloka.agreement as ag
-from pandas_toloka.errors import InvalidArgumentError, MissingColumnsError
+from pandas_toloka.errors import (
+    DroppedResponsesWarning,
+    InvalidArgumentError,
+    MissingColumnsError,
+)
 
 
 def _responses() -> pd.DataFrame:
@@ -28,7 +32,9 @@ def _responses() -> pd.DataFrame:
 
 def test_one_row_per_pool_equal_to_the_functions() -> None:
     frame = _responses()
-    out = frame.toloka.agreement("result")
+    dropped = r"dropped 2 of 204 response\(s\): 1 not of status \['ACCEPTED'\], 1 without an answer"
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        out = frame.toloka.agreement("result")
     assert out["pool_id"].tolist() == ["11", "30", "7"]
     assert str(out["pool_id"].dtype).startswith("large_string") or "string" in str(
         out["pool_id"].dtype

@@ -14,6 +14,7 @@ from conftest import SPEC, make_responses
 
 import pandas_toloka as ptk
 import pandas_toloka.dask as ptd
+from pandas_toloka.errors import DroppedResponsesWarning
 
 KINDS = ("DAWID_SKENE", "MAJORITY_VOTE", "WEIGHTED_DYNAMIC_OVERLAP")
 
@@ -33,6 +34,15 @@ def responses() -> pd.DataFrame:
     out["result"] = out["result"].astype("string[pyarrow]")
     out.loc[out.index % 23 == 7, "result"] = pd.NA  # skipped, as the server skips them
     return out
+
+
+#: What the responses fixture leaves out, and counts: its REJECTED rows and unanswered ones.
+DROPPED = r"dropped 72 of 720 response\(s\): 43 not of status \['ACCEPTED'\], 29 without an answer"
+#: ... and, for WEIGHTED_DYNAMIC_OVERLAP, the rows of the workers without a skill.
+DROPPED_WITHOUT_SKILLS = (
+    r"dropped 408 of 720 response\(s\): 43 not of status \['ACCEPTED'\], 29 without an answer"
+    r" in \['result'\], 336 from workers without a skill"
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +80,16 @@ def _check_equal(result: pd.DataFrame, expected: pd.DataFrame) -> None:
 def test_equals_the_pandas_accessor(dask_client, responses, skills, kind, caplog) -> None:
     if kind != "WEIGHTED_DYNAMIC_OVERLAP":
         skills = None  # refused by the other methods, which would ignore them
-    expected = responses.toloka.aggregate_locally(kind, skills=skills, output_spec=SPEC)
+    dropped = DROPPED if skills is None else DROPPED_WITHOUT_SKILLS
+    with pytest.warns(DroppedResponsesWarning, match=dropped):
+        expected = responses.toloka.aggregate_locally(kind, skills=skills, output_spec=SPEC)
     assert len(expected) > 200
     for name, ddf in _partitionings(responses).items():
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="pandas_toloka.dask"):
+        with (
+            caplog.at_level(logging.INFO, logger="pandas_toloka.dask"),
+            pytest.warns(DroppedResponsesWarning, match=dropped),
+        ):
             result = ptd.aggregate_locally(ddf, kind, skills=skills, output_spec=SPEC)
         assert ("shuffling" in caplog.text) == (name == "rows shuffled"), name
         assert isinstance(result, dd.DataFrame), name
@@ -107,8 +122,10 @@ def test_one_spread_pool_without_a_pool_column(dask_client, caplog) -> None:
 def test_worker_quality_equals_the_pandas_accessor(dask_client, responses) -> None:
     ddf = dd.from_pandas(responses.sample(frac=1.0, random_state=1), npartitions=3)
     for confusion in (False, True):
-        expected = responses.toloka.worker_quality(output_spec=SPEC, confusion=confusion)
-        result = ptd.worker_quality(ddf, output_spec=SPEC, confusion=confusion)
+        with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+            expected = responses.toloka.worker_quality(output_spec=SPEC, confusion=confusion)
+        with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+            result = ptd.worker_quality(ddf, output_spec=SPEC, confusion=confusion)
         value = "probability" if confusion else "accuracy"
         assert result.attrs["toloka"] == expected.attrs["toloka"]
         pd.testing.assert_frame_equal(result.drop(columns=value), expected.drop(columns=value))
@@ -121,6 +138,9 @@ def test_the_accessor_is_registered() -> None:
     assert ddf.toloka.aggregate_locally.__doc__
 
 
+# The error comes before the rows are counted (Dawid-Skene's survey) or after (majority vote's
+# compute): the count is incidental here, and asserted in the tests above.
+@pytest.mark.filterwarnings("ignore::pandas_toloka.errors.DroppedResponsesWarning")
 def test_errors_raised_on_workers_keep_their_type(dask_client, responses) -> None:
     broken = responses.copy()
     broken.loc[broken.index[-3], "worker_id"] = pd.NA
@@ -165,12 +185,21 @@ def test_agreement_equals_the_pandas_accessor(dask_client, responses) -> None:
         ignore_index=True,
     )
     ddf = dd.from_pandas(two.sample(frac=1.0, random_state=3), npartitions=3)  # pools spread
-    expected = two.toloka.agreement(output_spec=SPEC, level="ordinal")
-    result = ddf.toloka.agreement(output_spec=SPEC, level="ordinal")
+    both = r"dropped 107 of 1080 response\(s\): 64 not of status \['ACCEPTED'\], 43 without an"
+    with pytest.warns(DroppedResponsesWarning, match=both):
+        expected = two.toloka.agreement(output_spec=SPEC, level="ordinal")
+    with pytest.warns(DroppedResponsesWarning, match=both):
+        result = ddf.toloka.agreement(output_spec=SPEC, level="ordinal")
     assert result.attrs["toloka"] == expected.attrs["toloka"]
     pd.testing.assert_frame_equal(result, expected)
-    one = ptd.agreement(ddf, output_spec=SPEC, pool_id="2")
-    pd.testing.assert_frame_equal(one, two.toloka.agreement(output_spec=SPEC, pool_id="2"))
+    # pool_id= counts only that pool's rows: all of them on Dask (its rows are picked
+    # first), those of the whole frame on pandas.
+    second = r"response\(s\): 21 not of status \['ACCEPTED'\], 14 without an answer"
+    with pytest.warns(DroppedResponsesWarning, match=rf"dropped 35 of 360 {second}"):
+        one = ptd.agreement(ddf, output_spec=SPEC, pool_id="2")
+    with pytest.warns(DroppedResponsesWarning, match=rf"dropped 35 of 1080 {second}"):
+        on_pandas = two.toloka.agreement(output_spec=SPEC, pool_id="2")
+    pd.testing.assert_frame_equal(one, on_pandas)
 
 
 def test_responses_are_shuffled_by_tasks_unless_dask_config_says_otherwise() -> None:

@@ -13,6 +13,7 @@ from conftest import make_responses
 import pandas_toloka as ptk
 import pandas_toloka.dask as ptd
 from pandas_toloka.aggregation._registry import METHODS, Method, method_names
+from pandas_toloka.errors import DroppedResponsesWarning
 
 BINARY = {"result": {"type": "STRING", "allowed_values": ["no", "yes"]}}
 #: The registry's methods fitted per pool (the per-task ones and Dawid-Skene's EM are in
@@ -40,6 +41,10 @@ def pools() -> pd.DataFrame:
     out["task_id"] = out["task_id"].str.replace(r"^t\d+-", "t-", regex=True)  # shared ids
     out["status"] = np.where(np.arange(len(out)) % 13 == 4, "REJECTED", "ACCEPTED")
     return out
+
+
+#: What the pools fixture leaves out, and counts: its REJECTED rows.
+DROPPED = r"dropped 25 of 320 response\(s\): 25 not of status \['ACCEPTED'\]\.$"
 
 
 def _check_equal(result: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -75,10 +80,14 @@ def test_every_registry_method_runs_on_dask() -> None:
 def test_per_pool_methods_equal_pandas(dask_client, pools, kind, caplog) -> None:
     # Rows in another order than the pools': MACE's first start (crowd-kit's) depends on it.
     frame = pools.sample(frac=1.0, random_state=4)
-    expected = frame.toloka.aggregate_locally(kind, output_spec=BINARY)
+    with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+        expected = frame.toloka.aggregate_locally(kind, output_spec=BINARY)
     assert expected["pool_id"].nunique() == 2 and expected["task_id"].duplicated().any()
     spread = dd.from_pandas(frame, npartitions=3, sort=False)
-    with caplog.at_level(logging.INFO, logger="pandas_toloka.dask"):
+    with (
+        caplog.at_level(logging.INFO, logger="pandas_toloka.dask"),
+        pytest.warns(DroppedResponsesWarning, match=DROPPED),
+    ):
         result = spread.toloka.aggregate_locally(kind, output_spec=BINARY)
     assert "pools span partitions: shuffling" in caplog.text
     computed = result.compute()
@@ -94,9 +103,11 @@ def test_golden_and_method_kwargs_equal_pandas(dask_client, pools) -> None:
         ("MACE", {"golden": golden, "method_kwargs": {"seed": 3, "n_restarts": 2}}),
         ("GLAD", {"golden": golden, "method_kwargs": {"m_step_max_iter": 5}}),
     ):
-        expected = pools.toloka.aggregate_locally(kind, output_spec=BINARY, **kwargs)
+        with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+            expected = pools.toloka.aggregate_locally(kind, output_spec=BINARY, **kwargs)
         assert expected["golden"].sum() == 4  # two golden tasks in each pool
-        result = ptd.aggregate_locally(by_pool, kind, output_spec=BINARY, **kwargs)
+        with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+            result = ptd.aggregate_locally(by_pool, kind, output_spec=BINARY, **kwargs)
         _check_equal(result.compute(), expected)
 
 
@@ -109,7 +120,9 @@ def test_refusals_come_from_the_registry(pools, monkeypatch) -> None:
         ptk.InvalidArgumentError, match=r"one of \['DAWID_SKENE', .*'KOS'.*\], got 'LOCAL_TOY'"
     ):
         ptd.aggregate_locally(ddf, "LOCAL_TOY")
-    assert pools.toloka.aggregate_locally("local_toy", output_spec=BINARY)["pool_id"].nunique() == 2
+    with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+        toy_result = pools.toloka.aggregate_locally("local_toy", output_spec=BINARY)
+    assert toy_result["pool_id"].nunique() == 2
     with pytest.raises(ptk.InvalidArgumentError, match="golden= is supported by"):
         ptd.aggregate_locally(ddf, "WAWA", golden={"t-0001": "yes"})
     with pytest.raises(ptk.InvalidArgumentError, match="takes only"):
@@ -126,11 +139,13 @@ def test_worker_quality_per_pool_equals_pandas(dask_client, pools) -> None:
         {"type": "GLAD"},
         {"type": "DAWID_SKENE", "golden": {"t-0001": "yes"}},
     ):
-        expected = frame.toloka.worker_quality(output_spec=BINARY, **kwargs)
+        with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+            expected = frame.toloka.worker_quality(output_spec=BINARY, **kwargs)
         # Two pools sharing task ids: fitted apart, so each pool has its own rows.
         assert expected["pool_id"].tolist() == sorted(expected["pool_id"].tolist())
         assert set(expected["pool_id"]) == {"81", "82"}
-        result = ptd.worker_quality(spread, output_spec=BINARY, **kwargs)
+        with pytest.warns(DroppedResponsesWarning, match=DROPPED):
+            result = ptd.worker_quality(spread, output_spec=BINARY, **kwargs)
         assert result.attrs["toloka"] == expected.attrs["toloka"], kwargs
         values = [c for c in expected.columns if expected[c].dtype == np.float64]
         pd.testing.assert_frame_equal(result.drop(columns=values), expected.drop(columns=values))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import pandas_toloka.dask as ptd
-from pandas_toloka.errors import InvalidArgumentError
+from pandas_toloka.errors import DroppedResponsesWarning, InvalidArgumentError
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +40,23 @@ def comparisons() -> pd.DataFrame:
     return out.sample(frac=1.0, random_state=2, ignore_index=True)
 
 
+def _rejected(n: int, of: int) -> str:
+    """The count of the fixture's REJECTED comparisons, left out by both fronts."""
+    return rf"rank: dropped {n} of {of} response\(s\): {n} not of status \['ACCEPTED'\]\.$"
+
+
 @pytest.mark.parametrize("method", ["BRADLEY_TERRY", "NOISY_BRADLEY_TERRY", "PAGERANK"])
 def test_rank_on_dask_equals_pandas(dask_client, comparisons, method) -> None:
     spread = dd.from_pandas(comparisons, npartitions=3, sort=False)
-    with pytest.warns(UserWarning, match="dropped 1 of"):
+    with (
+        pytest.warns(DroppedResponsesWarning, match=_rejected(41, 800)),
+        pytest.warns(UserWarning, match="dropped 1 of"),
+    ):
         expected = comparisons.toloka.rank(method, n_bootstrap=8, seed=5)
-    with pytest.warns(UserWarning, match="dropped 1 of"):
+    with (
+        pytest.warns(DroppedResponsesWarning, match=_rejected(41, 800)),
+        pytest.warns(UserWarning, match="dropped 1 of"),
+    ):
         result = spread.toloka.rank(method, n_bootstrap=8, seed=5)
     assert result["pool_id"].unique().tolist() == ["61", "62"]
     pd.testing.assert_frame_equal(result, expected, check_exact=False, rtol=1e-9, atol=1e-12)
@@ -56,12 +67,13 @@ def test_rank_on_dask_equals_pandas(dask_client, comparisons, method) -> None:
 
 def test_aggregate_locally_with_a_pairwise_type_and_elo_refused(dask_client, comparisons) -> None:
     spread = dd.from_pandas(comparisons.dropna(), npartitions=2, sort=False)
-    by_type = spread.toloka.aggregate_locally(
-        "COUNTING", fields="winner", method_kwargs={"n_bootstrap": 0}
-    )
-    pd.testing.assert_frame_equal(
-        by_type, comparisons.dropna().toloka.rank("COUNTING", n_bootstrap=0)
-    )
+    with pytest.warns(DroppedResponsesWarning, match=_rejected(41, 799)):
+        by_type = spread.toloka.aggregate_locally(
+            "COUNTING", fields="winner", method_kwargs={"n_bootstrap": 0}
+        )
+    with pytest.warns(DroppedResponsesWarning, match=_rejected(41, 799)):
+        on_pandas = comparisons.dropna().toloka.rank("COUNTING", n_bootstrap=0)
+    pd.testing.assert_frame_equal(by_type, on_pandas)
     with pytest.raises(InvalidArgumentError, match="order"):
         ptd.rank(spread, "ELO")
 
@@ -70,9 +82,12 @@ def test_the_results_export_statuses_count_as_on_pandas(dask_client, comparisons
     """One status filter for both fronts: ``APPROVED`` (the results export's) is ACCEPTED."""
     exported = comparisons.dropna().reset_index(drop=True)
     exported["status"] = exported["status"].mask(exported.index % 3 == 0, "APPROVED")
-    expected = exported.toloka.rank("COUNTING", n_bootstrap=0)
+    # every third row is now APPROVED, kept as ACCEPTED: 29 of the 41 REJECTED are left out
+    with pytest.warns(DroppedResponsesWarning, match=_rejected(29, 799)):
+        expected = exported.toloka.rank("COUNTING", n_bootstrap=0)
     spread = dd.from_pandas(exported, npartitions=3, sort=False)
-    result = ptd.rank(spread, "COUNTING", n_bootstrap=0)
+    with pytest.warns(DroppedResponsesWarning, match=_rejected(29, 799)):
+        result = ptd.rank(spread, "COUNTING", n_bootstrap=0)
     pd.testing.assert_frame_equal(result, expected)
     accepted = exported[exported["status"] != "REJECTED"]
     assert result["n_comparisons"].sum() == 2 * len(accepted)
