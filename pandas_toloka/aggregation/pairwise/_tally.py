@@ -13,13 +13,14 @@ score kernel reads: a tie is half a win for each side.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._input import LEFT, RIGHT, TIE, Comparisons
+from ._input import LEFT, RIGHT, TIE, Comparisons, WinnerKind, encode_comparisons
 
-__all__ = ["Duels", "Tally", "duels", "tally"]
+__all__ = ["Duels", "Tally", "count_duels", "duels", "tally"]
 
 #: Key spaces up to this size are counted with bincount rather than sorted.
 _BINCOUNT_MAX = 1 << 22
@@ -177,3 +178,32 @@ def duels(counted: Tally) -> Duels:
         share=share,
         n_items=counted.n_items,
     )
+
+
+def count_duels(
+    responses: object,
+    *,
+    left: Hashable,
+    right: Hashable,
+    winner: Hashable,
+    winner_kind: WinnerKind,
+    counts: Hashable | None,
+    method: str,
+) -> tuple[Comparisons, Tally, Duels]:
+    """A frame of comparisons (workers not told apart) encoded, tallied and made duels.
+
+    What every order-free score starts from: the encoded comparisons, their
+    :func:`tally` and its :func:`duels`.
+    """
+    data = encode_comparisons(
+        responses,
+        left=left,
+        right=right,
+        winner=winner,
+        worker=None,
+        winner_kind=winner_kind,
+        counts=counts,
+        method=method,
+    )
+    counted = tally(data)
+    return data, counted, duels(counted)

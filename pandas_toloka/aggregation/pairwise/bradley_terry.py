@@ -13,10 +13,10 @@ from ._bootstrap import resample_tally
 from ._bt_kernel import check_connected, fit_bt
 from ._build import build_model
 from ._docs import PARTS
-from ._input import WinnerKind, encode_comparisons
+from ._input import WinnerKind
 from ._model import RankingModel
 from ._options import check_bootstrap, check_number
-from ._tally import duels, tally
+from ._tally import count_duels
 
 __all__ = ["bradley_terry", "fit_bradley_terry"]
 
@@ -54,18 +54,15 @@ def fit_bradley_terry(
     prior = check_number("prior", prior, low=0.0)
     n_iter, tol = check_iteration_args(n_iter, tol)
     n_bootstrap, confidence, seed = check_bootstrap(n_bootstrap, confidence, seed)
-    data = encode_comparisons(
+    data, counted, entries = count_duels(
         responses,
         left=left,
         right=right,
         winner=winner,
-        worker=None,
         winner_kind=winner_kind,
         counts=counts,
         method=METHOD,
     )
-    counted = tally(data)
-    entries = duels(counted)
     if prior == 0:
         check_connected(entries, entries.weights(counted.count)[None], data.items, method=METHOD)
     fit = fit_bt(entries, counted.count, prior=prior, n_iter=n_iter, tol=tol)

@@ -13,10 +13,10 @@ from ._bootstrap import resample_tally
 from ._build import build_model
 from ._docs import PARTS
 from ._graph_kernels import PowerFit, eigen_scores, pagerank_scores
-from ._input import WinnerKind, encode_comparisons
+from ._input import WinnerKind
 from ._model import RankingModel
 from ._options import check_bootstrap, check_number
-from ._tally import Duels, duels, tally
+from ._tally import Duels, count_duels
 
 __all__ = ["eigenvector", "fit_eigenvector", "fit_pagerank", "pagerank"]
 
@@ -40,18 +40,15 @@ def _fit(
 ) -> RankingModel:
     n_iter, tol = check_iteration_args(n_iter, tol)
     n_bootstrap, confidence, seed = check_bootstrap(n_bootstrap, confidence, seed)
-    data = encode_comparisons(
+    data, counted, entries = count_duels(
         responses,
         left=left,
         right=right,
         winner=winner,
-        worker=None,
         winner_kind=winner_kind,
         counts=counts,
         method=method,
     )
-    counted = tally(data)
-    entries = duels(counted)
 
     def run(counts: np.ndarray) -> PowerFit:
         return kernel(entries, counts, n_iter=n_iter, tol=tol, **options)  # type: ignore[operator]

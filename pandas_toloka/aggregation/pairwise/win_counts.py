@@ -12,10 +12,10 @@ from ._bootstrap import resample_tally
 from ._build import build_model
 from ._docs import PARTS
 from ._graph_kernels import average_win_rate_scores, counting_scores, pairs
-from ._input import WinnerKind, encode_comparisons
+from ._input import WinnerKind
 from ._model import RankingModel
 from ._options import check_bootstrap
-from ._tally import duels, tally
+from ._tally import count_duels
 
 __all__ = ["average_win_rate", "counting", "fit_average_win_rate", "fit_counting"]
 
@@ -34,18 +34,15 @@ def _fit(
     seed: int,
 ) -> RankingModel:
     n_bootstrap, confidence, seed = check_bootstrap(n_bootstrap, confidence, seed)
-    data = encode_comparisons(
+    data, counted, entries = count_duels(
         responses,
         left=left,
         right=right,
         winner=winner,
-        worker=None,
         winner_kind=winner_kind,
         counts=counts,
         method=method,
     )
-    counted = tally(data)
-    entries = duels(counted)
     if method == "COUNTING":
 
         def score(counts: np.ndarray) -> np.ndarray:
