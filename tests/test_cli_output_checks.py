@@ -88,6 +88,34 @@ def test_a_missing_folder_is_an_error_unless_parents_is_given(
     assert [p.name for p in out.parent.iterdir()] == ["out.parquet"]
 
 
+@pytest.mark.parametrize("command", ["export", "responses", "aggregate-local"])
+def test_every_writing_command_takes_parents(
+    server: LocalTolokaServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """The same -o rules for each command that writes a file: a missing folder is refused
+    before any request, and created with --parents."""
+    source = tmp_path / "responses.parquet"
+    pd.DataFrame(
+        {"task_id": ["t1", "t1"], "worker_id": ["w1", "w2"], "result": ["cat", "cat"]}
+    ).to_parquet(source)
+    head = {
+        "export": ["export", "p1", "--url", server.url, "--no-progress"],
+        "responses": ["responses", "p1", "--url", server.url, "--no-progress"],
+        "aggregate-local": ["aggregate-local", str(source), "--type", "MAJORITY_VOTE"],
+    }[command]
+    out = tmp_path / "a" / "b" / "out.parquet"
+    assert main([*head, "-o", str(out)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "--parents" in err and "Traceback" not in err
+    assert server.request_log.snapshot() == []
+    assert not (tmp_path / "a").exists()
+    assert main([*head, "-o", str(out), "--parents"]) == EXIT_OK
+    assert [p.name for p in out.parent.iterdir()] == ["out.parquet"]
+
+
 def test_parents_never_creates_folders_through_a_dangling_symlink(
     server: LocalTolokaServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

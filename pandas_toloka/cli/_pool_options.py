@@ -21,6 +21,7 @@ from ._common import EXIT_USAGE, CommandError, cli_message, count
 from ._files import atomic_output, not_writable, wrong_suffix
 
 __all__ = [
+    "add_output_flags",
     "add_server_flags",
     "check_output",
     "check_token",
@@ -30,8 +31,28 @@ __all__ = [
 ]
 
 
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``-o`` and ``--parents``."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
+    )
+    parser.add_argument(
+        "--parents",
+        action="store_true",
+        help=(
+            "create the missing folders of -o (never through a symbolic link); without it a "
+            "missing folder is an error, before anything is sent"
+        ),
+    )
+
+
 def add_server_flags(parser: argparse.ArgumentParser) -> None:
-    """``--token``, ``--url``, ``--environment``, ``-o`` and ``--max-attempts``."""
+    """``--token``, ``--url``, ``--environment``, ``-o``, ``--parents`` and ``--max-attempts``."""
     parser.add_argument(
         "--token",
         metavar="TOKEN",
@@ -44,14 +65,7 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
         "--url", help="base URL of a Toloka-compatible server (default: TOLOKA_URL)"
     )
     parser.add_argument("--environment", help="PRODUCTION or SANDBOX (default: PRODUCTION)")
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        type=Path,
-        metavar="FILE",
-        help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
-    )
+    add_output_flags(parser)
     parser.add_argument(
         "--max-attempts",
         type=count(1),
@@ -61,9 +75,14 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_output(output: Path) -> None:
-    """Refuse ``-o`` (exit 2) if it cannot be written, before any request."""
-    problem = wrong_suffix(output) or not_writable(output)
+def check_output(output: Path, *, parents: bool = False) -> None:
+    """Refuse ``-o`` (exit 2) if it cannot be written, before any request.
+
+    The suffix, the target (a regular file or absent, through symbolic links),
+    its folder (existing, or created with ``parents``; writable), and the
+    length of its name and of the temporary name written first.
+    """
+    problem = wrong_suffix(output) or not_writable(output, parents=parents)
     if problem is not None:
         raise CommandError(f"-o {problem}", exit_code=EXIT_USAGE)
 
@@ -104,7 +123,7 @@ def request_error(exc: TolokaError) -> CommandError:
     return CommandError(f"{type(exc).__name__}: {cli_message(str(exc))}")
 
 
-def write_frame(frame: pd.DataFrame, output: Path) -> None:
+def write_frame(frame: pd.DataFrame, output: Path, *, parents: bool = False) -> None:
     """Write ``frame`` (with its ``attrs``) to ``output`` atomically.
 
     ``df.to_parquet``, so a plain ``pd.read_parquet`` gives the frame's dtypes back.
@@ -115,7 +134,7 @@ def write_frame(frame: pd.DataFrame, output: Path) -> None:
         If the file cannot be written (exit 1, nothing left behind).
     """
     try:
-        with atomic_output(Path(output)) as tmp:
+        with atomic_output(Path(output), parents=parents) as tmp:
             frame.to_parquet(tmp, index=False)
     except (OSError, pa.ArrowException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -19,12 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._protocol import MAX_PAGE_SIZE
-from .._read.connect import open_client
 from ..aggregation._registry import method_names
-from ..client import Client
 from ..errors import (
     InvalidArgumentError,
-    MissingTokenError,
     NotFoundError,
     OperationFailedError,
     OperationInterruptedError,
@@ -53,9 +50,10 @@ from ._common import (
     note_operation,
     positive_seconds,
 )
-from ._files import atomic_output, not_writable, wrong_suffix
+from ._files import atomic_output
+from ._pool_options import add_server_flags, check_output, check_token, make_client
 
-__all__ = ["check_output", "register", "resume_command", "run", "write_parquet"]
+__all__ = ["register", "resume_command", "run", "write_parquet"]
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -97,41 +95,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="the skill that weighs each answer (WEIGHTED_DYNAMIC_OVERLAP only)",
     )
     parser.add_argument("--operation-id", metavar="ID", help="read an aggregation already started")
-    parser.add_argument(
-        "--token",
-        metavar="TOKEN",
-        help=(
-            "Toloka API key; prefer the TOLOKA_API_KEY environment variable: a flag stays in "
-            "your shell history and shows in the process list (never printed or logged)"
-        ),
-    )
-    parser.add_argument(
-        "--url", help="base URL of a Toloka-compatible server (default: TOLOKA_URL)"
-    )
-    parser.add_argument("--environment", help="PRODUCTION or SANDBOX (default: PRODUCTION)")
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        type=Path,
-        metavar="FILE",
-        help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
-    )
-    parser.add_argument(
-        "--parents",
-        action="store_true",
-        help=(
-            "create the missing folders of -o (never through a symbolic link); without it a "
-            "missing folder is an error, before anything is sent"
-        ),
-    )
-    parser.add_argument(
-        "--max-attempts",
-        type=count(1),
-        default=DEFAULTS["max_attempts"],
-        metavar="N",
-        help="attempts per HTTP request before giving up (default 5)",
-    )
+    add_server_flags(parser)
     parser.add_argument(
         "--page-size",
         type=count(1, MAX_PAGE_SIZE),
@@ -166,17 +130,6 @@ def _schema_with_metadata(stream: AggregatedSolutions) -> pa.Schema:
     metadata = dict(schema.metadata or {})
     metadata[b"PANDAS_ATTRS"] = json.dumps(empty.attrs).encode()
     return schema.with_metadata(metadata)
-
-
-def check_output(output: Path, *, parents: bool = False) -> str | None:
-    """Why ``-o output`` cannot be written (checked before an aggregation is started), or None.
-
-    The suffix, the target (a regular file or absent, through symbolic links),
-    its folder (existing, or created with ``parents``; writable), and the
-    length of its name and of the temporary name written first.
-    """
-    problem = wrong_suffix(output) or not_writable(output, parents=parents)
-    return None if problem is None else f"-o {problem}"
 
 
 def write_parquet(stream: AggregatedSolutions, output: Path, *, parents: bool = False) -> int:
@@ -218,11 +171,7 @@ def _check_usage(args: argparse.Namespace) -> None:
             "started.",
             exit_code=EXIT_USAGE,
         )
-    if args.token is not None and not args.token.strip():
-        raise CommandError(
-            "--token is empty (an unset variable?); set TOLOKA_API_KEY or give the token.",
-            exit_code=EXIT_USAGE,
-        )
+    check_token(args)
     if (
         args.skill is not None
         and args.operation_id is None
@@ -233,35 +182,13 @@ def _check_usage(args: argparse.Namespace) -> None:
             "add --type WEIGHTED_DYNAMIC_OVERLAP, or drop --skill.",
             exit_code=EXIT_USAGE,
         )
-    problem = check_output(args.output, parents=args.parents)
-    if problem is not None:  # before anything uses up the aggregation quota
-        raise CommandError(problem, exit_code=EXIT_USAGE)
-
-
-def _client(args: argparse.Namespace) -> Client:
-    try:
-        client, _ = open_client(
-            None,
-            token=args.token,
-            environment=args.environment,
-            url=args.url,
-            max_attempts=args.max_attempts,
-        )
-        return client
-    except InvalidArgumentError as exc:
-        raise CommandError(cli_message(str(exc)), exit_code=EXIT_USAGE) from None
-    except MissingTokenError:
-        raise CommandError(
-            "no Toloka token: set the environment variable TOLOKA_API_KEY (an API key from "
-            "Profile → Integrations; TOLOKA_TOKEN for a legacy OAuth token), or pass --token "
-            "(which stays in your shell history)."
-        ) from None
+    check_output(args.output, parents=args.parents)  # before anything uses the quota
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka aggregate``; returns the exit code."""
     _check_usage(args)
-    client = _client(args)
+    client = make_client(args)
     stream: AggregatedSolutions | None = None
     try:
         with client:

@@ -26,7 +26,7 @@ from ..errors import TolokaError, TolokaWarning
 from ..results_export import read_assignments_tsv
 from ._common import EXIT_OK, EXIT_USAGE, CommandError, cli_message
 from ._files import PARQUET_SUFFIXES
-from ._pool_options import check_output, write_frame
+from ._pool_options import add_output_flags, check_output, write_frame
 from .responses import ALL
 
 __all__ = ["interrupted", "read_responses_file", "register", "run"]
@@ -91,14 +91,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="STATUS",
         help="with a status column: the statuses to keep (default ACCEPTED; ALL for every one)",
     )
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        type=Path,
-        metavar="FILE",
-        help="Parquet file to write (.parquet; replaced only when complete, never a non-regular file)",
-    )
+    add_output_flags(parser)
     parser.set_defaults(func=run, interrupted=interrupted)
     return parser
 
@@ -156,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             "give the label column with --label or --field, not both.", exit_code=EXIT_USAGE
         )
-    check_output(args.output)
+    check_output(args.output, parents=args.parents)
     frame = read_responses_file(args.file)
     fields = [args.label] if args.label is not None else args.fields
     chosen = args.status or ["ACCEPTED"]
@@ -178,6 +171,6 @@ def run(args: argparse.Namespace) -> int:
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    write_frame(result, args.output)
+    write_frame(result, args.output, parents=args.parents)
     print(f"Wrote {len(result)} aggregated tasks to {args.output}.")
     return EXIT_OK

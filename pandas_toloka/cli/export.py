@@ -128,6 +128,8 @@ def _resume_notes(args: argparse.Namespace, operation_id: str | None) -> list[st
     if args.environment:
         arguments += ["--environment", args.environment]
     arguments += ["-o", str(args.output)]
+    if args.parents:
+        arguments.append("--parents")
     notes = [f"Resume with: {command_line('export', *arguments)}"]
     if args.token is not None:
         notes.append("(with your --token again, or TOLOKA_API_KEY set: the token is never printed)")
@@ -169,7 +171,7 @@ def _label_field(args: argparse.Namespace, client: Client) -> list[str] | None:
 def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka export``; returns the exit code."""
     check_token(args)
-    check_output(args.output)  # before anything uses up the aggregation quota
+    check_output(args.output, parents=args.parents)  # before anything uses the quota
     client = make_client(args)
     started: list[AggregatedSolutions] = []
     try:
@@ -210,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     frame = to_pandas(labeled.table, dtype_backend="pyarrow")
     frame.attrs[ATTRS_KEY] = labeled.attrs
-    write_frame(frame, args.output)
+    write_frame(frame, args.output, parents=args.parents)
     for line in labeled.counts.describe():
         print(f"pandas-toloka export: {line}.", file=sys.stderr)
     print(

@@ -76,7 +76,7 @@ def interrupted(args: argparse.Namespace, exc: BaseException) -> tuple[str, list
 def run(args: argparse.Namespace) -> int:
     """Run ``pandas-toloka responses``; returns the exit code."""
     check_token(args)
-    check_output(args.output)
+    check_output(args.output, parents=args.parents)
     client = make_client(args)
     try:
         with client:
@@ -89,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
             )
     except TolokaError as exc:
         raise request_error(exc) from None
-    write_frame(frame, args.output)
+    write_frame(frame, args.output, parents=args.parents)
     print(f"Wrote {len(frame)} responses to {args.output}.")
     return EXIT_OK
