@@ -14,21 +14,67 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import _config
+from .._protocol import MAX_PAGE_SIZE
 from .._read.connect import open_client
+from ..aggregation._registry import method_names
 from ..client import Client
 from ..errors import InvalidArgumentError, MissingTokenError, TolokaError
-from ._common import EXIT_USAGE, CommandError, cli_message, count
+from ._aggregate_hints import DEFAULTS
+from ._common import EXIT_USAGE, CommandError, cli_message, count, positive_seconds
 from ._files import atomic_output, not_writable, wrong_suffix
 
 __all__ = [
+    "add_aggregation_flags",
     "add_output_flags",
     "add_server_flags",
+    "add_wait_flags",
     "check_output",
     "check_token",
     "make_client",
     "request_error",
     "write_frame",
 ]
+
+
+def add_aggregation_flags(parser: argparse.ArgumentParser) -> None:
+    """``--type``, ``--field`` and ``--skill``: what the server aggregates."""
+    parser.add_argument(
+        "--type",
+        type=str.upper,
+        choices=method_names(server=True),  # the registry's server methods
+        default=None,
+        help="algorithm (default DAWID_SKENE, or the operation's own with --operation-id)",
+    )
+    parser.add_argument(
+        "--field",
+        action="append",
+        dest="fields",
+        metavar="NAME",
+        help="output field to aggregate; repeat for several (WEIGHTED_DYNAMIC_OVERLAP)",
+    )
+    parser.add_argument(
+        "--skill",
+        metavar="ID",
+        help="the skill that weighs each answer (WEIGHTED_DYNAMIC_OVERLAP only)",
+    )
+
+
+def add_wait_flags(parser: argparse.ArgumentParser, *, read: str) -> None:
+    """``--page-size`` (of ``read``, e.g. "results") and ``--wait-timeout``."""
+    parser.add_argument(
+        "--page-size",
+        type=count(1, MAX_PAGE_SIZE),
+        default=DEFAULTS["page_size"],
+        metavar="N",
+        help=f"{read} per request (1 to {MAX_PAGE_SIZE}, the default)",
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=positive_seconds,
+        default=DEFAULTS["wait_timeout"],
+        metavar="SECONDS",
+        help="give up waiting after this long (default 6 h; exit code 3); resume later",
+    )
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:

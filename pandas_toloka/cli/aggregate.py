@@ -18,8 +18,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._protocol import MAX_PAGE_SIZE
-from ..aggregation._registry import method_names
 from ..errors import (
     InvalidArgumentError,
     NotFoundError,
@@ -33,7 +31,6 @@ from ..reader import AggregatedSolutions, open_aggregated_solutions
 from ..schema import ATTRS_KEY, to_pandas
 from . import add_progress_flags
 from ._aggregate_hints import (
-    DEFAULTS,
     gone_error,
     lookup_notes,
     resume_command,
@@ -45,13 +42,18 @@ from ._common import (
     EXIT_USAGE,
     CommandError,
     cli_message,
-    count,
     note_interruption,
     note_operation,
-    positive_seconds,
 )
 from ._files import atomic_output
-from ._pool_options import add_server_flags, check_output, check_token, make_client
+from ._pool_options import (
+    add_aggregation_flags,
+    add_server_flags,
+    add_wait_flags,
+    check_output,
+    check_token,
+    make_client,
+)
 
 __all__ = ["register", "resume_command", "run", "write_parquet"]
 
@@ -75,41 +77,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="POOL_ID",
         help="the pool to aggregate (optional with --operation-id)",
     )
-    parser.add_argument(
-        "--type",
-        type=str.upper,
-        choices=method_names(server=True),  # the registry's server methods
-        default=None,
-        help="algorithm (default DAWID_SKENE, or the operation's own with --operation-id)",
-    )
-    parser.add_argument(
-        "--field",
-        action="append",
-        dest="fields",
-        metavar="NAME",
-        help="output field to aggregate; repeat for several (WEIGHTED_DYNAMIC_OVERLAP)",
-    )
-    parser.add_argument(
-        "--skill",
-        metavar="ID",
-        help="the skill that weighs each answer (WEIGHTED_DYNAMIC_OVERLAP only)",
-    )
+    add_aggregation_flags(parser)
     parser.add_argument("--operation-id", metavar="ID", help="read an aggregation already started")
     add_server_flags(parser)
-    parser.add_argument(
-        "--page-size",
-        type=count(1, MAX_PAGE_SIZE),
-        default=DEFAULTS["page_size"],
-        metavar="N",
-        help=f"results per request (1 to {MAX_PAGE_SIZE}, the default)",
-    )
-    parser.add_argument(
-        "--wait-timeout",
-        type=positive_seconds,
-        default=DEFAULTS["wait_timeout"],
-        metavar="SECONDS",
-        help="give up waiting after this long (default 6 h; exit code 3); resume later",
-    )
+    add_wait_flags(parser, read="results")
     add_progress_flags(parser)
     parser.set_defaults(func=run, interrupted=interrupted)
     return parser

@@ -14,28 +14,25 @@ import argparse
 import sys
 from typing import Any
 
-from .._protocol import MAX_PAGE_SIZE
 from .._read.args import input_names
 from .._read.dataset import read_labeled_table
 from .._read.specs import pool_inputs
-from ..aggregation._registry import method_names
 from ..client import Client
 from ..errors import NotFoundError, OperationFailedError, OperationTimeoutError, TolokaError
 from ..reader import AggregatedSolutions
 from ..schema import ATTRS_KEY, parse_output_spec, to_pandas
 from . import add_progress_flags
-from ._aggregate_hints import DEFAULTS
 from ._common import (
     EXIT_OK,
     EXIT_TIMEOUT,
     CommandError,
     cli_message,
     command_line,
-    count,
-    positive_seconds,
 )
 from ._pool_options import (
+    add_aggregation_flags,
     add_server_flags,
+    add_wait_flags,
     check_output,
     check_token,
     make_client,
@@ -59,25 +56,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("pool_id", metavar="POOL_ID", help="the pool to export")
-    parser.add_argument(
-        "--type",
-        type=str.upper,
-        choices=method_names(server=True),
-        default=None,
-        help="algorithm (default DAWID_SKENE)",
-    )
-    parser.add_argument(
-        "--field",
-        action="append",
-        dest="fields",
-        metavar="NAME",
-        help="output field to aggregate; repeat for several (WEIGHTED_DYNAMIC_OVERLAP)",
-    )
-    parser.add_argument(
-        "--skill",
-        metavar="ID",
-        help="the skill that weighs each answer (WEIGHTED_DYNAMIC_OVERLAP only)",
-    )
+    add_aggregation_flags(parser)
     parser.add_argument(
         "--input",
         action="append",
@@ -94,20 +73,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--operation-id", metavar="ID", help="read an aggregation of POOL_ID already started"
     )
     add_server_flags(parser)
-    parser.add_argument(
-        "--page-size",
-        type=count(1, MAX_PAGE_SIZE),
-        default=DEFAULTS["page_size"],
-        metavar="N",
-        help=f"results and tasks per request (1 to {MAX_PAGE_SIZE}, the default)",
-    )
-    parser.add_argument(
-        "--wait-timeout",
-        type=positive_seconds,
-        default=DEFAULTS["wait_timeout"],
-        metavar="SECONDS",
-        help="give up waiting after this long (default 6 h; exit code 3); resume later",
-    )
+    add_wait_flags(parser, read="results and tasks")
     add_progress_flags(parser)
     parser.set_defaults(func=run, interrupted=interrupted)
     return parser
