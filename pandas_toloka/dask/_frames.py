@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import dask
 import pandas as pd
@@ -14,8 +14,18 @@ from .._read.connect import open_client
 from ..client import Client
 from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend
+from ._credentials import ClientDescription, Credentials, Lease, share_client
 
-__all__ = ["conform", "driver_client", "keep_dtypes", "same_schema", "union_meta"]
+__all__ = [
+    "conform",
+    "driver_client",
+    "keep_dtypes",
+    "same_schema",
+    "shared_driver",
+    "union_meta",
+]
+
+_T = TypeVar("_T")
 
 
 def keep_dtypes() -> Any:
@@ -33,6 +43,36 @@ def driver_client(
 ) -> tuple[Client, bool]:
     """The driver's client and whether it was made here (:func:`.open_client`'s rule)."""
     return open_client(client, token=token, environment=environment, url=url)
+
+
+def shared_driver(
+    client: Client | None,
+    token: str | None,
+    environment: str | None,
+    url: str | None,
+    credentials: Credentials,
+    work: Callable[[Client], _T],
+) -> tuple[ClientDescription, Lease, _T]:
+    """The driver's client shared with the workers, and ``work`` done with it on the driver.
+
+    Returns what the partitions carry, the lease the frame must hold (released
+    here if ``work`` fails: no frame will hold it), and ``work``'s result. A
+    client made here is closed once ``work`` is done when the workers bring
+    their own (``credentials="worker-env"``); shipped, it lives with the lease.
+    """
+    driver, owns = driver_client(client, token, environment, url)
+    lease = None
+    try:
+        description, lease = share_client(driver, credentials=credentials, owned=owns)
+        result = work(driver)
+    except BaseException:
+        if lease is not None:
+            lease.close()
+        raise
+    finally:
+        if owns and credentials == "worker-env":
+            driver.close()
+    return description, lease, result
 
 
 def union_meta(tables: Mapping[str, pa.Table], what: str, backend: DtypeBackend) -> pd.DataFrame:

@@ -41,8 +41,8 @@ from .._read.tasks import tasks_to_table
 from ..client import AggregationType, Client
 from ..errors import InvalidArgumentError
 from ..schema import DtypeBackend, InputField, OutputField
-from ._credentials import ClientDescription, Credentials, Lease, share_client, worker_client
-from ._frames import conform, driver_client, keep_dtypes, union_meta
+from ._credentials import ClientDescription, Credentials, Lease, worker_client
+from ._frames import conform, keep_dtypes, shared_driver, union_meta
 from ._start import check_pool_ids, check_positive, run_in_threads
 
 __all__ = ["read_labeled_dataset", "read_tasks"]
@@ -141,18 +141,9 @@ def read_tasks(
     threads = check_positive(max_concurrency, "max_concurrency")
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
-    driver, owns = driver_client(client, token, environment, url)
-    lease = None
-    try:
-        description, lease = share_client(driver, credentials=credentials, owned=owns)
-        specs = _specs(driver, pools, threads)
-    except BaseException:
-        if lease is not None:
-            lease.close()  # no frame will hold it
-        raise
-    finally:
-        if owns and credentials == "worker-env":
-            driver.close()
+    description, lease, specs = shared_driver(
+        client, token, environment, url, credentials, lambda driver: _specs(driver, pools, threads)
+    )
     with closing(lease):
         return _tasks_frame(pools, specs, description, backend, page_size, lease)
 
@@ -360,18 +351,9 @@ def read_labeled_dataset(
     if not isinstance(golden, bool):
         raise InvalidArgumentError(f"golden must be True or False, got {golden!r}.")
     skill = None if answer_weight_skill_id is None else str(answer_weight_skill_id)
-    driver, owns = driver_client(client, token, environment, url)
-    lease = None
-    try:
-        description, lease = share_client(driver, credentials=credentials, owned=owns)
-        specs = _specs(driver, pools, limit)
-    except BaseException:
-        if lease is not None:
-            lease.close()  # no frame will hold it
-        raise
-    finally:
-        if owns and credentials == "worker-env":
-            driver.close()
+    description, lease, specs = shared_driver(
+        client, token, environment, url, credentials, lambda driver: _specs(driver, pools, limit)
+    )
     with closing(lease):
         return _labeled_frame(
             pools,

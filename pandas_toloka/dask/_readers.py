@@ -45,8 +45,8 @@ from .._read.operations import (
 from .._read.specs import pool_inputs, pool_outputs_and_inputs
 from ..client import AggregationType, Client
 from ..schema import DtypeBackend, InputField, OutputField
-from ._credentials import ClientDescription, Credentials, share_client, worker_client
-from ._frames import conform, driver_client, keep_dtypes, union_meta
+from ._credentials import ClientDescription, Credentials, worker_client
+from ._frames import conform, driver_client, keep_dtypes, shared_driver, union_meta
 from ._start import (
     check_pool_ids,
     check_positive,
@@ -238,13 +238,11 @@ def read_aggregated_solutions(
     wanted = input_names(inputs)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
-    driver, owns = driver_client(client, token, environment, url)
-    lease = None
-    try:
-        description, lease = share_client(driver, credentials=credentials, owned=owns)
-        # Checked before any aggregation starts, as the pandas reader does.
+
+    def start(driver: Client) -> tuple[dict[str, list[InputField]], dict[str, AggregationJob]]:
+        # Inputs checked before any aggregation starts, as the pandas reader does.
         chosen = _pool_inputs(driver, pools, wanted, limit)
-        requests = start_aggregations_with(
+        return chosen, start_aggregations_with(
             driver,
             pools,
             type=type,
@@ -253,13 +251,10 @@ def read_aggregated_solutions(
             operation_ids=resume,
             max_concurrent_operations=limit,
         )
-    except BaseException:
-        if lease is not None:
-            lease.close()  # no frame will hold it
-        raise
-    finally:
-        if owns and credentials == "worker-env":
-            driver.close()
+
+    description, lease, (chosen, requests) = shared_driver(
+        client, token, environment, url, credentials, start
+    )
     with closing(lease):
         first = next(iter(requests.values()))
         empties = {p: _empty_aggregated(r.fields, chosen[p]) for p, r in requests.items()}
@@ -411,24 +406,20 @@ def read_responses(
     wanted = input_names(inputs)
     backend = schema.check_dtype_backend(dtype_backend)
     check_page_size(page_size)
-    driver, owns = driver_client(client, token, environment, url)
-    lease = None
-    try:
-        description, lease = share_client(driver, credentials=credentials, owned=owns)
-        # The pandas reader's own resolution: one request per pool for both specs when
-        # inputs are wanted and a spec is not given, the output spec alone otherwise.
-        resolved = run_in_threads(
+    # The pandas reader's own resolution: one request per pool for both specs when
+    # inputs are wanted and a spec is not given, the output spec alone otherwise.
+    description, lease, resolved = shared_driver(
+        client,
+        token,
+        environment,
+        url,
+        credentials,
+        lambda driver: run_in_threads(
             lambda pool: pool_outputs_and_inputs(driver, pool, output_spec, input_spec, wanted),
             pools,
             threads,
-        )
-    except BaseException:
-        if lease is not None:
-            lease.close()  # no frame will hold it
-        raise
-    finally:
-        if owns and credentials == "worker-env":
-            driver.close()
+        ),
+    )
     with closing(lease):
         specs = dict(zip(pools, resolved))
         empties = {
